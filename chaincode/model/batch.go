@@ -1,0 +1,192 @@
+package model
+
+// Batch is one lot of material on the ledger: collected waste, an
+// intermediate (sorted, flakes, pellets, filament) or a product. It is the
+// only definition of a batch; the chaincode stores it as JSON under its id
+// and the client reads it back into this type.
+//
+// Slice and pointer fields are optional in the contract's schema, so that
+// an empty list may be left out of the JSON.
+type Batch struct {
+	ID        string   `json:"id"`
+	Material  Material `json:"material"`
+	WasteCode string   `json:"wasteCode,omitempty" metadata:",optional"`
+	Form      Form     `json:"form"`
+
+	InitialMass   Grams `json:"initialMass"`
+	RemainingMass Grams `json:"remainingMass"`
+	// TransitLoss is the mass lost in handovers: offered minus received,
+	// summed over every accepted transfer of this batch.
+	TransitLoss Grams `json:"transitLoss"`
+
+	Owner string `json:"owner"` // MSP ID of the organisation holding custody
+	// Submitter is the organisation and identity that created the batch.
+	Submitter Actor  `json:"submitter"`
+	Status    Status `json:"status"`
+
+	Pending    *Transfer   `json:"pending,omitempty" metadata:",optional"`
+	Quarantine *Quarantine `json:"quarantine,omitempty" metadata:",optional"`
+
+	Origin Origin `json:"origin"`
+	// Handovers lists every accepted transfer, oldest first. Custody at any
+	// time is the registrant's organisation followed by each handover's To.
+	Handovers []Handover `json:"handovers,omitempty" metadata:",optional"`
+	// Children lists every batch made from this one, with the mass taken.
+	Children []Take `json:"children,omitempty" metadata:",optional"`
+
+	// RecycledContent is the post-consumer share in basis points (10000 is
+	// 100%). Collected waste is 10000; a derived batch has the mass-weighted
+	// share of its inputs, lowered by declared virgin material.
+	RecycledContent int64 `json:"recycledContentBp"`
+
+	Documents []Document `json:"documents,omitempty" metadata:",optional"`
+
+	CreatedAt string `json:"createdAt"` // RFC 3339, from the transaction timestamp
+	UpdatedAt string `json:"updatedAt"`
+	// LastTx and UpdatedBy describe the transaction that wrote this version;
+	// Event is that change in EPCIS terms. History reads them per version.
+	LastTx    string `json:"lastTx"`
+	UpdatedBy Actor  `json:"updatedBy"`
+	Event     Event  `json:"event"`
+}
+
+// Actor is who submitted a transaction.
+type Actor struct {
+	MSP      string `json:"msp"`
+	Identity string `json:"identity"` // the X.509 subject common name
+}
+
+// Transfer is a custody handover that the owner has offered and the
+// receiver has not yet answered.
+type Transfer struct {
+	To        string `json:"to"`
+	Mass      Grams  `json:"mass"` // offered: the remaining mass at offer time
+	OfferedBy Actor  `json:"offeredBy"`
+	OfferedAt string `json:"offeredAt"`
+	OfferTx   string `json:"offerTx"`
+}
+
+// Handover is an accepted transfer.
+type Handover struct {
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Offered    Grams  `json:"offered"`
+	Received   Grams  `json:"received"`
+	OfferTx    string `json:"offerTx"`
+	AcceptTx   string `json:"acceptTx"`
+	AcceptedBy Actor  `json:"acceptedBy"`
+	AcceptedAt string `json:"acceptedAt"`
+}
+
+// Quarantine records why and by whom a batch was held. Only the same role
+// (the owner organisation, or an auditor) may release it.
+type Quarantine struct {
+	By             Actor  `json:"by"`
+	ByRole         string `json:"byRole"` // "owner" or "auditor"
+	Reason         string `json:"reason"`
+	At             string `json:"at"`
+	Tx             string `json:"tx"`
+	PreviousStatus Status `json:"previousStatus"`
+}
+
+// Quarantine roles.
+const (
+	HeldByOwner   = "owner"
+	HeldByAuditor = "auditor"
+)
+
+// Origin says where a batch came from: a collection for waste registered
+// by a collector, or a process for a derived batch.
+type Origin struct {
+	Collection *Collection `json:"collection,omitempty" metadata:",optional"`
+	Process    *Process    `json:"process,omitempty" metadata:",optional"`
+}
+
+// Collection is where and when a collector picked up waste.
+type Collection struct {
+	Location    string `json:"location"`
+	CollectedAt string `json:"collectedAt"` // RFC 3339
+	Collector   string `json:"collector"`   // MSP ID of the registrant
+}
+
+// Process is the transformation that made a derived batch. Every output
+// of one process carries the same record, so the mass balance of the
+// process can be checked from any one of them.
+type Process struct {
+	Step       Step   `json:"step"`
+	Tx         string `json:"tx"`
+	By         Actor  `json:"by"`
+	At         string `json:"at"`
+	Location   string `json:"location,omitempty" metadata:",optional"`
+	Inputs     []Take `json:"inputs"`
+	Outputs    []Take `json:"outputs"`
+	VirginMass Grams  `json:"virginMass"`
+	Loss       Grams  `json:"loss"` // inputs taken + virgin - outputs
+}
+
+// Take is an amount of one batch that went into, or came out of, a
+// process. On a parent's Children list, ID names the child and Handovers
+// is how many handovers the parent had had at that moment, which fixes who
+// held custody then.
+type Take struct {
+	ID        string `json:"id"`
+	Mass      Grams  `json:"mass"`
+	Tx        string `json:"tx,omitempty" metadata:",optional"`
+	Handovers int    `json:"handovers,omitempty" metadata:",optional"`
+}
+
+// Document is a file anchored on a batch by its SHA-256.
+type Document struct {
+	Name       string `json:"name"`
+	SHA256     string `json:"sha256"`
+	URI        string `json:"uri,omitempty" metadata:",optional"`
+	AnchoredBy Actor  `json:"anchoredBy"`
+	AnchoredAt string `json:"anchoredAt"`
+	Tx         string `json:"tx"`
+}
+
+// Custodian returns the organisation that held the batch after n handovers.
+func (b *Batch) Custodian(n int) string {
+	if n <= 0 {
+		return b.Submitter.MSP
+	}
+	if n > len(b.Handovers) {
+		n = len(b.Handovers)
+	}
+	return b.Handovers[n-1].To
+}
+
+// Taken is the total mass taken from the batch by processes.
+func (b *Batch) Taken() Grams {
+	var t Grams
+	for _, c := range b.Children {
+		t += c.Mass
+	}
+	return t
+}
+
+// Participant is a member organisation of the consortium.
+type Participant struct {
+	MSP  string `json:"msp"`
+	Role Role   `json:"role"`
+	Name string `json:"name"`
+}
+
+// Registry is the consortium's participant list, kept under one key whose
+// endorsement policy is a majority of member organisations.
+type Registry struct {
+	Participants []Participant `json:"participants"`
+	UpdatedAt    string        `json:"updatedAt"`
+	UpdatedBy    Actor         `json:"updatedBy"`
+	LastTx       string        `json:"lastTx"`
+}
+
+// Lookup returns the participant with the given MSP ID.
+func (r *Registry) Lookup(msp string) (Participant, bool) {
+	for _, p := range r.Participants {
+		if p.MSP == msp {
+			return p, true
+		}
+	}
+	return Participant{}, false
+}
