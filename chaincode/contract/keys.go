@@ -1,0 +1,174 @@
+package contract
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+// Key layout. Every key is a composite key, so that simple keys (the
+// baseline's) never collide with it.
+//
+//	batch       ("batch", id)              the batch as JSON
+//	registry    ("registry")               the participant registry as JSON
+//	idx~owner   ("idx~owner", msp, id)     0x00, one per batch
+//	idx~status  ("idx~status", status, id) 0x00, one per batch
+//	idx~material ("idx~material", m, id)   0x00, one per batch
+//	idx~form    ("idx~form", form, id)     0x00, one per batch
+//
+// There are no counters or other keys that every transaction writes, so
+// concurrent transactions on different batches never conflict.
+const (
+	objBatch    = "batch"
+	objRegistry = "registry"
+	idxOwner    = "idx~owner"
+	idxStatus   = "idx~status"
+	idxMaterial = "idx~material"
+	idxForm     = "idx~form"
+)
+
+// indexValue is stored under every index key; the key itself is the data.
+var indexValue = []byte{0}
+
+func batchKey(id string) (string, error) {
+	k, err := shim.CreateCompositeKey(objBatch, []string{id})
+	if err != nil {
+		return "", fmt.Errorf("batch key %q: %w", id, err)
+	}
+	return k, nil
+}
+
+func registryKey() string {
+	k, _ := shim.CreateCompositeKey(objRegistry, nil) // cannot fail: fixed, valid object type
+	return k
+}
+
+// indexKeys lists the index entries of a batch; nil for no batch.
+func indexKeys(b *model.Batch) ([]string, error) {
+	if b == nil {
+		return nil, nil
+	}
+	pairs := [][2]string{
+		{idxOwner, b.Owner},
+		{idxStatus, string(b.Status)},
+		{idxMaterial, string(b.Material)},
+		{idxForm, string(b.Form)},
+	}
+	keys := make([]string, 0, len(pairs))
+	for _, p := range pairs {
+		k, err := shim.CreateCompositeKey(p[0], []string{p[1], b.ID})
+		if err != nil {
+			return nil, fmt.Errorf("index key %s for batch %q: %w", p[0], b.ID, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// getBatch reads one batch; a missing batch is an error naming it.
+func getBatch(stub shim.ChaincodeStubInterface, id string) (*model.Batch, error) {
+	key, err := batchKey(id)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := stub.GetState(key)
+	if err != nil {
+		return nil, fmt.Errorf("read batch %q: %w", id, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("batch %q not found", id)
+	}
+	return decodeBatch(id, raw)
+}
+
+// getBatches reads many batches with one GetMultipleStates call. Missing
+// batches are nil in the result, in the order of ids.
+func getBatches(stub shim.ChaincodeStubInterface, ids []string) ([]*model.Batch, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		k, err := batchKey(id)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k
+	}
+	raws, err := stub.GetMultipleStates(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("read %d batches: %w", len(ids), err)
+	}
+	if len(raws) != len(ids) {
+		return nil, fmt.Errorf("read %d batches: ledger returned %d values", len(ids), len(raws))
+	}
+	out := make([]*model.Batch, len(ids))
+	for i, raw := range raws {
+		if raw == nil {
+			continue
+		}
+		b, err := decodeBatch(ids[i], raw)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func decodeBatch(id string, raw []byte) (*model.Batch, error) {
+	var b model.Batch
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, fmt.Errorf("decode batch %q: %w", id, err)
+	}
+	return &b, nil
+}
+
+// putBatch writes a batch and brings its index entries in line with it:
+// entries of old that the new version no longer has are deleted, new ones
+// are written. old is nil for a new batch.
+func putBatch(stub shim.ChaincodeStubInterface, old, b *model.Batch) error {
+	key, err := batchKey(b.ID)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encode batch %q: %w", b.ID, err)
+	}
+	if err := stub.PutState(key, raw); err != nil {
+		return fmt.Errorf("write batch %q: %w", b.ID, err)
+	}
+	before, err := indexKeys(old)
+	if err != nil {
+		return err
+	}
+	after, err := indexKeys(b)
+	if err != nil {
+		return err
+	}
+	keep := make(map[string]bool, len(after))
+	for _, k := range after {
+		keep[k] = true
+	}
+	had := make(map[string]bool, len(before))
+	for _, k := range before { // before is in a fixed order, so deletes are too
+		had[k] = true
+		if !keep[k] {
+			if err := stub.DelState(k); err != nil {
+				return fmt.Errorf("delete index of batch %q: %w", b.ID, err)
+			}
+		}
+	}
+	for _, k := range after {
+		if !had[k] {
+			if err := stub.PutState(k, indexValue); err != nil {
+				return fmt.Errorf("write index of batch %q: %w", b.ID, err)
+			}
+		}
+	}
+	return nil
+}
