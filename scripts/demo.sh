@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# demo.sh plays the mtrace story on a running network with the mtrace CLI,
+# printing every command as a user would type it:
+#
+#   1. Istanbul's waste company registers three PET collections and hands
+#      them to the recycler.
+#   2. The recycler weighs them in, then sorts, washes and shreds them.
+#   3. It extrudes filament, anchors a lab certificate, ships a spool.
+#   4. The maker prints a product and verifies its provenance.
+#   5. The auditor reads the history and draws the trace.
+#   6. The auditor quarantines one collection: verify fails, and the
+#      downstream trace lists what a recall must reach.
+#
+# `make demo` starts the network first. Ids carry a run suffix, so the demo
+# can be played again on the same ledger.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export MTRACE_HOME=${MTRACE_HOME:-$root/.mtrace}
+export MTRACE_CONFIG=${MTRACE_CONFIG:-$MTRACE_HOME/config.yaml}
+export PATH="$root/bin:$PATH"
+
+if [[ ! -f $MTRACE_CONFIG ]]; then
+	echo "demo: no CLI config at $MTRACE_CONFIG; start the network with 'make network-up' first" >&2
+	exit 1
+fi
+
+bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
+if [[ ! -t 1 ]]; then bold='' dim='' off=''; fi
+
+chapter() { printf '\n%s## %s%s\n' "$bold" "$*" "$off"; }
+# step prints a command the way a user would type it, then runs it.
+step() {
+	local shown=() a
+	for a in "$@"; do
+		if [[ $a =~ [[:space:]\"\'] ]]; then shown+=("\"$a\""); else shown+=("$a"); fi
+	done
+	printf '%s$ %s%s\n' "$dim" "${shown[*]}" "$off"
+	"$@"
+}
+
+s=$(date +%m%d%H%M%S)
+k=IST-KDK-$s u=IST-USK-$s b=IST-BSK-$s
+sorted=RCY-SRT-$s washed=RCY-WSH-$s flakes=RCY-FLK-$s
+spool1=FIL-PET-$s-001 spool2=FIL-PET-$s-002 vase=MKR-VASE-$s
+cert=$(mktemp -d)/lab-certificate-$s.txt
+trap 'rm -rf "$(dirname "$cert")"' EXIT
+
+chapter "1. The municipality registers three PET collections and hands them to the recycler"
+step mtrace -p municipality batch register "$k" --material PET --mass 1250kg --location "Kadıköy, Istanbul" --collected-at 2026-11-20T09:30:00+03:00 --waste-code "15 01 02"
+step mtrace -p municipality batch register "$u" --material PET --mass 980kg --location "Üsküdar, Istanbul" --collected-at 2026-11-20T10:15:00+03:00 --waste-code "15 01 02"
+step mtrace -p municipality batch register "$b" --material PET --mass 1.1t --location "Beşiktaş, Istanbul" --collected-at 2026-11-20T11:05:00+03:00 --waste-code "15 01 02"
+for x in "$k" "$u" "$b"; do
+	step mtrace -p municipality batch transfer "$x" --to RecyclerMSP
+done
+
+chapter "2. The recycler weighs them in, then sorts, washes and shreds them into flakes"
+step mtrace -p recycler batch accept "$k" --received-mass 1240kg
+step mtrace -p recycler batch accept "$u" --received-mass 975kg
+step mtrace -p recycler batch accept "$b"
+step mtrace -p recycler batch process --step sorting --in "$k:1240kg" --in "$u:975kg" --in "$b:1100kg" --out "$sorted:PET:sorted:3200kg"
+step mtrace -p recycler batch process --step washing --in "$sorted:3200kg" --out "$washed:PET:sorted:3050kg"
+step mtrace -p recycler batch process --step shredding --in "$washed:3050kg" --out "$flakes:PET:flakes:2980kg"
+
+chapter "3. The recycler extrudes filament, anchors a lab certificate and ships a spool"
+step mtrace -p recycler batch process --step extrusion --in "$flakes:2.2kg" --out "$spool1:PET:filament:1kg" --out "$spool2:PET:filament:1kg"
+printf 'Lab report for %s: rPET filament 1.75 mm, IV 0.78 dl/g, moisture 45 ppm\n' "$spool1" >"$cert"
+step mtrace -p recycler batch attach "$spool1" "$cert" --name "lab certificate"
+step mtrace -p recycler batch transfer "$spool1" --to MakerMSP
+
+chapter "4. The maker prints a vase and verifies where it came from"
+step mtrace -p maker batch accept "$spool1"
+step mtrace -p maker batch process --step printing --in "$spool1:350g" --out "$vase:PET:product:310g"
+step mtrace -p maker verify "$vase" --document "$cert"
+
+chapter "5. The auditor reads the history and draws the trace"
+step mtrace -p auditor history "$spool1"
+step mtrace -p auditor trace "$vase"
+step mtrace -p auditor trace "$vase" --format mermaid
+
+chapter "6. The auditor quarantines one collection: verify fails, and the recall trace"
+step mtrace -p auditor batch quarantine "$u" --reason "contamination reported by the sorting line"
+if step mtrace -p maker verify "$vase"; then
+	echo "demo: verify still passes after the quarantine; that is a bug" >&2
+	exit 1
+fi
+echo "(verify exited 1, as it must: the product descends from a quarantined batch)"
+step mtrace -p auditor trace "$u" --down
+
+chapter "Done"
+cat <<EOF
+The network is still running. Try it yourself:
+  export MTRACE_CONFIG=$MTRACE_CONFIG
+  mtrace -p auditor batch list --owner RecyclerMSP
+  mtrace -p auditor audit
+Stop it with 'make network-down' (the ledger is kept), or 'make network-purge'.
+EOF

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# deps.sh installs what a fresh machine lacks for mtrace: the Debian packages
+# the scripts and tests call, the Go modules of both modules, and the Fabric
+# binaries built from the Go module proxy. Each step is skipped when its
+# result is already there, so running it again costs a second or two.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+say() { printf '==> %s\n' "$*"; }
+
+# Debian packages: command -> package.
+declare -A wanted=([curl]=curl [jq]=jq [shellcheck]=shellcheck [dot]=graphviz)
+missing=()
+for cmd in "${!wanted[@]}"; do
+	command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+done
+if ((${#missing[@]} > 0)); then
+	say "installing Debian packages: ${missing[*]}"
+	sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		command -v sudo >/dev/null 2>&1 || { echo "deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+		sudo=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -qq
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v go >/dev/null 2>&1 || { echo "deps: Go 1.26 or later is required (https://go.dev/dl/)" >&2; exit 1; }
+
+say "downloading Go modules"
+go mod download
+(cd network/tools && go mod download)
+
+"$root/scripts/build-fabric.sh"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# test.sh runs mtrace's tests.
+#
+#   test.sh unit   unit tests of every package (no network)
+#   test.sh e2e    bring a fresh test network up, run test/ against it, stop it
+#   test.sh fuzz   every fuzz target for FUZZTIME (default 60s)
+#   test.sh all    unit, then e2e, then fuzz
+#
+# The test network has its own home (.mtrace-test) and ports (from 28000), so
+# a demo network that is running is left alone. It is stopped by PID when the
+# tests end, whether they passed or not.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+unit() {
+	say "unit tests"
+	go test -count=1 -cover ./...
+}
+
+e2e() {
+	export MTRACE_HOME="$root/.mtrace-test"
+	export MTRACE_BASE_PORT="${MTRACE_TEST_BASE_PORT:-28000}"
+	export MTRACE_CONFIG="$MTRACE_HOME/config.yaml"
+	export MTRACE_BIN="$root/bin"
+	say "fresh test network in $MTRACE_HOME (ports from $MTRACE_BASE_PORT)"
+	scripts/network.sh down --purge >/dev/null 2>&1 || true
+	trap 'say "stopping the test network"; scripts/network.sh down' EXIT
+	scripts/network.sh up
+	say "end-to-end tests"
+	local rc=0
+	# pipefail makes the pipeline's status go test's own.
+	go test -count=1 -tags e2e -timeout 45m -v ./test/... 2>&1 | tee "$MTRACE_HOME/e2e.log" || rc=$?
+	say "stopping the test network"
+	scripts/network.sh down
+	trap - EXIT
+	return "$rc"
+}
+
+fuzz() {
+	local t=${FUZZTIME:-60s} pkg target
+	say "fuzz targets, $t each"
+	while read -r pkg target; do
+		echo "--- $target ($pkg)"
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$t" "$pkg"
+	done < <(grep -rl --include='*_test.go' -E '^func Fuzz' chaincode client |
+		xargs grep -hoE '^func Fuzz[A-Za-z0-9_]+' --with-filename |
+		sed -E 's#^(.*)/[^/]+_test\.go:func (Fuzz[A-Za-z0-9_]+)#./\1 \2#' | sort -u)
+}
+
+case "${1:-all}" in
+unit) unit ;;
+e2e) e2e ;;
+fuzz) fuzz ;;
+all)
+	unit
+	e2e
+	fuzz
+	;;
+*)
+	echo "usage: $0 unit|e2e|fuzz|all" >&2
+	exit 2
+	;;
+esac
