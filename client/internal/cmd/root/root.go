@@ -1,0 +1,38 @@
+// Package root assembles the mtrace command tree.
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/client/internal/cmd/batch"
+	"github.com/mtrace/mtrace/client/internal/cmd/version"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+)
+
+// NewCmdRoot builds `mtrace` and every subcommand.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mtrace <command>",
+		Short: "Trace recycled material from collection to product on a Fabric ledger",
+		Long: `mtrace records where recycled material came from: a municipality registers
+collected waste, a recycler sorts, washes, shreds, pelletises and extrudes it
+into filament, a maker prints products, and anyone in the consortium can trace
+and verify a product back to its collection points.
+
+Connection profiles come from the config file (--config, $MTRACE_CONFIG or
+$XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
+		Example: `  export MTRACE_CONFIG=$PWD/.mtrace/config.yaml
+  mtrace -p municipality batch register PET-1 --material PET --mass 1250kg \
+    --location "Kadıköy, Istanbul" --collected-at 2026-11-20T09:30:00+03:00 --waste-code "15 01 02"
+  mtrace -p maker verify CUP-1`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmdutil.AddGlobalFlags(cmd, f.Globals)
+	cmd.AddCommand(
+		batch.NewCmdBatch(f),
+		version.NewCmdVersion(f, nil),
+	)
+	return cmd
+}

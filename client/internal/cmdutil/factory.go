@@ -1,0 +1,113 @@
+// Package cmdutil holds what every command shares: the Factory that hands
+// out streams, configuration and ledger connections, the global flags,
+// flag parsing helpers and the error types that set the exit code.
+package cmdutil
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/mtrace/mtrace/client/internal/config"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+)
+
+// Output formats selected by -o/--output.
+const (
+	FormatTable = "table"
+	FormatJSON  = "json"
+)
+
+// Globals are the values of the root command's persistent flags.
+type Globals struct {
+	Output     string
+	Timeout    time.Duration
+	ConfigPath string
+	Profile    string
+	Debug      bool
+}
+
+// Connector opens a ledger for a profile.
+type Connector func(p *config.Profile, o ledger.Options) (ledger.Ledger, error)
+
+// Factory gives commands their dependencies. Tests build one around
+// buffers and a fake ledger (see cmdtest).
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Globals   *Globals
+	Getenv    config.Getenv
+	Connect   Connector
+	Version   string
+}
+
+// New returns the production factory: the process's streams and
+// environment, and the Fabric Gateway connector.
+func New(version string) *Factory {
+	return &Factory{
+		IOStreams: iostreams.System(),
+		Globals:   &Globals{Output: FormatTable, Timeout: 30 * time.Second},
+		Getenv:    os.Getenv,
+		Connect: func(p *config.Profile, o ledger.Options) (ledger.Ledger, error) {
+			return ledger.Dial(p, o)
+		},
+		Version: version,
+	}
+}
+
+// Profile resolves the config file and the profile chosen by the flags
+// and the environment.
+func (f *Factory) Profile() (*config.Profile, error) {
+	return config.Resolve(f.Globals.ConfigPath, f.Globals.Profile, f.Getenv)
+}
+
+// Ledger connects to the ledger as the chosen profile.
+func (f *Factory) Ledger(context.Context) (ledger.Ledger, error) {
+	p, err := f.Profile()
+	if err != nil {
+		return nil, err
+	}
+	o := ledger.Options{Timeout: f.Globals.Timeout, Retries: ledger.DefaultRetries}
+	if f.Globals.Debug {
+		o.Debug = f.IOStreams.ErrOut
+	}
+	return f.Connect(p, o)
+}
+
+// Format returns the validated -o/--output value.
+func (f *Factory) Format() (string, error) {
+	switch f.Globals.Output {
+	case FormatTable, "":
+		return FormatTable, nil
+	case FormatJSON:
+		return FormatJSON, nil
+	}
+	return "", FlagErrorf("--output: must be table or json, got %q", f.Globals.Output)
+}
+
+// LedgerFunc is how a command's Options hold the ledger factory.
+type LedgerFunc func(context.Context) (ledger.Ledger, error)
+
+// WithLedger opens the ledger, runs fn and closes it.
+func WithLedger(ctx context.Context, open LedgerFunc, fn func(ledger.Ledger) error) error {
+	l, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := fn(l); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Timeout returns a context bounded by the --timeout flag, for commands
+// that make a single round trip.
+func (f *Factory) Timeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.Globals.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	// Submit may wait for endorsement, ordering and commit, each bounded by
+	// the timeout, and retry; leave room for all of them.
+	return context.WithTimeout(ctx, 4*f.Globals.Timeout)
+}

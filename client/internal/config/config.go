@@ -1,0 +1,212 @@
+// Package config reads the mtrace client configuration: a YAML file of
+// named connection profiles, one per identity the user may act as.
+//
+//	defaultProfile: municipality
+//	profiles:
+//	  municipality:
+//	    endpoint: 127.0.0.1:27100
+//	    tlsRootCert: /abs/tlsca.pem
+//	    serverName: peer0.municipality.mtrace.local
+//	    mspId: MunicipalityMSP
+//	    cert: /abs/User1-cert.pem
+//	    key: /abs/priv_sk
+//	    channel: circular
+//	    chaincode: mtrace
+//
+// Relative file paths are taken relative to the config file's folder.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Environment variables that choose the file and the profile.
+const (
+	EnvConfig  = "MTRACE_CONFIG"
+	EnvProfile = "MTRACE_PROFILE"
+)
+
+// Defaults for the optional profile fields.
+const (
+	DefaultChannel   = "circular"
+	DefaultChaincode = "mtrace"
+)
+
+// ErrNoConfig is returned when no config file was named or found.
+var ErrNoConfig = errors.New("no config file: pass --config or set " + EnvConfig)
+
+// Profile is one identity and the peer it talks to.
+type Profile struct {
+	Name        string `yaml:"-"`
+	Endpoint    string `yaml:"endpoint"`
+	TLSRootCert string `yaml:"tlsRootCert"`
+	ServerName  string `yaml:"serverName"`
+	MSPID       string `yaml:"mspId"`
+	Cert        string `yaml:"cert"`
+	Key         string `yaml:"key"`
+	Channel     string `yaml:"channel"`
+	Chaincode   string `yaml:"chaincode"`
+}
+
+// File is a parsed config file.
+type File struct {
+	Path           string             `yaml:"-"`
+	DefaultProfile string             `yaml:"defaultProfile"`
+	Profiles       map[string]Profile `yaml:"profiles"`
+}
+
+// Getenv looks up an environment variable; os.Getenv in production.
+type Getenv func(string) string
+
+// FindPath returns the config file to use: flag, then $MTRACE_CONFIG,
+// then $XDG_CONFIG_HOME/mtrace/config.yaml (~/.config when unset) if it
+// exists.
+func FindPath(flag string, getenv Getenv) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if p := getenv(EnvConfig); p != "" {
+		return p, nil
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", ErrNoConfig
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	p := filepath.Join(dir, "mtrace", "config.yaml")
+	if _, err := os.Stat(p); err != nil {
+		return "", ErrNoConfig
+	}
+	return p, nil
+}
+
+// Load reads and parses the config file at path.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, describe(err))
+	}
+	var f File
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if len(f.Profiles) == 0 {
+		return nil, fmt.Errorf("config %s: no profiles defined", path)
+	}
+	f.Path = path
+	return &f, nil
+}
+
+// Names lists the profile names in order.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Profile returns the named profile, or the default one when name is
+// empty, with relative paths resolved and defaults filled in.
+func (f *File) Profile(name string) (*Profile, error) {
+	if name == "" {
+		name = f.DefaultProfile
+	}
+	if name == "" {
+		if len(f.Profiles) != 1 {
+			return nil, fmt.Errorf("no profile chosen: pass --profile, set %s or set defaultProfile in %s (profiles: %s)",
+				EnvProfile, f.Path, strings.Join(f.Names(), ", "))
+		}
+		name = f.Names()[0]
+	}
+	p, ok := f.Profiles[name]
+	if !ok {
+		return nil, fmt.Errorf("profile %q not found in %s (profiles: %s)", name, f.Path, strings.Join(f.Names(), ", "))
+	}
+	p.Name = name
+	if p.Channel == "" {
+		p.Channel = DefaultChannel
+	}
+	if p.Chaincode == "" {
+		p.Chaincode = DefaultChaincode
+	}
+	base := filepath.Dir(f.Path)
+	for _, s := range []*string{&p.TLSRootCert, &p.Cert, &p.Key} {
+		if *s != "" && !filepath.IsAbs(*s) {
+			*s = filepath.Join(base, *s)
+		}
+	}
+	return &p, nil
+}
+
+// Resolve finds the config file and picks the profile: flagProfile, then
+// $MTRACE_PROFILE, then the file's defaultProfile. The profile is checked.
+func Resolve(flagPath, flagProfile string, getenv Getenv) (*Profile, error) {
+	path, err := FindPath(flagPath, getenv)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	name := flagProfile
+	if name == "" {
+		name = getenv(EnvProfile)
+	}
+	p, err := f.Profile(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Check(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Check reports the first missing field or unreadable file of the profile.
+func (p *Profile) Check() error {
+	for _, f := range []struct{ name, v string }{
+		{"endpoint", p.Endpoint}, {"mspId", p.MSPID}, {"tlsRootCert", p.TLSRootCert},
+		{"cert", p.Cert}, {"key", p.Key},
+	} {
+		if f.v == "" {
+			return fmt.Errorf("profile %s: %s is required", p.Name, f.name)
+		}
+	}
+	for _, f := range []struct{ what, path string }{
+		{"TLS root certificate", p.TLSRootCert}, {"certificate", p.Cert}, {"private key", p.Key},
+	} {
+		if _, err := os.Stat(f.path); err != nil {
+			return fmt.Errorf("profile %s: %s %s: %w", p.Name, f.what, f.path, describe(err))
+		}
+	}
+	return nil
+}
+
+// describe shortens the common file errors to a few words.
+func describe(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("no such file")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("permission denied")
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

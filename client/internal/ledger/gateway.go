@@ -1,0 +1,195 @@
+package ledger
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/hash"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/mtrace/mtrace/client/internal/config"
+)
+
+// Gateway is a Ledger over one peer's Fabric Gateway service.
+type Gateway struct {
+	conn     *grpc.ClientConn
+	gw       *client.Gateway
+	network  *client.Network
+	contract *client.Contract
+	profile  config.Profile
+	opts     Options
+	// checkpointers are closed by Close, after the last event is handled.
+	checkpointers []*client.FileCheckpointer
+}
+
+var _ Ledger = (*Gateway)(nil)
+
+// Dial connects to the peer named by the profile, as the profile's
+// identity. The gRPC connection is made lazily: an unreachable peer is
+// reported by the first call.
+func Dial(p *config.Profile, o Options) (*Gateway, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 100 * time.Millisecond
+	}
+	pool := x509.NewCertPool()
+	root, err := os.ReadFile(p.TLSRootCert)
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: TLS root certificate: %w", p.Name, err)
+	}
+	if !pool.AppendCertsFromPEM(root) {
+		return nil, fmt.Errorf("profile %s: TLS root certificate %s: no PEM certificate in it", p.Name, p.TLSRootCert)
+	}
+	id, sign, err := loadIdentity(p)
+	if err != nil {
+		return nil, err
+	}
+	creds := credentials.NewClientTLSFromCert(pool, p.ServerName)
+	conn, err := grpc.NewClient("passthrough:///"+p.Endpoint, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: endpoint %s: %w", p.Name, p.Endpoint, err)
+	}
+	gw, err := client.Connect(id,
+		client.WithSign(sign),
+		client.WithHash(hash.SHA256),
+		client.WithClientConnection(conn),
+		client.WithEvaluateTimeout(o.Timeout),
+		client.WithEndorseTimeout(o.Timeout),
+		client.WithSubmitTimeout(o.Timeout),
+		client.WithCommitStatusTimeout(o.Timeout),
+	)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("profile %s: %w", p.Name, err)
+	}
+	network := gw.GetNetwork(p.Channel)
+	return &Gateway{
+		conn:     conn,
+		gw:       gw,
+		network:  network,
+		contract: network.GetContract(p.Chaincode),
+		profile:  *p,
+		opts:     o,
+	}, nil
+}
+
+func loadIdentity(p *config.Profile) (*identity.X509Identity, identity.Sign, error) {
+	certPEM, err := os.ReadFile(p.Cert)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: certificate: %w", p.Name, err)
+	}
+	cert, err := identity.CertificateFromPEM(certPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: certificate %s: %w", p.Name, p.Cert, err)
+	}
+	id, err := identity.NewX509Identity(p.MSPID, cert)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: %w", p.Name, err)
+	}
+	keyPEM, err := os.ReadFile(p.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: private key: %w", p.Name, err)
+	}
+	key, err := identity.PrivateKeyFromPEM(keyPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: private key %s: %w", p.Name, p.Key, err)
+	}
+	sign, err := identity.NewPrivateKeySign(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: private key %s: %w", p.Name, p.Key, err)
+	}
+	return id, sign, nil
+}
+
+// Submit endorses fn(args...), sends it for ordering and waits for its
+// commit, retrying read conflicts as Options.Retries allows.
+func (g *Gateway) Submit(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	return retry(ctx, g.opts.Retries, g.opts.Backoff, func() ([]byte, error) {
+		return g.submitOnce(ctx, fn, args)
+	})
+}
+
+func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]byte, error) {
+	opts := []client.ProposalOption{client.WithArguments(args...)}
+	if len(g.opts.EndorsingOrgs) > 0 {
+		opts = append(opts, client.WithEndorsingOrganizations(g.opts.EndorsingOrgs...))
+	}
+	res, commit, err := g.contract.SubmitAsyncWithContext(ctx, fn, opts...)
+	if err != nil {
+		return nil, g.mapError(err)
+	}
+	st, err := commit.StatusWithContext(ctx)
+	if err != nil {
+		return nil, g.mapError(err)
+	}
+	if !st.Successful {
+		return nil, &CommitError{TxID: st.TransactionID, Code: st.Code.String()}
+	}
+	return res, nil
+}
+
+// Evaluate runs a query on the gateway peer.
+func (g *Gateway) Evaluate(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	res, err := g.contract.EvaluateWithContext(ctx, fn, client.WithArguments(args...))
+	return res, g.mapError(err)
+}
+
+// Events streams the chaincode's events. The stream ends when ctx is
+// cancelled or the peer drops it.
+func (g *Gateway) Events(ctx context.Context, checkpoint string, startBlock uint64) (<-chan Event, error) {
+	var opts []client.ChaincodeEventsOption
+	if startBlock > 0 {
+		opts = append(opts, client.WithStartBlock(startBlock))
+	}
+	var cp *client.FileCheckpointer
+	if checkpoint != "" {
+		var err error
+		if cp, err = client.NewFileCheckpointer(checkpoint); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", checkpoint, err)
+		}
+		// A saved position wins over startBlock; an empty one is ignored.
+		opts = append(opts, client.WithCheckpoint(cp))
+		g.checkpointers = append(g.checkpointers, cp)
+	}
+	in, err := g.network.ChaincodeEvents(ctx, g.profile.Chaincode, opts...)
+	if err != nil {
+		return nil, g.mapError(err)
+	}
+	out := make(chan Event)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			e := Event{Block: ev.BlockNumber, TxID: ev.TransactionID, Name: ev.EventName, Payload: ev.Payload}
+			if cp != nil {
+				e.Checkpoint = func() error { return cp.CheckpointChaincodeEvent(ev) }
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Close releases the gateway and its connection.
+func (g *Gateway) Close() error {
+	for _, cp := range g.checkpointers {
+		cp.Close()
+	}
+	g.gw.Close()
+	return g.conn.Close()
+}
+
+func (g *Gateway) mapError(err error) error {
+	return mapError(err, g.profile.Endpoint, g.opts.Debug)
+}

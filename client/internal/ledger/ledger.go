@@ -1,0 +1,68 @@
+// Package ledger connects the CLI to the mtrace chaincode through the
+// Fabric Gateway of one peer, and turns the gateway's errors into one
+// readable line each.
+//
+// Commands depend only on the Ledger interface, so tests run them against
+// ledgertest.Fake without a network.
+package ledger
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Ledger is what a command needs from the network: submit a transaction
+// and wait for its commit, evaluate a query, and follow chaincode events.
+type Ledger interface {
+	// Submit endorses, orders and waits for the commit of fn(args...),
+	// and returns the chaincode's result.
+	Submit(ctx context.Context, fn string, args ...string) ([]byte, error)
+	// Evaluate runs fn(args...) on one peer without writing anything.
+	Evaluate(ctx context.Context, fn string, args ...string) ([]byte, error)
+	// Events streams chaincode events. With a checkpoint file, the stream
+	// resumes after the last event whose Done was called; otherwise it
+	// starts at startBlock (0: the next block committed).
+	Events(ctx context.Context, checkpoint string, startBlock uint64) (<-chan Event, error)
+	Close() error
+}
+
+// Event is one chaincode event.
+type Event struct {
+	Block   uint64
+	TxID    string
+	Name    string
+	Payload []byte
+	// Checkpoint records the event as handled; nil when the stream has no
+	// checkpoint file.
+	Checkpoint func() error
+}
+
+// Done marks the event handled, so that a restarted stream resumes after
+// it. Call it only once the event has been printed or stored.
+func (e Event) Done() error {
+	if e.Checkpoint == nil {
+		return nil
+	}
+	return e.Checkpoint()
+}
+
+// DefaultRetries is how many times Submit retries a transaction that lost
+// an MVCC or phantom read conflict.
+const DefaultRetries = 3
+
+// Options tune the gateway connection.
+type Options struct {
+	// Timeout bounds each evaluate, endorse, submit and commit-status call.
+	Timeout time.Duration
+	// EndorsingOrgs, when set, pins the organisations whose peers endorse
+	// every submitted transaction (for benchmarks and SBE experiments).
+	EndorsingOrgs []string
+	// Retries on MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT; a transaction
+	// that failed validation wrote nothing, so running it again is safe.
+	Retries int
+	// Backoff is the first wait between retries; it doubles each time.
+	Backoff time.Duration
+	// Debug, when set, receives the gateway's raw errors.
+	Debug io.Writer
+}

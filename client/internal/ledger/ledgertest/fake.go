@@ -1,0 +1,165 @@
+// Package ledgertest provides Fake, an in-memory ledger.Ledger that
+// records every call and answers with canned results, for command tests.
+package ledgertest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/mtrace/mtrace/client/internal/ledger"
+)
+
+// Call is one recorded Submit or Evaluate.
+type Call struct {
+	Submit bool
+	Fn     string
+	Args   []string
+}
+
+func (c Call) String() string {
+	kind := "evaluate"
+	if c.Submit {
+		kind = "submit"
+	}
+	return kind + " " + c.Fn + "(" + strings.Join(c.Args, ", ") + ")"
+}
+
+// Responder answers one call.
+type Responder func(args []string) ([]byte, error)
+
+// Fake is a scripted ledger. Register answers per function name with On,
+// OnJSON or OnError; a call to a function with no answer fails the call.
+type Fake struct {
+	mu      sync.Mutex
+	answers map[string]Responder
+	calls   []Call
+	events  []ledger.Event
+	// Checkpointed lists the transaction ids whose Done was called.
+	Checkpointed []string
+	// EventsErr, when set, is returned by Events.
+	EventsErr error
+	// EventsArgs records the last Events call.
+	EventsCheckpoint string
+	EventsStart      uint64
+	Closed           bool
+}
+
+// New returns an empty fake.
+func New() *Fake { return &Fake{answers: map[string]Responder{}} }
+
+// On answers calls to fn with r.
+func (f *Fake) On(fn string, r Responder) *Fake {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers[fn] = r
+	return f
+}
+
+// OnJSON answers calls to fn with v encoded as JSON.
+func (f *Fake) OnJSON(fn string, v any) *Fake {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return f.On(fn, func([]string) ([]byte, error) { return data, nil })
+}
+
+// OnError answers calls to fn with err.
+func (f *Fake) OnError(fn string, err error) *Fake {
+	return f.On(fn, func([]string) ([]byte, error) { return nil, err })
+}
+
+// AddEvents queues events for the next Events call.
+func (f *Fake) AddEvents(evs ...ledger.Event) *Fake {
+	f.events = append(f.events, evs...)
+	return f
+}
+
+// Calls returns the recorded calls in order.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.calls...)
+}
+
+// CallsTo returns the recorded calls to fn.
+func (f *Fake) CallsTo(fn string) []Call {
+	var out []Call
+	for _, c := range f.Calls() {
+		if c.Fn == fn {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *Fake) call(submit bool, fn string, args []string) ([]byte, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, Call{Submit: submit, Fn: fn, Args: append([]string(nil), args...)})
+	r, ok := f.answers[fn]
+	f.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("ledgertest: no answer for %s", fn)
+	}
+	return r(args)
+}
+
+// Submit records the call and answers it.
+func (f *Fake) Submit(_ context.Context, fn string, args ...string) ([]byte, error) {
+	return f.call(true, fn, args)
+}
+
+// Evaluate records the call and answers it.
+func (f *Fake) Evaluate(_ context.Context, fn string, args ...string) ([]byte, error) {
+	return f.call(false, fn, args)
+}
+
+// Events sends the queued events, then closes the stream. Each event's
+// Done records its transaction id in Checkpointed.
+func (f *Fake) Events(ctx context.Context, checkpoint string, start uint64) (<-chan ledger.Event, error) {
+	if f.EventsErr != nil {
+		return nil, f.EventsErr
+	}
+	f.EventsCheckpoint, f.EventsStart = checkpoint, start
+	out := make(chan ledger.Event)
+	evs := f.events
+	go func() {
+		defer close(out)
+		for _, e := range evs {
+			e := e
+			if checkpoint != "" {
+				e.Checkpoint = func() error {
+					f.mu.Lock()
+					defer f.mu.Unlock()
+					f.Checkpointed = append(f.Checkpointed, e.TxID)
+					return nil
+				}
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Close records that the ledger was closed.
+func (f *Fake) Close() error {
+	f.Closed = true
+	return nil
+}
+
+// Rejection is what the gateway reports when the chaincode refuses.
+func Rejection(msg string) error {
+	return &ledger.EndorseError{TxID: "tx-rejected", Message: msg, Chaincode: true}
+}
+
+// MVCC is a transaction that failed validation with a read conflict.
+func MVCC() error {
+	return &ledger.CommitError{TxID: "tx-conflict", Code: "MVCC_READ_CONFLICT"}
+}

@@ -1,0 +1,92 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+// Batch writes one batch as aligned "field  value" lines.
+func Batch(w io.Writer, b *model.Batch) error {
+	t := NewTable(w)
+	t.Row("ID", b.ID)
+	t.Row("Material", string(b.Material))
+	t.Row("Form", string(b.Form))
+	t.Row("Status", string(b.Status))
+	t.Row("Owner", b.Owner)
+	mass := fmt.Sprintf("%s remaining of %s", b.RemainingMass, b.InitialMass)
+	if b.TransitLoss > 0 {
+		mass += fmt.Sprintf(" (transit loss %s)", b.TransitLoss)
+	}
+	if taken := b.Taken(); taken > 0 {
+		mass += fmt.Sprintf(" (%s taken into processes)", taken)
+	}
+	t.Row("Mass", mass)
+	t.Row("Recycled content", model.Percent(b.RecycledContent))
+	if b.WasteCode != "" {
+		t.Row("Waste code", b.WasteCode)
+	}
+	if c := b.Origin.Collection; c != nil {
+		t.Row("Collected", fmt.Sprintf("%s, %s, by %s", c.Location, c.CollectedAt, c.Collector))
+	}
+	if p := b.Origin.Process; p != nil {
+		t.Row("Process", fmt.Sprintf("%s by %s at %s (tx %s)", p.Step, p.By.MSP, p.At, p.Tx))
+		t.Row("  inputs", takes(p.Inputs))
+		t.Row("  outputs", takes(p.Outputs))
+		t.Row("  virgin / loss", fmt.Sprintf("%s / %s", p.VirginMass, p.Loss))
+		if p.Location != "" {
+			t.Row("  location", p.Location)
+		}
+	}
+	if p := b.Pending; p != nil {
+		t.Row("Pending transfer", fmt.Sprintf("%s to %s, offered by %s at %s", p.Mass, p.To, p.OfferedBy.MSP, p.OfferedAt))
+	}
+	if q := b.Quarantine; q != nil {
+		t.Row("Quarantine", fmt.Sprintf("held by %s %s at %s: %s", q.ByRole, q.By.MSP, q.At, q.Reason))
+	}
+	for i, h := range b.Handovers {
+		label := ""
+		if i == 0 {
+			label = "Handovers"
+		}
+		t.Row(label, fmt.Sprintf("%s -> %s, %s offered, %s received, %s", h.From, h.To, h.Offered, h.Received, h.AcceptedAt))
+	}
+	if len(b.Children) > 0 {
+		t.Row("Children", takes(b.Children))
+	}
+	for i, d := range b.Documents {
+		label := ""
+		if i == 0 {
+			label = "Documents"
+		}
+		doc := fmt.Sprintf("%s sha256:%s", d.Name, d.SHA256)
+		if d.URI != "" {
+			doc += " " + d.URI
+		}
+		t.Row(label, doc)
+	}
+	t.Row("Created", fmt.Sprintf("%s by %s (%s)", b.CreatedAt, b.Submitter.MSP, b.Submitter.Identity))
+	t.Row("Updated", fmt.Sprintf("%s by %s (%s), %s, tx %s", b.UpdatedAt, b.UpdatedBy.MSP, b.UpdatedBy.Identity, b.Event.Name, b.LastTx))
+	return t.Flush()
+}
+
+func takes(ts []model.Take) string {
+	parts := make([]string, len(ts))
+	for i, x := range ts {
+		parts[i] = fmt.Sprintf("%s %s", x.ID, x.Mass)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Batches writes a list of batches, one per row.
+func Batches(w io.Writer, bs []model.Batch) error {
+	t := NewTable(w)
+	t.Row("ID", "MATERIAL", "FORM", "STATUS", "OWNER", "REMAINING", "INITIAL", "RECYCLED", "UPDATED")
+	for _, b := range bs {
+		t.Row(b.ID, string(b.Material), string(b.Form), string(b.Status), b.Owner,
+			b.RemainingMass.String(), b.InitialMass.String(), model.Percent(b.RecycledContent), b.UpdatedAt)
+	}
+	return t.Flush()
+}
