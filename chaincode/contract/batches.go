@@ -133,3 +133,151 @@ func clone(b *model.Batch) *model.Batch {
 	_ = json.Unmarshal(raw, &c)
 	return &c
 }
+
+// Quarantine holds a batch: it can then not be offered, accepted or
+// processed until released. The owner organisation or any auditor may
+// hold a batch in any status; the hold remembers who did it.
+func (c *Contract) Quarantine(ctx contractapi.TransactionContextInterface, id string, reason string) (*model.Batch, error) {
+	t, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := t.member()
+	if err != nil {
+		return nil, err
+	}
+	if err := model.CheckText("reason", reason, true); err != nil {
+		return nil, err
+	}
+	old, b, err := t.load(id)
+	if err != nil {
+		return nil, err
+	}
+	role, err := t.holdRole(p, b)
+	if err != nil {
+		return nil, err
+	}
+	if b.Status == model.StatusQuarantined {
+		return nil, fmt.Errorf("batch %q is already quarantined", b.ID)
+	}
+	b.Quarantine = &model.Quarantine{By: t.actor, ByRole: role, Reason: reason, At: t.at, Tx: t.id, PreviousStatus: b.Status}
+	b.Status = model.StatusQuarantined
+	ev := t.event(model.EvBatchQuarantined, model.ObjectEvent, model.BizHolding, model.DispNonConformant)
+	ev.Action = "OBSERVE"
+	ev.Reason = reason
+	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
+	if err := t.save(old, b, ev); err != nil {
+		return nil, err
+	}
+	return b, t.emit(ev, b.ID)
+}
+
+// Release lifts a hold. Only the role that placed it may: the owner
+// organisation for an owner's hold, any auditor for an auditor's hold.
+func (c *Contract) Release(ctx contractapi.TransactionContextInterface, id string) (*model.Batch, error) {
+	t, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := t.member()
+	if err != nil {
+		return nil, err
+	}
+	old, b, err := t.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Status != model.StatusQuarantined || b.Quarantine == nil {
+		return nil, fmt.Errorf("batch %q is not quarantined (status %s)", b.ID, b.Status)
+	}
+	q := b.Quarantine
+	switch q.ByRole {
+	case model.HeldByAuditor:
+		if p.Role != model.RoleAuditor {
+			return nil, fmt.Errorf("batch %q was quarantined by auditor %s; only an auditor may release it", b.ID, q.By.MSP)
+		}
+	default:
+		if t.actor.MSP != b.Owner {
+			return nil, fmt.Errorf("batch %q was quarantined by its owner %s; only the owner may release it", b.ID, b.Owner)
+		}
+	}
+	b.Status = q.PreviousStatus
+	b.Quarantine = nil
+	ev := t.event(model.EvBatchReleased, model.ObjectEvent, model.BizReleasing, disposition(b.Status))
+	ev.Action = "OBSERVE"
+	ev.Reason = q.Reason
+	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
+	if err := t.save(old, b, ev); err != nil {
+		return nil, err
+	}
+	return b, t.emit(ev, b.ID)
+}
+
+// AttachDocument anchors a document's SHA-256 on a batch: a lab report,
+// a waste transfer note, a certificate. The file itself stays off the
+// ledger; uri may say where it is.
+func (c *Contract) AttachDocument(ctx contractapi.TransactionContextInterface, id string, name string, sha256 string, uri string) (*model.Batch, error) {
+	t, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := t.member()
+	if err != nil {
+		return nil, err
+	}
+	if err := model.CheckText("name", name, true); err != nil {
+		return nil, err
+	}
+	if err := model.CheckSHA256("sha256", sha256); err != nil {
+		return nil, err
+	}
+	if err := model.CheckText("uri", uri, false); err != nil {
+		return nil, err
+	}
+	old, b, err := t.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.holdRole(p, b); err != nil {
+		return nil, err
+	}
+	for _, d := range b.Documents {
+		if d.SHA256 == sha256 {
+			return nil, fmt.Errorf("document %s is already anchored on batch %q (as %q)", sha256, b.ID, d.Name)
+		}
+	}
+	b.Documents = append(b.Documents, model.Document{Name: name, SHA256: sha256, URI: uri, AnchoredBy: t.actor, AnchoredAt: t.at, Tx: t.id})
+	ev := t.event(model.EvDocumentAttached, model.ObjectEvent, model.BizInspecting, disposition(b.Status))
+	ev.Action = "OBSERVE"
+	ev.Reason = name
+	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
+	if err := t.save(old, b, ev); err != nil {
+		return nil, err
+	}
+	return b, t.emit(ev, b.ID)
+}
+
+// holdRole says in which capacity the caller acts on b: as its owner, or
+// as an auditor. Anyone else is refused.
+func (t *txn) holdRole(p model.Participant, b *model.Batch) (string, error) {
+	switch {
+	case b.Owner == t.actor.MSP:
+		return model.HeldByOwner, nil
+	case p.Role == model.RoleAuditor:
+		return model.HeldByAuditor, nil
+	}
+	return "", t.requireOwner(b)
+}
+
+// disposition maps a status to its CBV disposition.
+func disposition(s model.Status) string {
+	switch s {
+	case model.StatusInTransit:
+		return model.DispInTransit
+	case model.StatusQuarantined:
+		return model.DispNonConformant
+	case model.StatusConsumed:
+		return "inactive"
+	}
+	return model.DispActive
+}

@@ -1,0 +1,137 @@
+package contract
+
+import (
+	"fmt"
+
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+// Process transforms input batches held by the caller into new output
+// batches: sorting, washing, shredding, extrusion, printing, splitting or
+// merging. It returns the outputs.
+//
+// Links: each input gets one Children entry, naming the first output and
+// the mass taken; every output records the whole process (all inputs and
+// all outputs) in Origin.Process. A trace therefore follows an input to
+// the first output, and from its process record to every output.
+func (c *Contract) Process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) ([]model.Batch, error) {
+	t, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := t.requireRole("process batches", model.RoleCollector, model.RoleRecycler, model.RoleMaker); err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+
+	// One read for every input and every output id.
+	ids := make([]string, 0, len(req.Inputs)+len(req.Outputs))
+	for _, in := range req.Inputs {
+		ids = append(ids, in.ID)
+	}
+	for _, out := range req.Outputs {
+		ids = append(ids, out.ID)
+	}
+	found, err := getBatches(t.stub, ids)
+	if err != nil {
+		return nil, err
+	}
+	inputs, existing := found[:len(req.Inputs)], found[len(req.Inputs):]
+	for i, in := range req.Inputs {
+		b := inputs[i]
+		if b == nil {
+			return nil, fmt.Errorf("batch %q not found", in.ID)
+		}
+		if err := t.requireOwner(b); err != nil {
+			return nil, err
+		}
+		if err := requireUsable(b); err != nil {
+			return nil, err
+		}
+		if in.Mass > b.RemainingMass {
+			return nil, &model.RuleError{
+				Field: fmt.Sprintf("inputs[%d].mass", i),
+				Rule:  fmt.Sprintf("takes %s but batch %q has only %s remaining", in.Mass, b.ID, b.RemainingMass),
+			}
+		}
+	}
+	for i, out := range req.Outputs {
+		if existing[i] != nil {
+			return nil, fmt.Errorf("batch %q already exists", out.ID)
+		}
+	}
+
+	taken, made := req.Totals()
+	proc := &model.Process{
+		Step:       req.Step,
+		Tx:         t.id,
+		By:         t.actor,
+		At:         t.at,
+		Location:   req.Location,
+		Inputs:     make([]model.Take, len(req.Inputs)),
+		Outputs:    make([]model.Take, len(req.Outputs)),
+		VirginMass: req.VirginMass,
+		Loss:       taken + req.VirginMass - made,
+	}
+	shares := make([]model.Share, len(req.Inputs))
+	ev := t.event(model.EvBatchProcessed, model.TransformationEvent, model.BizTransforming, model.DispActive)
+	ev.ProcessStep = string(req.Step)
+	ev.Where.Place = req.Location
+	ev.Inputs = make([]model.Quantity, len(req.Inputs))
+	ev.Outputs = make([]model.Quantity, len(req.Outputs))
+	for i, in := range req.Inputs {
+		proc.Inputs[i] = model.Take{ID: in.ID, Mass: in.Mass}
+		shares[i] = model.Share{Mass: in.Mass, RecycledContent: inputs[i].RecycledContent}
+		ev.Inputs[i] = model.Qty(in.ID, in.Mass)
+	}
+	for i, out := range req.Outputs {
+		proc.Outputs[i] = model.Take{ID: out.ID, Mass: out.Mass}
+		ev.Outputs[i] = model.Qty(out.ID, out.Mass)
+	}
+	share := model.RecycledContent(shares, req.VirginMass)
+	first := req.Outputs[0].ID
+
+	written := make([]string, 0, len(ids))
+	t.stub.StartWriteBatch()
+	for i, in := range req.Inputs {
+		old, b := inputs[i], clone(inputs[i])
+		b.Children = append(b.Children, model.Take{ID: first, Mass: in.Mass, Tx: t.id, Handovers: len(b.Handovers)})
+		b.RemainingMass -= in.Mass
+		if b.RemainingMass == 0 {
+			b.Status = model.StatusConsumed
+		}
+		if err := t.save(old, b, ev); err != nil {
+			return nil, err
+		}
+		written = append(written, b.ID)
+	}
+	outs := make([]model.Batch, len(req.Outputs))
+	for i, out := range req.Outputs {
+		b := &model.Batch{
+			ID:              out.ID,
+			Material:        out.Material,
+			Form:            out.Form,
+			InitialMass:     out.Mass,
+			RemainingMass:   out.Mass,
+			Owner:           t.actor.MSP,
+			Submitter:       t.actor,
+			Status:          model.StatusActive,
+			Origin:          model.Origin{Process: proc},
+			RecycledContent: share,
+			CreatedAt:       t.at,
+		}
+		if err := t.save(nil, b, ev, b.Owner); err != nil {
+			return nil, err
+		}
+		outs[i] = *b
+		written = append(written, b.ID)
+	}
+	if err := t.stub.FinishWriteBatch(); err != nil {
+		return nil, fmt.Errorf("write process %s: %w", t.id, err)
+	}
+	return outs, t.emit(ev, written...)
+}

@@ -1,0 +1,216 @@
+package contract
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+// MaxTraceNodes caps the size of a trace, so that one query cannot make a
+// peer read an unbounded part of the ledger.
+const MaxTraceNodes = 20000
+
+// Trace returns the provenance graph of a batch: upstream ("up", the
+// default) to the collections it came from, or downstream ("down") to
+// every batch made from it. An edge runs from a process input to each of
+// the process's outputs, with the mass the process took from that input.
+func (c *Contract) Trace(ctx contractapi.TransactionContextInterface, id string, direction string) (*model.Trace, error) {
+	if err := model.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	if direction == "" {
+		direction = model.Upstream
+	}
+	if direction != model.Upstream && direction != model.Downstream {
+		return nil, &model.RuleError{Field: "direction", Rule: fmt.Sprintf("must be %q or %q, got %q", model.Upstream, model.Downstream, direction)}
+	}
+	w, err := walk(ctx.GetStub(), id, direction)
+	if err != nil {
+		return nil, err
+	}
+	return w.trace(id, direction), nil
+}
+
+// VerifyProvenance checks a batch against its upstream graph with
+// model.Verify; documentSHA256, when given, must be anchored on the batch
+// or an ancestor.
+func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface, id string, documentSHA256 string) (*model.Verdict, error) {
+	if err := model.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	if documentSHA256 != "" {
+		if err := model.CheckSHA256("documentSHA256", documentSHA256); err != nil {
+			return nil, err
+		}
+	}
+	w, err := walk(ctx.GetStub(), id, model.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	v := model.Verify(id, w.batches, documentSHA256)
+	return &v, nil
+}
+
+// walked is a graph gathered breadth first.
+type walked struct {
+	batches map[string]*model.Batch
+	depth   map[string]int
+	edges   map[[3]string]model.TraceEdge // by from, to, tx
+}
+
+// walk gathers the graph from root, level by level. Each level is read
+// with one GetMultipleStates call; downstream, a level takes a second
+// call for the sibling outputs of the processes found, because a
+// parent's Children names only the first output of each process.
+func walk(stub shim.ChaincodeStubInterface, root, direction string) (*walked, error) {
+	w := &walked{batches: map[string]*model.Batch{}, depth: map[string]int{}, edges: map[[3]string]model.TraceEdge{}}
+	level := []string{root}
+	for d := 0; len(level) > 0; d++ {
+		if err := w.read(stub, level, d); err != nil {
+			return nil, err
+		}
+		if d == 0 && w.batches[root] == nil {
+			return nil, fmt.Errorf("batch %q not found", root)
+		}
+		var next []string
+		var err error
+		if direction == model.Upstream {
+			next = w.up(level)
+		} else if next, err = w.down(stub, level, d+1); err != nil {
+			return nil, err
+		}
+		level = next
+	}
+	return w, nil
+}
+
+// read loads the unseen ids of one level at depth d.
+func (w *walked) read(stub shim.ChaincodeStubInterface, ids []string, d int) error {
+	var fresh []string
+	for _, id := range ids {
+		if _, seen := w.depth[id]; !seen {
+			fresh = append(fresh, id)
+		}
+	}
+	if len(w.depth)+len(fresh) > MaxTraceNodes {
+		return fmt.Errorf("trace: the graph has more than %d batches", MaxTraceNodes)
+	}
+	bs, err := getBatches(stub, fresh)
+	if err != nil {
+		return err
+	}
+	for i, id := range fresh {
+		w.depth[id] = d
+		if bs[i] != nil { // a missing ancestor stays out; Verify reports it
+			w.batches[id] = bs[i]
+		}
+	}
+	return nil
+}
+
+// up adds the edges into the level's batches and returns their unseen
+// inputs, sorted.
+func (w *walked) up(level []string) []string {
+	var next []string
+	for _, id := range level {
+		b := w.batches[id]
+		if b == nil || b.Origin.Process == nil {
+			continue
+		}
+		p := b.Origin.Process
+		for _, in := range p.Inputs {
+			w.edge(in.ID, id, in.Mass, p)
+			if _, seen := w.depth[in.ID]; !seen {
+				next = append(next, in.ID)
+			}
+		}
+	}
+	slices.Sort(next)
+	return slices.Compact(next)
+}
+
+// down reads the first outputs of the level's processes, then their
+// siblings, adds the edges and returns every output id, sorted.
+func (w *walked) down(stub shim.ChaincodeStubInterface, level []string, d int) ([]string, error) {
+	var firsts []string
+	for _, id := range level {
+		if b := w.batches[id]; b != nil {
+			for _, c := range b.Children {
+				firsts = append(firsts, c.ID)
+			}
+		}
+	}
+	slices.Sort(firsts)
+	firsts = slices.Compact(firsts)
+	if err := w.read(stub, firsts, d); err != nil {
+		return nil, err
+	}
+	var next []string
+	for _, id := range level {
+		b := w.batches[id]
+		if b == nil {
+			continue
+		}
+		for _, c := range b.Children {
+			first := w.batches[c.ID]
+			if first == nil || first.Origin.Process == nil || first.Origin.Process.Tx != c.Tx {
+				return nil, fmt.Errorf("trace: batch %q names child %q of process %s, which does not record it", id, c.ID, c.Tx)
+			}
+			p := first.Origin.Process
+			for _, out := range p.Outputs {
+				w.edge(id, out.ID, c.Mass, p)
+				next = append(next, out.ID)
+			}
+		}
+	}
+	slices.Sort(next)
+	next = slices.Compact(next)
+	if err := w.read(stub, next, d); err != nil {
+		return nil, err
+	}
+	// Only outputs first seen at this depth are expanded further.
+	fresh := next[:0]
+	for _, id := range next {
+		if w.depth[id] == d {
+			fresh = append(fresh, id)
+		}
+	}
+	return fresh, nil
+}
+
+func (w *walked) edge(from, to string, mass model.Grams, p *model.Process) {
+	w.edges[[3]string{from, to, p.Tx}] = model.TraceEdge{From: from, To: to, Mass: mass, Step: p.Step, Tx: p.Tx}
+}
+
+// trace lays the graph out: nodes by depth then id, edges by from, to, tx.
+func (w *walked) trace(root, direction string) *model.Trace {
+	t := &model.Trace{Root: root, Direction: direction, Nodes: []model.TraceNode{}, Edges: []model.TraceEdge{}}
+	for id, b := range w.batches {
+		n := model.TraceNode{
+			ID: id, Depth: w.depth[id],
+			Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
+			InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
+			Collection: b.Origin.Collection, Documents: b.Documents,
+		}
+		if b.Origin.Process != nil {
+			n.Step = b.Origin.Process.Step
+		}
+		t.Nodes = append(t.Nodes, n)
+	}
+	slices.SortFunc(t.Nodes, func(a, b model.TraceNode) int {
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), strings.Compare(a.ID, b.ID))
+	})
+	for _, e := range w.edges {
+		t.Edges = append(t.Edges, e)
+	}
+	slices.SortFunc(t.Edges, func(a, b model.TraceEdge) int {
+		return cmp.Or(strings.Compare(a.From, b.From), strings.Compare(a.To, b.To), strings.Compare(a.Tx, b.Tx))
+	})
+	return t
+}
