@@ -211,3 +211,22 @@ func TestPutDeletesWithNil(t *testing.T) {
 	assert.Equal(t, uint64(2), l.Height())
 	assert.Empty(t, l.Snapshot())
 }
+
+func TestConcurrentInvokes(t *testing.T) {
+	l, cc := NewLedger(), newDemo(t)
+	const n = 8
+	done := make(chan *Result, n)
+	for i := range n {
+		go func() { done <- l.Invoke(cc, alice, "Put", string(rune('a'+i)), "v") }()
+	}
+	ids := map[string]bool{}
+	for range n {
+		r := <-done
+		require.Equal(t, int32(shim.OK), r.Status, r.Message)
+		ids[r.TxID] = true
+	}
+	assert.Len(t, ids, n, "every transaction has its own TxID")
+	assert.Equal(t, uint64(n), l.Height())
+	assert.Len(t, l.Keys(), n)
+	assert.Len(t, l.Events(), n)
+}

@@ -211,8 +211,9 @@ func (l *Ledger) Snapshot() map[string]string {
 }
 
 // Put writes key directly as a committed transaction of its own (one more
-// height, one history entry, no event). It bypasses all chaincode checks
-// and exists to build states, including corrupt ones, in tests.
+// height, one history entry, no event); a nil value deletes the key. It
+// bypasses all chaincode checks and exists to build states, including
+// corrupt ones, in tests.
 func (l *Ledger) Put(key string, value []byte) {
 	l.mu.Lock()
 	l.seq++

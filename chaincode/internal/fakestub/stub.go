@@ -34,7 +34,9 @@ type batchKey struct {
 
 // Stub is one transaction against a Ledger. It implements
 // shim.ChaincodeStubInterface; the methods that need a real peer (private
-// data, rich queries, chaincode-to-chaincode calls) return an error.
+// data, rich queries, chaincode-to-chaincode calls) return an error
+// wrapping ErrNotSupported. Like a real stub it belongs to one goroutine;
+// many stubs may run against one Ledger concurrently.
 type Stub struct {
 	ledger *Ledger
 	id     *Identity
@@ -280,17 +282,16 @@ func (s *Stub) StartWriteBatch() {
 func (s *Stub) FinishWriteBatch() error {
 	b := s.batch
 	s.batch = nil
+	// Data writes before policy writes, each sorted by key, so the order
+	// does not depend on map iteration.
 	keys := slices.SortedFunc(maps.Keys(b), func(x, y batchKey) int {
-		if c := strings.Compare(x.key, y.key); c != 0 {
-			return c
-		}
-		if x.meta == y.meta {
-			return 0
-		}
-		if !x.meta {
+		if x.meta != y.meta {
+			if x.meta {
+				return 1
+			}
 			return -1
 		}
-		return 1
+		return strings.Compare(x.key, y.key)
 	})
 	for _, k := range keys {
 		if err := s.record(k.key, b[k]); err != nil {
