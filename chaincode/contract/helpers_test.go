@@ -1,0 +1,214 @@
+package contract
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/statebased"
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mtrace/mtrace/chaincode/internal/fakestub"
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+// world is a bootstrapped ledger with one identity per organisation. Every
+// call goes through the real contract-api dispatch (argument parsing and
+// schema validation of arguments and results).
+type world struct {
+	tb  testing.TB
+	l   *fakestub.Ledger
+	cc  *contractapi.ContractChaincode
+	adm *fakestub.Identity // MunicipalityMSP admin
+	mun *fakestub.Identity // collector
+	rec *fakestub.Identity // recycler
+	mak *fakestub.Identity // maker
+	aud *fakestub.Identity // auditor
+	out *fakestub.Identity // OutsiderMSP, not registered
+}
+
+var members = []model.Participant{
+	{MSP: "MunicipalityMSP", Role: model.RoleCollector, Name: "City of Tampere collection"},
+	{MSP: "RecyclerMSP", Role: model.RoleRecycler, Name: "Pirkanmaa Recycling"},
+	{MSP: "MakerMSP", Role: model.RoleMaker, Name: "Makerspace Hervanta"},
+	{MSP: "AuditorMSP", Role: model.RoleAuditor, Name: "Nordic Material Audit"},
+}
+
+// newBare returns a world whose registry is not bootstrapped.
+func newBare(tb testing.TB) *world {
+	tb.Helper()
+	cc, err := NewChaincode()
+	require.NoError(tb, err)
+	return &world{
+		tb:  tb,
+		l:   fakestub.NewLedger(),
+		cc:  cc,
+		adm: fakestub.NewIdentity("MunicipalityMSP", "Admin@municipality.mtrace.local", "admin"),
+		mun: fakestub.NewIdentity("MunicipalityMSP", "User1@municipality.mtrace.local", "client"),
+		rec: fakestub.NewIdentity("RecyclerMSP", "User1@recycler.mtrace.local", "client"),
+		mak: fakestub.NewIdentity("MakerMSP", "User1@maker.mtrace.local", "client"),
+		aud: fakestub.NewIdentity("AuditorMSP", "User1@auditor.mtrace.local", "client"),
+		out: fakestub.NewIdentity("OutsiderMSP", "User1@outsider.example", "client"),
+	}
+}
+
+// newWorld returns a world with the four member organisations registered.
+func newWorld(tb testing.TB) *world {
+	tb.Helper()
+	w := newBare(tb)
+	w.ok(w.adm, nil, "BootstrapRegistry", members)
+	return w
+}
+
+// args encodes call arguments the way a client sends them: strings as
+// they are, integers in decimal, everything else as JSON.
+func args(tb testing.TB, in []any) []string {
+	out := make([]string, len(in))
+	for i, a := range in {
+		switch v := a.(type) {
+		case string:
+			out[i] = v
+		case int:
+			out[i] = strconv.Itoa(v)
+		case int64:
+			out[i] = strconv.FormatInt(v, 10)
+		case model.Grams:
+			out[i] = strconv.FormatInt(int64(v), 10)
+		default:
+			raw, err := json.Marshal(v)
+			require.NoError(tb, err)
+			out[i] = string(raw)
+		}
+	}
+	return out
+}
+
+func (w *world) invoke(id *fakestub.Identity, fn string, a ...any) *fakestub.Result {
+	return w.l.Invoke(w.cc, id, fn, args(w.tb, a)...)
+}
+
+// ok submits fn and requires success; the result is decoded into out
+// unless out is nil.
+func (w *world) ok(id *fakestub.Identity, out any, fn string, a ...any) *fakestub.Result {
+	w.tb.Helper()
+	r := w.invoke(id, fn, a...)
+	require.Equalf(w.tb, int32(shim.OK), r.Status, "%s failed: %s", fn, r.Message)
+	if out != nil {
+		require.NoError(w.tb, json.Unmarshal(r.Payload, out), "payload of %s: %s", fn, r.Payload)
+	}
+	return r
+}
+
+// query evaluates fn without committing and requires success.
+func (w *world) query(id *fakestub.Identity, out any, fn string, a ...any) {
+	w.tb.Helper()
+	r := w.l.Query(w.cc, id, fn, args(w.tb, a)...)
+	require.Equalf(w.tb, int32(shim.OK), r.Status, "%s failed: %s", fn, r.Message)
+	if out != nil {
+		require.NoError(w.tb, json.Unmarshal(r.Payload, out), "payload of %s: %s", fn, r.Payload)
+	}
+}
+
+// fail submits fn, requires it to fail with a message containing want,
+// and requires that nothing was committed.
+func (w *world) fail(id *fakestub.Identity, want string, fn string, a ...any) {
+	w.tb.Helper()
+	before, height, events := w.l.Snapshot(), w.l.Height(), len(w.l.Events())
+	r := w.invoke(id, fn, a...)
+	require.NotEqualf(w.tb, int32(shim.OK), r.Status, "%s succeeded, want error %q", fn, want)
+	require.Contains(w.tb, r.Message, want)
+	require.Equal(w.tb, before, w.l.Snapshot(), "%s changed the state", fn)
+	require.Equal(w.tb, height, w.l.Height())
+	require.Len(w.tb, w.l.Events(), events)
+}
+
+// queryFail evaluates fn and requires it to fail with want in the message.
+func (w *world) queryFail(id *fakestub.Identity, want string, fn string, a ...any) {
+	w.tb.Helper()
+	r := w.l.Query(w.cc, id, fn, args(w.tb, a)...)
+	require.NotEqualf(w.tb, int32(shim.OK), r.Status, "%s succeeded, want error %q", fn, want)
+	require.Contains(w.tb, r.Message, want)
+}
+
+func (w *world) batch(id string) *model.Batch {
+	w.tb.Helper()
+	var b model.Batch
+	w.query(w.aud, &b, "ReadBatch", id)
+	return &b
+}
+
+// register has the municipality register mass grams of PET as id.
+func (w *world) register(id string, mass model.Grams) *model.Batch {
+	w.tb.Helper()
+	var b model.Batch
+	w.ok(w.mun, &b, "RegisterBatch", regReq(id, mass))
+	return &b
+}
+
+func regReq(id string, mass model.Grams) model.RegisterRequest {
+	return model.RegisterRequest{
+		ID: id, Material: model.PET, WasteCode: "15 01 02", Mass: mass,
+		Location: "Hervanta eco-point 4", CollectedAt: "2026-11-20T08:30:00+02:00",
+	}
+}
+
+// move offers id from one identity to another's organisation and accepts
+// received grams (0 = all).
+func (w *world) move(id string, from, to *fakestub.Identity, received int64) *model.Batch {
+	w.tb.Helper()
+	w.ok(from, nil, "OfferTransfer", id, to.MSP)
+	var b model.Batch
+	w.ok(to, &b, "AcceptTransfer", id, received)
+	return &b
+}
+
+// policyOrgs decodes the key-level endorsement policy of batch id.
+func (w *world) policyOrgs(id string) []string {
+	w.tb.Helper()
+	key, err := batchKey(id)
+	require.NoError(w.tb, err)
+	pol := w.l.Policy(key)
+	require.NotNil(w.tb, pol, "batch %q has no key-level policy", id)
+	ep, err := statebased.NewStateEP(pol)
+	require.NoError(w.tb, err)
+	return ep.ListOrgs()
+}
+
+// lastEvent decodes the most recent committed chaincode event.
+func (w *world) lastEvent() (string, model.ChaincodeEvent) {
+	w.tb.Helper()
+	evs := w.l.Events()
+	require.NotEmpty(w.tb, evs)
+	e := evs[len(evs)-1]
+	var ce model.ChaincodeEvent
+	require.NoError(w.tb, json.Unmarshal(e.Payload, &ce))
+	return e.EventName, ce
+}
+
+func (w *world) indexed(index, value, id string) bool {
+	k, err := shim.CreateCompositeKey(index, []string{value, id})
+	require.NoError(w.tb, err)
+	return w.l.State(k) != nil
+}
+
+func kg(n int64) model.Grams { return model.Grams(n) * model.Kilogram }
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%03d", prefix, i)
+	}
+	return out
+}
+
+var txTime = fakestub.DefaultTime
+
+func at(d time.Duration) string { return model.FormatTime(txTime.Add(d)) }
+
+func actor(id *fakestub.Identity) model.Actor {
+	return model.Actor{MSP: id.MSP, Identity: id.CommonName}
+}
