@@ -10,14 +10,14 @@
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (default circular),
-# MTRACE_LOG_SPEC (Fabric logging spec for the nodes, default info).
+# MTRACE_LOG_SPEC (Fabric logging spec for the nodes, default grpc=warning:info).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 H=${MTRACE_HOME:-$root/.mtrace}
 B=${MTRACE_BASE_PORT:-27000}
 CHANNEL=${MTRACE_CHANNEL:-circular}
-LOG_SPEC=${MTRACE_LOG_SPEC:-info}
+LOG_SPEC=${MTRACE_LOG_SPEC:-grpc=warning:info}
 CC=mtrace
 BIN=$root/bin
 export PATH="$BIN:$PATH"
@@ -35,7 +35,10 @@ PARTICIPANTS='[{"msp":"MunicipalityMSP","role":"collector","name":"Istanbul Metr
 
 STARTED=() # nodes this run started; stopped again if the run fails
 
+T0=$EPOCHREALTIME
 say() { printf '%s\n' "$*"; }
+# since: seconds since the script started, to one decimal.
+since() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
 fail() {
 	printf 'network.sh: %s\n' "$*" >&2
 	exit 1
@@ -134,6 +137,7 @@ start_peer() {
 		CORE_PEER_LISTENADDRESS="$addr" \
 		CORE_PEER_GOSSIP_BOOTSTRAP="$addr" \
 		CORE_PEER_GOSSIP_EXTERNALENDPOINT="$addr" \
+		CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s \
 		CORE_PEER_CHAINCODEADDRESS="$cc" \
 		CORE_PEER_CHAINCODELISTENADDRESS="$cc" \
 		CORE_PEER_TLS_ENABLED=true \
@@ -206,6 +210,24 @@ wait_leader() {
 	done
 	for o in "${ORDERERS[@]}"; do show_log "$o"; done
 	fail "no Raft leader for channel $CHANNEL within 30 s"
+}
+
+# wait_gossip: wait until every peer sees the other organisations' peers on
+# the channel. Service discovery, and so the gateway's choice of endorsers for
+# state-based policies that need a second organisation, relies on it.
+wait_gossip() {
+	local i p n want=$((${#PEERS[@]} - 1)) ok
+	for ((i = 0; i < 300; i++)); do
+		ok=1
+		for p in "${PEERS[@]}"; do
+			n=$(curl -fsS "http://127.0.0.1:$(peer_ops_port "$p")/metrics" 2>/dev/null |
+				sed -n "s/^gossip_membership_total_peers_known{channel=\"$CHANNEL\"} //p")
+			[[ ${n:-0} -ge $want ]] || ok=0
+		done
+		((ok)) && return 0
+		sleep 0.1
+	done
+	fail "the peers did not all see each other through gossip within 30 s"
 }
 
 # stop_nodes NODE...: TERM, wait up to 10 s, then KILL; only PIDs that are
@@ -434,12 +456,13 @@ approve_for() {
 # deploy: build and package the chaincode; when its package differs from the
 # committed definition's, install, approve and commit the next sequence.
 deploy() {
-	local cur cur_seq pkg=$H/cc/$CC.tar.gz w=$H/cc/work out t0=$SECONDS
+	local cur cur_seq pkg=$H/cc/$CC.tar.gz w=$H/cc/work out
 	local tarflags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
 	rm -rf "$w"
 	mkdir -p "$w/src"
 	(cd "$root" && go build -trimpath -buildvcs=false -o "$w/src/mtrace-cc" ./chaincode/cmd/mtrace-cc) ||
 		fail "chaincode build failed"
+	say "chaincode built ($(since))"
 	tar "${tarflags[@]}" -C "$w/src" -cf - mtrace-cc | gzip -n >"$w/code.tar.gz"
 	printf '{"type":"mtrace-binary","label":"%s"}\n' "$CC" >"$w/metadata.json"
 	tar "${tarflags[@]}" -C "$w" -cf - metadata.json code.tar.gz | gzip -n >"$pkg"
@@ -456,14 +479,16 @@ deploy() {
 	SEQ=$((cur_seq + 1))
 	say "deploying chaincode $CC version $VERSION as sequence $SEQ (was $cur)"
 	parallel install install_on
+	say "installed on ${#PEERS[@]} peers ($(since))"
 	parallel approve approve_for
+	say "approved by ${#PEERS[@]} organisations ($(since))"
 	out=$(as municipality peer lifecycle chaincode commit "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
 		--version "$VERSION" --sequence "$SEQ" --signature-policy "$POLICY" \
 		"${TARGETS[@]}" --waitForEventTimeout 60s 2>&1) || {
 		printf '%s\n' "$out" >&2
 		fail "chaincode commit failed"
 	}
-	say "chaincode $CC committed: version $VERSION, sequence $SEQ ($((SECONDS - t0)) s)"
+	say "chaincode $CC committed: version $VERSION, sequence $SEQ ($(since))"
 }
 
 # --- commands -------------------------------------------------------------------
@@ -477,7 +502,7 @@ check_home() {
 }
 
 cmd_up() {
-	local t0=$SECONDS n all=1 fresh=0
+	local n all=1 fresh=0
 	trap on_exit EXIT
 	"$root/scripts/build-fabric.sh" >/dev/null || fail "building the Fabric binaries failed"
 	if [[ -d $H && ! -f $H/.ready ]]; then
@@ -503,19 +528,23 @@ cmd_up() {
 	write_config
 	# shellcheck disable=SC2046
 	start_nodes $(all_nodes)
-	say "nodes healthy ($((SECONDS - t0)) s)"
+	say "nodes healthy ($(since))"
 	((fresh)) && join_orderers
 	wait_leader
 	if ((fresh)); then
 		parallel join join_peer
-		say "channel $CHANNEL joined ($((SECONDS - t0)) s)"
+		say "channel $CHANNEL joined ($(since))"
 	fi
 	deploy
-	[[ -f $H/.bootstrapped ]] || bootstrap
+	if [[ ! -f $H/.bootstrapped ]]; then
+		bootstrap
+		say "registry bootstrapped ($(since))"
+	fi
+	wait_gossip
 	write_cli_config
 	touch "$H/.ready"
 	STARTED=()
-	say "network ready in $((SECONDS - t0)) s"
+	say "network ready in $(since)"
 	say "export MTRACE_CONFIG=$H/config.yaml"
 }
 
