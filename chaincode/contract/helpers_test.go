@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -175,7 +176,9 @@ func (w *world) policyOrgs(id string) []string {
 	require.NotNil(w.tb, pol, "batch %q has no key-level policy", id)
 	ep, err := statebased.NewStateEP(pol)
 	require.NoError(w.tb, err)
-	return ep.ListOrgs()
+	orgs := ep.ListOrgs() // map order
+	slices.Sort(orgs)
+	return orgs
 }
 
 // lastEvent decodes the most recent committed chaincode event.
@@ -211,4 +214,12 @@ func at(d time.Duration) string { return model.FormatTime(txTime.Add(d)) }
 
 func actor(id *fakestub.Identity) model.Actor {
 	return model.Actor{MSP: id.MSP, Identity: id.CommonName}
+}
+
+func encode(tb testing.TB, b *model.Batch) ([]byte, string) {
+	raw, err := json.Marshal(b)
+	require.NoError(tb, err)
+	key, err := batchKey(b.ID)
+	require.NoError(tb, err)
+	return raw, key
 }

@@ -16,6 +16,9 @@ import (
 // peer read an unbounded part of the ledger.
 const MaxTraceNodes = 20000
 
+// maxTraceNodes is MaxTraceNodes; tests lower it.
+var maxTraceNodes = MaxTraceNodes
+
 // Trace returns the provenance graph of a batch: upstream ("up", the
 // default) to the collections it came from, or downstream ("down") to
 // every batch made from it. An edge runs from a process input to each of
@@ -98,8 +101,8 @@ func (w *walked) read(stub shim.ChaincodeStubInterface, ids []string, d int) err
 			fresh = append(fresh, id)
 		}
 	}
-	if len(w.depth)+len(fresh) > MaxTraceNodes {
-		return fmt.Errorf("trace: the graph has more than %d batches", MaxTraceNodes)
+	if len(w.depth)+len(fresh) > maxTraceNodes {
+		return fmt.Errorf("trace: the graph has more than %d batches", maxTraceNodes)
 	}
 	bs, err := getBatches(stub, fresh)
 	if err != nil {
