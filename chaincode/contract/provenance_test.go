@@ -14,7 +14,9 @@ func out(id string, f model.Form, mass model.Grams) model.ProcessOutput {
 	return model.ProcessOutput{ID: id, Material: model.PET, Form: f, Mass: mass}
 }
 
-func in(id string, mass model.Grams) model.ProcessInput { return model.ProcessInput{ID: id, Mass: mass} }
+func in(id string, mass model.Grams) model.ProcessInput {
+	return model.ProcessInput{ID: id, Mass: mass}
+}
 
 // story runs the whole chain: three collections, handed to the recycler
 // (one with a loss in transit), sorted, washed, shredded into flakes,
