@@ -4,8 +4,18 @@ package batch
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/accept"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/attach"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/cancel"
 	"github.com/mtrace/mtrace/client/internal/cmd/batch/get"
+	importcmd "github.com/mtrace/mtrace/client/internal/cmd/batch/import"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/list"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/process"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/quarantine"
 	"github.com/mtrace/mtrace/client/internal/cmd/batch/register"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/reject"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/release"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/transfer"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 )
 
@@ -21,7 +31,17 @@ func NewCmdBatch(f *cmdutil.Factory) *cobra.Command {
 	}
 	cmd.AddCommand(
 		register.NewCmdRegister(f, nil),
+		importcmd.NewCmdImport(f, nil),
 		get.NewCmdGet(f, nil),
+		list.NewCmdList(f, nil),
+		transfer.NewCmdTransfer(f, nil),
+		accept.NewCmdAccept(f, nil),
+		reject.NewCmdReject(f, nil),
+		cancel.NewCmdCancel(f, nil),
+		process.NewCmdProcess(f, nil),
+		quarantine.NewCmdQuarantine(f, nil),
+		release.NewCmdRelease(f, nil),
+		attach.NewCmdAttach(f, nil),
 	)
 	return cmd
 }

@@ -1,6 +1,10 @@
 package cmdtest
 
-import "github.com/mtrace/mtrace/chaincode/model"
+import (
+	"time"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
 
 // Collected returns a realistic batch of collected waste as the chaincode
 // would return it after RegisterBatch.
@@ -42,3 +46,6 @@ func Received(b model.Batch, lost model.Grams) model.Batch {
 		Source: "MunicipalityMSP", Destination: "RecyclerMSP", TxID: b.LastTx, By: actor}
 	return b
 }
+
+// Now is a fixed clock for tests: a day after the fixtures' collections.
+var Now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)

@@ -1,0 +1,135 @@
+// Package process implements `mtrace batch process`: transform input
+// batches you own into new output batches in one step.
+package process
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/render"
+)
+
+// Options are the inputs of one process step.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Ledger  cmdutil.LedgerFunc
+	Format  string
+	Request model.ProcessRequest
+}
+
+// NewCmdProcess builds the command; runF replaces runProcess in tests.
+func NewCmdProcess(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
+	var step, virgin string
+	var ins, outs []string
+	cmd := &cobra.Command{
+		Use:   "process --step STEP --in ID:MASS... --out ID:MATERIAL:FORM:MASS... [--virgin MASS] [--location TEXT]",
+		Short: "Transform batches you own into new batches (sort, wash, shred, pelletise, extrude, print)",
+		Long: `Record one processing step: take a mass from each input batch and create the
+output batches. The outputs may not weigh more than the inputs taken plus any
+virgin material added; the difference is recorded as process loss. Each
+output's recycled content is the mass-weighted share of its inputs, diluted
+by the virgin material.
+
+Steps: sorting, washing, shredding, pelletising, extrusion, printing,
+splitting, merging, other.`,
+		Example: `  mtrace -p recycler batch process --step shredding \
+    --in PET-1:1240kg --in PET-2:800kg \
+    --out FLK-1:PET:flakes:1950kg
+  mtrace -p recycler batch process --step extrusion --in FLK-1:1000kg \
+    --out FIL-1:PET:filament:480kg --out FIL-2:PET:filament:480kg --virgin 0g`,
+		Args: cmdutil.ExactArgs(0, "no arguments (use --in and --out)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			req := &opts.Request
+			if req.Step, err = model.ParseStep(step); err != nil {
+				return cmdutil.FlagErrorf("--step: %w", err)
+			}
+			req.Inputs, req.Outputs = nil, nil
+			for _, s := range ins {
+				in, err := ParseIn(s)
+				if err != nil {
+					return cmdutil.FlagErrorf("%w", err)
+				}
+				req.Inputs = append(req.Inputs, in)
+			}
+			for _, s := range outs {
+				out, err := ParseOut(s)
+				if err != nil {
+					return cmdutil.FlagErrorf("%w", err)
+				}
+				req.Outputs = append(req.Outputs, out)
+			}
+			if virgin != "" {
+				if req.VirginMass, err = model.ParseMass(virgin); err != nil {
+					return cmdutil.FlagErrorf("--virgin: %w", err)
+				}
+			}
+			if err := req.Validate(); err != nil {
+				return cmdutil.FlagErrorf("%w", err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			ctx, cancel := f.Timeout(cmd.Context())
+			defer cancel()
+			return runProcess(ctx, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&step, "step", "", "process step, such as extrusion")
+	fl.StringArrayVar(&ins, "in", nil, "input ID:MASS taken (repeat for each input)")
+	fl.StringArrayVar(&outs, "out", nil, "output ID:MATERIAL:FORM:MASS created (repeat for each output)")
+	fl.StringVar(&virgin, "virgin", "", "virgin material added, such as 20kg (default 0)")
+	fl.StringVar(&opts.Request.Location, "location", "", "where the step took place")
+	for _, n := range []string{"step", "in", "out"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}
+
+func runProcess(ctx context.Context, opts *Options) error {
+	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
+		res, err := l.Submit(ctx, "Process", cmdutil.MarshalArg(opts.Request))
+		if err != nil {
+			return err
+		}
+		outs, err := cmdutil.Decode[[]model.Batch]("Process", res)
+		if err != nil {
+			return err
+		}
+		if outs == nil {
+			outs = []model.Batch{}
+		}
+		if opts.Format == cmdutil.FormatJSON {
+			return render.JSON(opts.IO.Out, outs)
+		}
+		in, out := opts.Request.Totals()
+		line := fmt.Sprintf("Processed (%s): took %s from %d input(s)", opts.Request.Step, in, len(opts.Request.Inputs))
+		if opts.Request.VirginMass > 0 {
+			line += fmt.Sprintf(" + %s virgin", opts.Request.VirginMass)
+		}
+		line += fmt.Sprintf(", made %s in %d output(s), loss %s", out, len(outs), in+opts.Request.VirginMass-out)
+		if len(outs) > 0 {
+			line += fmt.Sprintf(" (tx %s)", outs[0].LastTx)
+		}
+		if _, err := fmt.Fprintln(opts.IO.Out, line); err != nil {
+			return err
+		}
+		t := render.NewTable(opts.IO.Out)
+		t.Row("ID", "MATERIAL", "FORM", "MASS", "RECYCLED", "OWNER")
+		for _, b := range outs {
+			t.Row(b.ID, string(b.Material), string(b.Form), b.InitialMass.String(), model.Percent(b.RecycledContent), b.Owner)
+		}
+		return t.Flush()
+	})
+}

@@ -1,0 +1,121 @@
+package process
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+)
+
+func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdProcess(e.F, nil) }
+
+var args = []string{"process", "--step", "Extrusion", "--in", "FLK-1:1000kg", "--in", "lot:7:500 kg",
+	"--out", "FIL-1:PET:filament:700kg", "--out", "FIL-2:pet:Filament:720kg", "--virgin", "20kg", "--location", "Gebze"}
+
+func outputs() []model.Batch {
+	actor := model.Actor{MSP: "RecyclerMSP", Identity: "User1@recycler.mtrace.local"}
+	proc := &model.Process{Step: model.StepExtrusion, Tx: "tx-extrude", By: actor, At: "2026-11-22T10:00:00Z",
+		Location: "Gebze", Inputs: []model.Take{{ID: "FLK-1", Mass: 1_000_000}, {ID: "lot:7", Mass: 500_000}},
+		Outputs: []model.Take{{ID: "FIL-1", Mass: 700_000}, {ID: "FIL-2", Mass: 720_000}}, VirginMass: 20_000, Loss: 100_000}
+	var bs []model.Batch
+	for _, o := range proc.Outputs {
+		bs = append(bs, model.Batch{ID: o.ID, Material: model.PET, Form: model.FormFilament, InitialMass: o.Mass,
+			RemainingMass: o.Mass, Owner: "RecyclerMSP", Submitter: actor, Status: model.StatusActive,
+			Origin: model.Origin{Process: proc}, RecycledContent: 9868, CreatedAt: proc.At, UpdatedAt: proc.At,
+			LastTx: proc.Tx, UpdatedBy: actor, Event: model.Event{Name: model.EvBatchProcessed, TxID: proc.Tx}})
+	}
+	return bs
+}
+
+func TestProcess(t *testing.T) {
+	got := cmdtest.Formats(t, "process", newCmd, "Process", outputs(), args...)
+	var req model.ProcessRequest
+	require.NoError(t, json.Unmarshal([]byte(got[0]), &req))
+	assert.Equal(t, model.ProcessRequest{
+		Step:       model.StepExtrusion,
+		Inputs:     []model.ProcessInput{{ID: "FLK-1", Mass: 1_000_000}, {ID: "lot:7", Mass: 500_000}},
+		Outputs:    []model.ProcessOutput{{ID: "FIL-1", Material: model.PET, Form: model.FormFilament, Mass: 700_000}, {ID: "FIL-2", Material: model.PET, Form: model.FormFilament, Mass: 720_000}},
+		VirginMass: 20_000, Location: "Gebze",
+	}, req)
+}
+
+func TestProcessErrors(t *testing.T) {
+	cmdtest.SubmitErrors(t, newCmd, "Process", args...)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"process", "--step", "melting", "--in", "A:1kg", "--out", "B:PET:flakes:1kg"}, "--step: step: must be one of"},
+		{[]string{"process", "--step", "sorting", "--in", "A:1.5", "--out", "B:PET:flakes:1kg"}, `--in "A:1.5": malformed mass`},
+		{[]string{"process", "--step", "sorting", "--in", "A1kg", "--out", "B:PET:flakes:1kg"}, `--in "A1kg": want ID:MASS`},
+		{[]string{"process", "--step", "sorting", "--in", "A:1kg", "--out", "B:PET:1kg"}, `want ID:MATERIAL:FORM:MASS`},
+		{[]string{"process", "--step", "sorting", "--in", "A:1kg", "--out", "B:GLASS:flakes:1kg"}, `material: must be one of`},
+		{[]string{"process", "--step", "sorting", "--in", "A:1kg", "--out", "B:PET:waste:1kg"}, `outputs[0].form: must be one of sorted`},
+		{[]string{"process", "--step", "sorting", "--in", "A:1kg", "--out", "B:PET:flakes:2kg"}, "outputs: mass balance: outputs total 2 kg, more than the 1 kg taken plus 0 g virgin"},
+		{[]string{"process", "--step", "sorting", "--in", "A:1kg", "--out", "A:PET:flakes:1kg"}, `outputs[0].id: "A" is already named by inputs[0]`},
+		{[]string{"process", "--step", "sorting", "--in", "A:1kg", "--out", "B:PET:flakes:1kg", "--virgin", "x"}, "--virgin: malformed mass"},
+		{[]string{"process", "--step", "sorting", "--in", "A:1kg"}, `required flag(s) "out" not set`},
+	} {
+		e := cmdtest.New(t)
+		err := e.Run(newCmd(e), tt.args...)
+		require.Error(t, err, tt.args)
+		assert.Contains(t, err.Error(), tt.want)
+		assert.Empty(t, e.Fake.Calls())
+	}
+}
+
+func TestParse(t *testing.T) {
+	in, err := ParseIn("a:b:c:1.5t")
+	require.NoError(t, err)
+	assert.Equal(t, model.ProcessInput{ID: "a:b:c", Mass: 1_500_000}, in)
+	out, err := ParseOut("x:y:hdpe:PELLETS:900g")
+	require.NoError(t, err)
+	assert.Equal(t, model.ProcessOutput{ID: "x:y", Material: model.HDPE, Form: model.FormPellets, Mass: 900}, out)
+	_, err = ParseIn(":5kg")
+	assert.ErrorContains(t, err, "id: must be 1-64 characters")
+}
+
+func FuzzParseIn(f *testing.F) {
+	for _, s := range []string{"FLK-1:500kg", "a:b:1.25t", ":", "x:", "A:0.0005kg", "A:99999999999999t", "é:1g"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		in, err := ParseIn(s)
+		if err != nil {
+			return
+		}
+		// Whatever parses must be a valid id and a non-negative exact mass,
+		// and must print back to something that parses the same.
+		require.NoError(t, model.CheckID("id", in.ID))
+		require.GreaterOrEqual(t, int64(in.Mass), int64(0))
+		again, err := ParseIn(in.ID + ":" + strings.ReplaceAll(in.Mass.String(), " ", ""))
+		require.NoError(t, err)
+		require.Equal(t, in, again)
+	})
+}
+
+func FuzzParseOut(f *testing.F) {
+	for _, s := range []string{"FIL-1:PET:filament:480kg", "a:b:pla:product:1g", ":::", "x:PET:flakes:", "x:PET:flakes:1e3kg"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := ParseOut(s)
+		if err != nil {
+			return
+		}
+		require.NoError(t, model.CheckID("id", out.ID))
+		_, err = model.ParseMaterial(string(out.Material))
+		require.NoError(t, err)
+		_, err = model.ParseForm(string(out.Form))
+		require.NoError(t, err)
+		again, err := ParseOut(strings.Join([]string{out.ID, string(out.Material), string(out.Form), strings.ReplaceAll(out.Mass.String(), " ", "")}, ":"))
+		require.NoError(t, err)
+		require.Equal(t, out, again)
+	})
+}
