@@ -41,7 +41,10 @@ func TestListEmpty(t *testing.T) {
 }
 
 func TestListErrors(t *testing.T) {
-	for _, tt := range []struct{ args []string; want string }{
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
 		{[]string{"list", "--status", "lost"}, "--status: status: must be one of active, in_transit, consumed, quarantined"},
 		{[]string{"list", "--limit", "0"}, "--limit: must be from 1 to 1000, got 0"},
 		{[]string{"list", "--limit", "1001"}, "--limit: must be from 1 to 1000, got 1001"},

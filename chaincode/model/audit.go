@@ -1,0 +1,149 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+)
+
+// AuditReport is the outcome of Audit: ledger-wide totals, the balance of
+// every organisation, and every violation found, each naming the batch or
+// organisation and the numbers involved.
+type AuditReport struct {
+	OK          bool         `json:"ok"`
+	Batches     int          `json:"batches"`
+	Registered  Grams        `json:"registered"`  // initial mass of every collected batch
+	Virgin      Grams        `json:"virgin"`      // virgin mass added by processes
+	Remaining   Grams        `json:"remaining"`   // remaining mass of every batch
+	TransitLoss Grams        `json:"transitLoss"` // lost in handovers
+	ProcessLoss Grams        `json:"processLoss"` // lost in processes
+	Orgs        []OrgBalance `json:"orgs"`
+	Violations  []string     `json:"violations"`
+}
+
+// OrgBalance is one organisation's mass account. It balances when
+// Registered + Received - TransitLoss + Produced - Shipped - Taken equals
+// OnHand. Received and Shipped count the offered mass of each accepted
+// handover; TransitLoss is what the organisation's received handovers lost
+// on the way. Virgin and ProcessLoss describe its processes: Produced is
+// what they took plus Virgin, less ProcessLoss.
+type OrgBalance struct {
+	MSP         string `json:"msp"`
+	Registered  Grams  `json:"registered"`
+	Received    Grams  `json:"received"`
+	Produced    Grams  `json:"produced"`
+	Shipped     Grams  `json:"shipped"`
+	Taken       Grams  `json:"taken"`
+	TransitLoss Grams  `json:"transitLoss"`
+	Virgin      Grams  `json:"virgin"`
+	ProcessLoss Grams  `json:"processLoss"`
+	OnHand      Grams  `json:"onHand"`
+	Registry    bool   `json:"inRegistry"` // listed in the registry
+}
+
+// Expected is the on-hand mass the organisation's flows account for.
+func (o OrgBalance) Expected() Grams {
+	return o.Registered + o.Received - o.TransitLoss + o.Produced - o.Shipped - o.Taken
+}
+
+// Audit checks ledger-wide invariants over every batch and the registry:
+// mass conservation, no negative or excess remaining mass, every parent
+// present, every owner registered, and every organisation's balance. It
+// is pure and deterministic: the same batches give the same report.
+func Audit(batches []Batch, reg Registry) AuditReport {
+	bs := append([]Batch(nil), batches...)
+	sort.Slice(bs, func(i, j int) bool { return bs[i].ID < bs[j].ID })
+	byID := make(map[string]*Batch, len(bs))
+	for i := range bs {
+		byID[bs[i].ID] = &bs[i]
+	}
+	r := AuditReport{Batches: len(bs), Orgs: []OrgBalance{}, Violations: []string{}}
+	orgs := map[string]*OrgBalance{}
+	org := func(msp string) *OrgBalance {
+		o, ok := orgs[msp]
+		if !ok {
+			o = &OrgBalance{MSP: msp}
+			orgs[msp] = o
+		}
+		return o
+	}
+	for _, p := range reg.Participants {
+		org(p.MSP).Registry = true
+	}
+	violate := func(format string, a ...any) { r.Violations = append(r.Violations, fmt.Sprintf(format, a...)) }
+
+	processes := map[string]bool{}
+	for i := range bs {
+		b := &bs[i]
+		r.Remaining += b.RemainingMass
+		r.TransitLoss += b.TransitLoss
+		if b.RemainingMass < 0 {
+			violate("batch %q: remaining mass %s is negative", b.ID, b.RemainingMass)
+		} else if b.RemainingMass > b.InitialMass {
+			violate("batch %q: remaining mass %s exceeds its initial mass %s", b.ID, b.RemainingMass, b.InitialMass)
+		}
+		if _, ok := reg.Lookup(b.Owner); !ok {
+			violate("batch %q: owner %s is not a registered organisation", b.ID, b.Owner)
+		}
+		switch {
+		case b.Origin.Process != nil:
+			p := b.Origin.Process
+			org(b.Submitter.MSP).Produced += b.InitialMass
+			for _, in := range p.Inputs {
+				if _, ok := byID[in.ID]; !ok {
+					violate("batch %q: parent %q does not exist", b.ID, in.ID)
+				}
+			}
+			if !processes[p.Tx] {
+				processes[p.Tx] = true
+				r.Virgin += p.VirginMass
+				r.ProcessLoss += p.Loss
+				o := org(p.By.MSP)
+				o.Virgin += p.VirginMass
+				o.ProcessLoss += p.Loss
+			}
+		case b.Origin.Collection != nil:
+			r.Registered += b.InitialMass
+			org(b.Submitter.MSP).Registered += b.InitialMass
+		default:
+			violate("batch %q: has neither a collection nor a process origin", b.ID)
+		}
+		for _, c := range b.Children {
+			if _, ok := byID[c.ID]; !ok {
+				violate("batch %q: child %q does not exist", b.ID, c.ID)
+			}
+			org(b.Custodian(c.Handovers)).Taken += c.Mass
+		}
+		for _, h := range b.Handovers {
+			org(h.From).Shipped += h.Offered
+			to := org(h.To)
+			to.Received += h.Offered
+			to.TransitLoss += h.Offered - h.Received
+		}
+		org(b.Owner).OnHand += b.RemainingMass
+	}
+
+	supplied := r.Registered + r.Virgin
+	accounted := r.Remaining + r.TransitLoss + r.ProcessLoss
+	if supplied != accounted {
+		how := fmt.Sprintf("%s created from nothing", accounted-supplied)
+		if accounted < supplied {
+			how = fmt.Sprintf("%s unaccounted for", supplied-accounted)
+		}
+		violate("mass conservation: %s registered + %s virgin != %s accounted (%s)", r.Registered, r.Virgin, accounted, how)
+	}
+
+	names := make([]string, 0, len(orgs))
+	for n := range orgs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		o := *orgs[n]
+		r.Orgs = append(r.Orgs, o)
+		if want := o.Expected(); want != o.OnHand {
+			violate("organisation %s: flows account for %s on hand, but it holds %s", n, want, o.OnHand)
+		}
+	}
+	r.OK = len(r.Violations) == 0
+	return r
+}

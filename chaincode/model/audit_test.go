@@ -1,0 +1,139 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// story builds an honest ledger: MunicipalityMSP collects A (1000 kg) and
+// B (500 kg); A goes to RecyclerMSP, arriving as 990 kg; the recycler
+// extrudes it with 10 kg virgin into F1 (900 kg) and F2 (80 kg), losing
+// 20 kg; F1 goes to MakerMSP intact.
+func story() ([]Batch, Registry) {
+	muni := Actor{MSP: "MunicipalityMSP", Identity: "u"}
+	rec := Actor{MSP: "RecyclerMSP", Identity: "u"}
+	maker := Actor{MSP: "MakerMSP", Identity: "u"}
+	collected := func(id string, m Grams) Batch {
+		return Batch{ID: id, Form: FormWaste, InitialMass: m, RemainingMass: m, Owner: muni.MSP, Submitter: muni,
+			Status: StatusActive, Origin: Origin{Collection: &Collection{Collector: muni.MSP}}, RecycledContent: FullRecycled}
+	}
+	a, b := collected("A", 1000*Kilogram), collected("B", 500*Kilogram)
+	a.Handovers = []Handover{{From: muni.MSP, To: rec.MSP, Offered: 1000 * Kilogram, Received: 990 * Kilogram, AcceptedBy: rec}}
+	a.TransitLoss = 10 * Kilogram
+	a.Owner = rec.MSP
+	a.Children = []Take{{ID: "F1", Mass: 990 * Kilogram, Tx: "p1", Handovers: 1}}
+	a.RemainingMass = 0
+	a.Status = StatusConsumed
+	proc := &Process{Step: StepExtrusion, Tx: "p1", By: rec, Inputs: []Take{{ID: "A", Mass: 990 * Kilogram}},
+		Outputs: []Take{{ID: "F1", Mass: 900 * Kilogram}, {ID: "F2", Mass: 80 * Kilogram}}, VirginMass: 10 * Kilogram, Loss: 20 * Kilogram}
+	derived := func(id string, m Grams) Batch {
+		return Batch{ID: id, Form: FormFilament, InitialMass: m, RemainingMass: m, Owner: rec.MSP, Submitter: rec,
+			Status: StatusActive, Origin: Origin{Process: proc}}
+	}
+	f1, f2 := derived("F1", 900*Kilogram), derived("F2", 80*Kilogram)
+	f1.Handovers = []Handover{{From: rec.MSP, To: maker.MSP, Offered: 900 * Kilogram, Received: 900 * Kilogram, AcceptedBy: maker}}
+	f1.Owner = maker.MSP
+	reg := Registry{Participants: []Participant{
+		{MSP: muni.MSP, Role: RoleCollector}, {MSP: rec.MSP, Role: RoleRecycler},
+		{MSP: maker.MSP, Role: RoleMaker}, {MSP: "AuditorMSP", Role: RoleAuditor},
+	}}
+	return []Batch{f2, f1, b, a}, reg
+}
+
+func TestAuditHonestLedger(t *testing.T) {
+	bs, reg := story()
+	r := Audit(bs, reg)
+	assert.True(t, r.OK, "violations: %v", r.Violations)
+	assert.Empty(t, r.Violations)
+	assert.Equal(t, 4, r.Batches)
+	assert.Equal(t, 1500*Kilogram, r.Registered)
+	assert.Equal(t, 10*Kilogram, r.Virgin)
+	assert.Equal(t, 1480*Kilogram, r.Remaining)
+	assert.Equal(t, 10*Kilogram, r.TransitLoss)
+	assert.Equal(t, 20*Kilogram, r.ProcessLoss, "the process is counted once, not once per output")
+
+	require.Len(t, r.Orgs, 4)
+	assert.Equal(t, OrgBalance{MSP: "AuditorMSP", Registry: true}, r.Orgs[0])
+	assert.Equal(t, OrgBalance{MSP: "MakerMSP", Received: 900 * Kilogram, OnHand: 900 * Kilogram, Registry: true}, r.Orgs[1])
+	assert.Equal(t, OrgBalance{MSP: "MunicipalityMSP", Registered: 1500 * Kilogram, Shipped: 1000 * Kilogram, OnHand: 500 * Kilogram, Registry: true}, r.Orgs[2])
+	assert.Equal(t, OrgBalance{MSP: "RecyclerMSP", Received: 1000 * Kilogram, TransitLoss: 10 * Kilogram, Produced: 980 * Kilogram,
+		Shipped: 900 * Kilogram, Taken: 990 * Kilogram, Virgin: 10 * Kilogram, ProcessLoss: 20 * Kilogram, OnHand: 80 * Kilogram, Registry: true}, r.Orgs[3])
+
+	// Input order does not matter.
+	bs[0], bs[3] = bs[3], bs[0]
+	assert.Equal(t, r, Audit(bs, reg))
+}
+
+func find(bs []Batch, id string) *Batch {
+	for i := range bs {
+		if bs[i].ID == id {
+			return &bs[i]
+		}
+	}
+	panic(id)
+}
+
+func TestAuditCorruptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		corrupt func([]Batch, *Registry) []Batch
+		want    []string
+	}{
+		{"negative mass", func(bs []Batch, _ *Registry) []Batch {
+			b := find(bs, "B")
+			b.RemainingMass = -5
+			return bs
+		}, []string{
+			`batch "B": remaining mass -5 g is negative`,
+		}},
+		{"missing parent", func(bs []Batch, _ *Registry) []Batch {
+			out := bs[:0]
+			for _, b := range bs {
+				if b.ID != "A" {
+					out = append(out, b)
+				}
+			}
+			return out
+		}, []string{`batch "F1": parent "A" does not exist`, `batch "F2": parent "A" does not exist`}},
+		{"unregistered owner", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").Owner = "EvilMSP"
+			return bs
+		}, []string{`batch "B": owner EvilMSP is not a registered organisation`}},
+		{"created from nothing", func(bs []Batch, _ *Registry) []Batch {
+			b := find(bs, "F2")
+			b.InitialMass += 200 * Kilogram
+			b.RemainingMass += 200 * Kilogram
+			return bs
+		}, []string{`mass conservation: 1500 kg registered + 10 kg virgin != 1710 kg accounted (200 kg created from nothing)`}},
+		{"mass vanished", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").RemainingMass -= 1
+			return bs
+		}, []string{`mass conservation: 1500 kg registered + 10 kg virgin != 1509.999 kg accounted (1 g unaccounted for)`,
+			`organisation MunicipalityMSP: flows account for 500 kg on hand, but it holds 499.999 kg`}},
+		{"remaining above initial", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "F2").RemainingMass = 81 * Kilogram
+			return bs
+		}, []string{`batch "F2": remaining mass 81 kg exceeds its initial mass 80 kg`}},
+		{"missing child", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "A").Children[0].ID = "GHOST"
+			return bs
+		}, []string{`batch "A": child "GHOST" does not exist`}},
+		{"no origin", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").Origin = Origin{}
+			return bs
+		}, []string{`batch "B": has neither a collection nor a process origin`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bs, reg := story()
+			bs = tt.corrupt(bs, &reg)
+			r := Audit(bs, reg)
+			assert.False(t, r.OK)
+			for _, w := range tt.want {
+				assert.Contains(t, r.Violations, w)
+			}
+		})
+	}
+}
