@@ -501,11 +501,16 @@ check_home() {
 	[[ $c == "$CHANNEL" ]] || fail "the network in $H was created with MTRACE_CHANNEL=$c, not $CHANNEL"
 }
 
+# is_home: MTRACE_HOME is empty or was made by this script, so it may be
+# deleted.
+is_home() { [[ -f $H/base-port || -z $(ls -A "$H") ]]; }
+
 cmd_up() {
 	local n all=1 fresh=0
 	trap on_exit EXIT
 	"$root/scripts/build-fabric.sh" >/dev/null || fail "building the Fabric binaries failed"
 	if [[ -d $H && ! -f $H/.ready ]]; then
+		is_home || fail "$H exists and is not an mtrace network folder; choose another MTRACE_HOME"
 		for n in $(all_nodes) $(cc_nodes); do
 			running "$n" && fail "$H holds an unfinished network whose $n is running; run 'network.sh down --purge'"
 		done
@@ -558,6 +563,7 @@ cmd_down() {
 	# shellcheck disable=SC2046
 	stop_nodes $(cc_nodes) $(all_nodes)
 	if ((purge)); then
+		is_home || fail "$H is not an mtrace network folder; not removing it"
 		rm -rf "$H"
 		say "network stopped and $H removed"
 	else

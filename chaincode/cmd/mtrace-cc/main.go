@@ -54,27 +54,38 @@ func main() {
 		}()
 	}
 
+	dir := ""
 	if *peerCfg != "" {
-		dir, err := configure(*peerCfg)
-		if err != nil {
+		var err error
+		if dir, err = configure(*peerCfg); err != nil {
 			log.Fatal(err)
 		}
-		defer os.RemoveAll(dir)
 		go removeOnSignal(dir)
 	}
+	err := run()
+	os.RemoveAll(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+}
 
+// run starts the chaincode and returns when its connection ends.
+func run() error {
 	cc, err := contract.NewChaincode()
 	if err != nil {
-		log.Fatalf("create chaincode: %v", err)
+		return fmt.Errorf("create chaincode: %w", err)
 	}
 	if err := cc.Start(); err != nil {
-		log.Fatalf("start chaincode: %v", err)
+		return fmt.Errorf("chaincode stopped: %w", err)
 	}
+	return nil
 }
 
 // configure reads the peer's chaincode.json, writes its TLS material to a
 // private temporary folder and sets the environment and flags the shim
-// reads. It returns the folder, which the caller removes on exit.
+// reads. It returns the folder, which the caller removes on exit. The folder
+// sits inside the peer's own run folder, which the peer deletes when the
+// chaincode stops, so even a killed process leaves no key behind.
 func configure(path string) (string, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -96,7 +107,7 @@ func configure(path string) (string, error) {
 	}
 	dir := ""
 	if pc.ClientCert != "" {
-		dir, err = os.MkdirTemp("", "mtrace-cc-tls-")
+		dir, err = os.MkdirTemp(filepath.Dir(path), "tls-")
 		if err != nil {
 			return "", fmt.Errorf("create TLS folder: %w", err)
 		}
