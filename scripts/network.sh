@@ -8,13 +8,13 @@
 #   network.sh logs [node]      follow the logs (orderer1..3, municipality, recycler, maker,
 #                               auditor, cc-<peer>)
 #
-# Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
+# Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace/net, as in the Makefile),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (default circular),
 # MTRACE_LOG_SPEC (Fabric logging spec for the nodes, default grpc=warning:info).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-H=${MTRACE_HOME:-$root/.mtrace}
+H=${MTRACE_HOME:-$root/.mtrace/net}
 B=${MTRACE_BASE_PORT:-27000}
 CHANNEL=${MTRACE_CHANNEL:-circular}
 LOG_SPEC=${MTRACE_LOG_SPEC:-grpc=warning:info}
@@ -574,12 +574,12 @@ cmd_down() {
 cmd_status() {
 	local n pid h out
 	[[ -d $H ]] || fail "no network in $H"
-	printf '%-14s %-6s %s\n' NODE STATE PID
+	printf '%-16s %-6s %s\n' NODE STATE PID
 	for n in $(all_nodes) $(cc_nodes); do
 		if running "$n"; then
-			printf '%-14s %-6s %s\n' "$n" up "$(pid_of "$n")"
+			printf '%-16s %-6s %s\n' "$n" up "$(pid_of "$n")"
 		else
-			printf '%-14s %-6s %s\n' "$n" down -
+			printf '%-16s %-6s %s\n' "$n" down -
 		fi
 	done
 	echo
@@ -588,7 +588,7 @@ cmd_status() {
 		if running "$n" && out=$(as "$n" peer channel getinfo -c "$CHANNEL" 2>/dev/null); then
 			h=$(sed -n 's/.*"height":\([0-9]*\).*/\1/p' <<<"$out")
 		fi
-		printf '%-14s height %s\n' "$n" "$h"
+		printf '%-16s height %s\n' "$n" "$h"
 	done
 	echo
 	if running municipality && out=$(as municipality peer lifecycle chaincode querycommitted \
