@@ -5,6 +5,7 @@
 #   network.sh down [--purge]   stop every process by its recorded PID (--purge: delete MTRACE_HOME)
 #   network.sh status           processes, block heights, committed chaincode
 #   network.sh deploy           build the chaincode; install, approve and commit it if it changed
+#   network.sh stop NODE...     stop single nodes (fault tests); 'up' starts them again
 #   network.sh logs [node]      follow the logs (orderer1..3, municipality, recycler, maker,
 #                               auditor, cc-<peer>)
 #
@@ -607,6 +608,17 @@ cmd_deploy() {
 	deploy
 }
 
+cmd_stop() {
+	local n
+	(($# > 0)) || fail "usage: network.sh stop NODE... (orderer1..3, ${PEERS[*]}, cc-<peer>)"
+	for n in "$@"; do
+		[[ " $(all_nodes | tr '\n' ' ') $(cc_nodes | tr '\n' ' ') " == *" $n "* ]] || fail "unknown node $n"
+		running "$n" || say "$n is not running"
+	done
+	stop_nodes "$@"
+	say "stopped: $*"
+}
+
 cmd_logs() {
 	[[ -d $H/logs ]] || fail "no logs in $H"
 	if [[ -n ${1:-} ]]; then
@@ -621,6 +633,7 @@ up) cmd_up ;;
 down) cmd_down "${2:-}" ;;
 status) cmd_status ;;
 deploy) cmd_deploy ;;
+stop) shift && cmd_stop "$@" ;;
 logs) cmd_logs "${2:-}" ;;
 *)
 	sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
