@@ -4,7 +4,13 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/client/internal/cmd/audit"
 	"github.com/mtrace/mtrace/client/internal/cmd/batch"
+	"github.com/mtrace/mtrace/client/internal/cmd/completion"
+	"github.com/mtrace/mtrace/client/internal/cmd/events"
+	"github.com/mtrace/mtrace/client/internal/cmd/history"
+	"github.com/mtrace/mtrace/client/internal/cmd/trace"
+	"github.com/mtrace/mtrace/client/internal/cmd/verify"
 	"github.com/mtrace/mtrace/client/internal/cmd/version"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 )
@@ -32,7 +38,13 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 	cmdutil.AddGlobalFlags(cmd, f.Globals)
 	cmd.AddCommand(
 		batch.NewCmdBatch(f),
+		history.NewCmdHistory(f, nil),
+		trace.NewCmdTrace(f, nil),
+		verify.NewCmdVerify(f, nil),
+		events.NewCmdEvents(f, nil),
+		audit.NewCmdAudit(f, nil),
 		version.NewCmdVersion(f, nil),
+		completion.NewCmdCompletion(f, nil),
 	)
 	return cmd
 }

@@ -1,0 +1,139 @@
+// Package history implements `mtrace history`: every version of a batch,
+// who wrote it, and what changed.
+package history
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/render"
+)
+
+// Options are the inputs of one history.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Ledger cmdutil.LedgerFunc
+	Format string
+	ID     string
+}
+
+// NewCmdHistory builds the command; runF replaces runHistory in tests.
+func NewCmdHistory(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
+	return &cobra.Command{
+		Use:   "history ID",
+		Short: "List every version of a batch: transaction, time, who, and what changed",
+		Long: `List every committed version of a batch, oldest first: the transaction, its
+time, the organisation and identity that submitted it, the event it recorded,
+and the fields that changed from the version before (status, owner, remaining
+mass, transit loss, pending transfer, quarantine, documents, children).`,
+		Example: `  mtrace history PET-2026-0001
+  mtrace history PET-2026-0001 -o json`,
+		Args: cmdutil.ExactArgs(1, "one batch ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			opts.ID = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			ctx, cancel := f.Timeout(cmd.Context())
+			defer cancel()
+			return runHistory(ctx, opts)
+		},
+	}
+}
+
+func runHistory(ctx context.Context, opts *Options) error {
+	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
+		res, err := l.Evaluate(ctx, "GetHistory", opts.ID)
+		if err != nil {
+			return err
+		}
+		entries, err := cmdutil.Decode[[]model.HistoryEntry]("GetHistory", res)
+		if err != nil {
+			return err
+		}
+		if entries == nil {
+			entries = []model.HistoryEntry{}
+		}
+		if opts.Format == cmdutil.FormatJSON {
+			return render.JSON(opts.IO.Out, entries)
+		}
+		if len(entries) == 0 {
+			_, err := fmt.Fprintf(opts.IO.Out, "No history for %s.\n", opts.ID)
+			return err
+		}
+		t := render.NewTable(opts.IO.Out)
+		t.Row("TIME", "TX", "ORGANISATION", "IDENTITY", "EVENT", "CHANGES")
+		var prev *model.Batch
+		for _, e := range entries {
+			if e.IsDelete || e.Batch == nil {
+				t.Row(e.Timestamp, e.TxID, "-", "-", "deleted", "")
+				prev = nil
+				continue
+			}
+			b := e.Batch
+			event := render.Or(b.Event.Name, "-")
+			if b.Event.BizStep != "" {
+				event += " (" + b.Event.BizStep + ")"
+			}
+			t.Row(e.Timestamp, e.TxID, b.UpdatedBy.MSP, b.UpdatedBy.Identity, event, strings.Join(Changes(prev, b), "; "))
+			prev = b
+		}
+		return t.Flush()
+	})
+}
+
+// Changes describes what differs from prev to cur; prev nil means cur is
+// the first version.
+func Changes(prev, cur *model.Batch) []string {
+	if prev == nil {
+		return []string{fmt.Sprintf("created: %s %s %s, owner %s, status %s", cur.InitialMass, cur.Material, cur.Form, cur.Owner, cur.Status)}
+	}
+	var out []string
+	change := func(field, a, b string) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s %s -> %s", field, a, b))
+		}
+	}
+	change("status", string(prev.Status), string(cur.Status))
+	change("owner", prev.Owner, cur.Owner)
+	change("remaining", prev.RemainingMass.String(), cur.RemainingMass.String())
+	change("transit loss", prev.TransitLoss.String(), cur.TransitLoss.String())
+	change("recycled", model.Percent(prev.RecycledContent), model.Percent(cur.RecycledContent))
+	switch {
+	case prev.Pending == nil && cur.Pending != nil:
+		out = append(out, fmt.Sprintf("offered %s to %s", cur.Pending.Mass, cur.Pending.To))
+	case prev.Pending != nil && cur.Pending == nil:
+		out = append(out, "offer to "+prev.Pending.To+" closed")
+	}
+	switch {
+	case prev.Quarantine == nil && cur.Quarantine != nil:
+		out = append(out, fmt.Sprintf("held by %s %s: %s", cur.Quarantine.ByRole, cur.Quarantine.By.MSP, cur.Quarantine.Reason))
+	case prev.Quarantine != nil && cur.Quarantine == nil:
+		out = append(out, "hold lifted")
+	}
+	for _, h := range cur.Handovers[min(len(prev.Handovers), len(cur.Handovers)):] {
+		out = append(out, fmt.Sprintf("handover %s -> %s: %s received of %s", h.From, h.To, h.Received, h.Offered))
+	}
+	for _, c := range cur.Children[min(len(prev.Children), len(cur.Children)):] {
+		out = append(out, fmt.Sprintf("%s taken into %s", c.Mass, c.ID))
+	}
+	for _, d := range cur.Documents[min(len(prev.Documents), len(cur.Documents)):] {
+		out = append(out, fmt.Sprintf("document %s (sha256 %.12s...)", d.Name, d.SHA256))
+	}
+	if len(out) == 0 {
+		out = append(out, "no field changed")
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package history
+
+import (
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
+)
+
+func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdHistory(e.F, nil) }
+
+func versions() []model.HistoryEntry {
+	v1 := cmdtest.Collected("PET-1", 1_250_000)
+	v2 := v1
+	v2.Status = model.StatusInTransit
+	v2.Pending = &model.Transfer{To: "RecyclerMSP", Mass: 1_250_000, OfferedBy: v1.Submitter, OfferedAt: "2026-11-20T08:00:00Z", OfferTx: "tx-offer"}
+	v2.LastTx, v2.UpdatedAt = "tx-offer", "2026-11-20T08:00:00Z"
+	v2.Event = model.Event{Name: model.EvTransferOffered, BizStep: model.BizShipping}
+	v3 := cmdtest.Received(v1, 10_000)
+	v4 := v3
+	v4.Children = []model.Take{{ID: "FLK-1", Mass: 1_240_000, Tx: "tx-shred", Handovers: 1}}
+	v4.RemainingMass, v4.Status = 0, model.StatusConsumed
+	v4.UpdatedAt, v4.LastTx = "2026-11-22T09:00:00Z", "tx-shred"
+	v4.Event = model.Event{Name: model.EvBatchProcessed, BizStep: model.BizTransforming}
+	entry := func(b model.Batch) model.HistoryEntry {
+		return model.HistoryEntry{TxID: b.LastTx, Timestamp: b.UpdatedAt, Batch: &b}
+	}
+	return []model.HistoryEntry{entry(v1), entry(v2), entry(v3), entry(v4)}
+}
+
+func TestHistory(t *testing.T) {
+	args := cmdtest.Formats(t, "history", newCmd, "GetHistory", versions(), "history", "PET-1")
+	assert.Equal(t, []string{"PET-1"}, args)
+}
+
+func TestChanges(t *testing.T) {
+	vs := versions()
+	assert.Equal(t, []string{"status active -> in_transit", "offered 1250 kg to RecyclerMSP"}, Changes(vs[0].Batch, vs[1].Batch))
+	assert.Equal(t, []string{"no field changed"}, Changes(vs[0].Batch, vs[0].Batch))
+	q := *vs[0].Batch
+	q.Quarantine = &model.Quarantine{ByRole: "auditor", By: model.Actor{MSP: "AuditorMSP"}, Reason: "lead"}
+	q.Documents = []model.Document{{Name: "lab.pdf", SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}}
+	assert.Equal(t, []string{"held by auditor AuditorMSP: lead", "document lab.pdf (sha256 ba7816bf8f01...)"}, Changes(vs[0].Batch, &q))
+	assert.Equal(t, []string{"hold lifted"}, Changes(&q, &model.Batch{
+		Status: q.Status, Owner: q.Owner, RemainingMass: q.RemainingMass, RecycledContent: q.RecycledContent, Documents: q.Documents,
+	}))
+}
+
+func TestHistoryErrors(t *testing.T) {
+	e := cmdtest.New(t)
+	assert.ErrorContains(t, e.Run(newCmd(e), "history", "PET-1", "-p", "ghost"), `profile "ghost" not found`)
+	e.Fake.OnError("GetHistory", ledgertest.Rejection(`batch "PET-1" not found`))
+	assert.EqualError(t, e.Run(newCmd(e), "history", "PET-1"), `rejected by chaincode: batch "PET-1" not found`)
+
+	e = cmdtest.New(t)
+	e.Fake.OnJSON("GetHistory", []model.HistoryEntry{})
+	require.NoError(t, e.Run(newCmd(e), "history", "PET-9"))
+	assert.Equal(t, "No history for PET-9.\n", e.Out.String())
+}

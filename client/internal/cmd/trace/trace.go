@@ -1,0 +1,92 @@
+// Package trace implements `mtrace trace`: the provenance graph of a
+// batch, upstream to its collections or downstream to every descendant.
+package trace
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/render"
+)
+
+// Options are the inputs of one trace.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Ledger cmdutil.LedgerFunc
+	ID     string
+	Down   bool
+	// Format is tree, json, dot or mermaid.
+	Format string
+}
+
+// NewCmdTrace builds the command; runF replaces runTrace in tests.
+func NewCmdTrace(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
+	cmd := &cobra.Command{
+		Use:   "trace ID [--down] [--format tree|json|dot|mermaid]",
+		Short: "Show where a batch came from, or (--down) everything made from it",
+		Long: `Show the provenance graph of a batch. Upstream (the default) follows the
+process inputs back to the collected waste; --down follows every process the
+batch went into, which is what a recall must reach. Each edge is the mass
+taken from the parent by the process that made the child.
+
+Formats: tree (default), json (the model's Trace), dot (Graphviz) and
+mermaid (a flowchart). -o json is the same as --format json.`,
+		Example: `  mtrace trace CUP-1
+  mtrace trace PET-1 --down
+  mtrace trace CUP-1 --format dot | dot -Tsvg > cup.svg
+  mtrace trace CUP-1 --format mermaid`,
+		Args: cmdutil.ExactArgs(1, "one batch ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out, err := f.Format()
+			if err != nil {
+				return err
+			}
+			opts.ID = args[0]
+			opts.Format = strings.ToLower(opts.Format)
+			if opts.Format == "" {
+				opts.Format = render.TraceTree
+				if out == cmdutil.FormatJSON {
+					opts.Format = render.TraceJSON
+				}
+			}
+			if !slices.Contains(render.TraceFormats, opts.Format) {
+				return cmdutil.FlagErrorf("--format: must be one of %s, got %q", strings.Join(render.TraceFormats, ", "), opts.Format)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			ctx, cancel := f.Timeout(cmd.Context())
+			defer cancel()
+			return runTrace(ctx, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Down, "down", false, "trace downstream, to every batch made from this one")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "tree, json, dot or mermaid (default tree)")
+	return cmd
+}
+
+func runTrace(ctx context.Context, opts *Options) error {
+	dir := model.Upstream
+	if opts.Down {
+		dir = model.Downstream
+	}
+	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
+		res, err := l.Evaluate(ctx, "Trace", opts.ID, dir)
+		if err != nil {
+			return err
+		}
+		t, err := cmdutil.Decode[model.Trace]("Trace", res)
+		if err != nil {
+			return err
+		}
+		return render.Trace(opts.IO.Out, &t, opts.Format)
+	})
+}

@@ -1,0 +1,121 @@
+// Package verify implements `mtrace verify`: ask the chaincode to check a
+// batch's provenance, and exit 1 if it does not hold.
+package verify
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmd/batch/attach"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/render"
+)
+
+// Options are the inputs of one verification.
+type Options struct {
+	IO       *iostreams.IOStreams
+	Ledger   cmdutil.LedgerFunc
+	Format   string
+	ID       string
+	Document string
+}
+
+// NewCmdVerify builds the command; runF replaces runVerify in tests.
+func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
+	cmd := &cobra.Command{
+		Use:   "verify ID [--document FILE]",
+		Short: "Check a batch's provenance back to its collections; exit 1 if it fails",
+		Long: `Check, on the ledger, that a batch's whole upstream graph holds together:
+every path ends at a collector's registration, every process and handover
+balances, custody passed only by acceptance, nothing on the path is
+quarantined, and the recycled content claimed is the one recomputed.
+
+With --document, also check that FILE's SHA-256 is anchored on the batch or
+one of its ancestors. The exit status is 0 when provenance holds, 1 when not.`,
+		Example: `  mtrace verify CUP-1
+  mtrace verify FIL-1 --document lab-report.pdf
+  mtrace verify CUP-1 -o json | jq .recycledContentBp`,
+		Args: cmdutil.ExactArgs(1, "one batch ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			opts.ID = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			ctx, cancel := f.Timeout(cmd.Context())
+			defer cancel()
+			return runVerify(ctx, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Document, "document", "", "also check that this file's SHA-256 is anchored")
+	return cmd
+}
+
+func runVerify(ctx context.Context, opts *Options) error {
+	var sum string
+	if opts.Document != "" {
+		var err error
+		if sum, err = attach.HashFile(opts.Document); err != nil {
+			return err
+		}
+	}
+	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
+		res, err := l.Evaluate(ctx, "VerifyProvenance", opts.ID, sum)
+		if err != nil {
+			return err
+		}
+		v, err := cmdutil.Decode[model.Verdict]("VerifyProvenance", res)
+		if err != nil {
+			return err
+		}
+		if opts.Format == cmdutil.FormatJSON {
+			err = render.JSON(opts.IO.Out, v)
+		} else {
+			err = printVerdict(opts, &v)
+		}
+		if err != nil {
+			return err
+		}
+		if !v.OK {
+			return &cmdutil.SilentError{Reason: "provenance does not hold"}
+		}
+		return nil
+	})
+}
+
+func printVerdict(opts *Options, v *model.Verdict) error {
+	w := opts.IO.Out
+	verdict := "holds"
+	if !v.OK {
+		verdict = "DOES NOT HOLD"
+	}
+	fmt.Fprintf(w, "Provenance of %s %s (%d batches checked)\n\n", v.BatchID, verdict, v.Nodes)
+	t := render.NewTable(w)
+	for _, c := range v.Checks {
+		mark := "ok"
+		if !c.OK {
+			mark = "FAIL"
+		}
+		t.Row(mark, c.Name, c.Detail)
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nRecycled content: %s\n", model.Percent(v.RecycledContent))
+	fmt.Fprintf(w, "Collection sources (%d):\n", len(v.Sources))
+	t = render.NewTable(w)
+	t.Row("  ID", "LOCATION", "COLLECTED", "COLLECTOR", "WASTE CODE", "MASS")
+	for _, s := range v.Sources {
+		t.Row("  "+s.ID, s.Location, s.CollectedAt, s.Collector, render.Or(s.WasteCode, "-"), s.Mass.String())
+	}
+	return t.Flush()
+}
