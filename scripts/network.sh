@@ -9,13 +9,13 @@
 #   network.sh logs [node]      follow the logs (orderer1..3, municipality, recycler, maker,
 #                               auditor, cc-<peer>)
 #
-# Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace/net, as in the Makefile),
+# Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (default circular),
 # MTRACE_LOG_SPEC (Fabric logging spec for the nodes, default grpc=warning:info).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-H=${MTRACE_HOME:-$root/.mtrace/net}
+H=${MTRACE_HOME:-$root/.mtrace}
 B=${MTRACE_BASE_PORT:-27000}
 CHANNEL=${MTRACE_CHANNEL:-circular}
 LOG_SPEC=${MTRACE_LOG_SPEC:-grpc=warning:info}
