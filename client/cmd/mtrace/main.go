@@ -1,4 +1,7 @@
 // Command mtrace is the command line client of the mtrace ledger.
+//
+// Exit status: 0 on success; 1 on any error, and when verify finds that
+// provenance does not hold or audit finds a violation.
 package main
 
 import (
@@ -17,13 +20,19 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() { os.Exit(run()) }
-
-func run() int {
-	f := cmdutil.New(version)
+func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := root.NewCmdRoot(f).ExecuteContext(ctx)
+	code := run(ctx, cmdutil.New(version), os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit status. Errors are
+// printed as a single line, "mtrace: <cause>", on the error stream.
+func run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := root.NewCmdRoot(f)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}

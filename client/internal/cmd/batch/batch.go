@@ -28,6 +28,12 @@ func NewCmdBatch(f *cmdutil.Factory) *cobra.Command {
     --collected-at 2026-11-20T09:30:00+03:00 --waste-code "15 01 02"
   mtrace batch transfer PET-1 --to RecyclerMSP
   mtrace batch get PET-1`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.FlagErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		},
 	}
 	cmd.AddCommand(
 		register.NewCmdRegister(f, nil),

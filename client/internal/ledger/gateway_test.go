@@ -1,0 +1,257 @@
+package ledger
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/client/internal/config"
+)
+
+// pemPair makes a self-signed ECDSA certificate for host and its key.
+func pemPair(t *testing.T, host string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{host}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+}
+
+// fakeGateway is a Fabric Gateway service with scripted answers.
+type fakeGateway struct {
+	gateway.UnimplementedGatewayServer
+	mu           sync.Mutex
+	evaluateErr  error
+	result       []byte
+	statuses     []peer.TxValidationCode // one per commit, in order
+	endorsements int
+	eventsReqs   []*gateway.ChaincodeEventsRequest
+	events       []*gateway.ChaincodeEventsResponse
+}
+
+func (g *fakeGateway) Evaluate(_ context.Context, req *gateway.EvaluateRequest) (*gateway.EvaluateResponse, error) {
+	if g.evaluateErr != nil {
+		return nil, g.evaluateErr
+	}
+	return &gateway.EvaluateResponse{Result: &peer.Response{Status: 200, Payload: g.result}}, nil
+}
+
+func mustMarshal(m proto.Message) []byte {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func (g *fakeGateway) Endorse(_ context.Context, req *gateway.EndorseRequest) (*gateway.EndorseResponse, error) {
+	g.mu.Lock()
+	g.endorsements++
+	g.mu.Unlock()
+	action := mustMarshal(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{
+		ProposalResponsePayload: mustMarshal(&peer.ProposalResponsePayload{
+			Extension: mustMarshal(&peer.ChaincodeAction{Response: &peer.Response{Status: 200, Payload: g.result}}),
+		}),
+	}})
+	payload := &common.Payload{
+		Header: &common.Header{ChannelHeader: mustMarshal(&common.ChannelHeader{ChannelId: req.GetChannelId(), TxId: req.GetTransactionId()})},
+		Data:   mustMarshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: action}}}),
+	}
+	return &gateway.EndorseResponse{PreparedTransaction: &common.Envelope{Payload: mustMarshal(payload)}}, nil
+}
+
+func (g *fakeGateway) Submit(context.Context, *gateway.SubmitRequest) (*gateway.SubmitResponse, error) {
+	return &gateway.SubmitResponse{}, nil
+}
+
+func (g *fakeGateway) CommitStatus(context.Context, *gateway.SignedCommitStatusRequest) (*gateway.CommitStatusResponse, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	code := peer.TxValidationCode_VALID
+	if len(g.statuses) > 0 {
+		code, g.statuses = g.statuses[0], g.statuses[1:]
+	}
+	return &gateway.CommitStatusResponse{Result: code, BlockNumber: 5}, nil
+}
+
+func (g *fakeGateway) ChaincodeEvents(sreq *gateway.SignedChaincodeEventsRequest, stream grpc.ServerStreamingServer[gateway.ChaincodeEventsResponse]) error {
+	req := &gateway.ChaincodeEventsRequest{}
+	if err := proto.Unmarshal(sreq.GetRequest(), req); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.eventsReqs = append(g.eventsReqs, req)
+	g.mu.Unlock()
+	for _, r := range g.events {
+		if err := stream.Send(r); err != nil {
+			return err
+		}
+	}
+	<-stream.Context().Done()
+	return nil
+}
+
+// serve starts fg on 127.0.0.1 with TLS and returns a profile for it.
+func serve(t *testing.T, fg *fakeGateway) *config.Profile {
+	t.Helper()
+	dir := t.TempDir()
+	srvCert, srvKey := pemPair(t, "peer0.test.local")
+	pair, err := tls.X509KeyPair(srvCert, srvKey)
+	require.NoError(t, err)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&pair)))
+	gateway.RegisterGatewayServer(s, fg)
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	return profileFor(t, dir, lis.Addr().String(), srvCert)
+}
+
+func profileFor(t *testing.T, dir, endpoint string, rootPEM []byte) *config.Profile {
+	cert, key := pemPair(t, "User1@test.local")
+	p := &config.Profile{Name: "test", Endpoint: endpoint, ServerName: "peer0.test.local", MSPID: "TestMSP",
+		TLSRootCert: filepath.Join(dir, "tls.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem"),
+		Channel: "circular", Chaincode: "mtrace"}
+	require.NoError(t, os.WriteFile(p.TLSRootCert, rootPEM, 0o600))
+	require.NoError(t, os.WriteFile(p.Cert, cert, 0o600))
+	require.NoError(t, os.WriteFile(p.Key, key, 0o600))
+	return p
+}
+
+func TestGatewayEvaluate(t *testing.T) {
+	fg := &fakeGateway{result: []byte(`{"id":"PET-1"}`)}
+	g, err := Dial(serve(t, fg), Options{Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	defer g.Close()
+	res, err := g.Evaluate(context.Background(), "ReadBatch", "PET-1")
+	require.NoError(t, err)
+	assert.Equal(t, `{"id":"PET-1"}`, string(res))
+
+	st, err := status.New(codes.Unknown, "evaluate call to endorser returned error").WithDetails(
+		&gateway.ErrorDetail{Address: "peer0:7051", MspId: "TestMSP", Message: `chaincode response 500, batch "X" not found`})
+	require.NoError(t, err)
+	fg.evaluateErr = st.Err()
+	_, err = g.Evaluate(context.Background(), "ReadBatch", "X")
+	assert.EqualError(t, err, `rejected by chaincode: batch "X" not found`)
+}
+
+func TestGatewaySubmitRetriesConflicts(t *testing.T) {
+	fg := &fakeGateway{result: []byte(`"ok"`), statuses: []peer.TxValidationCode{
+		peer.TxValidationCode_MVCC_READ_CONFLICT, peer.TxValidationCode_PHANTOM_READ_CONFLICT,
+	}}
+	g, err := Dial(serve(t, fg), Options{Timeout: 5 * time.Second, Retries: DefaultRetries, Backoff: time.Millisecond})
+	require.NoError(t, err)
+	defer g.Close()
+	res, err := g.Submit(context.Background(), "RegisterBatch", "{}")
+	require.NoError(t, err)
+	assert.Equal(t, `"ok"`, string(res))
+	assert.Equal(t, 3, fg.endorsements, "two conflicts, then success")
+
+	fg.statuses = []peer.TxValidationCode{peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE}
+	fg.endorsements = 0
+	_, err = g.Submit(context.Background(), "OfferTransfer", "A", "B")
+	var ce *CommitError
+	require.ErrorAs(t, err, &ce)
+	assert.Regexp(t, `^transaction [0-9a-f]{64} failed validation: ENDORSEMENT_POLICY_FAILURE$`, err.Error())
+	assert.Equal(t, 1, fg.endorsements, "other validation failures are not retried")
+}
+
+func TestGatewayEventsCheckpoint(t *testing.T) {
+	fg := &fakeGateway{events: []*gateway.ChaincodeEventsResponse{
+		{BlockNumber: 3, Events: []*peer.ChaincodeEvent{{TxId: "t1", EventName: "BatchRegistered", Payload: []byte("{}")}}},
+		{BlockNumber: 4, Events: []*peer.ChaincodeEvent{{TxId: "t2", EventName: "TransferOffered"}}},
+	}}
+	prof := serve(t, fg)
+	cp := filepath.Join(t.TempDir(), "cp.json")
+
+	read := func(n int, start uint64) []Event {
+		g, err := Dial(prof, Options{Timeout: 5 * time.Second})
+		require.NoError(t, err)
+		defer g.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ch, err := g.Events(ctx, cp, start)
+		require.NoError(t, err)
+		var got []Event
+		for ev := range ch {
+			require.NoError(t, ev.Done())
+			got = append(got, ev)
+			if len(got) == n {
+				break
+			}
+		}
+		return got
+	}
+	got := read(1, 2)
+	require.Len(t, got, 1)
+	assert.Equal(t, Event{Block: 3, TxID: "t1", Name: "BatchRegistered", Payload: []byte("{}")}, Event{Block: got[0].Block, TxID: got[0].TxID, Name: got[0].Name, Payload: got[0].Payload})
+	// A restart with the same checkpoint asks to resume after t1 in block 3.
+	read(1, 0)
+	require.Len(t, fg.eventsReqs, 2)
+	assert.Equal(t, uint64(2), fg.eventsReqs[0].GetStartPosition().GetSpecified().GetNumber())
+	assert.Equal(t, uint64(3), fg.eventsReqs[1].GetStartPosition().GetSpecified().GetNumber())
+	assert.Equal(t, "t1", fg.eventsReqs[1].GetAfterTransactionId())
+}
+
+func TestGatewayUnreachable(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := lis.Addr().String()
+	lis.Close() // nothing listens there now
+	root, _ := pemPair(t, "peer0.test.local")
+	g, err := Dial(profileFor(t, t.TempDir(), addr, root), Options{Timeout: 2 * time.Second})
+	require.NoError(t, err, "the connection is lazy")
+	defer g.Close()
+	_, err = g.Evaluate(context.Background(), "ReadBatch", "X")
+	var ue *UnavailableError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, "peer "+addr+" unreachable: connection refused", err.Error())
+}
+
+func TestDialErrors(t *testing.T) {
+	dir := t.TempDir()
+	root, _ := pemPair(t, "x")
+	p := profileFor(t, dir, "127.0.0.1:1", root)
+	require.NoError(t, os.WriteFile(p.TLSRootCert, []byte("junk"), 0o600))
+	_, err := Dial(p, Options{})
+	assert.ErrorContains(t, err, "no PEM certificate in it")
+
+	p = profileFor(t, t.TempDir(), "127.0.0.1:1", root)
+	require.NoError(t, os.WriteFile(p.Key, []byte("junk"), 0o600))
+	_, err = Dial(p, Options{})
+	assert.ErrorContains(t, err, "profile test: private key")
+}
