@@ -16,11 +16,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -249,4 +252,64 @@ func Eventually(timeout, interval time.Duration, cond func() error) error {
 		}
 		time.Sleep(interval)
 	}
+}
+
+// BasePort is the network's base port (MTRACE_BASE_PORT, default 27000).
+func BasePort() int {
+	if p, err := strconv.Atoi(os.Getenv("MTRACE_BASE_PORT")); err == nil && p > 0 {
+		return p
+	}
+	return 27000
+}
+
+// OpsAddr is the operations (health and metrics) address of a node:
+// orderer1..3 or municipality, recycler, maker, auditor.
+func OpsAddr(node string) (string, error) {
+	b := BasePort()
+	peers := map[string]int{"municipality": 0, "recycler": 1, "maker": 2, "auditor": 3}
+	switch {
+	case strings.HasPrefix(node, "orderer"):
+		n, err := strconv.Atoi(strings.TrimPrefix(node, "orderer"))
+		if err != nil || n < 1 || n > 3 {
+			return "", fmt.Errorf("no orderer %q", node)
+		}
+		return fmt.Sprintf("127.0.0.1:%d", b+20+n-1), nil
+	default:
+		j, ok := peers[node]
+		if !ok {
+			return "", fmt.Errorf("no node %q", node)
+		}
+		return fmt.Sprintf("127.0.0.1:%d", b+120+j), nil
+	}
+}
+
+// Metric reads one Prometheus gauge of a node for the channel, such as
+// ledger_blockchain_height or consensus_etcdraft_is_leader.
+func Metric(node, name, channel string) (float64, error) {
+	addr, err := OpsAddr(node)
+	if err != nil {
+		return 0, err
+	}
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	prefix := fmt.Sprintf("%s{channel=%q} ", name, channel)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("%s has no metric %s for channel %s", node, name, channel)
+}
+
+// Alive reports whether a process with this PID exists.
+func Alive(pid int) bool {
+	return pid > 0 && syscall.Kill(pid, 0) == nil
 }
