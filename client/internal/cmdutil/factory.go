@@ -26,6 +26,9 @@ type Globals struct {
 	ConfigPath string
 	Profile    string
 	Debug      bool
+	// EndorsingOrgs pins the endorsing organisations of every submit
+	// (hidden flag, for benchmarks).
+	EndorsingOrgs []string
 }
 
 // Connector opens a ledger for a profile.
@@ -67,7 +70,7 @@ func (f *Factory) Ledger(context.Context) (ledger.Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := ledger.Options{Timeout: f.Globals.Timeout, Retries: ledger.DefaultRetries}
+	o := ledger.Options{Timeout: f.Globals.Timeout, Retries: ledger.DefaultRetries, EndorsingOrgs: f.Globals.EndorsingOrgs}
 	if f.Globals.Debug {
 		o.Debug = f.IOStreams.ErrOut
 	}

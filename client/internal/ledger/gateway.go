@@ -146,7 +146,7 @@ func (g *Gateway) Evaluate(ctx context.Context, fn string, args ...string) ([]by
 // cancelled or the peer drops it.
 func (g *Gateway) Events(ctx context.Context, checkpoint string, startBlock uint64) (<-chan Event, error) {
 	var opts []client.ChaincodeEventsOption
-	if startBlock > 0 {
+	if startBlock != NextBlock {
 		opts = append(opts, client.WithStartBlock(startBlock))
 	}
 	var cp *client.FileCheckpointer

@@ -220,7 +220,7 @@ func TestGatewayEventsCheckpoint(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, Event{Block: 3, TxID: "t1", Name: "BatchRegistered", Payload: []byte("{}")}, Event{Block: got[0].Block, TxID: got[0].TxID, Name: got[0].Name, Payload: got[0].Payload})
 	// A restart with the same checkpoint asks to resume after t1 in block 3.
-	read(1, 0)
+	read(1, NextBlock)
 	require.Len(t, fg.eventsReqs, 2)
 	assert.Equal(t, uint64(2), fg.eventsReqs[0].GetStartPosition().GetSpecified().GetNumber())
 	assert.Equal(t, uint64(3), fg.eventsReqs[1].GetStartPosition().GetSpecified().GetNumber())

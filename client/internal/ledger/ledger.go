@@ -20,9 +20,10 @@ type Ledger interface {
 	Submit(ctx context.Context, fn string, args ...string) ([]byte, error)
 	// Evaluate runs fn(args...) on one peer without writing anything.
 	Evaluate(ctx context.Context, fn string, args ...string) ([]byte, error)
-	// Events streams chaincode events. With a checkpoint file, the stream
-	// resumes after the last event whose Done was called; otherwise it
-	// starts at startBlock (0: the next block committed).
+	// Events streams chaincode events. With a checkpoint file holding a
+	// position, the stream resumes after the last event whose Done was
+	// called; otherwise it starts at startBlock, or at the next block
+	// committed when startBlock is NextBlock.
 	Events(ctx context.Context, checkpoint string, startBlock uint64) (<-chan Event, error)
 	Close() error
 }
@@ -46,6 +47,9 @@ func (e Event) Done() error {
 	}
 	return e.Checkpoint()
 }
+
+// NextBlock asks Events to start at the next block committed.
+const NextBlock = ^uint64(0)
 
 // DefaultRetries is how many times Submit retries a transaction that lost
 // an MVCC or phantom read conflict.

@@ -28,7 +28,7 @@ type Options struct {
 
 // Line is the JSON form of one event, one per line with -o json.
 type Line struct {
-	Block   uint64       `json:"block"`
+	Block   uint64       `json:"blockNumber"`
 	TxID    string       `json:"txId"`
 	Name    string       `json:"name"`
 	Batches []string     `json:"batches"`
@@ -61,6 +61,9 @@ at the next block committed.`,
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("start-block") {
+				opts.StartBlock = ledger.NextBlock
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -68,7 +71,7 @@ at the next block committed.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "file that records the stream position")
-	cmd.Flags().Uint64Var(&opts.StartBlock, "start-block", 0, "first block to read when there is no checkpoint")
+	cmd.Flags().Uint64Var(&opts.StartBlock, "start-block", 0, "first block to read when there is no checkpoint (default: the next block committed)")
 	return cmd
 }
 

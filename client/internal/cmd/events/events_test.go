@@ -46,6 +46,13 @@ func TestEventsCheckpointAfterPrinting(t *testing.T) {
 	e.Fake.AddEvents(stream()...)
 	_ = e.Run(newCmd(e), "events", "--checkpoint", "/tmp/cp.json")
 	assert.Equal(t, "/tmp/cp.json", e.Fake.EventsCheckpoint)
+	assert.Equal(t, ledger.NextBlock, e.Fake.EventsStart, "no --start-block: the next block committed")
+	e = cmdtest.New(t)
+	_ = e.Run(newCmd(e), "events", "--start-block", "0")
+	assert.Equal(t, uint64(0), e.Fake.EventsStart, "--start-block 0 means block 0")
+	e = cmdtest.New(t)
+	e.Fake.AddEvents(stream()...)
+	_ = e.Run(newCmd(e), "events", "--checkpoint", "/tmp/cp.json")
 	assert.Equal(t, []string{"tx1", "tx2", "tx3"}, e.Fake.Checkpointed)
 }
 

@@ -3,6 +3,7 @@ package register
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,6 +43,15 @@ func TestRegisterOptions(t *testing.T) {
 	assert.Equal(t, model.Grams(1_250_000), got.Request.Mass)
 	assert.Equal(t, model.PET, got.Request.Material)
 	assert.Empty(t, e.Fake.Calls())
+}
+
+func TestRegisterLedgerOptions(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Fake.OnJSON("RegisterBatch", cmdtest.Collected("PET-1", 1_250_000))
+	require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "--timeout", "7s", "--endorsing-orgs", "MunicipalityMSP,RecyclerMSP")...))
+	assert.Equal(t, 7*time.Second, e.Options.Timeout)
+	assert.Equal(t, 3, e.Options.Retries)
+	assert.Equal(t, []string{"MunicipalityMSP", "RecyclerMSP"}, e.Options.EndorsingOrgs)
 }
 
 func TestRegisterErrors(t *testing.T) {
