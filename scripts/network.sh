@@ -182,11 +182,22 @@ start_nodes() {
 	done
 }
 
+# starting PID: the process is alive and not a zombie. Right after the
+# fork its command line may still be env or setsid rather than the node, so
+# `running` (which checks the command line) would misjudge it.
+starting() {
+	local state
+	[[ -r /proc/$1/stat ]] || return 1
+	read -r _ _ state _ <"/proc/$1/stat" 2>/dev/null || return 1
+	[[ $state != Z ]]
+}
+
 wait_healthy() {
-	local n=$1 port i
+	local n=$1 port i pid
 	port=$(ops_port "$n")
+	pid=$(pid_of "$n") || fail "$n has no PID file"
 	for ((i = 0; i < 300; i++)); do
-		if ! running "$n"; then
+		if ! starting "$pid"; then
 			show_log "$n"
 			fail "$n exited while starting"
 		fi

@@ -33,7 +33,7 @@ e2e() {
 	say "end-to-end tests"
 	local rc=0
 	# pipefail makes the pipeline's status go test's own.
-	go test -count=1 -tags e2e -timeout 45m -v ./test/... 2>&1 | tee "$MTRACE_HOME/e2e.log" || rc=$?
+	go test -count=1 -p 1 -tags e2e -timeout 45m -v ./test/... 2>&1 | tee "$MTRACE_HOME/e2e.log" || rc=$?
 	say "stopping the test network"
 	scripts/network.sh down
 	trap - EXIT

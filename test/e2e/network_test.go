@@ -1,0 +1,115 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mtrace/mtrace/test/internal/testnet"
+)
+
+var peers = []string{"municipality", "recycler", "maker", "auditor"}
+
+// channel is the channel name the profiles use.
+func channel() string { return env.Profiles["municipality"].Channel }
+
+// agreedHeight waits until all four peers report the same block height, at
+// least min, and returns it.
+func agreedHeight(t *testing.T, min uint64) uint64 {
+	t.Helper()
+	var h uint64
+	err := testnet.Eventually(30*time.Second, 200*time.Millisecond, func() error {
+		heights := map[string]uint64{}
+		for _, p := range peers {
+			v, err := env.Height(p)
+			if err != nil {
+				return err
+			}
+			heights[p] = v
+		}
+		h = heights["municipality"]
+		for _, v := range heights {
+			if v != h || v < min {
+				return fmt.Errorf("peer heights differ or lag: %v (want all >= %d)", heights, min)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestPeersAgreeAfterTransaction commits one transaction and sees every
+// organisation's peer reach the same height.
+func TestPeersAgreeAfterTransaction(t *testing.T) {
+	before := agreedHeight(t, 0)
+	register(t, id("agree"), "50kg")
+	after := agreedHeight(t, before+1)
+	t.Logf("all 4 peers at height %d (was %d)", after, before)
+}
+
+// TestOrdererRestartCatchesUp stops one of the three Raft orderers, commits
+// a transaction on the two that remain, starts it again, and waits until
+// its copy of the chain reaches the peers' height.
+func TestOrdererRestartCatchesUp(t *testing.T) {
+	const node = "orderer2"
+	pid, err := env.PID(node)
+	if err != nil {
+		t.Fatalf("pid of %s: %v", node, err)
+	}
+	if out, err := env.Network("stop", node); err != nil {
+		t.Fatalf("stop %s: %v\n%s", node, err, out)
+	}
+	if testnet.Alive(pid) {
+		t.Fatalf("%s (pid %d) still runs after stop", node, pid)
+	}
+	t.Cleanup(func() {
+		if out, err := env.Network("up"); err != nil {
+			t.Errorf("restart after the test: %v\n%s", err, out)
+		}
+	})
+
+	// Two of three orderers are a Raft majority: transactions still commit.
+	// If the stopped orderer led, the others elect a new leader first.
+	b := id("orderer-down")
+	if err := testnet.Eventually(30*time.Second, time.Second, func() error {
+		r := env.Run(t, "municipality", "batch", "register", b, "--material", "HDPE", "--mass", "75kg",
+			"--location", "Sarıyer, Istanbul", "--collected-at", "2026-11-21T08:00:00+03:00", "--waste-code", "20 01 39")
+		if r.Code != 0 {
+			return fmt.Errorf("%s", r.Stderr)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("no commit with %s down: %v", node, err)
+	}
+	want := agreedHeight(t, 0)
+
+	start := time.Now()
+	if out, err := env.Network("up"); err != nil {
+		t.Fatalf("restart %s: %v\n%s", node, err, out)
+	}
+	if newPID, err := env.PID(node); err != nil || newPID == pid || !testnet.Alive(newPID) {
+		t.Fatalf("%s did not come back with a new process (old pid %d, new %d, %v)", node, pid, newPID, err)
+	}
+	var got float64
+	if err := testnet.Eventually(60*time.Second, 250*time.Millisecond, func() error {
+		got, err = testnet.Metric(node, "ledger_blockchain_height", channel())
+		if err != nil {
+			return err
+		}
+		if uint64(got) < want {
+			return fmt.Errorf("%s at height %v, peers at %d", node, got, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("%s did not catch up: %v", node, err)
+	}
+	t.Logf("%s restarted and caught up to height %d in %s", node, uint64(got), time.Since(start).Round(time.Millisecond))
+	if b := getBatch(t, "auditor", b); b.InitialMass != 75_000 {
+		t.Errorf("batch written while %s was down reads %+v", node, b)
+	}
+}
