@@ -1,0 +1,340 @@
+//go:build e2e
+
+package faults
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+
+	"github.com/mtrace/mtrace/test/internal/testnet"
+)
+
+var orderers = []string{"orderer1", "orderer2", "orderer3"}
+
+// workers is the load generator's concurrency: enough to keep blocks
+// coming, little enough for a 2-core machine that also runs the network.
+const workers = 8
+
+// leader returns the orderer that reports itself Raft leader.
+func leader(t *testing.T) string {
+	t.Helper()
+	var found string
+	err := testnet.Eventually(30*time.Second, 200*time.Millisecond, func() error {
+		for _, o := range orderers {
+			v, err := testnet.Metric(o, "consensus_etcdraft_is_leader", channel())
+			if err == nil && v == 1 {
+				found = o
+				return nil
+			}
+		}
+		return fmt.Errorf("no orderer reports itself Raft leader")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// dead reports whether pid is gone (or a zombie nobody reaped yet).
+func dead(pid int) bool {
+	if !testnet.Alive(pid) {
+		return true
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	return len(f) > 0 && f[0] == "Z"
+}
+
+// kill9 sends SIGKILL to a node of this network, after checking that its
+// recorded PID is still that node's process, and waits until it is gone.
+func kill9(t *testing.T, node, binary string) int {
+	t.Helper()
+	pid, err := env.PID(node)
+	if err != nil {
+		t.Fatalf("pid of %s: %v", node, err)
+	}
+	cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmd), binary) {
+		t.Fatalf("pid %d of %s is not a running %s (%q, %v)", pid, node, binary, cmd, err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %s (pid %d): %v", node, pid, err)
+	}
+	if err := testnet.Eventually(10*time.Second, 50*time.Millisecond, func() error {
+		if !dead(pid) {
+			return fmt.Errorf("%s (pid %d) still alive", node, pid)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// restart starts every stopped node again with `network.sh up`, which
+// leaves the running ones alone, and returns how long that took.
+func restart(t *testing.T) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if out, err := env.Network("up"); err != nil {
+		t.Fatalf("network.sh up: %v\n%s", err, out)
+	}
+	return time.Since(start)
+}
+
+// newPID checks that node runs again under a new PID.
+func newPID(t *testing.T, node string, old int) int {
+	t.Helper()
+	pid, err := env.PID(node)
+	if err != nil || pid == old || dead(pid) {
+		t.Fatalf("%s did not come back as a new process (old pid %d, new %d, %v)", node, old, pid, err)
+	}
+	return pid
+}
+
+// TestKillRaftLeaderUnderLoad kills the Raft leader with SIGKILL while 8
+// clients register batches, keeps the load on the two survivors, restarts
+// the orderer and waits until its chain is as long as the others'.
+func TestKillRaftLeaderUnderLoad(t *testing.T) {
+	audit(t)
+	node := leader(t)
+	l := startLoad(t, "ord", workers)
+	time.Sleep(2 * time.Second)
+	killedAt := time.Now()
+	old := kill9(t, node, "orderer")
+	t.Logf("killed Raft leader %s (pid %d) with SIGKILL", node, old)
+	next := leader(t)
+	election := time.Since(killedAt)
+	// The two survivors are a Raft majority: a fresh client's transaction
+	// must commit without the third orderer.
+	probe := contract(t, "municipality", client.WithCommitStatusTimeout(10*time.Second))
+	tries := 0
+	if err := testnet.Eventually(30*time.Second, 100*time.Millisecond, func() error {
+		tries++
+		_, _, err := submit(probe, "RegisterBatch", registerArgs(id(fmt.Sprintf("ord-probe-%d", tries)), 500))
+		return err
+	}); err != nil {
+		t.Fatalf("no commit on the two surviving orderers: %s: %s", class(err), message(err))
+	}
+	survivors := time.Since(killedAt)
+	time.Sleep(max(0, 6*time.Second-time.Since(killedAt)))
+
+	restartAt := time.Now()
+	caught := catchUp(t, node)
+	took := restart(t)
+	outs := l.Stop()
+	pid := newPID(t, node, old)
+	upAt := <-caught
+
+	var want, got float64
+	err := testnet.Eventually(60*time.Second, 100*time.Millisecond, func() error {
+		want = 0
+		for _, o := range orderers {
+			if o == node {
+				continue
+			}
+			h, err := testnet.Metric(o, "ledger_blockchain_height", channel())
+			if err != nil {
+				return err
+			}
+			want = max(want, h)
+		}
+		ph, err := env.Height("municipality")
+		if err != nil {
+			return err
+		}
+		if float64(ph) != want {
+			return fmt.Errorf("peer at %d, orderers at %v", ph, want)
+		}
+		got, err = testnet.Metric(node, "ledger_blockchain_height", channel())
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("%s at height %v, the others at %v", node, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s did not catch up: %v", node, err)
+	}
+	recovery := time.Since(restartAt)
+	t.Logf("new leader %s seen %s after the kill; a fresh client's registration committed on the 2 survivors %s after the kill (attempt %d)",
+		next, election.Round(time.Millisecond), survivors.Round(time.Millisecond), tries)
+	t.Logf("%s restarted (pid %d): healthy and level with the others under load %s after the restart began; network.sh up took %s; final height %v (level %s after the restart began)",
+		node, pid, upAt, took.Round(time.Millisecond), got, recovery.Round(time.Millisecond))
+	report(t, outs, killedAt)
+	agreed(t, 30*time.Second)
+	verify(t, outs)
+	audit(t)
+}
+
+// TestKillPeerUnderLoad kills the maker's peer with SIGKILL while the
+// municipality's clients keep registering, restarts it and waits until its
+// height equals the municipality peer's.
+func TestKillPeerUnderLoad(t *testing.T) {
+	const node = "maker"
+	agreed(t, 30*time.Second)
+	ccOld, _ := env.PID("cc-" + node)
+	l := startLoad(t, "peer", workers)
+	time.Sleep(2 * time.Second)
+	killedAt := time.Now()
+	old := kill9(t, node, "peer")
+	t.Logf("killed peer %s (pid %d) with SIGKILL", node, old)
+	if ccOld > 0 {
+		// The chaincode process loses its peer; it must not linger.
+		err := testnet.Eventually(15*time.Second, 100*time.Millisecond, func() error {
+			if !dead(ccOld) {
+				return fmt.Errorf("chaincode process cc-%s (pid %d) still runs after its peer died", node, ccOld)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		} else {
+			t.Logf("cc-%s (pid %d) exited %s after its peer", node, ccOld, time.Since(killedAt).Round(time.Millisecond))
+		}
+	}
+	time.Sleep(max(0, 7*time.Second-time.Since(killedAt)))
+
+	restartAt := time.Now()
+	caught := catchUp(t, node)
+	took := restart(t)
+	outs := l.Stop()
+	pid := newPID(t, node, old)
+	upAt := <-caught
+	var h, want uint64
+	err := testnet.Eventually(60*time.Second, 100*time.Millisecond, func() error {
+		var err error
+		if want, err = env.Height("municipality"); err != nil {
+			return err
+		}
+		if h, err = env.Height(node); err != nil {
+			return err
+		}
+		if h != want {
+			return fmt.Errorf("%s at height %d, municipality at %d", node, h, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s did not catch up: %v", node, err)
+	}
+	recovery := time.Since(restartAt)
+	t.Logf("%s restarted (pid %d): healthy and level with the municipality peer under load %s after the restart began; network.sh up took %s; final height %d (level %s after the restart began)",
+		node, pid, upAt, took.Round(time.Millisecond), h, recovery.Round(time.Millisecond))
+	report(t, outs, killedAt)
+	agreed(t, 30*time.Second)
+	verify(t, outs)
+	audit(t)
+}
+
+// TestKillChaincodeProcess kills the recycler's chaincode process with
+// SIGKILL and calls through the recycler's peer: the peer launches the
+// chaincode again (a new PID in the PID file) and the calls succeed.
+func TestKillChaincodeProcess(t *testing.T) {
+	const node = "cc-recycler"
+	muni, rec := contract(t, "municipality"), contract(t, "recycler")
+	b := id("cc-kill")
+	mustSubmit(t, muni, "RegisterBatch", registerArgs(b, 42_000)...)
+	mustSubmit(t, muni, "OfferTransfer", b, "RecyclerMSP")
+	// The recycler's chaincode must be running before it can be killed.
+	if _, ok := readBatch(t, rec, b); !ok {
+		t.Fatalf("recycler cannot read %s", b)
+	}
+	l := startLoad(t, "cc", 4)
+	killedAt := time.Now()
+	old := kill9(t, node, "mtrace-cc")
+	t.Logf("killed %s (pid %d) with SIGKILL", node, old)
+
+	// A query through the recycler's peer: it may fail while the peer
+	// notices the loss, then must succeed on the relaunched chaincode.
+	attempts := 0
+	var firstErr string
+	err := testnet.Eventually(60*time.Second, 200*time.Millisecond, func() error {
+		attempts++
+		_, err := rec.EvaluateTransaction("ReadBatch", b)
+		if err != nil && firstErr == "" {
+			firstErr = message(err)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("ReadBatch through the recycler never succeeded after the kill: %s", message(err))
+	}
+	back := time.Since(killedAt)
+	pid := newPID(t, node, old)
+	t.Logf("ReadBatch through the recycler succeeded %s after the kill, on attempt %d (first error: %q); %s relaunched as pid %d",
+		back.Round(time.Millisecond), attempts, oneLine(firstErr), node, pid)
+
+	// A write endorsed by the relaunched chaincode.
+	mustSubmit(t, rec, "AcceptTransfer", b, "0")
+	got, _ := readBatch(t, rec, b)
+	if got.Owner != "RecyclerMSP" || got.RemainingMass != 42_000 {
+		t.Errorf("after accept through the relaunched chaincode: owner %s, remaining %d", got.Owner, got.RemainingMass)
+	}
+	if p, _ := env.PID(node); p != pid {
+		t.Errorf("%s changed pid again (%d, then %d)", node, pid, p)
+	}
+	outs := l.Stop()
+	report(t, outs, killedAt)
+	agreed(t, 30*time.Second)
+	verify(t, outs)
+	audit(t)
+}
+
+// catchUp watches, while the node restarts, for the first moment its
+// ledger height (from its /metrics) equals the highest height of the other
+// orderers or, for a peer, the municipality peer's. It sends how long after
+// the call that was, or "not within 60 s".
+func catchUp(t *testing.T, node string) <-chan string {
+	start := time.Now()
+	ch := make(chan string, 1)
+	go func() {
+		for time.Since(start) < 60*time.Second {
+			if level(node) {
+				ch <- time.Since(start).Round(time.Millisecond).String()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		ch <- "not within 60 s"
+	}()
+	return ch
+}
+
+// level reports whether node's height equals its reference's right now.
+func level(node string) bool {
+	h, err := testnet.Metric(node, "ledger_blockchain_height", channel())
+	if err != nil {
+		return false
+	}
+	var want float64
+	if strings.HasPrefix(node, "orderer") {
+		for _, o := range orderers {
+			if o != node {
+				v, err := testnet.Metric(o, "ledger_blockchain_height", channel())
+				if err != nil {
+					return false
+				}
+				want = max(want, v)
+			}
+		}
+	} else {
+		v, err := testnet.Metric("municipality", "ledger_blockchain_height", channel())
+		if err != nil {
+			return false
+		}
+		want = v
+	}
+	return h == want
+}

@@ -1,0 +1,197 @@
+//go:build e2e
+
+package faults
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+)
+
+// outcome is what one client learnt about one registration.
+type outcome struct {
+	batch string
+	tx    string
+	class string // see class()
+	msg   string
+	end   time.Time // when the client got its answer
+}
+
+// load is a bounded load generator: workers goroutines, each with its own
+// gateway connection to the municipality's peer, register batches one
+// after another until stopped, and record every outcome.
+type load struct {
+	mu   sync.Mutex
+	outs []outcome
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// startLoad starts workers clients registering batches named
+// <run>-<name>-<worker>-<n>. The per-call timeouts are short enough that
+// a client stuck behind a dead node gives up within the fault's duration.
+func startLoad(t *testing.T, name string, workers int) *load {
+	t.Helper()
+	l := &load{stop: make(chan struct{})}
+	timeouts := []client.ConnectOption{
+		client.WithEndorseTimeout(10 * time.Second), client.WithSubmitTimeout(10 * time.Second),
+		client.WithCommitStatusTimeout(20 * time.Second),
+	}
+	for w := 0; w < workers; w++ {
+		c := contract(t, "municipality", timeouts...)
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				b := id(fmt.Sprintf("%s-%d-%d", name, w, n))
+				tx, _, err := submit(c, "RegisterBatch", registerArgs(b, 1000+int64(n)))
+				o := outcome{batch: b, tx: tx, class: class(err), msg: message(err), end: time.Now()}
+				l.mu.Lock()
+				l.outs = append(l.outs, o)
+				l.mu.Unlock()
+				if err != nil {
+					// A dead node fails calls fast; do not spin on it.
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// Stop ends the load, waits for every call in flight, and returns all
+// outcomes.
+func (l *load) Stop() []outcome {
+	close(l.stop)
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.outs
+}
+
+// report logs the outcomes: attempted, committed, failed by class, the
+// longest time without a commit after the fault and the first error seen.
+func report(t *testing.T, outs []outcome, fault time.Time) {
+	t.Helper()
+	fails := counts{}
+	committed := 0
+	var last time.Time
+	var gap time.Duration
+	first := map[string]string{}
+	for _, o := range outs {
+		if o.class == "ok" {
+			committed++
+			continue
+		}
+		fails[o.class]++
+		if first[o.class] == "" {
+			first[o.class] = o.msg
+		}
+	}
+	// Longest gap between commits from the fault on.
+	last = fault
+	for _, o := range sortedByEnd(outs) {
+		if o.class != "ok" || o.end.Before(fault) {
+			continue
+		}
+		if d := o.end.Sub(last); d > gap {
+			gap = d
+		}
+		last = o.end
+	}
+	t.Logf("load: %d attempted, %d committed, %d failed by cause {%s}; longest time without a commit after the fault: %s",
+		len(outs), committed, len(outs)-committed, fails, gap.Round(time.Millisecond))
+	for k, m := range first {
+		t.Logf("  first %s: %s", k, oneLine(m))
+	}
+}
+
+func sortedByEnd(outs []outcome) []outcome {
+	s := append([]outcome(nil), outs...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].end.Before(s[j-1].end); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " | ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+// verify checks, after the network has recovered, that every batch a
+// client saw committed is on the ledger of all four peers with the
+// transaction the client was told about, and that every registration that
+// failed either wrote nothing or, when the client could not know the
+// result (the commit status or the ordering was cut short), is
+// reconciled: its batch exists with exactly that transaction.
+func verify(t *testing.T, outs []outcome) {
+	t.Helper()
+	var ok, failed []outcome
+	for _, o := range outs {
+		if o.class == "ok" {
+			ok = append(ok, o)
+		} else {
+			failed = append(failed, o)
+		}
+	}
+	if len(ok) == 0 {
+		t.Fatal("no registration committed under load")
+	}
+	for _, p := range peers {
+		c := contract(t, p)
+		var mu sync.Mutex
+		var missing []string
+		parallel(len(ok), 4, func(i int) {
+			b, found := readBatch(t, c, ok[i].batch)
+			if !found || b.LastTx != ok[i].tx {
+				mu.Lock()
+				missing = append(missing, fmt.Sprintf("%s (tx %s, found %v, lastTx %s)", ok[i].batch, ok[i].tx, found, b.LastTx))
+				mu.Unlock()
+			}
+		})
+		if len(missing) > 0 {
+			t.Errorf("peer %s lacks %d of %d committed registrations, e.g. %s", p, len(missing), len(ok), missing[0])
+		}
+	}
+	muni := contract(t, "municipality")
+	var mu sync.Mutex
+	absent, reconciled := 0, 0
+	parallel(len(failed), 4, func(i int) {
+		o := failed[i]
+		b, found := readBatch(t, muni, o.batch)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case !found:
+			absent++
+		case ambiguous(o.class) && b.LastTx == o.tx:
+			reconciled++
+		default:
+			t.Errorf("registration %s failed with %s (%s) but its batch exists (lastTx %s, client's tx %s)",
+				o.batch, o.class, oneLine(o.msg), b.LastTx, o.tx)
+		}
+	})
+	t.Logf("verified: %d committed registrations on all 4 peers; %d failed: %d wrote nothing, %d reconciled (client got an error but the tx committed)",
+		len(ok), len(failed), absent, reconciled)
+}
+
+// ambiguous reports whether a failure leaves the client not knowing the
+// outcome: the transaction may have been ordered.
+func ambiguous(class string) bool {
+	return strings.HasPrefix(class, "commit-status/") || strings.HasPrefix(class, "submit/")
+}

@@ -1,0 +1,292 @@
+//go:build e2e
+
+// Package faults runs mtrace's reliability tests against the live network:
+// nodes killed under load, racing clients, hostile participants and
+// malformed calls. Every test leaves the network as it found it (all nodes
+// running and caught up), because `make test` runs the other end-to-end
+// packages on the same network.
+package faults
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/testnet"
+)
+
+// env is the live network; TestMain refuses to run without one.
+var env *testnet.Env
+
+// run makes ids unique to this run of the package.
+var run = fmt.Sprintf("f%d", time.Now().UnixMilli()%100_000_000)
+
+// peers are the four member organisations' profiles, one peer each.
+var peers = []string{"municipality", "recycler", "maker", "auditor"}
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testnet.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faults:", err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// id returns a batch id unique to this run.
+func id(name string) string { return run + "-" + name }
+
+// channel is the channel the profiles use.
+func channel() string { return env.Profiles["municipality"].Channel }
+
+// contract opens a gateway connection as profile and returns the mtrace
+// contract on it; the connection closes when the test ends.
+func contract(t testing.TB, profile string, opts ...client.ConnectOption) *client.Contract {
+	t.Helper()
+	gw, done, err := env.Gateway(profile, opts...)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", profile, err)
+	}
+	t.Cleanup(done)
+	p := env.Profiles[profile]
+	return gw.GetNetwork(p.Channel).GetContract(p.Chaincode)
+}
+
+// invalidTx is a transaction that was ordered but failed validation.
+type invalidTx struct {
+	tx   string
+	code peer.TxValidationCode
+}
+
+func (e *invalidTx) Error() string {
+	return fmt.Sprintf("transaction %s failed to commit with status code %d (%s)", e.tx, int32(e.code), e.code)
+}
+
+// submit endorses, orders and waits for the commit of one transaction,
+// step by step, so that the caller learns the transaction id whatever
+// happens. A commit that fails validation returns *invalidTx.
+func submit(c *client.Contract, name string, args []string, opts ...client.ProposalOption) (string, []byte, error) {
+	p, err := c.NewProposal(name, append([]client.ProposalOption{client.WithArguments(args...)}, opts...)...)
+	if err != nil {
+		return "", nil, err
+	}
+	tx := p.TransactionID()
+	endorsed, err := p.Endorse()
+	if err != nil {
+		return tx, nil, err
+	}
+	commit, err := endorsed.Submit()
+	if err != nil {
+		return tx, nil, err
+	}
+	st, err := commit.Status()
+	if err != nil {
+		return tx, nil, err
+	}
+	if !st.Successful {
+		return tx, nil, &invalidTx{tx: tx, code: st.Code}
+	}
+	return tx, endorsed.Result(), nil
+}
+
+// class names the stage at which a call failed and how: "ok",
+// "endorse/Aborted", "submit/Unavailable", "commit-status/DeadlineExceeded",
+// "commit/MVCC_READ_CONFLICT", or "other".
+func class(err error) string {
+	var (
+		end *client.EndorseError
+		sub *client.SubmitError
+		cse *client.CommitStatusError
+		inv *invalidTx
+		com *client.CommitError
+	)
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &inv):
+		return "commit/" + inv.code.String()
+	case errors.As(err, &com):
+		return "commit/" + com.Code.String()
+	case errors.As(err, &end):
+		return "endorse/" + status.Code(err).String()
+	case errors.As(err, &sub):
+		return "submit/" + status.Code(err).String()
+	case errors.As(err, &cse):
+		return "commit-status/" + status.Code(err).String()
+	}
+	return "other"
+}
+
+// message is what a peer said about a failed call: the gateway's error
+// details (the chaincode's own message) when there are any.
+func message(err error) string {
+	if err == nil {
+		return ""
+	}
+	var te *client.TransactionError
+	if errors.As(err, &te) {
+		var msgs []string
+		for _, d := range te.Details() {
+			msgs = append(msgs, d.GetMessage())
+		}
+		if len(msgs) > 0 {
+			return strings.Join(msgs, "; ")
+		}
+	}
+	if s, ok := status.FromError(err); ok {
+		return s.Message()
+	}
+	return err.Error()
+}
+
+// counts tallies classes and renders them sorted, for t.Logf.
+type counts map[string]int
+
+func (c counts) String() string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, c[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// registerArgs is a valid RegisterRequest for a PET collection of grams.
+func registerArgs(batchID string, grams int64) []string {
+	req := model.RegisterRequest{
+		ID: batchID, Material: model.Material("PET"), WasteCode: "15 01 02", Mass: model.Grams(grams),
+		Location: "Kartal, Istanbul", CollectedAt: "2026-11-21T08:00:00+03:00",
+	}
+	raw, _ := json.Marshal(req)
+	return []string{string(raw)}
+}
+
+// mustSubmit submits a transaction that must commit.
+func mustSubmit(t testing.TB, c *client.Contract, name string, args ...string) []byte {
+	t.Helper()
+	_, res, err := submit(c, name, args)
+	if err != nil {
+		t.Fatalf("%s %v: %s: %s", name, clipArgs(args), class(err), message(err))
+	}
+	return res
+}
+
+// readBatch evaluates ReadBatch; ok is false when the batch does not exist.
+func readBatch(t testing.TB, c *client.Contract, batchID string) (model.Batch, bool) {
+	t.Helper()
+	raw, err := c.EvaluateTransaction("ReadBatch", batchID)
+	if err != nil {
+		if strings.Contains(message(err), "not found") {
+			return model.Batch{}, false
+		}
+		t.Fatalf("ReadBatch %s: %s", batchID, message(err))
+	}
+	var b model.Batch
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatalf("decode batch %s: %v", batchID, err)
+	}
+	return b, true
+}
+
+// atRecycler registers a batch as the municipality and hands it to the
+// recycler, who accepts all of it.
+func atRecycler(t testing.TB, muni, rec *client.Contract, batchID string, grams int64) {
+	t.Helper()
+	mustSubmit(t, muni, "RegisterBatch", registerArgs(batchID, grams)...)
+	mustSubmit(t, muni, "OfferTransfer", batchID, "RecyclerMSP")
+	mustSubmit(t, rec, "AcceptTransfer", batchID, "0")
+}
+
+// audit runs `mtrace audit`, which must find every ledger-wide invariant
+// holding.
+func audit(t testing.TB) {
+	t.Helper()
+	r := env.Run(t, "auditor", "audit")
+	if r.Code != 0 {
+		t.Fatalf("audit found violations:\n%s", r)
+	}
+}
+
+// heights reads the block height of every peer.
+func heights() (map[string]uint64, error) {
+	hs := map[string]uint64{}
+	for _, p := range peers {
+		h, err := env.Height(p)
+		if err != nil {
+			return nil, fmt.Errorf("height of %s: %w", p, err)
+		}
+		hs[p] = h
+	}
+	return hs, nil
+}
+
+// agreed waits until all four peers report the same height and returns it.
+func agreed(t testing.TB, timeout time.Duration) uint64 {
+	t.Helper()
+	var h uint64
+	err := testnet.Eventually(timeout, 200*time.Millisecond, func() error {
+		hs, err := heights()
+		if err != nil {
+			return err
+		}
+		h = hs["municipality"]
+		for _, v := range hs {
+			if v != h {
+				return fmt.Errorf("peer heights differ: %v", hs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// parallel runs f(i) for i in [0, n) on at most workers goroutines.
+func parallel(n, workers int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// clipArgs shortens arguments for messages (some are a megabyte long).
+func clipArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if len(a) > 80 {
+			a = fmt.Sprintf("%s...(%d bytes)", a[:60], len(a))
+		}
+		out[i] = a
+	}
+	return out
+}
