@@ -6,6 +6,7 @@ import (
 
 	"github.com/mtrace/mtrace/client/internal/cmd/audit"
 	"github.com/mtrace/mtrace/client/internal/cmd/batch"
+	"github.com/mtrace/mtrace/client/internal/cmd/bench"
 	"github.com/mtrace/mtrace/client/internal/cmd/completion"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
@@ -43,6 +44,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		verify.NewCmdVerify(f, nil),
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
+		bench.NewCmdBench(f, nil),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f, nil),
 	)

@@ -1,0 +1,320 @@
+// Package bench implements `mtrace bench`: drive the live network with
+// many concurrent transactions and report committed throughput, latency
+// percentiles and failures by validation code, optionally against the
+// platform baseline (the chaincode's BaselinePut) measured in the same run.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/config"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+)
+
+// Options are the inputs of one bench run.
+type Options struct {
+	IO        *iostreams.IOStreams
+	Format    string
+	Scenarios []string
+	N, C      int
+	Baseline  bool
+	Collector string
+	Recycler  string
+	Inputs    int
+	Outputs   int
+	Nodes     []int
+	Depths    []int
+	Calls     int
+	Prefix    string
+	// Open connects to the ledger as the named profile and returns the
+	// profile's MSP ID.
+	Open func(profile string) (Client, string, func() error, error)
+}
+
+// NewCmdBench builds the command; runF replaces runBench in tests.
+func NewCmdBench(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "bench SCENARIO...",
+		Short: "Benchmark the network: throughput, latency and failures per scenario",
+		Long: `Drive the live network through the Fabric Gateway and report committed
+transactions per second, end-to-end and endorse latency percentiles, and failed
+transactions by validation code.
+
+Scenarios:
+  register   the collector registers batches (one transaction each)
+  transfer   the collector offers, the recycler accepts (two transactions)
+  process    the recycler turns --inputs batches into --outputs batches
+  mixed      a short story: register, offer, accept, sort, extrude
+  trace      upstream trace of generated ancestries (--nodes, --depth)
+  verify     provenance verification of the same ancestries
+
+Fixtures (batches to hand over, inputs to process, ancestries) are made
+before the timed window under a prefix unique to the run. With --baseline the
+same invocation first measures the chaincode's BaselinePut (one small key, no
+checks) at the same -n and -c, and every scenario's ratio is tps/baseline.`,
+		Example: `  mtrace bench register --baseline -n 3000 -c 64 -o json
+  mtrace bench register transfer process mixed --baseline -n 2000 -c 64
+  mtrace bench trace verify --nodes 10,100,1000 --depth 3,5,8 --calls 20`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			opts.Scenarios = args
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if opts.Prefix == "" {
+				opts.Prefix = "bench" + strconv.FormatInt(time.Now().UnixNano()/int64(time.Millisecond), 36)
+			}
+			if opts.Open == nil {
+				opts.Open = gatewayOpener(f)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBench(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&opts.N, "n", "n", 1000, "transactions per scenario")
+	fl.IntVarP(&opts.C, "concurrency", "c", 64, "transactions in flight")
+	fl.BoolVar(&opts.Baseline, "baseline", false, "also measure BaselinePut at the same -n and -c and report ratios")
+	fl.StringVar(&opts.Collector, "as-collector", "municipality", "profile that registers and offers batches")
+	fl.StringVar(&opts.Recycler, "as-recycler", "recycler", "profile that accepts and processes batches")
+	fl.IntVar(&opts.Inputs, "inputs", 10, "process: inputs per transaction")
+	fl.IntVar(&opts.Outputs, "outputs", 10, "process: outputs per transaction")
+	fl.IntSliceVar(&opts.Nodes, "nodes", []int{1000}, "trace/verify: ancestry sizes in batches")
+	fl.IntSliceVar(&opts.Depths, "depth", []int{8}, "trace/verify: ancestry depths, one for all sizes or one per size")
+	fl.IntVar(&opts.Calls, "calls", 20, "trace/verify: sequential calls per size")
+	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
+	return cmd
+}
+
+// Validate checks the scenario names and the numeric flags.
+func (o *Options) Validate() error {
+	seen := map[string]bool{}
+	for _, s := range o.Scenarios {
+		if !slices.Contains(Scenarios, s) {
+			return cmdutil.FlagErrorf("unknown scenario %q: must be one of register, transfer, process, mixed, trace, verify", s)
+		}
+		if seen[s] {
+			return cmdutil.FlagErrorf("scenario %q named twice", s)
+		}
+		seen[s] = true
+	}
+	switch {
+	case o.N < 1:
+		return cmdutil.FlagErrorf("-n: must be at least 1, got %d", o.N)
+	case o.C < 1:
+		return cmdutil.FlagErrorf("-c: must be at least 1, got %d", o.C)
+	case o.Inputs < 1 || o.Inputs > 100:
+		return cmdutil.FlagErrorf("--inputs: must be from 1 to 100, got %d", o.Inputs)
+	case o.Outputs < 1 || o.Outputs > 100:
+		return cmdutil.FlagErrorf("--outputs: must be from 1 to 100, got %d", o.Outputs)
+	case o.Outputs > 1000*o.Inputs:
+		return cmdutil.FlagErrorf("--outputs: %d outputs cannot share %d kg", o.Outputs, o.Inputs)
+	case o.Calls < 1:
+		return cmdutil.FlagErrorf("--calls: must be at least 1, got %d", o.Calls)
+	case len(o.Depths) != 1 && len(o.Depths) != len(o.Nodes):
+		return cmdutil.FlagErrorf("--depth: give one depth or one per --nodes size (%d), got %d", len(o.Nodes), len(o.Depths))
+	}
+	if o.Prefix != "" {
+		if err := checkPrefix(o.Prefix); err != nil {
+			return err
+		}
+	}
+	for i, n := range o.Nodes {
+		if _, err := Levels(n, o.depth(i)); err != nil {
+			return cmdutil.FlagErrorf("%w", err)
+		}
+	}
+	return nil
+}
+
+func checkPrefix(p string) error {
+	if len(p) > 32 {
+		return cmdutil.FlagErrorf("--prefix: must be at most 32 characters, got %d", len(p))
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_') {
+			return cmdutil.FlagErrorf("--prefix: must be letters, digits, . or _, got %q", p)
+		}
+	}
+	return nil
+}
+
+func (o *Options) depth(i int) int {
+	if len(o.Depths) == 1 {
+		return o.Depths[0]
+	}
+	return o.Depths[i]
+}
+
+// gatewayOpener connects to the network as named profiles of the config.
+func gatewayOpener(f *cmdutil.Factory) func(string) (Client, string, func() error, error) {
+	return func(name string) (Client, string, func() error, error) {
+		p, err := config.Resolve(f.Globals.ConfigPath, name, f.Getenv)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		l, err := f.Connect(p, ledger.Options{Timeout: f.Globals.Timeout})
+		if err != nil {
+			return nil, "", nil, err
+		}
+		g, ok := l.(interface{ Contract() *client.Contract })
+		if !ok {
+			l.Close()
+			return nil, "", nil, errors.New("bench: the connection gives no access to its contract")
+		}
+		return &gatewayClient{contract: g.Contract(), orgs: f.Globals.EndorsingOrgs}, p.MSPID, l.Close, nil
+	}
+}
+
+func runBench(ctx context.Context, o *Options) error {
+	col, _, closeCol, err := o.Open(o.Collector)
+	if err != nil {
+		return fmt.Errorf("--as-collector %s: %w", o.Collector, err)
+	}
+	defer closeCol()
+	rec, recMSP, closeRec, err := o.Open(o.Recycler)
+	if err != nil {
+		return fmt.Errorf("--as-recycler %s: %w", o.Recycler, err)
+	}
+	defer closeRec()
+	e := &env{
+		col: col, rec: rec, recMSP: recMSP, prefix: o.Prefix, c: o.C,
+		in: o.Inputs, out: o.Outputs,
+		collectedAt: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+		log:         o.IO.ErrOut,
+	}
+	results, err := Measure(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	if o.Format == cmdutil.FormatJSON {
+		return WriteJSON(o.IO.Out, results)
+	}
+	return WriteTable(o.IO.Out, results)
+}
+
+// Measure runs the baseline when asked, then each scenario, and returns
+// one result per scenario (per size for trace and verify).
+func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
+	var results []Result
+	var base *Result
+	if o.Baseline {
+		// Warm the chaincode and the peers' caches outside the measurement.
+		warm := e.scenario(Baseline)
+		Run(ctx, min(o.N, 200), o.C, func(ctx context.Context, i int) []Sample { return warm.unit(ctx, o.N+i) })
+		r, err := e.throughput(ctx, Baseline, o.N)
+		if err != nil {
+			return nil, err
+		}
+		base = &r
+		results = append(results, r)
+	}
+	for _, name := range o.Scenarios {
+		if name == TraceUp || name == Verify {
+			continue
+		}
+		r, err := e.throughput(ctx, name, o.N)
+		if err != nil {
+			return nil, err
+		}
+		if base != nil {
+			r.SetBaseline(base.TPS)
+		}
+		results = append(results, r)
+	}
+	if slices.Contains(o.Scenarios, TraceUp) || slices.Contains(o.Scenarios, Verify) {
+		rs, err := e.traces(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, rs...)
+	}
+	return results, nil
+}
+
+// throughput prepares and times one transaction scenario of about n
+// transactions.
+func (e *env) throughput(ctx context.Context, name string, n int) (Result, error) {
+	s := e.scenario(name)
+	units := max(1, n/s.perUnit)
+	fmt.Fprintf(e.log, "%s: %d transactions, concurrency %d\n", name, units*s.perUnit, e.c)
+	if err := s.prepare(ctx, units); err != nil {
+		return Result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	samples, wall := Run(ctx, units, e.c, s.unit)
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return Summarise(name, e.c, samples, wall), nil
+}
+
+// traces builds one ancestry per size and times the trace and verify
+// calls on its root, then fits each one's growth exponent.
+func (e *env) traces(ctx context.Context, o *Options) ([]Result, error) {
+	var results []Result
+	for i, n := range o.Nodes {
+		levels, err := Levels(n, o.depth(i))
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(e.log, "ancestry of %d batches, depth %d, levels %v\n", n, o.depth(i), levels)
+		root, err := e.ancestry(ctx, levels)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range []string{TraceUp, Verify} {
+			if !slices.Contains(o.Scenarios, name) {
+				continue
+			}
+			fn, args, count := "Trace", []string{root, "up"}, countTrace
+			if name == Verify {
+				fn, args, count = "VerifyProvenance", []string{root, ""}, countVerdict
+			}
+			r, nodes, err := e.query(ctx, name, fn, o.Calls, args, count)
+			if err != nil {
+				return nil, err
+			}
+			if nodes != n && r.Failed["EVALUATE_ERROR"] == 0 {
+				return nil, fmt.Errorf("%s: ancestry %s has %d batches, want %d", name, root, nodes, n)
+			}
+			r.Nodes, r.Depth, r.Root = n, o.depth(i), root
+			results = append(results, r)
+		}
+	}
+	for _, name := range []string{TraceUp, Verify} {
+		var nodes []int
+		var lat []float64
+		for _, r := range results {
+			if r.Scenario == name {
+				nodes, lat = append(nodes, r.Nodes), append(lat, r.P50)
+			}
+		}
+		k, err := FitExponent(nodes, lat)
+		if err != nil {
+			continue // one size: nothing to fit
+		}
+		for i := range results {
+			if results[i].Scenario == name {
+				results[i].Exponent = &k
+			}
+		}
+	}
+	return results, nil
+}

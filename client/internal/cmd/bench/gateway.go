@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+)
+
+// gatewayClient times transactions through the Fabric Gateway step by
+// step: endorse, submit to ordering, then wait for the commit status.
+// Unlike the CLI's ledger.Submit it never retries, so that every conflict
+// is counted.
+type gatewayClient struct {
+	contract *client.Contract
+	orgs     []string
+}
+
+func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) Sample {
+	start := time.Now()
+	opts := []client.ProposalOption{client.WithArguments(args...)}
+	if len(g.orgs) > 0 {
+		opts = append(opts, client.WithEndorsingOrganizations(g.orgs...))
+	}
+	prop, err := g.contract.NewProposal(fn, opts...)
+	if err != nil {
+		return Sample{Code: "PROPOSAL_ERROR", Err: err.Error()}
+	}
+	tx, err := prop.EndorseWithContext(ctx)
+	endorse := time.Since(start)
+	if err != nil {
+		return Sample{Code: "ENDORSE_ERROR", Err: describe(err), Endorse: endorse}
+	}
+	commit, err := tx.SubmitWithContext(ctx)
+	if err != nil {
+		return Sample{Code: "SUBMIT_ERROR", Err: describe(err), Endorse: endorse}
+	}
+	st, err := commit.StatusWithContext(ctx)
+	total := time.Since(start)
+	if err != nil {
+		return Sample{Code: "STATUS_ERROR", Err: describe(err), Endorse: endorse, Total: total}
+	}
+	s := Sample{Total: total, Endorse: endorse}
+	if !st.Successful {
+		s.Code = st.Code.String()
+		s.Err = "transaction " + st.TransactionID + " failed validation: " + s.Code
+	}
+	return s
+}
+
+func (g *gatewayClient) Evaluate(ctx context.Context, fn string, args ...string) ([]byte, Sample) {
+	start := time.Now()
+	res, err := g.contract.EvaluateWithContext(ctx, fn, client.WithArguments(args...))
+	s := Sample{Total: time.Since(start)}
+	if err != nil {
+		s.Code, s.Err = "EVALUATE_ERROR", describe(err)
+	}
+	return res, s
+}
+
+// describe puts the gateway's error, whose details hold each peer's
+// message (and so the chaincode's own error), on one line.
+func describe(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
