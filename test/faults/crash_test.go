@@ -249,6 +249,7 @@ func TestKillChaincodeProcess(t *testing.T) {
 	b := id("cc-kill")
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(b, 42_000)...)
 	mustSubmit(t, muni, "OfferTransfer", b, "RecyclerMSP")
+	settle(t)
 	// The recycler's chaincode must be running before it can be killed.
 	if _, ok := readBatch(t, rec, b); !ok {
 		t.Fatalf("recycler cannot read %s", b)

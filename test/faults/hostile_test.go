@@ -67,6 +67,7 @@ func TestAcceptEndorsedByReceiverOnly(t *testing.T) {
 	b := id("hostile-sbe")
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(b, 12_000)...)
 	mustSubmit(t, muni, "OfferTransfer", b, "RecyclerMSP")
+	settle(t)
 	before := snapshot(t, muni, b)
 	tx, _, err := submit(rec, "AcceptTransfer", []string{b, "0"}, client.WithEndorsingOrganizations("RecyclerMSP"))
 	if cls := class(err); cls != "commit/ENDORSEMENT_POLICY_FAILURE" {
@@ -227,6 +228,7 @@ func TestAuditorPowers(t *testing.T) {
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(held, 30_000)...)
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(pending, 20_000)...)
 	mustSubmit(t, muni, "OfferTransfer", pending, "RecyclerMSP")
+	settle(t)
 	before := map[string]string{held: snapshot(t, muni, held), pending: snapshot(t, muni, pending)}
 	hs, err := heights()
 	if err != nil {

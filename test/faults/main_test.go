@@ -210,8 +210,15 @@ func atRecycler(t testing.TB, muni, rec *client.Contract, batchID string, grams 
 	t.Helper()
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(batchID, grams)...)
 	mustSubmit(t, muni, "OfferTransfer", batchID, "RecyclerMSP")
+	settle(t)
 	mustSubmit(t, rec, "AcceptTransfer", batchID, "0")
 }
+
+// settle waits until every peer has committed what the last transaction's
+// client saw committed. A commit status comes from the client's own peer;
+// another organisation's peer may still be a block behind, and a client of
+// that organisation acting at once would endorse on the older state.
+func settle(t testing.TB) { t.Helper(); agreed(t, 30*time.Second) }
 
 // audit runs `mtrace audit`, which must find every ledger-wide invariant
 // holding.

@@ -238,6 +238,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(own, 10_000)...)
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(pending, 10_000)...)
 	mustSubmit(t, muni, "OfferTransfer", pending, "RecyclerMSP")
+	settle(t)
 	self, _ := json.Marshal(model.Participant{MSP: "MunicipalityMSP", Role: model.RoleCollector, Name: "Municipality"})
 	sha := strings.Repeat("ef", 32)
 	valid := map[string][]string{

@@ -142,6 +142,7 @@ func TestAcceptRacesCancel(t *testing.T) {
 		b := id(fmt.Sprintf("race-offer-%d", i))
 		mustSubmit(t, muni, "RegisterBatch", registerArgs(b, 7_000)...)
 		mustSubmit(t, muni, "OfferTransfer", b, "RecyclerMSP")
+		settle(t)
 		calls := []struct {
 			who string
 			c   *client.Contract
