@@ -174,7 +174,7 @@ func TestMalformedCalls(t *testing.T) {
 
 	cs := malformed(own, pending)
 	conns := map[string]*client.Contract{"": muni, "recycler": contract(t, "recycler")}
-	var longest int
+	var longest, refused, clear int
 	for i, c := range cs {
 		_, _, err := submit(conns[c.as], c.fn, c.args)
 		msg := message(err)
@@ -185,28 +185,38 @@ func TestMalformedCalls(t *testing.T) {
 			continue
 		case !strings.HasPrefix(class(err), "endorse/"):
 			t.Errorf("%s failed at %s, want at endorsement: %s", label, class(err), oneLine(msg))
+		default:
+			refused++
 		}
 		msg = strings.TrimPrefix(msg, "chaincode response 500, ")
 		longest = max(longest, len(msg))
+		ok := true
 		if strings.TrimSpace(msg) == "" {
+			ok = false
 			t.Errorf("%s: empty error message", label)
 		}
 		if strings.Contains(msg, "\n") {
+			ok = false
 			t.Errorf("%s: error message is several lines: %q", label, clip(msg))
 		}
 		if len(msg) > 1000 {
+			ok = false
 			t.Errorf("%s: error message is %d bytes long (echoes its input?): %q", label, len(msg), clip(msg))
 		}
 		if !mentions(msg, c.want) {
+			ok = false
 			t.Errorf("%s: error %q mentions none of %q", label, clip(msg), c.want)
+		}
+		if ok {
+			clear++
 		}
 		if testing.Verbose() {
 			t.Logf("%s -> %s", label, clip(msg))
 		}
 	}
 	still(t, muni, before, hs)
-	t.Logf("%d malformed calls, all refused at endorsement with one-line messages of at most %d bytes; no peer height moved (%v)",
-		len(cs), longest, hs)
+	t.Logf("%d malformed calls: %d refused at endorsement, %d of them with a clear message (one line, under 1000 bytes, naming the problem); longest message %d bytes; peer heights before and after: %v",
+		len(cs), refused, clear, longest, hs)
 	audit(t)
 }
 
@@ -233,10 +243,12 @@ func clip(s string) string {
 // hides that. The calls are evaluated, never submitted, so a function that
 // ignores the surplus writes nothing.
 func TestSurplusArgumentsRefused(t *testing.T) {
-	muni, rec := contract(t, "municipality"), contract(t, "recycler")
-	own, pending := id("surplus-own"), id("surplus-pending")
-	mustSubmit(t, muni, "RegisterBatch", registerArgs(own, 10_000)...)
-	mustSubmit(t, muni, "RegisterBatch", registerArgs(pending, 10_000)...)
+	muni, rec, admin := contract(t, "municipality"), contract(t, "recycler"), contract(t, "municipality-admin")
+	own, held, pending := id("surplus-own"), id("surplus-held"), id("surplus-pending")
+	for _, b := range []string{own, held, pending} {
+		mustSubmit(t, muni, "RegisterBatch", registerArgs(b, 10_000)...)
+	}
+	mustSubmit(t, muni, "Quarantine", held, "check")
 	mustSubmit(t, muni, "OfferTransfer", pending, "RecyclerMSP")
 	settle(t)
 	self, _ := json.Marshal(model.Participant{MSP: "MunicipalityMSP", Role: model.RoleCollector, Name: "Municipality"})
@@ -252,7 +264,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"CancelTransfer":    {pending},
 		"Process":           {rawProcess(own, func(*model.ProcessRequest) {})},
 		"Quarantine":        {own, "check"},
-		"Release":           {own},
+		"Release":           {held},
 		"AttachDocument":    {own, "report", sha, ""},
 		"ReadBatch":         {own},
 		"BatchExists":       {own},
@@ -265,8 +277,11 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 	ignored := 0
 	for _, s := range signatures {
 		c := muni
-		if s.fn == "AcceptTransfer" || s.fn == "RejectTransfer" {
+		switch s.fn {
+		case "AcceptTransfer", "RejectTransfer":
 			c = rec
+		case "BootstrapRegistry":
+			c = admin
 		}
 		args := append(slices.Clone(valid[s.fn]), "surplus")
 		_, err := c.EvaluateTransaction(s.fn, args...)
