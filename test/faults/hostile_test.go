@@ -266,6 +266,7 @@ func TestAuditorPowers(t *testing.T) {
 
 	// Quarantine, then the owner may not release the auditor's hold.
 	mustSubmit(t, aud, "Quarantine", held, "lab check of contamination")
+	settle(t)
 	b, _ := readBatch(t, muni, held)
 	if b.Status != model.StatusQuarantined || b.Quarantine == nil || b.Quarantine.By.MSP != "AuditorMSP" {
 		t.Fatalf("after the auditor's quarantine: status %s, quarantine %+v", b.Status, b.Quarantine)
@@ -277,6 +278,7 @@ func TestAuditorPowers(t *testing.T) {
 	mustSubmit(t, aud, "Release", held)
 	sha := strings.Repeat("ab", 32)
 	mustSubmit(t, aud, "AttachDocument", held, "lab report", sha, "https://lab.example/r/1")
+	settle(t)
 	b, _ = readBatch(t, muni, held)
 	if b.Status != model.StatusActive || len(b.Documents) != 1 || b.Documents[0].SHA256 != sha {
 		t.Errorf("after release and attach: status %s, documents %+v", b.Status, b.Documents)

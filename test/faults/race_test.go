@@ -224,6 +224,7 @@ func TestAcceptRacesCancel(t *testing.T) {
 			continue
 		}
 		wins[calls[won].who]++
+		settle(t)
 		got, _ := readBatch(t, muni, b)
 		wantOwner := map[string]string{"accept": "RecyclerMSP", "cancel": "MunicipalityMSP"}[calls[won].who]
 		wantHandovers := map[string]int{"accept": 1, "cancel": 0}[calls[won].who]
