@@ -70,7 +70,12 @@ func (f *Factory) Ledger(context.Context) (ledger.Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := ledger.Options{Timeout: f.Globals.Timeout, Retries: ledger.DefaultRetries, EndorsingOrgs: f.Globals.EndorsingOrgs}
+	o := ledger.Options{
+		Timeout:       f.Globals.Timeout,
+		Retries:       ledger.DefaultRetries,
+		EndorsingOrgs: f.Globals.EndorsingOrgs,
+		SyncFile:      ledger.DefaultSyncFile(f.Getenv),
+	}
 	if f.Globals.Debug {
 		o.Debug = f.IOStreams.ErrOut
 	}

@@ -45,7 +45,9 @@ var ErrNoConfig = errors.New("no config file: pass --config or set " + EnvConfig
 
 // Profile is one identity and the peer it talks to.
 type Profile struct {
-	Name        string `yaml:"-"`
+	Name string `yaml:"-"`
+	// Source is the config file the profile was read from.
+	Source      string `yaml:"-"`
 	Endpoint    string `yaml:"endpoint"`
 	TLSRootCert string `yaml:"tlsRootCert"`
 	ServerName  string `yaml:"serverName"`
@@ -136,6 +138,7 @@ func (f *File) Profile(name string) (*Profile, error) {
 		return nil, fmt.Errorf("profile %q not found in %s (profiles: %s)", name, f.Path, strings.Join(f.Names(), ", "))
 	}
 	p.Name = name
+	p.Source = f.Path
 	if p.Channel == "" {
 		p.Channel = DefaultChannel
 	}

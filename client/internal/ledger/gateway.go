@@ -10,8 +10,10 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/client/internal/config"
 )
@@ -26,6 +28,7 @@ type Gateway struct {
 	opts     Options
 	// checkpointers are closed by Close, after the last event is handled.
 	checkpointers []*client.FileCheckpointer
+	sync          *syncer
 }
 
 var _ Ledger = (*Gateway)(nil)
@@ -71,14 +74,32 @@ func Dial(p *config.Profile, o Options) (*Gateway, error) {
 		return nil, fmt.Errorf("profile %s: %w", p.Name, err)
 	}
 	network := gw.GetNetwork(p.Channel)
-	return &Gateway{
+	g := &Gateway{
 		conn:     conn,
 		gw:       gw,
 		network:  network,
 		contract: network.GetContract(p.Chaincode),
 		profile:  *p,
 		opts:     o,
-	}, nil
+	}
+	if o.SyncFile != "" {
+		g.sync = &syncer{path: o.SyncFile, key: p.Source + "#" + p.Channel, endpoint: p.Endpoint, height: g.height}
+	}
+	return g, nil
+}
+
+// height is the channel's block height on the gateway peer, from the query
+// system chaincode.
+func (g *Gateway) height(ctx context.Context) (uint64, error) {
+	raw, err := g.network.GetContract("qscc").EvaluateWithContext(ctx, "GetChainInfo", client.WithArguments(g.profile.Channel))
+	if err != nil {
+		return 0, err
+	}
+	var info common.BlockchainInfo
+	if err := proto.Unmarshal(raw, &info); err != nil {
+		return 0, err
+	}
+	return info.GetHeight(), nil
 }
 
 func loadIdentity(p *config.Profile) (*identity.X509Identity, identity.Sign, error) {
@@ -112,6 +133,7 @@ func loadIdentity(p *config.Profile) (*identity.X509Identity, identity.Sign, err
 // Submit endorses fn(args...), sends it for ordering and waits for its
 // commit, retrying read conflicts as Options.Retries allows.
 func (g *Gateway) Submit(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	g.sync.wait(ctx)
 	return retry(ctx, g.opts.Retries, g.opts.Backoff, func() ([]byte, error) {
 		return g.submitOnce(ctx, fn, args)
 	})
@@ -133,11 +155,13 @@ func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]b
 	if !st.Successful {
 		return nil, &CommitError{TxID: st.TransactionID, Code: st.Code.String()}
 	}
+	g.sync.committed(st.BlockNumber)
 	return res, nil
 }
 
 // Evaluate runs a query on the gateway peer.
 func (g *Gateway) Evaluate(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	g.sync.wait(ctx)
 	res, err := g.contract.EvaluateWithContext(ctx, fn, client.WithArguments(args...))
 	return res, g.mapError(err)
 }
@@ -183,6 +207,8 @@ func (g *Gateway) Events(ctx context.Context, checkpoint string, startBlock uint
 
 // Close releases the gateway and its connection.
 func (g *Gateway) Close() error {
+	// Best effort: a mark that cannot be saved only costs a later wait.
+	_ = g.sync.save()
 	for _, cp := range g.checkpointers {
 		cp.Close()
 	}

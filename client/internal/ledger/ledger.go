@@ -69,4 +69,8 @@ type Options struct {
 	Backoff time.Duration
 	// Debug, when set, receives the gateway's raw errors.
 	Debug io.Writer
+	// SyncFile, when set, is where the client remembers the block of its
+	// last commit, so that a command run next as another organisation
+	// waits for its own peer to reach that block (see sync.go).
+	SyncFile string
 }

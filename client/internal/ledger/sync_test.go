@@ -1,0 +1,89 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaultSyncFile(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	assert.Equal(t, "/s/mtrace/commits.json", DefaultSyncFile(env(map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"})))
+	assert.Equal(t, "/h/.local/state/mtrace/commits.json", DefaultSyncFile(env(map[string]string{"HOME": "/h"})))
+	assert.Equal(t, "", DefaultSyncFile(env(nil)))
+}
+
+func TestMarksRoundTripAndFreshness(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "commits.json")
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+	_, ok := LoadMark(path, "net#circular", now)
+	assert.False(t, ok, "no file, no mark")
+
+	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 41, Endpoint: "127.0.0.1:1", At: now}))
+	require.NoError(t, SaveMark(path, "other#circular", Mark{Block: 7, Endpoint: "127.0.0.1:2", At: now}))
+	m, ok := LoadMark(path, "net#circular", now.Add(time.Second))
+	require.True(t, ok)
+	assert.Equal(t, Mark{Block: 41, Endpoint: "127.0.0.1:1", At: now}, Mark{Block: m.Block, Endpoint: m.Endpoint, At: m.At.UTC()})
+
+	// A lower block from another client does not move the mark back.
+	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 40, Endpoint: "127.0.0.1:3", At: now.Add(time.Second)}))
+	m, _ = LoadMark(path, "net#circular", now.Add(2*time.Second))
+	assert.Equal(t, uint64(41), m.Block)
+
+	// Stale marks are ignored, and then overwritten by any new one.
+	_, ok = LoadMark(path, "net#circular", now.Add(markFreshness+time.Second))
+	assert.False(t, ok, "a stale mark is not waited for")
+	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 3, Endpoint: "127.0.0.1:3", At: now.Add(markFreshness + time.Second)}))
+	m, _ = LoadMark(path, "net#circular", now.Add(markFreshness+2*time.Second))
+	assert.Equal(t, uint64(3), m.Block, "a recreated network starts low again")
+
+	assert.NoError(t, SaveMark("", "k", Mark{}), "no path: nothing to do")
+}
+
+func TestWaitForBlock(t *testing.T) {
+	var h atomic.Uint64
+	h.Store(10)
+	height := func(context.Context) (uint64, error) { return h.Add(1), nil }
+	assert.True(t, WaitForBlock(context.Background(), 12, time.Second, height), "height 13 holds block 12")
+
+	never := func(context.Context) (uint64, error) { return 0, errors.New("peer unreachable") }
+	assert.False(t, WaitForBlock(context.Background(), 1, 60*time.Millisecond, never))
+}
+
+func TestSyncerWaitsOnlyForAnotherPeersMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "commits.json")
+	require.NoError(t, SaveMark(path, "k", Mark{Block: 5, Endpoint: "peer-a", At: time.Now()}))
+
+	var calls atomic.Int32
+	height := func(context.Context) (uint64, error) { calls.Add(1); return 6, nil }
+
+	own := &syncer{path: path, key: "k", endpoint: "peer-a", height: height}
+	own.wait(context.Background())
+	assert.Zero(t, calls.Load(), "a mark from our own peer needs no wait")
+
+	other := &syncer{path: path, key: "k", endpoint: "peer-b", height: height}
+	other.wait(context.Background())
+	other.wait(context.Background())
+	assert.Equal(t, int32(1), calls.Load(), "another peer's mark is waited for, once")
+
+	// Commits raise the mark that the next client sees.
+	other.committed(9)
+	other.committed(8)
+	require.NoError(t, other.save())
+	m, ok := LoadMark(path, "k", time.Now())
+	require.True(t, ok)
+	assert.Equal(t, uint64(9), m.Block)
+	assert.Equal(t, "peer-b", m.Endpoint)
+
+	var none *syncer
+	none.wait(context.Background())
+	none.committed(1)
+	assert.NoError(t, none.save())
+}
