@@ -77,6 +77,14 @@ func kill9(t *testing.T, node, binary string) int {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Whatever happens to the test, the network is whole again after it.
+	t.Cleanup(func() {
+		if p, err := env.PID(node); err != nil || dead(p) {
+			if out, err := env.Network("up"); err != nil {
+				t.Errorf("restart %s after the test: %v\n%s", node, err, out)
+			}
+		}
+	})
 	return pid
 }
 

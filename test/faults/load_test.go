@@ -4,6 +4,8 @@ package faults
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,7 @@ type load struct {
 	mu   sync.Mutex
 	outs []outcome
 	stop chan struct{}
+	once sync.Once
 	wg   sync.WaitGroup
 }
 
@@ -39,6 +42,7 @@ type load struct {
 func startLoad(t *testing.T, name string, workers int) *load {
 	t.Helper()
 	l := &load{stop: make(chan struct{})}
+	t.Cleanup(func() { l.Stop() }) // if the test ends early
 	timeouts := []client.ConnectOption{
 		client.WithEndorseTimeout(10 * time.Second), client.WithSubmitTimeout(10 * time.Second),
 		client.WithCommitStatusTimeout(5 * time.Second),
@@ -73,7 +77,7 @@ func startLoad(t *testing.T, name string, workers int) *load {
 // Stop ends the load, waits for every call in flight, and returns all
 // outcomes.
 func (l *load) Stop() []outcome {
-	close(l.stop)
+	l.once.Do(func() { close(l.stop) })
 	l.wg.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -85,10 +89,8 @@ func (l *load) Stop() []outcome {
 func report(t *testing.T, outs []outcome, fault time.Time) {
 	t.Helper()
 	fails := counts{}
-	committed := 0
-	var last time.Time
-	var gap time.Duration
 	first := map[string]string{}
+	committed := 0
 	for _, o := range outs {
 		if o.class == "ok" {
 			committed++
@@ -99,39 +101,28 @@ func report(t *testing.T, outs []outcome, fault time.Time) {
 			first[o.class] = o.msg
 		}
 	}
-	// Longest gap between commits from the fault to the last answer.
-	last = fault
-	after := 0
-	var end time.Time
-	for _, o := range sortedByEnd(outs) {
-		end = o.end
+	// The longest stretch without a commit, from the fault to the last
+	// answer any client got.
+	byEnd := slices.Clone(outs)
+	slices.SortFunc(byEnd, func(a, b outcome) int { return a.end.Compare(b.end) })
+	last, after := fault, 0
+	var gap time.Duration
+	for _, o := range byEnd {
 		if o.class != "ok" || o.end.Before(fault) {
 			continue
 		}
 		after++
-		if d := o.end.Sub(last); d > gap {
-			gap = d
-		}
+		gap = max(gap, o.end.Sub(last))
 		last = o.end
 	}
-	if d := end.Sub(last); d > gap {
-		gap = d
+	if n := len(byEnd); n > 0 {
+		gap = max(gap, byEnd[n-1].end.Sub(last))
 	}
 	t.Logf("load: %d attempted, %d committed (%d after the fault), %d failed by cause {%s}; longest time without a commit after the fault: %s",
 		len(outs), committed, after, len(outs)-committed, fails, gap.Round(time.Millisecond))
-	for k, m := range first {
-		t.Logf("  first %s: %s", k, oneLine(m))
+	for _, k := range slices.Sorted(maps.Keys(first)) {
+		t.Logf("  first %s: %s", k, oneLine(first[k]))
 	}
-}
-
-func sortedByEnd(outs []outcome) []outcome {
-	s := append([]outcome(nil), outs...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j].end.Before(s[j-1].end); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s
 }
 
 func oneLine(s string) string {
