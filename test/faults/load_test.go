@@ -157,10 +157,10 @@ func verify(t *testing.T, outs []outcome) {
 		var mu sync.Mutex
 		var missing []string
 		parallel(len(ok), 4, func(i int) {
-			b, found := readBatch(t, c, ok[i].batch)
-			if !found || b.LastTx != ok[i].tx {
+			b, found, err := lookup(c, ok[i].batch)
+			if err != nil || !found || b.LastTx != ok[i].tx {
 				mu.Lock()
-				missing = append(missing, fmt.Sprintf("%s (tx %s, found %v, lastTx %s)", ok[i].batch, ok[i].tx, found, b.LastTx))
+				missing = append(missing, fmt.Sprintf("%s (tx %s, found %v, lastTx %s, %v)", ok[i].batch, ok[i].tx, found, b.LastTx, err))
 				mu.Unlock()
 			}
 		})
@@ -168,15 +168,29 @@ func verify(t *testing.T, outs []outcome) {
 			t.Errorf("peer %s lacks %d of %d committed registrations, e.g. %s", p, len(missing), len(ok), missing[0])
 		}
 	}
-	muni := contract(t, "municipality")
+
+	// Each failure: did the batch get written, and was the transaction
+	// ordered at all?
+	gw, done, err := env.Gateway("municipality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	muni := gw.GetNetwork(channel()).GetContract(env.Profiles["municipality"].Chaincode)
+	qscc := gw.GetNetwork(channel()).GetContract("qscc")
 	var mu sync.Mutex
 	absent, reconciled := 0, 0
+	onLedger := counts{}
 	parallel(len(failed), 4, func(i int) {
 		o := failed[i]
-		b, found := readBatch(t, muni, o.batch)
+		b, found, err := lookup(muni, o.batch)
+		st, serr := txStatus(qscc, o.tx)
 		mu.Lock()
 		defer mu.Unlock()
+		onLedger[st]++
 		switch {
+		case err != nil || serr != nil:
+			t.Errorf("look up failed registration %s: %v %v", o.batch, err, serr)
 		case !found:
 			absent++
 		case ambiguous(o.class) && b.LastTx == o.tx:
@@ -186,8 +200,8 @@ func verify(t *testing.T, outs []outcome) {
 				o.batch, o.class, oneLine(o.msg), b.LastTx, o.tx)
 		}
 	})
-	t.Logf("verified: %d committed registrations on all 4 peers; %d failed: %d wrote nothing, %d reconciled (client got an error but the tx committed)",
-		len(ok), len(failed), absent, reconciled)
+	t.Logf("verified: %d committed registrations on all 4 peers; %d failed: %d wrote nothing, %d reconciled (client got an error but the tx committed); failed transactions on the ledger: {%s}",
+		len(ok), len(failed), absent, reconciled, onLedger)
 }
 
 // ambiguous reports whether a failure leaves the client not knowing the

@@ -21,6 +21,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/test/internal/testnet"
@@ -190,18 +191,44 @@ func mustSubmit(t testing.TB, c *client.Contract, name string, args ...string) [
 // readBatch evaluates ReadBatch; ok is false when the batch does not exist.
 func readBatch(t testing.TB, c *client.Contract, batchID string) (model.Batch, bool) {
 	t.Helper()
+	b, found, err := lookup(c, batchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, found
+}
+
+// lookup is readBatch for goroutines other than the test's own.
+func lookup(c *client.Contract, batchID string) (model.Batch, bool, error) {
+	var b model.Batch
 	raw, err := c.EvaluateTransaction("ReadBatch", batchID)
 	if err != nil {
 		if strings.Contains(message(err), "not found") {
-			return model.Batch{}, false
+			return b, false, nil
 		}
-		t.Fatalf("ReadBatch %s: %s", batchID, message(err))
+		return b, false, fmt.Errorf("ReadBatch %s: %s", batchID, message(err))
 	}
-	var b model.Batch
 	if err := json.Unmarshal(raw, &b); err != nil {
-		t.Fatalf("decode batch %s: %v", batchID, err)
+		return b, false, fmt.Errorf("decode batch %s: %w", batchID, err)
 	}
-	return b, true
+	return b, true, nil
+}
+
+// txStatus looks a transaction up in the ledger of the municipality's
+// peer: "absent" when it was never ordered, else its validation code.
+func txStatus(c *client.Contract, tx string) (string, error) {
+	raw, err := c.EvaluateTransaction("GetTransactionByID", channel(), tx)
+	if err != nil {
+		if strings.Contains(message(err), "no such transaction") {
+			return "absent", nil
+		}
+		return "", fmt.Errorf("GetTransactionByID %s: %s", tx, message(err))
+	}
+	var pt peer.ProcessedTransaction
+	if err := proto.Unmarshal(raw, &pt); err != nil {
+		return "", fmt.Errorf("decode transaction %s: %w", tx, err)
+	}
+	return peer.TxValidationCode(pt.GetValidationCode()).String(), nil
 }
 
 // atRecycler registers a batch as the municipality and hands it to the
