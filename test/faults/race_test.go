@@ -51,9 +51,11 @@ func TestConcurrentProcessOfOneBatch(t *testing.T) {
 	}
 
 	// round runs every client once at the same moment; retry says whether
-	// a client re-submits after a read conflict. It returns how many takes
-	// committed and the final class of every client, and how many read
-	// conflicts were retried.
+	// a client re-submits after a read conflict, as the CLI does, but up
+	// to 60 times rather than the CLI's 3, so that every client ends with
+	// a take or the rule's refusal. It returns how many takes committed,
+	// the final class of every client, and how many read conflicts were
+	// retried.
 	round := func(name string, retry bool) (int, counts, int) {
 		var (
 			mu        sync.Mutex
