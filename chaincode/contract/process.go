@@ -10,13 +10,21 @@ import (
 
 // Process transforms input batches held by the caller into new output
 // batches: sorting, washing, shredding, extrusion, printing, splitting or
-// merging. It returns the outputs.
+// merging. It returns the outputs, a []model.Batch as JSON.
 //
 // Links: each input gets one Children entry, naming the first output and
 // the mass taken; every output records the whole process (all inputs and
 // all outputs) in Origin.Process. A trace therefore follows an input to
 // the first output, and from its process record to every output.
-func (c *Contract) Process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) ([]model.Batch, error) {
+func (c *Contract) Process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) (string, error) {
+	outs, err := process(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	return encoded("process outputs", outs)
+}
+
+func process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) ([]model.Batch, error) {
 	t, err := begin(ctx)
 	if err != nil {
 		return nil, err

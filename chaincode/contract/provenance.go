@@ -19,11 +19,20 @@ const MaxTraceNodes = 20000
 // maxTraceNodes is MaxTraceNodes; tests lower it.
 var maxTraceNodes = MaxTraceNodes
 
-// Trace returns the provenance graph of a batch: upstream ("up", the
-// default) to the collections it came from, or downstream ("down") to
-// every batch made from it. An edge runs from a process input to each of
-// the process's outputs, with the mass the process took from that input.
-func (c *Contract) Trace(ctx contractapi.TransactionContextInterface, id string, direction string) (*model.Trace, error) {
+// Trace returns the provenance graph of a batch, a model.Trace as JSON:
+// upstream ("up", the default) to the collections it came from, or
+// downstream ("down") to every batch made from it. An edge runs from a
+// process input to each of the process's outputs, with the mass the
+// process took from that input.
+func (c *Contract) Trace(ctx contractapi.TransactionContextInterface, id string, direction string) (string, error) {
+	t, err := trace(ctx, id, direction)
+	if err != nil {
+		return "", err
+	}
+	return encoded("trace", t)
+}
+
+func trace(ctx contractapi.TransactionContextInterface, id string, direction string) (*model.Trace, error) {
 	if err := model.CheckID("id", id); err != nil {
 		return nil, err
 	}
@@ -41,23 +50,23 @@ func (c *Contract) Trace(ctx contractapi.TransactionContextInterface, id string,
 }
 
 // VerifyProvenance checks a batch against its upstream graph with
-// model.Verify; documentSHA256, when given, must be anchored on the batch
-// or an ancestor.
-func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface, id string, documentSHA256 string) (*model.Verdict, error) {
+// model.Verify and returns the model.Verdict as JSON; documentSHA256, when
+// given, must be anchored on the batch or an ancestor.
+func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface, id string, documentSHA256 string) (string, error) {
 	if err := model.CheckID("id", id); err != nil {
-		return nil, err
+		return "", err
 	}
 	if documentSHA256 != "" {
 		if err := model.CheckSHA256("documentSHA256", documentSHA256); err != nil {
-			return nil, err
+			return "", err
 		}
 	}
 	w, err := walk(ctx.GetStub(), id, model.Upstream)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	v := model.Verify(id, w.batches, documentSHA256)
-	return &v, nil
+	return encoded("verdict", &v)
 }
 
 // walked is a graph gathered breadth first.
