@@ -36,6 +36,9 @@ type Options struct {
 	Depths    []int
 	Calls     int
 	Prefix    string
+	// BaselineBytes pads BaselinePut's value, to measure the platform's
+	// cost per byte written (hidden flag).
+	BaselineBytes int
 	// Open connects to the ledger as the named profile and returns the
 	// profile's MSP ID.
 	Open func(profile string) (Client, string, func() error, error)
@@ -100,6 +103,8 @@ checks) at the same -n and -c, and every scenario's ratio is tps/baseline.`,
 	fl.IntSliceVar(&opts.Depths, "depth", []int{8}, "trace/verify: ancestry depths, one for all sizes or one per size")
 	fl.IntVar(&opts.Calls, "calls", 20, "trace/verify: sequential calls per size")
 	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
+	fl.IntVar(&opts.BaselineBytes, "baseline-bytes", 0, "pad the baseline's value to this many bytes")
+	_ = fl.MarkHidden("baseline-bytes")
 	return cmd
 }
 
@@ -196,7 +201,7 @@ func runBench(ctx context.Context, o *Options) error {
 	defer closeRec()
 	e := &env{
 		col: col, rec: rec, recMSP: recMSP, prefix: o.Prefix, c: o.C,
-		in: o.Inputs, out: o.Outputs,
+		in: o.Inputs, out: o.Outputs, pad: o.BaselineBytes,
 		collectedAt: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
 		log:         o.IO.ErrOut,
 	}

@@ -43,6 +43,7 @@ type env struct {
 	prefix      string
 	c           int
 	in, out     int
+	pad         int
 	collectedAt string
 	log         io.Writer
 }
@@ -71,6 +72,16 @@ func arg(v any) string {
 	return string(b)
 }
 
+// baselineValue is BaselinePut's value: a small JSON object, padded to
+// e.pad bytes when asked.
+func (e *env) baselineValue() string {
+	v := `{"bench":true}`
+	if e.pad > len(v)+12 {
+		v = `{"pad":"` + strings.Repeat("x", e.pad-12) + `"}`
+	}
+	return v
+}
+
 func (e *env) register(ctx context.Context, id string, mass model.Grams) Sample {
 	return e.col.Submit(ctx, "RegisterBatch", arg(model.RegisterRequest{
 		ID: id, Material: model.PET, WasteCode: "15 01 02", Mass: mass,
@@ -85,20 +96,28 @@ func (e *env) offer(ctx context.Context, id string) Sample {
 // accept is the recycler's acceptance of an offer. The offer's commit
 // status came from the collector's peer; the recycler's peer may commit
 // that block a moment later, and until then it answers that there is no
-// pending transfer. Like a client that waits for the offer's event on its
+// pending transfer (or, for a batch registered a moment ago, that it is
+// not found). Like a client that waits for the offer's event on its
 // own peer, accept tries again for up to lagLimit; the sample's latency
 // includes the wait and Retries counts the tries.
 func (e *env) accept(ctx context.Context, id string) Sample {
 	start := time.Now()
 	for retries := 0; ; retries++ {
 		s := e.rec.Submit(ctx, "AcceptTransfer", id, "0")
-		if s.Code == "ENDORSE_ERROR" && strings.Contains(s.Err, "has no pending transfer") && time.Since(start) < lagLimit && ctx.Err() == nil {
+		if lagging(s) && time.Since(start) < lagLimit && ctx.Err() == nil {
 			time.Sleep(lagPause)
 			continue
 		}
 		s.Total, s.Retries = time.Since(start), retries
 		return s
 	}
+}
+
+// lagging reports whether the recycler's peer refused an acceptance
+// because it has not yet committed the batch's registration or offer.
+func lagging(s Sample) bool {
+	return s.Code == "ENDORSE_ERROR" &&
+		(strings.Contains(s.Err, "has no pending transfer") || strings.Contains(s.Err, "not found"))
 }
 
 // How long and how often accept waits for the recycler's peer to see an
@@ -141,7 +160,7 @@ func (e *env) scenario(name string) txScenario {
 	switch name {
 	case Baseline:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {
-			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("bl", i), `{"bench":true}`)}
+			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("bl", i), e.baselineValue())}
 		}}
 	case Register:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {

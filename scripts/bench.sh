@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench.sh benchmarks mtrace on a fresh network of its own and saves the
+# figures under results/ (gitignored).
+#
+#   1. throughput: register, transfer, process (10 -> 10) and mixed against
+#      the platform baseline (BaselinePut), side by side in one invocation
+#   2. trace and verify of generated ancestries of 10, 100, 1000 and 5000
+#      batches, each answered by the chaincode, and the fitted growth exponent
+#   3. whole CLI processes (start, TLS connect, evaluate, print): the median
+#      of `mtrace batch get`, `mtrace trace` and `mtrace verify` on the
+#      1000-batch ancestry
+#
+# The network lives in MTRACE_HOME (default .mtrace-bench) on ports from
+# MTRACE_BASE_PORT (default 30000), so demo and test networks are left
+# alone; it is stopped by PID when the script ends, however it ends.
+#
+# Environment: BENCH_N (transactions per scenario, default 2000),
+# BENCH_C (concurrency, default 64), BENCH_CALLS (trace/verify calls per
+# size, default 10), BENCH_RUNS (CLI runs per median, default 30),
+# BENCH_KEEP=1 to leave the network running.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+export MTRACE_HOME=${MTRACE_HOME:-$root/.mtrace-bench}
+export MTRACE_BASE_PORT=${MTRACE_BASE_PORT:-30000}
+export MTRACE_CONFIG=$MTRACE_HOME/config.yaml
+n=${BENCH_N:-2000}
+c=${BENCH_C:-64}
+calls=${BENCH_CALLS:-10}
+runs=${BENCH_RUNS:-30}
+mtrace=$root/bin/mtrace
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=$root/results/bench-$stamp.json
+work=$(mktemp -d)
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+
+stop() {
+	rm -rf "$work"
+	if [[ ${BENCH_KEEP:-0} != 1 ]]; then
+		say "stopping the bench network"
+		scripts/network.sh down >/dev/null || true
+	fi
+}
+
+# median_ms RUNS CMD... runs CMD RUNS times, output discarded, and prints
+# the median wall time in milliseconds. Every run must succeed.
+median_ms() {
+	local runs=$1 i t0 t1
+	shift
+	for ((i = 0; i < runs; i++)); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000))
+	done | sort -n | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000}'
+}
+
+[[ -x $mtrace ]] || go build -trimpath -o "$mtrace" ./client/cmd/mtrace
+mkdir -p results
+
+say "fresh bench network in $MTRACE_HOME (ports from $MTRACE_BASE_PORT)"
+scripts/network.sh down --purge >/dev/null 2>&1 || true
+trap stop EXIT
+scripts/network.sh up >&2
+
+say "throughput at concurrency $c, $n transactions per scenario, against the baseline"
+"$mtrace" bench register transfer process mixed --baseline -n "$n" -c "$c" -o json >"$work/tx.json"
+
+say "trace and verify of ancestries of 10, 100, 1000 and 5000 batches"
+"$mtrace" bench trace verify --nodes 10,100,1000,5000 --depth 3,5,8,10 --calls "$calls" -c "$c" -o json >"$work/trace.json"
+
+say "whole CLI processes, median of $runs runs (1000-batch ancestry for trace and verify)"
+root1000=$(jq -r '[.[] | select(.nodes == 1000)][0].root' "$work/trace.json")
+leaf=$(jq -r '[.[] | select(.nodes == 10)][0].root' "$work/trace.json")
+get_ms=$(median_ms "$runs" "$mtrace" batch get "$leaf")
+trace_ms=$(median_ms "$runs" "$mtrace" trace "$root1000" -o json)
+# verify exits 1 when a check fails; the timing is what counts here, and
+# the verdict is kept in the results.
+verdict_ok=$("$mtrace" verify "$root1000" -o json | jq -r .ok)
+verify_once() { "$mtrace" verify "$1" || [[ $? -eq 1 ]]; }
+verify_ms=$(median_ms "$runs" verify_once "$root1000")
+
+jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB" \
+	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+	--argjson n "$n" --argjson c "$c" --argjson runs "$runs" \
+	--slurpfile tx "$work/tx.json" --slurpfile tr "$work/trace.json" \
+	--argjson get "$get_ms" --argjson trace "$trace_ms" --argjson verify "$verify_ms" --arg ok "$verdict_ok" \
+	'{stamp: $stamp, host: $host, load_after: $load, n: $n, concurrency: $c,
+	  scenarios: $tx[0], traces: $tr[0],
+	  cli: {runs: $runs, batch_get_median_ms: $get, trace_1000_median_ms: $trace,
+	        verify_1000_median_ms: $verify, verify_1000_ok: ($ok == "true")}}' >"$out"
+
+say "ratio table"
+{
+	echo "SCENARIO TX/S BASELINE RATIO P50_MS P95_MS P99_MS FAILED"
+	jq -r '.scenarios[] | [.scenario, .tps, (.baseline_tps // "-"), (.ratio // "-"), .p50_ms, .p95_ms, .p99_ms,
+		(.failed | to_entries | map("\(.key)=\(.value)") | join(",") | if . == "" then "0" else . end)] | @tsv' "$out"
+} | column -t
+say "trace table (chaincode answer, p50 of $calls calls)"
+{
+	echo "SCENARIO NODES DEPTH P50_MS P95_MS MS_PER_1000_NODES EXPONENT"
+	jq -r '.traces[] | [.scenario, .nodes, .depth, .p50_ms, .p95_ms, ((.p50_ms * 1000 / .nodes) * 10 | round / 10), (.exponent // "-")] | @tsv' "$out"
+} | column -t
+say "whole CLI process, median of $runs"
+jq -r '.cli | "batch get: \(.batch_get_median_ms) ms\ntrace 1000 nodes: \(.trace_1000_median_ms) ms\nverify 1000 nodes: \(.verify_1000_median_ms) ms (verdict ok: \(.verify_1000_ok))"' "$out"
+say "saved $out"
