@@ -14,7 +14,7 @@
 # MTRACE_BASE_PORT (default 30000), so demo and test networks are left
 # alone; it is stopped by PID when the script ends, however it ends.
 #
-# Environment: BENCH_N (transactions per scenario, default 2000),
+# Environment: BENCH_N (transactions per scenario, default 1500),
 # BENCH_C (concurrency, default 64), BENCH_CALLS (trace/verify calls per
 # size, default 10), BENCH_RUNS (CLI runs per median, default 30),
 # BENCH_KEEP=1 to leave the network running.
@@ -26,7 +26,7 @@ cd "$root"
 export MTRACE_HOME=${MTRACE_HOME:-$root/.mtrace-bench}
 export MTRACE_BASE_PORT=${MTRACE_BASE_PORT:-30000}
 export MTRACE_CONFIG=$MTRACE_HOME/config.yaml
-n=${BENCH_N:-2000}
+n=${BENCH_N:-1500}
 c=${BENCH_C:-64}
 calls=${BENCH_CALLS:-10}
 runs=${BENCH_RUNS:-30}
@@ -83,7 +83,7 @@ verdict_ok=$("$mtrace" verify "$root1000" -o json | jq -r .ok)
 verify_once() { "$mtrace" verify "$1" || [[ $? -eq 1 ]]; }
 verify_ms=$(median_ms "$runs" verify_once "$root1000")
 
-jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB" \
+jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -m | awk '/^Mem:/ {printf "%.0f", $2 / 1024}') GiB" \
 	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--argjson n "$n" --argjson c "$c" --argjson runs "$runs" \
 	--slurpfile tx "$work/tx.json" --slurpfile tr "$work/trace.json" \

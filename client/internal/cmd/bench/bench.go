@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -215,36 +216,66 @@ func runBench(ctx context.Context, o *Options) error {
 	return WriteTable(o.IO.Out, results)
 }
 
-// Measure runs the baseline when asked, then each scenario, and returns
-// one result per scenario (per size for trace and verify).
+// Measure runs each scenario and returns one result per scenario (per
+// size for trace and verify). With o.Baseline, the baseline runs before
+// the first transaction scenario and again after each one, and each
+// scenario's ratio is against the mean of the baseline runs just before
+// and just after it, so that load from outside the benchmark that comes
+// and goes during the run weighs on both sides of the ratio alike. The
+// baseline's own line sums all its runs.
 func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 	var results []Result
-	var base *Result
-	if o.Baseline {
+	var tx []string
+	for _, name := range o.Scenarios {
+		if name != TraceUp && name != Verify {
+			tx = append(tx, name)
+		}
+	}
+	var base struct {
+		samples []Sample
+		wall    time.Duration
+		last    float64
+	}
+	baseline := func() error {
+		e.round++
+		fmt.Fprintf(e.log, "baseline (run %d): %d transactions, concurrency %d\n", e.round, o.N, e.c)
+		s := e.scenario(Baseline)
+		samples, wall := Run(ctx, o.N, o.C, s.unit)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		base.samples, base.wall = append(base.samples, samples...), base.wall+wall
+		base.last = Summarise(Baseline, o.C, samples, wall).TPS
+		return nil
+	}
+	if o.Baseline && len(tx) > 0 {
 		// Warm the chaincode and the peers' caches outside the measurement.
 		warm := e.scenario(Baseline)
 		Run(ctx, min(o.N, 200), o.C, func(ctx context.Context, i int) []Sample { return warm.unit(ctx, o.N+i) })
-		r, err := e.throughput(ctx, Baseline, o.N)
-		if err != nil {
+		if err := baseline(); err != nil {
 			return nil, err
 		}
-		base = &r
-		results = append(results, r)
+		results = append(results, Result{})
 	}
-	for _, name := range o.Scenarios {
-		if name == TraceUp || name == Verify {
-			continue
-		}
+	for _, name := range tx {
 		r, err := e.throughput(ctx, name, o.N)
 		if err != nil {
 			return nil, err
 		}
-		if base != nil {
-			r.SetBaseline(base.TPS)
+		if o.Baseline {
+			before := base.last
+			if err := baseline(); err != nil {
+				return nil, err
+			}
+			r.SetBaseline(math.Round((before+base.last)/2*10) / 10)
 		}
 		results = append(results, r)
 	}
-	if slices.Contains(o.Scenarios, TraceUp) || slices.Contains(o.Scenarios, Verify) {
+	if o.Baseline && len(tx) > 0 {
+		results[0] = Summarise(Baseline, o.C, base.samples, base.wall)
+		results[0].N = o.N
+	}
+	if len(tx) < len(o.Scenarios) {
 		rs, err := e.traces(ctx, o)
 		if err != nil {
 			return nil, err

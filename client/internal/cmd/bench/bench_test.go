@@ -298,8 +298,12 @@ func TestMeasureWithFakes(t *testing.T) {
 	assert.Equal(t, []string{Baseline, Register, Transfer, Process, Mixed, TraceUp, Verify, TraceUp, Verify}, names)
 	for _, r := range rs[1:5] {
 		require.NotNil(t, r.Ratio, r.Scenario)
-		assert.Equal(t, rs[0].TPS, *r.BaselineTPS)
+		require.NotNil(t, r.BaselineTPS, r.Scenario)
+		assert.Positive(t, *r.BaselineTPS)
+		assert.InDelta(t, r.TPS / *r.BaselineTPS, *r.Ratio, 0.001)
 	}
+	assert.Equal(t, 50, rs[0].N, "the baseline line sums its runs but reports the per-run n")
+	assert.Nil(t, rs[0].Ratio)
 	assert.Equal(t, 50, rs[1].N)
 	assert.Equal(t, 50, rs[2].N, "25 offers and 25 accepts")
 	assert.Equal(t, 3, rs[2].LagRetries)
@@ -312,7 +316,15 @@ func TestMeasureWithFakes(t *testing.T) {
 	assert.Equal(t, 20, col.count(`OfferTransfer bx-pin-`))
 	assert.Equal(t, 10, col.count(`RegisterBatch {"id":"bx-m-`))
 	assert.Equal(t, 20+10, rec.count("Process")-50-10, "splits and mixed extrusions")
-	assert.Equal(t, 50+50, col.count("BaselinePut"), "warm-up then the baseline")
+	// Warm-up, then a baseline before the first scenario and after each.
+	assert.Equal(t, 50+5*50, col.count("BaselinePut"))
+	keys := map[string]bool{}
+	for _, c := range col.calls {
+		if strings.HasPrefix(c, "BaselinePut ") {
+			keys[strings.Fields(c)[1]] = true
+		}
+	}
+	assert.Len(t, keys, 50+5*50, "every baseline write has its own key")
 	small, _ := Levels(10, 2)
 	big, _ := Levels(100, 4)
 	assert.Equal(t, small[2]+big[4], col.count(`RegisterBatch {"id":"bx-a`), "leaves of the two ancestries")
