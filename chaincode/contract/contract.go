@@ -44,10 +44,12 @@ func NewChaincode() (*contractapi.ContractChaincode, error) {
 	c := &Contract{}
 	c.Name = Name
 	c.Info = info
+	c.BeforeTransaction = checkArity(arities(c))
 	cc, err := contractapi.NewChaincode(c)
 	if err != nil {
 		return nil, fmt.Errorf("build mtrace chaincode: %w", err)
 	}
+	cc.TransactionSerializer = &argSerializer{}
 	cc.DefaultContract = Name
 	cc.Info = info
 	return cc, nil

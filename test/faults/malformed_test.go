@@ -72,7 +72,7 @@ func malformed(own, pending string) []call {
 	add := func(fn string, want []string, args ...string) { cs = append(cs, call{"", fn, args, want}) }
 	for _, s := range signatures {
 		if s.n > 0 {
-			add(s.fn, []string{"number of params"}, slices.Repeat([]string{"x"}, s.n-1)...)
+			add(s.fn, []string{arity(s.fn, s.n, s.n-1)}, slices.Repeat([]string{"x"}, s.n-1)...)
 		}
 	}
 	for _, fn := range []string{"DeleteBatch", "readbatch", "ReadBatch ", "mtrace:Nope", "__proto__", "💣"} {
@@ -101,11 +101,11 @@ func malformed(own, pending string) []call {
 	for _, m := range []string{`-1`, `0`, `1000000001`, `9223372036854775807`, `9223372036854775808`, `1.5`, `"12kg"`, `-9223372036854775808`} {
 		add("RegisterBatch", mass, rawRegister("mass", m))
 	}
-	// As the receiver, so that only the mass can be wrong. (An empty
-	// string is not among them: contract-api reads "" as 0 for an int64
-	// parameter, and 0 means "all that was offered".)
-	recv := []string{"receivedMass", "param1", "int64", "convert"}
-	for _, m := range []string{"-5", "99999999999999999999", "abc", "1.5", "7001", "1e3"} {
+	// As the receiver, so that only the mass can be wrong. An empty string
+	// must be refused too: contract-api alone would read it as 0, which
+	// means "all that was offered".
+	recv := []string{"receivedMass", "param1", "int64", "convert", "whole number"}
+	for _, m := range []string{"-5", "99999999999999999999", "abc", "1.5", "7001", "1e3", ""} {
 		cs = append(cs, call{"recycler", "AcceptTransfer", []string{pending, m}, recv})
 	}
 	add("Process", []string{"inputs[0].mass", "mass"}, rawProcess(own, func(r *model.ProcessRequest) { r.Inputs[0].Mass = -1 }))
@@ -220,6 +220,16 @@ func TestMalformedCalls(t *testing.T) {
 	audit(t)
 }
 
+// arity is the chaincode's message for a call of fn, which takes want
+// arguments, with got.
+func arity(fn string, want, got int) string {
+	s := "s"
+	if want == 1 {
+		s = ""
+	}
+	return fmt.Sprintf("%s takes %d argument%s, got %d", fn, want, s, got)
+}
+
 func mentions(msg string, want []string) bool {
 	l := strings.ToLower(msg)
 	for _, w := range want {
@@ -286,7 +296,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		args := append(slices.Clone(valid[s.fn]), "surplus")
 		_, err := c.EvaluateTransaction(s.fn, args...)
 		msg := message(err)
-		if err == nil || !mentions(msg, []string{"number of params"}) {
+		if err == nil || !mentions(msg, []string{arity(s.fn, s.n, s.n+1)}) {
 			ignored++
 			t.Errorf("%s with %d arguments (takes %d): surplus not refused; got %s", s.fn, s.n+1, s.n, describe(err))
 		}
