@@ -113,3 +113,49 @@ func TestOrdererRestartCatchesUp(t *testing.T) {
 		t.Errorf("batch written while %s was down reads %+v", node, b)
 	}
 }
+
+// TestNetworkRestartKeepsLedger stops the whole network, checks that no
+// process it recorded is left, starts it again and finds the ledger as it
+// was: the same height, and a batch written before the stop.
+func TestNetworkRestartKeepsLedger(t *testing.T) {
+	b := id("before-restart")
+	register(t, b, "125kg")
+	before := agreedHeight(t, 0)
+
+	nodes := []string{"orderer1", "orderer2", "orderer3", "municipality", "recycler", "maker", "auditor"}
+	var pids []int
+	for _, n := range nodes {
+		pid, err := env.PID(n)
+		if err != nil {
+			t.Fatalf("pid of %s: %v", n, err)
+		}
+		pids = append(pids, pid)
+	}
+	for _, p := range peers {
+		if pid, err := env.PID("cc-" + p); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+
+	if out, err := env.Network("down"); err != nil {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	for _, pid := range pids {
+		if testnet.Alive(pid) {
+			t.Errorf("pid %d still runs after down", pid)
+		}
+	}
+
+	start := time.Now()
+	if out, err := env.Network("up"); err != nil {
+		t.Fatalf("up after down: %v\n%s", err, out)
+	}
+	t.Logf("restarted a stopped network in %s", time.Since(start).Round(time.Millisecond))
+	if after := agreedHeight(t, before); after < before {
+		t.Fatalf("height went from %d to %d across the restart", before, after)
+	}
+	if got := getBatch(t, "auditor", b); got.InitialMass != 125_000 {
+		t.Errorf("batch written before the restart reads %+v", got)
+	}
+	register(t, id("after-restart"), "5kg") // and it takes new transactions
+}
