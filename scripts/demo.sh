@@ -7,7 +7,8 @@
 #   2. The recycler weighs them in, then sorts, washes and shreds them.
 #   3. It extrudes filament, anchors a lab certificate, ships a spool.
 #   4. The maker prints a product and verifies its provenance.
-#   5. The auditor reads the history and draws the trace.
+#   5. The auditor reads the history, draws the trace and audits the
+#      ledger-wide mass balance.
 #   6. The auditor quarantines one collection: verify fails, and the
 #      downstream trace lists what a recall must reach.
 #
@@ -73,10 +74,11 @@ step mtrace -p maker batch accept "$spool1"
 step mtrace -p maker batch process --step printing --in "$spool1:350g" --out "$vase:PET:product:310g"
 step mtrace -p maker verify "$vase" --document "$cert"
 
-chapter "5. The auditor reads the history and draws the trace"
+chapter "5. The auditor reads the history, draws the trace and audits the ledger"
 step mtrace -p auditor history "$spool1"
 step mtrace -p auditor trace "$vase"
 step mtrace -p auditor trace "$vase" --format mermaid
+step mtrace -p auditor audit
 
 chapter "6. The auditor quarantines one collection: verify fails, and the recall trace"
 step mtrace -p auditor batch quarantine "$u" --reason "contamination reported by the sorting line"
@@ -92,6 +94,6 @@ cat <<EOF
 The network is still running. Try it yourself:
   export MTRACE_CONFIG=$MTRACE_CONFIG
   mtrace -p auditor batch list --owner RecyclerMSP
-  mtrace -p auditor audit
+  mtrace -p auditor trace $u --down --format dot | dot -Tsvg > recall.svg
 Stop it with 'make network-down' (the ledger is kept), or 'make network-purge'.
 EOF
