@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -36,6 +35,7 @@ type Options struct {
 	Nodes     []int
 	Depths    []int
 	Calls     int
+	Rounds    int
 	Prefix    string
 	// BaselineBytes pads BaselinePut's value, to measure the platform's
 	// cost per byte written (hidden flag).
@@ -65,8 +65,11 @@ Scenarios:
 
 Fixtures (batches to hand over, inputs to process, ancestries) are made
 before the timed window under a prefix unique to the run. With --baseline the
-same invocation first measures the chaincode's BaselinePut (one small key, no
-checks) at the same -n and -c, and every scenario's ratio is tps/baseline.`,
+same invocation also measures the chaincode's BaselinePut (one small key, no
+checks) at the same -n and -c, and every scenario's ratio is tps/baseline. Each
+scenario then runs in --rounds slices with a baseline slice before each and
+after the last, and its ratio is against those baseline slices, so that load
+from outside the benchmark weighs on both sides alike.`,
 		Example: `  mtrace bench register --baseline -n 3000 -c 64 -o json
   mtrace bench register transfer process mixed --baseline -n 2000 -c 64
   mtrace bench trace verify --nodes 10,100,1000 --depth 3,5,8 --calls 20`,
@@ -103,6 +106,7 @@ checks) at the same -n and -c, and every scenario's ratio is tps/baseline.`,
 	fl.IntSliceVar(&opts.Nodes, "nodes", []int{1000}, "trace/verify: ancestry sizes in batches")
 	fl.IntSliceVar(&opts.Depths, "depth", []int{8}, "trace/verify: ancestry depths, one for all sizes or one per size")
 	fl.IntVar(&opts.Calls, "calls", 20, "trace/verify: sequential calls per size")
+	fl.IntVar(&opts.Rounds, "rounds", 3, "with --baseline: slices of each scenario, each between two baseline slices")
 	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
 	fl.IntVar(&opts.BaselineBytes, "baseline-bytes", 0, "pad the baseline's value to this many bytes")
 	_ = fl.MarkHidden("baseline-bytes")
@@ -132,6 +136,8 @@ func (o *Options) Validate() error {
 		return cmdutil.FlagErrorf("--outputs: must be from 1 to 100, got %d", o.Outputs)
 	case o.Outputs > 1000*o.Inputs:
 		return cmdutil.FlagErrorf("--outputs: %d outputs cannot share %d kg", o.Outputs, o.Inputs)
+	case o.Rounds < 1:
+		return cmdutil.FlagErrorf("--rounds: must be at least 1, got %d", o.Rounds)
 	case o.Calls < 1:
 		return cmdutil.FlagErrorf("--calls: must be at least 1, got %d", o.Calls)
 	case len(o.Depths) != 1 && len(o.Depths) != len(o.Nodes):
@@ -217,12 +223,15 @@ func runBench(ctx context.Context, o *Options) error {
 }
 
 // Measure runs each scenario and returns one result per scenario (per
-// size for trace and verify). With o.Baseline, the baseline runs before
-// the first transaction scenario and again after each one, and each
-// scenario's ratio is against the mean of the baseline runs just before
-// and just after it, so that load from outside the benchmark that comes
-// and goes during the run weighs on both sides of the ratio alike. The
-// baseline's own line sums all its runs.
+// size for trace and verify).
+//
+// With o.Baseline, each transaction scenario runs in o.Rounds slices, and
+// a slice of the baseline runs before each slice and after the last one:
+// B S B S ... S B. The scenario's ratio is its throughput over all its
+// slices against the baseline's over the slices around them, so that load
+// from outside the benchmark, which comes and goes on a shared machine,
+// weighs on both sides of the ratio alike. The baseline's own line sums
+// every baseline slice of the run.
 func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 	var results []Result
 	var tx []string
@@ -231,49 +240,72 @@ func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 			tx = append(tx, name)
 		}
 	}
-	var base struct {
-		samples []Sample
-		wall    time.Duration
-		last    float64
-	}
-	baseline := func() error {
-		e.round++
-		fmt.Fprintf(e.log, "baseline (run %d): %d transactions, concurrency %d\n", e.round, o.N, e.c)
-		s := e.scenario(Baseline)
-		samples, wall := Run(ctx, o.N, o.C, s.unit)
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("baseline: %w", err)
-		}
-		base.samples, base.wall = append(base.samples, samples...), base.wall+wall
-		base.last = Summarise(Baseline, o.C, samples, wall).TPS
-		return nil
-	}
+	rounds := max(1, o.Rounds)
+	var all sliced
 	if o.Baseline && len(tx) > 0 {
 		// Warm the chaincode and the peers' caches outside the measurement.
-		warm := e.scenario(Baseline)
-		Run(ctx, min(o.N, 200), o.C, func(ctx context.Context, i int) []Sample { return warm.unit(ctx, o.N+i) })
-		if err := baseline(); err != nil {
-			return nil, err
-		}
+		Run(ctx, min(o.N, 200), o.C, func(ctx context.Context, i int) []Sample {
+			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("warm", i), e.baselineValue())}
+		})
 		results = append(results, Result{})
 	}
-	for _, name := range tx {
-		r, err := e.throughput(ctx, name, o.N)
-		if err != nil {
-			return nil, err
+	next := 0 // next baseline unit, so that every baseline write has its own key
+	baseline := func(n int) (sliced, error) {
+		s := e.scenario(Baseline)
+		samples, wall := Run(ctx, n, o.C, func(ctx context.Context, i int) []Sample { return s.unit(ctx, next+i) })
+		next += n
+		if err := ctx.Err(); err != nil {
+			return sliced{}, fmt.Errorf("baseline: %w", err)
 		}
+		return sliced{samples, wall}, nil
+	}
+	for _, name := range tx {
+		s := e.scenario(name)
+		units := max(1, o.N/s.perUnit)
+		fmt.Fprintf(e.log, "%s: %d transactions, concurrency %d", name, units*s.perUnit, e.c)
 		if o.Baseline {
-			before := base.last
-			if err := baseline(); err != nil {
-				return nil, err
+			fmt.Fprintf(e.log, ", in %d slices between baseline slices", rounds)
+		}
+		fmt.Fprintln(e.log)
+		if err := s.prepare(ctx, units); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		k := 1
+		if o.Baseline {
+			k = rounds
+		}
+		var mine, base sliced
+		for r := 0; r < k; r++ {
+			lo, hi := r*units/k, (r+1)*units/k
+			if o.Baseline && r == 0 {
+				b, err := baseline((hi - lo) * s.perUnit)
+				if err != nil {
+					return nil, err
+				}
+				base.add(b)
 			}
-			r.SetBaseline(math.Round((before+base.last)/2*10) / 10)
+			samples, wall := Run(ctx, hi-lo, o.C, func(ctx context.Context, i int) []Sample { return s.unit(ctx, lo+i) })
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			mine.add(sliced{samples, wall})
+			if o.Baseline {
+				b, err := baseline((hi - lo) * s.perUnit)
+				if err != nil {
+					return nil, err
+				}
+				base.add(b)
+			}
+		}
+		r := Summarise(name, e.c, mine.samples, mine.wall)
+		if o.Baseline {
+			r.SetBaseline(Summarise(Baseline, e.c, base.samples, base.wall).TPS)
+			all.add(base)
 		}
 		results = append(results, r)
 	}
 	if o.Baseline && len(tx) > 0 {
-		results[0] = Summarise(Baseline, o.C, base.samples, base.wall)
-		results[0].N = o.N
+		results[0] = Summarise(Baseline, o.C, all.samples, all.wall)
 	}
 	if len(tx) < len(o.Scenarios) {
 		rs, err := e.traces(ctx, o)
@@ -285,20 +317,15 @@ func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 	return results, nil
 }
 
-// throughput prepares and times one transaction scenario of about n
-// transactions.
-func (e *env) throughput(ctx context.Context, name string, n int) (Result, error) {
-	s := e.scenario(name)
-	units := max(1, n/s.perUnit)
-	fmt.Fprintf(e.log, "%s: %d transactions, concurrency %d\n", name, units*s.perUnit, e.c)
-	if err := s.prepare(ctx, units); err != nil {
-		return Result{}, fmt.Errorf("%s: %w", name, err)
-	}
-	samples, wall := Run(ctx, units, e.c, s.unit)
-	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return Summarise(name, e.c, samples, wall), nil
+// sliced gathers the samples and wall time of several runs.
+type sliced struct {
+	samples []Sample
+	wall    time.Duration
+}
+
+func (s *sliced) add(o sliced) {
+	s.samples = append(s.samples, o.samples...)
+	s.wall += o.wall
 }
 
 // traces builds one ancestry per size and times the trace and verify

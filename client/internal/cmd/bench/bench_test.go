@@ -202,6 +202,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"bench", "register", "register"}, "named twice"},
 		{[]string{"bench", "register", "-n", "0"}, "-n: must be at least 1"},
 		{[]string{"bench", "register", "-c", "0"}, "-c: must be at least 1"},
+		{[]string{"bench", "register", "--rounds", "0"}, "--rounds: must be at least 1"},
 		{[]string{"bench", "process", "--inputs", "101"}, "--inputs: must be from 1 to 100"},
 		{[]string{"bench", "trace", "--nodes", "10,100", "--depth", "1,2,3"}, "--depth: give one depth or one per --nodes size"},
 		{[]string{"bench", "trace", "--nodes", "5000", "--depth", "1"}, "raise --depth"},
@@ -287,7 +288,7 @@ func fakeEnv(col, rec *fakeClient) *env {
 func TestMeasureWithFakes(t *testing.T) {
 	col, rec := &fakeClient{msp: "MunicipalityMSP"}, &fakeClient{msp: "RecyclerMSP", lag: 3}
 	o := &Options{Scenarios: []string{Register, Transfer, Process, Mixed, TraceUp, Verify}, N: 50, C: 4, Baseline: true,
-		Inputs: 10, Outputs: 10, Nodes: []int{10, 100}, Depths: []int{2, 4}, Calls: 3}
+		Inputs: 10, Outputs: 10, Nodes: []int{10, 100}, Depths: []int{2, 4}, Calls: 3, Rounds: 3}
 	rs, err := Measure(context.Background(), fakeEnv(col, rec), o)
 	require.NoError(t, err)
 	var names []string
@@ -302,7 +303,6 @@ func TestMeasureWithFakes(t *testing.T) {
 		assert.Positive(t, *r.BaselineTPS)
 		assert.InDelta(t, r.TPS / *r.BaselineTPS, *r.Ratio, 0.001)
 	}
-	assert.Equal(t, 50, rs[0].N, "the baseline line sums its runs but reports the per-run n")
 	assert.Nil(t, rs[0].Ratio)
 	assert.Equal(t, 50, rs[1].N)
 	assert.Equal(t, 50, rs[2].N, "25 offers and 25 accepts")
@@ -316,15 +316,21 @@ func TestMeasureWithFakes(t *testing.T) {
 	assert.Equal(t, 20, col.count(`OfferTransfer bx-pin-`))
 	assert.Equal(t, 10, col.count(`RegisterBatch {"id":"bx-m-`))
 	assert.Equal(t, 20+10, rec.count("Process")-50-10, "splits and mixed extrusions")
-	// Warm-up, then a baseline before the first scenario and after each.
-	assert.Equal(t, 50+5*50, col.count("BaselinePut"))
+	// Warm-up, then per scenario a baseline slice before each of its three
+	// slices and one after the last, each as large as the scenario slice:
+	// register 16+16+17+17, transfer 2*(8+8+8+9), process as register,
+	// mixed 5*(3+3+3+4).
+	const baselines = 66 + 66 + 66 + 65
+	assert.Equal(t, 50, col.count("BaselinePut bx-warm-"))
+	assert.Equal(t, baselines, col.count("BaselinePut bx-bl-"))
+	assert.Equal(t, baselines, rs[0].N, "the baseline line sums its slices")
 	keys := map[string]bool{}
 	for _, c := range col.calls {
-		if strings.HasPrefix(c, "BaselinePut ") {
+		if strings.HasPrefix(c, "BaselinePut bx-bl-") {
 			keys[strings.Fields(c)[1]] = true
 		}
 	}
-	assert.Len(t, keys, 50+5*50, "every baseline write has its own key")
+	assert.Len(t, keys, baselines, "every baseline write has its own key")
 	small, _ := Levels(10, 2)
 	big, _ := Levels(100, 4)
 	assert.Equal(t, small[2]+big[4], col.count(`RegisterBatch {"id":"bx-a`), "leaves of the two ancestries")

@@ -44,7 +44,6 @@ type env struct {
 	c           int
 	in, out     int
 	pad         int
-	round       int // baseline runs so far, to keep their keys apart
 	collectedAt string
 	log         io.Writer
 }
@@ -161,7 +160,7 @@ func (e *env) scenario(name string) txScenario {
 	switch name {
 	case Baseline:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {
-			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("bl", e.round, i), e.baselineValue())}
+			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("bl", i), e.baselineValue())}
 		}}
 	case Register:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {
