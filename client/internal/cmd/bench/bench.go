@@ -15,6 +15,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/config"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -34,6 +35,7 @@ type Options struct {
 	Outputs   int
 	Nodes     []int
 	Depths    []int
+	FanIn     int
 	Calls     int
 	Rounds    int
 	Prefix    string
@@ -80,6 +82,9 @@ from outside the benchmark weighs on both sides alike.`,
 				return err
 			}
 			opts.Scenarios = args
+			if opts.FanIn != 0 && cmd.Flags().Changed("nodes") {
+				return cmdutil.FlagErrorf("--fan-in and --nodes: give one or the other")
+			}
 			if err := opts.Validate(); err != nil {
 				return err
 			}
@@ -105,6 +110,7 @@ from outside the benchmark weighs on both sides alike.`,
 	fl.IntVar(&opts.Outputs, "outputs", 10, "process: outputs per transaction")
 	fl.IntSliceVar(&opts.Nodes, "nodes", []int{1000}, "trace/verify: ancestry sizes in batches")
 	fl.IntSliceVar(&opts.Depths, "depth", []int{8}, "trace/verify: ancestry depths, one for all sizes or one per size")
+	fl.IntVar(&opts.FanIn, "fan-in", 0, "trace/verify: inputs per process; sizes become full trees of --depth (replaces --nodes)")
 	fl.IntVar(&opts.Calls, "calls", 20, "trace/verify: sequential calls per size")
 	fl.IntVar(&opts.Rounds, "rounds", 3, "with --baseline: slices of each scenario, each between two baseline slices")
 	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
@@ -140,8 +146,20 @@ func (o *Options) Validate() error {
 		return cmdutil.FlagErrorf("--rounds: must be at least 1, got %d", o.Rounds)
 	case o.Calls < 1:
 		return cmdutil.FlagErrorf("--calls: must be at least 1, got %d", o.Calls)
-	case len(o.Depths) != 1 && len(o.Depths) != len(o.Nodes):
+	case o.FanIn == 0 && len(o.Depths) != 1 && len(o.Depths) != len(o.Nodes):
 		return cmdutil.FlagErrorf("--depth: give one depth or one per --nodes size (%d), got %d", len(o.Nodes), len(o.Depths))
+	}
+	if o.FanIn != 0 {
+		if o.FanIn < 1 || o.FanIn > model.MaxProcessIOs {
+			return cmdutil.FlagErrorf("--fan-in: must be from 1 to %d, got %d", model.MaxProcessIOs, o.FanIn)
+		}
+		o.Nodes = make([]int, len(o.Depths))
+		for i, d := range o.Depths {
+			o.Nodes[i] = TreeSize(o.FanIn, d)
+			if o.Nodes[i] > MaxAncestry {
+				return cmdutil.FlagErrorf("--fan-in %d with --depth %d makes %d batches, more than %d", o.FanIn, d, o.Nodes[i], MaxAncestry)
+			}
+		}
 	}
 	if o.Prefix != "" {
 		if err := checkPrefix(o.Prefix); err != nil {

@@ -149,6 +149,35 @@ func TestLevels(t *testing.T) {
 	assert.ErrorContains(t, err, "raise --depth")
 }
 
+func TestFanInMakesFullTrees(t *testing.T) {
+	assert.Equal(t, 1+3+9+27, TreeSize(3, 3))
+	assert.Equal(t, 4, TreeSize(1, 3))
+	assert.Greater(t, TreeSize(100, 5), MaxAncestry)
+	s, err := Levels(TreeSize(4, 5), 5)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 4, 16, 64, 256, 1024}, s)
+
+	e := cmdtest.New(t)
+	var got *Options
+	cmd := NewCmdBench(e.F, func(o *Options) error { got = o; return nil })
+	require.NoError(t, e.Run(cmd, "bench", "trace", "--fan-in", "3", "--depth", "2,4"))
+	assert.Equal(t, []int{13, 121}, got.Nodes)
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "trace", "--fan-in", "3", "--nodes", "100"}, "give one or the other"},
+		{[]string{"bench", "trace", "--fan-in", "101"}, "--fan-in: must be from 1 to 100"},
+		{[]string{"bench", "trace", "--fan-in", "10", "--depth", "6"}, "more than 20000"},
+	} {
+		e := cmdtest.New(t)
+		err := e.Run(NewCmdBench(e.F, func(*Options) error { return nil }), c.args...)
+		require.Error(t, err, "%v", c.args)
+		assert.Contains(t, err.Error(), c.want)
+	}
+}
+
 func TestParentCoversEveryNode(t *testing.T) {
 	s, err := Levels(1000, 8)
 	require.NoError(t, err)

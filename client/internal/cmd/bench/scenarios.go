@@ -303,6 +303,24 @@ func Levels(total, depth int) ([]int, error) {
 	return s, nil
 }
 
+// MaxAncestry caps a generated ancestry, below the chaincode's limit on
+// the size of a trace.
+const MaxAncestry = 20000
+
+// TreeSize is the number of batches in a full tree of the given fan-in
+// and depth: 1 + f + f^2 + ... + f^depth.
+func TreeSize(fanIn, depth int) int {
+	n, level := 0, 1
+	for range depth + 1 {
+		n += level
+		if n > MaxAncestry {
+			return n
+		}
+		level *= fanIn
+	}
+	return n
+}
+
 // Parent returns the index, in the level above, of node j of a level of
 // size below under a level of size above.
 func Parent(j, above, below int) int { return j * above / below }
