@@ -112,7 +112,7 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 		if b.RemainingMass == 0 {
 			b.Status = model.StatusConsumed
 		}
-		if err := t.save(old, b, ev); err != nil {
+		if err := t.save(old, b, ev.For(b.ID)); err != nil {
 			return nil, err
 		}
 		written = append(written, b.ID)
@@ -132,7 +132,7 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 			RecycledContent: share,
 			CreatedAt:       t.at,
 		}
-		if err := t.save(nil, b, ev, b.Owner); err != nil {
+		if err := t.save(nil, b, ev.For(b.ID), b.Owner); err != nil {
 			return nil, err
 		}
 		outs[i] = *b

@@ -2,8 +2,9 @@ package model
 
 // Event is one change to the ledger in GS1 EPCIS 2.0 and CBV terms, so that
 // an EPCIS export is a mapping of fields, not a redesign. The chaincode
-// emits it as the transaction's chaincode event (named by Name) and also
-// stores it on every batch version the transaction writes.
+// emits it whole as the transaction's chaincode event (named by Name), and
+// stores on every batch version the transaction writes the part of it that
+// concerns that batch (see For).
 type Event struct {
 	Name string `json:"name"` // BatchRegistered, TransferOffered, ...
 	// Type is the EPCIS event type: ObjectEvent or TransformationEvent.
@@ -31,6 +32,28 @@ type Event struct {
 	Reason      string `json:"reason,omitempty" metadata:",optional"`
 	TxID        string `json:"txId"`
 	By          Actor  `json:"by"`
+}
+
+// For returns the event as one batch's version records it: the quantity
+// lists keep only that batch's own entries. A transformation with n inputs
+// and m outputs would otherwise store all n+m quantities on each of its n+m
+// batches; the whole event stays in the chaincode event, and the process
+// record of every output keeps the links.
+func (e Event) For(id string) Event {
+	e.Quantities = only(e.Quantities, id)
+	e.Inputs = only(e.Inputs, id)
+	e.Outputs = only(e.Outputs, id)
+	return e
+}
+
+func only(qs []Quantity, id string) []Quantity {
+	var out []Quantity
+	for _, q := range qs {
+		if q.Batch == id {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // Where is an EPCIS read point: the organisation and, when known, the place.

@@ -160,3 +160,23 @@ func TestBatchHelpers(t *testing.T) {
 	assert.Equal(t, "C", b.Custodian(9))
 	assert.Equal(t, Grams(7), b.Taken())
 }
+
+func TestEventForKeepsOnlyTheBatchsOwnQuantities(t *testing.T) {
+	ev := Event{
+		Name:       EvBatchProcessed,
+		Inputs:     []Quantity{Qty("A", 600_000), Qty("B", 300_000)},
+		Outputs:    []Quantity{Qty("S1", 500_000), Qty("S2", 350_000)},
+		Quantities: []Quantity{Qty("A", 1)},
+	}
+	a := ev.For("A")
+	if len(a.Inputs) != 1 || a.Inputs[0] != Qty("A", 600_000) || a.Outputs != nil || len(a.Quantities) != 1 {
+		t.Errorf("For(A) = %+v", a)
+	}
+	s2 := ev.For("S2")
+	if s2.Inputs != nil || len(s2.Outputs) != 1 || s2.Outputs[0] != Qty("S2", 350_000) || s2.Name != EvBatchProcessed {
+		t.Errorf("For(S2) = %+v", s2)
+	}
+	if len(ev.Inputs) != 2 || len(ev.Outputs) != 2 {
+		t.Errorf("For changed the event it was called on: %+v", ev)
+	}
+}
