@@ -119,3 +119,15 @@ func (f *Factory) Timeout(ctx context.Context) (context.Context, context.CancelF
 	// the timeout, and retry; leave room for all of them.
 	return context.WithTimeout(ctx, 4*f.Globals.Timeout)
 }
+
+// Run is the end of every command's RunE: tests pass runF to receive the
+// parsed options instead of running the command; otherwise run gets a
+// context bounded by --timeout.
+func Run[O any](ctx context.Context, f *Factory, opts *O, runF func(*O) error, run func(context.Context, *O) error) error {
+	if runF != nil {
+		return runF(opts)
+	}
+	ctx, cancel := f.Timeout(ctx)
+	defer cancel()
+	return run(ctx, opts)
+}

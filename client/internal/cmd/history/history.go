@@ -43,12 +43,7 @@ mass, transit loss, pending transfer, quarantine, documents, children).`,
 				return err
 			}
 			opts.ID = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runHistory(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runHistory)
 		},
 	}
 }

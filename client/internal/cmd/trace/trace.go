@@ -60,12 +60,7 @@ mermaid (a flowchart). -o json is the same as --format json.`,
 			if !slices.Contains(render.TraceFormats, opts.Format) {
 				return cmdutil.FlagErrorf("--format: must be one of %s, got %q", strings.Join(render.TraceFormats, ", "), opts.Format)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runTrace(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runTrace)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Down, "down", false, "trace downstream, to every batch made from this one")

@@ -48,12 +48,7 @@ one of its ancestors. The exit status is 0 when provenance holds, 1 when not.`,
 				return err
 			}
 			opts.ID = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runVerify(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runVerify)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Document, "document", "", "also check that this file's SHA-256 is anchored")

@@ -52,12 +52,7 @@ mass is taken as received.`,
 					return cmdutil.FlagErrorf("--received-mass: must be at least 1 g; leave it out to accept all that was offered")
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runAccept(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runAccept)
 		},
 	}
 	cmd.Flags().StringVar(&received, "received-mass", "", "mass weighed on arrival, such as 1240kg (default: all that was offered)")

@@ -57,12 +57,7 @@ optional URI go on the ledger.`,
 			if err := model.CheckText("--uri", opts.URI, false); err != nil {
 				return cmdutil.FlagErrorf("%w", err)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runAttach(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runAttach)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Name, "name", "", "document name (default: the file's base name)")

@@ -35,12 +35,7 @@ func NewCmdCancel(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 				return err
 			}
 			opts.ID = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runCancel(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runCancel)
 		},
 	}
 }

@@ -64,12 +64,7 @@ token to pass to --page for the next one (in JSON, the "bookmark" field).`,
 			if err := q.Validate(); err != nil {
 				return cmdutil.FlagErrorf("%w", err)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runList(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runList)
 		},
 	}
 	fl := cmd.Flags()

@@ -77,12 +77,7 @@ splitting, merging, other.`,
 			if err := req.Validate(); err != nil {
 				return cmdutil.FlagErrorf("%w", err)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runProcess(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runProcess)
 		},
 	}
 	fl := cmd.Flags()

@@ -40,12 +40,7 @@ func NewCmdQuarantine(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 			if err := model.CheckText("--reason", opts.Reason, true); err != nil {
 				return cmdutil.FlagErrorf("%w", err)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runQuarantine(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runQuarantine)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the batch is held")

@@ -52,12 +52,7 @@ Masses take a unit: 1250kg, 1.25t or 900g. Times are RFC 3339.`,
 			if opts.Request.Mass, err = cmdutil.ParseMass("--mass", mass); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runRegister(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runRegister)
 		},
 	}
 	fl := cmd.Flags()

@@ -39,12 +39,7 @@ func NewCmdReject(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			if err := model.CheckText("--reason", opts.Reason, true); err != nil {
 				return cmdutil.FlagErrorf("%w", err)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runReject(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runReject)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the batch is refused")

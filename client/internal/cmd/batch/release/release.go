@@ -34,12 +34,7 @@ func NewCmdRelease(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 				return err
 			}
 			opts.ID = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runRelease(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runRelease)
 		},
 	}
 }

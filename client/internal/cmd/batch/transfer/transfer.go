@@ -42,12 +42,7 @@ offer. Custody moves only when the receiver accepts.`,
 			if err := model.CheckMSP("--to", opts.To); err != nil {
 				return cmdutil.FlagErrorf("%w", err)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			ctx, cancel := f.Timeout(cmd.Context())
-			defer cancel()
-			return runTransfer(ctx, opts)
+			return cmdutil.Run(cmd.Context(), f, opts, runF, runTransfer)
 		},
 	}
 	cmd.Flags().StringVar(&opts.To, "to", "", "MSP ID of the receiving organisation")
