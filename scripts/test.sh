@@ -2,7 +2,8 @@
 # test.sh runs mtrace's tests.
 #
 #   test.sh unit   unit tests of every package (no network)
-#   test.sh e2e    bring a fresh test network up, run test/ against it, stop it
+#   test.sh e2e    bring a fresh test network up, run test/ and the demo
+#                  script against it, stop it
 #   test.sh fuzz   every fuzz target for FUZZTIME (default 60s)
 #   test.sh all    unit, then e2e, then fuzz
 #
@@ -34,6 +35,15 @@ e2e() {
 	local rc=0
 	# pipefail makes the pipeline's status go test's own.
 	go test -count=1 -p 1 -tags e2e -timeout 45m -v ./test/... 2>&1 | tee "$MTRACE_HOME/e2e.log" || rc=$?
+	# The demo is what a newcomer runs first: play it on the same network.
+	say "the demo story (make demo's script)"
+	if scripts/demo.sh >"$MTRACE_HOME/demo.log" 2>&1; then
+		echo "demo: ok (log: $MTRACE_HOME/demo.log)"
+	else
+		echo "demo: FAILED; last lines of $MTRACE_HOME/demo.log:" >&2
+		tail -n 30 "$MTRACE_HOME/demo.log" >&2
+		rc=1
+	fi
 	say "stopping the test network"
 	scripts/network.sh down
 	trap - EXIT
