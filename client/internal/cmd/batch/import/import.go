@@ -124,7 +124,6 @@ func ReadRows(r io.Reader, now time.Time) ([]Row, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
@@ -133,6 +132,7 @@ func ReadRows(r io.Reader, now time.Time) ([]Row, error) {
 			}
 			return nil, err
 		}
+		line, _ := cr.FieldPos(0)
 		rows = append(rows, parseRow(line, rec, col, now))
 	}
 	if len(rows) == 0 {
@@ -255,21 +255,18 @@ func importRows(ctx context.Context, l ledger.Ledger, rows []Row, n int, p *prog
 	return res
 }
 
+// importRow registers one row. An id already on the ledger is refused by
+// the chaincode at endorsement, before anything is ordered, so there is no
+// separate existence check: it would cost every new row a second round trip
+// and could still race with another importer.
 func importRow(ctx context.Context, l ledger.Ledger, r Row) (outcome, error) {
-	exists, err := l.Evaluate(ctx, "BatchExists", r.Req.ID)
-	if err != nil {
-		return failed, err
-	}
-	if strings.TrimSpace(string(exists)) == "true" {
-		return skipped, nil
-	}
-	_, err = l.Submit(ctx, "RegisterBatch", cmdutil.MarshalArg(r.Req))
+	_, err := l.Submit(ctx, "RegisterBatch", cmdutil.MarshalArg(r.Req))
 	var ee *ledger.EndorseError
 	switch {
 	case err == nil:
 		return registered, nil
 	case errors.As(err, &ee) && ee.Chaincode && strings.Contains(ee.Message, "already exists"):
-		return skipped, nil // registered concurrently, or listed twice in the file
+		return skipped, nil // on the ledger already, or listed twice in the file
 	}
 	return failed, err
 }
