@@ -76,6 +76,10 @@ at the next block committed.`,
 }
 
 func runEvents(ctx context.Context, opts *Options) error {
+	// Cancelling on return stops the ledger's forwarding goroutine when
+	// printing or checkpointing fails mid-stream.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
 		evs, err := l.Events(ctx, opts.Checkpoint, opts.StartBlock)
 		if err != nil {
