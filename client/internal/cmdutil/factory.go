@@ -103,10 +103,7 @@ func WithLedger(ctx context.Context, open LedgerFunc, fn func(ledger.Ledger) err
 		return err
 	}
 	defer l.Close()
-	if err := fn(l); err != nil {
-		return err
-	}
-	return nil
+	return fn(l)
 }
 
 // Timeout returns a context bounded by the --timeout flag, for commands

@@ -115,8 +115,8 @@ func printReport(opts *Options, r *model.AuditReport) error {
 	t.Row("ORGANISATION", "REGISTERED", "RECEIVED", "PRODUCED", "SHIPPED", "TAKEN", "TRANSIT LOSS", "VIRGIN", "PROCESS LOSS", "ON HAND", "BALANCE")
 	for _, o := range r.Orgs {
 		bal := "ok"
-		if o.Expected() != o.OnHand {
-			bal = fmt.Sprintf("off by %s", o.OnHand-o.Expected())
+		if want := o.Expected(); want != o.OnHand {
+			bal = fmt.Sprintf("off by %s", o.OnHand-want)
 		}
 		name := o.MSP
 		if !o.Registry {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
 )
 
 // Scenario names.
@@ -64,14 +65,6 @@ func (e *env) id(parts ...any) string {
 	return s
 }
 
-func arg(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only model types, which always encode
-	}
-	return string(b)
-}
-
 // baselineValue is BaselinePut's value: a small JSON object, padded to
 // e.pad bytes when asked.
 func (e *env) baselineValue() string {
@@ -83,7 +76,7 @@ func (e *env) baselineValue() string {
 }
 
 func (e *env) register(ctx context.Context, id string, mass model.Grams) Sample {
-	return e.col.Submit(ctx, "RegisterBatch", arg(model.RegisterRequest{
+	return e.col.Submit(ctx, "RegisterBatch", cmdutil.MarshalArg(model.RegisterRequest{
 		ID: id, Material: model.PET, WasteCode: "15 01 02", Mass: mass,
 		Location: "bench", CollectedAt: e.collectedAt,
 	}))
@@ -132,7 +125,7 @@ func (e *env) process(ctx context.Context, by Client, step model.Step, form mode
 	for _, o := range outs {
 		req.Outputs = append(req.Outputs, model.ProcessOutput{ID: o, Material: model.PET, Form: form, Mass: each})
 	}
-	return by.Submit(ctx, "Process", arg(req))
+	return by.Submit(ctx, "Process", cmdutil.MarshalArg(req))
 }
 
 // fixture runs units outside the timed window and stops at the first
