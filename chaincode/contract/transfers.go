@@ -20,7 +20,8 @@ func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := t.requireRole("offer transfers", model.RoleCollector, model.RoleRecycler, model.RoleMaker); err != nil {
+	_, reg, err := t.requireRole("offer transfers", model.RoleCollector, model.RoleRecycler, model.RoleMaker)
+	if err != nil {
 		return nil, err
 	}
 	if err := model.CheckMSP("to", to); err != nil {
@@ -34,10 +35,6 @@ func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id
 		return nil, err
 	}
 	if err := requireUsable(b); err != nil {
-		return nil, err
-	}
-	reg, err := getRegistry(t.stub)
-	if err != nil {
 		return nil, err
 	}
 	p, ok := reg.Lookup(to)
