@@ -1,10 +1,10 @@
 package contract
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/mtrace/mtrace/chaincode/model"
@@ -68,11 +68,16 @@ func (c *Contract) BatchExists(ctx contractapi.TransactionContextInterface, id s
 	if err := model.CheckID("id", id); err != nil {
 		return false, err
 	}
+	return exists(ctx.GetStub(), id)
+}
+
+// exists reads whether a batch with this id is stored.
+func exists(stub shim.ChaincodeStubInterface, id string) (bool, error) {
 	key, err := batchKey(id)
 	if err != nil {
 		return false, err
 	}
-	raw, err := ctx.GetStub().GetState(key)
+	raw, err := stub.GetState(key)
 	if err != nil {
 		return false, fmt.Errorf("read batch %q: %w", id, err)
 	}
@@ -81,15 +86,11 @@ func (c *Contract) BatchExists(ctx contractapi.TransactionContextInterface, id s
 
 // requireNew fails if a batch with this id exists.
 func (t *txn) requireNew(id string) error {
-	key, err := batchKey(id)
+	found, err := exists(t.stub, id)
 	if err != nil {
 		return err
 	}
-	raw, err := t.stub.GetState(key)
-	if err != nil {
-		return fmt.Errorf("read batch %q: %w", id, err)
-	}
-	if raw != nil {
+	if found {
 		return fmt.Errorf("batch %q already exists", id)
 	}
 	return nil
@@ -126,11 +127,12 @@ func (t *txn) load(id string) (old, b *model.Batch, err error) {
 	return old, clone(old), nil
 }
 
-// clone deep-copies a batch through its JSON form, the form it is stored in.
+// clone copies a batch's fields, so that the stored version keeps the
+// owner, status, material and form that its index entries were made from.
+// Changes replace fields or append to lists, never edit a shared element,
+// so a shallow copy is enough.
 func clone(b *model.Batch) *model.Batch {
-	raw, _ := json.Marshal(b) // a Batch always encodes
-	var c model.Batch
-	_ = json.Unmarshal(raw, &c)
+	c := *b
 	return &c
 }
 

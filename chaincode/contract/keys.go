@@ -150,24 +150,19 @@ func putBatch(stub shim.ChaincodeStubInterface, old, b *model.Batch) error {
 	if err != nil {
 		return err
 	}
-	keep := make(map[string]bool, len(after))
-	for _, k := range after {
-		keep[k] = true
-	}
-	had := make(map[string]bool, len(before))
-	for _, k := range before { // before is in a fixed order, so deletes are too
-		had[k] = true
-		if !keep[k] {
-			if err := stub.DelState(k); err != nil {
+	// indexKeys lists the same indexes in the same order for every batch,
+	// so the versions compare entry by entry.
+	for i, k := range after {
+		if before != nil && before[i] == k {
+			continue
+		}
+		if before != nil {
+			if err := stub.DelState(before[i]); err != nil {
 				return fmt.Errorf("delete index of batch %q: %w", b.ID, err)
 			}
 		}
-	}
-	for _, k := range after {
-		if !had[k] {
-			if err := stub.PutState(k, indexValue); err != nil {
-				return fmt.Errorf("write index of batch %q: %w", b.ID, err)
-			}
+		if err := stub.PutState(k, indexValue); err != nil {
+			return fmt.Errorf("write index of batch %q: %w", b.ID, err)
 		}
 	}
 	return nil

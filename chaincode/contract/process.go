@@ -103,8 +103,8 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 	share := model.RecycledContent(shares, req.VirginMass)
 	first := req.Outputs[0].ID
 
+	// begin started a write batch; the shim sends it when the call returns.
 	written := make([]string, 0, len(ids))
-	t.stub.StartWriteBatch()
 	for i, in := range req.Inputs {
 		old, b := inputs[i], clone(inputs[i])
 		b.Children = append(b.Children, model.Take{ID: first, Mass: in.Mass, Tx: t.id, Handovers: len(b.Handovers)})
@@ -137,9 +137,6 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 		}
 		outs[i] = *b
 		written = append(written, b.ID)
-	}
-	if err := t.stub.FinishWriteBatch(); err != nil {
-		return nil, fmt.Errorf("write process %s: %w", t.id, err)
 	}
 	return outs, t.emit(ev, written...)
 }
