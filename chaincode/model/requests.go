@@ -192,7 +192,7 @@ func (r ProcessRequest) Validate() error {
 			return &RuleError{Field: f + ".material", Rule: fmt.Sprintf("must be one of %s, got %q", joinEnum(Materials), clip(string(y.Material)))}
 		}
 		if _, err := ParseForm(string(y.Form)); err != nil || y.Form == FormWaste || string(y.Form) != strings.ToLower(string(y.Form)) {
-			return &RuleError{Field: f + ".form", Rule: fmt.Sprintf("must be one of sorted, flakes, pellets, filament, product, got %q", clip(string(y.Form)))}
+			return &RuleError{Field: f + ".form", Rule: fmt.Sprintf("must be one of %s, got %q", joinEnum(DerivedForms), clip(string(y.Form)))}
 		}
 		if err := CheckMass(f+".mass", y.Mass); err != nil {
 			return err

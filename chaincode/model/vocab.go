@@ -50,6 +50,10 @@ const (
 // Forms lists every accepted form.
 var Forms = []Form{FormWaste, FormSorted, FormFlakes, FormPellets, FormFilament, FormProduct}
 
+// DerivedForms are the forms a process may make: all but waste, which only
+// a collection is.
+var DerivedForms = Forms[1:]
+
 // Status is where a batch is in its life.
 type Status string
 
@@ -128,9 +132,5 @@ func parseEnum[T ~string](field, s string, allowed []T) (T, error) {
 			return a, nil
 		}
 	}
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	return "", &RuleError{Field: field, Rule: fmt.Sprintf("must be one of %s, got %q", strings.Join(names, ", "), s)}
+	return "", &RuleError{Field: field, Rule: fmt.Sprintf("must be one of %s, got %q", joinEnum(allowed), s)}
 }
