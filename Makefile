@@ -23,8 +23,8 @@ fabric: ## Build Fabric v3.1.1 and Fabric CA 1.5.15 binaries from the Go module 
 	@scripts/build-fabric.sh
 
 build: ## Build the mtrace CLI and the chaincode binary into bin/
-	$(GO) build -trimpath -o $(BIN)/mtrace ./client/cmd/mtrace
-	$(GO) build -trimpath -o $(BIN)/mtrace-cc ./chaincode/cmd/mtrace-cc
+	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace ./client/cmd/mtrace
+	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-cc ./chaincode/cmd/mtrace-cc
 
 network-up: deps build ## Start (or restart) the local network and deploy the chaincode
 	@scripts/network.sh up
@@ -66,6 +66,7 @@ bench: deps build ## Benchmark a fresh network against the platform baseline
 lint: ## gofmt, go vet and shellcheck
 	@test -z "$$(gofmt -l chaincode client test)" || { gofmt -l chaincode client test; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/...
 	shellcheck scripts/*.sh network/builder/bin/* .ci/run
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)

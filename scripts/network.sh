@@ -257,7 +257,7 @@ stop_nodes() {
 	for ((i = 0; i < 100; i++)); do
 		alive=0
 		for n in "${victims[@]}"; do
-			[[ -d /proc/${n#*:} ]] && alive=1
+			starting "${n#*:}" && alive=1 # a zombie has stopped too
 		done
 		((alive)) || return 0
 		sleep 0.1

@@ -10,33 +10,13 @@ import (
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
-var peers = []string{"municipality", "recycler", "maker", "auditor"}
-
-// channel is the channel name the profiles use.
-func channel() string { return env.Profiles["municipality"].Channel }
+var peers = testnet.Peers
 
 // agreedHeight waits until all four peers report the same block height, at
 // least min, and returns it.
 func agreedHeight(t *testing.T, min uint64) uint64 {
 	t.Helper()
-	var h uint64
-	err := testnet.Eventually(30*time.Second, 200*time.Millisecond, func() error {
-		heights := map[string]uint64{}
-		for _, p := range peers {
-			v, err := env.Height(p)
-			if err != nil {
-				return err
-			}
-			heights[p] = v
-		}
-		h = heights["municipality"]
-		for _, v := range heights {
-			if v != h || v < min {
-				return fmt.Errorf("peer heights differ or lag: %v (want all >= %d)", heights, min)
-			}
-		}
-		return nil
-	})
+	h, err := env.Agreed(30*time.Second, min)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +77,7 @@ func TestOrdererRestartCatchesUp(t *testing.T) {
 	}
 	var got float64
 	if err := testnet.Eventually(60*time.Second, 250*time.Millisecond, func() error {
-		got, err = testnet.Metric(node, "ledger_blockchain_height", channel())
+		got, err = testnet.Metric(node, "ledger_blockchain_height", env.Channel())
 		if err != nil {
 			return err
 		}
@@ -122,7 +102,7 @@ func TestNetworkRestartKeepsLedger(t *testing.T) {
 	register(t, b, "125kg")
 	before := agreedHeight(t, 0)
 
-	nodes := []string{"orderer1", "orderer2", "orderer3", "municipality", "recycler", "maker", "auditor"}
+	nodes := append(append([]string{}, testnet.Orderers...), testnet.Peers...)
 	var pids []int
 	for _, n := range nodes {
 		pid, err := env.PID(n)

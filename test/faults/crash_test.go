@@ -15,7 +15,7 @@ import (
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
-var orderers = []string{"orderer1", "orderer2", "orderer3"}
+var orderers = testnet.Orderers
 
 // workers is the load generator's concurrency: enough to keep blocks
 // coming, little enough for a 2-core machine that also runs the network.
@@ -27,7 +27,7 @@ func leader(t *testing.T) string {
 	var found string
 	err := testnet.Eventually(30*time.Second, 200*time.Millisecond, func() error {
 		for _, o := range orderers {
-			v, err := testnet.Metric(o, "consensus_etcdraft_is_leader", channel())
+			v, err := testnet.Metric(o, "consensus_etcdraft_is_leader", env.Channel())
 			if err == nil && v == 1 {
 				found = o
 				return nil
@@ -39,19 +39,6 @@ func leader(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return found
-}
-
-// dead reports whether pid is gone (or a zombie nobody reaped yet).
-func dead(pid int) bool {
-	if !testnet.Alive(pid) {
-		return true
-	}
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	return len(f) > 0 && f[0] == "Z"
 }
 
 // kill9 sends SIGKILL to a node of this network, after checking that its
@@ -70,7 +57,7 @@ func kill9(t *testing.T, node, binary string) int {
 		t.Fatalf("kill -9 %s (pid %d): %v", node, pid, err)
 	}
 	if err := testnet.Eventually(10*time.Second, 50*time.Millisecond, func() error {
-		if !dead(pid) {
+		if !!testnet.Alive(pid) {
 			return fmt.Errorf("%s (pid %d) still alive", node, pid)
 		}
 		return nil
@@ -79,7 +66,7 @@ func kill9(t *testing.T, node, binary string) int {
 	}
 	// Whatever happens to the test, the network is whole again after it.
 	t.Cleanup(func() {
-		if p, err := env.PID(node); err != nil || dead(p) {
+		if p, err := env.PID(node); err != nil || !testnet.Alive(p) {
 			if out, err := env.Network("up"); err != nil {
 				t.Errorf("restart %s after the test: %v\n%s", node, err, out)
 			}
@@ -103,7 +90,7 @@ func restart(t *testing.T) time.Duration {
 func newPID(t *testing.T, node string, old int) int {
 	t.Helper()
 	pid, err := env.PID(node)
-	if err != nil || pid == old || dead(pid) {
+	if err != nil || pid == old || !testnet.Alive(pid) {
 		t.Fatalf("%s did not come back as a new process (old pid %d, new %d, %v)", node, old, pid, err)
 	}
 	return pid
@@ -152,7 +139,7 @@ func TestKillRaftLeaderUnderLoad(t *testing.T) {
 			if o == node {
 				continue
 			}
-			h, err := testnet.Metric(o, "ledger_blockchain_height", channel())
+			h, err := testnet.Metric(o, "ledger_blockchain_height", env.Channel())
 			if err != nil {
 				return err
 			}
@@ -165,7 +152,7 @@ func TestKillRaftLeaderUnderLoad(t *testing.T) {
 		if float64(ph) != want {
 			return fmt.Errorf("peer at %d, orderers at %v", ph, want)
 		}
-		got, err = testnet.Metric(node, "ledger_blockchain_height", channel())
+		got, err = testnet.Metric(node, "ledger_blockchain_height", env.Channel())
 		if err != nil {
 			return err
 		}
@@ -203,7 +190,7 @@ func TestKillPeerUnderLoad(t *testing.T) {
 	if ccOld > 0 {
 		// The chaincode process loses its peer; it must not linger.
 		err := testnet.Eventually(15*time.Second, 100*time.Millisecond, func() error {
-			if !dead(ccOld) {
+			if !!testnet.Alive(ccOld) {
 				return fmt.Errorf("chaincode process cc-%s (pid %d) still runs after its peer died", node, ccOld)
 			}
 			return nil
@@ -282,7 +269,7 @@ func TestKillChaincodeProcess(t *testing.T) {
 			}
 			return err
 		}
-		if pid, err := env.PID(node); err != nil || pid == old || dead(pid) {
+		if pid, err := env.PID(node); err != nil || pid == old || !testnet.Alive(pid) {
 			return fmt.Errorf("ReadBatch answered but %s is not relaunched (pid %d, %v)", node, pid, err)
 		}
 		return nil
@@ -336,7 +323,7 @@ func catchUp(t *testing.T, node string) <-chan string {
 
 // level reports whether node's height equals its reference's right now.
 func level(node string) bool {
-	h, err := testnet.Metric(node, "ledger_blockchain_height", channel())
+	h, err := testnet.Metric(node, "ledger_blockchain_height", env.Channel())
 	if err != nil {
 		return false
 	}
@@ -344,7 +331,7 @@ func level(node string) bool {
 	if strings.HasPrefix(node, "orderer") {
 		for _, o := range orderers {
 			if o != node {
-				v, err := testnet.Metric(o, "ledger_blockchain_height", channel())
+				v, err := testnet.Metric(o, "ledger_blockchain_height", env.Channel())
 				if err != nil {
 					return false
 				}
@@ -352,7 +339,7 @@ func level(node string) bool {
 			}
 		}
 	} else {
-		v, err := testnet.Metric("municipality", "ledger_blockchain_height", channel())
+		v, err := testnet.Metric("municipality", "ledger_blockchain_height", env.Channel())
 		if err != nil {
 			return false
 		}

@@ -47,7 +47,7 @@ func still(t *testing.T, c *client.Contract, before map[string]string, hs map[st
 			t.Errorf("batch %s changed:\nbefore %s\nafter  %s", b, want, got)
 		}
 	}
-	now, err := heights()
+	now, err := env.Heights()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestForeignCertificateAuthority(t *testing.T) {
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(b, 9_000)...)
 	mustSubmit(t, muni, "OfferTransfer", b, "RecyclerMSP")
 	before := map[string]string{b: snapshot(t, muni, b)}
-	hs, err := heights()
+	hs, err := env.Heights()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestForeignCertificateAuthority(t *testing.T) {
 // TestClientWithoutTLS: a client that speaks plaintext gRPC to a peer is
 // refused before any call reaches the gateway.
 func TestClientWithoutTLS(t *testing.T) {
-	hs, err := heights()
+	hs, err := env.Heights()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestAuditorPowers(t *testing.T) {
 	mustSubmit(t, muni, "OfferTransfer", pending, "RecyclerMSP")
 	settle(t)
 	before := map[string]string{held: snapshot(t, muni, held), pending: snapshot(t, muni, pending)}
-	hs, err := heights()
+	hs, err := env.Heights()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,8 +176,8 @@ func verify(t *testing.T, outs []outcome) {
 		t.Fatal(err)
 	}
 	defer done()
-	muni := gw.GetNetwork(channel()).GetContract(env.Profiles["municipality"].Chaincode)
-	qscc := gw.GetNetwork(channel()).GetContract("qscc")
+	muni := gw.GetNetwork(env.Channel()).GetContract(env.Profiles["municipality"].Chaincode)
+	qscc := gw.GetNetwork(env.Channel()).GetContract("qscc")
 	var mu sync.Mutex
 	absent, reconciled := 0, 0
 	onLedger := counts{}

@@ -34,7 +34,7 @@ var env *testnet.Env
 var run = fmt.Sprintf("f%d", time.Now().UnixMilli()%100_000_000)
 
 // peers are the four member organisations' profiles, one peer each.
-var peers = []string{"municipality", "recycler", "maker", "auditor"}
+var peers = testnet.Peers
 
 func TestMain(m *testing.M) {
 	var err error
@@ -48,9 +48,6 @@ func TestMain(m *testing.M) {
 
 // id returns a batch id unique to this run.
 func id(name string) string { return run + "-" + name }
-
-// channel is the channel the profiles use.
-func channel() string { return env.Profiles["municipality"].Channel }
 
 // contract opens a gateway connection as profile and returns the mtrace
 // contract on it; the connection closes when the test ends.
@@ -217,7 +214,7 @@ func lookup(c *client.Contract, batchID string) (model.Batch, bool, error) {
 // txStatus looks a transaction up in the ledger of the municipality's
 // peer: "absent" when it was never ordered, else its validation code.
 func txStatus(c *client.Contract, tx string) (string, error) {
-	raw, err := c.EvaluateTransaction("GetTransactionByID", channel(), tx)
+	raw, err := c.EvaluateTransaction("GetTransactionByID", env.Channel(), tx)
 	if err != nil {
 		if strings.Contains(message(err), "no such transaction") {
 			return "absent", nil
@@ -257,36 +254,10 @@ func audit(t testing.TB) {
 	}
 }
 
-// heights reads the block height of every peer.
-func heights() (map[string]uint64, error) {
-	hs := map[string]uint64{}
-	for _, p := range peers {
-		h, err := env.Height(p)
-		if err != nil {
-			return nil, fmt.Errorf("height of %s: %w", p, err)
-		}
-		hs[p] = h
-	}
-	return hs, nil
-}
-
 // agreed waits until all four peers report the same height and returns it.
 func agreed(t testing.TB, timeout time.Duration) uint64 {
 	t.Helper()
-	var h uint64
-	err := testnet.Eventually(timeout, 200*time.Millisecond, func() error {
-		hs, err := heights()
-		if err != nil {
-			return err
-		}
-		h = hs["municipality"]
-		for _, v := range hs {
-			if v != h {
-				return fmt.Errorf("peer heights differ: %v", hs)
-			}
-		}
-		return nil
-	})
+	h, err := env.Agreed(timeout, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

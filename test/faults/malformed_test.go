@@ -167,7 +167,7 @@ func TestMalformedCalls(t *testing.T) {
 	mustSubmit(t, muni, "OfferTransfer", pending, "RecyclerMSP")
 	before := map[string]string{own: snapshot(t, muni, own), pending: snapshot(t, muni, pending)}
 	agreed(t, 30*time.Second)
-	hs, err := heights()
+	hs, err := env.Heights()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -309,7 +309,59 @@ func Metric(node, name, channel string) (float64, error) {
 	return 0, fmt.Errorf("%s has no metric %s for channel %s", node, name, channel)
 }
 
-// Alive reports whether a process with this PID exists.
+// Alive reports whether a process with this PID runs. A zombie (exited,
+// not yet reaped by its parent) does not.
 func Alive(pid int) bool {
-	return pid > 0 && syscall.Kill(pid, 0) == nil
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	return len(f) == 0 || f[0] != "Z"
+}
+
+// Orderers are the three Raft orderers' node names.
+var Orderers = []string{"orderer1", "orderer2", "orderer3"}
+
+// Peers are the profiles of the four member organisations, one per peer.
+var Peers = []string{"municipality", "recycler", "maker", "auditor"}
+
+// Channel is the channel the profiles use.
+func (e *Env) Channel() string { return e.Profiles["municipality"].Channel }
+
+// Heights reads the block height of every member organisation's peer.
+func (e *Env) Heights() (map[string]uint64, error) {
+	hs := map[string]uint64{}
+	for _, p := range Peers {
+		h, err := e.Height(p)
+		if err != nil {
+			return nil, fmt.Errorf("height of %s: %w", p, err)
+		}
+		hs[p] = h
+	}
+	return hs, nil
+}
+
+// Agreed waits until all four peers report the same height, at least min,
+// and returns it.
+func (e *Env) Agreed(timeout time.Duration, min uint64) (uint64, error) {
+	var h uint64
+	err := Eventually(timeout, 200*time.Millisecond, func() error {
+		hs, err := e.Heights()
+		if err != nil {
+			return err
+		}
+		h = hs["municipality"]
+		for _, v := range hs {
+			if v != h || v < min {
+				return fmt.Errorf("peer heights differ or lag: %v (want all >= %d)", hs, min)
+			}
+		}
+		return nil
+	})
+	return h, err
 }
