@@ -157,10 +157,13 @@ func (b *Batch) Custodian(n int) string {
 }
 
 // Taken is the total mass taken from the batch by processes.
-func (b *Batch) Taken() Grams {
+func (b *Batch) Taken() Grams { return Total(b.Children) }
+
+// Total is the mass of a list of takes.
+func Total(ts []Take) Grams {
 	var t Grams
-	for _, c := range b.Children {
-		t += c.Mass
+	for _, x := range ts {
+		t += x.Mass
 	}
 	return t
 }

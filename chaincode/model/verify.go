@@ -26,9 +26,10 @@ func Verify(root string, batches map[string]*Batch, documentSHA256 string) Verdi
 		return v
 	}
 	g := graph{ids: sortedIDs(batches), b: batches}
+	g.procs = g.processes()
 	v.Checks = append(v.Checks,
 		result(CheckCollected, g.collected(), g.collectedSummary()),
-		result(CheckMassBalance, g.massBalance(), fmt.Sprintf("%d batches and %d processes balance", len(g.ids), len(g.processes()))),
+		result(CheckMassBalance, g.massBalance(), fmt.Sprintf("%d batches and %d processes balance", len(g.ids), len(g.procs))),
 		result(CheckCustody, g.custody(root), "every handover was accepted by its receiver and every process run by the custodian of its inputs"),
 		result(CheckNotQuarantined, g.quarantined(), "no batch in the graph is quarantined"),
 		result(CheckRecycledContent, g.recycled(), fmt.Sprintf("recorded shares match the recomputed ones; %s of %q is post-consumer", Percent(r.RecycledContent), root)),
@@ -81,8 +82,9 @@ func result(name string, problems []string, okDetail string) Check {
 
 // graph is an upstream provenance graph under verification.
 type graph struct {
-	ids []string // sorted
-	b   map[string]*Batch
+	ids   []string // sorted
+	b     map[string]*Batch
+	procs []procEntry
 }
 
 // procEntry is one process of the graph and the first output (by id)
@@ -185,29 +187,22 @@ func (g graph) massBalance() []string {
 			}
 		}
 	}
-	first := map[string]string{}
+	first := make(map[string]string, len(g.procs)) // process tx -> first output in the graph
+	for _, e := range g.procs {
+		first[e.p.Tx] = e.by
+	}
 	for _, id := range g.ids {
 		p := g.b[id].Origin.Process
-		if p == nil {
+		if p == nil || first[p.Tx] == id {
 			continue
 		}
-		if other, ok := first[p.Tx]; ok {
-			if !reflect.DeepEqual(p, g.b[other].Origin.Process) {
-				problems = append(problems, fmt.Sprintf("batches %q and %q carry different records of process %s", other, id, p.Tx))
-			}
-			continue
+		if other := first[p.Tx]; !reflect.DeepEqual(p, g.b[other].Origin.Process) {
+			problems = append(problems, fmt.Sprintf("batches %q and %q carry different records of process %s", other, id, p.Tx))
 		}
-		first[p.Tx] = id
 	}
-	for _, e := range g.processes() {
+	for _, e := range g.procs {
 		p := e.p
-		var in, out Grams
-		for _, t := range p.Inputs {
-			in += t.Mass
-		}
-		for _, t := range p.Outputs {
-			out += t.Mass
-		}
+		in, out := Total(p.Inputs), Total(p.Outputs)
 		if in+p.VirginMass != out+p.Loss || p.Loss < 0 {
 			problems = append(problems, fmt.Sprintf("process %s (%s): inputs %s + virgin %s != outputs %s + loss %s",
 				p.Tx, p.Step, in, p.VirginMass, out, p.Loss))
@@ -248,7 +243,7 @@ func (g graph) custody(root string) []string {
 			problems = append(problems, fmt.Sprintf("batch %q is owned by %s, but its handovers end with %s", id, b.Owner, b.Custodian(len(b.Handovers))))
 		}
 	}
-	for _, e := range g.processes() {
+	for _, e := range g.procs {
 		for _, t := range e.p.Inputs {
 			parent := g.b[t.ID]
 			if parent == nil {
