@@ -75,7 +75,9 @@ func LoadMark(path, key string, now time.Time) (Mark, bool) {
 }
 
 // SaveMark records m for key, unless the file already holds a later block
-// from a fresh mark. The file is replaced atomically.
+// from a fresh mark. The file is replaced atomically but not locked: two
+// clients saving at the same moment may lose one mark, which only means
+// the next command does not wait, exactly as it would without marks.
 func SaveMark(path, key string, m Mark) error {
 	if path == "" {
 		return nil
