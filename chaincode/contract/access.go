@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/statebased"
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -94,21 +95,27 @@ func setBatchPolicy(stub shim.ChaincodeStubInterface, id string, orgs ...string)
 	if err != nil {
 		return err
 	}
+	return setKeyPolicy(stub, key, "batch "+strconv.Quote(id), orgs)
+}
+
+// setKeyPolicy sets the key-level endorsement policy of key to a peer of
+// every listed organisation; what names the key in errors.
+func setKeyPolicy(stub shim.ChaincodeStubInterface, key, what string, orgs []string) error {
 	ep, err := statebased.NewStateEP(nil)
 	if err != nil {
-		return fmt.Errorf("endorsement policy of batch %q: %w", id, err)
+		return fmt.Errorf("endorsement policy of %s: %w", what, err)
 	}
 	sorted := slices.Clone(orgs)
 	slices.Sort(sorted)
 	if err := ep.AddOrgs(statebased.RoleTypePeer, slices.Compact(sorted)...); err != nil {
-		return fmt.Errorf("endorsement policy of batch %q: %w", id, err)
+		return fmt.Errorf("endorsement policy of %s: %w", what, err)
 	}
 	pol, err := ep.Policy()
 	if err != nil {
-		return fmt.Errorf("endorsement policy of batch %q: %w", id, err)
+		return fmt.Errorf("endorsement policy of %s: %w", what, err)
 	}
 	if err := stub.SetStateValidationParameter(key, pol); err != nil {
-		return fmt.Errorf("set endorsement policy of batch %q: %w", id, err)
+		return fmt.Errorf("set endorsement policy of %s: %w", what, err)
 	}
 	return nil
 }

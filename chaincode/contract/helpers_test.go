@@ -172,8 +172,14 @@ func (w *world) policyOrgs(id string) []string {
 	w.tb.Helper()
 	key, err := batchKey(id)
 	require.NoError(w.tb, err)
+	return w.policyOrgsOf(key)
+}
+
+// policyOrgsOf decodes the key-level endorsement policy of a key.
+func (w *world) policyOrgsOf(key string) []string {
+	w.tb.Helper()
 	pol := w.l.Policy(key)
-	require.NotNil(w.tb, pol, "batch %q has no key-level policy", id)
+	require.NotNil(w.tb, pol, "key %q has no key-level policy", key)
 	ep, err := statebased.NewStateEP(pol)
 	require.NoError(w.tb, err)
 	orgs := ep.ListOrgs() // map order

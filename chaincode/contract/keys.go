@@ -13,6 +13,7 @@ import (
 // baseline's) never collide with it.
 //
 //	batch       ("batch", id)              the batch as JSON
+//	process     ("process", tx)            a process record as JSON, once per Process transaction
 //	registry    ("registry")               the participant registry as JSON
 //	idx~owner   ("idx~owner", msp, id)     0x00, one per batch
 //	idx~status  ("idx~status", status, id) 0x00, one per batch
@@ -23,6 +24,7 @@ import (
 // concurrent transactions on different batches never conflict.
 const (
 	objBatch    = "batch"
+	objProcess  = "process"
 	objRegistry = "registry"
 	idxOwner    = "idx~owner"
 	idxStatus   = "idx~status"
@@ -37,6 +39,14 @@ func batchKey(id string) (string, error) {
 	k, err := shim.CreateCompositeKey(objBatch, []string{id})
 	if err != nil {
 		return "", fmt.Errorf("batch key %q: %w", id, err)
+	}
+	return k, nil
+}
+
+func processKey(tx string) (string, error) {
+	k, err := shim.CreateCompositeKey(objProcess, []string{tx})
+	if err != nil {
+		return "", fmt.Errorf("process key %q: %w", tx, err)
 	}
 	return k, nil
 }
@@ -115,6 +125,41 @@ func getBatches(stub shim.ChaincodeStubInterface, ids []string) ([]*model.Batch,
 			return nil, err
 		}
 		out[i] = b
+	}
+	return out, nil
+}
+
+// getProcesses reads the records of many processes, by transaction id,
+// with one GetMultipleStates call. Missing records are nil in the result.
+func getProcesses(stub shim.ChaincodeStubInterface, txs []string) ([]*model.Process, error) {
+	if len(txs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(txs))
+	for i, tx := range txs {
+		k, err := processKey(tx)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k
+	}
+	raws, err := stub.GetMultipleStates(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("read %d process records: %w", len(txs), err)
+	}
+	if len(raws) != len(txs) {
+		return nil, fmt.Errorf("read %d process records: ledger returned %d values", len(txs), len(raws))
+	}
+	out := make([]*model.Process, len(txs))
+	for i, raw := range raws {
+		if raw == nil {
+			continue
+		}
+		var p model.Process
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, fmt.Errorf("decode process record %q: %w", txs[i], err)
+		}
+		out[i] = &p
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -10,21 +11,23 @@ import (
 
 // Process transforms input batches held by the caller into new output
 // batches: sorting, washing, shredding, extrusion, printing, splitting or
-// merging. It returns the outputs, a []model.Batch as JSON.
+// merging. It stores the process record (model.Process) once, under the
+// transaction id, and returns it as JSON.
 //
-// Links: each input gets one Children entry, naming the first output and
-// the mass taken; every output records the whole process (all inputs and
-// all outputs) in Origin.Process. A trace therefore follows an input to
-// the first output, and from its process record to every output.
+// Links: each input gets one Children entry, naming the first output, the
+// mass taken and the transaction; every output stores its Derivation (the
+// record without the outputs) as its origin. A trace upstream follows the
+// derivations; downstream it follows an input's Children to the record,
+// and the record to every output.
 func (c *Contract) Process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) (string, error) {
-	outs, err := process(ctx, req)
+	rec, err := process(ctx, req)
 	if err != nil {
 		return "", err
 	}
-	return encoded("process outputs", outs)
+	return encoded("process record", rec)
 }
 
-func process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) ([]model.Batch, error) {
+func process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) (*model.Process, error) {
 	t, err := begin(ctx)
 	if err != nil {
 		return nil, err
@@ -74,7 +77,7 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 	}
 
 	taken, made := req.Totals()
-	proc := &model.Process{
+	rec := &model.Process{
 		Step:       req.Step,
 		Tx:         t.id,
 		By:         t.actor,
@@ -92,18 +95,21 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 	ev.Inputs = make([]model.Quantity, len(req.Inputs))
 	ev.Outputs = make([]model.Quantity, len(req.Outputs))
 	for i, in := range req.Inputs {
-		proc.Inputs[i] = model.Take{ID: in.ID, Mass: in.Mass}
+		rec.Inputs[i] = model.Take{ID: in.ID, Mass: in.Mass}
 		shares[i] = model.Share{Mass: in.Mass, RecycledContent: inputs[i].RecycledContent}
 		ev.Inputs[i] = model.Qty(in.ID, in.Mass)
 	}
 	for i, out := range req.Outputs {
-		proc.Outputs[i] = model.Take{ID: out.ID, Mass: out.Mass}
+		rec.Outputs[i] = model.Take{ID: out.ID, Mass: out.Mass}
 		ev.Outputs[i] = model.Qty(out.ID, out.Mass)
 	}
-	share := model.RecycledContent(shares, req.VirginMass)
+	rec.RecycledContent = model.RecycledContent(shares, req.VirginMass)
 	first := req.Outputs[0].ID
 
 	// begin started a write batch; the shim sends it when the call returns.
+	if err := t.putProcess(rec); err != nil {
+		return nil, err
+	}
 	written := make([]string, 0, len(ids))
 	for i, in := range req.Inputs {
 		old, b := inputs[i], clone(inputs[i])
@@ -117,8 +123,8 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 		}
 		written = append(written, b.ID)
 	}
-	outs := make([]model.Batch, len(req.Outputs))
-	for i, out := range req.Outputs {
+	origin := model.Origin{Process: rec.Derivation()}
+	for _, out := range req.Outputs {
 		b := &model.Batch{
 			ID:              out.ID,
 			Material:        out.Material,
@@ -128,15 +134,48 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 			Owner:           t.actor.MSP,
 			Submitter:       t.actor,
 			Status:          model.StatusActive,
-			Origin:          model.Origin{Process: proc},
-			RecycledContent: share,
+			Origin:          origin,
+			RecycledContent: rec.RecycledContent,
 			CreatedAt:       t.at,
 		}
 		if err := t.save(nil, b, ev.For(b.ID), b.Owner); err != nil {
 			return nil, err
 		}
-		outs[i] = *b
 		written = append(written, b.ID)
 	}
-	return outs, t.emit(ev, written...)
+	return rec, t.emit(ev, written...)
+}
+
+// putProcess stores a process record under its transaction id. Its
+// key-level policy is the processing organisation, so that no other
+// organisation can endorse a change to it.
+func (t *txn) putProcess(rec *model.Process) error {
+	key, err := processKey(rec.Tx)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode process record %s: %w", rec.Tx, err)
+	}
+	if err := t.stub.PutState(key, raw); err != nil {
+		return fmt.Errorf("write process record %s: %w", rec.Tx, err)
+	}
+	return setKeyPolicy(t.stub, key, "process record "+rec.Tx, []string{rec.By.MSP})
+}
+
+// GetProcess returns the record of the process that transaction tx ran,
+// a model.Process as JSON.
+func (c *Contract) GetProcess(ctx contractapi.TransactionContextInterface, tx string) (string, error) {
+	if err := model.CheckID("tx", tx); err != nil {
+		return "", err
+	}
+	recs, err := getProcesses(ctx.GetStub(), []string{tx})
+	if err != nil {
+		return "", err
+	}
+	if recs[0] == nil {
+		return "", fmt.Errorf("process record %q not found", tx)
+	}
+	return encoded("process record", recs[0])
 }

@@ -45,30 +45,38 @@ func TestProcess(t *testing.T) {
 		model.ProcessOutput{ID: "S2", Material: model.PET, Form: model.FormSorted, Mass: kg(350)},
 	)
 	req.VirginMass = kg(100)
-	var outs []model.Batch
-	r := w.ok(w.rec, &outs, "Process", req)
-	require.Len(t, outs, 2)
+	var got model.Process
+	r := w.ok(w.rec, &got, "Process", req)
 
+	// The answer is the process record, stored once under the transaction.
+	// 900 kg of 100% recycled plus 100 kg virgin: 90%.
 	proc := &model.Process{
 		Step: model.StepSorting, Tx: r.TxID, By: actor(w.rec), At: at(0), Location: "Line 2",
 		Inputs:     []model.Take{{ID: "A", Mass: kg(600)}, {ID: "B", Mass: kg(300)}},
 		Outputs:    []model.Take{{ID: "S1", Mass: kg(500)}, {ID: "S2", Mass: kg(350)}},
-		VirginMass: kg(100), Loss: kg(150),
+		VirginMass: kg(100), Loss: kg(150), RecycledContent: 9000,
 	}
-	for i, o := range outs {
-		assert.Equal(t, req.Outputs[i].ID, o.ID)
-		assert.Equal(t, req.Outputs[i].Mass, o.InitialMass)
-		assert.Equal(t, req.Outputs[i].Mass, o.RemainingMass)
+	assert.Equal(t, proc, &got)
+	var stored model.Process
+	w.query(w.out, &stored, "GetProcess", r.TxID)
+	assert.Equal(t, proc, &stored)
+	key, err := processKey(r.TxID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"RecyclerMSP"}, w.policyOrgsOf(key), "only the processing organisation may endorse a change to the record")
+
+	for _, want := range req.Outputs {
+		o := w.batch(want.ID)
+		assert.Equal(t, want.Mass, o.InitialMass)
+		assert.Equal(t, want.Mass, o.RemainingMass)
 		assert.Equal(t, model.FormSorted, o.Form)
 		assert.Equal(t, "RecyclerMSP", o.Owner)
 		assert.Equal(t, actor(w.rec), o.Submitter)
 		assert.Equal(t, model.StatusActive, o.Status)
-		assert.Equal(t, proc, o.Origin.Process)
+		// Each output stores the record without the output list.
+		assert.Equal(t, proc.Derivation(), o.Origin.Process)
 		assert.Nil(t, o.Origin.Collection)
-		// 900 kg of 100% recycled plus 100 kg virgin: 90%.
 		assert.Equal(t, int64(9000), o.RecycledContent)
 		assert.Equal(t, []string{"RecyclerMSP"}, w.policyOrgs(o.ID))
-		assert.Equal(t, o, *w.batch(o.ID))
 		assert.True(t, w.indexed(idxForm, "sorted", o.ID))
 	}
 
@@ -138,9 +146,17 @@ func TestProcessRejects(t *testing.T) {
 	w.fail(w.mun, `outputs: must list 1 to 100 outputs, got 101`, "Process", big)
 	// Exactly 100 outputs is fine.
 	big.Outputs = big.Outputs[:100]
-	var outs []model.Batch
-	w.ok(w.mun, &outs, "Process", big)
-	assert.Len(t, outs, 100)
+	var rec model.Process
+	w.ok(w.mun, &rec, "Process", big)
+	assert.Len(t, rec.Outputs, 100)
 	assert.Equal(t, model.StatusConsumed, w.batch("A").Status)
-	assert.Equal(t, kg(10)-100, outs[0].Origin.Process.Loss)
+	assert.Equal(t, kg(10)-100, rec.Loss)
+	assert.Equal(t, kg(10)-100, w.batch("O99").Origin.Process.Loss)
+}
+
+func TestGetProcessRejects(t *testing.T) {
+	w := newWorld(t)
+	w.queryFail(w.out, `process record "0f00" not found`, "GetProcess", "0f00")
+	w.queryFail(w.out, `tx: `, "GetProcess", "")
+	w.queryFail(w.out, `tx: `, "GetProcess", "a/b")
 }

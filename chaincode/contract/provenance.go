@@ -65,7 +65,11 @@ func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface,
 	if err != nil {
 		return "", err
 	}
-	v := model.Verify(id, w.batches, documentSHA256)
+	recs, err := w.records(ctx.GetStub())
+	if err != nil {
+		return "", err
+	}
+	v := model.Verify(id, w.batches, recs, documentSHA256)
 	return encoded("verdict", &v)
 }
 
@@ -77,9 +81,10 @@ type walked struct {
 }
 
 // walk gathers the graph from root, level by level. Each level is read
-// with one GetMultipleStates call; downstream, a level takes a second
-// call for the sibling outputs of the processes found, because a
-// parent's Children names only the first output of each process.
+// with one GetMultipleStates call. Upstream, every batch's derivation
+// names its inputs. Downstream, a level takes a second call, for the
+// records of the processes its batches went into: a parent's Children
+// names only the first output and the transaction of each process.
 func walk(stub shim.ChaincodeStubInterface, root, direction string) (*walked, error) {
 	w := &walked{batches: map[string]*model.Batch{}, depth: map[string]int{}, edges: map[[3]string]model.TraceEdge{}}
 	level := []string{root}
@@ -137,7 +142,7 @@ func (w *walked) up(level []string) []string {
 		}
 		p := b.Origin.Process
 		for _, in := range p.Inputs {
-			w.edge(in.ID, id, in.Mass, p)
+			w.edge(in.ID, id, in.Mass, p.Step, p.Tx)
 			if _, seen := w.depth[in.ID]; !seen {
 				next = append(next, in.ID)
 			}
@@ -147,21 +152,28 @@ func (w *walked) up(level []string) []string {
 	return slices.Compact(next)
 }
 
-// down reads the first outputs of the level's processes, then their
-// siblings, adds the edges and returns every output id, sorted.
+// down reads the records of the processes that took from the level's
+// batches, adds an edge from each batch to every output of each such
+// process, reads the outputs and returns the ones first seen at depth d,
+// sorted.
 func (w *walked) down(stub shim.ChaincodeStubInterface, level []string, d int) ([]string, error) {
-	var firsts []string
+	var txs []string
 	for _, id := range level {
 		if b := w.batches[id]; b != nil {
 			for _, c := range b.Children {
-				firsts = append(firsts, c.ID)
+				txs = append(txs, c.Tx)
 			}
 		}
 	}
-	slices.Sort(firsts)
-	firsts = slices.Compact(firsts)
-	if err := w.read(stub, firsts, d); err != nil {
+	slices.Sort(txs)
+	txs = slices.Compact(txs)
+	recs, err := getProcesses(stub, txs)
+	if err != nil {
 		return nil, err
+	}
+	byTx := make(map[string]*model.Process, len(txs))
+	for i, tx := range txs {
+		byTx[tx] = recs[i]
 	}
 	var next []string
 	for _, id := range level {
@@ -170,13 +182,12 @@ func (w *walked) down(stub shim.ChaincodeStubInterface, level []string, d int) (
 			continue
 		}
 		for _, c := range b.Children {
-			first := w.batches[c.ID]
-			if first == nil || first.Origin.Process == nil || first.Origin.Process.Tx != c.Tx {
-				return nil, fmt.Errorf("trace: batch %q names child %q of process %s, which does not record it", id, c.ID, c.Tx)
+			p := byTx[c.Tx]
+			if p == nil {
+				return nil, fmt.Errorf("trace: batch %q names process %s, which has no record", id, c.Tx)
 			}
-			p := first.Origin.Process
 			for _, out := range p.Outputs {
-				w.edge(id, out.ID, c.Mass, p)
+				w.edge(id, out.ID, c.Mass, p.Step, p.Tx)
 				next = append(next, out.ID)
 			}
 		}
@@ -196,8 +207,33 @@ func (w *walked) down(stub shim.ChaincodeStubInterface, level []string, d int) (
 	return fresh, nil
 }
 
-func (w *walked) edge(from, to string, mass model.Grams, p *model.Process) {
-	w.edges[[3]string{from, to, p.Tx}] = model.TraceEdge{From: from, To: to, Mass: mass, Step: p.Step, Tx: p.Tx}
+// records reads the record of every process that made a batch of the
+// graph, with one GetMultipleStates call, by transaction id. Missing
+// records are left out; Verify reports them.
+func (w *walked) records(stub shim.ChaincodeStubInterface) (map[string]*model.Process, error) {
+	var txs []string
+	for _, b := range w.batches {
+		if b.Origin.Process != nil {
+			txs = append(txs, b.Origin.Process.Tx)
+		}
+	}
+	slices.Sort(txs)
+	txs = slices.Compact(txs)
+	recs, err := getProcesses(stub, txs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*model.Process, len(txs))
+	for i, tx := range txs {
+		if recs[i] != nil {
+			out[tx] = recs[i]
+		}
+	}
+	return out, nil
+}
+
+func (w *walked) edge(from, to string, mass model.Grams, step model.Step, tx string) {
+	w.edges[[3]string{from, to, tx}] = model.TraceEdge{From: from, To: to, Mass: mass, Step: step, Tx: tx}
 }
 
 // trace lays the graph out: nodes by depth then id, edges by from, to, tx.

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -48,11 +49,11 @@ func story(t *testing.T) *world {
 		w.ok(w.rec, nil, "Process", s)
 	}
 	w.move("SPOOL-1", w.rec, w.mak, 0)
-	var printed []model.Batch
+	var printed model.Process
 	w.ok(w.mak, &printed, "Process", model.ProcessRequest{Step: model.StepPrinting,
 		Inputs:  []model.ProcessInput{in("SPOOL-1", 1_000)},
 		Outputs: []model.ProcessOutput{out("CHAIR-1", model.FormProduct, 900)}})
-	require.Len(t, printed, 1)
+	require.Len(t, printed.Outputs, 1)
 	return w
 }
 
@@ -156,11 +157,38 @@ func TestVerifyCorruptLedger(t *testing.T) {
 	assert.False(t, v.OK)
 	assert.Contains(t, v.Checks[1].Detail, `batch "WASH-1": initial 2100 kg - transit loss 0 g - taken 2100 kg = 0 g, but 5 g remain`)
 
-	// A child link to a batch that does not record the process breaks a
-	// downstream trace with a clear error.
+	// A child link to a process without a record breaks a downstream
+	// trace with a clear error.
 	c := w.batch("C3")
 	c.Children[0].Tx = "forged"
 	raw, key = encode(t, c)
 	w.l.Put(key, raw)
-	w.queryFail(w.out, `trace: batch "C3" names child "SORT-1" of process forged, which does not record it`, "Trace", "C3", "down")
+	w.queryFail(w.out, `trace: batch "C3" names process forged, which has no record`, "Trace", "C3", "down")
+}
+
+// A process record changed around the chaincode no longer matches the
+// derivations its outputs store, and a deleted one is missing: verify
+// names both.
+func TestVerifyForgedProcessRecord(t *testing.T) {
+	w := story(t)
+	chair := w.batch("CHAIR-1")
+	key, err := processKey(chair.Origin.Process.Tx)
+	require.NoError(t, err)
+	var rec model.Process
+	require.NoError(t, json.Unmarshal(w.l.State(key), &rec))
+	rec.Outputs[0].Mass = 950
+	rec.Loss = 50
+	forged, err := json.Marshal(rec)
+	require.NoError(t, err)
+	w.l.Put(key, forged)
+	var v model.Verdict
+	w.query(w.out, &v, "VerifyProvenance", "CHAIR-1", "")
+	assert.False(t, v.OK)
+	assert.Contains(t, v.Checks[1].Detail, `batch "CHAIR-1": initial 900 g but its process `+rec.Tx+` made 950 g`)
+	assert.Contains(t, v.Checks[1].Detail, `batch "CHAIR-1": its origin differs from the record of process `+rec.Tx)
+
+	w.l.Put(key, nil)
+	w.query(w.out, &v, "VerifyProvenance", "CHAIR-1", "")
+	assert.False(t, v.OK)
+	assert.Contains(t, v.Checks[1].Detail, `batch "CHAIR-1": the record of its process `+rec.Tx+` is missing`)
 }

@@ -99,7 +99,7 @@ const (
 // by a collector, or a process for a derived batch.
 type Origin struct {
 	Collection *Collection `json:"collection,omitempty" metadata:",optional"`
-	Process    *Process    `json:"process,omitempty" metadata:",optional"`
+	Process    *Derivation `json:"process,omitempty" metadata:",optional"`
 }
 
 // Collection is where and when a collector picked up waste.
@@ -109,9 +109,27 @@ type Collection struct {
 	Collector   string `json:"collector"`   // MSP ID of the registrant
 }
 
-// Process is the transformation that made a derived batch. Every output
-// of one process carries the same record, so the mass balance of the
-// process can be checked from any one of them.
+// Derivation is how a derived batch was made: the process step, its
+// transaction, and the parent batches with the mass the process took from
+// each. It is the process record (Process) without the list of outputs:
+// the record is stored once per transaction, so a process with m outputs
+// does not store its output list m times.
+type Derivation struct {
+	Step       Step   `json:"step"`
+	Tx         string `json:"tx"`
+	By         Actor  `json:"by"`
+	At         string `json:"at"`
+	Location   string `json:"location,omitempty" metadata:",optional"`
+	Inputs     []Take `json:"inputs"`
+	VirginMass Grams  `json:"virginMass"`
+	Loss       Grams  `json:"loss"` // inputs taken + virgin - outputs
+}
+
+// Process is the record of one transformation, stored once under its
+// transaction id and returned by the Process transaction: every input
+// with the mass taken, every output with the mass made, the virgin mass
+// added and the loss, which balance. Every output's Origin.Process is its
+// Derivation.
 type Process struct {
 	Step       Step   `json:"step"`
 	Tx         string `json:"tx"`
@@ -121,7 +139,27 @@ type Process struct {
 	Inputs     []Take `json:"inputs"`
 	Outputs    []Take `json:"outputs"`
 	VirginMass Grams  `json:"virginMass"`
-	Loss       Grams  `json:"loss"` // inputs taken + virgin - outputs
+	Loss       Grams  `json:"loss"`
+	// RecycledContent is the share every output carries, in basis points.
+	RecycledContent int64 `json:"recycledContentBp"`
+}
+
+// Derivation is the part of the record that each output stores.
+func (p *Process) Derivation() *Derivation {
+	return &Derivation{
+		Step: p.Step, Tx: p.Tx, By: p.By, At: p.At, Location: p.Location,
+		Inputs: p.Inputs, VirginMass: p.VirginMass, Loss: p.Loss,
+	}
+}
+
+// Output returns the output take of batch id, if the process made it.
+func (p *Process) Output(id string) (Take, bool) {
+	for _, t := range p.Outputs {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Take{}, false
 }
 
 // Take is an amount of one batch that went into, or came out of, a

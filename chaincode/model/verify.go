@@ -12,20 +12,21 @@ const maxDetail = 10
 
 // Verify checks the provenance of batch root from its upstream graph:
 // batches maps the id of root and of every ancestor to its current
-// version. It is a pure function of its arguments: it visits batches in
-// sorted id order and never consults anything else, so every peer and
-// every client reaches the same verdict from the same graph.
+// version, and processes maps the transaction id of every process in the
+// graph to its record. It is a pure function of its arguments: it visits
+// batches in sorted id order and never consults anything else, so every
+// peer and every client reaches the same verdict from the same graph.
 //
 // documentSHA256, when not empty, must be anchored on root or an
 // ancestor.
-func Verify(root string, batches map[string]*Batch, documentSHA256 string) Verdict {
+func Verify(root string, batches map[string]*Batch, processes map[string]*Process, documentSHA256 string) Verdict {
 	v := Verdict{BatchID: root, Checks: []Check{}, Sources: []Source{}, Nodes: len(batches)}
 	r := batches[root]
 	if r == nil {
 		v.Checks = append(v.Checks, Check{Name: CheckCollected, Detail: fmt.Sprintf("batch %q is not in the graph", root)})
 		return v
 	}
-	g := graph{ids: sortedIDs(batches), b: batches}
+	g := graph{ids: sortedIDs(batches), b: batches, rec: processes}
 	g.procs = g.processes()
 	v.Checks = append(v.Checks,
 		result(CheckCollected, g.collected(), g.collectedSummary()),
@@ -84,14 +85,16 @@ func result(name string, problems []string, okDetail string) Check {
 type graph struct {
 	ids   []string // sorted
 	b     map[string]*Batch
+	rec   map[string]*Process // process records by transaction id
 	procs []procEntry
 }
 
-// procEntry is one process of the graph and the first output (by id)
-// in the graph that carries its record.
+// procEntry is one process of the graph: the derivation of its first
+// output (by id) in the graph, and its record, nil when missing.
 type procEntry struct {
-	p  *Process
-	by string
+	p   *Derivation
+	rec *Process
+	by  string
 }
 
 // processes lists the graph's processes, once each, in order of the
@@ -103,7 +106,7 @@ func (g graph) processes() []procEntry {
 		p := g.b[id].Origin.Process
 		if p != nil && !seen[p.Tx] {
 			seen[p.Tx] = true
-			out = append(out, procEntry{p, id})
+			out = append(out, procEntry{p: p, rec: g.rec[p.Tx], by: id})
 		}
 	}
 	return out
@@ -177,31 +180,15 @@ func (g graph) massBalance() []string {
 		if lost != b.TransitLoss {
 			problems = append(problems, fmt.Sprintf("batch %q: handovers lost %s but transit loss is %s", id, lost, b.TransitLoss))
 		}
-		if p := b.Origin.Process; p != nil {
-			i := slices.IndexFunc(p.Outputs, func(t Take) bool { return t.ID == id })
-			switch {
-			case i < 0:
-				problems = append(problems, fmt.Sprintf("batch %q is not an output of its own process %s", id, p.Tx))
-			case p.Outputs[i].Mass != b.InitialMass:
-				problems = append(problems, fmt.Sprintf("batch %q: initial %s but its process %s made %s", id, b.InitialMass, p.Tx, p.Outputs[i].Mass))
-			}
-		}
-	}
-	first := make(map[string]string, len(g.procs)) // process tx -> first output in the graph
-	for _, e := range g.procs {
-		first[e.p.Tx] = e.by
-	}
-	for _, id := range g.ids {
-		p := g.b[id].Origin.Process
-		if p == nil || first[p.Tx] == id {
-			continue
-		}
-		if other := first[p.Tx]; !reflect.DeepEqual(p, g.b[other].Origin.Process) {
-			problems = append(problems, fmt.Sprintf("batches %q and %q carry different records of process %s", other, id, p.Tx))
+		if d := b.Origin.Process; d != nil {
+			problems = append(problems, g.madeBy(b, d)...)
 		}
 	}
 	for _, e := range g.procs {
-		p := e.p
+		p := e.rec
+		if p == nil {
+			continue // reported per output by madeBy
+		}
 		in, out := Total(p.Inputs), Total(p.Outputs)
 		if in+p.VirginMass != out+p.Loss || p.Loss < 0 {
 			problems = append(problems, fmt.Sprintf("process %s (%s): inputs %s + virgin %s != outputs %s + loss %s",
@@ -220,6 +207,28 @@ func (g graph) massBalance() []string {
 				problems = append(problems, fmt.Sprintf("process %s took %s from batch %q, which records %s", p.Tx, t.Mass, t.ID, c.Mass))
 			}
 		}
+	}
+	return problems
+}
+
+// madeBy checks a derived batch against the record of the process that
+// made it: the record exists, lists the batch with its initial mass, and
+// agrees with the derivation the batch stores.
+func (g graph) madeBy(b *Batch, d *Derivation) []string {
+	p := g.rec[d.Tx]
+	if p == nil {
+		return []string{fmt.Sprintf("batch %q: the record of its process %s is missing", b.ID, d.Tx)}
+	}
+	var problems []string
+	out, ok := p.Output(b.ID)
+	switch {
+	case !ok:
+		problems = append(problems, fmt.Sprintf("batch %q is not an output of its own process %s", b.ID, d.Tx))
+	case out.Mass != b.InitialMass:
+		problems = append(problems, fmt.Sprintf("batch %q: initial %s but its process %s made %s", b.ID, b.InitialMass, d.Tx, out.Mass))
+	}
+	if !reflect.DeepEqual(d, p.Derivation()) {
+		problems = append(problems, fmt.Sprintf("batch %q: its origin differs from the record of process %s", b.ID, d.Tx))
 	}
 	return problems
 }
@@ -299,6 +308,9 @@ func (g graph) recycled() []string {
 		}
 		if want := RecycledContent(shares, p.VirginMass); complete && want != b.RecycledContent {
 			problems = append(problems, fmt.Sprintf("batch %q records %s but its inputs give %s", id, Percent(b.RecycledContent), Percent(want)))
+		}
+		if rec := g.rec[p.Tx]; rec != nil && rec.RecycledContent != b.RecycledContent {
+			problems = append(problems, fmt.Sprintf("batch %q records %s but the record of process %s says %s", id, Percent(b.RecycledContent), p.Tx, Percent(rec.RecycledContent)))
 		}
 	}
 	return problems

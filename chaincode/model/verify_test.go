@@ -18,14 +18,7 @@ const docSHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 // goodGraph is a consistent upstream graph of P1: two collections, each
 // handed to the recycler, blended with virgin material into P1 and P2.
 func goodGraph() map[string]*Batch {
-	proc := func() *Process {
-		return &Process{
-			Step: StepSorting, Tx: "T1", By: rec, At: "2026-11-20T12:00:00Z",
-			Inputs:     []Take{{ID: "C1", Mass: 990}, {ID: "C2", Mass: 300}},
-			Outputs:    []Take{{ID: "P1", Mass: 1000}, {ID: "P2", Mass: 200}},
-			VirginMass: 110, Loss: 200,
-		}
-	}
+	proc := func() *Derivation { return records()["T1"].Derivation() }
 	hand := func(offered, received Grams) []Handover {
 		return []Handover{{From: "MunicipalityMSP", To: "RecyclerMSP", Offered: offered, Received: received, OfferTx: "O", AcceptTx: "A", AcceptedBy: rec}}
 	}
@@ -42,6 +35,16 @@ func goodGraph() map[string]*Batch {
 		"P2": {ID: "P2", Material: PET, Form: FormSorted, InitialMass: 200, RemainingMass: 200,
 			Owner: "RecyclerMSP", Submitter: rec, Status: StatusActive, Origin: Origin{Process: proc()}, RecycledContent: 9214},
 	}
+}
+
+// records are the process records of goodGraph, by transaction id.
+func records() map[string]*Process {
+	return map[string]*Process{"T1": {
+		Step: StepSorting, Tx: "T1", By: rec, At: "2026-11-20T12:00:00Z",
+		Inputs:     []Take{{ID: "C1", Mass: 990}, {ID: "C2", Mass: 300}},
+		Outputs:    []Take{{ID: "P1", Mass: 1000}, {ID: "P2", Mass: 200}},
+		VirginMass: 110, Loss: 200, RecycledContent: 9214,
+	}}
 }
 
 // upstream is the graph of P1 alone (P2 is a sibling, not an ancestor).
@@ -71,7 +74,7 @@ func detail(v Verdict, name string) string {
 }
 
 func TestVerifyOK(t *testing.T) {
-	v := Verify("P1", upstream(), "")
+	v := Verify("P1", upstream(), records(), "")
 	assert.True(t, v.OK, "%+v", v.Checks)
 	assert.Empty(t, failed(v))
 	assert.Len(t, v.Checks, 5)
@@ -83,11 +86,11 @@ func TestVerifyOK(t *testing.T) {
 	assert.Equal(t, int64(9214), RecycledContent([]Share{{990, 10000}, {300, 10000}}, 110))
 
 	// Both outputs in the graph carry the same record: still fine.
-	assert.True(t, Verify("P1", goodGraph(), "").OK)
+	assert.True(t, Verify("P1", goodGraph(), records(), "").OK)
 
 	g := upstream()
 	g["C2"].Documents = []Document{{Name: "ticket", SHA256: docSHA, AnchoredBy: muni}}
-	v = Verify("P1", g, docSHA)
+	v = Verify("P1", g, records(), docSHA)
 	assert.True(t, v.OK)
 	assert.Equal(t, CheckDocument, v.Checks[5].Name)
 	assert.Contains(t, v.Checks[5].Detail, `anchored on batch "C2" as "ticket"`)
@@ -99,67 +102,83 @@ func TestVerifyCorruptions(t *testing.T) {
 		name   string
 		root   string
 		sha    string
-		break_ func(g map[string]*Batch)
+		break_ func(g map[string]*Batch, r map[string]*Process)
 		check  string
 		detail string
 	}{
-		{"collector missing", "P1", "", func(g map[string]*Batch) { g["C2"].Origin.Collection = &Collection{Location: "x"} }, CheckCollected, `collection batch "C2" names no collector`},
-		{"collection not waste", "P1", "", func(g map[string]*Batch) { g["C1"].Form = FormFlakes }, CheckCollected, `collection batch "C1" has form flakes, not waste`},
-		{"registered by another org", "P1", "", func(g map[string]*Batch) { g["C1"].Origin.Collection = &Collection{Collector: "RecyclerMSP"} }, CheckCollected, `names collector RecyclerMSP but was registered by MunicipalityMSP`},
-		{"no origin", "P1", "", func(g map[string]*Batch) { g["C1"].Origin = Origin{} }, CheckCollected, `batch "C1" has neither a collection nor a process origin`},
-		{"missing input", "P1", "", func(g map[string]*Batch) { delete(g, "C2") }, CheckCollected, `input "C2" of batch "P1" is missing`},
+		{"collector missing", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+			g["C2"].Origin.Collection = &Collection{Location: "x"}
+		}, CheckCollected, `collection batch "C2" names no collector`},
+		{"collection not waste", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].Form = FormFlakes }, CheckCollected, `collection batch "C1" has form flakes, not waste`},
+		{"registered by another org", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+			g["C1"].Origin.Collection = &Collection{Collector: "RecyclerMSP"}
+		}, CheckCollected, `names collector RecyclerMSP but was registered by MunicipalityMSP`},
+		{"no origin", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].Origin = Origin{} }, CheckCollected, `batch "C1" has neither a collection nor a process origin`},
+		{"missing input", "P1", "", func(g map[string]*Batch, r map[string]*Process) { delete(g, "C2") }, CheckCollected, `input "C2" of batch "P1" is missing`},
 
-		{"remaining forged", "P1", "", func(g map[string]*Batch) { g["P1"].RemainingMass = 1100 }, CheckMassBalance, `batch "P1": initial 1 kg - transit loss 0 g - taken 0 g = 1 kg, but 1.1 kg remain`},
-		{"loss hidden", "P1", "", func(g map[string]*Batch) { g["P1"].Origin.Process.Loss = 100 }, CheckMassBalance, `process T1 (sorting): inputs 1.29 kg + virgin 110 g != outputs 1.2 kg + loss 100 g`},
-		{"transit loss", "P1", "", func(g map[string]*Batch) {
+		{"remaining forged", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].RemainingMass = 1100 }, CheckMassBalance, `batch "P1": initial 1 kg - transit loss 0 g - taken 0 g = 1 kg, but 1.1 kg remain`},
+		{"loss hidden", "P1", "", func(g map[string]*Batch, r map[string]*Process) { r["T1"].Loss = 100 }, CheckMassBalance, `process T1 (sorting): inputs 1.29 kg + virgin 110 g != outputs 1.2 kg + loss 100 g`},
+		{"transit loss", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
 			g["C1"].Handovers[0].Received = 1000
 		}, CheckMassBalance, `batch "C1": handovers lost 0 g but transit loss is 10 g`},
-		{"received more", "P1", "", func(g map[string]*Batch) {
+		{"received more", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
 			g["C2"].Handovers[0].Received = 600
 			g["C2"].TransitLoss = -100
 			g["C2"].RemainingMass = 300
 		}, CheckMassBalance, `batch "C2" handover 1: received 600 g of 500 g offered`},
-		{"output inflated", "P1", "", func(g map[string]*Batch) { g["P1"].InitialMass, g["P1"].RemainingMass = 1050, 1050 }, CheckMassBalance, `batch "P1": initial 1.05 kg but its process T1 made 1 kg`},
-		{"child mass differs", "P1", "", func(g map[string]*Batch) {
+		{"output inflated", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+			g["P1"].InitialMass, g["P1"].RemainingMass = 1050, 1050
+		}, CheckMassBalance, `batch "P1": initial 1.05 kg but its process T1 made 1 kg`},
+		{"child mass differs", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
 			g["C2"].Children[0].Mass = 250
 			g["C2"].RemainingMass = 250
 		}, CheckMassBalance, `process T1 took 300 g from batch "C2", which records 250 g`},
-		{"child missing", "P1", "", func(g map[string]*Batch) {
+		{"child missing", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
 			g["C2"].Children = nil
 			g["C2"].RemainingMass = 500
 		}, CheckMassBalance, `batch "C2" does not record process T1 that took 300 g from it`},
-		{"not an output", "P1", "", func(g map[string]*Batch) {
-			g["P1"].Origin.Process.Outputs[0].ID = "P9"
+		{"not an output", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+			r["T1"].Outputs[0].ID = "P9"
 		}, CheckMassBalance, `batch "P1" is not an output of its own process T1`},
-		{"records differ", "P1", "", func(g map[string]*Batch) {
+		{"origin differs from record", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+			g["P1"].Origin.Process.At = "2026-11-21T00:00:00Z"
+		}, CheckMassBalance, `batch "P1": its origin differs from the record of process T1`},
+		{"sibling differs from record", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
 			g["P2"] = goodGraph()["P2"]
-			g["P2"].Origin.Process.At = "2026-11-21T00:00:00Z"
-		}, CheckMassBalance, `batches "P1" and "P2" carry different records of process T1`},
+			g["P2"].Origin.Process.Location = "elsewhere"
+		}, CheckMassBalance, `batch "P2": its origin differs from the record of process T1`},
+		{"record missing", "P1", "", func(g map[string]*Batch, r map[string]*Process) { delete(r, "T1") }, CheckMassBalance, `batch "P1": the record of its process T1 is missing`},
 
-		{"accepted by another", "P1", "", func(g map[string]*Batch) { g["C1"].Handovers[0].AcceptedBy = Actor{MSP: "MakerMSP"} }, CheckCustody, `batch "C1" handover 1 to RecyclerMSP was accepted by MakerMSP`},
-		{"handover from non-holder", "P1", "", func(g map[string]*Batch) { g["C1"].Handovers[0].From = "MakerMSP" }, CheckCustody, `batch "C1" handover 1 is from MakerMSP, but MunicipalityMSP held it`},
-		{"processor not custodian", "P1", "", func(g map[string]*Batch) {
+		{"accepted by another", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+			g["C1"].Handovers[0].AcceptedBy = Actor{MSP: "MakerMSP"}
+		}, CheckCustody, `batch "C1" handover 1 to RecyclerMSP was accepted by MakerMSP`},
+		{"handover from non-holder", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].Handovers[0].From = "MakerMSP" }, CheckCustody, `batch "C1" handover 1 is from MakerMSP, but MunicipalityMSP held it`},
+		{"processor not custodian", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
 			g["C2"].Children[0].Handovers = 0
 		}, CheckCustody, `process T1 was run by RecyclerMSP on batch "C2", held by MunicipalityMSP at the time`},
-		{"output registered by another", "P1", "", func(g map[string]*Batch) { g["P1"].Submitter = muni; g["P1"].Owner = "RecyclerMSP" }, CheckCustody, `batch "P1" was made by RecyclerMSP but registered by MunicipalityMSP`},
-		{"owner forged", "P1", "", func(g map[string]*Batch) { g["P1"].Owner = "MakerMSP" }, CheckCustody, `batch "P1" is owned by MakerMSP, but its handovers end with RecyclerMSP`},
+		{"output registered by another", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+			g["P1"].Submitter = muni
+			g["P1"].Owner = "RecyclerMSP"
+		}, CheckCustody, `batch "P1" was made by RecyclerMSP but registered by MunicipalityMSP`},
+		{"owner forged", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].Owner = "MakerMSP" }, CheckCustody, `batch "P1" is owned by MakerMSP, but its handovers end with RecyclerMSP`},
 
-		{"quarantined ancestor", "P1", "", func(g map[string]*Batch) {
+		{"quarantined ancestor", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
 			g["C2"].Status = StatusQuarantined
 			g["C2"].Quarantine = &Quarantine{By: Actor{MSP: "AuditorMSP"}, Reason: "PVC"}
 		}, CheckNotQuarantined, `batch "C2" is quarantined (by AuditorMSP: PVC)`},
-		{"quarantined root", "P1", "", func(g map[string]*Batch) { g["P1"].Status = StatusQuarantined }, CheckNotQuarantined, `batch "P1" is quarantined`},
+		{"quarantined root", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].Status = StatusQuarantined }, CheckNotQuarantined, `batch "P1" is quarantined`},
 
-		{"share inflated", "P1", "", func(g map[string]*Batch) { g["P1"].RecycledContent = 10000 }, CheckRecycledContent, `batch "P1" records 100% but its inputs give 92.14%`},
-		{"collection share", "P1", "", func(g map[string]*Batch) { g["C1"].RecycledContent = 9000 }, CheckRecycledContent, `collection batch "C1" records 90%, not 100%`},
+		{"share inflated", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].RecycledContent = 10000 }, CheckRecycledContent, `batch "P1" records 100% but its inputs give 92.14%`},
+		{"record share differs", "P1", "", func(g map[string]*Batch, r map[string]*Process) { r["T1"].RecycledContent = 10000 }, CheckRecycledContent, `batch "P1" records 92.14% but the record of process T1 says 100%`},
+		{"collection share", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].RecycledContent = 9000 }, CheckRecycledContent, `collection batch "C1" records 90%, not 100%`},
 
-		{"document missing", "P1", docSHA, func(g map[string]*Batch) {}, CheckDocument, `document ` + docSHA + ` is not anchored on the batch or any ancestor`},
+		{"document missing", "P1", docSHA, func(g map[string]*Batch, r map[string]*Process) {}, CheckDocument, `document ` + docSHA + ` is not anchored on the batch or any ancestor`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			g := upstream()
-			c.break_(g)
-			v := Verify(c.root, g, c.sha)
+			g, r := upstream(), records()
+			c.break_(g, r)
+			v := Verify(c.root, g, r, c.sha)
 			assert.False(t, v.OK)
 			assert.Equal(t, []string{c.check}, failed(v))
 			assert.Contains(t, detail(v, c.check), c.detail)
@@ -171,15 +190,15 @@ func TestVerifyCorruptions(t *testing.T) {
 // has no inputs to balance); collection-origin names it.
 func TestVerifyBothOrigins(t *testing.T) {
 	g := upstream()
-	g["C1"].Origin.Process = &Process{Tx: "T0", Inputs: []Take{}, Outputs: []Take{{ID: "C1", Mass: 1000}}}
-	v := Verify("P1", g, "")
+	g["C1"].Origin.Process = &Derivation{Tx: "T0", Inputs: []Take{}}
+	v := Verify("P1", g, records(), "")
 	assert.False(t, v.OK)
 	assert.Contains(t, failed(v), CheckCollected)
 	assert.Contains(t, detail(v, CheckCollected), `batch "C1" claims both a collection and a process origin`)
 }
 
 func TestVerifyRootMissing(t *testing.T) {
-	v := Verify("X", upstream(), "")
+	v := Verify("X", upstream(), records(), "")
 	assert.False(t, v.OK)
 	require.Len(t, v.Checks, 1)
 	assert.Equal(t, CheckCollected, v.Checks[0].Name)
@@ -192,7 +211,7 @@ func TestVerifyDetailIsCapped(t *testing.T) {
 		g[id] = &Batch{ID: id, Form: FormWaste, InitialMass: 1, RemainingMass: 1, Submitter: muni, Owner: "MunicipalityMSP",
 			Status: StatusQuarantined, RecycledContent: 10000, Origin: Origin{Collection: &Collection{Collector: "MunicipalityMSP"}}}
 	}
-	v := Verify("a", g, "")
+	v := Verify("a", g, records(), "")
 	d := detail(v, CheckNotQuarantined)
 	assert.Equal(t, 10, strings.Count(d, "is quarantined"))
 	assert.True(t, strings.HasSuffix(d, "; and 2 more"))

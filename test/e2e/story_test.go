@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,12 +63,13 @@ func TestStory(t *testing.T) {
 	mustEqual(t, getBatch(t, "recycler", w1).Status, model.StatusConsumed, "collection after sorting")
 
 	// 3. Extrusion into two 1 kg spools, a lab certificate, a handover.
-	var spools []model.Batch
-	env.JSON(t, &spools, "recycler", "batch", "process", "--step", "extrusion",
+	var extrusion model.Process
+	env.JSON(t, &extrusion, "recycler", "batch", "process", "--step", "extrusion",
 		"--in", flakes+":2.2kg", "--out", spool1+":PET:filament:1kg", "--out", spool2+":PET:filament:1kg")
-	if len(spools) != 2 {
-		t.Fatalf("extrusion returned %d outputs, want 2", len(spools))
-	}
+	mustDeepEqual(t, extrusion.Outputs, []model.Take{{ID: spool1, Mass: model.Kilogram}, {ID: spool2, Mass: model.Kilogram}}, "extrusion outputs")
+	mustEqual(t, extrusion.Loss, 200, "extrusion loss")
+	spool := getBatch(t, "recycler", spool2)
+	mustDeepEqual(t, spool.Origin.Process, extrusion.Derivation(), "spool's origin")
 	cert := filepath.Join(t.TempDir(), "lab-certificate.pdf")
 	if err := os.WriteFile(cert, []byte("PET filament lab report "+run+": IV 0.78 dl/g, moisture 45 ppm\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -164,6 +166,13 @@ func renderDot(t *testing.T, dot string) {
 	}
 	if !strings.Contains(out.String(), "<svg") {
 		t.Fatalf("dot -Tsvg produced no SVG:\n%s", out.String())
+	}
+}
+
+func mustDeepEqual(t *testing.T, got, want any, what string) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: got %+v, want %+v", what, got, want)
 	}
 }
 

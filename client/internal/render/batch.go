@@ -34,7 +34,6 @@ func Batch(w io.Writer, b *model.Batch) error {
 	if p := b.Origin.Process; p != nil {
 		t.Row("Process", fmt.Sprintf("%s by %s at %s (tx %s)", p.Step, p.By.MSP, p.At, p.Tx))
 		t.Row("  inputs", takes(p.Inputs))
-		t.Row("  outputs", takes(p.Outputs))
 		t.Row("  virgin / loss", fmt.Sprintf("%s / %s", p.VirginMass, p.Loss))
 		if p.Location != "" {
 			t.Row("  location", p.Location)

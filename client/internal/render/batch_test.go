@@ -17,9 +17,9 @@ func spool() *model.Batch {
 		ID: "SPOOL-1", Material: model.PET, Form: model.FormFilament, Status: model.StatusQuarantined,
 		InitialMass: 1000, RemainingMass: 650, TransitLoss: 0, Owner: "MakerMSP",
 		Submitter: rec, RecycledContent: 9950,
-		Origin: model.Origin{Process: &model.Process{
+		Origin: model.Origin{Process: &model.Derivation{
 			Step: model.StepExtrusion, Tx: "tx1", By: rec, At: "2026-11-20T10:00:00Z", Location: "Tuzla",
-			Inputs: []model.Take{{ID: "FLK-1", Mass: 1100}}, Outputs: []model.Take{{ID: "SPOOL-1", Mass: 1000}},
+			Inputs:     []model.Take{{ID: "FLK-1", Mass: 1100}},
 			VirginMass: 5, Loss: 105,
 		}},
 		Pending:    &model.Transfer{To: "AuditorMSP", Mass: 650, OfferedBy: rec, OfferedAt: "2026-11-21T00:00:00Z"},

@@ -98,32 +98,33 @@ func runProcess(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		outs, err := cmdutil.Decode[[]model.Batch]("Process", res)
+		rec, err := cmdutil.Decode[model.Process]("Process", res)
 		if err != nil {
 			return err
 		}
-		if outs == nil {
-			outs = []model.Batch{}
-		}
 		if opts.Format == cmdutil.FormatJSON {
-			return render.JSON(opts.IO.Out, outs)
+			return render.JSON(opts.IO.Out, rec)
 		}
-		in, out := opts.Request.Totals()
-		line := fmt.Sprintf("Processed (%s): took %s from %d input(s)", opts.Request.Step, in, len(opts.Request.Inputs))
-		if opts.Request.VirginMass > 0 {
-			line += fmt.Sprintf(" + %s virgin", opts.Request.VirginMass)
+		in, out := model.Total(rec.Inputs), model.Total(rec.Outputs)
+		line := fmt.Sprintf("Processed (%s): took %s from %d input(s)", rec.Step, in, len(rec.Inputs))
+		if rec.VirginMass > 0 {
+			line += fmt.Sprintf(" + %s virgin", rec.VirginMass)
 		}
-		line += fmt.Sprintf(", made %s in %d output(s), loss %s", out, len(outs), in+opts.Request.VirginMass-out)
-		if len(outs) > 0 {
-			line += fmt.Sprintf(" (tx %s)", outs[0].LastTx)
-		}
+		line += fmt.Sprintf(", made %s in %d output(s), loss %s (tx %s)", out, len(rec.Outputs), rec.Loss, rec.Tx)
 		if _, err := fmt.Fprintln(opts.IO.Out, line); err != nil {
 			return err
 		}
+		// The record lists the outputs as the request named them; material
+		// and form are the request's.
+		kinds := make(map[string]model.ProcessOutput, len(opts.Request.Outputs))
+		for _, o := range opts.Request.Outputs {
+			kinds[o.ID] = o
+		}
 		t := render.NewTable(opts.IO.Out)
 		t.Row("ID", "MATERIAL", "FORM", "MASS", "RECYCLED", "OWNER")
-		for _, b := range outs {
-			t.Row(b.ID, string(b.Material), string(b.Form), b.InitialMass.String(), model.Percent(b.RecycledContent), b.Owner)
+		for _, o := range rec.Outputs {
+			k := kinds[o.ID]
+			t.Row(o.ID, string(k.Material), string(k.Form), o.Mass.String(), model.Percent(rec.RecycledContent), rec.By.MSP)
 		}
 		return t.Flush()
 	})
