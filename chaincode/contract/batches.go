@@ -12,20 +12,20 @@ import (
 
 // RegisterBatch records a batch of collected waste. Only a collector may
 // register, and an id may be used once.
-func (c *Contract) RegisterBatch(ctx contractapi.TransactionContextInterface, req model.RegisterRequest) (*model.Batch, error) {
+func (c *Contract) RegisterBatch(ctx contractapi.TransactionContextInterface, req model.RegisterRequest) error {
 	t, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, _, err := t.requireRole("register batches", model.RoleCollector); err != nil {
-		return nil, err
+		return err
 	}
 	if err := req.Validate(t.now); err != nil {
-		return nil, err
+		return err
 	}
 	collected, _ := time.Parse(time.RFC3339, req.CollectedAt) // validated above
 	if err := t.requireNew(req.ID); err != nil {
-		return nil, err
+		return err
 	}
 	ev := t.event(model.EvBatchRegistered, model.ObjectEvent, model.BizCollecting, model.DispActive)
 	ev.Action = "ADD"
@@ -50,9 +50,9 @@ func (c *Contract) RegisterBatch(ctx contractapi.TransactionContextInterface, re
 		CreatedAt:       t.at,
 	}
 	if err := t.save(nil, b, ev, b.Owner); err != nil {
-		return nil, err
+		return err
 	}
-	return b, t.emit(ev, b.ID)
+	return t.emit(ev, b.ID)
 }
 
 // ReadBatch returns the current version of a batch.
@@ -139,28 +139,28 @@ func clone(b *model.Batch) *model.Batch {
 // Quarantine holds a batch: it can then not be offered, accepted or
 // processed until released. The owner organisation or any auditor may
 // hold a batch in any status; the hold remembers who did it.
-func (c *Contract) Quarantine(ctx contractapi.TransactionContextInterface, id string, reason string) (*model.Batch, error) {
+func (c *Contract) Quarantine(ctx contractapi.TransactionContextInterface, id string, reason string) error {
 	t, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p, _, err := t.member()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := model.CheckText("reason", reason, true); err != nil {
-		return nil, err
+		return err
 	}
 	old, b, err := t.load(id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	role, err := t.holdRole(p, b)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if b.Status == model.StatusQuarantined {
-		return nil, fmt.Errorf("batch %q is already quarantined", b.ID)
+		return fmt.Errorf("batch %q is already quarantined", b.ID)
 	}
 	b.Quarantine = &model.Quarantine{By: t.actor, ByRole: role, Reason: reason, At: t.at, Tx: t.id, PreviousStatus: b.Status}
 	b.Status = model.StatusQuarantined
@@ -169,38 +169,38 @@ func (c *Contract) Quarantine(ctx contractapi.TransactionContextInterface, id st
 	ev.Reason = reason
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
 	if err := t.save(old, b, ev); err != nil {
-		return nil, err
+		return err
 	}
-	return b, t.emit(ev, b.ID)
+	return t.emit(ev, b.ID)
 }
 
 // Release lifts a hold. Only the role that placed it may: the owner
 // organisation for an owner's hold, any auditor for an auditor's hold.
-func (c *Contract) Release(ctx contractapi.TransactionContextInterface, id string) (*model.Batch, error) {
+func (c *Contract) Release(ctx contractapi.TransactionContextInterface, id string) error {
 	t, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p, _, err := t.member()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	old, b, err := t.load(id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if b.Status != model.StatusQuarantined || b.Quarantine == nil {
-		return nil, fmt.Errorf("batch %q is not quarantined (status %s)", b.ID, b.Status)
+		return fmt.Errorf("batch %q is not quarantined (status %s)", b.ID, b.Status)
 	}
 	q := b.Quarantine
 	switch q.ByRole {
 	case model.HeldByAuditor:
 		if p.Role != model.RoleAuditor {
-			return nil, fmt.Errorf("batch %q was quarantined by auditor %s; only an auditor may release it", b.ID, q.By.MSP)
+			return fmt.Errorf("batch %q was quarantined by auditor %s; only an auditor may release it", b.ID, q.By.MSP)
 		}
 	default:
 		if t.actor.MSP != b.Owner {
-			return nil, fmt.Errorf("batch %q was quarantined by its owner %s; only the owner may release it", b.ID, b.Owner)
+			return fmt.Errorf("batch %q was quarantined by its owner %s; only the owner may release it", b.ID, b.Owner)
 		}
 	}
 	b.Status = q.PreviousStatus
@@ -210,42 +210,42 @@ func (c *Contract) Release(ctx contractapi.TransactionContextInterface, id strin
 	ev.Reason = q.Reason
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
 	if err := t.save(old, b, ev); err != nil {
-		return nil, err
+		return err
 	}
-	return b, t.emit(ev, b.ID)
+	return t.emit(ev, b.ID)
 }
 
 // AttachDocument anchors a document's SHA-256 on a batch: a lab report,
 // a waste transfer note, a certificate. The file itself stays off the
 // ledger; uri may say where it is.
-func (c *Contract) AttachDocument(ctx contractapi.TransactionContextInterface, id string, name string, sha256 string, uri string) (*model.Batch, error) {
+func (c *Contract) AttachDocument(ctx contractapi.TransactionContextInterface, id string, name string, sha256 string, uri string) error {
 	t, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p, _, err := t.member()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := model.CheckText("name", name, true); err != nil {
-		return nil, err
+		return err
 	}
 	if err := model.CheckSHA256("sha256", sha256); err != nil {
-		return nil, err
+		return err
 	}
 	if err := model.CheckText("uri", uri, false); err != nil {
-		return nil, err
+		return err
 	}
 	old, b, err := t.load(id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := t.holdRole(p, b); err != nil {
-		return nil, err
+		return err
 	}
 	for _, d := range b.Documents {
 		if d.SHA256 == sha256 {
-			return nil, fmt.Errorf("document %s is already anchored on batch %q (as %q)", sha256, b.ID, d.Name)
+			return fmt.Errorf("document %s is already anchored on batch %q (as %q)", sha256, b.ID, d.Name)
 		}
 	}
 	b.Documents = append(b.Documents, model.Document{Name: name, SHA256: sha256, URI: uri, AnchoredBy: t.actor, AnchoredAt: t.at, Tx: t.id})
@@ -254,9 +254,9 @@ func (c *Contract) AttachDocument(ctx contractapi.TransactionContextInterface, i
 	ev.Reason = name
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
 	if err := t.save(old, b, ev); err != nil {
-		return nil, err
+		return err
 	}
-	return b, t.emit(ev, b.ID)
+	return t.emit(ev, b.ID)
 }
 
 // holdRole says in which capacity the caller acts on b: as its owner, or

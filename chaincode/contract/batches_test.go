@@ -16,7 +16,7 @@ const sha1 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 func TestRegisterBatch(t *testing.T) {
 	w := newWorld(t)
 	var b model.Batch
-	r := w.ok(w.mun, &b, "RegisterBatch", regReq("TRE-2026-0001", 1_250_000))
+	r := w.okBatch(w.mun, &b, "RegisterBatch", regReq("TRE-2026-0001", 1_250_000))
 
 	assert.Equal(t, "TRE-2026-0001", b.ID)
 	assert.Equal(t, model.PET, b.Material)
@@ -116,7 +116,7 @@ func TestAttachDocument(t *testing.T) {
 	w := newWorld(t)
 	w.register("B1", kg(10))
 	var b model.Batch
-	r := w.ok(w.mun, &b, "AttachDocument", "B1", "waste transfer note", sha1, "https://docs.example/wtn/1.pdf")
+	r := w.okBatch(w.mun, &b, "AttachDocument", "B1", "waste transfer note", sha1, "https://docs.example/wtn/1.pdf")
 	require.Len(t, b.Documents, 1)
 	assert.Equal(t, model.Document{Name: "waste transfer note", SHA256: sha1, URI: "https://docs.example/wtn/1.pdf",
 		AnchoredBy: actor(w.mun), AnchoredAt: at(0), Tx: r.TxID}, b.Documents[0])
@@ -125,7 +125,7 @@ func TestAttachDocument(t *testing.T) {
 	assert.Equal(t, model.BizInspecting, ce.Event.BizStep)
 
 	sha2 := strings.Repeat("ab", 32)
-	w.ok(w.aud, &b, "AttachDocument", "B1", "lab report", sha2, "")
+	w.okBatch(w.aud, &b, "AttachDocument", "B1", "lab report", sha2, "")
 	require.Len(t, b.Documents, 2)
 	assert.Equal(t, "AuditorMSP", b.Documents[1].AnchoredBy.MSP)
 
@@ -147,7 +147,7 @@ func TestQuarantineAndRelease(t *testing.T) {
 
 	// Held by the owner: only the owner releases.
 	var b model.Batch
-	r := w.ok(w.mun, &b, "Quarantine", "B1", "contaminated with glass")
+	r := w.okBatch(w.mun, &b, "Quarantine", "B1", "contaminated with glass")
 	assert.Equal(t, model.StatusQuarantined, b.Status)
 	assert.Equal(t, &model.Quarantine{By: actor(w.mun), ByRole: model.HeldByOwner, Reason: "contaminated with glass", At: at(0), Tx: r.TxID, PreviousStatus: model.StatusActive}, b.Quarantine)
 	assert.True(t, w.indexed(idxStatus, "quarantined", "B1"))
@@ -162,7 +162,7 @@ func TestQuarantineAndRelease(t *testing.T) {
 	w.fail(w.mun, `batch "B1" is quarantined: contaminated with glass`, "OfferTransfer", "B1", "RecyclerMSP")
 
 	var rel model.Batch
-	w.ok(w.mun, &rel, "Release", "B1")
+	w.okBatch(w.mun, &rel, "Release", "B1")
 	assert.Equal(t, model.StatusActive, rel.Status)
 	assert.Nil(t, rel.Quarantine)
 	assert.True(t, w.indexed(idxStatus, "active", "B1"))
@@ -173,17 +173,17 @@ func TestQuarantineAndRelease(t *testing.T) {
 	// Held by an auditor while in transit: only an auditor releases, and
 	// the batch returns to in transit.
 	w.ok(w.mun, nil, "OfferTransfer", "B1", "RecyclerMSP")
-	w.ok(w.aud, &b, "Quarantine", "B1", "audit sample")
+	w.okBatch(w.aud, &b, "Quarantine", "B1", "audit sample")
 	assert.Equal(t, model.HeldByAuditor, b.Quarantine.ByRole)
 	assert.Equal(t, model.StatusInTransit, b.Quarantine.PreviousStatus)
 	w.fail(w.rec, `batch "B1" is quarantined: audit sample`, "AcceptTransfer", "B1", 0)
 	w.fail(w.mun, `batch "B1" was quarantined by auditor AuditorMSP; only an auditor may release it`, "Release", "B1")
 	w.fail(w.out, `not a registered participant`, "Release", "B1")
 	rel = model.Batch{}
-	w.ok(w.aud, &rel, "Release", "B1")
+	w.okBatch(w.aud, &rel, "Release", "B1")
 	assert.Equal(t, model.StatusInTransit, rel.Status)
 	assert.Nil(t, rel.Quarantine)
 	assert.Equal(t, model.DispInTransit, rel.Event.Disposition)
-	w.ok(w.rec, &b, "AcceptTransfer", "B1", 0)
+	w.okBatch(w.rec, &b, "AcceptTransfer", "B1", 0)
 	assert.Equal(t, "RecyclerMSP", b.Owner)
 }

@@ -5,6 +5,11 @@
 // Every rule about what a batch may contain lives in package model; this
 // package adds what only the ledger knows: who is calling, what is already
 // stored, key-level endorsement policies, indexes and events.
+//
+// Transactions that change a batch answer nothing: the version they wrote
+// is in the transaction's write set, and ReadBatch returns it, so a copy in
+// the answer would only add bytes to every block. Process answers its
+// record, the one new thing it creates that is not a batch.
 package contract
 
 import (

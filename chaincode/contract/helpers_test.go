@@ -104,6 +104,22 @@ func (w *world) ok(id *fakestub.Identity, out any, fn string, a ...any) *fakestu
 	return r
 }
 
+// okBatch submits fn, a transaction that changes one batch, and requires
+// success with an empty answer; it then reads the batch back into out.
+// The batch is the first argument: an id, or a RegisterRequest.
+func (w *world) okBatch(id *fakestub.Identity, out *model.Batch, fn string, a ...any) *fakestub.Result {
+	w.tb.Helper()
+	r := w.ok(id, nil, fn, a...)
+	require.Empty(w.tb, r.Payload, "%s answers nothing", fn)
+	batchID, ok := a[0].(string)
+	if req, isReq := a[0].(model.RegisterRequest); isReq {
+		batchID, ok = req.ID, true
+	}
+	require.True(w.tb, ok, "okBatch: the first argument of %s names no batch", fn)
+	*out = *w.batch(batchID)
+	return r
+}
+
 // query evaluates fn without committing and requires success.
 func (w *world) query(id *fakestub.Identity, out any, fn string, a ...any) {
 	w.tb.Helper()
@@ -146,7 +162,7 @@ func (w *world) batch(id string) *model.Batch {
 func (w *world) register(id string, mass model.Grams) *model.Batch {
 	w.tb.Helper()
 	var b model.Batch
-	w.ok(w.mun, &b, "RegisterBatch", regReq(id, mass))
+	w.okBatch(w.mun, &b, "RegisterBatch", regReq(id, mass))
 	return &b
 }
 
@@ -163,7 +179,7 @@ func (w *world) move(id string, from, to *fakestub.Identity, received int64) *mo
 	w.tb.Helper()
 	w.ok(from, nil, "OfferTransfer", id, to.MSP)
 	var b model.Batch
-	w.ok(to, &b, "AcceptTransfer", id, received)
+	w.okBatch(to, &b, "AcceptTransfer", id, received)
 	return &b
 }
 

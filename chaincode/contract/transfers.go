@@ -15,36 +15,36 @@ import (
 
 // OfferTransfer offers the whole remaining mass of a batch to another
 // registered organisation.
-func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id string, to string) (*model.Batch, error) {
+func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id string, to string) error {
 	t, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	_, reg, err := t.requireRole("offer transfers", model.RoleCollector, model.RoleRecycler, model.RoleMaker)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := model.CheckMSP("to", to); err != nil {
-		return nil, err
+		return err
 	}
 	old, b, err := t.load(id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := t.requireOwner(b); err != nil {
-		return nil, err
+		return err
 	}
 	if err := requireUsable(b); err != nil {
-		return nil, err
+		return err
 	}
 	p, ok := reg.Lookup(to)
 	switch {
 	case !ok:
-		return nil, &model.RuleError{Field: "to", Rule: fmt.Sprintf("%s is not a registered participant", to)}
+		return &model.RuleError{Field: "to", Rule: fmt.Sprintf("%s is not a registered participant", to)}
 	case p.Role == model.RoleAuditor:
-		return nil, &model.RuleError{Field: "to", Rule: fmt.Sprintf("%s is an auditor and may not hold batches", to)}
+		return &model.RuleError{Field: "to", Rule: fmt.Sprintf("%s is an auditor and may not hold batches", to)}
 	case to == b.Owner:
-		return nil, &model.RuleError{Field: "to", Rule: fmt.Sprintf("%s already owns batch %q", to, b.ID)}
+		return &model.RuleError{Field: "to", Rule: fmt.Sprintf("%s already owns batch %q", to, b.ID)}
 	}
 	b.Pending = &model.Transfer{To: to, Mass: b.RemainingMass, OfferedBy: t.actor, OfferedAt: t.at, OfferTx: t.id}
 	b.Status = model.StatusInTransit
@@ -53,18 +53,18 @@ func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id
 	ev.Source, ev.Destination = b.Owner, to
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
 	if err := t.save(old, b, ev, b.Owner, to); err != nil {
-		return nil, err
+		return err
 	}
-	return b, t.emit(ev, b.ID)
+	return t.emit(ev, b.ID)
 }
 
 // AcceptTransfer takes custody of an offered batch. receivedMass is what
 // arrived, from 1 g to the offered mass; 0 means all that was offered. The
 // difference is recorded as transit loss.
-func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, id string, receivedMass int64) (*model.Batch, error) {
+func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, id string, receivedMass int64) error {
 	t, old, b, err := pendingFor(ctx, id, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	offered := b.Pending.Mass
 	received := model.Grams(receivedMass)
@@ -72,7 +72,7 @@ func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, i
 		received = offered
 	}
 	if received < model.MinMass || received > offered {
-		return nil, &model.RuleError{Field: "receivedMass", Rule: fmt.Sprintf("must be from %s to the %s offered, got %d g", model.MinMass, offered, receivedMass)}
+		return &model.RuleError{Field: "receivedMass", Rule: fmt.Sprintf("must be from %s to the %s offered, got %d g", model.MinMass, offered, receivedMass)}
 	}
 	from := b.Owner
 	b.Handovers = append(b.Handovers, model.Handover{
@@ -91,19 +91,19 @@ func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, i
 	ev.Source, ev.Destination = from, b.Owner
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, received)}
 	if err := t.save(old, b, ev, b.Owner); err != nil {
-		return nil, err
+		return err
 	}
-	return b, t.emit(ev, b.ID)
+	return t.emit(ev, b.ID)
 }
 
 // RejectTransfer refuses an offered batch; custody stays with the owner.
-func (c *Contract) RejectTransfer(ctx contractapi.TransactionContextInterface, id string, reason string) (*model.Batch, error) {
+func (c *Contract) RejectTransfer(ctx contractapi.TransactionContextInterface, id string, reason string) error {
 	if err := model.CheckText("reason", reason, true); err != nil {
-		return nil, err
+		return err
 	}
 	t, old, b, err := pendingFor(ctx, id, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ev := t.event(model.EvTransferRejected, model.ObjectEvent, model.BizReceiving, model.DispReturned)
 	ev.Action = "OBSERVE"
@@ -112,10 +112,10 @@ func (c *Contract) RejectTransfer(ctx contractapi.TransactionContextInterface, i
 }
 
 // CancelTransfer withdraws an offer that the receiver has not answered.
-func (c *Contract) CancelTransfer(ctx contractapi.TransactionContextInterface, id string) (*model.Batch, error) {
+func (c *Contract) CancelTransfer(ctx contractapi.TransactionContextInterface, id string) error {
 	t, old, b, err := pendingFor(ctx, id, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ev := t.event(model.EvTransferCancelled, model.ObjectEvent, model.BizShipping, model.DispActive)
 	ev.Action = "OBSERVE"
@@ -123,15 +123,15 @@ func (c *Contract) CancelTransfer(ctx contractapi.TransactionContextInterface, i
 }
 
 // endOffer returns a batch with a pending offer to its owner.
-func (t *txn) endOffer(old, b *model.Batch, ev model.Event) (*model.Batch, error) {
+func (t *txn) endOffer(old, b *model.Batch, ev model.Event) error {
 	ev.Source, ev.Destination = b.Owner, b.Pending.To
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
 	b.Pending = nil
 	b.Status = model.StatusActive
 	if err := t.save(old, b, ev, b.Owner); err != nil {
-		return nil, err
+		return err
 	}
-	return b, t.emit(ev, b.ID)
+	return t.emit(ev, b.ID)
 }
 
 // pendingFor loads a batch with a pending offer, checking that the caller

@@ -14,7 +14,7 @@ func TestOfferAndAccept(t *testing.T) {
 	w.register("B1", kg(1000))
 
 	var b model.Batch
-	offer := w.ok(w.mun, &b, "OfferTransfer", "B1", "RecyclerMSP")
+	offer := w.okBatch(w.mun, &b, "OfferTransfer", "B1", "RecyclerMSP")
 	assert.Equal(t, model.StatusInTransit, b.Status)
 	assert.Equal(t, &model.Transfer{To: "RecyclerMSP", Mass: kg(1000), OfferedBy: actor(w.mun), OfferedAt: at(0), OfferTx: offer.TxID}, b.Pending)
 	assert.Equal(t, "MunicipalityMSP", b.Owner)
@@ -37,7 +37,7 @@ func TestOfferAndAccept(t *testing.T) {
 
 	w.l.Advance(3600e9)
 	var got model.Batch
-	acc := w.ok(w.rec, &got, "AcceptTransfer", "B1", 985_500)
+	acc := w.okBatch(w.rec, &got, "AcceptTransfer", "B1", 985_500)
 	assert.Equal(t, "RecyclerMSP", got.Owner)
 	assert.Equal(t, model.StatusActive, got.Status)
 	assert.Nil(t, got.Pending)
@@ -80,7 +80,7 @@ func TestRejectAndCancel(t *testing.T) {
 	w.fail(w.mak, `caller MakerMSP is not the receiver of batch "B1" (offered to RecyclerMSP)`, "RejectTransfer", "B1", "no")
 
 	var b model.Batch
-	w.ok(w.rec, &b, "RejectTransfer", "B1", "wrong material")
+	w.okBatch(w.rec, &b, "RejectTransfer", "B1", "wrong material")
 	assert.Equal(t, model.StatusActive, b.Status)
 	assert.Nil(t, b.Pending)
 	assert.Equal(t, "MunicipalityMSP", b.Owner)
@@ -94,7 +94,7 @@ func TestRejectAndCancel(t *testing.T) {
 	w.ok(w.mun, nil, "OfferTransfer", "B1", "MakerMSP")
 	assert.Equal(t, []string{"MakerMSP", "MunicipalityMSP"}, w.policyOrgs("B1"))
 	b = model.Batch{}
-	w.ok(w.mun, &b, "CancelTransfer", "B1")
+	w.okBatch(w.mun, &b, "CancelTransfer", "B1")
 	assert.Equal(t, model.StatusActive, b.Status)
 	assert.Nil(t, b.Pending)
 	assert.Equal(t, []string{"MunicipalityMSP"}, w.policyOrgs("B1"))

@@ -10,15 +10,21 @@ import (
 	"github.com/mtrace/mtrace/client/internal/render"
 )
 
-// SubmitBatch submits fn(args...), whose answer is a batch, and prints it:
-// the batch as JSON, or for a table the line that summary writes.
-func SubmitBatch(ctx context.Context, open LedgerFunc, io *iostreams.IOStreams, format, fn string, args []string, summary func(*model.Batch) string) error {
+// SubmitBatch submits fn(args...), a transaction that changes batch id,
+// then reads the batch back and prints it: the batch as JSON, or for a
+// table the line that summary writes. Batch transactions answer nothing
+// (the version they wrote is in their write set), so the batch comes from
+// ReadBatch on the peer that has just committed the transaction.
+func SubmitBatch(ctx context.Context, open LedgerFunc, io *iostreams.IOStreams, format, id, fn string, args []string, summary func(*model.Batch) string) error {
 	return WithLedger(ctx, open, func(l ledger.Ledger) error {
-		res, err := l.Submit(ctx, fn, args...)
-		if err != nil {
+		if _, err := l.Submit(ctx, fn, args...); err != nil {
 			return err
 		}
-		b, err := Decode[model.Batch](fn, res)
+		res, err := l.Evaluate(ctx, "ReadBatch", id)
+		if err != nil {
+			return fmt.Errorf("%s committed, but reading batch %q back failed: %w", fn, id, err)
+		}
+		b, err := Decode[model.Batch]("ReadBatch", res)
 		if err != nil {
 			return err
 		}

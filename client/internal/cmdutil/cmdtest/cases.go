@@ -1,12 +1,14 @@
 package cmdtest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
 
@@ -61,5 +63,36 @@ func Formats(t *testing.T, name string, newCmd func(*Env) *cobra.Command, fn str
 		assert.True(t, e.Fake.Closed, "the ledger is closed")
 		Golden(t, name+"_"+format, e.Out.String())
 	}
+	return got
+}
+
+// BatchFormats is Formats for a command that changes batch b: fn answers
+// nothing, as batch transactions do, and the command must read b back
+// with ReadBatch after the submit. It returns the arguments of fn.
+func BatchFormats(t *testing.T, name string, newCmd func(*Env) *cobra.Command, fn string, b model.Batch, args ...string) []string {
+	t.Helper()
+	var got []string
+	for _, format := range []string{"table", "json"} {
+		e := New(t)
+		e.Fake.On(fn, ledgertest.Nothing)
+		e.Fake.OnJSON("ReadBatch", b)
+		require.NoError(t, e.Run(newCmd(e), append(append([]string(nil), args...), "-o", format)...))
+		calls := e.Fake.Calls()
+		require.Len(t, calls, 2, "%v", calls)
+		assert.Equal(t, ledgertest.Call{Submit: true, Fn: fn, Args: calls[0].Args}, calls[0])
+		assert.Equal(t, ledgertest.Call{Fn: "ReadBatch", Args: []string{b.ID}}, calls[1], "the batch is read back after the commit")
+		got = calls[0].Args
+		assert.True(t, e.Fake.Closed, "the ledger is closed")
+		Golden(t, name+"_"+format, e.Out.String())
+	}
+
+	// A read-back failure says that the transaction did commit.
+	e := New(t)
+	e.Fake.On(fn, ledgertest.Nothing)
+	e.Fake.OnError("ReadBatch", errors.New("peer unavailable"))
+	err := e.Run(newCmd(e), args...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fn+` committed, but reading batch "`+b.ID+`" back failed: peer unavailable`)
+	assert.Empty(t, e.Out.String())
 	return got
 }

@@ -30,6 +30,9 @@ func (c Call) String() string {
 // Responder answers one call.
 type Responder func(args []string) ([]byte, error)
 
+// Nothing answers a call with an empty result, as batch transactions do.
+func Nothing([]string) ([]byte, error) { return nil, nil }
+
 // Fake is a scripted ledger. Register answers per function name with On,
 // OnJSON or OnError; a call to a function with no answer fails the call.
 type Fake struct {

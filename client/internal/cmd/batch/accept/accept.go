@@ -61,7 +61,7 @@ mass is taken as received.`,
 
 func runAccept(ctx context.Context, opts *Options) error {
 	args := []string{opts.ID, strconv.FormatInt(int64(opts.Received), 10)}
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, "AcceptTransfer", args,
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "AcceptTransfer", args,
 		func(b *model.Batch) string {
 			s := fmt.Sprintf("Accepted %s: now owned by %s, %s received", b.ID, b.Owner, b.RemainingMass)
 			if n := len(b.Handovers); n > 0 {

@@ -8,19 +8,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
 
 func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdAccept(e.F, nil) }
 
 func TestAccept(t *testing.T) {
 	b := cmdtest.Received(cmdtest.Collected("PET-1", 1_250_000), 10_000)
-	args := cmdtest.Formats(t, "accept", newCmd, "AcceptTransfer", b, "accept", "PET-1", "--received-mass", "1 240 kg")
+	args := cmdtest.BatchFormats(t, "accept", newCmd, "AcceptTransfer", b, "accept", "PET-1", "--received-mass", "1 240 kg")
 	assert.Equal(t, []string{"PET-1", "1240000"}, args)
 }
 
 func TestAcceptAllOffered(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("AcceptTransfer", cmdtest.Received(cmdtest.Collected("PET-1", 1_250_000), 0))
+	e.Fake.On("AcceptTransfer", ledgertest.Nothing).OnJSON("ReadBatch", cmdtest.Received(cmdtest.Collected("PET-1", 1_250_000), 0))
 	require.NoError(t, e.Run(newCmd(e), "accept", "PET-1"))
 	assert.Equal(t, []string{"PET-1", "0"}, e.Fake.Calls()[0].Args, "0 asks the chaincode for all that was offered")
 	assert.Equal(t, "Accepted PET-1 from MunicipalityMSP: 1250 kg received of 1250 kg offered; owner RecyclerMSP (tx tx-accept-PET-1)\n", e.Out.String())

@@ -84,7 +84,7 @@ func runAttach(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, "AttachDocument",
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "AttachDocument",
 		[]string{opts.ID, opts.Name, sum, opts.URI},
 		func(b *model.Batch) string {
 			return fmt.Sprintf("Anchored %s (sha256 %s) on %s (tx %s)", opts.Name, sum, b.ID, b.LastTx)

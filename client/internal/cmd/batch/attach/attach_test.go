@@ -11,6 +11,7 @@ import (
 
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
 
 func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdAttach(e.F, nil) }
@@ -28,11 +29,11 @@ func TestAttach(t *testing.T) {
 	b := cmdtest.Collected("PET-1", 1_250_000)
 	b.Documents = []model.Document{{Name: "report.pdf", SHA256: abcSum, AnchoredBy: b.Submitter, AnchoredAt: b.UpdatedAt, Tx: "tx-doc"}}
 	b.LastTx = "tx-doc"
-	args := cmdtest.Formats(t, "attach", newCmd, "AttachDocument", b, "attach", "PET-1", doc(t))
+	args := cmdtest.BatchFormats(t, "attach", newCmd, "AttachDocument", b, "attach", "PET-1", doc(t))
 	assert.Equal(t, []string{"PET-1", "report.pdf", abcSum, ""}, args)
 
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("AttachDocument", b)
+	e.Fake.On("AttachDocument", ledgertest.Nothing).OnJSON("ReadBatch", b)
 	require.NoError(t, e.Run(newCmd(e), "attach", "PET-1", doc(t), "--name", "Lab report", "--uri", "https://x.example/r.pdf"))
 	assert.Equal(t, []string{"PET-1", "Lab report", abcSum, "https://x.example/r.pdf"}, e.Fake.Calls()[0].Args)
 }

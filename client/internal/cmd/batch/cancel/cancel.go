@@ -41,7 +41,7 @@ func NewCmdCancel(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 }
 
 func runCancel(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, "CancelTransfer", []string{opts.ID},
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "CancelTransfer", []string{opts.ID},
 		func(b *model.Batch) string {
 			return fmt.Sprintf("Cancelled the transfer of %s: owner %s, status %s (tx %s)", b.ID, b.Owner, b.Status, b.LastTx)
 		})

@@ -14,7 +14,7 @@ func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdCancel(e.F, nil) }
 func TestCancel(t *testing.T) {
 	b := cmdtest.Collected("PET-1", 1_250_000)
 	b.LastTx = "tx-cancel"
-	args := cmdtest.Formats(t, "cancel", newCmd, "CancelTransfer", b, "cancel", "PET-1")
+	args := cmdtest.BatchFormats(t, "cancel", newCmd, "CancelTransfer", b, "cancel", "PET-1")
 	assert.Equal(t, []string{"PET-1"}, args)
 }
 

@@ -49,7 +49,7 @@ func NewCmdQuarantine(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 }
 
 func runQuarantine(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, "Quarantine", []string{opts.ID, opts.Reason},
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "Quarantine", []string{opts.ID, opts.Reason},
 		func(b *model.Batch) string {
 			by := ""
 			if q := b.Quarantine; q != nil {

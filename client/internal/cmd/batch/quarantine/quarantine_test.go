@@ -18,7 +18,7 @@ func TestQuarantine(t *testing.T) {
 	b.Quarantine = &model.Quarantine{By: model.Actor{MSP: "AuditorMSP", Identity: "User1@auditor.mtrace.local"},
 		ByRole: model.HeldByAuditor, Reason: "lead above limit", At: b.UpdatedAt, Tx: "tx-q", PreviousStatus: model.StatusActive}
 	b.LastTx = "tx-q"
-	args := cmdtest.Formats(t, "quarantine", newCmd, "Quarantine", b, "quarantine", "PET-1", "--reason", "lead above limit")
+	args := cmdtest.BatchFormats(t, "quarantine", newCmd, "Quarantine", b, "quarantine", "PET-1", "--reason", "lead above limit")
 	assert.Equal(t, []string{"PET-1", "lead above limit"}, args)
 }
 

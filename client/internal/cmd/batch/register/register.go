@@ -11,8 +11,6 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
-	"github.com/mtrace/mtrace/client/internal/ledger"
-	"github.com/mtrace/mtrace/client/internal/render"
 )
 
 // Options are the inputs of one register.
@@ -68,20 +66,8 @@ Masses take a unit: 1250kg, 1.25t or 900g. Times are RFC 3339.`,
 }
 
 func runRegister(ctx context.Context, opts *Options) error {
-	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Submit(ctx, "RegisterBatch", cmdutil.MarshalArg(opts.Request))
-		if err != nil {
-			return err
-		}
-		b, err := cmdutil.Decode[model.Batch]("RegisterBatch", res)
-		if err != nil {
-			return err
-		}
-		if opts.Format == cmdutil.FormatJSON {
-			return render.JSON(opts.IO.Out, b)
-		}
-		_, err = fmt.Fprintf(opts.IO.Out, "Registered %s: %s %s %s, owner %s (tx %s)\n",
-			b.ID, b.InitialMass, b.Material, b.Form, b.Owner, b.LastTx)
-		return err
-	})
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.Request.ID, "RegisterBatch",
+		[]string{cmdutil.MarshalArg(opts.Request)}, func(b *model.Batch) string {
+			return fmt.Sprintf("Registered %s: %s %s %s, owner %s (tx %s)", b.ID, b.InitialMass, b.Material, b.Form, b.Owner, b.LastTx)
+		})
 }

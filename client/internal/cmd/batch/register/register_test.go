@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -17,22 +18,12 @@ var args = []string{"register", "PET-1", "--material", "pet", "--mass", "1250kg"
 	"--location", "Kadıköy, Istanbul", "--collected-at", "2026-11-20T09:30:00+03:00", "--waste-code", "15 01 02"}
 
 func TestRegister(t *testing.T) {
-	for _, format := range []string{"table", "json"} {
-		t.Run(format, func(t *testing.T) {
-			e := cmdtest.New(t)
-			e.Fake.OnJSON("RegisterBatch", cmdtest.Collected("PET-1", 1_250_000))
-			require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "-o", format)...))
-			calls := e.Fake.Calls()
-			require.Len(t, calls, 1)
-			assert.True(t, calls[0].Submit)
-			var req model.RegisterRequest
-			require.NoError(t, json.Unmarshal([]byte(calls[0].Args[0]), &req))
-			assert.Equal(t, model.RegisterRequest{ID: "PET-1", Material: model.PET, WasteCode: "15 01 02",
-				Mass: 1_250_000, Location: "Kadıköy, Istanbul", CollectedAt: "2026-11-20T09:30:00+03:00"}, req)
-			assert.True(t, e.Fake.Closed)
-			cmdtest.Golden(t, "register_"+format, e.Out.String())
-		})
-	}
+	got := cmdtest.BatchFormats(t, "register", func(e *cmdtest.Env) *cobra.Command { return NewCmdRegister(e.F, nil) },
+		"RegisterBatch", cmdtest.Collected("PET-1", 1_250_000), args...)
+	var req model.RegisterRequest
+	require.NoError(t, json.Unmarshal([]byte(got[0]), &req))
+	assert.Equal(t, model.RegisterRequest{ID: "PET-1", Material: model.PET, WasteCode: "15 01 02",
+		Mass: 1_250_000, Location: "Kadıköy, Istanbul", CollectedAt: "2026-11-20T09:30:00+03:00"}, req)
 }
 
 func TestRegisterOptions(t *testing.T) {
@@ -47,7 +38,7 @@ func TestRegisterOptions(t *testing.T) {
 
 func TestRegisterLedgerOptions(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("RegisterBatch", cmdtest.Collected("PET-1", 1_250_000))
+	e.Fake.On("RegisterBatch", ledgertest.Nothing).OnJSON("ReadBatch", cmdtest.Collected("PET-1", 1_250_000))
 	require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "--timeout", "7s", "--endorsing-orgs", "MunicipalityMSP,RecyclerMSP")...))
 	assert.Equal(t, 7*time.Second, e.Options.Timeout)
 	assert.Equal(t, 3, e.Options.Retries)

@@ -48,7 +48,7 @@ func NewCmdReject(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 }
 
 func runReject(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, "RejectTransfer", []string{opts.ID, opts.Reason},
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "RejectTransfer", []string{opts.ID, opts.Reason},
 		func(b *model.Batch) string {
 			return fmt.Sprintf("Rejected %s: it stays with %s, status %s (tx %s)", b.ID, b.Owner, b.Status, b.LastTx)
 		})

@@ -14,7 +14,7 @@ func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdReject(e.F, nil) }
 func TestReject(t *testing.T) {
 	b := cmdtest.Collected("PET-1", 1_250_000)
 	b.LastTx = "tx-reject"
-	args := cmdtest.Formats(t, "reject", newCmd, "RejectTransfer", b, "reject", "PET-1", "--reason", "contaminated with PVC")
+	args := cmdtest.BatchFormats(t, "reject", newCmd, "RejectTransfer", b, "reject", "PET-1", "--reason", "contaminated with PVC")
 	assert.Equal(t, []string{"PET-1", "contaminated with PVC"}, args)
 }
 

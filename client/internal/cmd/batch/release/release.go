@@ -40,7 +40,7 @@ func NewCmdRelease(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 }
 
 func runRelease(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, "Release", []string{opts.ID},
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "Release", []string{opts.ID},
 		func(b *model.Batch) string {
 			return fmt.Sprintf("Released %s: status %s (tx %s)", b.ID, b.Status, b.LastTx)
 		})

@@ -14,7 +14,7 @@ func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdRelease(e.F, nil) }
 func TestRelease(t *testing.T) {
 	b := cmdtest.Collected("PET-1", 1_250_000)
 	b.LastTx = "tx-release"
-	args := cmdtest.Formats(t, "release", newCmd, "Release", b, "release", "PET-1")
+	args := cmdtest.BatchFormats(t, "release", newCmd, "Release", b, "release", "PET-1")
 	assert.Equal(t, []string{"PET-1"}, args)
 }
 

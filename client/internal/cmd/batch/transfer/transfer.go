@@ -51,7 +51,7 @@ offer. Custody moves only when the receiver accepts.`,
 }
 
 func runTransfer(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, "OfferTransfer", []string{opts.ID, opts.To},
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "OfferTransfer", []string{opts.ID, opts.To},
 		func(b *model.Batch) string {
 			mass := b.RemainingMass
 			if b.Pending != nil {

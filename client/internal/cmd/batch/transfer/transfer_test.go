@@ -18,7 +18,7 @@ func TestTransfer(t *testing.T) {
 	b.Status = model.StatusInTransit
 	b.Pending = &model.Transfer{To: "RecyclerMSP", Mass: 1_250_000, OfferedBy: b.Submitter, OfferedAt: b.UpdatedAt, OfferTx: "tx-offer"}
 	b.LastTx = "tx-offer"
-	args := cmdtest.Formats(t, "transfer", newCmd, "OfferTransfer", b, "transfer", "PET-1", "--to", "RecyclerMSP")
+	args := cmdtest.BatchFormats(t, "transfer", newCmd, "OfferTransfer", b, "transfer", "PET-1", "--to", "RecyclerMSP")
 	assert.Equal(t, []string{"PET-1", "RecyclerMSP"}, args)
 }
 
