@@ -63,13 +63,19 @@ func TestStory(t *testing.T) {
 	mustEqual(t, getBatch(t, "recycler", w1).Status, model.StatusConsumed, "collection after sorting")
 
 	// 3. Extrusion into two 1 kg spools, a lab certificate, a handover.
-	var extrusion model.Process
-	env.JSON(t, &extrusion, "recycler", "batch", "process", "--step", "extrusion",
+	var spools []model.Batch
+	env.JSON(t, &spools, "recycler", "batch", "process", "--step", "extrusion",
 		"--in", flakes+":2.2kg", "--out", spool1+":PET:filament:1kg", "--out", spool2+":PET:filament:1kg")
-	mustDeepEqual(t, extrusion.Outputs, []model.Take{{ID: spool1, Mass: model.Kilogram}, {ID: spool2, Mass: model.Kilogram}}, "extrusion outputs")
-	mustEqual(t, extrusion.Loss, 200, "extrusion loss")
-	spool := getBatch(t, "recycler", spool2)
-	mustDeepEqual(t, spool.Origin.Process, extrusion.Derivation(), "spool's origin")
+	if len(spools) != 2 || spools[0].ID != spool1 || spools[1].ID != spool2 {
+		t.Fatalf("extrusion printed %+v, want the batches %s and %s", spools, spool1, spool2)
+	}
+	made := spools[1].Origin.Process
+	mustDeepEqual(t, made.Inputs, []model.Take{{ID: flakes, Mass: 2200}}, "spool's parents")
+	mustEqual(t, made.Loss, 200, "extrusion loss")
+	var extrusion model.Process
+	env.JSON(t, &extrusion, "auditor", "process", made.Tx)
+	mustDeepEqual(t, extrusion.Outputs, []model.Take{{ID: spool1, Mass: model.Kilogram}, {ID: spool2, Mass: model.Kilogram}}, "extrusion record")
+	mustDeepEqual(t, extrusion.Derivation(), made, "spool's origin against the record")
 	cert := filepath.Join(t.TempDir(), "lab-certificate.pdf")
 	if err := os.WriteFile(cert, []byte("PET filament lab report "+run+": IV 0.78 dl/g, moisture 45 ppm\n"), 0o600); err != nil {
 		t.Fatal(err)

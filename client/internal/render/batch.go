@@ -71,6 +71,22 @@ func Batch(w io.Writer, b *model.Batch) error {
 	return t.Flush()
 }
 
+// Process writes a process record as aligned "field  value" lines.
+func Process(w io.Writer, p *model.Process) error {
+	t := NewTable(w)
+	t.Row("Process", fmt.Sprintf("%s by %s (%s) at %s", p.Step, p.By.MSP, p.By.Identity, p.At))
+	t.Row("Transaction", p.Tx)
+	if p.Location != "" {
+		t.Row("Location", p.Location)
+	}
+	t.Row("Inputs", fmt.Sprintf("%s: %s", model.Total(p.Inputs), takes(p.Inputs)))
+	t.Row("Virgin", p.VirginMass.String())
+	t.Row("Outputs", fmt.Sprintf("%s: %s", model.Total(p.Outputs), takes(p.Outputs)))
+	t.Row("Loss", p.Loss.String())
+	t.Row("Recycled content", model.Percent(p.RecycledContent))
+	return t.Flush()
+}
+
 func takes(ts []model.Take) string {
 	parts := make([]string, len(ts))
 	for i, x := range ts {

@@ -10,6 +10,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/completion"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
+	"github.com/mtrace/mtrace/client/internal/cmd/process"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
 	"github.com/mtrace/mtrace/client/internal/cmd/verify"
 	"github.com/mtrace/mtrace/client/internal/cmd/version"
@@ -40,6 +41,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 	cmd.AddCommand(
 		batch.NewCmdBatch(f),
 		history.NewCmdHistory(f, nil),
+		process.NewCmdProcess(f, nil),
 		trace.NewCmdTrace(f, nil),
 		verify.NewCmdVerify(f, nil),
 		events.NewCmdEvents(f, nil),

@@ -103,7 +103,21 @@ func runProcess(ctx context.Context, opts *Options) error {
 			return err
 		}
 		if opts.Format == cmdutil.FormatJSON {
-			return render.JSON(opts.IO.Out, rec)
+			// As every batch command, JSON prints the batches written: the
+			// outputs, read back from the peer that committed them.
+			outs := make([]model.Batch, 0, len(rec.Outputs))
+			for _, o := range rec.Outputs {
+				raw, err := l.Evaluate(ctx, "ReadBatch", o.ID)
+				if err != nil {
+					return fmt.Errorf("Process committed (tx %s), but reading output %q back failed: %w", rec.Tx, o.ID, err)
+				}
+				b, err := cmdutil.Decode[model.Batch]("ReadBatch", raw)
+				if err != nil {
+					return err
+				}
+				outs = append(outs, b)
+			}
+			return render.JSON(opts.IO.Out, outs)
 		}
 		in, out := model.Total(rec.Inputs), model.Total(rec.Outputs)
 		line := fmt.Sprintf("Processed (%s): took %s from %d input(s)", rec.Step, in, len(rec.Inputs))

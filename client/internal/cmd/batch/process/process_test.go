@@ -2,6 +2,7 @@ package process
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -26,8 +27,60 @@ func record() model.Process {
 		VirginMass: 20_000, Loss: 100_000, RecycledContent: 9868}
 }
 
+// outputs are the batches record() made, as ReadBatch returns them.
+func outputs() map[string]model.Batch {
+	rec := record()
+	bs := map[string]model.Batch{}
+	for _, o := range rec.Outputs {
+		bs[o.ID] = model.Batch{ID: o.ID, Material: model.PET, Form: model.FormFilament, InitialMass: o.Mass,
+			RemainingMass: o.Mass, Owner: "RecyclerMSP", Submitter: rec.By, Status: model.StatusActive,
+			Origin: model.Origin{Process: rec.Derivation()}, RecycledContent: rec.RecycledContent, CreatedAt: rec.At,
+			UpdatedAt: rec.At, LastTx: rec.Tx, UpdatedBy: rec.By, Event: model.Event{Name: model.EvBatchProcessed, TxID: rec.Tx}}
+	}
+	return bs
+}
+
+// readBack answers ReadBatch with the output it names.
+func readBack(args []string) ([]byte, error) {
+	b, ok := outputs()[args[0]]
+	if !ok {
+		return nil, errors.New("not found")
+	}
+	return json.Marshal(b)
+}
+
 func TestProcess(t *testing.T) {
-	got := cmdtest.Formats(t, "process", newCmd, "Process", record(), args...)
+	var got []string
+	for _, format := range []string{"table", "json"} {
+		e := cmdtest.New(t)
+		e.Fake.OnJSON("Process", record())
+		e.Fake.On("ReadBatch", readBack)
+		require.NoError(t, e.Run(newCmd(e), append(append([]string(nil), args...), "-o", format)...))
+		calls := e.Fake.Calls()
+		require.NotEmpty(t, calls)
+		assert.True(t, calls[0].Submit)
+		got = calls[0].Args
+		reads := e.Fake.CallsTo("ReadBatch")
+		if format == "json" {
+			// JSON prints the outputs, read back in the record's order.
+			require.Len(t, reads, 2)
+			assert.Equal(t, []string{"FIL-1"}, reads[0].Args)
+			assert.Equal(t, []string{"FIL-2"}, reads[1].Args)
+		} else {
+			assert.Empty(t, reads, "the table needs only the record")
+		}
+		cmdtest.Golden(t, "process_"+format, e.Out.String())
+	}
+
+	// A failed read-back says that the process did commit.
+	e := cmdtest.New(t)
+	e.Fake.OnJSON("Process", record())
+	e.Fake.OnError("ReadBatch", errors.New("peer unavailable"))
+	err := e.Run(newCmd(e), append(append([]string(nil), args...), "-o", "json")...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Process committed (tx tx-extrude), but reading output "FIL-1" back failed: peer unavailable`)
+	assert.Empty(t, e.Out.String())
+
 	var req model.ProcessRequest
 	require.NoError(t, json.Unmarshal([]byte(got[0]), &req))
 	assert.Equal(t, model.ProcessRequest{
