@@ -84,6 +84,9 @@ func Dial(p *config.Profile, o Options) (*Gateway, error) {
 	}
 	if o.SyncFile != "" {
 		g.sync = &syncer{path: o.SyncFile, key: p.Source + "#" + p.Channel, endpoint: p.Endpoint, height: g.height}
+		if fi, err := os.Stat(p.Source); err == nil {
+			g.sync.since = fi.ModTime()
+		}
 	}
 	return g, nil
 }

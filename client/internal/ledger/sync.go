@@ -21,6 +21,11 @@ import (
 // waits briefly until its own peer has caught up with the block another
 // peer last reported. The wait is bounded and best effort: when it runs out,
 // the call goes ahead exactly as it would have without it.
+//
+// A mark older than the config file is ignored: scripts/network.sh writes
+// the file each time it brings a network up, and a network recreated from
+// nothing starts again at block 0, so a mark left by its predecessor would
+// only make every command wait for a block that is not coming.
 
 // Mark is the last commit a client saw on one network.
 type Mark struct {
@@ -62,29 +67,36 @@ func readMarks(path string) marks {
 	return m
 }
 
-// LoadMark returns the mark for key, if there is a fresh one.
-func LoadMark(path, key string, now time.Time) (Mark, bool) {
+// LoadMark returns the mark for key, if there is a fresh one saved after
+// since.
+func LoadMark(path, key string, now, since time.Time) (Mark, bool) {
 	if path == "" {
 		return Mark{}, false
 	}
 	m, ok := readMarks(path)[key]
-	if !ok || now.Sub(m.At) > markFreshness || m.At.After(now.Add(time.Minute)) {
+	if !ok || now.Sub(m.At) > markFreshness || m.At.After(now.Add(time.Minute)) || m.At.Before(since) {
 		return Mark{}, false
 	}
 	return m, true
 }
 
 // SaveMark records m for key, unless the file already holds a later block
-// from a fresh mark. The file is replaced atomically but not locked: two
-// clients saving at the same moment may lose one mark, which only means
-// the next command does not wait, exactly as it would without marks.
-func SaveMark(path, key string, m Mark) error {
+// from a fresh mark saved after since, and drops stale marks of any key. The file is replaced atomically but
+// not locked: two clients saving at the same moment may lose one mark,
+// which only means the next command does not wait, exactly as it would
+// without marks.
+func SaveMark(path, key string, m Mark, since time.Time) error {
 	if path == "" {
 		return nil
 	}
 	all := readMarks(path)
-	if old, ok := all[key]; ok && old.Block > m.Block && m.At.Sub(old.At) < markFreshness {
+	if old, ok := all[key]; ok && old.Block > m.Block && m.At.Sub(old.At) < markFreshness && !old.At.Before(since) {
 		return nil
+	}
+	for k, old := range all {
+		if m.At.Sub(old.At) > markFreshness {
+			delete(all, k) // stale marks are never waited for again
+		}
 	}
 	all[key] = m
 	raw, err := json.Marshal(all)
@@ -134,6 +146,7 @@ func WaitForBlock(ctx context.Context, block uint64, max time.Duration, height f
 // and remembers the highest block its own commits landed in.
 type syncer struct {
 	path, key, endpoint string
+	since               time.Time // marks saved before this are ignored
 	height              func(context.Context) (uint64, error)
 
 	once    sync.Once
@@ -147,7 +160,7 @@ func (s *syncer) wait(ctx context.Context) {
 		return
 	}
 	s.once.Do(func() {
-		m, ok := LoadMark(s.path, s.key, time.Now())
+		m, ok := LoadMark(s.path, s.key, time.Now(), s.since)
 		if !ok || m.Endpoint == s.endpoint {
 			return // nothing recent, or our own peer reported it
 		}
@@ -176,5 +189,5 @@ func (s *syncer) save() error {
 	if !s.seen {
 		return nil
 	}
-	return SaveMark(s.path, s.key, Mark{Block: s.highest, Endpoint: s.endpoint, At: time.Now()})
+	return SaveMark(s.path, s.key, Mark{Block: s.highest, Endpoint: s.endpoint, At: time.Now()}, s.since)
 }

@@ -23,28 +23,36 @@ func TestMarksRoundTripAndFreshness(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state", "commits.json")
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-	_, ok := LoadMark(path, "net#circular", now)
+	_, ok := LoadMark(path, "net#circular", now, time.Time{})
 	assert.False(t, ok, "no file, no mark")
 
-	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 41, Endpoint: "127.0.0.1:1", At: now}))
-	require.NoError(t, SaveMark(path, "other#circular", Mark{Block: 7, Endpoint: "127.0.0.1:2", At: now}))
-	m, ok := LoadMark(path, "net#circular", now.Add(time.Second))
+	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 41, Endpoint: "127.0.0.1:1", At: now}, time.Time{}))
+	require.NoError(t, SaveMark(path, "other#circular", Mark{Block: 7, Endpoint: "127.0.0.1:2", At: now}, time.Time{}))
+	m, ok := LoadMark(path, "net#circular", now.Add(time.Second), time.Time{})
 	require.True(t, ok)
 	assert.Equal(t, Mark{Block: 41, Endpoint: "127.0.0.1:1", At: now}, Mark{Block: m.Block, Endpoint: m.Endpoint, At: m.At.UTC()})
 
 	// A lower block from another client does not move the mark back.
-	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 40, Endpoint: "127.0.0.1:3", At: now.Add(time.Second)}))
-	m, _ = LoadMark(path, "net#circular", now.Add(2*time.Second))
+	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 40, Endpoint: "127.0.0.1:3", At: now.Add(time.Second)}, time.Time{}))
+	m, _ = LoadMark(path, "net#circular", now.Add(2*time.Second), time.Time{})
 	assert.Equal(t, uint64(41), m.Block)
 
 	// Stale marks are ignored, and then overwritten by any new one.
-	_, ok = LoadMark(path, "net#circular", now.Add(markFreshness+time.Second))
+	_, ok = LoadMark(path, "net#circular", now.Add(markFreshness+time.Second), time.Time{})
 	assert.False(t, ok, "a stale mark is not waited for")
-	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 3, Endpoint: "127.0.0.1:3", At: now.Add(markFreshness + time.Second)}))
-	m, _ = LoadMark(path, "net#circular", now.Add(markFreshness+2*time.Second))
+	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 3, Endpoint: "127.0.0.1:3", At: now.Add(markFreshness + time.Second)}, time.Time{}))
+	m, _ = LoadMark(path, "net#circular", now.Add(markFreshness+2*time.Second), time.Time{})
 	assert.Equal(t, uint64(3), m.Block, "a recreated network starts low again")
+	assert.NotContains(t, readMarks(path), "other#circular", "stale marks of other networks are dropped")
 
-	assert.NoError(t, SaveMark("", "k", Mark{}), "no path: nothing to do")
+	// A fresh mark saved before since (the config file's time) no longer
+	// holds a lower block back: the network was brought up again.
+	up := now.Add(markFreshness + 3*time.Second)
+	require.NoError(t, SaveMark(path, "net#circular", Mark{Block: 1, Endpoint: "127.0.0.1:3", At: up.Add(time.Second)}, up))
+	m, _ = LoadMark(path, "net#circular", up.Add(2*time.Second), up)
+	assert.Equal(t, uint64(1), m.Block)
+
+	assert.NoError(t, SaveMark("", "k", Mark{}, time.Time{}), "no path: nothing to do")
 }
 
 func TestWaitForBlock(t *testing.T) {
@@ -59,7 +67,7 @@ func TestWaitForBlock(t *testing.T) {
 
 func TestSyncerWaitsOnlyForAnotherPeersMark(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "commits.json")
-	require.NoError(t, SaveMark(path, "k", Mark{Block: 5, Endpoint: "peer-a", At: time.Now()}))
+	require.NoError(t, SaveMark(path, "k", Mark{Block: 5, Endpoint: "peer-a", At: time.Now()}, time.Time{}))
 
 	var calls atomic.Int32
 	height := func(context.Context) (uint64, error) { calls.Add(1); return 6, nil }
@@ -77,10 +85,19 @@ func TestSyncerWaitsOnlyForAnotherPeersMark(t *testing.T) {
 	other.committed(9)
 	other.committed(8)
 	require.NoError(t, other.save())
-	m, ok := LoadMark(path, "k", time.Now())
+	m, ok := LoadMark(path, "k", time.Now(), time.Time{})
 	require.True(t, ok)
 	assert.Equal(t, uint64(9), m.Block)
 	assert.Equal(t, "peer-b", m.Endpoint)
+
+	// A mark saved before the config file was last written belongs to a
+	// network that has since been brought up again: it is not waited for.
+	calls.Store(0)
+	later := &syncer{path: path, key: "k", endpoint: "peer-c", height: height, since: time.Now().Add(time.Second)}
+	later.wait(context.Background())
+	assert.Zero(t, calls.Load(), "a mark older than the config file is ignored")
+	_, ok = LoadMark(path, "k", time.Now(), time.Now().Add(time.Second))
+	assert.False(t, ok)
 
 	var none *syncer
 	none.wait(context.Background())
