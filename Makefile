@@ -14,7 +14,7 @@ BIN   := $(CURDIR)/bin
         demo test test-unit test-e2e fuzz bench lint clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
 deps: ## Install what a fresh machine lacks (Debian packages, Go modules)
 	@scripts/deps.sh
