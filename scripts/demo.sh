@@ -7,8 +7,8 @@
 #   2. The recycler weighs them in, then sorts, washes and shreds them.
 #   3. It extrudes filament, anchors a lab certificate, ships a spool.
 #   4. The maker prints a product and verifies its provenance.
-#   5. The auditor reads the history, draws the trace and audits the
-#      ledger-wide mass balance.
+#   5. The auditor reads the history and the extrusion's process record,
+#      draws the trace and audits the ledger-wide mass balance.
 #   6. The auditor quarantines one collection: verify fails, and the
 #      downstream trace lists what a recall must reach.
 #
@@ -76,6 +76,8 @@ step mtrace -p maker verify "$vase" --document "$cert"
 
 chapter "5. The auditor reads the history, draws the trace and audits the ledger"
 step mtrace -p auditor history "$spool1"
+extrusion=$(mtrace -p auditor batch get "$spool1" -o json | jq -r .origin.process.tx)
+step mtrace -p auditor process "$extrusion"
 step mtrace -p auditor trace "$vase"
 step mtrace -p auditor trace "$vase" --format mermaid
 step mtrace -p auditor audit
