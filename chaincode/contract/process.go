@@ -78,15 +78,17 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 
 	taken, made := req.Totals()
 	rec := &model.Process{
-		Step:       req.Step,
-		Tx:         t.id,
-		By:         t.actor,
-		At:         t.at,
-		Location:   req.Location,
-		Inputs:     make([]model.Take, len(req.Inputs)),
-		Outputs:    make([]model.Take, len(req.Outputs)),
-		VirginMass: req.VirginMass,
-		Loss:       taken + req.VirginMass - made,
+		Derivation: model.Derivation{
+			Step:       req.Step,
+			Tx:         t.id,
+			By:         t.actor,
+			At:         t.at,
+			Location:   req.Location,
+			Inputs:     make([]model.Take, len(req.Inputs)),
+			VirginMass: req.VirginMass,
+			Loss:       taken + req.VirginMass - made,
+		},
+		Outputs: make([]model.Take, len(req.Outputs)),
 	}
 	shares := make([]model.Share, len(req.Inputs))
 	ev := t.event(model.EvBatchProcessed, model.TransformationEvent, model.BizTransforming, model.DispActive)
@@ -123,7 +125,8 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 		}
 		written = append(written, b.ID)
 	}
-	origin := model.Origin{Process: rec.Derivation()}
+	d := rec.Derivation
+	origin := model.Origin{Process: &d}
 	for _, out := range req.Outputs {
 		b := &model.Batch{
 			ID:              out.ID,

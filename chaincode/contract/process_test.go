@@ -51,10 +51,13 @@ func TestProcess(t *testing.T) {
 	// The answer is the process record, stored once under the transaction.
 	// 900 kg of 100% recycled plus 100 kg virgin: 90%.
 	proc := &model.Process{
-		Step: model.StepSorting, Tx: r.TxID, By: actor(w.rec), At: at(0), Location: "Line 2",
-		Inputs:     []model.Take{{ID: "A", Mass: kg(600)}, {ID: "B", Mass: kg(300)}},
-		Outputs:    []model.Take{{ID: "S1", Mass: kg(500)}, {ID: "S2", Mass: kg(350)}},
-		VirginMass: kg(100), Loss: kg(150), RecycledContent: 9000,
+		Derivation: model.Derivation{
+			Step: model.StepSorting, Tx: r.TxID, By: actor(w.rec), At: at(0), Location: "Line 2",
+			Inputs:     []model.Take{{ID: "A", Mass: kg(600)}, {ID: "B", Mass: kg(300)}},
+			VirginMass: kg(100), Loss: kg(150),
+		},
+		Outputs:         []model.Take{{ID: "S1", Mass: kg(500)}, {ID: "S2", Mass: kg(350)}},
+		RecycledContent: 9000,
 	}
 	assert.Equal(t, proc, &got)
 	var stored model.Process
@@ -73,7 +76,7 @@ func TestProcess(t *testing.T) {
 		assert.Equal(t, actor(w.rec), o.Submitter)
 		assert.Equal(t, model.StatusActive, o.Status)
 		// Each output stores the record without the output list.
-		assert.Equal(t, proc.Derivation(), o.Origin.Process)
+		assert.Equal(t, &proc.Derivation, o.Origin.Process)
 		assert.Nil(t, o.Origin.Collection)
 		assert.Equal(t, int64(9000), o.RecycledContent)
 		assert.Equal(t, []string{"RecyclerMSP"}, w.policyOrgs(o.ID))

@@ -26,8 +26,8 @@ func story() ([]Batch, Registry) {
 	a.Children = []Take{{ID: "F1", Mass: 990 * Kilogram, Tx: "p1", Handovers: 1}}
 	a.RemainingMass = 0
 	a.Status = StatusConsumed
-	proc := (&Process{Step: StepExtrusion, Tx: "p1", By: rec, Inputs: []Take{{ID: "A", Mass: 990 * Kilogram}},
-		Outputs: []Take{{ID: "F1", Mass: 900 * Kilogram}, {ID: "F2", Mass: 80 * Kilogram}}, VirginMass: 10 * Kilogram, Loss: 20 * Kilogram}).Derivation()
+	proc := &Derivation{Step: StepExtrusion, Tx: "p1", By: rec, Inputs: []Take{{ID: "A", Mass: 990 * Kilogram}},
+		VirginMass: 10 * Kilogram, Loss: 20 * Kilogram}
 	derived := func(id string, m Grams) Batch {
 		return Batch{ID: id, Form: FormFilament, InitialMass: m, RemainingMass: m, Owner: rec.MSP, Submitter: rec,
 			Status: StatusActive, Origin: Origin{Process: proc}}

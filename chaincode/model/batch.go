@@ -126,30 +126,15 @@ type Derivation struct {
 }
 
 // Process is the record of one transformation, stored once under its
-// transaction id and returned by the Process transaction: every input
-// with the mass taken, every output with the mass made, the virgin mass
-// added and the loss, which balance. Every output's Origin.Process is its
-// Derivation.
+// transaction id and returned by the Process transaction: its Derivation
+// (every input with the mass taken, the virgin mass added, the loss) and
+// every output with the mass made. Every output's Origin.Process is a copy
+// of the Derivation.
 type Process struct {
-	Step       Step   `json:"step"`
-	Tx         string `json:"tx"`
-	By         Actor  `json:"by"`
-	At         string `json:"at"`
-	Location   string `json:"location,omitempty" metadata:",optional"`
-	Inputs     []Take `json:"inputs"`
-	Outputs    []Take `json:"outputs"`
-	VirginMass Grams  `json:"virginMass"`
-	Loss       Grams  `json:"loss"`
+	Derivation
+	Outputs []Take `json:"outputs"`
 	// RecycledContent is the share every output carries, in basis points.
 	RecycledContent int64 `json:"recycledContentBp"`
-}
-
-// Derivation is the part of the record that each output stores.
-func (p *Process) Derivation() *Derivation {
-	return &Derivation{
-		Step: p.Step, Tx: p.Tx, By: p.By, At: p.At, Location: p.Location,
-		Inputs: p.Inputs, VirginMass: p.VirginMass, Loss: p.Loss,
-	}
 }
 
 // Output returns the output take of batch id, if the process made it.

@@ -227,7 +227,7 @@ func (g graph) madeBy(b *Batch, d *Derivation) []string {
 	case out.Mass != b.InitialMass:
 		problems = append(problems, fmt.Sprintf("batch %q: initial %s but its process %s made %s", b.ID, b.InitialMass, d.Tx, out.Mass))
 	}
-	if !reflect.DeepEqual(d, p.Derivation()) {
+	if !reflect.DeepEqual(*d, p.Derivation) {
 		problems = append(problems, fmt.Sprintf("batch %q: its origin differs from the record of process %s", b.ID, d.Tx))
 	}
 	return problems

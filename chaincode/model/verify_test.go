@@ -18,7 +18,7 @@ const docSHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 // goodGraph is a consistent upstream graph of P1: two collections, each
 // handed to the recycler, blended with virgin material into P1 and P2.
 func goodGraph() map[string]*Batch {
-	proc := func() *Derivation { return records()["T1"].Derivation() }
+	proc := func() *Derivation { d := records()["T1"].Derivation; return &d }
 	hand := func(offered, received Grams) []Handover {
 		return []Handover{{From: "MunicipalityMSP", To: "RecyclerMSP", Offered: offered, Received: received, OfferTx: "O", AcceptTx: "A", AcceptedBy: rec}}
 	}
@@ -40,10 +40,13 @@ func goodGraph() map[string]*Batch {
 // records are the process records of goodGraph, by transaction id.
 func records() map[string]*Process {
 	return map[string]*Process{"T1": {
-		Step: StepSorting, Tx: "T1", By: rec, At: "2026-11-20T12:00:00Z",
-		Inputs:     []Take{{ID: "C1", Mass: 990}, {ID: "C2", Mass: 300}},
-		Outputs:    []Take{{ID: "P1", Mass: 1000}, {ID: "P2", Mass: 200}},
-		VirginMass: 110, Loss: 200, RecycledContent: 9214,
+		Derivation: Derivation{
+			Step: StepSorting, Tx: "T1", By: rec, At: "2026-11-20T12:00:00Z",
+			Inputs:     []Take{{ID: "C1", Mass: 990}, {ID: "C2", Mass: 300}},
+			VirginMass: 110, Loss: 200,
+		},
+		Outputs:         []Take{{ID: "P1", Mass: 1000}, {ID: "P2", Mass: 200}},
+		RecycledContent: 9214,
 	}}
 }
 

@@ -75,7 +75,7 @@ func TestStory(t *testing.T) {
 	var extrusion model.Process
 	env.JSON(t, &extrusion, "auditor", "process", made.Tx)
 	mustDeepEqual(t, extrusion.Outputs, []model.Take{{ID: spool1, Mass: model.Kilogram}, {ID: spool2, Mass: model.Kilogram}}, "extrusion record")
-	mustDeepEqual(t, extrusion.Derivation(), made, "spool's origin against the record")
+	mustDeepEqual(t, &extrusion.Derivation, made, "spool's origin against the record")
 	cert := filepath.Join(t.TempDir(), "lab-certificate.pdf")
 	if err := os.WriteFile(cert, []byte("PET filament lab report "+run+": IV 0.78 dl/g, moisture 45 ppm\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -13,11 +13,13 @@ import (
 )
 
 func record() model.Process {
-	return model.Process{Step: model.StepExtrusion, Tx: "tx-extrude",
-		By: model.Actor{MSP: "RecyclerMSP", Identity: "User1@recycler.mtrace.local"}, At: "2026-11-22T10:00:00Z",
-		Location: "Gebze", Inputs: []model.Take{{ID: "FLK-1", Mass: 1_000_000}, {ID: "lot:7", Mass: 500_000}},
-		Outputs:    []model.Take{{ID: "FIL-1", Mass: 700_000}, {ID: "FIL-2", Mass: 720_000}},
-		VirginMass: 20_000, Loss: 100_000, RecycledContent: 9868}
+	return model.Process{
+		Derivation: model.Derivation{Step: model.StepExtrusion, Tx: "tx-extrude",
+			By: model.Actor{MSP: "RecyclerMSP", Identity: "User1@recycler.mtrace.local"}, At: "2026-11-22T10:00:00Z",
+			Location: "Gebze", Inputs: []model.Take{{ID: "FLK-1", Mass: 1_000_000}, {ID: "lot:7", Mass: 500_000}},
+			VirginMass: 20_000, Loss: 100_000},
+		Outputs:         []model.Take{{ID: "FIL-1", Mass: 700_000}, {ID: "FIL-2", Mass: 720_000}},
+		RecycledContent: 9868}
 }
 
 func TestProcess(t *testing.T) {

@@ -20,11 +20,13 @@ var args = []string{"process", "--step", "Extrusion", "--in", "FLK-1:1000kg", "-
 	"--out", "FIL-1:PET:filament:700kg", "--out", "FIL-2:pet:Filament:720kg", "--virgin", "20kg", "--location", "Gebze"}
 
 func record() model.Process {
-	return model.Process{Step: model.StepExtrusion, Tx: "tx-extrude",
-		By: model.Actor{MSP: "RecyclerMSP", Identity: "User1@recycler.mtrace.local"}, At: "2026-11-22T10:00:00Z",
-		Location: "Gebze", Inputs: []model.Take{{ID: "FLK-1", Mass: 1_000_000}, {ID: "lot:7", Mass: 500_000}},
-		Outputs:    []model.Take{{ID: "FIL-1", Mass: 700_000}, {ID: "FIL-2", Mass: 720_000}},
-		VirginMass: 20_000, Loss: 100_000, RecycledContent: 9868}
+	return model.Process{
+		Derivation: model.Derivation{Step: model.StepExtrusion, Tx: "tx-extrude",
+			By: model.Actor{MSP: "RecyclerMSP", Identity: "User1@recycler.mtrace.local"}, At: "2026-11-22T10:00:00Z",
+			Location: "Gebze", Inputs: []model.Take{{ID: "FLK-1", Mass: 1_000_000}, {ID: "lot:7", Mass: 500_000}},
+			VirginMass: 20_000, Loss: 100_000},
+		Outputs:         []model.Take{{ID: "FIL-1", Mass: 700_000}, {ID: "FIL-2", Mass: 720_000}},
+		RecycledContent: 9868}
 }
 
 // outputs are the batches record() made, as ReadBatch returns them.
@@ -34,7 +36,7 @@ func outputs() map[string]model.Batch {
 	for _, o := range rec.Outputs {
 		bs[o.ID] = model.Batch{ID: o.ID, Material: model.PET, Form: model.FormFilament, InitialMass: o.Mass,
 			RemainingMass: o.Mass, Owner: "RecyclerMSP", Submitter: rec.By, Status: model.StatusActive,
-			Origin: model.Origin{Process: rec.Derivation()}, RecycledContent: rec.RecycledContent, CreatedAt: rec.At,
+			Origin: model.Origin{Process: &rec.Derivation}, RecycledContent: rec.RecycledContent, CreatedAt: rec.At,
 			UpdatedAt: rec.At, LastTx: rec.Tx, UpdatedBy: rec.By, Event: model.Event{Name: model.EvBatchProcessed, TxID: rec.Tx}}
 	}
 	return bs
