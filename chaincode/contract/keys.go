@@ -97,47 +97,25 @@ func getBatch(stub shim.ChaincodeStubInterface, id string) (*model.Batch, error)
 // getBatches reads many batches with one GetMultipleStates call. Missing
 // batches are nil in the result, in the order of ids.
 func getBatches(stub shim.ChaincodeStubInterface, ids []string) ([]*model.Batch, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		k, err := batchKey(id)
-		if err != nil {
-			return nil, err
-		}
-		keys[i] = k
-	}
-	raws, err := stub.GetMultipleStates(keys...)
-	if err != nil {
-		return nil, fmt.Errorf("read %d batches: %w", len(ids), err)
-	}
-	if len(raws) != len(ids) {
-		return nil, fmt.Errorf("read %d batches: ledger returned %d values", len(ids), len(raws))
-	}
-	out := make([]*model.Batch, len(ids))
-	for i, raw := range raws {
-		if raw == nil {
-			continue
-		}
-		b, err := decodeBatch(ids[i], raw)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = b
-	}
-	return out, nil
+	return getMany[model.Batch](stub, "batch", batchKey, ids)
 }
 
 // getProcesses reads the records of many processes, by transaction id,
 // with one GetMultipleStates call. Missing records are nil in the result.
 func getProcesses(stub shim.ChaincodeStubInterface, txs []string) ([]*model.Process, error) {
-	if len(txs) == 0 {
+	return getMany[model.Process](stub, "process record", processKey, txs)
+}
+
+// getMany reads the JSON values of many ids with one GetMultipleStates
+// call; key makes each id's key, and what names the kind of value in
+// errors. Missing values are nil in the result, in the order of ids.
+func getMany[T any](stub shim.ChaincodeStubInterface, what string, key func(string) (string, error), ids []string) ([]*T, error) {
+	if len(ids) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, len(txs))
-	for i, tx := range txs {
-		k, err := processKey(tx)
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		k, err := key(id)
 		if err != nil {
 			return nil, err
 		}
@@ -145,21 +123,21 @@ func getProcesses(stub shim.ChaincodeStubInterface, txs []string) ([]*model.Proc
 	}
 	raws, err := stub.GetMultipleStates(keys...)
 	if err != nil {
-		return nil, fmt.Errorf("read %d process records: %w", len(txs), err)
+		return nil, fmt.Errorf("read %d %ss: %w", len(ids), what, err)
 	}
-	if len(raws) != len(txs) {
-		return nil, fmt.Errorf("read %d process records: ledger returned %d values", len(txs), len(raws))
+	if len(raws) != len(ids) {
+		return nil, fmt.Errorf("read %d %ss: ledger returned %d values", len(ids), what, len(raws))
 	}
-	out := make([]*model.Process, len(txs))
+	out := make([]*T, len(ids))
 	for i, raw := range raws {
 		if raw == nil {
 			continue
 		}
-		var p model.Process
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("decode process record %q: %w", txs[i], err)
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("decode %s %q: %w", what, ids[i], err)
 		}
-		out[i] = &p
+		out[i] = &v
 	}
 	return out, nil
 }
