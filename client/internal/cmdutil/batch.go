@@ -20,13 +20,9 @@ func SubmitBatch(ctx context.Context, open LedgerFunc, io *iostreams.IOStreams, 
 		if _, err := l.Submit(ctx, fn, args...); err != nil {
 			return err
 		}
-		res, err := l.Evaluate(ctx, "ReadBatch", id)
+		b, err := Query[model.Batch](ctx, l, "ReadBatch", id)
 		if err != nil {
 			return fmt.Errorf("%s committed, but reading batch %q back failed: %w", fn, id, err)
-		}
-		b, err := Decode[model.Batch]("ReadBatch", res)
-		if err != nil {
-			return err
 		}
 		if format == FormatJSON {
 			return render.JSON(io.Out, b)

@@ -1,12 +1,14 @@
 package cmdutil
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
 // ParseMass parses the value of a mass flag, naming the flag on error.
@@ -35,6 +37,16 @@ func Decode[T any](fn string, data []byte) (T, error) {
 		return v, fmt.Errorf("%s: unreadable answer from the chaincode: %w", fn, err)
 	}
 	return v, nil
+}
+
+// Query evaluates fn(args...) on l and decodes its JSON answer.
+func Query[T any](ctx context.Context, l ledger.Ledger, fn string, args ...string) (T, error) {
+	res, err := l.Evaluate(ctx, fn, args...)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return Decode[T](fn, res)
 }
 
 // MarshalArg encodes a request struct as the JSON string argument the

@@ -60,11 +60,7 @@ func Fetch(ctx context.Context, l ledger.Ledger) ([]model.Batch, model.Registry,
 	var all []model.Batch
 	q := model.ListQuery{Limit: PageSize}
 	for {
-		res, err := l.Evaluate(ctx, "ListBatches", cmdutil.MarshalArg(q))
-		if err != nil {
-			return nil, model.Registry{}, err
-		}
-		page, err := cmdutil.Decode[model.BatchPage]("ListBatches", res)
+		page, err := cmdutil.Query[model.BatchPage](ctx, l, "ListBatches", cmdutil.MarshalArg(q))
 		if err != nil {
 			return nil, model.Registry{}, err
 		}
@@ -77,11 +73,7 @@ func Fetch(ctx context.Context, l ledger.Ledger) ([]model.Batch, model.Registry,
 		}
 		q.Bookmark = page.Bookmark
 	}
-	res, err := l.Evaluate(ctx, "GetRegistry")
-	if err != nil {
-		return nil, model.Registry{}, err
-	}
-	reg, err := cmdutil.Decode[model.Registry]("GetRegistry", res)
+	reg, err := cmdutil.Query[model.Registry](ctx, l, "GetRegistry")
 	return all, reg, err
 }
 

@@ -50,11 +50,7 @@ mass, transit loss, pending transfer, quarantine, documents, children).`,
 
 func runHistory(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Evaluate(ctx, "GetHistory", opts.ID)
-		if err != nil {
-			return err
-		}
-		entries, err := cmdutil.Decode[[]model.HistoryEntry]("GetHistory", res)
+		entries, err := cmdutil.Query[[]model.HistoryEntry](ctx, l, "GetHistory", opts.ID)
 		if err != nil {
 			return err
 		}

@@ -48,11 +48,7 @@ inputs + virgin = outputs + loss.`,
 
 func runProcess(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Evaluate(ctx, "GetProcess", opts.Tx)
-		if err != nil {
-			return err
-		}
-		p, err := cmdutil.Decode[model.Process]("GetProcess", res)
+		p, err := cmdutil.Query[model.Process](ctx, l, "GetProcess", opts.Tx)
 		if err != nil {
 			return err
 		}

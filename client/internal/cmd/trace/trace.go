@@ -74,11 +74,7 @@ func runTrace(ctx context.Context, opts *Options) error {
 		dir = model.Downstream
 	}
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Evaluate(ctx, "Trace", opts.ID, dir)
-		if err != nil {
-			return err
-		}
-		t, err := cmdutil.Decode[model.Trace]("Trace", res)
+		t, err := cmdutil.Query[model.Trace](ctx, l, "Trace", opts.ID, dir)
 		if err != nil {
 			return err
 		}

@@ -64,11 +64,7 @@ func runVerify(ctx context.Context, opts *Options) error {
 		}
 	}
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Evaluate(ctx, "VerifyProvenance", opts.ID, sum)
-		if err != nil {
-			return err
-		}
-		v, err := cmdutil.Decode[model.Verdict]("VerifyProvenance", res)
+		v, err := cmdutil.Query[model.Verdict](ctx, l, "VerifyProvenance", opts.ID, sum)
 		if err != nil {
 			return err
 		}

@@ -43,11 +43,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 
 func runGet(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Evaluate(ctx, "ReadBatch", opts.ID)
-		if err != nil {
-			return err
-		}
-		b, err := cmdutil.Decode[model.Batch]("ReadBatch", res)
+		b, err := cmdutil.Query[model.Batch](ctx, l, "ReadBatch", opts.ID)
 		if err != nil {
 			return err
 		}

@@ -79,11 +79,7 @@ token to pass to --page for the next one (in JSON, the "bookmark" field).`,
 
 func runList(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Evaluate(ctx, "ListBatches", cmdutil.MarshalArg(opts.Query))
-		if err != nil {
-			return err
-		}
-		page, err := cmdutil.Decode[model.BatchPage]("ListBatches", res)
+		page, err := cmdutil.Query[model.BatchPage](ctx, l, "ListBatches", cmdutil.MarshalArg(opts.Query))
 		if err != nil {
 			return err
 		}

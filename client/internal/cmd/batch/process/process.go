@@ -107,13 +107,9 @@ func runProcess(ctx context.Context, opts *Options) error {
 			// outputs, read back from the peer that committed them.
 			outs := make([]model.Batch, 0, len(rec.Outputs))
 			for _, o := range rec.Outputs {
-				raw, err := l.Evaluate(ctx, "ReadBatch", o.ID)
+				b, err := cmdutil.Query[model.Batch](ctx, l, "ReadBatch", o.ID)
 				if err != nil {
 					return fmt.Errorf("Process committed (tx %s), but reading output %q back failed: %w", rec.Tx, o.ID, err)
-				}
-				b, err := cmdutil.Decode[model.Batch]("ReadBatch", raw)
-				if err != nil {
-					return err
 				}
 				outs = append(outs, b)
 			}
