@@ -94,7 +94,6 @@ type graph struct {
 type procEntry struct {
 	p   *Derivation
 	rec *Process
-	by  string
 }
 
 // processes lists the graph's processes, once each, in order of the
@@ -106,7 +105,7 @@ func (g graph) processes() []procEntry {
 		p := g.b[id].Origin.Process
 		if p != nil && !seen[p.Tx] {
 			seen[p.Tx] = true
-			out = append(out, procEntry{p: p, rec: g.rec[p.Tx], by: id})
+			out = append(out, procEntry{p: p, rec: g.rec[p.Tx]})
 		}
 	}
 	return out
