@@ -11,6 +11,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
+	"github.com/mtrace/mtrace/client/internal/cmd/registry"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
 	"github.com/mtrace/mtrace/client/internal/cmd/verify"
 	"github.com/mtrace/mtrace/client/internal/cmd/version"
@@ -46,6 +47,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		verify.NewCmdVerify(f, nil),
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
+		registry.NewCmdRegistry(f),
 		bench.NewCmdBench(f, nil),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f, nil),
