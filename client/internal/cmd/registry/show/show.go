@@ -27,8 +27,8 @@ type Options struct {
 func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger, Now: time.Now}
 	return &cobra.Command{
-		Use:     "show",
-		Short:   "Show the member organisations, their roles and the open proposals",
+		Use:   "show",
+		Short: "Show the member organisations, their roles and the open proposals",
 		Example: `  mtrace registry show
   mtrace registry show -o json | jq -r '.participants[] | "\(.msp) \(.role)"'`,
 		Args: cmdutil.ExactArgs(0, "no arguments"),
