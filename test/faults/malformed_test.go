@@ -33,7 +33,7 @@ var signatures = []struct {
 	{"OfferTransfer", 2}, {"AcceptTransfer", 2}, {"RejectTransfer", 2}, {"CancelTransfer", 1},
 	{"Process", 1}, {"Quarantine", 2}, {"Release", 1}, {"AttachDocument", 4}, {"ReadBatch", 1},
 	{"BatchExists", 1}, {"GetHistory", 1}, {"Trace", 2}, {"VerifyProvenance", 2}, {"ListBatches", 1},
-	{"GetProcess", 1}, {"BaselinePut", 2},
+	{"GetProcess", 1}, {"Evidence", 1}, {"BaselinePut", 2},
 }
 
 // rawRegister is a RegisterRequest with one field replaced by raw JSON.
