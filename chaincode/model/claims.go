@@ -102,7 +102,7 @@ func BatchClaims(b *Batch, createdTx string) []Claim {
 	}
 	cs = append(cs, Claim{Subject: subject, What: "last writer", Tx: b.LastTx, Actor: b.UpdatedBy,
 		Endorsers: []string{b.UpdatedBy.MSP},
-		Wrote: batchWrote(b.ID, func(w *Batch) bool { return reflect.DeepEqual(*w, *b) }, "this version")})
+		Wrote:     batchWrote(b.ID, func(w *Batch) bool { return reflect.DeepEqual(*w, *b) }, "this version")})
 	return cs
 }
 
