@@ -287,6 +287,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"VerifyProvenance":  {own, ""},
 		"ListBatches":       {`{}`},
 		"GetProcess":        {"0f00"},
+		"Evidence":          {own},
 		"BaselinePut":       {"k", "v"},
 	}
 	ignored := 0
