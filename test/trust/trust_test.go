@@ -334,9 +334,38 @@ func TestOneDishonestMember(t *testing.T) {
 // chaincode-level policy (any two organisations) is met, so Fabric commits
 // it; the signatures check of verify and audit must name it.
 func TestTwoColludingMembers(t *testing.T) {
+	citys := id("citys")
+	env.MustRun(t, "municipality", "batch", "register", citys, "--material", "PET", "--mass", "50kg",
+		"--location", "Kartal, Istanbul", "--collected-at", "2026-11-21T08:00:00+03:00", "--waste-code", "15 01 02")
+	settle(t)
+	before := batch(t, citys)
 	bin := forger(t)
 	swap(t, "maker", bin)
 	swap(t, "recycler", bin)
+	pair := []string{"MakerMSP", "RecyclerMSP"}
+
+	// What the pair cannot do even together: the registry needs a majority
+	// (three of four), a third organisation's batch needs its owner.
+	tb := &table{t: t}
+	self := arg(model.Participant{MSP: "MakerMSP", Role: model.RoleCollector, Name: "Kadikoy Makerspace"})
+	for _, c := range []struct {
+		attack, fn string
+		args       []string
+		client     *client.Contract
+	}{
+		{"self-promotion to collector in the registry", "SetParticipant", []string{self}, contract(t, "maker-admin")},
+		{"accepting the municipality's batch, never offered", "AcceptTransfer", []string{citys, "0"}, contract(t, "maker")},
+	} {
+		got := attempt(c.client, c.fn, c.args, pair...)
+		tb.add(c.attack, "forgecc on maker's and recycler's peers", got)
+		if got != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE.String() {
+			t.Errorf("%s by two colluding members: %s; want ENDORSEMENT_POLICY_FAILURE", c.attack, got)
+		}
+	}
+	tb.print()
+	settle(t)
+	mustSame(t, batch(t, citys), before, citys)
+
 	forged := id("colluded")
 	got := attempt(contract(t, "maker"), "RegisterBatch", []string{register(forged, 7*model.Tonne)}, "MakerMSP", "RecyclerMSP")
 	t.Logf("7 t registered in MunicipalityMSP's name, endorsed by MakerMSP and RecyclerMSP: %s", got)
