@@ -1,0 +1,284 @@
+// Package channel changes the membership of a running mtrace channel: it
+// reads the current configuration from an orderer, edits it with
+// github.com/hyperledger/fabric-config, collects the config signatures of
+// the admins who consent, and submits the update to the orderer, which
+// checks it against the channel's policies (adding or removing a member
+// organisation is a change to the Application group, whose mod policy is
+// MAJORITY Admins) and either orders it or refuses it whole.
+//
+// Signatures are gathered here from admin identities whose keys this
+// machine holds, as on the local test network. In a consortium each admin
+// would sign the marshalled update on their own machine; Sign and Submit
+// are separate so that the signatures could travel between them.
+package channel
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hyperledger/fabric-config/configtx"
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Orderer is a connection to one orderer's client endpoint (Broadcast and
+// Deliver), on behalf of one signing identity.
+type Orderer struct {
+	conn    *grpc.ClientConn
+	client  ab.AtomicBroadcastClient
+	channel string
+	id      *configtx.SigningIdentity
+}
+
+// Dial connects to the orderer at addr over TLS, trusting the root
+// certificate in tlsCA and expecting serverName in its certificate.
+func Dial(addr, tlsCA, serverName, channel string, id *configtx.SigningIdentity) (*Orderer, error) {
+	pem, err := os.ReadFile(tlsCA)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no certificate", tlsCA)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, serverName)))
+	if err != nil {
+		return nil, fmt.Errorf("connect to orderer %s: %w", addr, err)
+	}
+	return &Orderer{conn: conn, client: ab.NewAtomicBroadcastClient(conn), channel: channel, id: id}, nil
+}
+
+// Close closes the connection.
+func (o *Orderer) Close() error { return o.conn.Close() }
+
+// Config is the channel's current configuration and the number of the
+// block that holds it.
+type Config struct {
+	*cb.Config
+	Block uint64
+}
+
+// Config reads the channel's current configuration: the newest block
+// names the last config block, which holds it.
+func (o *Orderer) Config(ctx context.Context) (*Config, error) {
+	newest, err := o.block(ctx, &ab.SeekPosition{Type: &ab.SeekPosition_Newest{Newest: &ab.SeekNewest{}}})
+	if err != nil {
+		return nil, err
+	}
+	n, err := lastConfig(newest)
+	if err != nil {
+		return nil, err
+	}
+	b := newest
+	if n != newest.GetHeader().GetNumber() {
+		at := &ab.SeekPosition{Type: &ab.SeekPosition_Specified{Specified: &ab.SeekSpecified{Number: n}}}
+		if b, err = o.block(ctx, at); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := configOf(b)
+	if err != nil {
+		return nil, fmt.Errorf("config block %d: %w", n, err)
+	}
+	return &Config{Config: cfg, Block: n}, nil
+}
+
+// block fetches one block through Deliver.
+func (o *Orderer) block(ctx context.Context, at *ab.SeekPosition) (*cb.Block, error) {
+	seek, err := proto.Marshal(&ab.SeekInfo{Start: at, Stop: at, Behavior: ab.SeekInfo_BLOCK_UNTIL_READY})
+	if err != nil {
+		return nil, err
+	}
+	env, err := o.envelope(cb.HeaderType_DELIVER_SEEK_INFO, seek)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	stream, err := o.client.Deliver(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("deliver: %w", err)
+	}
+	if err := stream.Send(env); err != nil {
+		return nil, fmt.Errorf("deliver: %w", err)
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return nil, fmt.Errorf("deliver: %w", err)
+		}
+		switch r := resp.Type.(type) {
+		case *ab.DeliverResponse_Block:
+			return r.Block, nil
+		case *ab.DeliverResponse_Status:
+			return nil, fmt.Errorf("deliver: the orderer answered %s", r.Status)
+		}
+	}
+}
+
+// envelope wraps data in a signed envelope for the channel.
+func (o *Orderer) envelope(typ cb.HeaderType, data []byte) (*cb.Envelope, error) {
+	ch, err := proto.Marshal(&cb.ChannelHeader{Type: int32(typ), ChannelId: o.channel, Timestamp: timestamppb.Now()})
+	if err != nil {
+		return nil, err
+	}
+	payload, err := proto.Marshal(&cb.Payload{Header: &cb.Header{ChannelHeader: ch}, Data: data})
+	if err != nil {
+		return nil, err
+	}
+	env := &cb.Envelope{Payload: payload}
+	if err := o.id.SignEnvelope(env); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// lastConfig reads the number of the last config block from a block's
+// orderer metadata.
+func lastConfig(b *cb.Block) (uint64, error) {
+	md := b.GetMetadata().GetMetadata()
+	if len(md) <= int(cb.BlockMetadataIndex_SIGNATURES) {
+		return 0, errors.New("block has no signatures metadata")
+	}
+	var m cb.Metadata
+	if err := proto.Unmarshal(md[cb.BlockMetadataIndex_SIGNATURES], &m); err != nil {
+		return 0, fmt.Errorf("block metadata: %w", err)
+	}
+	var obm cb.OrdererBlockMetadata
+	if err := proto.Unmarshal(m.GetValue(), &obm); err != nil {
+		return 0, fmt.Errorf("orderer block metadata: %w", err)
+	}
+	return obm.GetLastConfig().GetIndex(), nil
+}
+
+// configOf reads the configuration from a config block.
+func configOf(b *cb.Block) (*cb.Config, error) {
+	if len(b.GetData().GetData()) != 1 {
+		return nil, errors.New("not a config block")
+	}
+	var env cb.Envelope
+	if err := proto.Unmarshal(b.Data.Data[0], &env); err != nil {
+		return nil, err
+	}
+	var p cb.Payload
+	if err := proto.Unmarshal(env.Payload, &p); err != nil {
+		return nil, err
+	}
+	var ce cb.ConfigEnvelope
+	if err := proto.Unmarshal(p.Data, &ce); err != nil {
+		return nil, err
+	}
+	if ce.Config == nil {
+		return nil, errors.New("not a config block")
+	}
+	return ce.Config, nil
+}
+
+// RefusedError is an orderer's refusal of a transaction, with its reason.
+type RefusedError struct {
+	Status cb.Status
+	Info   string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("the orderer refused the update (%s): %s", e.Status, e.Info)
+}
+
+// Submit sends a signed config update envelope to the orderer. The
+// orderer validates a config update when it receives it, so a missing
+// signature comes back here as a *RefusedError and nothing is ordered.
+func (o *Orderer) Submit(ctx context.Context, env *cb.Envelope) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	stream, err := o.client.Broadcast(ctx)
+	if err != nil {
+		return fmt.Errorf("broadcast: %w", err)
+	}
+	if err := stream.Send(env); err != nil {
+		return fmt.Errorf("broadcast: %w", err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return fmt.Errorf("broadcast: %w", err)
+	}
+	_ = stream.CloseSend()
+	if resp.Status != cb.Status_SUCCESS {
+		return &RefusedError{Status: resp.Status, Info: resp.Info}
+	}
+	return nil
+}
+
+// Update is one proposed configuration change: the marshalled
+// ConfigUpdate and the signatures gathered for it so far.
+type Update struct {
+	Marshaled  []byte
+	Signatures []*cb.ConfigSignature
+}
+
+// Compute runs edit on a copy of cfg and returns the update from cfg to
+// the result.
+func Compute(cfg *cb.Config, channel string, edit func(*configtx.ConfigTx) error) (*Update, error) {
+	c := configtx.New(cfg)
+	if err := edit(&c); err != nil {
+		return nil, err
+	}
+	raw, err := c.ComputeMarshaledUpdate(channel)
+	if err != nil {
+		return nil, fmt.Errorf("compute the update: %w", err)
+	}
+	return &Update{Marshaled: raw}, nil
+}
+
+// Sign adds the config signature of id.
+func (u *Update) Sign(id *configtx.SigningIdentity) error {
+	s, err := id.CreateConfigSignature(u.Marshaled)
+	if err != nil {
+		return fmt.Errorf("signature of %s: %w", id.MSPID, err)
+	}
+	u.Signatures = append(u.Signatures, s)
+	return nil
+}
+
+// Envelope is the update with its signatures, as submitter sends it.
+func (u *Update) Envelope(submitter *configtx.SigningIdentity) (*cb.Envelope, error) {
+	env, err := configtx.NewEnvelope(u.Marshaled, u.Signatures...)
+	if err != nil {
+		return nil, err
+	}
+	if err := submitter.SignEnvelope(env); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// Members lists the channel's application organisations (their MSP IDs).
+func Members(cfg *cb.Config) ([]string, error) {
+	c := configtx.New(cfg)
+	app, err := c.Application().Configuration()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(app.Organizations))
+	for _, o := range app.Organizations {
+		ids = append(ids, o.MSP.Name)
+	}
+	return ids, nil
+}
+
+// IsMember reports whether mspID is one of the channel's application
+// organisations.
+func IsMember(cfg *cb.Config, mspID string) bool {
+	c := configtx.New(cfg)
+	return c.Application().Organization(mspID) != nil
+}
+
+// Majority is how many of n organisations' admins a MAJORITY policy needs.
+func Majority(n int) int { return n/2 + 1 }

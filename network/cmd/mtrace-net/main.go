@@ -1,0 +1,72 @@
+// Command mtrace-net is the part of the local network's tooling that is
+// more than starting and stopping processes: it reads and checks the
+// consortium file, writes Fabric's tool input and the CLI profiles from it,
+// and changes the running channel's membership with majority-signed config
+// updates. scripts/network.sh calls it; it starts no process itself.
+//
+//	mtrace-net validate [FILE]            check a consortium file
+//	mtrace-net nodes                      every node and its ports, one a line
+//	mtrace-net render                     configtx.yaml and crypto-config.yaml into MTRACE_HOME/artifacts
+//	mtrace-net profiles                   the CLI profiles into MTRACE_HOME/config.yaml
+//	mtrace-net policy | participants      the chaincode policy; the registry's first entries
+//	mtrace-net org add|remove ...         a copy of the consortium file with one organisation more or less
+//	mtrace-net channel show               the channel's config block and member organisations
+//	mtrace-net channel add-org NODE       add an organisation and its anchor peer to the channel
+//	mtrace-net channel remove-org NODE    take an organisation out of the channel
+//
+// The consortium file is --topology, by default MTRACE_HOME/consortium.yaml
+// (the network's own copy); ports follow --base (MTRACE_BASE_PORT).
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/network/topology"
+)
+
+// env is what every command shares: where the network lives, its base
+// port and the consortium file.
+type env struct {
+	home     string
+	base     int
+	topoPath string
+}
+
+func (e *env) topology() (*topology.Topology, error) {
+	return topology.Load(e.topoPath)
+}
+
+// crypto is the folder of the network's identities.
+func (e *env) crypto() string { return e.home + "/crypto" }
+
+func main() {
+	e := &env{home: os.Getenv("MTRACE_HOME"), base: 27000}
+	if b, err := strconv.Atoi(os.Getenv("MTRACE_BASE_PORT")); err == nil {
+		e.base = b
+	}
+	root := &cobra.Command{
+		Use:           "mtrace-net",
+		Short:         "The mtrace network's consortium file and channel membership",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if e.topoPath == "" {
+				e.topoPath = e.home + "/consortium.yaml"
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&e.home, "home", e.home, "the network's runtime folder (MTRACE_HOME)")
+	root.PersistentFlags().IntVar(&e.base, "base", e.base, "the network's base port (MTRACE_BASE_PORT)")
+	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
+	root.AddCommand(topologyCommands(e)...)
+	root.AddCommand(orgCommand(e), channelCommand(e))
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "mtrace-net:", err)
+		os.Exit(1)
+	}
+}

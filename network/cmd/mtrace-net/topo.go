@@ -1,0 +1,223 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/network/topology"
+)
+
+// chaincode is the chaincode name the CLI profiles use.
+const chaincode = "mtrace"
+
+func topologyCommands(e *env) []*cobra.Command {
+	validate := &cobra.Command{
+		Use:   "validate [FILE]",
+		Short: "Check a consortium file (default the --topology file)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := e.topoPath
+			if len(args) == 1 {
+				path = args[0]
+			}
+			t, err := topology.Load(path)
+			if err != nil {
+				return err
+			}
+			if _, err := t.Ports(e.base); err != nil {
+				return fmt.Errorf("%s on base port %d: %w", path, e.base, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: channel %s, %d orderers, %d organisations, ports %d-%d\n",
+				path, t.Channel, len(t.Orderers.Nodes), len(t.Organisations), e.base, e.base+topology.Span-1)
+			return nil
+		},
+	}
+	nodes := &cobra.Command{
+		Use:   "nodes",
+		Short: "List every node: kind, name, MSP ID, host, port, admin or chaincode port, operations port",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			ns, err := t.Ports(e.base)
+			if err != nil {
+				return err
+			}
+			for _, n := range ns {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s %d %d %d\n", n.Kind, n.Name, n.MSP, n.Host, n.Port, n.Admin, n.Ops)
+			}
+			return nil
+		},
+	}
+	render := &cobra.Command{
+		Use:   "render",
+		Short: "Write configtxgen's and cryptogen's input for the topology into HOME/artifacts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			ctx, err := t.Configtx(e.base, e.crypto())
+			if err != nil {
+				return err
+			}
+			cc, err := t.CryptoConfig()
+			if err != nil {
+				return err
+			}
+			dir := filepath.Join(e.home, "artifacts")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, "configtx.yaml"), ctx, 0o644); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "crypto-config.yaml"), cc, 0o644)
+		},
+	}
+	profiles := &cobra.Command{
+		Use:   "profiles",
+		Short: "Write the mtrace CLI profiles for the topology into HOME/config.yaml",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			raw, err := t.Profiles(e.base, e.crypto(), e.home, chaincode)
+			if err != nil {
+				return err
+			}
+			return topology.WriteFile(filepath.Join(e.home, "config.yaml"), raw)
+		},
+	}
+	policy := &cobra.Command{
+		Use:   "policy",
+		Short: "Print the chaincode-level endorsement policy: peers of any two member organisations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), t.Policy())
+			return nil
+		},
+	}
+	participants := &cobra.Command{
+		Use:   "participants",
+		Short: "Print the registry entries the network bootstraps with, as JSON",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			raw, err := json.Marshal(t.Participants())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), string(raw))
+			return nil
+		},
+	}
+	return []*cobra.Command{validate, nodes, render, profiles, policy, participants}
+}
+
+// orgCommand writes a copy of the consortium file with one organisation
+// added or removed; the network's own copy changes only once the channel
+// has changed (network.sh add-org and remove-org).
+func orgCommand(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "org", Short: "Write a consortium file with one organisation more or less"}
+	var o topology.Org
+	var role, out string
+	add := &cobra.Command{
+		Use:   "add --msp ID --role ROLE --name TEXT [--node NAME] [--slot N] --out FILE",
+		Short: "Add an organisation (node defaults to the MSP ID without MSP, in lower case; slot to the first free)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			o.Role = model.Role(role)
+			if o.Node == "" {
+				o.Node = nodeName(o.MSP)
+			}
+			next, added, err := t.With(o)
+			if err != nil {
+				return err
+			}
+			if _, err := next.Ports(e.base); err != nil {
+				return err
+			}
+			if err := next.Save(out); err != nil {
+				return err
+			}
+			n, _ := next.Org(o.MSP)
+			if added {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", n.Node, "added")
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", n.Node, "present")
+			}
+			return nil
+		},
+	}
+	add.Flags().StringVar(&o.MSP, "msp", "", "MSP ID of the organisation, such as KaunasMSP")
+	add.Flags().StringVar(&role, "role", "", "mtrace role: collector, recycler, maker or auditor")
+	add.Flags().StringVar(&o.Name, "name", "", "display name for the registry")
+	add.Flags().StringVar(&o.Node, "node", "", "node name (peer0.<node>.<domain>, CLI profiles <node> and <node>-admin)")
+	add.Flags().IntVar(&o.Slot, "slot", -1, "port slot 0-9 (default the first free)")
+	add.Flags().StringVar(&out, "out", "", "file to write")
+	remove := &cobra.Command{
+		Use:   "remove NODE|MSP --out FILE",
+		Short: "Remove an organisation",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			next, err := t.Without(args[0])
+			if err != nil {
+				return err
+			}
+			return next.Save(out)
+		},
+	}
+	remove.Flags().StringVar(&out, "out", "", "file to write")
+	for _, c := range []*cobra.Command{add, remove} {
+		_ = c.MarkFlagRequired("out")
+	}
+	for _, f := range []string{"msp", "role", "name"} {
+		_ = add.MarkFlagRequired(f)
+	}
+	cmd.AddCommand(add, remove)
+	return cmd
+}
+
+// nodeName is the default node name for an MSP ID: KaunasMSP is kaunas.
+func nodeName(msp string) string {
+	n := []rune{}
+	for _, r := range msp {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			n = append(n, r+'a'-'A')
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			n = append(n, r)
+		}
+	}
+	s := string(n)
+	if len(s) > 3 && s[len(s)-3:] == "msp" {
+		s = s[:len(s)-3]
+	}
+	return s
+}

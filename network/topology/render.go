@@ -1,0 +1,110 @@
+package topology
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"path/filepath"
+	"text/template"
+)
+
+//go:embed templates/*.tmpl
+var templates embed.FS
+
+var tmpl = template.Must(template.ParseFS(templates, "templates/*.tmpl"))
+
+// view is what the templates see: the topology, its nodes on one base
+// port, and the folder cryptogen writes to.
+type view struct {
+	*Topology
+	Crypto  string
+	Orderer []Node
+	Peers   []Node
+}
+
+func (t *Topology) view(base int, crypto string) view {
+	v := view{Topology: t, Crypto: crypto}
+	for _, n := range t.Nodes(base) {
+		if n.Kind == "orderer" {
+			v.Orderer = append(v.Orderer, n)
+		} else {
+			v.Peers = append(v.Peers, n)
+		}
+	}
+	return v
+}
+
+func (t *Topology) render(name string, v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, name, v); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// Configtx is configtxgen's input for the channel's genesis block (profile
+// Circular), with the nodes on base and the MSPs under crypto.
+func (t *Topology) Configtx(base int, crypto string) ([]byte, error) {
+	return t.render("configtx.yaml.tmpl", t.view(base, crypto))
+}
+
+// CryptoConfig is cryptogen's input: every organisation of the topology.
+// `cryptogen extend` with it adds the organisations that have no
+// identities yet and leaves the others alone.
+func (t *Topology) CryptoConfig() ([]byte, error) {
+	return t.render("crypto-config.yaml.tmpl", t.view(0, ""))
+}
+
+// MSPDir is where an organisation's channel MSP (root and TLS root
+// certificates, node OU config) lies under the crypto folder.
+func (t *Topology) MSPDir(crypto, node string) string {
+	return filepath.Join(crypto, "peerOrganizations", t.OrgDomain(node), "msp")
+}
+
+// UserMSPDir is the local MSP of one of an organisation's users (Admin or
+// User1).
+func (t *Topology) UserMSPDir(crypto, node, user string) string {
+	d := t.OrgDomain(node)
+	return filepath.Join(crypto, "peerOrganizations", d, "users", user+"@"+d, "msp")
+}
+
+// TLSCA is an organisation's TLS root certificate.
+func (t *Topology) TLSCA(crypto, node string) string {
+	d := t.OrgDomain(node)
+	return filepath.Join(crypto, "peerOrganizations", d, "tlsca", "tlsca."+d+"-cert.pem")
+}
+
+// OrdererTLSCA is the ordering organisation's TLS root certificate.
+func (t *Topology) OrdererTLSCA(crypto string) string {
+	d := t.OrdererDomain()
+	return filepath.Join(crypto, "ordererOrganizations", d, "tlsca", "tlsca."+d+"-cert.pem")
+}
+
+// Profiles is the mtrace CLI's config file: for every organisation a
+// client profile (<node>, User1) and an admin profile (<node>-admin), and
+// the first organisation as the default.
+func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, error) {
+	type profile struct {
+		Name, Endpoint, TLSRootCert, ServerName, MSP, Cert, Key, Channel, Chaincode string
+	}
+	var ps []profile
+	for _, n := range t.Nodes(base) {
+		if n.Kind != "peer" {
+			continue
+		}
+		for _, u := range []struct{ user, suffix string }{{"User1", ""}, {"Admin", "-admin"}} {
+			msp := t.UserMSPDir(crypto, n.Name, u.user)
+			ps = append(ps, profile{
+				Name: n.Name + u.suffix, Endpoint: fmt.Sprintf("127.0.0.1:%d", n.Port),
+				TLSRootCert: t.TLSCA(crypto, n.Name), ServerName: n.Host, MSP: n.MSP,
+				Cert:    filepath.Join(msp, "signcerts", u.user+"@"+t.OrgDomain(n.Name)+"-cert.pem"),
+				Key:     filepath.Join(msp, "keystore", "priv_sk"),
+				Channel: t.Channel, Chaincode: chaincode,
+			})
+		}
+	}
+	return t.render("profiles.yaml.tmpl", struct {
+		Home, Default string
+		Profiles      []profile
+	}{home, t.Organisations[0].Node, ps})
+}

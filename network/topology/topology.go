@@ -1,0 +1,323 @@
+// Package topology reads and checks the consortium file
+// (network/consortium.yaml): the channel, the ordering organisation and its
+// orderers, and the member organisations with their mtrace roles. It derives
+// every node's ports from a base port and the organisation's slot, and it
+// writes what Fabric's tools and the mtrace CLI read: cryptogen's and
+// configtxgen's input, and the CLI profiles.
+//
+// The domain rules for an organisation's registry entry (MSP ID, role,
+// display name) are chaincode/model's; this package adds the network's
+// own: unique MSP IDs, node names and slots, at least one collector, and
+// ports that neither clash nor leave the range below 32768.
+package topology
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+// Slots is how many member organisations a network can place: slot 0 to
+// Slots-1. Each takes three ports from base+100, base+110 and base+120.
+const Slots = 10
+
+// MaxOrderers is how many orderers fit in the ports from base+0, base+10
+// and base+20.
+const MaxOrderers = 10
+
+// MaxPort is the highest port a node may listen on: every listener stays
+// below the ephemeral range.
+const MaxPort = 32767
+
+// Span is how many ports above the base a network may use; two networks
+// whose bases are at least Span apart never clash.
+const Span = 100 + 2*10 + Slots
+
+// Topology is one consortium file.
+type Topology struct {
+	Channel       string     `yaml:"channel"`
+	Domain        string     `yaml:"domain"`
+	Orderers      OrdererOrg `yaml:"orderers"`
+	Organisations []Org      `yaml:"organisations"`
+}
+
+// OrdererOrg is the organisation that runs the ordering service.
+type OrdererOrg struct {
+	Name  string   `yaml:"name"`
+	MSP   string   `yaml:"msp"`
+	Nodes []string `yaml:"nodes"`
+}
+
+// Org is one member organisation with one peer.
+type Org struct {
+	Node string     `yaml:"node"`
+	MSP  string     `yaml:"msp"`
+	Role model.Role `yaml:"role"`
+	Name string     `yaml:"name"`
+	Slot int        `yaml:"slot"`
+	// Peers is how many peers the organisation runs; only 1 is supported.
+	Peers int `yaml:"peers,omitempty"`
+}
+
+// Participant is the organisation's registry entry.
+func (o Org) Participant() model.Participant {
+	return model.Participant{MSP: o.MSP, Role: o.Role, Name: o.Name}
+}
+
+// nodePattern is a node name: a DNS label, since it becomes part of the
+// peer's host name, and safe in file names and shell words.
+var nodePattern = regexp.MustCompile(`^[a-z][a-z0-9]{0,30}$`)
+
+// domainPattern is a DNS name of two or more labels.
+var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+
+// channelPattern is Fabric's rule for channel names.
+var channelPattern = regexp.MustCompile(`^[a-z][a-z0-9.-]{0,248}$`)
+
+// Load reads and validates a consortium file.
+func Load(path string) (*Topology, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Parse decodes and validates a consortium file's content. Unknown fields
+// are errors, so that a misspelt key is not silently ignored.
+func Parse(raw []byte) (*Topology, error) {
+	var t Topology
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&t); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Validate checks the whole topology; the error names the first field at
+// fault.
+func (t *Topology) Validate() error {
+	if !channelPattern.MatchString(t.Channel) {
+		return fmt.Errorf("channel: must be a Fabric channel name (lower case letters, digits, '.' and '-', starting with a letter), got %q", t.Channel)
+	}
+	if !domainPattern.MatchString(t.Domain) {
+		return fmt.Errorf("domain: must be a DNS name such as mtrace.local, got %q", t.Domain)
+	}
+	if err := t.Orderers.validate(); err != nil {
+		return err
+	}
+	if len(t.Organisations) == 0 {
+		return errors.New("organisations: the consortium needs at least one member organisation")
+	}
+	msps := map[string]string{t.Orderers.MSP: "orderers.msp"}
+	nodes := map[string]string{}
+	for _, n := range t.Orderers.Nodes {
+		nodes[n] = "orderers.nodes"
+	}
+	slots := map[int]string{}
+	collector := false
+	for i, o := range t.Organisations {
+		f := fmt.Sprintf("organisations[%d]", i)
+		if err := o.validate(f); err != nil {
+			return err
+		}
+		if prev, dup := msps[o.MSP]; dup {
+			return fmt.Errorf("%s.msp: duplicate MSP ID %s (also %s)", f, o.MSP, prev)
+		}
+		msps[o.MSP] = f + ".msp"
+		if prev, dup := nodes[o.Node]; dup {
+			return fmt.Errorf("%s.node: duplicate node name %s (also %s)", f, o.Node, prev)
+		}
+		nodes[o.Node] = f + ".node"
+		if prev, dup := slots[o.Slot]; dup {
+			return fmt.Errorf("%s.slot: port clash: slot %d is taken by %s, so both peers would listen on the same ports", f, o.Slot, prev)
+		}
+		slots[o.Slot] = f
+		collector = collector || o.Role == model.RoleCollector
+	}
+	if !collector {
+		return errors.New("organisations: no collector: at least one organisation must have the role collector, or no material can enter the ledger")
+	}
+	// Slots and node counts keep the ports apart by construction; this
+	// check holds whatever the scheme becomes.
+	_, err := t.Ports(1)
+	return err
+}
+
+func (o OrdererOrg) validate() error {
+	if err := model.CheckMSP("orderers.msp", o.MSP); err != nil {
+		return err
+	}
+	if err := model.CheckText("orderers.name", o.Name, true); err != nil {
+		return err
+	}
+	if len(o.Nodes) == 0 || len(o.Nodes) > MaxOrderers {
+		return fmt.Errorf("orderers.nodes: must name 1 to %d orderers, got %d", MaxOrderers, len(o.Nodes))
+	}
+	for i, n := range o.Nodes {
+		if n != fmt.Sprintf("orderer%d", i+1) {
+			return fmt.Errorf("orderers.nodes[%d]: must be orderer%d (orderers are numbered in order, which places their ports), got %q", i, i+1, n)
+		}
+	}
+	return nil
+}
+
+func (o Org) validate(f string) error {
+	if err := o.Participant().Validate(f); err != nil {
+		return err
+	}
+	if !nodePattern.MatchString(o.Node) {
+		return fmt.Errorf("%s.node: must be a lower-case name of letters and digits starting with a letter, such as kaunas, got %q", f, o.Node)
+	}
+	if strings.HasPrefix(o.Node, "orderer") || strings.HasPrefix(o.Node, "cc") {
+		return fmt.Errorf("%s.node: %q is reserved (orderer* and cc* name other processes)", f, o.Node)
+	}
+	if o.Slot < 0 || o.Slot >= Slots {
+		return fmt.Errorf("%s.slot: must be 0 to %d, got %d", f, Slots-1, o.Slot)
+	}
+	if o.Peers != 0 && o.Peers != 1 {
+		return fmt.Errorf("%s.peers: only one peer per organisation is supported, got %d", f, o.Peers)
+	}
+	return nil
+}
+
+// Org returns the organisation whose node name or MSP ID is key.
+func (t *Topology) Org(key string) (Org, bool) {
+	i := slices.IndexFunc(t.Organisations, func(o Org) bool { return o.Node == key || o.MSP == key })
+	if i < 0 {
+		return Org{}, false
+	}
+	return t.Organisations[i], true
+}
+
+// FreeSlot is the lowest slot no organisation holds, or -1.
+func (t *Topology) FreeSlot() int {
+	for s := range Slots {
+		if !slices.ContainsFunc(t.Organisations, func(o Org) bool { return o.Slot == s }) {
+			return s
+		}
+	}
+	return -1
+}
+
+// With returns a copy of the topology with o added, validated. An entry
+// equal to one already there returns the topology unchanged and added
+// false; an entry that conflicts with one there is an error.
+func (t *Topology) With(o Org) (next *Topology, added bool, err error) {
+	if cur, ok := t.Org(o.MSP); ok {
+		if o.Slot < 0 {
+			o.Slot = cur.Slot
+		}
+		if cur == o {
+			return t, false, nil
+		}
+		return nil, false, fmt.Errorf("%s is already in the consortium as %+v", o.MSP, cur)
+	}
+	if o.Slot < 0 {
+		if o.Slot = t.FreeSlot(); o.Slot < 0 {
+			return nil, false, fmt.Errorf("all %d slots are taken: the network has no ports left for another organisation", Slots)
+		}
+	}
+	n := *t
+	n.Organisations = append(slices.Clone(t.Organisations), o)
+	if err := n.Validate(); err != nil {
+		return nil, false, err
+	}
+	return &n, true, nil
+}
+
+// Without returns a copy of the topology without the organisation whose
+// node or MSP ID is key, validated (the last collector cannot leave).
+func (t *Topology) Without(key string) (*Topology, error) {
+	o, ok := t.Org(key)
+	if !ok {
+		return nil, fmt.Errorf("no organisation %s in the consortium", key)
+	}
+	n := *t
+	n.Organisations = slices.DeleteFunc(slices.Clone(t.Organisations), func(x Org) bool { return x.MSP == o.MSP })
+	if err := n.Validate(); err != nil {
+		return nil, fmt.Errorf("without %s: %w", o.MSP, err)
+	}
+	return &n, nil
+}
+
+// Marshal encodes the topology as a consortium file.
+func (t *Topology) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("# The consortium as this network runs it (written by mtrace-net).\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(t); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), enc.Close()
+}
+
+// Save writes the topology to path.
+func (t *Topology) Save(path string) error {
+	raw, err := t.Marshal()
+	if err != nil {
+		return err
+	}
+	return WriteFile(path, raw)
+}
+
+// WriteFile writes a generated file through a temporary one, so that a
+// reader never sees half of it.
+func WriteFile(path string, raw []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Participants lists the registry entries the network bootstraps with.
+func (t *Topology) Participants() []model.Participant {
+	ps := make([]model.Participant, len(t.Organisations))
+	for i, o := range t.Organisations {
+		ps[i] = o.Participant()
+	}
+	return ps
+}
+
+// Policy is the chaincode-level endorsement policy: peers of any two
+// member organisations (of the only one, in a consortium of one).
+func (t *Topology) Policy() string {
+	ids := make([]string, len(t.Organisations))
+	for i, o := range t.Organisations {
+		ids[i] = fmt.Sprintf("'%s.peer'", o.MSP)
+	}
+	return fmt.Sprintf("OutOf(%d,%s)", min(2, len(ids)), strings.Join(ids, ","))
+}
+
+// Host is a node's host name: orderer1.orderer.<domain> or
+// peer0.<node>.<domain>.
+func (t *Topology) Host(node string) string {
+	if slices.Contains(t.Orderers.Nodes, node) {
+		return node + "." + t.OrdererDomain()
+	}
+	return "peer0." + t.OrgDomain(node)
+}
+
+// OrdererDomain is the ordering organisation's domain.
+func (t *Topology) OrdererDomain() string { return "orderer." + t.Domain }
+
+// OrgDomain is a member organisation's domain.
+func (t *Topology) OrgDomain(node string) string { return node + "." + t.Domain }
