@@ -6,38 +6,75 @@
 #   network.sh status           processes, block heights, committed chaincode
 #   network.sh deploy           build the chaincode; install, approve and commit it if it changed
 #   network.sh stop NODE...     stop single nodes (fault tests); 'up' starts them again
-#   network.sh logs [node]      follow the logs (orderer1..3, municipality, recycler, maker,
-#                               auditor, cc-<peer>)
+#   network.sh logs [node]      follow the logs (orderer1..3, a peer's node name, cc-<peer>)
+#   network.sh add-org --msp ID --role ROLE --name TEXT [--node NAME] [--signers NODE,...]
+#                               a new organisation joins the running channel
+#   network.sh remove-org NODE [--signers NODE,...]
+#                               an organisation leaves the registry and the channel
+#
+# The consortium (organisations, roles, orderers) is a file: a new network
+# is built from MTRACE_TOPOLOGY (default network/consortium.yaml) and keeps
+# its own copy in MTRACE_HOME/consortium.yaml, which add-org and remove-org
+# change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes Fabric's
+# tool input and the CLI profiles, and makes the channel config updates;
+# this script starts, watches and stops processes.
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
-# MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (default circular),
-# MTRACE_LOG_SPEC (Fabric logging spec for the nodes, default grpc=warning:info).
+# MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
+# default the consortium file's), MTRACE_LOG_SPEC (Fabric logging spec for
+# the nodes, default grpc=warning:info).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 H=${MTRACE_HOME:-$root/.mtrace}
 B=${MTRACE_BASE_PORT:-27000}
-CHANNEL=${MTRACE_CHANNEL:-circular}
 LOG_SPEC=${MTRACE_LOG_SPEC:-grpc=warning:info}
 CC=mtrace
 BIN=$root/bin
 export PATH="$BIN:$PATH"
+export MTRACE_HOME=$H MTRACE_BASE_PORT=$B
 
 CRYPTO=$H/crypto
-OORG=$CRYPTO/ordererOrganizations/orderer.mtrace.local
-OTLSCA=$OORG/tlsca/tlsca.orderer.mtrace.local-cert.pem
+TOPO=$H/consortium.yaml
 
-ORDERERS=(orderer1 orderer2 orderer3)
-PEERS=(municipality recycler maker auditor)
-declare -A IDX=([municipality]=0 [recycler]=1 [maker]=2 [auditor]=3)
-declare -A MSP=([municipality]=MunicipalityMSP [recycler]=RecyclerMSP [maker]=MakerMSP [auditor]=AuditorMSP)
-# The chaincode-level endorsement policy governs keys without a key-level
-# policy, above all every key a transaction creates: peers of two member
-# organisations, so no organisation alone can create a batch, a process
-# record or an index entry (chaincode/README.md, "Trust model").
-# MTRACE_CC_POLICY overrides it (benchmarks compare designs with it).
-POLICY=${MTRACE_CC_POLICY:-"OutOf(2,'MunicipalityMSP.peer','RecyclerMSP.peer','MakerMSP.peer','AuditorMSP.peer')"}
-PARTICIPANTS='[{"msp":"MunicipalityMSP","role":"collector","name":"Istanbul Metropolitan Municipality - waste services"},{"msp":"RecyclerMSP","role":"recycler","name":"Marmara Polymer Recycling"},{"msp":"MakerMSP","role":"maker","name":"Kadikoy Makerspace"},{"msp":"AuditorMSP","role":"auditor","name":"Circular Materials Certification"}]'
+# net ARGS...: mtrace-net on this network's home, base port and topology.
+net() { "$BIN/mtrace-net" -t "$TOPO" "$@"; }
+
+# load_topology: the nodes of $TOPO, into ORDERERS and PEERS (node names)
+# and the maps below (by node name). mtrace-net validates the file.
+ORDERERS=() PEERS=()
+declare -A MSP HOST PORT APORT OPORT
+load_topology() {
+	local kind name msp host port admin ops lines
+	lines=$(net nodes) || fail "the consortium file $TOPO is not valid"
+	ORDERERS=() PEERS=()
+	while read -r kind name msp host port admin ops; do
+		if [[ $kind == orderer ]]; then ORDERERS+=("$name"); else PEERS+=("$name"); fi
+		MSP[$name]=$msp HOST[$name]=$host PORT[$name]=$port APORT[$name]=$admin OPORT[$name]=$ops
+	done <<<"$lines"
+	CHANNEL=$(sed -n 's/^channel: *//p' "$TOPO")
+	OORG=$CRYPTO/ordererOrganizations/${HOST[${ORDERERS[0]}]#*.}
+	OTLSCA=$OORG/tlsca/tlsca.${HOST[${ORDERERS[0]}]#*.}-cert.pem
+	# The chaincode-level endorsement policy governs keys without a
+	# key-level policy, above all every key a transaction creates: peers of
+	# two member organisations, so no organisation alone can create a
+	# batch, a process record or an index entry (chaincode/README.md,
+	# "Trust model"). MTRACE_CC_POLICY overrides it (benchmarks compare
+	# designs with it).
+	POLICY=${MTRACE_CC_POLICY:-$(net policy)}
+	ORD=(-o "127.0.0.1:${PORT[${ORDERERS[0]}]}" --tls --cafile "$OTLSCA")
+	TARGETS=()
+	local p
+	for p in "${PEERS[@]}"; do
+		TARGETS+=(--peerAddresses "127.0.0.1:${PORT[$p]}" --tlsRootCertFiles "$(tlsca "$p")")
+	done
+}
+
+# build_net: (re)build bin/mtrace-net; a no-op when nothing changed.
+build_net() {
+	(cd "$root" && go build -trimpath -buildvcs=false -o "$BIN/mtrace-net" ./network/cmd/mtrace-net) ||
+		fail "building mtrace-net failed"
+}
 
 STARTED=() # nodes this run started; stopped again if the run fails
 
@@ -50,20 +87,13 @@ fail() {
 	exit 1
 }
 
-# --- ports and paths -------------------------------------------------------
+# --- paths -------------------------------------------------------------------
 
-ord_n() { echo "${1#orderer}"; }
-ord_port() { echo $((B + $(ord_n "$1") - 1)); }
-ord_admin_port() { echo $((B + 10 + $(ord_n "$1") - 1)); }
-ord_ops_port() { echo $((B + 20 + $(ord_n "$1") - 1)); }
-peer_port() { echo $((B + 100 + IDX[$1])); }
-peer_cc_port() { echo $((B + 110 + IDX[$1])); }
-peer_ops_port() { echo $((B + 120 + IDX[$1])); }
-ops_port() { if [[ $1 == orderer* ]]; then ord_ops_port "$1"; else peer_ops_port "$1"; fi; }
-org_dir() { echo "$CRYPTO/peerOrganizations/$1.mtrace.local"; }
-ord_dir() { echo "$OORG/orderers/$1.orderer.mtrace.local"; }
-peer_dir() { echo "$(org_dir "$1")/peers/peer0.$1.mtrace.local"; }
-tlsca() { echo "$(org_dir "$1")/tlsca/tlsca.$1.mtrace.local-cert.pem"; }
+org_dir() { echo "$CRYPTO/peerOrganizations/${HOST[$1]#peer0.}"; }
+ord_dir() { echo "$OORG/orderers/${HOST[$1]}"; }
+peer_dir() { echo "$(org_dir "$1")/peers/${HOST[$1]}"; }
+tlsca() { echo "$(org_dir "$1")/tlsca/tlsca.${HOST[$1]#peer0.}-cert.pem"; }
+is_orderer() { [[ " ${ORDERERS[*]} " == *" $1 "* ]]; }
 
 # --- processes ---------------------------------------------------------------
 
@@ -73,7 +103,7 @@ ours() {
 	[[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
 	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
 	case $node in
-	orderer*) [[ $cmd == "$BIN/orderer "* ]] || return 1 ;;
+	orderer[0-9]*) [[ $cmd == "$BIN/orderer "* ]] || return 1 ;;
 	cc-*) [[ $cmd == *"mtrace-cc -peer-config "* ]] || return 1 ;;
 	*) [[ $cmd == "$BIN/peer node start "* ]] || return 1 ;;
 	esac
@@ -103,8 +133,8 @@ start_orderer() {
 	mkdir -p "$H/data/$o"
 	env FABRIC_CFG_PATH="$H/config" FABRIC_LOGGING_SPEC="$LOG_SPEC" MTRACE_HOME="$H" \
 		ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 \
-		ORDERER_GENERAL_LISTENPORT="$(ord_port "$o")" \
-		ORDERER_GENERAL_LOCALMSPID=OrdererMSP \
+		ORDERER_GENERAL_LISTENPORT="${PORT[$o]}" \
+		ORDERER_GENERAL_LOCALMSPID="${MSP[$o]}" \
 		ORDERER_GENERAL_LOCALMSPDIR="$d/msp" \
 		ORDERER_GENERAL_BOOTSTRAPMETHOD=none \
 		ORDERER_GENERAL_TLS_ENABLED=true \
@@ -115,9 +145,9 @@ start_orderer() {
 		ORDERER_FILELEDGER_LOCATION="$H/data/$o/ledger" \
 		ORDERER_CONSENSUS_WALDIR="$H/data/$o/wal" \
 		ORDERER_CONSENSUS_SNAPDIR="$H/data/$o/snap" \
-		ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:$(ord_ops_port "$o")" \
+		ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:${OPORT[$o]}" \
 		ORDERER_METRICS_PROVIDER=prometheus \
-		ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:$(ord_admin_port "$o")" \
+		ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:${APORT[$o]}" \
 		ORDERER_ADMIN_TLS_ENABLED=true \
 		ORDERER_ADMIN_TLS_CERTIFICATE="$d/tls/server.crt" \
 		ORDERER_ADMIN_TLS_PRIVATEKEY="$d/tls/server.key" \
@@ -132,11 +162,11 @@ start_orderer() {
 start_peer() {
 	local n=$1 d addr cc
 	d=$(peer_dir "$n")
-	addr=127.0.0.1:$(peer_port "$n")
-	cc=127.0.0.1:$(peer_cc_port "$n")
+	addr=127.0.0.1:${PORT[$n]}
+	cc=127.0.0.1:${APORT[$n]}
 	mkdir -p "$H/data/$n"
 	env FABRIC_CFG_PATH="$H/config" FABRIC_LOGGING_SPEC="$LOG_SPEC" MTRACE_HOME="$H" MTRACE_PEER="$n" \
-		CORE_PEER_ID="peer0.$n.mtrace.local" \
+		CORE_PEER_ID="${HOST[$n]}" \
 		CORE_PEER_LOCALMSPID="${MSP[$n]}" \
 		CORE_PEER_MSPCONFIGPATH="$d/msp" \
 		CORE_PEER_ADDRESS="$addr" \
@@ -152,20 +182,12 @@ start_peer() {
 		CORE_PEER_TLS_ROOTCERT_FILE="$d/tls/ca.crt" \
 		CORE_PEER_FILESYSTEMPATH="$H/data/$n" \
 		CORE_LEDGER_SNAPSHOTS_ROOTDIR="$H/data/$n/snapshots" \
-		CORE_OPERATIONS_LISTENADDRESS="127.0.0.1:$(peer_ops_port "$n")" \
+		CORE_OPERATIONS_LISTENADDRESS="127.0.0.1:${OPORT[$n]}" \
 		CORE_METRICS_PROVIDER=prometheus \
 		CORE_VM_ENDPOINT= \
 		setsid "$BIN/peer" node start </dev/null >>"$H/logs/$n.log" 2>&1 &
 	echo "$!" >"$H/pids/$n.pid"
 	STARTED+=("$n")
-}
-
-node_ports() {
-	if [[ $1 == orderer* ]]; then
-		echo "$(ord_port "$1") $(ord_admin_port "$1") $(ord_ops_port "$1")"
-	else
-		echo "$(peer_port "$1") $(peer_cc_port "$1") $(peer_ops_port "$1")"
-	fi
 }
 
 # start_nodes NODE...: start the nodes that are not running, then wait
@@ -174,13 +196,13 @@ start_nodes() {
 	local n port todo=()
 	for n in "$@"; do
 		running "$n" && continue
-		for port in $(node_ports "$n"); do
+		for port in "${PORT[$n]}" "${APORT[$n]}" "${OPORT[$n]}"; do
 			port_busy "$port" && fail "cannot start $n: port 127.0.0.1:$port is already in use"
 		done
 		todo+=("$n")
 	done
 	for n in "${todo[@]}"; do
-		if [[ $n == orderer* ]]; then start_orderer "$n"; else start_peer "$n"; fi
+		if is_orderer "$n"; then start_orderer "$n"; else start_peer "$n"; fi
 	done
 	for n in "${todo[@]}"; do
 		wait_healthy "$n"
@@ -199,7 +221,7 @@ starting() {
 
 wait_healthy() {
 	local n=$1 port i pid
-	port=$(ops_port "$n")
+	port=${OPORT[$n]}
 	pid=$(pid_of "$n") || fail "$n has no PID file"
 	for ((i = 0; i < 300; i++)); do
 		if ! starting "$pid"; then
@@ -218,7 +240,7 @@ wait_leader() {
 	local i o
 	for ((i = 0; i < 300; i++)); do
 		for o in "${ORDERERS[@]}"; do
-			if curl -fsS "http://127.0.0.1:$(ord_ops_port "$o")/metrics" 2>/dev/null |
+			if curl -fsS "http://127.0.0.1:${OPORT[$o]}/metrics" 2>/dev/null |
 				grep -q "^consensus_etcdraft_is_leader{channel=\"$CHANNEL\"} 1"; then
 				return 0
 			fi
@@ -237,7 +259,7 @@ wait_gossip() {
 	for ((i = 0; i < 300; i++)); do
 		ok=1
 		for p in "${PEERS[@]}"; do
-			n=$(curl -fsS "http://127.0.0.1:$(peer_ops_port "$p")/metrics" 2>/dev/null |
+			n=$(curl -fsS "http://127.0.0.1:${OPORT[$p]}/metrics" 2>/dev/null |
 				sed -n "s/^gossip_membership_total_peers_known{channel=\"$CHANNEL\"} //p")
 			[[ ${n:-0} -ge $want ]] || ok=0
 		done
@@ -283,7 +305,7 @@ on_exit() {
 	if ((rc != 0 && ${#STARTED[@]} > 0)); then
 		say "network.sh: stopping the ${#STARTED[@]} nodes this run started" >&2
 		for n in "${STARTED[@]}"; do
-			[[ $n == orderer* ]] || ccs+=("cc-$n")
+			is_orderer "$n" || ccs+=("cc-$n")
 		done
 		stop_nodes "${STARTED[@]}" "${ccs[@]}"
 	fi
@@ -303,18 +325,11 @@ as() {
 		FABRIC_LOGGING_SPEC=warning \
 		CORE_PEER_TLS_ENABLED=true \
 		CORE_PEER_LOCALMSPID=${MSP[$org]} \
-		CORE_PEER_MSPCONFIGPATH="$(org_dir "$org")/users/$user@$org.mtrace.local/msp" \
-		CORE_PEER_ADDRESS=127.0.0.1:$(peer_port "$org") \
+		CORE_PEER_MSPCONFIGPATH="$(org_dir "$org")/users/$user@${HOST[$org]#peer0.}/msp" \
+		CORE_PEER_ADDRESS=127.0.0.1:${PORT[$org]} \
 		CORE_PEER_TLS_ROOTCERT_FILE="$(tlsca "$org")" \
 		"$@"
 }
-
-# ORD: where the CLI sends transactions; TARGETS: every peer, for commits.
-ORD=(-o "127.0.0.1:$(ord_port orderer1)" --tls --cafile "$OTLSCA")
-TARGETS=()
-for p in "${PEERS[@]}"; do
-	TARGETS+=(--peerAddresses "127.0.0.1:$(peer_port "$p")" --tlsRootCertFiles "$(tlsca "$p")")
-done
 
 # parallel STEP CMD...: run CMD ORG for every peer org at once; on failure
 # show that org's output and fail.
@@ -365,20 +380,17 @@ write_config() {
 }
 
 create() {
-	local o out
-	say "creating the network in $H (base port $B, channel $CHANNEL)"
+	local out
+	say "creating the network in $H (base port $B)"
 	mkdir -p "$H"/{artifacts,logs,pids,data}
 	echo "$B" >"$H/base-port"
+	"$BIN/mtrace-net" init --from "${MTRACE_TOPOLOGY:-$root/network/consortium.yaml}" \
+		${MTRACE_CHANNEL:+--channel "$MTRACE_CHANNEL"} || fail "the consortium file is not valid"
+	load_topology
 	echo "$CHANNEL" >"$H/channel"
-	cryptogen generate --config="$root/network/config/crypto-config.yaml" --output="$CRYPTO" >/dev/null ||
+	net render || fail "writing configtx.yaml and crypto-config.yaml failed"
+	cryptogen generate --config="$H/artifacts/crypto-config.yaml" --output="$CRYPTO" >/dev/null ||
 		fail "cryptogen failed"
-	# shellcheck disable=SC2016 # envsubst takes the variable names literally
-	CRYPTO=$CRYPTO \
-		ORDERER1_PORT=$(ord_port orderer1) ORDERER2_PORT=$(ord_port orderer2) ORDERER3_PORT=$(ord_port orderer3) \
-		MUNICIPALITY_PORT=$(peer_port municipality) RECYCLER_PORT=$(peer_port recycler) \
-		MAKER_PORT=$(peer_port maker) AUDITOR_PORT=$(peer_port auditor) \
-		envsubst '${CRYPTO} ${ORDERER1_PORT} ${ORDERER2_PORT} ${ORDERER3_PORT} ${MUNICIPALITY_PORT} ${RECYCLER_PORT} ${MAKER_PORT} ${AUDITOR_PORT}' \
-		<"$root/network/config/configtx.yaml" >"$H/artifacts/configtx.yaml"
 	out=$(configtxgen -configPath "$H/artifacts" -profile Circular -channelID "$CHANNEL" \
 		-outputBlock "$H/artifacts/$CHANNEL.block" 2>&1) || {
 		printf '%s\n' "$out" >&2
@@ -390,9 +402,9 @@ join_orderers() {
 	local o out
 	for o in "${ORDERERS[@]}"; do
 		out=$(osnadmin channel join --channelID "$CHANNEL" --config-block "$H/artifacts/$CHANNEL.block" \
-			-o "127.0.0.1:$(ord_admin_port "$o")" --ca-file "$OTLSCA" \
-			--client-cert "$OORG/users/Admin@orderer.mtrace.local/tls/client.crt" \
-			--client-key "$OORG/users/Admin@orderer.mtrace.local/tls/client.key" 2>&1) || {
+			-o "127.0.0.1:${APORT[$o]}" --ca-file "$OTLSCA" \
+			--client-cert "$OORG/users/Admin@${OORG##*/}/tls/client.crt" \
+			--client-key "$OORG/users/Admin@${OORG##*/}/tls/client.key" 2>&1) || {
 			printf '%s\n' "$out" >&2
 			fail "$o could not join channel $CHANNEL"
 		}
@@ -403,8 +415,8 @@ join_peer() { as "$1" peer channel join -b "$H/artifacts/$CHANNEL.block"; }
 
 bootstrap() {
 	local args out
-	args=$(jq -cn --arg p "$PARTICIPANTS" '{function: "BootstrapRegistry", Args: [$p]}')
-	out=$(as municipality peer chaincode invoke "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
+	args=$(jq -cn --arg p "$(net participants)" '{function: "BootstrapRegistry", Args: [$p]}')
+	out=$(as "${PEERS[0]}" peer chaincode invoke "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
 		"${TARGETS[@]}" -c "$args" --waitForEvent 2>&1) || {
 		printf '%s\n' "$out" >&2
 		fail "BootstrapRegistry failed"
@@ -412,39 +424,12 @@ bootstrap() {
 	touch "$H/.bootstrapped"
 }
 
-write_cli_config() {
-	local f=$H/config.yaml p u suffix d
-	{
-		echo "# mtrace CLI profiles for the network in $H (written by scripts/network.sh)."
-		echo "defaultProfile: municipality"
-		echo "profiles:"
-		for p in "${PEERS[@]}"; do
-			for u in User1 Admin; do
-				suffix=""
-				[[ $u == Admin ]] && suffix=-admin
-				d=$(org_dir "$p")/users/$u@$p.mtrace.local/msp
-				cat <<-EOF
-					  $p$suffix:
-					    endpoint: 127.0.0.1:$(peer_port "$p")
-					    tlsRootCert: $(tlsca "$p")
-					    serverName: peer0.$p.mtrace.local
-					    mspId: ${MSP[$p]}
-					    cert: $d/signcerts/$u@$p.mtrace.local-cert.pem
-					    key: $d/keystore/priv_sk
-					    channel: $CHANNEL
-					    chaincode: $CC
-				EOF
-			done
-		done
-	} >"$f"
-}
-
 # --- chaincode ----------------------------------------------------------------
 
 committed() {
 	# prints "VERSION SEQUENCE", or "- 0" when nothing is committed
 	local out
-	if out=$(as municipality peer lifecycle chaincode querycommitted -C "$CHANNEL" -n "$CC" -O json 2>&1); then
+	if out=$(as "${PEERS[0]}" peer lifecycle chaincode querycommitted -C "$CHANNEL" -n "$CC" -O json 2>&1); then
 		jq -r '"\(.version) \(.sequence)"' <<<"$out"
 	elif [[ $out == *"namespace $CC is not defined"* ]]; then
 		echo "- 0"
@@ -483,7 +468,7 @@ deploy() {
 	tar "${tarflags[@]}" -C "$w/src" -cf - mtrace-cc | gzip -n >"$w/code.tar.gz"
 	printf '{"type":"mtrace-binary","label":"%s"}\n' "$CC" >"$w/metadata.json"
 	tar "${tarflags[@]}" -C "$w" -cf - metadata.json code.tar.gz | gzip -n >"$pkg"
-	PKG_ID=$(as municipality peer lifecycle chaincode calculatepackageid "$pkg") ||
+	PKG_ID=$(as "${PEERS[0]}" peer lifecycle chaincode calculatepackageid "$pkg") ||
 		fail "calculatepackageid failed"
 	# The definition's version names the package and the policy, so a
 	# change of either deploys a new sequence.
@@ -501,7 +486,7 @@ deploy() {
 	say "installed on ${#PEERS[@]} peers ($(since))"
 	parallel approve approve_for
 	say "approved by ${#PEERS[@]} organisations ($(since))"
-	out=$(as municipality peer lifecycle chaincode commit "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
+	out=$(as "${PEERS[0]}" peer lifecycle chaincode commit "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
 		--version "$VERSION" --sequence "$SEQ" --signature-policy "$POLICY" \
 		"${TARGETS[@]}" --waitForEventTimeout 60s 2>&1) || {
 		printf '%s\n' "$out" >&2
@@ -513,11 +498,23 @@ deploy() {
 # --- commands -------------------------------------------------------------------
 
 check_home() {
-	local b c
+	local b
 	b=$(cat "$H/base-port" 2>/dev/null || echo "$B")
-	c=$(cat "$H/channel" 2>/dev/null || echo "$CHANNEL")
 	[[ $b == "$B" ]] || fail "the network in $H was created with MTRACE_BASE_PORT=$b, not $B"
-	[[ $c == "$CHANNEL" ]] || fail "the network in $H was created with MTRACE_CHANNEL=$c, not $CHANNEL"
+	[[ -z ${MTRACE_CHANNEL:-} || $MTRACE_CHANNEL == "$CHANNEL" ]] ||
+		fail "the network in $H was created with channel $CHANNEL, not MTRACE_CHANNEL=$MTRACE_CHANNEL"
+}
+
+# have_topology: load the network's consortium file, if it has one. A
+# network made before the file existed is today's default consortium: it
+# gets the default file, with its channel.
+have_topology() {
+	[[ -f $H/base-port ]] || return 1
+	if [[ ! -f $TOPO ]]; then
+		"$BIN/mtrace-net" init --from "$root/network/consortium.yaml" --channel "$(cat "$H/channel")" ||
+			fail "cannot write $TOPO"
+	fi
+	load_topology
 }
 
 # is_home: MTRACE_HOME is empty or was made by this script, so it may be
@@ -529,6 +526,7 @@ cmd_up() {
 	trap on_exit EXIT
 	"$root/scripts/build-fabric.sh" >/dev/null || fail "building the Fabric binaries failed"
 	if [[ -d $H && ! -f $H/.ready ]]; then
+		have_topology || true
 		is_home || fail "$H exists and is not an mtrace network folder; choose another MTRACE_HOME"
 		for n in $(all_nodes) $(cc_nodes); do
 			running "$n" && fail "$H holds an unfinished network whose $n is running; run 'network.sh down --purge'"
@@ -537,6 +535,7 @@ cmd_up() {
 		rm -rf "$H"
 	fi
 	if [[ -f $H/.ready ]]; then
+		have_topology
 		check_home
 		for n in $(all_nodes); do running "$n" || all=0; done
 		if ((all)); then
@@ -565,7 +564,7 @@ cmd_up() {
 		say "registry bootstrapped ($(since))"
 	fi
 	wait_gossip
-	write_cli_config
+	net profiles
 	touch "$H/.ready"
 	STARTED=()
 	say "network ready in $(since)"
@@ -579,6 +578,7 @@ cmd_down() {
 		say "no network in $H"
 		return 0
 	}
+	have_topology || true
 	# shellcheck disable=SC2046
 	stop_nodes $(cc_nodes) $(all_nodes)
 	if ((purge)); then
@@ -592,7 +592,7 @@ cmd_down() {
 
 cmd_status() {
 	local n pid h out
-	[[ -d $H ]] || fail "no network in $H"
+	have_topology || fail "no network in $H"
 	printf '%-16s %-6s %s\n' NODE STATE PID
 	for n in $(all_nodes) $(cc_nodes); do
 		if running "$n"; then
@@ -610,17 +610,18 @@ cmd_status() {
 		printf '%-16s height %s\n' "$n" "$h"
 	done
 	echo
-	if running municipality && out=$(as municipality peer lifecycle chaincode querycommitted \
+	if running "${PEERS[0]}" && out=$(as "${PEERS[0]}" peer lifecycle chaincode querycommitted \
 		-C "$CHANNEL" -n "$CC" -O json 2>&1); then
 		jq -r --arg cc "$CC" '"chaincode \($cc) version \(.version) sequence \(.sequence)"' <<<"$out"
 	else
-		echo "chaincode $CC: unknown (municipality peer down or nothing committed)"
+		echo "chaincode $CC: unknown (${PEERS[0]} peer down or nothing committed)"
 	fi
 }
 
 cmd_deploy() {
 	local p
 	[[ -f $H/.ready ]] || fail "no network in $H; run 'network.sh up'"
+	have_topology
 	check_home
 	for p in "${PEERS[@]}"; do running "$p" || fail "peer $p is not running; run 'network.sh up'"; done
 	deploy
@@ -628,6 +629,7 @@ cmd_deploy() {
 
 cmd_stop() {
 	local n
+	have_topology || fail "no network in $H"
 	(($# > 0)) || fail "usage: network.sh stop NODE... (orderer1..3, ${PEERS[*]}, cc-<peer>)"
 	for n in "$@"; do
 		[[ " $(all_nodes | tr '\n' ' ') $(cc_nodes | tr '\n' ' ') " == *" $n "* ]] || fail "unknown node $n"
@@ -646,6 +648,219 @@ cmd_logs() {
 	exec tail -n 5 -F "$H"/logs/*.log
 }
 
+# --- membership ---------------------------------------------------------------
+
+# step NAME: say which step runs; a failure names it (on_exit).
+STEP=""
+step() { STEP=$1; }
+fail_step() { fail "add-org/remove-org step '$STEP' failed: $*"; }
+
+# mtrace PROFILE ARGS...: the mtrace CLI on this network's profiles.
+mtrace() { MTRACE_CONFIG=$H/config.yaml "$BIN/mtrace" -p "$@"; }
+
+# wait_level NODE: wait until NODE's peer has every block the first peer has.
+wait_level() {
+	local i want got
+	for ((i = 0; i < 300; i++)); do
+		want=$(as "${PEERS[0]}" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
+		got=$(as "$1" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
+		[[ -n $want && -n $got && $got -ge $want ]] && return 0
+		sleep 0.1
+	done
+	fail_step "$1 did not catch up with ${PEERS[0]} within 30 s (height ${got:-?} of ${want:-?})"
+}
+
+# registry_vote ACTION MSP [ROLE NAME]: the registry change through the
+# governed vote: an admin of the first other member proposes it (or an open
+# proposal for it is reused), then admins of the members approve it, one
+# organisation each, until a majority has applied it.
+registry_vote() {
+	local action=$1 msp=$2 role=${3:-} name=${4:-} reg id p out applied=false
+	# shellcheck disable=SC2016 # jq variables
+	local done_q='any(.participants[]; .msp == $m and .role == $r and .name == $n)' state="in the registry"
+	if [[ $action == remove ]]; then
+		# shellcheck disable=SC2016
+		done_q='all(.participants[]; .msp != $m)' state="out of the registry"
+	fi
+	reg=$(mtrace "${PEERS[0]}" registry show -o json) || fail_step "cannot read the registry"
+	if jq -e --arg m "$msp" --arg r "$role" --arg n "$name" "$done_q" <<<"$reg" >/dev/null; then
+		say "registry: $msp is $state already; nothing to do"
+		return 0
+	fi
+	id=$(jq -r --arg m "$msp" --arg a "$action" \
+		'[.proposals // [] | .[] | select(.change.action == $a and .change.participant.msp == $m)][0].id // empty' <<<"$reg")
+	for p in "${PEERS[@]}"; do
+		[[ ${MSP[$p]} == "$msp" ]] && continue
+		jq -e --arg m "${MSP[$p]}" 'any(.participants[]; .msp == $m)' <<<"$reg" >/dev/null || continue
+		if [[ -z $id ]]; then
+			if [[ $action == remove ]]; then
+				out=$(mtrace "$p-admin" registry propose --msp "$msp" --remove -o json) || fail_step "proposal failed"
+			else
+				out=$(mtrace "$p-admin" registry propose --msp "$msp" --role "$role" --name "$name" -o json) ||
+					fail_step "proposal failed"
+			fi
+			id=$(jq -r .id <<<"$out")
+			say "registry: ${MSP[$p]} proposed to $action $msp (proposal $id)"
+		fi
+		jq -e --arg id "$id" --arg m "${MSP[$p]}" \
+			'any(.proposals // [] | .[]; .id == $id and any(.approvals[]; .by.msp == $m))' <<<"$reg" >/dev/null && continue
+		out=$(mtrace "$p-admin" registry approve "$id" -o json) || fail_step "approval by ${MSP[$p]} failed"
+		applied=$(jq -r .applied <<<"$out")
+		say "registry: ${MSP[$p]} approved ($(jq -r '"\(.votes) of \(.needed) needed"' <<<"$out"))"
+		[[ $applied == true ]] && break
+	done
+	[[ $applied == true ]] || fail_step "the proposal $id did not reach a majority"
+	say "registry: $action $msp applied"
+}
+
+abandon_join() {
+	[[ -f $H/joining.yaml ]] || return 0
+	rm -f "$H/joining.yaml"
+	if [[ -n $1 && -d $H/data/$1 ]] && ! running "$1"; then
+		rm -rf "${H:?}/data/$1"
+	fi
+}
+
+cmd_add_org() {
+	local msp="" role="" name="" signers="" out next=$H/joining.yaml
+	node=""
+	while (($# > 0)); do
+		case $1 in
+		--msp) msp=$2 ;;
+		--role) role=$2 ;;
+		--name) name=$2 ;;
+		--node) node=$2 ;;
+		--signers) signers=$2 ;;
+		*) fail "usage: network.sh add-org --msp ID --role ROLE --name TEXT [--node NAME] [--signers NODE,...]" ;;
+		esac
+		shift 2 || fail "$1 needs a value"
+	done
+	[[ -f $H/.ready ]] || fail "no network in $H; run 'network.sh up' first"
+	have_topology
+	check_home
+	# Until the channel step succeeds, a failure stops the new peer and
+	# deletes its data folder (it holds no ledger yet) and the topology
+	# copy that names it: the network is as it was.
+	trap 'on_exit; abandon_join "$node"' EXIT
+
+	step topology
+	out=$(net org add --msp "$msp" --role "$role" --name "$name" ${node:+--node "$node"} --out "$next") ||
+		fail_step "the new organisation's entry is not valid"
+	read -r node out <<<"$out"
+	if [[ $out == present ]]; then
+		rm -f "$next"
+		next=$TOPO
+		say "topology: $msp is already in the consortium as node $node"
+	else
+		TOPO=$next
+		load_topology
+		say "topology: $msp joins as node $node (peer ${HOST[$node]}, ports ${PORT[$node]} ${APORT[$node]} ${OPORT[$node]})"
+	fi
+
+	for n in $(all_nodes); do
+		[[ $n == "$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
+	done
+
+	# Identities come from cryptogen for now; with a Fabric CA this is the
+	# step that registers and enrols the organisation's peer and users into
+	# the same MSP folder layout, which the later steps read.
+	step identities
+	if [[ -d $(org_dir "$node") ]]; then
+		say "identities: $msp already has its MSP in $(org_dir "$node")"
+	else
+		net render crypto || fail_step "cannot write crypto-config.yaml"
+		cryptogen extend --config="$H/artifacts/crypto-config.yaml" --input="$CRYPTO" >/dev/null ||
+			fail_step "cryptogen extend failed"
+		say "identities: issued $msp's CA, peer, Admin and User1 (cryptogen extend)"
+	fi
+
+	step peer
+	if running "$node"; then
+		say "peer: $node is already running"
+	else
+		write_config
+		start_nodes "$node"
+		say "peer: ${HOST[$node]} started on 127.0.0.1:${PORT[$node]} ($(since))"
+	fi
+
+	# The only step that changes the channel: one config transaction, which
+	# the orderers apply whole or refuse whole.
+	step channel
+	net channel add-org "$node" ${signers:+--signers "$signers"} || fail_step "the channel is unchanged"
+	if [[ $next != "$H/consortium.yaml" ]]; then
+		mv "$next" "$H/consortium.yaml"
+		TOPO=$H/consortium.yaml
+	fi
+	STARTED=() # the peer belongs to the network now
+
+	step join
+	if as "$node" peer channel getinfo -c "$CHANNEL" >/dev/null 2>&1; then
+		say "join: $node has joined channel $CHANNEL already"
+	else
+		join_peer "$node" >"$H/logs/cli/join-$node.log" 2>&1 || fail_step "$node could not join (logs/cli/join-$node.log)"
+		say "join: $node joined channel $CHANNEL from its genesis block"
+	fi
+	wait_level "$node"
+	say "join: $node has caught up ($(since))"
+
+	step chaincode
+	deploy
+
+	step registry
+	net profiles
+	registry_vote set "$msp" "$role" "$name"
+
+	step gossip
+	wait_gossip
+	say "add-org: $msp is a member: channel, chaincode and registry ($(since))"
+}
+
+cmd_remove_org() {
+	local key=${1:-} signers="" node next=$H/leaving.yaml
+	[[ -n $key && $key != --* ]] || fail "usage: network.sh remove-org NODE [--signers NODE,...]"
+	shift
+	[[ ${1:-} == --signers ]] && signers=${2:-}
+	[[ -f $H/.ready ]] || fail "no network in $H"
+	have_topology
+	check_home
+	trap 'on_exit; rm -f "$H/leaving.yaml"' EXIT
+	node=""
+	for p in "${PEERS[@]}"; do
+		[[ $p == "$key" || ${MSP[$p]} == "$key" ]] && node=$p
+	done
+	[[ -n $node ]] || fail "no organisation $key in $TOPO"
+	net org remove "$node" --out "$next" || fail "$key cannot leave the consortium"
+	local msp=${MSP[$node]} full=$TOPO
+
+	step registry
+	registry_vote remove "$msp"
+
+	# The chaincode definition must stop naming the leaving peer before
+	# the channel forgets it; the others approve the new sequence.
+	step chaincode
+	TOPO=$next
+	load_topology
+	deploy
+
+	step channel
+	"$BIN/mtrace-net" -t "$full" channel remove-org "$node" ${signers:+--signers "$signers"} ||
+		fail_step "the channel is unchanged"
+	mv "$next" "$H/consortium.yaml"
+	TOPO=$H/consortium.yaml
+
+	step stop
+	(
+		TOPO=$full
+		load_topology
+		stop_nodes "cc-$node" "$node"
+	)
+	net profiles
+	say "remove-org: $msp left the registry, the chaincode definition and the channel; its ledger stays in $H/data/$node and its MSP in $(org_dir "$node")"
+}
+
+case ${1:-} in
+up | down | status | deploy | stop | add-org | remove-org) build_net ;;
+esac
 case ${1:-} in
 up) cmd_up ;;
 down) cmd_down "${2:-}" ;;
@@ -653,8 +868,10 @@ status) cmd_status ;;
 deploy) cmd_deploy ;;
 stop) shift && cmd_stop "$@" ;;
 logs) cmd_logs "${2:-}" ;;
+add-org) shift && cmd_add_org "$@" ;;
+remove-org) shift && cmd_remove_org "$@" ;;
 *)
-	sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '2,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 	;;
 esac

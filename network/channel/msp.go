@@ -68,8 +68,11 @@ func nodeOUs(dir string) (membership.NodeOUs, error) {
 	}
 	var cfg struct {
 		NodeOUs struct {
-			Enable                                                                       bool `yaml:"Enable"`
-			ClientOUIdentifier, PeerOUIdentifier, AdminOUIdentifier, OrdererOUIdentifier ou
+			Enable              bool `yaml:"Enable"`
+			ClientOUIdentifier  ou   `yaml:"ClientOUIdentifier"`
+			PeerOUIdentifier    ou   `yaml:"PeerOUIdentifier"`
+			AdminOUIdentifier   ou   `yaml:"AdminOUIdentifier"`
+			OrdererOUIdentifier ou   `yaml:"OrdererOUIdentifier"`
 		} `yaml:"NodeOUs"`
 	}
 	if err := yaml.Unmarshal(raw, &cfg); err != nil {
@@ -87,7 +90,8 @@ func nodeOUs(dir string) (membership.NodeOUs, error) {
 	} {
 		f.into.OrganizationalUnitIdentifier = f.from.OrganizationalUnitIdentifier
 		if f.from.Certificate == "" {
-			continue
+			// fabric-config encodes every node OU's certificate.
+			return membership.NodeOUs{}, fmt.Errorf("%s/config.yaml: node OU %q names no certificate", dir, f.from.OrganizationalUnitIdentifier)
 		}
 		c, err := certFile(filepath.Join(dir, f.from.Certificate))
 		if err != nil {

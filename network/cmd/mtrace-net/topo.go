@@ -56,11 +56,41 @@ func topologyCommands(e *env) []*cobra.Command {
 			return nil
 		},
 	}
-	render := &cobra.Command{
-		Use:   "render",
-		Short: "Write configtxgen's and cryptogen's input for the topology into HOME/artifacts",
+	var from, channelName string
+	initCmd := &cobra.Command{
+		Use:   "init --from FILE [--channel NAME]",
+		Short: "Check a consortium file and make it the network's own (HOME/consortium.yaml)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := topology.Load(from)
+			if err != nil {
+				return err
+			}
+			if channelName != "" {
+				t.Channel = channelName
+				if err := t.Validate(); err != nil {
+					return fmt.Errorf("--channel: %w", err)
+				}
+			}
+			if _, err := t.Ports(e.base); err != nil {
+				return fmt.Errorf("%s on base port %d: %w", from, e.base, err)
+			}
+			return t.Save(e.topoPath)
+		},
+	}
+	initCmd.Flags().StringVar(&from, "from", "", "the consortium file to start from")
+	initCmd.Flags().StringVar(&channelName, "channel", "", "channel name instead of the file's")
+	_ = initCmd.MarkFlagRequired("from")
+	render := &cobra.Command{
+		Use:       "render [configtx|crypto]",
+		Short:     "Write configtxgen's and cryptogen's input for the topology into HOME/artifacts (default both)",
+		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
+		ValidArgs: []string{"configtx", "crypto"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			which := "both"
+			if len(args) == 1 {
+				which = args[0]
+			}
 			t, err := e.topology()
 			if err != nil {
 				return err
@@ -77,10 +107,15 @@ func topologyCommands(e *env) []*cobra.Command {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(dir, "configtx.yaml"), ctx, 0o644); err != nil {
-				return err
+			if which != "crypto" {
+				if err := topology.WriteFile(filepath.Join(dir, "configtx.yaml"), ctx); err != nil {
+					return err
+				}
 			}
-			return os.WriteFile(filepath.Join(dir, "crypto-config.yaml"), cc, 0o644)
+			if which != "configtx" {
+				return topology.WriteFile(filepath.Join(dir, "crypto-config.yaml"), cc)
+			}
+			return nil
 		},
 	}
 	profiles := &cobra.Command{
@@ -129,7 +164,7 @@ func topologyCommands(e *env) []*cobra.Command {
 			return nil
 		},
 	}
-	return []*cobra.Command{validate, nodes, render, profiles, policy, participants}
+	return []*cobra.Command{initCmd, validate, nodes, render, profiles, policy, participants}
 }
 
 // orgCommand writes a copy of the consortium file with one organisation
