@@ -3,7 +3,8 @@
 #
 #   test.sh unit   unit tests of every package (no network)
 #   test.sh e2e    bring a fresh test network up, run test/ and the demo
-#                  script against it, stop it
+#                  script against it (test/addorg, which adds a fifth
+#                  organisation, last), stop it
 #   test.sh fuzz   every fuzz target for FUZZTIME (default 60s), on Go 1.27
 #   test.sh all    unit, then e2e, then fuzz
 #
@@ -48,6 +49,10 @@ e2e() {
 	# forged (and flagged) record behind, so they run last.
 	say "trust tests: dishonest members (test/trust)"
 	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/trust/... 2>&1 | tee "$MTRACE_HOME/trust.log" || rc=$?
+	# The consortium grows by a fifth organisation (test/addorg); every
+	# test before this one assumes the four of network/consortium.yaml.
+	say "a fifth organisation joins (test/addorg)"
+	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/addorg/... 2>&1 | tee "$MTRACE_HOME/addorg.log" || rc=$?
 	say "stopping the test network"
 	scripts/network.sh down
 	trap - EXIT

@@ -365,3 +365,58 @@ func (e *Env) Agreed(timeout time.Duration, min uint64) (uint64, error) {
 	})
 	return h, err
 }
+
+// Reload reads the CLI config file again: the network's tooling rewrites
+// it when an organisation joins or leaves.
+func (e *Env) Reload() error {
+	n, err := Load()
+	if err != nil {
+		return err
+	}
+	*e = *n
+	return nil
+}
+
+// Membership is the channel's configuration as an orderer has it: the
+// number of its config block and its member organisations' MSP IDs.
+type Membership struct {
+	ConfigBlock uint64   `json:"configBlock"`
+	Members     []string `json:"members"`
+}
+
+// Membership asks an orderer for the channel's current configuration,
+// through bin/mtrace-net.
+func (e *Env) Membership() (Membership, error) {
+	var m Membership
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(e.Bin, "mtrace-net"), "channel", "show", "-o", "json")
+	cmd.Env = os.Environ()
+	out, err := cmd.Output()
+	if err != nil {
+		return m, fmt.Errorf("mtrace-net channel show: %w", err)
+	}
+	return m, json.Unmarshal(out, &m)
+}
+
+// StatusHeights runs `network.sh status` and returns the block height it
+// printed for each peer ("-" for a peer that does not answer is an error).
+func (e *Env) StatusHeights() (map[string]uint64, error) {
+	out, err := e.Network("status")
+	if err != nil {
+		return nil, err
+	}
+	hs := map[string]uint64{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[1] != "height" {
+			continue
+		}
+		h, err := strconv.ParseUint(f[2], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("network.sh status: peer %s has height %q:\n%s", f[0], f[2], out)
+		}
+		hs[f[0]] = h
+	}
+	return hs, nil
+}

@@ -1,0 +1,225 @@
+//go:build e2e
+
+// Package addorg grows the running test network by a fifth organisation,
+// a collector in Kaunas, the way a consortium admits a member: a channel
+// config update signed by a majority of the members' admins, the newcomer's
+// peer joining, a new chaincode definition, and the governed registry vote.
+//
+// It changes the consortium the other end-to-end packages assume (four
+// organisations), so scripts/test.sh runs it last, on its own.
+package addorg
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/testnet"
+)
+
+var env *testnet.Env
+
+var run = fmt.Sprintf("k%d", time.Now().Unix()%1_000_000)
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testnet.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "addorg:", err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+const (
+	kaunasMSP  = "KaunasMSP"
+	kaunasName = "Kaunas waste services"
+)
+
+var addKaunas = []string{"add-org", "--msp", kaunasMSP, "--role", "collector", "--name", kaunasName}
+
+// TestMinorityCannotAdmit: with the admins of two of the four members
+// signing, one fewer than MAJORITY Admins needs, the orderers refuse the
+// update and the channel is unchanged: same config block, same members,
+// and no block was added on any peer.
+func TestMinorityCannotAdmit(t *testing.T) {
+	before := membership(t)
+	if slices.Contains(before.Members, kaunasMSP) {
+		t.Fatalf("%s is a member before the test: %+v", kaunasMSP, before)
+	}
+	heights, err := env.Agreed(30*time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := env.Network(append(addKaunas, "--signers", "municipality,recycler")...)
+	if err == nil {
+		t.Fatalf("add-org with two of four signatures succeeded:\n%s", out)
+	}
+	for _, want := range []string{"the orderer refused the update", "requires 3 of the 'Admins' sub-policies", "step 'channel' failed", "unchanged"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("add-org output lacks %q:\n%s", want, out)
+		}
+	}
+	after := membership(t)
+	if after.ConfigBlock != before.ConfigBlock || !slices.Equal(after.Members, before.Members) {
+		t.Fatalf("the channel changed: before %+v, after %+v", before, after)
+	}
+	now, err := env.Agreed(10*time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now != heights {
+		t.Errorf("peer heights went from %d to %d: something was ordered", heights, now)
+	}
+	// Nothing of the attempt is left running or named in the network.
+	if pid, err := env.PID("kaunas"); err == nil && testnet.Alive(pid) {
+		t.Errorf("the kaunas peer (pid %d) still runs after the refused update", pid)
+	}
+	if _, err := os.Stat(env.Home + "/joining.yaml"); err == nil {
+		t.Errorf("joining.yaml left behind")
+	}
+	raw, err := os.ReadFile(env.Home + "/consortium.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), kaunasMSP) {
+		t.Errorf("the network's consortium file names %s after the refused update", kaunasMSP)
+	}
+}
+
+// TestKaunasJoins admits KaunasMSP with a majority, then plays a blend of
+// Kaunas and Istanbul material through verify, and restarts the network.
+func TestKaunasJoins(t *testing.T) {
+	out, err := env.Network(addKaunas...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("add-org:\n%s", out)
+	for _, want := range []string{"signed by the admins of MunicipalityMSP, RecyclerMSP, MakerMSP", "registry: set KaunasMSP applied"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("add-org output lacks %q", want)
+		}
+	}
+	if m := membership(t); !slices.Contains(m.Members, kaunasMSP) || len(m.Members) != 5 {
+		t.Fatalf("channel members after add-org: %+v", m)
+	}
+	// Every step is idempotent: a second run changes nothing.
+	again, err := env.Network(addKaunas...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"already a member of channel", "up to date", "in the registry already"} {
+		if !strings.Contains(again, want) {
+			t.Errorf("second add-org output lacks %q:\n%s", want, again)
+		}
+	}
+	if err := env.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	var reg model.Registry
+	env.JSON(t, &reg, "kaunas", "registry", "show")
+	if p, ok := reg.Lookup(kaunasMSP); !ok || p.Role != model.RoleCollector || p.Name != kaunasName {
+		t.Fatalf("registry entry of %s: %+v (found %v)", kaunasMSP, p, ok)
+	}
+
+	// Kaunas and Istanbul each collect HDPE; the recycler sorts both in
+	// one process.
+	kaunas, istanbul, blend := id("kaunas-hdpe"), id("istanbul-hdpe"), id("hdpe-blend")
+	var b model.Batch
+	env.JSON(t, &b, "kaunas", "batch", "register", kaunas, "--material", "HDPE", "--mass", "800kg",
+		"--location", "Šilainiai, Kaunas", "--collected-at", "2026-11-21T08:00:00+02:00", "--waste-code", "15 01 02")
+	if b.Owner != kaunasMSP {
+		t.Fatalf("owner of %s: %s", kaunas, b.Owner)
+	}
+	env.MustRun(t, "kaunas", "batch", "transfer", kaunas, "--to", "RecyclerMSP")
+	env.MustRun(t, "municipality", "batch", "register", istanbul, "--material", "HDPE", "--mass", "600kg",
+		"--location", "Kadıköy, Istanbul", "--collected-at", "2026-11-21T09:00:00+03:00", "--waste-code", "15 01 02")
+	env.MustRun(t, "municipality", "batch", "transfer", istanbul, "--to", "RecyclerMSP")
+	env.MustRun(t, "recycler", "batch", "accept", kaunas)
+	env.MustRun(t, "recycler", "batch", "accept", istanbul)
+	env.MustRun(t, "recycler", "batch", "process", "--step", "sorting",
+		"--in", kaunas+":800kg", "--in", istanbul+":600kg", "--out", blend+":HDPE:sorted:1350kg")
+
+	var v model.Verdict
+	env.JSON(t, &v, "recycler", "verify", blend)
+	if !v.OK {
+		t.Fatalf("verify %s: not ok: %+v", blend, v.Checks)
+	}
+	signed := false
+	for _, c := range v.Checks {
+		if !c.OK {
+			t.Errorf("check %s failed: %s", c.Name, c.Detail)
+		}
+		signed = signed || c.Name == model.CheckSignatures
+	}
+	if !signed {
+		t.Errorf("verify ran no %s check: %+v", model.CheckSignatures, v.Checks)
+	}
+	collectors := map[string]string{}
+	for _, s := range v.Sources {
+		collectors[s.Collector] = s.Location
+	}
+	if !strings.Contains(collectors[kaunasMSP], "Kaunas") || !strings.Contains(collectors["MunicipalityMSP"], "Istanbul") || len(v.Sources) != 2 {
+		t.Errorf("collection sources of %s: %+v, want Kaunas (KaunasMSP) and Istanbul (MunicipalityMSP)", blend, v.Sources)
+	}
+
+	fivePeersLevel(t)
+
+	// A restart keeps all five: every node comes back, the new one too,
+	// and the newcomer's transactions still commit.
+	if out, err := env.Network("down"); err != nil {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	if out, err := env.Network("up"); err != nil {
+		t.Fatalf("up after add-org: %v\n%s", err, out)
+	}
+	fivePeersLevel(t)
+	env.MustRun(t, "kaunas", "batch", "register", id("kaunas-after-restart"), "--material", "HDPE", "--mass", "90kg",
+		"--location", "Dainava, Kaunas", "--collected-at", "2026-11-22T08:00:00+02:00", "--waste-code", "15 01 02")
+	fivePeersLevel(t)
+}
+
+// fivePeersLevel waits until `network.sh status` shows five peers, the
+// newcomer among them, at one height.
+func fivePeersLevel(t *testing.T) {
+	t.Helper()
+	var last map[string]uint64
+	err := testnet.Eventually(30*time.Second, 300*time.Millisecond, func() error {
+		hs, err := env.StatusHeights()
+		if err != nil {
+			return err
+		}
+		last = hs
+		if len(hs) != 5 {
+			return fmt.Errorf("status lists %d peers: %v", len(hs), hs)
+		}
+		if _, ok := hs["kaunas"]; !ok {
+			return fmt.Errorf("status lists no kaunas peer: %v", hs)
+		}
+		for _, h := range hs {
+			if h != hs["kaunas"] {
+				return fmt.Errorf("heights differ: %v", hs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("five peers at one height: %v (last %v)", err, last)
+	}
+}
+
+func membership(t *testing.T) testnet.Membership {
+	t.Helper()
+	m, err := env.Membership()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(m.Members)
+	return m
+}
+
+func id(name string) string { return run + "-" + name }
