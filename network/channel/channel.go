@@ -15,7 +15,6 @@ package channel
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -27,6 +26,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/mtrace/mtrace/internal/configblock"
 )
 
 // Orderer is a connection to one orderer's client endpoint (Broadcast and
@@ -73,7 +74,7 @@ func (o *Orderer) Config(ctx context.Context) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := lastConfig(newest)
+	n, err := configblock.LastConfig(newest)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func (o *Orderer) Config(ctx context.Context) (*Config, error) {
 			return nil, err
 		}
 	}
-	cfg, err := configOf(b)
+	cfg, err := configblock.Config(b)
 	if err != nil {
 		return nil, fmt.Errorf("config block %d: %w", n, err)
 	}
@@ -139,47 +140,6 @@ func (o *Orderer) envelope(typ cb.HeaderType, data []byte) (*cb.Envelope, error)
 		return nil, err
 	}
 	return env, nil
-}
-
-// lastConfig reads the number of the last config block from a block's
-// orderer metadata.
-func lastConfig(b *cb.Block) (uint64, error) {
-	md := b.GetMetadata().GetMetadata()
-	if len(md) <= int(cb.BlockMetadataIndex_SIGNATURES) {
-		return 0, errors.New("block has no signatures metadata")
-	}
-	var m cb.Metadata
-	if err := proto.Unmarshal(md[cb.BlockMetadataIndex_SIGNATURES], &m); err != nil {
-		return 0, fmt.Errorf("block metadata: %w", err)
-	}
-	var obm cb.OrdererBlockMetadata
-	if err := proto.Unmarshal(m.GetValue(), &obm); err != nil {
-		return 0, fmt.Errorf("orderer block metadata: %w", err)
-	}
-	return obm.GetLastConfig().GetIndex(), nil
-}
-
-// configOf reads the configuration from a config block.
-func configOf(b *cb.Block) (*cb.Config, error) {
-	if len(b.GetData().GetData()) != 1 {
-		return nil, errors.New("not a config block")
-	}
-	var env cb.Envelope
-	if err := proto.Unmarshal(b.Data.Data[0], &env); err != nil {
-		return nil, err
-	}
-	var p cb.Payload
-	if err := proto.Unmarshal(env.Payload, &p); err != nil {
-		return nil, err
-	}
-	var ce cb.ConfigEnvelope
-	if err := proto.Unmarshal(p.Data, &ce); err != nil {
-		return nil, err
-	}
-	if ce.Config == nil {
-		return nil, errors.New("not a config block")
-	}
-	return ce.Config, nil
 }
 
 // RefusedError is an orderer's refusal of a transaction, with its reason.

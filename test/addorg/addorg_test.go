@@ -223,3 +223,63 @@ func membership(t *testing.T) testnet.Membership {
 }
 
 func id(name string) string { return run + "-" + name }
+
+// TestKaunasLeaves removes KaunasMSP again: out of the registry by the
+// vote, out of the chaincode definition, out of the channel by a
+// majority-signed update. Its past records stay verifiable, signatures
+// included, and its identities can no longer write.
+func TestKaunasLeaves(t *testing.T) {
+	blend := id("hdpe-blend")
+	out, err := env.Network("remove-org", "kaunas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("remove-org:\n%s", out)
+	m := membership(t)
+	if slices.Contains(m.Members, kaunasMSP) || len(m.Members) != 4 {
+		t.Fatalf("channel members after remove-org: %+v", m)
+	}
+	var reg model.Registry
+	env.JSON(t, &reg, "municipality", "registry", "show")
+	if p, ok := reg.Lookup(kaunasMSP); ok {
+		t.Fatalf("%s is still in the registry: %+v", kaunasMSP, p)
+	}
+	var v model.Verdict
+	env.JSON(t, &v, "recycler", "verify", blend)
+	if !v.OK {
+		t.Fatalf("verify %s after %s left: not ok: %+v", blend, kaunasMSP, v.Checks)
+	}
+	collectors := 0
+	for _, s := range v.Sources {
+		if s.Collector == kaunasMSP {
+			collectors++
+		}
+	}
+	if collectors != 1 {
+		t.Errorf("sources of %s after %s left: %+v", blend, kaunasMSP, v.Sources)
+	}
+	// Its client identity is no member of the channel any more: the
+	// profile's peer is stopped, so write through the municipality's
+	// gateway with Kaunas's certificate.
+	p := env.Profiles["kaunas"]
+	if p.Cert == "" {
+		t.Fatalf("no kaunas profile was kept for this check")
+	}
+	p.Endpoint, p.TLSRootCert, p.ServerName = env.Profiles["municipality"].Endpoint, env.Profiles["municipality"].TLSRootCert, env.Profiles["municipality"].ServerName
+	gw, done, err := testnet.Connect(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	_, err = gw.GetNetwork(p.Channel).GetContract(p.Chaincode).Evaluate("GetRegistry")
+	if err == nil {
+		t.Fatalf("a %s client could still read through the channel after leaving", kaunasMSP)
+	}
+	t.Logf("a %s client after leaving: %v", kaunasMSP, err)
+	if err := env.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := env.Profiles["kaunas"]; ok {
+		t.Errorf("the CLI profiles still name kaunas")
+	}
+}

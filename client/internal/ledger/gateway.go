@@ -3,8 +3,10 @@ package ledger
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -184,6 +186,27 @@ func (g *Gateway) Transaction(ctx context.Context, txID string) ([]byte, error) 
 // ChannelConfig reads the channel's configuration from the gateway peer.
 func (g *Gateway) ChannelConfig(ctx context.Context) ([]byte, error) {
 	raw, err := g.network.GetContract("cscc").EvaluateWithContext(ctx, "GetChannelConfig", client.WithArguments(g.profile.Channel))
+	return raw, g.mapError(err)
+}
+
+// Block reads one block, or the newest, from the gateway peer.
+func (g *Gateway) Block(ctx context.Context, number uint64) ([]byte, error) {
+	qscc := g.network.GetContract("qscc")
+	if number == NewestBlock {
+		raw, err := qscc.EvaluateWithContext(ctx, "GetChainInfo", client.WithArguments(g.profile.Channel))
+		if err != nil {
+			return nil, g.mapError(err)
+		}
+		var info common.BlockchainInfo
+		if err := proto.Unmarshal(raw, &info); err != nil {
+			return nil, fmt.Errorf("decode chain info: %w", err)
+		}
+		if info.GetHeight() == 0 {
+			return nil, errors.New("the channel has no blocks")
+		}
+		number = info.GetHeight() - 1
+	}
+	raw, err := qscc.EvaluateWithContext(ctx, "GetBlockByNumber", client.WithArguments(g.profile.Channel, strconv.FormatUint(number, 10)))
 	return raw, g.mapError(err)
 }
 

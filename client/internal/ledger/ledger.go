@@ -32,6 +32,9 @@ type Ledger interface {
 	// ChannelConfig returns the channel's current configuration, an
 	// encoded common.Config (cscc GetChannelConfig).
 	ChannelConfig(ctx context.Context) ([]byte, error)
+	// Block returns block number of the channel, or the newest block for
+	// NewestBlock: an encoded common.Block (qscc GetBlockByNumber).
+	Block(ctx context.Context, number uint64) ([]byte, error)
 	// Chaincode is the name of the chaincode, which is also the namespace
 	// of its keys in a transaction's write set.
 	Chaincode() string
@@ -60,6 +63,9 @@ func (e Event) Done() error {
 
 // NextBlock asks Events to start at the next block committed.
 const NextBlock = ^uint64(0)
+
+// NewestBlock asks Block for the newest block.
+const NewestBlock = ^uint64(0)
 
 // DefaultRetries is how many times Submit retries a transaction that lost
 // an MVCC or phantom read conflict.

@@ -34,6 +34,7 @@ import (
 
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/internal/configblock"
 )
 
 // Workers is how many transactions are read from the peer at once.
@@ -44,6 +45,14 @@ type Verifier struct {
 	l         ledger.Ledger
 	namespace string
 	orgs      map[string]*org // by MSP ID
+
+	// Organisations that have left the channel keep their past records
+	// verifiable: their MSPs come from the channel's earlier config
+	// blocks, read once, and only when a transaction names an MSP the
+	// current configuration lacks.
+	formerOnce sync.Once
+	former     map[string]*org
+	formerErr  error
 }
 
 // org is one application organisation's MSP as the channel defines it.
@@ -70,6 +79,86 @@ func parseConfig(raw []byte) (map[string]*org, error) {
 	if err := proto.Unmarshal(raw, &cfg); err != nil {
 		return nil, fmt.Errorf("decode channel configuration: %w", err)
 	}
+	return configOrgs(&cfg)
+}
+
+// formerMembers reads the MSPs of the organisations that the channel's
+// earlier configurations held and its current one does not. It walks the
+// config blocks from the newest back to the genesis block: each config
+// block's predecessor names the config block before it. A transaction
+// whose signer's organisation has left is still judged against that
+// organisation's own roots; that it was a member when the transaction was
+// committed is what the peer's VALID code says, since the peers validate
+// every transaction against the configuration of its time.
+func (v *Verifier) formerMembers(ctx context.Context) (map[string]*org, error) {
+	v.formerOnce.Do(func() {
+		v.former, v.formerErr = v.readFormer(ctx)
+	})
+	return v.former, v.formerErr
+}
+
+func (v *Verifier) readFormer(ctx context.Context) (map[string]*org, error) {
+	block := func(n uint64) (*common.Block, error) {
+		raw, err := v.l.Block(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("read block: %w", err)
+		}
+		var b common.Block
+		if err := proto.Unmarshal(raw, &b); err != nil {
+			return nil, fmt.Errorf("decode block: %w", err)
+		}
+		return &b, nil
+	}
+	newest, err := block(ledger.NewestBlock)
+	if err != nil {
+		return nil, err
+	}
+	n, err := configblock.LastConfig(newest)
+	if err != nil {
+		return nil, err
+	}
+	former := map[string]*org{}
+	for {
+		b, err := block(n)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := configblock.Config(b)
+		if err != nil {
+			return nil, err
+		}
+		orgs, err := configOrgs(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("config block %d: %w", n, err)
+		}
+		for id, o := range orgs {
+			// The newest definition of a former member is the one it
+			// left with.
+			if v.orgs[id] == nil && former[id] == nil {
+				former[id] = o
+			}
+		}
+		if n == 0 {
+			return former, nil
+		}
+		prev, err := block(n - 1)
+		if err != nil {
+			return nil, err
+		}
+		last, err := configblock.LastConfig(prev)
+		if err != nil {
+			return nil, fmt.Errorf("block %d: %w", n-1, err)
+		}
+		if last >= n {
+			return nil, fmt.Errorf("block %d names config block %d, not an earlier one", n-1, last)
+		}
+		n = last
+	}
+}
+
+// configOrgs reads the application organisations' MSPs from a
+// configuration.
+func configOrgs(cfg *common.Config) (map[string]*org, error) {
 	app := cfg.GetChannelGroup().GetGroups()["Application"]
 	if app == nil {
 		return nil, errors.New("channel configuration has no Application group")
@@ -147,11 +236,11 @@ func (v *Verifier) transaction(ctx context.Context, id string) (*model.SignedTx,
 		}
 		return nil, fmt.Errorf("read transaction %s: %w", id, err)
 	}
-	return v.Decode(raw)
+	return v.Decode(ctx, raw)
 }
 
 // Decode checks one encoded peer.ProcessedTransaction.
-func (v *Verifier) Decode(raw []byte) (*model.SignedTx, error) {
+func (v *Verifier) Decode(ctx context.Context, raw []byte) (*model.SignedTx, error) {
 	var pt peer.ProcessedTransaction
 	if err := proto.Unmarshal(raw, &pt); err != nil {
 		return nil, fmt.Errorf("decode transaction: %w", err)
@@ -174,7 +263,7 @@ func (v *Verifier) Decode(raw []byte) (*model.SignedTx, error) {
 		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}}
 	at := ch.GetTimestamp().AsTime()
 
-	creator, err := v.identity(sh.GetCreator(), at, false)
+	creator, err := v.identity(ctx, sh.GetCreator(), at, false)
 	if err != nil {
 		tx.Problems = append(tx.Problems, "creator: "+err.Error())
 	} else if err := verifySig(creator.cert, env.GetPayload(), env.GetSignature()); err != nil {
@@ -199,7 +288,7 @@ func (v *Verifier) Decode(raw []byte) (*model.SignedTx, error) {
 	act := pay.GetAction()
 	prp := act.GetProposalResponsePayload()
 	for i, e := range act.GetEndorsements() {
-		id, err := v.identity(e.GetEndorser(), at, true)
+		id, err := v.identity(ctx, e.GetEndorser(), at, true)
 		if err == nil {
 			err = verifySig(id.cert, append(slices.Clone(prp), e.GetEndorser()...), e.GetSignature())
 		}
@@ -277,7 +366,7 @@ type identity struct {
 // identity decodes a serialized identity and checks that its certificate
 // chains to the roots of the MSP it names, as of the transaction's time;
 // a peer must carry the peer OU when the MSP uses node OUs.
-func (v *Verifier) identity(raw []byte, at time.Time, mustBePeer bool) (*identity, error) {
+func (v *Verifier) identity(ctx context.Context, raw []byte, at time.Time, mustBePeer bool) (*identity, error) {
 	var sid msp.SerializedIdentity
 	if err := proto.Unmarshal(raw, &sid); err != nil {
 		return nil, fmt.Errorf("decode identity: %w", err)
@@ -293,7 +382,13 @@ func (v *Verifier) identity(raw []byte, at time.Time, mustBePeer bool) (*identit
 	id := &identity{msp: sid.GetMspid(), cert: cert}
 	o := v.orgs[sid.GetMspid()]
 	if o == nil {
-		return id, fmt.Errorf("%s (%s) is not an organisation of the channel", cert.Subject.CommonName, sid.GetMspid())
+		former, err := v.formerMembers(ctx)
+		if err != nil {
+			return id, fmt.Errorf("%s (%s) is not an organisation of the channel, and its past configurations cannot be read: %v", cert.Subject.CommonName, sid.GetMspid(), err)
+		}
+		if o = former[sid.GetMspid()]; o == nil {
+			return id, fmt.Errorf("%s (%s) is not an organisation of the channel, nor was it ever", cert.Subject.CommonName, sid.GetMspid())
+		}
 	}
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: o.roots, Intermediates: o.intermediates, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {

@@ -203,3 +203,77 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 
 	assert.Contains(t, strings.Join(got["client"].Problems, ";"), "endorsement 0: op1@municipality (MunicipalityMSP) is not a peer")
 }
+
+// block builds a block numbered n whose orderer metadata names config
+// block last; with cfg, it is that config block.
+func block(t *testing.T, n, last uint64, cfg []byte) []byte {
+	t.Helper()
+	var data [][]byte
+	if cfg != nil {
+		var c common.Config
+		require.NoError(t, proto.Unmarshal(cfg, &c))
+		ce, err := proto.Marshal(&common.ConfigEnvelope{Config: &c})
+		require.NoError(t, err)
+		ch, err := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_CONFIG)})
+		require.NoError(t, err)
+		pl, err := proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: ch}, Data: ce})
+		require.NoError(t, err)
+		env, err := proto.Marshal(&common.Envelope{Payload: pl})
+		require.NoError(t, err)
+		data = [][]byte{env}
+	}
+	obm, err := proto.Marshal(&common.OrdererBlockMetadata{LastConfig: &common.LastConfig{Index: last}})
+	require.NoError(t, err)
+	md, err := proto.Marshal(&common.Metadata{Value: obm})
+	require.NoError(t, err)
+	raw, err := proto.Marshal(&common.Block{Header: &common.BlockHeader{Number: n}, Data: &common.BlockData{Data: data},
+		Metadata: &common.BlockMetadata{Metadata: [][]byte{md, nil, nil, nil, nil}}})
+	require.NoError(t, err)
+	return raw
+}
+
+// TestVerifierKnowsFormerMembers: an organisation that left the channel
+// (in config block 3) keeps its past transactions verifiable against the
+// MSP the earlier configuration (block 0) gave it; an MSP the channel
+// never had is still refused, and so is a certificate that does not chain
+// to the former member's roots.
+func TestVerifierKnowsFormerMembers(t *testing.T) {
+	city, kaunas, stranger := newCA(t, "MunicipalityMSP"), newCA(t, "KaunasMSP"), newCA(t, "VenloMSP")
+	impostor := newCA(t, "KaunasMSP")
+	cityPeer := city.issue(t, "peer0.municipality", "peer")
+	kaunasOp, kaunasPeer := kaunas.issue(t, "op@kaunas", "client"), kaunas.issue(t, "peer0.kaunas", "peer")
+	txs := map[string][]byte{
+		"before-leaving": transaction(t, "before-leaving", peer.TxValidationCode_VALID, kaunasOp, []*signer{kaunasPeer, cityPeer}, nil, nil),
+		"stranger":       transaction(t, "stranger", peer.TxValidationCode_VALID, stranger.issue(t, "op@venlo", "client"), []*signer{cityPeer}, nil, nil),
+		"impostor":       transaction(t, "impostor", peer.TxValidationCode_VALID, impostor.issue(t, "op@kaunas", "client"), []*signer{cityPeer}, nil, nil),
+	}
+	before, now := channelConfig(t, city, kaunas), channelConfig(t, city)
+	blocks := map[string][]byte{
+		"newest": block(t, 5, 3, nil),
+		"3":      block(t, 3, 3, now),
+		"2":      block(t, 2, 0, nil),
+		"0":      block(t, 0, 0, before),
+	}
+	fake := ledgertest.New()
+	fake.On("cscc.GetChannelConfig", func([]string) ([]byte, error) { return now, nil })
+	fake.On("qscc.GetTransactionByID", func(args []string) ([]byte, error) { return txs[args[0]], nil })
+	fake.On("qscc.GetBlockByNumber", func(args []string) ([]byte, error) {
+		if raw, ok := blocks[args[0]]; ok {
+			return raw, nil
+		}
+		return nil, ledgertest.Rejection("no block " + args[0])
+	})
+	ctx := context.Background()
+	v, err := New(ctx, fake)
+	require.NoError(t, err)
+	got, err := v.Transactions(ctx, []string{"before-leaving", "stranger", "impostor"})
+	require.NoError(t, err)
+
+	assert.Empty(t, got["before-leaving"].Problems)
+	assert.Equal(t, "KaunasMSP", got["before-leaving"].Creator.MSP)
+	assert.Equal(t, []string{"KaunasMSP", "MunicipalityMSP"}, got["before-leaving"].Endorsers)
+	assert.Contains(t, strings.Join(got["stranger"].Problems, ";"), "op@venlo (VenloMSP) is not an organisation of the channel, nor was it ever")
+	assert.Contains(t, strings.Join(got["impostor"].Problems, ";"), "op@kaunas does not chain to KaunasMSP's root certificates")
+
+	assert.Len(t, fake.CallsTo("qscc.GetBlockByNumber"), 4, "the config history is read once: newest, 3, 2, 0")
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -159,6 +160,16 @@ func (f *Fake) Transaction(_ context.Context, txID string) ([]byte, error) {
 // ChannelConfig answers as the function "cscc.GetChannelConfig" was told.
 func (f *Fake) ChannelConfig(context.Context) ([]byte, error) {
 	return f.call(false, "cscc.GetChannelConfig", nil)
+}
+
+// Block answers as the function "qscc.GetBlockByNumber" was told; its one
+// argument is the block number, or "newest" for ledger.NewestBlock.
+func (f *Fake) Block(_ context.Context, number uint64) ([]byte, error) {
+	n := "newest"
+	if number != ledger.NewestBlock {
+		n = strconv.FormatUint(number, 10)
+	}
+	return f.call(false, "qscc.GetBlockByNumber", []string{n})
 }
 
 // Chaincode is "mtrace".
