@@ -1,0 +1,234 @@
+package topology
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+func defaultTopology(t *testing.T) *Topology {
+	t.Helper()
+	top, err := Load(filepath.Join("..", "consortium.yaml"))
+	require.NoError(t, err)
+	return top
+}
+
+func TestDefaultConsortium(t *testing.T) {
+	top := defaultTopology(t)
+	assert.Equal(t, "circular", top.Channel)
+	assert.Equal(t, []string{"orderer1", "orderer2", "orderer3"}, top.Orderers.Nodes)
+	require.Len(t, top.Organisations, 4)
+	// The policy and registry are today's, so that a network made before
+	// the consortium file keeps its chaincode definition's version.
+	assert.Equal(t, "OutOf(2,'MunicipalityMSP.peer','RecyclerMSP.peer','MakerMSP.peer','AuditorMSP.peer')", top.Policy())
+	assert.Equal(t, model.Participant{MSP: "MunicipalityMSP", Role: model.RoleCollector,
+		Name: "Istanbul Metropolitan Municipality - waste services"}, top.Participants()[0])
+
+	ns, err := top.Ports(27000)
+	require.NoError(t, err)
+	want := map[string][3]int{
+		"orderer1": {27000, 27010, 27020}, "orderer3": {27002, 27012, 27022},
+		"municipality": {27100, 27110, 27120}, "auditor": {27103, 27113, 27123},
+	}
+	for _, n := range ns {
+		if w, ok := want[n.Name]; ok {
+			assert.Equal(t, w, [3]int{n.Port, n.Admin, n.Ops}, n.Name)
+		}
+	}
+	assert.Equal(t, "peer0.maker.mtrace.local", top.Host("maker"))
+	assert.Equal(t, "orderer2.orderer.mtrace.local", top.Host("orderer2"))
+}
+
+// mutate loads the default file, changes it, and parses it again.
+func mutate(t *testing.T, change func(*Topology)) error {
+	t.Helper()
+	top := defaultTopology(t)
+	change(top)
+	raw, err := yaml.Marshal(top)
+	require.NoError(t, err)
+	_, err = Parse(raw)
+	return err
+}
+
+func TestValidationErrors(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*Topology)
+		want   string
+	}{
+		{"duplicate MSP ID", func(t *Topology) { t.Organisations[2].MSP = "RecyclerMSP" },
+			"organisations[2].msp: duplicate MSP ID RecyclerMSP (also organisations[1].msp)"},
+		{"member reuses the orderer MSP", func(t *Topology) { t.Organisations[0].MSP = "OrdererMSP" },
+			"duplicate MSP ID OrdererMSP (also orderers.msp)"},
+		{"unknown role", func(t *Topology) { t.Organisations[1].Role = "broker" },
+			`organisations[1].role: must be one of`},
+		{"no collector", func(t *Topology) { t.Organisations[0].Role = model.RoleAuditor },
+			"no collector"},
+		{"port clash", func(t *Topology) { t.Organisations[3].Slot = 1 },
+			"organisations[3].slot: port clash: slot 1 is taken by organisations[1]"},
+		{"slot out of range", func(t *Topology) { t.Organisations[3].Slot = Slots },
+			"organisations[3].slot: must be 0 to 9"},
+		{"duplicate node", func(t *Topology) { t.Organisations[3].Node = "maker" },
+			"organisations[3].node: duplicate node name maker"},
+		{"reserved node", func(t *Topology) { t.Organisations[3].Node = "orderer9" },
+			"is reserved"},
+		{"bad node name", func(t *Topology) { t.Organisations[3].Node = "Kaunas City" },
+			"organisations[3].node: must be a lower-case name"},
+		{"two peers", func(t *Topology) { t.Organisations[3].Peers = 2 },
+			"only one peer per organisation"},
+		{"orderers out of order", func(t *Topology) { t.Orderers.Nodes = []string{"orderer1", "orderer3"} },
+			"orderers.nodes[1]: must be orderer2"},
+		{"no organisations", func(t *Topology) { t.Organisations = nil },
+			"at least one member organisation"},
+		{"bad channel", func(t *Topology) { t.Channel = "Circular" },
+			"channel: must be a Fabric channel name"},
+		{"empty display name", func(t *Topology) { t.Organisations[0].Name = " " },
+			"organisations[0].name"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := mutate(t, c.change)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestUnknownFieldIsAnError(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "consortium.yaml"))
+	require.NoError(t, err)
+	_, err = Parse([]byte(strings.Replace(string(raw), "    slot: 3", "    slot: 3\n    rol: maker", 1)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "field rol not found")
+}
+
+func TestPortsStayBelowTheEphemeralRange(t *testing.T) {
+	top := defaultTopology(t)
+	_, err := top.Ports(32700)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "outside 1-32767")
+	_, err = top.Ports(MaxPort - Span + 1)
+	assert.NoError(t, err, "the highest base whose whole span fits")
+}
+
+func TestWithAndWithout(t *testing.T) {
+	top := defaultTopology(t)
+	kaunas := Org{Node: "kaunas", MSP: "KaunasMSP", Role: model.RoleCollector, Name: "Kaunas waste services", Slot: -1}
+	next, added, err := top.With(kaunas)
+	require.NoError(t, err)
+	assert.True(t, added)
+	assert.Len(t, top.Organisations, 4, "the original is left alone")
+	k, ok := next.Org("KaunasMSP")
+	require.True(t, ok)
+	assert.Equal(t, 4, k.Slot, "the first free slot")
+	n, _ := next.Node(25500, "kaunas")
+	assert.Equal(t, [3]int{25604, 25614, 25624}, [3]int{n.Port, n.Admin, n.Ops})
+	assert.Contains(t, next.Policy(), "'KaunasMSP.peer'")
+	assert.True(t, strings.HasPrefix(next.Policy(), "OutOf(2,"))
+
+	same, added, err := next.With(kaunas)
+	require.NoError(t, err)
+	assert.False(t, added, "the same entry again is no change")
+	assert.Same(t, next, same)
+
+	_, _, err = next.With(Org{Node: "kaunas2", MSP: "KaunasMSP", Role: model.RoleMaker, Name: "Kaunas makers", Slot: -1})
+	assert.ErrorContains(t, err, "KaunasMSP is already in the consortium")
+	_, _, err = next.With(Org{Node: "venlo", MSP: "VenloMSP", Role: "trader", Name: "Venlo", Slot: -1})
+	assert.ErrorContains(t, err, "role")
+
+	back, err := next.Without("kaunas")
+	require.NoError(t, err)
+	assert.Equal(t, top.Organisations, back.Organisations)
+	_, err = top.Without("municipality")
+	assert.ErrorContains(t, err, "no collector", "the only collector cannot leave")
+	_, err = top.Without("VenloMSP")
+	assert.ErrorContains(t, err, "no organisation VenloMSP")
+}
+
+func TestSaveRoundTrips(t *testing.T) {
+	top := defaultTopology(t)
+	path := filepath.Join(t.TempDir(), "consortium.yaml")
+	require.NoError(t, top.Save(path))
+	again, err := Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, top, again)
+}
+
+func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
+	top := defaultTopology(t)
+	next, _, err := top.With(Org{Node: "kaunas", MSP: "KaunasMSP", Role: model.RoleCollector, Name: "Kaunas waste services", Slot: -1})
+	require.NoError(t, err)
+
+	raw, err := next.Configtx(25500, "/net/crypto")
+	require.NoError(t, err)
+	type anchor struct {
+		Host string `yaml:"Host"`
+		Port int    `yaml:"Port"`
+	}
+	type named struct {
+		Name string `yaml:"Name"`
+	}
+	var ctx struct {
+		Organizations []struct {
+			ID          string   `yaml:"ID"`
+			MSPDir      string   `yaml:"MSPDir"`
+			AnchorPeers []anchor `yaml:"AnchorPeers"`
+		} `yaml:"Organizations"`
+		Profiles map[string]struct {
+			Application struct {
+				Organizations []named `yaml:"Organizations"`
+			} `yaml:"Application"`
+			Orderer struct {
+				EtcdRaft struct {
+					Consenters []anchor `yaml:"Consenters"`
+				} `yaml:"EtcdRaft"`
+			} `yaml:"Orderer"`
+		} `yaml:"Profiles"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &ctx), string(raw))
+	require.Len(t, ctx.Organizations, 6)
+	assert.Equal(t, "KaunasMSP", ctx.Organizations[5].ID)
+	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/msp", ctx.Organizations[5].MSPDir)
+	assert.Equal(t, 25604, ctx.Organizations[5].AnchorPeers[0].Port)
+	assert.Len(t, ctx.Profiles["Circular"].Application.Organizations, 5)
+	assert.Equal(t, 25502, ctx.Profiles["Circular"].Orderer.EtcdRaft.Consenters[2].Port)
+
+	raw, err = next.CryptoConfig()
+	require.NoError(t, err)
+	var cc struct {
+		OrdererOrgs []struct {
+			Specs []struct {
+				Hostname string `yaml:"Hostname"`
+			} `yaml:"Specs"`
+		} `yaml:"OrdererOrgs"`
+		PeerOrgs []struct {
+			Name   string `yaml:"Name"`
+			Domain string `yaml:"Domain"`
+		} `yaml:"PeerOrgs"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &cc), string(raw))
+	assert.Len(t, cc.OrdererOrgs[0].Specs, 3)
+	require.Len(t, cc.PeerOrgs, 5)
+	assert.Equal(t, "kaunas.mtrace.local", cc.PeerOrgs[4].Domain)
+
+	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace")
+	require.NoError(t, err)
+	var prof struct {
+		DefaultProfile string `yaml:"defaultProfile"`
+		Profiles       map[string]map[string]string `yaml:"profiles"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &prof), string(raw))
+	assert.Equal(t, "municipality", prof.DefaultProfile)
+	assert.Len(t, prof.Profiles, 10)
+	k := prof.Profiles["kaunas-admin"]
+	assert.Equal(t, "127.0.0.1:25604", k["endpoint"])
+	assert.Equal(t, "KaunasMSP", k["mspId"])
+	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/msp/signcerts/Admin@kaunas.mtrace.local-cert.pem", k["cert"])
+}
