@@ -11,7 +11,7 @@ BIN   := $(CURDIR)/bin
 # ports from 28000, so it never touches a demo network that is running.
 
 .PHONY: help deps fabric build network-up network-down network-purge deploy status logs \
-        demo test test-unit test-e2e fuzz bench lint clean
+        add-org remove-org demo test test-unit test-e2e fuzz bench lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -22,9 +22,10 @@ deps: ## Install what a fresh machine lacks (Debian packages, Go modules)
 fabric: ## Build Fabric v3.1.1 and Fabric CA 1.5.15 binaries from the Go module proxy into bin/
 	@scripts/build-fabric.sh
 
-build: ## Build the mtrace CLI and the chaincode binary into bin/
+build: ## Build the mtrace CLI, the chaincode binary and the network tool into bin/
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace ./client/cmd/mtrace
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-cc ./chaincode/cmd/mtrace-cc
+	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-net ./network/cmd/mtrace-net
 
 network-up: deps build ## Start (or restart) the local network and deploy the chaincode
 	@scripts/network.sh up
@@ -43,6 +44,15 @@ status: ## Show each process, each peer's block height and the chaincode definit
 
 logs: ## Tail the network's logs
 	@scripts/network.sh logs
+
+# make add-org MSP=KaunasMSP ROLE=collector NAME="Kaunas waste services" [NODE=kaunas]
+add-org: build ## A new organisation joins the running channel (MSP=, ROLE=, NAME=, optional NODE=)
+	@test -n "$(MSP)" -a -n "$(ROLE)" -a -n "$(NAME)" || { echo 'usage: make add-org MSP=KaunasMSP ROLE=collector NAME="Kaunas waste services" [NODE=kaunas]' >&2; exit 2; }
+	@scripts/network.sh add-org --msp "$(MSP)" --role "$(ROLE)" --name "$(NAME)" $(if $(NODE),--node "$(NODE)")
+
+remove-org: build ## An organisation leaves the registry and the channel (ORG=node or MSP ID)
+	@test -n "$(ORG)" || { echo 'usage: make remove-org ORG=kaunas' >&2; exit 2; }
+	@scripts/network.sh remove-org "$(ORG)"
 
 demo: deps build ## Start the network and play the story from collection to verified product
 	@scripts/network.sh up
@@ -64,10 +74,10 @@ bench: deps build ## Benchmark a fresh network against the platform baseline
 	@scripts/bench.sh
 
 lint: ## gofmt, go vet and shellcheck
-	@test -z "$$(gofmt -l chaincode client test)" || { gofmt -l chaincode client test; exit 1; }
+	@test -z "$$(gofmt -l chaincode client network internal test)" || { gofmt -l chaincode client network internal test; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
 	shellcheck scripts/*.sh network/builder/bin/* .ci/run
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)
-	rm -f $(BIN)/mtrace $(BIN)/mtrace-cc
+	rm -f $(BIN)/mtrace $(BIN)/mtrace-cc $(BIN)/mtrace-net
