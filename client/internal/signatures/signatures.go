@@ -103,34 +103,64 @@ func parseConfig(raw []byte) (map[string]*org, error) {
 // Transactions reads and checks every transaction of ids, Workers at a
 // time. A transaction the peer does not have is left out of the result.
 func (v *Verifier) Transactions(ctx context.Context, ids []string) (map[string]*model.SignedTx, error) {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	out := make(map[string]*model.SignedTx, len(ids))
+	return each(ids, func(id string) (*model.SignedTx, error) { return v.transaction(ctx, id) })
+}
+
+// Records reads the process records of txs (GetProcess), Workers at a time.
+func Records(ctx context.Context, l ledger.Ledger, txs []string) ([]model.Process, error) {
+	got, err := each(txs, func(tx string) (*model.Process, error) {
+		raw, err := l.Evaluate(ctx, "GetProcess", tx)
+		if err != nil {
+			return nil, fmt.Errorf("process record %s: %w", tx, err)
+		}
+		var p model.Process
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, fmt.Errorf("decode process record %s: %w", tx, err)
+		}
+		return &p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Process, 0, len(got))
+	for _, p := range got {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b model.Process) int { return strings.Compare(a.Tx, b.Tx) })
+	return out, nil
+}
+
+// each runs get for every distinct non-empty key, Workers at a time, and
+// returns the non-nil results by key, or the first error.
+func each[T any](keys []string, get func(string) (*T, error)) (map[string]*T, error) {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	out := make(map[string]*T, len(keys))
 	var mu sync.Mutex
 	var firstErr error
 	work := make(chan string)
 	var wg sync.WaitGroup
-	for range min(Workers, max(len(ids), 1)) {
+	for range min(Workers, max(len(keys), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for id := range work {
-				tx, err := v.transaction(ctx, id)
+			for k := range work {
+				v, err := get(k)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
 					firstErr = err
-				case tx != nil:
-					out[id] = tx
+				case v != nil:
+					out[k] = v
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	for _, id := range ids {
-		if id != "" {
-			work <- id
+	for _, k := range keys {
+		if k != "" {
+			work <- k
 		}
 	}
 	close(work)
