@@ -25,10 +25,10 @@ type Ledger interface {
 	// called; otherwise it starts at startBlock, or at the next block
 	// committed when startBlock is NextBlock.
 	Events(ctx context.Context, checkpoint string, startBlock uint64) (<-chan Event, error)
-	// Transaction returns the committed transaction txID as the gateway
-	// peer's blocks hold it, with its validation code: an encoded
-	// peer.ProcessedTransaction (qscc GetTransactionByID).
-	Transaction(ctx context.Context, txID string) ([]byte, error)
+	// BlockByTxID returns the block that holds transaction txID, as the
+	// gateway peer stores it with every transaction's validation code: an
+	// encoded common.Block (qscc GetBlockByTxID).
+	BlockByTxID(ctx context.Context, txID string) ([]byte, error)
 	// ChannelConfig returns the channel's current configuration, an
 	// encoded common.Config (cscc GetChannelConfig).
 	ChannelConfig(ctx context.Context) ([]byte, error)

@@ -99,9 +99,30 @@ func channelConfig(t *testing.T, cas ...*ca) []byte {
 // write is one key written by a transaction.
 type write struct{ ns, key, value string }
 
+// committed is one transaction of a block with its validation code.
+type committed struct {
+	env  []byte
+	code peer.TxValidationCode
+}
+
+// block builds a block holding txs, with their validation codes.
+func block(t *testing.T, num uint64, txs ...committed) []byte {
+	t.Helper()
+	b := &common.Block{Header: &common.BlockHeader{Number: num}, Data: &common.BlockData{}, Metadata: &common.BlockMetadata{Metadata: make([][]byte, 5)}}
+	filter := make([]byte, len(txs))
+	for i, tx := range txs {
+		b.Data.Data = append(b.Data.Data, tx.env)
+		filter[i] = byte(tx.code)
+	}
+	b.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER] = filter
+	raw, err := proto.Marshal(b)
+	require.NoError(t, err)
+	return raw
+}
+
 // transaction builds a committed transaction signed by creator and
 // endorsed by endorsers; tamper may change the envelope before encoding.
-func transaction(t *testing.T, txID string, code peer.TxValidationCode, creator *signer, endorsers []*signer, writes []write, tamper func(*peer.ChaincodeEndorsedAction)) []byte {
+func transaction(t *testing.T, txID string, code peer.TxValidationCode, creator *signer, endorsers []*signer, writes []write, tamper func(*peer.ChaincodeEndorsedAction)) committed {
 	t.Helper()
 	byNS := map[string]*kvrwset.KVRWSet{}
 	var order []string
@@ -136,16 +157,15 @@ func transaction(t *testing.T, txID string, code peer.TxValidationCode, creator 
 	require.NoError(t, err)
 	data, err := proto.Marshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: pay}}})
 	require.NoError(t, err)
-	ch, err := proto.Marshal(&common.ChannelHeader{TxId: txID, Timestamp: timestamppb.Now()})
+	ch, err := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), TxId: txID, Timestamp: timestamppb.Now()})
 	require.NoError(t, err)
 	sh, err := proto.Marshal(&common.SignatureHeader{Creator: creator.identity(t)})
 	require.NoError(t, err)
 	payload, err := proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: ch, SignatureHeader: sh}, Data: data})
 	require.NoError(t, err)
-	raw, err := proto.Marshal(&peer.ProcessedTransaction{ValidationCode: int32(code),
-		TransactionEnvelope: &common.Envelope{Payload: payload, Signature: creator.sign(t, payload)}})
+	raw, err := proto.Marshal(&common.Envelope{Payload: payload, Signature: creator.sign(t, payload)})
 	require.NoError(t, err)
-	return raw
+	return committed{env: raw, code: code}
 }
 
 func TestVerifierReadsSignedTransactions(t *testing.T) {
@@ -156,17 +176,21 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	honestWrites := []write{{"mtrace", batchKey, `{"id":"B1"}`}, {"mtrace", "\x00process\x00tx9\x00", `{"tx":"tx9"}`},
 		{"mtrace", "\x00idx~owner\x00MunicipalityMSP\x00B1\x00", "\x00"}, {"other", batchKey, `{"id":"elsewhere"}`}}
 
-	txs := map[string][]byte{
-		"honest":   transaction(t, "honest", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer, recPeer}, honestWrites, nil),
-		"invalid":  transaction(t, "invalid", peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, op, []*signer{cityPeer}, nil, nil),
-		"tampered": transaction(t, "tampered", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, honestWrites, func(a *peer.ChaincodeEndorsedAction) { a.Endorsements[1].Signature[10] ^= 1 }),
-		"rogue":    transaction(t, "rogue", peer.TxValidationCode_VALID, rogue.issue(t, "op1@municipality", "client"), []*signer{rogue.issue(t, "peer0.municipality", "peer"), recPeer}, nil, nil),
-		"client":   transaction(t, "client", peer.TxValidationCode_VALID, op, []*signer{op, recPeer}, nil, nil),
-	}
+	// Two blocks: the first holds three of the transactions, and one that
+	// nobody asks for.
+	first := block(t, 7,
+		transaction(t, "honest", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer, recPeer}, honestWrites, nil),
+		transaction(t, "unwanted", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, nil, nil),
+		transaction(t, "invalid", peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, op, []*signer{cityPeer}, nil, nil),
+		transaction(t, "tampered", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, honestWrites, func(a *peer.ChaincodeEndorsedAction) { a.Endorsements[1].Signature[10] ^= 1 }))
+	second := block(t, 8,
+		transaction(t, "rogue", peer.TxValidationCode_VALID, rogue.issue(t, "op1@municipality", "client"), []*signer{rogue.issue(t, "peer0.municipality", "peer"), recPeer}, nil, nil),
+		transaction(t, "client", peer.TxValidationCode_VALID, op, []*signer{op, recPeer}, nil, nil))
+	txs := map[string][]byte{"honest": first, "unwanted": first, "invalid": first, "tampered": first, "rogue": second, "client": second}
 	fake := ledgertest.New()
 	cfg := channelConfig(t, city, rec)
 	fake.On("cscc.GetChannelConfig", func([]string) ([]byte, error) { return cfg, nil })
-	fake.On("qscc.GetTransactionByID", func(args []string) ([]byte, error) {
+	fake.On("qscc.GetBlockByTxID", func(args []string) ([]byte, error) {
 		if raw, ok := txs[args[0]]; ok {
 			return raw, nil
 		}
@@ -175,9 +199,21 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	ctx := context.Background()
 	v, err := New(ctx, fake)
 	require.NoError(t, err)
-	got, err := v.Transactions(ctx, []string{"honest", "invalid", "tampered", "rogue", "client", "missing", "honest"})
+	ids := []string{"honest", "invalid", "tampered", "rogue", "client", "missing", "honest"}
+	got, err := v.Transactions(ctx, ids)
 	require.NoError(t, err)
-	assert.Len(t, got, 5, "the missing transaction is left out")
+	assert.Len(t, got, 5, "the missing transaction and the unwanted one are left out")
+
+	// One at a time, each block is read once for all it holds: client
+	// brings block 8 (rogue too), honest block 7, and missing one call.
+	one, err := New(ctx, fake)
+	require.NoError(t, err)
+	one.Workers = 1
+	before := len(fake.CallsTo("qscc.GetBlockByTxID"))
+	again, err := one.Transactions(ctx, ids)
+	require.NoError(t, err)
+	assert.Equal(t, got, again)
+	assert.Equal(t, 3, len(fake.CallsTo("qscc.GetBlockByTxID"))-before, "block reads for six transactions in two blocks and one missing")
 
 	h := got["honest"]
 	assert.True(t, h.Valid)
@@ -204,9 +240,9 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	assert.Contains(t, strings.Join(got["client"].Problems, ";"), "endorsement 0: op1@municipality (MunicipalityMSP) is not a peer")
 }
 
-// block builds a block numbered n whose orderer metadata names config
-// block last; with cfg, it is that config block.
-func block(t *testing.T, n, last uint64, cfg []byte) []byte {
+// configBlock builds a block numbered n whose orderer metadata names
+// config block last; with cfg, it is that config block.
+func configBlock(t *testing.T, n, last uint64, cfg []byte) []byte {
 	t.Helper()
 	var data [][]byte
 	if cfg != nil {
@@ -242,21 +278,20 @@ func TestVerifierKnowsFormerMembers(t *testing.T) {
 	impostor := newCA(t, "KaunasMSP")
 	cityPeer := city.issue(t, "peer0.municipality", "peer")
 	kaunasOp, kaunasPeer := kaunas.issue(t, "op@kaunas", "client"), kaunas.issue(t, "peer0.kaunas", "peer")
-	txs := map[string][]byte{
-		"before-leaving": transaction(t, "before-leaving", peer.TxValidationCode_VALID, kaunasOp, []*signer{kaunasPeer, cityPeer}, nil, nil),
-		"stranger":       transaction(t, "stranger", peer.TxValidationCode_VALID, stranger.issue(t, "op@venlo", "client"), []*signer{cityPeer}, nil, nil),
-		"impostor":       transaction(t, "impostor", peer.TxValidationCode_VALID, impostor.issue(t, "op@kaunas", "client"), []*signer{cityPeer}, nil, nil),
-	}
+	txs := block(t, 1,
+		transaction(t, "before-leaving", peer.TxValidationCode_VALID, kaunasOp, []*signer{kaunasPeer, cityPeer}, nil, nil),
+		transaction(t, "stranger", peer.TxValidationCode_VALID, stranger.issue(t, "op@venlo", "client"), []*signer{cityPeer}, nil, nil),
+		transaction(t, "impostor", peer.TxValidationCode_VALID, impostor.issue(t, "op@kaunas", "client"), []*signer{cityPeer}, nil, nil))
 	before, now := channelConfig(t, city, kaunas), channelConfig(t, city)
 	blocks := map[string][]byte{
-		"newest": block(t, 5, 3, nil),
-		"3":      block(t, 3, 3, now),
-		"2":      block(t, 2, 0, nil),
-		"0":      block(t, 0, 0, before),
+		"newest": configBlock(t, 5, 3, nil),
+		"3":      configBlock(t, 3, 3, now),
+		"2":      configBlock(t, 2, 0, nil),
+		"0":      configBlock(t, 0, 0, before),
 	}
 	fake := ledgertest.New()
 	fake.On("cscc.GetChannelConfig", func([]string) ([]byte, error) { return now, nil })
-	fake.On("qscc.GetTransactionByID", func(args []string) ([]byte, error) { return txs[args[0]], nil })
+	fake.On("qscc.GetBlockByTxID", func([]string) ([]byte, error) { return txs, nil })
 	fake.On("qscc.GetBlockByNumber", func(args []string) ([]byte, error) {
 		if raw, ok := blocks[args[0]]; ok {
 			return raw, nil

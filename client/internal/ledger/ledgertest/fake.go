@@ -152,9 +152,9 @@ func (f *Fake) Events(ctx context.Context, checkpoint string, start uint64) (<-c
 	return out, nil
 }
 
-// Transaction answers as the function "qscc.GetTransactionByID" was told.
-func (f *Fake) Transaction(_ context.Context, txID string) ([]byte, error) {
-	return f.call(false, "qscc.GetTransactionByID", []string{txID})
+// BlockByTxID answers as the function "qscc.GetBlockByTxID" was told.
+func (f *Fake) BlockByTxID(_ context.Context, txID string) ([]byte, error) {
+	return f.call(false, "qscc.GetBlockByTxID", []string{txID})
 }
 
 // ChannelConfig answers as the function "cscc.GetChannelConfig" was told.
