@@ -221,7 +221,7 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace")
 	require.NoError(t, err)
 	var prof struct {
-		DefaultProfile string `yaml:"defaultProfile"`
+		DefaultProfile string                       `yaml:"defaultProfile"`
 		Profiles       map[string]map[string]string `yaml:"profiles"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &prof), string(raw))
