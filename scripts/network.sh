@@ -70,8 +70,12 @@ load_topology() {
 	done
 }
 
-# build_net: (re)build bin/mtrace-net; a no-op when nothing changed.
+# build_net: build bin/mtrace-net unless it is newer than its sources.
 build_net() {
+	if [[ -x $BIN/mtrace-net && -z $(find "$root/network" "$root/internal" "$root/chaincode/model" "$root/go.mod" "$root/go.sum" \
+		-newer "$BIN/mtrace-net" \( -name '*.go' -o -name '*.tmpl' -o -name 'go.*' \) -print -quit) ]]; then
+		return 0
+	fi
 	(cd "$root" && go build -trimpath -buildvcs=false -o "$BIN/mtrace-net" ./network/cmd/mtrace-net) ||
 		fail "building mtrace-net failed"
 }
