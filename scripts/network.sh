@@ -607,11 +607,9 @@ cmd_status() {
 	done
 	echo
 	for n in "${PEERS[@]}"; do
-		h=-
-		if running "$n" && out=$(as "$n" peer channel getinfo -c "$CHANNEL" 2>/dev/null); then
-			h=$(sed -n 's/.*"height":\([0-9]*\).*/\1/p' <<<"$out")
-		fi
-		printf '%-16s height %s\n' "$n" "$h"
+		h=
+		running "$n" && h=$(height "$n")
+		printf '%-16s height %s\n' "$n" "${h:--}"
 	done
 	echo
 	if running "${PEERS[0]}" && out=$(as "${PEERS[0]}" peer lifecycle chaincode querycommitted \
@@ -662,16 +660,23 @@ fail_step() { fail "add-org/remove-org step '$STEP' failed: $*"; }
 # mtrace PROFILE ARGS...: the mtrace CLI on this network's profiles.
 mtrace() { MTRACE_CONFIG=$H/config.yaml "$BIN/mtrace" -p "$@"; }
 
-# wait_level NODE: wait until NODE's peer has every block the first peer has.
+# height NODE: the channel's block height on NODE's peer, or nothing while
+# the peer cannot tell.
+height() {
+	as "$1" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p' || true
+}
+
+# wait_level NODE: wait until NODE's peer has every block the first peer
+# has (a newcomer replays the channel from its genesis block).
 wait_level() {
 	local i want got
-	for ((i = 0; i < 300; i++)); do
-		want=$(as "${PEERS[0]}" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
-		got=$(as "$1" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
+	for ((i = 0; i < 600; i++)); do
+		want=$(height "${PEERS[0]}")
+		got=$(height "$1")
 		[[ -n $want && -n $got && $got -ge $want ]] && return 0
-		sleep 0.1
+		sleep 0.2
 	done
-	fail_step "$1 did not catch up with ${PEERS[0]} within 30 s (height ${got:-?} of ${want:-?})"
+	fail_step "$1 did not catch up with ${PEERS[0]} within 2 min (height ${got:-?} of ${want:-?})"
 }
 
 # registry_vote ACTION MSP [ROLE NAME]: the registry change through the

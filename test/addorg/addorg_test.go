@@ -40,6 +40,10 @@ const (
 	kaunasName = "Kaunas waste services"
 )
 
+// joined is set when TestKaunasJoins has played to its end; the removal
+// test needs the member it removes and the records it made.
+var joined bool
+
 var addKaunas = []string{"add-org", "--msp", kaunasMSP, "--role", "collector", "--name", kaunasName}
 
 // TestMinorityCannotAdmit: with the admins of two of the four members
@@ -181,6 +185,7 @@ func TestKaunasJoins(t *testing.T) {
 	env.MustRun(t, "kaunas", "batch", "register", id("kaunas-after-restart"), "--material", "HDPE", "--mass", "90kg",
 		"--location", "Dainava, Kaunas", "--collected-at", "2026-11-22T08:00:00+02:00", "--waste-code", "15 01 02")
 	fivePeersLevel(t)
+	joined = true
 }
 
 // fivePeersLevel waits until `network.sh status` shows five peers, the
@@ -229,6 +234,9 @@ func id(name string) string { return run + "-" + name }
 // majority-signed update. Its past records stay verifiable, signatures
 // included, and its identities can no longer write.
 func TestKaunasLeaves(t *testing.T) {
+	if !joined {
+		t.Fatal("TestKaunasJoins did not complete, so there is no member and no blend to remove and verify")
+	}
 	blend := id("hdpe-blend")
 	out, err := env.Network("remove-org", "kaunas")
 	if err != nil {
