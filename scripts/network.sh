@@ -657,9 +657,6 @@ STEP=""
 step() { STEP=$1; }
 fail_step() { fail "add-org/remove-org step '$STEP' failed: $*"; }
 
-# mtrace PROFILE ARGS...: the mtrace CLI on this network's profiles.
-mtrace() { MTRACE_CONFIG=$H/config.yaml "$BIN/mtrace" -p "$@"; }
-
 # height NODE: the channel's block height on NODE's peer, or nothing while
 # the peer cannot tell.
 height() {
@@ -677,49 +674,6 @@ wait_level() {
 		sleep 0.2
 	done
 	fail_step "$1 did not catch up with ${PEERS[0]} within 2 min (height ${got:-?} of ${want:-?})"
-}
-
-# registry_vote ACTION MSP [ROLE NAME]: the registry change through the
-# governed vote: an admin of the first other member proposes it (or an open
-# proposal for it is reused), then admins of the members approve it, one
-# organisation each, until a majority has applied it.
-registry_vote() {
-	local action=$1 msp=$2 role=${3:-} name=${4:-} reg id p out applied=false
-	# shellcheck disable=SC2016 # jq variables
-	local done_q='any(.participants[]; .msp == $m and .role == $r and .name == $n)' state="in the registry"
-	if [[ $action == remove ]]; then
-		# shellcheck disable=SC2016
-		done_q='all(.participants[]; .msp != $m)' state="out of the registry"
-	fi
-	reg=$(mtrace "${PEERS[0]}" registry show -o json) || fail_step "cannot read the registry"
-	if jq -e --arg m "$msp" --arg r "$role" --arg n "$name" "$done_q" <<<"$reg" >/dev/null; then
-		say "registry: $msp is $state already; nothing to do"
-		return 0
-	fi
-	id=$(jq -r --arg m "$msp" --arg a "$action" \
-		'[.proposals // [] | .[] | select(.change.action == $a and .change.participant.msp == $m)][0].id // empty' <<<"$reg")
-	for p in "${PEERS[@]}"; do
-		[[ ${MSP[$p]} == "$msp" ]] && continue
-		jq -e --arg m "${MSP[$p]}" 'any(.participants[]; .msp == $m)' <<<"$reg" >/dev/null || continue
-		if [[ -z $id ]]; then
-			if [[ $action == remove ]]; then
-				out=$(mtrace "$p-admin" registry propose --msp "$msp" --remove -o json) || fail_step "proposal failed"
-			else
-				out=$(mtrace "$p-admin" registry propose --msp "$msp" --role "$role" --name "$name" -o json) ||
-					fail_step "proposal failed"
-			fi
-			id=$(jq -r .id <<<"$out")
-			say "registry: ${MSP[$p]} proposed to $action $msp (proposal $id)"
-		fi
-		jq -e --arg id "$id" --arg m "${MSP[$p]}" \
-			'any(.proposals // [] | .[]; .id == $id and any(.approvals[]; .by.msp == $m))' <<<"$reg" >/dev/null && continue
-		out=$(mtrace "$p-admin" registry approve "$id" -o json) || fail_step "approval by ${MSP[$p]} failed"
-		applied=$(jq -r .applied <<<"$out")
-		say "registry: ${MSP[$p]} approved ($(jq -r '"\(.votes) of \(.needed) needed"' <<<"$out"))"
-		[[ $applied == true ]] && break
-	done
-	[[ $applied == true ]] || fail_step "the proposal $id did not reach a majority"
-	say "registry: $action $msp applied"
 }
 
 abandon_join() {
@@ -815,9 +769,12 @@ cmd_add_org() {
 	step chaincode
 	deploy
 
+	# The registry entry through the governed vote: an admin of a member
+	# proposes it, admins of a majority approve it (mtrace-net runs the
+	# mtrace CLI with their profiles).
 	step registry
 	net profiles
-	registry_vote set "$msp" "$role" "$name"
+	net registry set --msp "$msp" --role "$role" --name "$name" || fail_step "the registry vote did not pass"
 
 	step gossip
 	wait_gossip
@@ -842,7 +799,7 @@ cmd_remove_org() {
 	local msp=${MSP[$node]} full=$TOPO
 
 	step registry
-	registry_vote remove "$msp"
+	net registry remove --msp "$msp" || fail_step "the registry vote did not pass"
 
 	# The chaincode definition must stop naming the leaving peer before
 	# the channel forgets it; the others approve the new sequence.

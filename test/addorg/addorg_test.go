@@ -103,7 +103,7 @@ func TestKaunasJoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("add-org:\n%s", out)
-	for _, want := range []string{"signed by the admins of MunicipalityMSP, RecyclerMSP, MakerMSP", "registry: set KaunasMSP applied"} {
+	for _, want := range []string{"signed by the admins of MunicipalityMSP, RecyclerMSP, MakerMSP", "registry: applied (KaunasMSP is in the registry as collector)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("add-org output lacks %q", want)
 		}
@@ -116,7 +116,7 @@ func TestKaunasJoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"already a member of channel", "up to date", "in the registry already"} {
+	for _, want := range []string{"already a member of channel", "up to date", "registry: nothing to do"} {
 		if !strings.Contains(again, want) {
 			t.Errorf("second add-org output lacks %q:\n%s", want, again)
 		}

@@ -2,7 +2,8 @@
 // more than starting and stopping processes: it reads and checks the
 // consortium file, writes Fabric's tool input and the CLI profiles from it,
 // and changes the running channel's membership with majority-signed config
-// updates. scripts/network.sh calls it; it starts no process itself.
+// updates, and runs the registry vote through the mtrace CLI.
+// scripts/network.sh calls it; it starts no node process.
 //
 //	mtrace-net validate [FILE]            check a consortium file
 //	mtrace-net nodes                      every node and its ports, one a line
@@ -13,6 +14,7 @@
 //	mtrace-net channel show               the channel's config block and member organisations
 //	mtrace-net channel add-org NODE       add an organisation and its anchor peer to the channel
 //	mtrace-net channel remove-org NODE    take an organisation out of the channel
+//	mtrace-net registry set|remove ...    the registry change through the governed vote (runs bin/mtrace)
 //
 // The consortium file is --topology, by default MTRACE_HOME/consortium.yaml
 // (the network's own copy); ports follow --base (MTRACE_BASE_PORT).
@@ -64,7 +66,7 @@ func main() {
 	root.PersistentFlags().IntVar(&e.base, "base", e.base, "the network's base port (MTRACE_BASE_PORT)")
 	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
 	root.AddCommand(topologyCommands(e)...)
-	root.AddCommand(orgCommand(e), channelCommand(e))
+	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "mtrace-net:", err)
 		os.Exit(1)
