@@ -130,3 +130,16 @@ func formatUUID(u [16]byte) string {
 	h := hex.EncodeToString(u[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
+
+// ResolveBase picks the identifier base: the flag, then $MTRACE_EPCIS_BASE,
+// then DefaultBase.
+func ResolveBase(flag string, getenv func(string) string) (Base, error) {
+	s := flag
+	if s == "" {
+		s = getenv(EnvBase)
+	}
+	if s == "" {
+		s = DefaultBase
+	}
+	return ParseBase(s)
+}

@@ -2,6 +2,7 @@ package epcis
 
 import (
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/dlclark/regexp2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // schemaJSON is GS1's EPCIS 2.0 JSON schema; gs1/SOURCE.md names its source.
@@ -131,12 +134,14 @@ func (e *ValidationError) Error() string {
 // Detail is the library's readable tree of every failure.
 func (e *ValidationError) Detail() string { return fmt.Sprintf("%v", e.err) }
 
+var english = message.NewPrinter(language.English)
+
 // collectLeaves lists the innermost failures, each as "at PATH: message",
 // skipping the generic allOf/anyOf wrappers above them.
 func collectLeaves(e *jsonschema.ValidationError, out *[]string) {
 	if len(e.Causes) == 0 {
 		loc := "/" + strings.Join(e.InstanceLocation, "/")
-		msg := fmt.Sprintf("%v", e.ErrorKind)
+		msg := e.ErrorKind.LocalizedString(english)
 		*out = append(*out, "at "+loc+": "+msg)
 		return
 	}
@@ -170,4 +175,57 @@ func Validate(r io.Reader) error {
 		return fmt.Errorf("not JSON: %w", err)
 	}
 	return ValidateValue(v)
+}
+
+// Checked is the verdict on one document of a file or stream.
+type Checked struct {
+	// Index counts the documents of the stream from 1.
+	Index  int    `json:"document"`
+	Type   string `json:"type,omitempty"`
+	Events int    `json:"events"`
+	Valid  bool   `json:"valid"`
+	Error  string `json:"error,omitempty"`
+}
+
+// ValidateStream checks each JSON document of r (one, or several one after
+// another) against GS1's schema. It stops at the first text that is not
+// JSON, since nothing after it can be read.
+func ValidateStream(r io.Reader) ([]Checked, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	var out []Checked
+	for i := 1; ; i++ {
+		var v any
+		if err := dec.Decode(&v); err == io.EOF {
+			if len(out) == 0 {
+				return nil, errors.New("no JSON document")
+			}
+			return out, nil
+		} else if err != nil {
+			return out, fmt.Errorf("document %d: not JSON: %w", i, err)
+		}
+		c := Checked{Index: i, Events: countEvents(v)}
+		if m, ok := v.(map[string]any); ok {
+			c.Type, _ = m["type"].(string)
+		}
+		if err := ValidateValue(v); err != nil {
+			c.Error = err.Error()
+		} else {
+			c.Valid = true
+		}
+		out = append(out, c)
+	}
+}
+
+func countEvents(v any) int {
+	m, _ := v.(map[string]any)
+	body, _ := m["epcisBody"].(map[string]any)
+	list, _ := body["eventList"].([]any)
+	if list == nil {
+		if qr, ok := body["queryResults"].(map[string]any); ok {
+			rb, _ := qr["resultsBody"].(map[string]any)
+			list, _ = rb["eventList"].([]any)
+		}
+	}
+	return len(list)
 }
