@@ -5,6 +5,7 @@ package epcis
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/client/internal/cmd/epcis/capture"
 	"github.com/mtrace/mtrace/client/internal/cmd/epcis/export"
 	"github.com/mtrace/mtrace/client/internal/cmd/epcis/validate"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
@@ -28,6 +29,7 @@ func NewCmdEPCIS(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(
 		export.NewCmdExport(f, nil),
 		validate.NewCmdValidate(f, nil),
+		capture.NewCmdCapture(f, nil),
 	)
 	return cmd
 }
