@@ -276,7 +276,10 @@ func (c *capturer) print() error {
 	}
 	out := c.opts.IO.Out
 	for _, o := range r.Events {
-		where := fmt.Sprintf("%s: document %d", o.File, o.Document)
+		where := o.File
+		if o.Document > 0 {
+			where += fmt.Sprintf(": document %d", o.Document)
+		}
 		if o.Index >= 0 {
 			where += fmt.Sprintf(", event %d (%s)", o.Index, or(o.EventID, "no eventID"))
 		}
