@@ -11,6 +11,8 @@
 #      draws the trace and audits the ledger-wide mass balance.
 #   6. The auditor quarantines one collection: verify fails, and the
 #      downstream trace lists what a recall must reach.
+#   7. The auditor exports the vase's provenance as GS1 EPCIS 2.0 JSON-LD
+#      and checks it against GS1's schema.
 #
 # `make demo` starts the network first. Ids carry a run suffix, so the demo
 # can be played again on the same ledger.
@@ -93,11 +95,17 @@ fi
 echo "(verify exited 1, as it must: the product descends from a quarantined batch)"
 step mtrace -p auditor trace "$u" --down
 
+chapter "7. The auditor exports the vase's provenance as GS1 EPCIS 2.0 and checks it against GS1's schema"
+epcis=$MTRACE_HOME/epcis-$vase.jsonld
+step mtrace -p auditor epcis export "$vase" --file "$epcis"
+step mtrace epcis validate "$epcis"
+
 chapter "Done"
 cat <<EOF
 The network is still running. Try it yourself:
   export MTRACE_CONFIG=$MTRACE_CONFIG
   mtrace -p auditor batch list --owner RecyclerMSP
   mtrace -p auditor trace $u --down --format dot | dot -Tsvg > recall.svg
+  jq '.epcisBody.eventList[] | {type, bizStep, eventTime}' $epcis
 Stop it with 'make network-down' (the ledger is kept), or 'make network-purge'.
 EOF
