@@ -30,7 +30,7 @@ import (
 // Name and Version identify the contract in its metadata.
 const (
 	Name    = "mtrace"
-	Version = "0.2.0"
+	Version = "0.3.0"
 )
 
 // Contract holds every mtrace transaction. It is the chaincode's default
@@ -69,6 +69,7 @@ type txn struct {
 	at    string // now, formatted for the ledger
 	actor model.Actor
 	ous   []string
+	reg   *model.Registry // read by member, members or the registry functions
 }
 
 // begin reads the transaction's id, timestamp and caller, and starts a

@@ -140,8 +140,9 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 			Origin:          origin,
 			RecycledContent: rec.RecycledContent,
 			CreatedAt:       t.at,
+			CreatedTx:       t.id,
 		}
-		if err := t.save(nil, b, ev.For(b.ID), b.Owner); err != nil {
+		if err := t.save(nil, b, ev.For(b.ID)); err != nil {
 			return nil, err
 		}
 		written = append(written, b.ID)
@@ -150,8 +151,8 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 }
 
 // putProcess stores a process record under its transaction id. Its
-// key-level policy is the processing organisation, so that no other
-// organisation can endorse a change to it.
+// key-level policy is the processing organisation and a witness, so that
+// neither another organisation nor the processor alone can change it.
 func (t *txn) putProcess(rec *model.Process) error {
 	key, err := processKey(rec.Tx)
 	if err != nil {
@@ -164,7 +165,7 @@ func (t *txn) putProcess(rec *model.Process) error {
 	if err := t.stub.PutState(key, raw); err != nil {
 		return fmt.Errorf("write process record %s: %w", rec.Tx, err)
 	}
-	return setKeyPolicy(t.stub, key, "process record "+rec.Tx, []string{rec.By.MSP})
+	return t.guardKey(key, "process record "+rec.Tx, rec.By.MSP)
 }
 
 // GetProcess returns the record of the process that transaction tx ran,

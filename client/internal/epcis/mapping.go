@@ -47,7 +47,7 @@ func Needs(ev model.Event) []string {
 // events that concern no batch (the participant registry's).
 func (b Base) Map(ev model.Event, bs Batches) (e *Event, ok bool, err error) {
 	switch ev.Name {
-	case model.EvRegistryBootstrapped, model.EvParticipantSet:
+	case model.EvRegistryBootstrapped, model.EvChangeProposed, model.EvChangeApproved, model.EvRegistryChanged, model.EvChangeWithdrawn:
 		return nil, false, nil
 	}
 	e = &Event{

@@ -28,6 +28,16 @@ type Ledger interface {
 	// Replay calls fn with each chaincode event from startBlock up to the
 	// channel's height when it was called, in block order, then returns.
 	Replay(ctx context.Context, startBlock uint64, fn func(Event) error) error
+	// Transaction returns the committed transaction txID as the gateway
+	// peer's blocks hold it, with its validation code: an encoded
+	// peer.ProcessedTransaction (qscc GetTransactionByID).
+	Transaction(ctx context.Context, txID string) ([]byte, error)
+	// ChannelConfig returns the channel's current configuration, an
+	// encoded common.Config (cscc GetChannelConfig).
+	ChannelConfig(ctx context.Context) ([]byte, error)
+	// Chaincode is the name of the chaincode, which is also the namespace
+	// of its keys in a transaction's write set.
+	Chaincode() string
 	Close() error
 }
 

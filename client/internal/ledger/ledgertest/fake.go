@@ -170,6 +170,19 @@ func (f *Fake) Replay(_ context.Context, start uint64, fn func(ledger.Event) err
 	return nil
 }
 
+// Transaction answers as the function "qscc.GetTransactionByID" was told.
+func (f *Fake) Transaction(_ context.Context, txID string) ([]byte, error) {
+	return f.call(false, "qscc.GetTransactionByID", []string{txID})
+}
+
+// ChannelConfig answers as the function "cscc.GetChannelConfig" was told.
+func (f *Fake) ChannelConfig(context.Context) ([]byte, error) {
+	return f.call(false, "cscc.GetChannelConfig", nil)
+}
+
+// Chaincode is "mtrace".
+func (f *Fake) Chaincode() string { return "mtrace" }
+
 // Close records that the ledger was closed.
 func (f *Fake) Close() error {
 	f.Closed = true
