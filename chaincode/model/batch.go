@@ -113,7 +113,8 @@ type Collection struct {
 	Collector   string `json:"collector"`   // MSP ID of the registrant
 	// ZoneOffset is the time-zone offset the collector gave with
 	// CollectedAt (stored in UTC), such as "+03:00"; EPCIS exports keep it.
-	// Batches registered before contract 0.3.0 have none.
+	// Batches registered before it was kept have none; EPCIS exports give
+	// their collection time in UTC.
 	ZoneOffset string `json:"zoneOffset,omitempty" metadata:",optional"`
 }
 

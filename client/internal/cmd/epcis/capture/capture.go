@@ -6,8 +6,6 @@ package capture
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -97,12 +95,7 @@ event that cannot be mapped, or that the ledger refuses, is listed with its
 index, eventID and reason, and writes nothing. Exits 1 if any was refused.`,
 		Example: `  mtrace epcis capture plant.jsonld
   mtrace epcis export --all | mtrace -p recycler epcis capture - -o json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cmdutil.FlagErrorf("%s: expected at least one FILE", cmd.CommandPath())
-			}
-			return nil
-		},
+		Args: cmdutil.MinimumArgs(1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Format, err = f.Format(); err != nil {
@@ -164,15 +157,11 @@ func runCapture(ctx context.Context, opts *Options) error {
 }
 
 func (c *capturer) captureFile(ctx context.Context, name string) error {
-	var r io.Reader = c.opts.IO.In
-	if name != "-" {
-		fh, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		r = fh
+	r, err := epcis.Open(name, c.opts.IO.In)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	return c.opts.Base.ReadDocuments(r, func(d epcis.Captured) error {
 		if d.Err != nil {
 			c.add(Outcome{File: name, Document: d.Index, Index: -1, Result: Refused, Reason: "not captured: " + d.Err.Error()})

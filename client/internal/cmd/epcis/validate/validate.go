@@ -5,7 +5,6 @@ package validate
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -40,12 +39,7 @@ is built into mtrace: ` + epcis.SchemaSource + `.
 No network is needed. Exits 1 when any document is not valid.`,
 		Example: `  mtrace epcis validate vase.jsonld
   mtrace epcis export VASE-1 | mtrace epcis validate -`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cmdutil.FlagErrorf("%s: expected at least one FILE", cmd.CommandPath())
-			}
-			return nil
-		},
+		Args: cmdutil.MinimumArgs(1, "at least one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Format, err = f.Format(); err != nil {
@@ -94,13 +88,10 @@ func runValidate(_ context.Context, opts *Options) error {
 }
 
 func check(opts *Options, name string) ([]epcis.Checked, error) {
-	if name == "-" {
-		return epcis.ValidateStream(opts.IO.In)
-	}
-	fh, err := os.Open(name)
+	r, err := epcis.Open(name, opts.IO.In)
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
-	return epcis.ValidateStream(fh)
+	defer r.Close()
+	return epcis.ValidateStream(r)
 }
