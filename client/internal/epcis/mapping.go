@@ -44,10 +44,10 @@ func Needs(ev model.Event) []string {
 }
 
 // Map turns one ledger event into its EPCIS event. ok is false for the
-// events that concern no batch (the participant registry's).
+// events that name no batch quantity: the participant registry's, and any
+// other change that moves no material.
 func (b Base) Map(ev model.Event, bs Batches) (e *Event, ok bool, err error) {
-	switch ev.Name {
-	case model.EvRegistryBootstrapped, model.EvChangeProposed, model.EvChangeApproved, model.EvRegistryChanged, model.EvChangeWithdrawn:
+	if len(ev.Quantities)+len(ev.Inputs)+len(ev.Outputs) == 0 {
 		return nil, false, nil
 	}
 	e = &Event{

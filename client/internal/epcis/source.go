@@ -80,11 +80,13 @@ func (x *Exporter) Provenance(ctx context.Context, w *Writer, id, direction stri
 			return err
 		}
 		for _, h := range hist {
+			// Keyed by the event's own transaction: a version that only
+			// rewrites a batch (a migration) carries the event before it.
 			if h.Batch == nil || h.Batch.Event.TxID == "" {
 				continue
 			}
-			if _, seen := byTx[h.TxID]; !seen {
-				byTx[h.TxID] = h.Batch.Event
+			if _, seen := byTx[h.Batch.Event.TxID]; !seen {
+				byTx[h.Batch.Event.TxID] = h.Batch.Event
 			}
 		}
 	}

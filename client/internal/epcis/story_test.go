@@ -289,7 +289,10 @@ func TestMapErrors(t *testing.T) {
 	assert.ErrorContains(t, err, `ledger event "SomethingNew"`)
 	_, ok, err := base.Map(s.events[0], nil)
 	assert.NoError(t, err)
-	assert.False(t, ok)
+	assert.False(t, ok, "the registry's events move no material")
+	_, ok, err = base.Map(model.Event{Name: "BatchMigrated", Type: model.ObjectEvent, TxID: "m"}, nil)
+	assert.NoError(t, err)
+	assert.False(t, ok, "a change that names no quantity is no EPCIS event")
 }
 
 func TestLegacyCollectionStaysUTC(t *testing.T) {
