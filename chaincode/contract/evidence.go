@@ -18,16 +18,12 @@ func (c *Contract) Evidence(ctx contractapi.TransactionContextInterface, id stri
 	if err := model.CheckID("id", id); err != nil {
 		return "", err
 	}
-	w, err := walk(ctx.GetStub(), id, model.Upstream)
+	batches, recs, err := upstream(ctx.GetStub(), id)
 	if err != nil {
 		return "", err
 	}
-	recs, err := w.records(ctx.GetStub())
-	if err != nil {
-		return "", err
-	}
-	ev := model.Evidence{Batches: make([]model.Batch, 0, len(w.batches)), Processes: make([]model.Process, 0, len(recs))}
-	for _, b := range w.batches {
+	ev := model.Evidence{Batches: make([]model.Batch, 0, len(batches)), Processes: make([]model.Process, 0, len(recs))}
+	for _, b := range batches {
 		ev.Batches = append(ev.Batches, *b)
 	}
 	for _, p := range recs {

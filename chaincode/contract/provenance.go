@@ -61,15 +61,11 @@ func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface,
 			return "", err
 		}
 	}
-	w, err := walk(ctx.GetStub(), id, model.Upstream)
+	batches, recs, err := upstream(ctx.GetStub(), id)
 	if err != nil {
 		return "", err
 	}
-	recs, err := w.records(ctx.GetStub())
-	if err != nil {
-		return "", err
-	}
-	v := model.Verify(id, w.batches, recs, documentSHA256)
+	v := model.Verify(id, batches, recs, documentSHA256)
 	return encoded("verdict", &v)
 }
 
@@ -85,6 +81,20 @@ type walked struct {
 // names its inputs. Downstream, a level takes a second call, for the
 // records of the processes its batches went into: a parent's Children
 // names only the first output and the transaction of each process.
+// upstream reads the upstream graph of root: its batches by id and the
+// records of the processes that made them, by transaction id.
+func upstream(stub shim.ChaincodeStubInterface, root string) (map[string]*model.Batch, map[string]*model.Process, error) {
+	w, err := walk(stub, root, model.Upstream)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := w.records(stub)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.batches, recs, nil
+}
+
 func walk(stub shim.ChaincodeStubInterface, root, direction string) (*walked, error) {
 	w := &walked{batches: map[string]*model.Batch{}, depth: map[string]int{}, edges: map[[3]string]model.TraceEdge{}}
 	level := []string{root}

@@ -22,7 +22,7 @@ func handedOver() (*Batch, map[string]*SignedTx, func(*testing.T)) {
 	rec := Actor{MSP: "RecyclerMSP", Identity: "op@recycler"}
 	created := Batch{ID: "B1", Material: "PET", Form: FormWaste, InitialMass: 1000, RemainingMass: 1000, Owner: city.MSP,
 		Submitter: city, Status: StatusActive, RecycledContent: FullRecycled, CreatedAt: "t0", CreatedTx: "tx-reg",
-		Origin: Origin{Collection: &Collection{Location: "Kadıköy", CollectedAt: "t0", Collector: city.MSP}},
+		Origin:    Origin{Collection: &Collection{Location: "Kadıköy", CollectedAt: "t0", Collector: city.MSP}},
 		UpdatedAt: "t0", LastTx: "tx-reg", UpdatedBy: city}
 	offered := created
 	offered.Status, offered.LastTx = StatusInTransit, "tx-offer"
@@ -72,7 +72,9 @@ func TestVerifyClaimsNamesEachForgery(t *testing.T) {
 		}, `batch "B1" claims offerer MunicipalityMSP but tx tx-offer is invalid (ENDORSEMENT_POLICY_FAILURE)`},
 		{"missing transaction", func(m map[string]*SignedTx) { delete(m, "tx-accept") },
 			`batch "B1" claims receiver RecyclerMSP but tx tx-accep… is not on the channel`},
-		{"bad signature", func(m map[string]*SignedTx) { m["tx-reg"].Problems = []string{"endorsement 0: signature of peer0 does not verify"} },
+		{"bad signature", func(m map[string]*SignedTx) {
+			m["tx-reg"].Problems = []string{"endorsement 0: signature of peer0 does not verify"}
+		},
 			`tx tx-reg does not verify: endorsement 0: signature of peer0 does not verify`},
 		{"a creation that wrote another mass", func(m map[string]*SignedTx) {
 			var w Batch

@@ -209,6 +209,26 @@ func register(batchID string, grams model.Grams) string {
 		Location: "Kadıköy, Istanbul", CollectedAt: "2026-11-20T09:30:00+03:00"})
 }
 
+// attack is one forged transaction and the client that submits it.
+type attack struct {
+	name, fn string
+	args     []string
+	client   *client.Contract
+}
+
+// mount submits every attack endorsed by orgs only; each must end
+// ENDORSEMENT_POLICY_FAILURE at commit. how says who endorses, for the table.
+func (tb *table) mount(orgs []string, how string, attacks []attack) {
+	tb.t.Helper()
+	for _, a := range attacks {
+		got := attempt(a.client, a.fn, a.args, orgs...)
+		tb.add(a.name, how, got)
+		if got != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE.String() {
+			tb.t.Errorf("%s (%s): %s; want ENDORSEMENT_POLICY_FAILURE at commit", a.name, how, got)
+		}
+	}
+}
+
 // table prints the attempts and their outcomes.
 type table struct {
 	t    *testing.T
@@ -284,11 +304,7 @@ func TestOneDishonestMember(t *testing.T) {
 
 	swap(t, "maker", forger(t))
 	alone := []string{"MakerMSP"}
-	cases := []struct {
-		attack, fn string
-		args       []string
-		client     *client.Contract
-	}{
+	tb.mount(alone, "forgecc on maker's peer, maker endorses alone", []attack{
 		{"self-promotion to collector in the registry", "SetParticipant", []string{self}, makerAdmin},
 		{"approving a proposal in every member's name", "ApproveChange", []string{prop.ID}, makerAdmin},
 		{"7 t registered as collected by MunicipalityMSP", "RegisterBatch", []string{register(id("forged"), 7*model.Tonne)}, maker},
@@ -299,14 +315,7 @@ func TestOneDishonestMember(t *testing.T) {
 		{"releasing the auditor's quarantine", "Release", []string{spool}, maker},
 		{"rewriting its own process record (outputs doubled)", "RewriteProcess", []string{printing}, maker},
 		{"inflating its own batch (mass doubled)", "InflateBatch", []string{vase}, maker},
-	}
-	for _, c := range cases {
-		got := attempt(c.client, c.fn, c.args, alone...)
-		tb.add(c.attack, "forgecc on maker's peer, maker endorses alone", got)
-		if got != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE.String() {
-			t.Errorf("%s: %s; want ENDORSEMENT_POLICY_FAILURE at commit", c.attack, got)
-		}
-	}
+	})
 	tb.print()
 
 	// Nothing changed.
@@ -348,20 +357,10 @@ func TestTwoColludingMembers(t *testing.T) {
 	// (three of four), a third organisation's batch needs its owner.
 	tb := &table{t: t}
 	self := arg(model.Participant{MSP: "MakerMSP", Role: model.RoleCollector, Name: "Kadikoy Makerspace"})
-	for _, c := range []struct {
-		attack, fn string
-		args       []string
-		client     *client.Contract
-	}{
+	tb.mount(pair, "forgecc on maker's and recycler's peers", []attack{
 		{"self-promotion to collector in the registry", "SetParticipant", []string{self}, contract(t, "maker-admin")},
 		{"accepting the municipality's batch, never offered", "AcceptTransfer", []string{citys, "0"}, contract(t, "maker")},
-	} {
-		got := attempt(c.client, c.fn, c.args, pair...)
-		tb.add(c.attack, "forgecc on maker's and recycler's peers", got)
-		if got != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE.String() {
-			t.Errorf("%s by two colluding members: %s; want ENDORSEMENT_POLICY_FAILURE", c.attack, got)
-		}
-	}
+	})
 	tb.print()
 	settle(t)
 	mustSame(t, batch(t, citys), before, citys)

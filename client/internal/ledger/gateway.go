@@ -175,9 +175,9 @@ func (g *Gateway) Evaluate(ctx context.Context, fn string, args ...string) ([]by
 	return res, g.mapError(err)
 }
 
-// Transaction reads a committed transaction from the gateway peer.
-func (g *Gateway) Transaction(ctx context.Context, txID string) ([]byte, error) {
-	raw, err := g.network.GetContract("qscc").EvaluateWithContext(ctx, "GetTransactionByID", client.WithArguments(g.profile.Channel, txID))
+// BlockByTxID reads the block holding a transaction from the gateway peer.
+func (g *Gateway) BlockByTxID(ctx context.Context, txID string) ([]byte, error) {
+	raw, err := g.network.GetContract("qscc").EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(g.profile.Channel, txID))
 	return raw, g.mapError(err)
 }
 

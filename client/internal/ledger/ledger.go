@@ -28,10 +28,10 @@ type Ledger interface {
 	// Replay calls fn with each chaincode event from startBlock up to the
 	// channel's height when it was called, in block order, then returns.
 	Replay(ctx context.Context, startBlock uint64, fn func(Event) error) error
-	// Transaction returns the committed transaction txID as the gateway
-	// peer's blocks hold it, with its validation code: an encoded
-	// peer.ProcessedTransaction (qscc GetTransactionByID).
-	Transaction(ctx context.Context, txID string) ([]byte, error)
+	// BlockByTxID returns the block that holds transaction txID, as the
+	// gateway peer stores it with every transaction's validation code: an
+	// encoded common.Block (qscc GetBlockByTxID).
+	BlockByTxID(ctx context.Context, txID string) ([]byte, error)
 	// ChannelConfig returns the channel's current configuration, an
 	// encoded common.Config (cscc GetChannelConfig).
 	ChannelConfig(ctx context.Context) ([]byte, error)

@@ -99,9 +99,30 @@ func channelConfig(t *testing.T, cas ...*ca) []byte {
 // write is one key written by a transaction.
 type write struct{ ns, key, value string }
 
+// committed is one transaction of a block with its validation code.
+type committed struct {
+	env  []byte
+	code peer.TxValidationCode
+}
+
+// block builds a block holding txs, with their validation codes.
+func block(t *testing.T, num uint64, txs ...committed) []byte {
+	t.Helper()
+	b := &common.Block{Header: &common.BlockHeader{Number: num}, Data: &common.BlockData{}, Metadata: &common.BlockMetadata{Metadata: make([][]byte, 5)}}
+	filter := make([]byte, len(txs))
+	for i, tx := range txs {
+		b.Data.Data = append(b.Data.Data, tx.env)
+		filter[i] = byte(tx.code)
+	}
+	b.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER] = filter
+	raw, err := proto.Marshal(b)
+	require.NoError(t, err)
+	return raw
+}
+
 // transaction builds a committed transaction signed by creator and
 // endorsed by endorsers; tamper may change the envelope before encoding.
-func transaction(t *testing.T, txID string, code peer.TxValidationCode, creator *signer, endorsers []*signer, writes []write, tamper func(*peer.ChaincodeEndorsedAction)) []byte {
+func transaction(t *testing.T, txID string, code peer.TxValidationCode, creator *signer, endorsers []*signer, writes []write, tamper func(*peer.ChaincodeEndorsedAction)) committed {
 	t.Helper()
 	byNS := map[string]*kvrwset.KVRWSet{}
 	var order []string
@@ -136,16 +157,15 @@ func transaction(t *testing.T, txID string, code peer.TxValidationCode, creator 
 	require.NoError(t, err)
 	data, err := proto.Marshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: pay}}})
 	require.NoError(t, err)
-	ch, err := proto.Marshal(&common.ChannelHeader{TxId: txID, Timestamp: timestamppb.Now()})
+	ch, err := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), TxId: txID, Timestamp: timestamppb.Now()})
 	require.NoError(t, err)
 	sh, err := proto.Marshal(&common.SignatureHeader{Creator: creator.identity(t)})
 	require.NoError(t, err)
 	payload, err := proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: ch, SignatureHeader: sh}, Data: data})
 	require.NoError(t, err)
-	raw, err := proto.Marshal(&peer.ProcessedTransaction{ValidationCode: int32(code),
-		TransactionEnvelope: &common.Envelope{Payload: payload, Signature: creator.sign(t, payload)}})
+	raw, err := proto.Marshal(&common.Envelope{Payload: payload, Signature: creator.sign(t, payload)})
 	require.NoError(t, err)
-	return raw
+	return committed{env: raw, code: code}
 }
 
 func TestVerifierReadsSignedTransactions(t *testing.T) {
@@ -156,17 +176,21 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	honestWrites := []write{{"mtrace", batchKey, `{"id":"B1"}`}, {"mtrace", "\x00process\x00tx9\x00", `{"tx":"tx9"}`},
 		{"mtrace", "\x00idx~owner\x00MunicipalityMSP\x00B1\x00", "\x00"}, {"other", batchKey, `{"id":"elsewhere"}`}}
 
-	txs := map[string][]byte{
-		"honest":   transaction(t, "honest", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer, recPeer}, honestWrites, nil),
-		"invalid":  transaction(t, "invalid", peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, op, []*signer{cityPeer}, nil, nil),
-		"tampered": transaction(t, "tampered", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, honestWrites, func(a *peer.ChaincodeEndorsedAction) { a.Endorsements[1].Signature[10] ^= 1 }),
-		"rogue":    transaction(t, "rogue", peer.TxValidationCode_VALID, rogue.issue(t, "op1@municipality", "client"), []*signer{rogue.issue(t, "peer0.municipality", "peer"), recPeer}, nil, nil),
-		"client":   transaction(t, "client", peer.TxValidationCode_VALID, op, []*signer{op, recPeer}, nil, nil),
-	}
+	// Two blocks: the first holds three of the transactions, and one that
+	// nobody asks for.
+	first := block(t, 7,
+		transaction(t, "honest", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer, recPeer}, honestWrites, nil),
+		transaction(t, "unwanted", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, nil, nil),
+		transaction(t, "invalid", peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, op, []*signer{cityPeer}, nil, nil),
+		transaction(t, "tampered", peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, honestWrites, func(a *peer.ChaincodeEndorsedAction) { a.Endorsements[1].Signature[10] ^= 1 }))
+	second := block(t, 8,
+		transaction(t, "rogue", peer.TxValidationCode_VALID, rogue.issue(t, "op1@municipality", "client"), []*signer{rogue.issue(t, "peer0.municipality", "peer"), recPeer}, nil, nil),
+		transaction(t, "client", peer.TxValidationCode_VALID, op, []*signer{op, recPeer}, nil, nil))
+	txs := map[string][]byte{"honest": first, "unwanted": first, "invalid": first, "tampered": first, "rogue": second, "client": second}
 	fake := ledgertest.New()
 	cfg := channelConfig(t, city, rec)
 	fake.On("cscc.GetChannelConfig", func([]string) ([]byte, error) { return cfg, nil })
-	fake.On("qscc.GetTransactionByID", func(args []string) ([]byte, error) {
+	fake.On("qscc.GetBlockByTxID", func(args []string) ([]byte, error) {
 		if raw, ok := txs[args[0]]; ok {
 			return raw, nil
 		}
@@ -175,9 +199,21 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	ctx := context.Background()
 	v, err := New(ctx, fake)
 	require.NoError(t, err)
-	got, err := v.Transactions(ctx, []string{"honest", "invalid", "tampered", "rogue", "client", "missing", "honest"})
+	ids := []string{"honest", "invalid", "tampered", "rogue", "client", "missing", "honest"}
+	got, err := v.Transactions(ctx, ids)
 	require.NoError(t, err)
-	assert.Len(t, got, 5, "the missing transaction is left out")
+	assert.Len(t, got, 5, "the missing transaction and the unwanted one are left out")
+
+	// One at a time, each block is read once for all it holds: client
+	// brings block 8 (rogue too), honest block 7, and missing one call.
+	one, err := New(ctx, fake)
+	require.NoError(t, err)
+	one.Workers = 1
+	before := len(fake.CallsTo("qscc.GetBlockByTxID"))
+	again, err := one.Transactions(ctx, ids)
+	require.NoError(t, err)
+	assert.Equal(t, got, again)
+	assert.Equal(t, 3, len(fake.CallsTo("qscc.GetBlockByTxID"))-before, "block reads for six transactions in two blocks and one missing")
 
 	h := got["honest"]
 	assert.True(t, h.Valid)

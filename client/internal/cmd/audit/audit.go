@@ -151,20 +151,19 @@ func printReport(opts *Options, r *model.AuditReport) error {
 // records they name, against their signed transactions, and adds each
 // failure to the report as a violation.
 func checkSignatures(ctx context.Context, l ledger.Ledger, batches []model.Batch, r *model.AuditReport) error {
-	ev := model.Evidence{Batches: batches}
+	var txs []string
 	seen := map[string]bool{}
 	for _, b := range batches {
-		d := b.Origin.Process
-		if d == nil || seen[d.Tx] {
-			continue
+		if d := b.Origin.Process; d != nil && !seen[d.Tx] {
+			seen[d.Tx] = true
+			txs = append(txs, d.Tx)
 		}
-		seen[d.Tx] = true
-		p, err := cmdutil.Query[model.Process](ctx, l, "GetProcess", d.Tx)
-		if err != nil {
-			return fmt.Errorf("process record %s: %w", d.Tx, err)
-		}
-		ev.Processes = append(ev.Processes, p)
 	}
+	recs, err := signatures.Records(ctx, l, txs)
+	if err != nil {
+		return err
+	}
+	ev := model.Evidence{Batches: batches, Processes: recs}
 	c, err := signatures.Check(ctx, l, &ev)
 	if err != nil {
 		return fmt.Errorf("signatures check: %w", err)

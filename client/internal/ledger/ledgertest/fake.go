@@ -170,9 +170,9 @@ func (f *Fake) Replay(_ context.Context, start uint64, fn func(ledger.Event) err
 	return nil
 }
 
-// Transaction answers as the function "qscc.GetTransactionByID" was told.
-func (f *Fake) Transaction(_ context.Context, txID string) ([]byte, error) {
-	return f.call(false, "qscc.GetTransactionByID", []string{txID})
+// BlockByTxID answers as the function "qscc.GetBlockByTxID" was told.
+func (f *Fake) BlockByTxID(_ context.Context, txID string) ([]byte, error) {
+	return f.call(false, "qscc.GetBlockByTxID", []string{txID})
 }
 
 // ChannelConfig answers as the function "cscc.GetChannelConfig" was told.
