@@ -59,7 +59,9 @@ func (c *Contract) Capture(ctx contractapi.TransactionContextInterface, req mode
 	if err := stub.PutState(key, raw); err != nil {
 		return fmt.Errorf("write capture record of event %s: %w", req.EventID, err)
 	}
-	return nil
+	// Like every key mtrace writes: the capturing organisation and a
+	// witness must endorse any later change of the record.
+	return t.guardKey(key, "capture record of event "+req.EventID, t.actor.MSP)
 }
 
 // captured runs the transaction of a capture request.

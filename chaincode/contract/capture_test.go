@@ -26,6 +26,9 @@ func TestCaptureStory(t *testing.T) {
 	var rec model.Captured
 	w.query(w.aud, &rec, "GetCapture", "urn:uuid:e1")
 	assert.Equal(t, model.Captured{EventID: "urn:uuid:e1", Kind: model.CaptureRegister, Tx: r.TxID, By: actor(w.mun), At: at(0)}, rec)
+	key, err := captureKey("urn:uuid:e1")
+	require.NoError(t, err)
+	w.assertGuardedKey(key, "MunicipalityMSP") // the capturing organisation and a witness
 	b := w.batch("PET-1")
 	assert.Equal(t, r.TxID, b.LastTx)
 	assert.Equal(t, "+02:00", b.Origin.Collection.ZoneOffset)
