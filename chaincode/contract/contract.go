@@ -30,7 +30,7 @@ import (
 // Name and Version identify the contract in its metadata.
 const (
 	Name    = "mtrace"
-	Version = "0.2.0"
+	Version = "0.3.0"
 )
 
 // Contract holds every mtrace transaction. It is the chaincode's default

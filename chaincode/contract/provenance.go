@@ -1,10 +1,14 @@
 package contract
 
 import (
-	"cmp"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -12,8 +16,10 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
-// MaxTraceNodes caps the size of a trace, so that one query cannot make a
-// peer read an unbounded part of the ledger.
+// MaxTraceNodes caps the size of a one-call trace, so that one query
+// cannot make a peer read an unbounded part of the ledger or answer more
+// than a gRPC message holds. A downstream trace of any size is read page
+// by page with TraceDown.
 const MaxTraceNodes = 20000
 
 // maxTraceNodes is MaxTraceNodes; tests lower it.
@@ -69,7 +75,11 @@ func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface,
 	if err != nil {
 		return "", err
 	}
-	v := model.Verify(id, w.batches, recs, documentSHA256)
+	takes, err := getTakes(ctx.GetStub(), w.takeRefs())
+	if err != nil {
+		return "", err
+	}
+	v := model.Verify(id, w.batches, recs, takes, documentSHA256)
 	return encoded("verdict", &v)
 }
 
@@ -80,29 +90,31 @@ type walked struct {
 	edges   map[[3]string]model.TraceEdge // by from, to, tx
 }
 
-// walk gathers the graph from root, level by level. Each level is read
-// with one GetMultipleStates call. Upstream, every batch's derivation
-// names its inputs. Downstream, a level takes a second call, for the
-// records of the processes its batches went into: a parent's Children
-// names only the first output and the transaction of each process.
+// walk gathers the graph from root, level by level, up to maxTraceNodes
+// batches. Upstream, every batch's derivation names its inputs, and a
+// level is read with one GetMultipleStates call. Downstream, a level is
+// expanded with the pages of a downstream trace (down), which range-read
+// each batch's takes.
 func walk(stub shim.ChaincodeStubInterface, root, direction string) (*walked, error) {
 	w := &walked{batches: map[string]*model.Batch{}, depth: map[string]int{}, edges: map[[3]string]model.TraceEdge{}}
+	if err := w.read(stub, []string{root}, 0); err != nil {
+		return nil, err
+	}
+	if w.batches[root] == nil {
+		return nil, fmt.Errorf("batch %q not found", root)
+	}
 	level := []string{root}
-	for d := 0; len(level) > 0; d++ {
-		if err := w.read(stub, level, d); err != nil {
-			return nil, err
-		}
-		if d == 0 && w.batches[root] == nil {
-			return nil, fmt.Errorf("batch %q not found", root)
-		}
-		var next []string
+	for d := 1; len(level) > 0; d++ {
 		var err error
 		if direction == model.Upstream {
-			next = w.up(level)
-		} else if next, err = w.down(stub, level, d+1); err != nil {
+			level = w.up(level)
+			err = w.read(stub, level, d)
+		} else {
+			level, err = w.downLevel(stub, level, d)
+		}
+		if err != nil {
 			return nil, err
 		}
-		level = next
 	}
 	return w, nil
 }
@@ -115,8 +127,8 @@ func (w *walked) read(stub shim.ChaincodeStubInterface, ids []string, d int) err
 			fresh = append(fresh, id)
 		}
 	}
-	if len(w.depth)+len(fresh) > maxTraceNodes {
-		return fmt.Errorf("trace: the graph has more than %d batches", maxTraceNodes)
+	if err := w.room(len(fresh)); err != nil {
+		return err
 	}
 	bs, err := getBatches(stub, fresh)
 	if err != nil {
@@ -127,6 +139,14 @@ func (w *walked) read(stub shim.ChaincodeStubInterface, ids []string, d int) err
 		if bs[i] != nil { // a missing ancestor stays out; Verify reports it
 			w.batches[id] = bs[i]
 		}
+	}
+	return nil
+}
+
+// room fails when n more batches would exceed the cap of one call.
+func (w *walked) room(n int) error {
+	if len(w.depth)+n > maxTraceNodes {
+		return fmt.Errorf("trace: the graph has more than %d batches; trace downstream page by page with TraceDown (mtrace trace --down does)", maxTraceNodes)
 	}
 	return nil
 }
@@ -152,59 +172,251 @@ func (w *walked) up(level []string) []string {
 	return slices.Compact(next)
 }
 
-// down reads the records of the processes that took from the level's
-// batches, adds an edge from each batch to every output of each such
-// process, reads the outputs and returns the ones first seen at depth d,
-// sorted.
-func (w *walked) down(stub shim.ChaincodeStubInterface, level []string, d int) ([]string, error) {
-	var txs []string
-	for _, id := range level {
-		if b := w.batches[id]; b != nil {
-			for _, c := range b.Children {
-				txs = append(txs, c.Tx)
-			}
-		}
-	}
-	slices.Sort(txs)
-	txs = slices.Compact(txs)
-	recs, err := getProcesses(stub, txs)
-	if err != nil {
-		return nil, err
-	}
-	byTx := make(map[string]*model.Process, len(txs))
-	for i, tx := range txs {
-		byTx[tx] = recs[i]
-	}
+// downLevel expands a level downstream through the pages of down, adds
+// the edges, and returns the outputs first seen at depth d, sorted.
+func (w *walked) downLevel(stub shim.ChaincodeStubInterface, level []string, d int) ([]string, error) {
 	var next []string
-	for _, id := range level {
-		b := w.batches[id]
-		if b == nil {
-			continue
-		}
-		for _, c := range b.Children {
-			p := byTx[c.Tx]
-			if p == nil {
-				return nil, fmt.Errorf("trace: batch %q names process %s, which has no record", id, c.Tx)
+	for lo := 0; lo < len(level); lo += model.MaxDownIDs {
+		q := model.DownQuery{IDs: level[lo:min(lo+model.MaxDownIDs, len(level))], Limit: model.MaxDownLimit}
+		for {
+			p, err := down(stub, q)
+			if err != nil {
+				return nil, err
 			}
-			for _, out := range p.Outputs {
-				w.edge(id, out.ID, c.Mass, p.Step, p.Tx)
-				next = append(next, out.ID)
+			for _, e := range p.edges {
+				w.edges[[3]string{e.From, e.To, e.Tx}] = e
 			}
+			for _, b := range p.batches {
+				if _, seen := w.depth[b.ID]; seen {
+					continue
+				}
+				if err := w.room(1); err != nil {
+					return nil, err
+				}
+				w.depth[b.ID] = d
+				w.batches[b.ID] = b
+				next = append(next, b.ID)
+			}
+			if p.bookmark == "" {
+				break
+			}
+			q.Bookmark = p.bookmark
 		}
 	}
 	slices.Sort(next)
-	next = slices.Compact(next)
-	if err := w.read(stub, next, d); err != nil {
+	return next, nil
+}
+
+// TraceDown returns one page of a downstream trace (model.DownQuery), a
+// model.TracePage as JSON. It reads each queried batch's takes with
+// paginated range reads, so it must be evaluated, never submitted.
+func (c *Contract) TraceDown(ctx contractapi.TransactionContextInterface, q model.DownQuery) (string, error) {
+	if err := q.Validate(); err != nil {
+		return "", err
+	}
+	p, err := down(ctx.GetStub(), q)
+	if err != nil {
+		return "", err
+	}
+	page := &model.TracePage{Nodes: make([]model.TraceNode, len(p.batches)), Edges: p.edges, Bookmark: p.bookmark}
+	for i, b := range p.batches {
+		page.Nodes[i] = node(b, 0)
+	}
+	return encoded("trace page", page)
+}
+
+// downPage is one page of a downstream trace: the edges, the outputs they
+// reach (once each, in order of first edge), and where the next page
+// starts ("" when done).
+type downPage struct {
+	edges    []model.TraceEdge
+	batches  []*model.Batch
+	bookmark string
+}
+
+// down reads one page of q: from the batch and take where q.Bookmark
+// says, it range-reads takes in chunks, reads the records they name, and
+// keeps whole processes while the edges fit in the limit (at least one
+// process per page). Then it reads the outputs reached.
+func down(stub shim.ChaincodeStubInterface, q model.DownQuery) (*downPage, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = model.DefaultDownLimit
+	}
+	i, after, err := decodeDownBookmark(stub, q)
+	if err != nil {
 		return nil, err
 	}
-	// Only outputs first seen at this depth are expanded further.
-	fresh := next[:0]
-	for _, id := range next {
-		if w.depth[id] == d {
-			fresh = append(fresh, id)
+	p := &downPage{edges: []model.TraceEdge{}}
+	var outs []string
+	seen := map[string]bool{}
+	full := false
+	for i < len(q.IDs) && !full {
+		id := q.IDs[i]
+		keys, takes, next, err := readTakes(stub, id, int32(min(limit-len(p.edges), maxTakeChunk)), after)
+		if err != nil {
+			return nil, err
+		}
+		txs := make([]string, len(takes))
+		for j, tk := range takes {
+			txs[j] = tk.Tx
+		}
+		recs, err := getProcesses(stub, txs)
+		if err != nil {
+			return nil, err
+		}
+		for j, tk := range takes {
+			rec := recs[j]
+			if rec == nil {
+				return nil, fmt.Errorf("trace: batch %q names process %s, which has no record", id, tk.Tx)
+			}
+			if len(p.edges) > 0 && len(p.edges)+len(rec.Outputs) > limit {
+				full = true
+				break
+			}
+			for _, o := range rec.Outputs {
+				p.edges = append(p.edges, model.TraceEdge{From: id, To: o.ID, Mass: tk.Mass, Step: rec.Step, Tx: rec.Tx})
+				if !seen[o.ID] {
+					seen[o.ID] = true
+					outs = append(outs, o.ID)
+				}
+			}
+			after = keys[j]
+		}
+		switch {
+		case full:
+		case next == "":
+			i, after = i+1, ""
+		case len(p.edges) >= limit:
+			full = true
 		}
 	}
-	return fresh, nil
+	if i < len(q.IDs) {
+		p.bookmark = encodeDownBookmark(i, after)
+	}
+	bs, err := getBatches(stub, outs)
+	if err != nil {
+		return nil, err
+	}
+	for j, b := range bs {
+		if b == nil {
+			return nil, fmt.Errorf("trace: process output %q not found", outs[j])
+		}
+	}
+	p.batches = bs
+	return p, nil
+}
+
+// maxTakeChunk is how many takes down reads at once.
+const maxTakeChunk = 500
+
+// encodeDownBookmark writes where a downstream page stopped: the index of
+// the queried batch and the last take key read of it.
+func encodeDownBookmark(i int, after string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(i) + "/" + after))
+}
+
+func decodeDownBookmark(stub shim.ChaincodeStubInterface, q model.DownQuery) (int, string, error) {
+	if q.Bookmark == "" {
+		return 0, "", nil
+	}
+	bad := &model.RuleError{Field: "bookmark", Rule: "is not a bookmark returned for these ids"}
+	raw, err := base64.RawURLEncoding.DecodeString(q.Bookmark)
+	if err != nil {
+		return 0, "", bad
+	}
+	n, after, ok := strings.Cut(string(raw), "/")
+	i, err := strconv.Atoi(n)
+	if !ok || err != nil || i < 0 || i >= len(q.IDs) {
+		return 0, "", bad
+	}
+	if after != "" {
+		prefix, err := stub.CreateCompositeKey(objTake, []string{q.IDs[i]})
+		if err != nil || !strings.HasPrefix(after, prefix) {
+			return 0, "", bad
+		}
+	}
+	return i, after, nil
+}
+
+// readTakes reads up to n takes of batch id after the take key after (""
+// for the first), in key order. next is "" when id has no more takes.
+func readTakes(stub shim.ChaincodeStubInterface, id string, n int32, after string) (keys []string, takes []model.Take, next string, err error) {
+	keys, values, next, err := readIndexPage(stub, objTake, []string{id}, n, after, after)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	takes = make([]model.Take, len(values))
+	for i, raw := range values {
+		if err := json.Unmarshal(raw, &takes[i]); err != nil {
+			return nil, nil, "", fmt.Errorf("decode take of batch %q: %w", id, err)
+		}
+	}
+	return keys, takes, next, nil
+}
+
+// ListTakes returns one page of the takes of a batch, oldest first:
+// what each process that took from it took, and when. limit is the page
+// size (default 50, at most 1000); pass the previous page's bookmark to
+// continue. Evaluate it: it uses paginated range reads.
+func (c *Contract) ListTakes(ctx contractapi.TransactionContextInterface, id string, bookmark string, limit int) (*model.TakePage, error) {
+	if err := model.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	if limit < 0 || limit > model.MaxListLimit {
+		return nil, &model.RuleError{Field: "limit", Rule: fmt.Sprintf("must be from 1 to %d, got %d", model.MaxListLimit, limit)}
+	}
+	if limit == 0 {
+		limit = model.DefaultListLim
+	}
+	stub := ctx.GetStub()
+	if _, err := getBatch(stub, id); err != nil {
+		return nil, err
+	}
+	after := ""
+	if bookmark != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(bookmark)
+		prefix, _ := stub.CreateCompositeKey(objTake, []string{id}) // id checked above
+		if err != nil || !strings.HasPrefix(string(raw), prefix) {
+			return nil, &model.RuleError{Field: "bookmark", Rule: "is not a bookmark returned for this batch"}
+		}
+		after = string(raw)
+	}
+	keys, takes, next, err := readTakes(stub, id, int32(limit), after)
+	if err != nil {
+		return nil, err
+	}
+	page := &model.TakePage{Takes: takes}
+	if next != "" && len(keys) > 0 {
+		page.Bookmark = base64.RawURLEncoding.EncodeToString([]byte(keys[len(keys)-1]))
+	}
+	return page, nil
+}
+
+// takeRefs lists the takes a verification needs: for every process of the
+// graph, what each of its inputs in the graph recorded about it. A
+// derivation whose time cannot be part of a key is left out; Verify then
+// reports the take missing.
+func (w *walked) takeRefs() []takeRef {
+	var refs []takeRef
+	seen := map[model.TakeRef]bool{}
+	for _, id := range slices.Sorted(maps.Keys(w.batches)) {
+		d := w.batches[id].Origin.Process
+		if d == nil {
+			continue
+		}
+		if _, err := time.Parse(time.RFC3339Nano, d.At); err != nil {
+			continue
+		}
+		for _, in := range d.Inputs {
+			r := model.TakeRef{Parent: in.ID, Tx: d.Tx}
+			if w.batches[in.ID] != nil && !seen[r] {
+				seen[r] = true
+				refs = append(refs, takeRef{TakeRef: r, at: d.At})
+			}
+		}
+	}
+	return refs
 }
 
 // records reads the record of every process that made a batch of the
@@ -240,25 +452,25 @@ func (w *walked) edge(from, to string, mass model.Grams, step model.Step, tx str
 func (w *walked) trace(root, direction string) *model.Trace {
 	t := &model.Trace{Root: root, Direction: direction, Nodes: []model.TraceNode{}, Edges: []model.TraceEdge{}}
 	for id, b := range w.batches {
-		n := model.TraceNode{
-			ID: id, Depth: w.depth[id],
-			Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
-			InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
-			Collection: b.Origin.Collection, Documents: b.Documents,
-		}
-		if b.Origin.Process != nil {
-			n.Step = b.Origin.Process.Step
-		}
-		t.Nodes = append(t.Nodes, n)
+		t.Nodes = append(t.Nodes, node(b, w.depth[id]))
 	}
-	slices.SortFunc(t.Nodes, func(a, b model.TraceNode) int {
-		return cmp.Or(cmp.Compare(a.Depth, b.Depth), strings.Compare(a.ID, b.ID))
-	})
 	for _, e := range w.edges {
 		t.Edges = append(t.Edges, e)
 	}
-	slices.SortFunc(t.Edges, func(a, b model.TraceEdge) int {
-		return cmp.Or(strings.Compare(a.From, b.From), strings.Compare(a.To, b.To), strings.Compare(a.Tx, b.Tx))
-	})
+	model.SortTrace(t)
 	return t
+}
+
+// node is a batch as a trace shows it, at depth d.
+func node(b *model.Batch, d int) model.TraceNode {
+	n := model.TraceNode{
+		ID: b.ID, Depth: d,
+		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
+		InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
+		Collection: b.Origin.Collection, Documents: b.Documents,
+	}
+	if b.Origin.Process != nil {
+		n.Step = b.Origin.Process.Step
+	}
+	return n
 }

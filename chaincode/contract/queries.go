@@ -91,13 +91,13 @@ func readIndexPage(stub shim.ChaincodeStubInterface, obj string, attrs []string,
 	}
 	it, meta, err := stub.GetStateByPartialCompositeKeyWithPagination(obj, attrs, size, start)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("list batches: %w", err)
+		return nil, nil, "", fmt.Errorf("range %s: %w", obj, err)
 	}
 	defer it.Close()
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("list batches: %w", err)
+			return nil, nil, "", fmt.Errorf("range %s: %w", obj, err)
 		}
 		if after != "" && kv.Key <= after {
 			continue
@@ -131,6 +131,9 @@ func resolve(stub shim.ChaincodeStubInterface, obj string, keys []string, values
 	for i, raw := range values {
 		b, err := decodeBatch(ids[i], raw)
 		if err != nil {
+			return nil, err
+		}
+		if err := requireCurrent(b); err != nil {
 			return nil, err
 		}
 		out[i] = b

@@ -90,6 +90,7 @@ const (
 	EvBatchQuarantined     = "BatchQuarantined"
 	EvBatchReleased        = "BatchReleased"
 	EvDocumentAttached     = "DocumentAttached"
+	EvBatchesMigrated      = "BatchesMigrated"
 )
 
 // EPCIS event types.
