@@ -247,11 +247,22 @@ func down(stub shim.ChaincodeStubInterface, q model.DownQuery) (*downPage, error
 	if err != nil {
 		return nil, err
 	}
+	if q.Bookmark == "" { // the first page of these ids: they must exist
+		bs, err := getBatches(stub, q.IDs)
+		if err != nil {
+			return nil, err
+		}
+		for j, b := range bs {
+			if b == nil {
+				return nil, fmt.Errorf("batch %q not found", q.IDs[j])
+			}
+		}
+	}
 	p := &downPage{edges: []model.TraceEdge{}}
 	var outs []string
 	seen := map[string]bool{}
 	full := false
-	for i < len(q.IDs) && !full {
+	for i < len(q.IDs) && !full && len(p.edges) < limit {
 		id := q.IDs[i]
 		keys, takes, next, err := readTakes(stub, id, int32(min(limit-len(p.edges), maxTakeChunk)), after)
 		if err != nil {
@@ -283,12 +294,8 @@ func down(stub shim.ChaincodeStubInterface, q model.DownQuery) (*downPage, error
 			}
 			after = keys[j]
 		}
-		switch {
-		case full:
-		case next == "":
+		if !full && next == "" {
 			i, after = i+1, ""
-		case len(p.edges) >= limit:
-			full = true
 		}
 	}
 	if i < len(q.IDs) {
