@@ -117,8 +117,8 @@ func Changes(prev, cur *model.Batch) []string {
 	for _, h := range cur.Handovers[min(len(prev.Handovers), len(cur.Handovers)):] {
 		out = append(out, fmt.Sprintf("handover %s -> %s: %s received of %s", h.From, h.To, h.Received, h.Offered))
 	}
-	for _, c := range cur.Children[min(len(prev.Children), len(cur.Children)):] {
-		out = append(out, fmt.Sprintf("%s taken into %s", c.Mass, c.ID))
+	if n := cur.Takes - prev.Takes; n > 0 {
+		out = append(out, fmt.Sprintf("%s taken by process %s", cur.TakenMass-prev.TakenMass, cur.LastTx))
 	}
 	for _, d := range cur.Documents[min(len(prev.Documents), len(cur.Documents)):] {
 		out = append(out, fmt.Sprintf("document %s (sha256 %.12s...)", d.Name, d.SHA256))

@@ -23,7 +23,7 @@ func versions() []model.HistoryEntry {
 	v2.Event = model.Event{Name: model.EvTransferOffered, BizStep: model.BizShipping}
 	v3 := cmdtest.Received(v1, 10_000)
 	v4 := v3
-	v4.Children = []model.Take{{ID: "FLK-1", Mass: 1_240_000, Tx: "tx-shred", Handovers: 1}}
+	v4.TakenMass, v4.Takes = 1_240_000, 1
 	v4.RemainingMass, v4.Status = 0, model.StatusConsumed
 	v4.UpdatedAt, v4.LastTx = "2026-11-22T09:00:00Z", "tx-shred"
 	v4.Event = model.Event{Name: model.EvBatchProcessed, BizStep: model.BizTransforming}
