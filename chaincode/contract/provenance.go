@@ -220,7 +220,7 @@ func (c *Contract) TraceDown(ctx contractapi.TransactionContextInterface, q mode
 	}
 	page := &model.TracePage{Nodes: make([]model.TraceNode, len(p.batches)), Edges: p.edges, Bookmark: p.bookmark}
 	for i, b := range p.batches {
-		page.Nodes[i] = node(b, 0)
+		page.Nodes[i] = model.NodeOf(b, 0)
 	}
 	return encoded("trace page", page)
 }
@@ -459,25 +459,11 @@ func (w *walked) edge(from, to string, mass model.Grams, step model.Step, tx str
 func (w *walked) trace(root, direction string) *model.Trace {
 	t := &model.Trace{Root: root, Direction: direction, Nodes: []model.TraceNode{}, Edges: []model.TraceEdge{}}
 	for id, b := range w.batches {
-		t.Nodes = append(t.Nodes, node(b, w.depth[id]))
+		t.Nodes = append(t.Nodes, model.NodeOf(b, w.depth[id]))
 	}
 	for _, e := range w.edges {
 		t.Edges = append(t.Edges, e)
 	}
 	model.SortTrace(t)
 	return t
-}
-
-// node is a batch as a trace shows it, at depth d.
-func node(b *model.Batch, d int) model.TraceNode {
-	n := model.TraceNode{
-		ID: b.ID, Depth: d,
-		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
-		InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
-		Collection: b.Origin.Collection, Documents: b.Documents,
-	}
-	if b.Origin.Process != nil {
-		n.Step = b.Origin.Process.Step
-	}
-	return n
 }

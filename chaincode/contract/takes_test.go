@@ -132,7 +132,7 @@ func downAll(w *world, root string, limit, chunk int) (*model.Trace, int) {
 	tr := &model.Trace{Root: root, Direction: model.Downstream}
 	seen := map[string]bool{root: true}
 	edges := map[[3]string]bool{}
-	tr.Nodes = append(tr.Nodes, node(&rb, 0))
+	tr.Nodes = append(tr.Nodes, model.NodeOf(&rb, 0))
 	level, pages := []string{root}, 0
 	for d := 1; len(level) > 0; d++ {
 		var next []string

@@ -167,3 +167,17 @@ func SortTrace(t *Trace) {
 		return cmp.Or(strings.Compare(a.From, b.From), strings.Compare(a.To, b.To), strings.Compare(a.Tx, b.Tx))
 	})
 }
+
+// NodeOf is batch b as a trace shows it, at depth d.
+func NodeOf(b *Batch, d int) TraceNode {
+	n := TraceNode{
+		ID: b.ID, Depth: d,
+		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
+		InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
+		Collection: b.Origin.Collection, Documents: b.Documents,
+	}
+	if b.Origin.Process != nil {
+		n.Step = b.Origin.Process.Step
+	}
+	return n
+}
