@@ -10,6 +10,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/completion"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
+	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
 	"github.com/mtrace/mtrace/client/internal/cmd/verify"
@@ -46,6 +47,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		verify.NewCmdVerify(f, nil),
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
+		migrate.NewCmdMigrate(f, nil),
 		bench.NewCmdBench(f, nil),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f, nil),
