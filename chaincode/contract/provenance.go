@@ -195,7 +195,9 @@ func (w *walked) downLevel(stub shim.ChaincodeStubInterface, level []string, d i
 				}
 				w.depth[b.ID] = d
 				w.batches[b.ID] = b
-				next = append(next, b.ID)
+				if b.Takes > 0 || b.TakenMass > 0 {
+					next = append(next, b.ID)
+				}
 			}
 			if p.bookmark == "" {
 				break
@@ -234,68 +236,99 @@ type downPage struct {
 	bookmark string
 }
 
-// down reads one page of q: from the batch and take where q.Bookmark
-// says, it range-reads takes in chunks, reads the records they name, and
-// keeps whole processes while the edges fit in the limit (at least one
-// process per page). Then it reads the outputs reached.
+// down reads one page of q. It reads the queried batches from where
+// q.Bookmark says with one GetMultipleStates call, range-reads the takes
+// of those that have any (a batch with nothing taken is skipped without a
+// read), reads the records of all those takes with one more call, keeps
+// whole processes while the edges fit in the limit (at least one process
+// per page), and reads the outputs reached with a last call.
 func down(stub shim.ChaincodeStubInterface, q model.DownQuery) (*downPage, error) {
 	limit := q.Limit
 	if limit == 0 {
 		limit = model.DefaultDownLimit
 	}
-	i, after, err := decodeDownBookmark(stub, q)
+	i0, after0, err := decodeDownBookmark(stub, q)
 	if err != nil {
 		return nil, err
 	}
-	if q.Bookmark == "" { // the first page of these ids: they must exist
-		bs, err := getBatches(stub, q.IDs)
-		if err != nil {
+	// The first page checks that the batches exist, and skips those that
+	// nothing was taken from without a range read. A client sends only
+	// batches with takes (TraceNode.Takes), so later pages read no
+	// batches they do not answer.
+	var parents []*model.Batch
+	if q.Bookmark == "" {
+		if parents, err = getBatches(stub, q.IDs); err != nil {
 			return nil, err
 		}
-		for j, b := range bs {
+		for j, b := range parents {
 			if b == nil {
 				return nil, fmt.Errorf("batch %q not found", q.IDs[j])
 			}
 		}
 	}
+
+	// Gather takes, at least one edge each, until they could fill the page.
+	type pending struct {
+		i    int // index into q.IDs
+		key  string
+		take model.Take
+	}
+	var takes []pending
+	i, after := i0, after0
+	for i < len(q.IDs) && len(takes) < limit {
+		if parents != nil && parents[i].Takes == 0 && parents[i].TakenMass == 0 {
+			i, after = i+1, ""
+			continue
+		}
+		keys, ts, next, err := readTakes(stub, q.IDs[i], int32(min(limit-len(takes), maxTakeChunk)), after)
+		if err != nil {
+			return nil, err
+		}
+		for j := range ts {
+			takes = append(takes, pending{i, keys[j], ts[j]})
+		}
+		if next == "" {
+			i, after = i+1, ""
+		} else {
+			after = keys[len(keys)-1]
+		}
+	}
+	txs := make([]string, len(takes))
+	for j, t := range takes {
+		txs[j] = t.take.Tx
+	}
+	recs, err := getProcesses(stub, txs)
+	if err != nil {
+		return nil, err
+	}
+
+	// Keep whole processes while they fit; the page ends before the first
+	// that does not, or where the gathering stopped.
 	p := &downPage{edges: []model.TraceEdge{}}
 	var outs []string
 	seen := map[string]bool{}
-	full := false
-	for i < len(q.IDs) && !full && len(p.edges) < limit {
-		id := q.IDs[i]
-		keys, takes, next, err := readTakes(stub, id, int32(min(limit-len(p.edges), maxTakeChunk)), after)
-		if err != nil {
-			return nil, err
+	for j, t := range takes {
+		rec := recs[j]
+		id := q.IDs[t.i]
+		if rec == nil {
+			return nil, fmt.Errorf("trace: batch %q names process %s, which has no record", id, t.take.Tx)
 		}
-		txs := make([]string, len(takes))
-		for j, tk := range takes {
-			txs[j] = tk.Tx
-		}
-		recs, err := getProcesses(stub, txs)
-		if err != nil {
-			return nil, err
-		}
-		for j, tk := range takes {
-			rec := recs[j]
-			if rec == nil {
-				return nil, fmt.Errorf("trace: batch %q names process %s, which has no record", id, tk.Tx)
+		if len(p.edges) > 0 && len(p.edges)+len(rec.Outputs) > limit {
+			i, after = t.i, ""
+			switch {
+			case j > 0 && takes[j-1].i == t.i:
+				after = takes[j-1].key
+			case t.i == i0:
+				after = after0
 			}
-			if len(p.edges) > 0 && len(p.edges)+len(rec.Outputs) > limit {
-				full = true
-				break
-			}
-			for _, o := range rec.Outputs {
-				p.edges = append(p.edges, model.TraceEdge{From: id, To: o.ID, Mass: tk.Mass, Step: rec.Step, Tx: rec.Tx})
-				if !seen[o.ID] {
-					seen[o.ID] = true
-					outs = append(outs, o.ID)
-				}
-			}
-			after = keys[j]
+			break
 		}
-		if !full && next == "" {
-			i, after = i+1, ""
+		for _, o := range rec.Outputs {
+			p.edges = append(p.edges, model.TraceEdge{From: id, To: o.ID, Mass: t.take.Mass, Step: rec.Step, Tx: rec.Tx})
+			if !seen[o.ID] {
+				seen[o.ID] = true
+				outs = append(outs, o.ID)
+			}
 		}
 	}
 	if i < len(q.IDs) {

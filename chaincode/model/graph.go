@@ -37,6 +37,9 @@ type TraceNode struct {
 	Collection      *Collection `json:"collection,omitempty" metadata:",optional"`
 	Step            Step        `json:"step,omitempty" metadata:",optional"`
 	Documents       []Document  `json:"documents,omitempty" metadata:",optional"`
+	// Takes is how many processes took from the batch: a downstream walk
+	// need not ask for the children of a batch with none.
+	Takes int `json:"takes,omitempty" metadata:",optional"`
 }
 
 // TraceEdge is mass flowing from a parent batch into a child batch.
@@ -117,8 +120,8 @@ const (
 //
 // A client walks a graph of any size level by level: it sends the batches
 // of a level, in chunks of at most MaxDownIDs, follows each chunk's pages
-// until the bookmark is empty, and makes the outputs it has not yet seen
-// the next level.
+// until the bookmark is empty, and makes the outputs it has not yet seen,
+// and that were taken from (TraceNode.Takes), the next level.
 type DownQuery struct {
 	IDs      []string `json:"ids"`
 	Limit    int      `json:"limit,omitempty" metadata:",optional"`
@@ -174,7 +177,7 @@ func NodeOf(b *Batch, d int) TraceNode {
 		ID: b.ID, Depth: d,
 		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
 		InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
-		Collection: b.Origin.Collection, Documents: b.Documents,
+		Collection: b.Origin.Collection, Documents: b.Documents, Takes: b.Takes,
 	}
 	if b.Origin.Process != nil {
 		n.Step = b.Origin.Process.Step

@@ -13,7 +13,8 @@ import (
 // chaincode's TraceDown, so that a recall has no cap on its size and no
 // answer exceeds a page: level by level, each level in chunks of at most
 // model.MaxDownIDs batches, each chunk followed until its bookmark is
-// empty; outputs seen for the first time make the next level. limit is
+// empty; outputs seen for the first time that were taken from make the
+// next level (a batch with no takes has no children to ask for). limit is
 // the edges per page (0: the chaincode's default). It returns the graph
 // in the order of a one-call Trace, and how many pages it read.
 func TraceDown(ctx context.Context, l ledger.Ledger, root string, limit int) (*model.Trace, int, error) {
@@ -44,7 +45,9 @@ func TraceDown(ctx context.Context, l ledger.Ledger, root string, limit int) (*m
 						seen[n.ID] = true
 						n.Depth = d
 						t.Nodes = append(t.Nodes, n)
-						next = append(next, n.ID)
+						if n.Takes > 0 {
+							next = append(next, n.ID)
+						}
 					}
 				}
 				if p.Bookmark == "" {
