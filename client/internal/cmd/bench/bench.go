@@ -43,7 +43,7 @@ type Options struct {
 	// Descendants batches RecallDepth levels deep.
 	Descendants int
 	RecallDepth int
-	Prefix    string
+	Prefix      string
 	// BaselineBytes pads BaselinePut's value, to measure the platform's
 	// cost per byte written (hidden flag).
 	BaselineBytes int

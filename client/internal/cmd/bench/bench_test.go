@@ -263,7 +263,7 @@ type fakeClient struct {
 	msp   string
 	calls []string
 	fail  func(fn string, args []string) string
-	lag   int // AcceptTransfer answers "no pending transfer" this many times
+	lag   int                 // AcceptTransfer answers "no pending transfer" this many times
 	kids  map[string][]string // process outputs by input, for TraceDown
 }
 

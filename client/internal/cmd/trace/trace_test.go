@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -86,6 +87,7 @@ func serveDown(t *testing.T, e *cmdtest.Env, tr model.Trace, limit int) *int {
 		InitialMass: r.InitialMass, RemainingMass: r.RemainingMass, RecycledContent: r.RecycledContent, Origin: model.Origin{Collection: r.Collection},
 		Takes: len(from[r.ID])})
 	pages := new(int)
+	var mu sync.Mutex // the CLI reads chunks concurrently
 	e.Fake.On("TraceDown", func(a []string) ([]byte, error) {
 		var q model.DownQuery
 		require.NoError(t, json.Unmarshal([]byte(a[0]), &q))
@@ -118,7 +120,9 @@ func serveDown(t *testing.T, e *cmdtest.Env, tr model.Trace, limit int) *int {
 		if i < len(q.IDs) {
 			p.Bookmark = fmt.Sprintf("%d/%d", i, j)
 		}
+		mu.Lock()
 		*pages++
+		mu.Unlock()
 		return json.Marshal(p)
 	})
 	return pages
