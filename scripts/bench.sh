@@ -22,7 +22,8 @@
 # BENCH_C (concurrency, default 64), BENCH_CALLS (trace/verify calls per
 # size, default 10), BENCH_RUNS (CLI runs per median, default 30),
 # BENCH_SILO (takes, default 1000), BENCH_RECALL (descendants, default 50000),
-# BENCH_KEEP=1 to leave the network running.
+# BENCH_KEEP=1 to leave the network running, MTRACE_CC_POLICY to bench
+# another chaincode-level endorsement policy (network.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,6 +90,9 @@ trace_ms=$(median_ms "$runs" "$mtrace" trace "$root1000" -o json)
 verdict_ok=$("$mtrace" verify "$root1000" -o json | jq -r .ok)
 verify_once() { "$mtrace" verify "$1" || [[ $? -eq 1 ]]; }
 verify_ms=$(median_ms "$runs" verify_once "$root1000")
+# The same without the client's signatures check (its cost is the difference).
+verify_nosig_once() { "$mtrace" verify "$1" --no-signatures || [[ $? -eq 1 ]]; }
+verify_nosig_ms=$(median_ms "$runs" verify_nosig_once "$root1000")
 
 say "silo of $silo takes, and a recall of $recall descendants"
 "$mtrace" bench silo -n "$silo" -o json >"$work/silo.json"
@@ -107,11 +111,13 @@ jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -m | awk '/^Mem:/ 
 	--slurpfile silo "$work/silo.json" --slurpfile recall "$work/recall.json" \
 	--argjson recall_s "$recall_s" --argjson recall_kb "$recall_kb" --argjson recall_nodes "$recall_nodes" --arg dot_note "$dot_note" \
 	--argjson get "$get_ms" --argjson trace "$trace_ms" --argjson verify "$verify_ms" --arg ok "$verdict_ok" \
-	'{stamp: $stamp, host: $host, load_after: $load, n: $n, concurrency: $c,
+	--argjson verify_nosig "$verify_nosig_ms" --arg policy "${MTRACE_CC_POLICY:-default}" \
+	'{stamp: $stamp, host: $host, load_after: $load, n: $n, concurrency: $c, chaincode_policy: $policy,
 	  scenarios: $tx[0], traces: $tr[0], silo: $silo[0][0], recall: $recall[0][0],
 	  recall_cli: {seconds: $recall_s, peak_rss_mb: ($recall_kb / 1024 | . * 10 | round / 10), nodes: $recall_nodes, dot: $dot_note},
 	  cli: {runs: $runs, batch_get_median_ms: $get, trace_1000_median_ms: $trace,
-	        verify_1000_median_ms: $verify, verify_1000_ok: ($ok == "true")}}' >"$out"
+	        verify_1000_median_ms: $verify, verify_1000_no_signatures_median_ms: $verify_nosig,
+	        verify_1000_ok: ($ok == "true")}}' >"$out"
 
 say "ratio table"
 {
@@ -125,7 +131,7 @@ say "trace table (chaincode answer, p50 of $calls calls)"
 	jq -r '.traces[] | [.scenario, .nodes, .depth, .p50_ms, .p95_ms, ((.p50_ms * 1000 / .nodes) * 10 | round / 10), (.exponent // "-")] | @tsv' "$out"
 } | column -t
 say "whole CLI process, median of $runs"
-jq -r '.cli | "batch get: \(.batch_get_median_ms) ms\ntrace 1000 nodes: \(.trace_1000_median_ms) ms\nverify 1000 nodes: \(.verify_1000_median_ms) ms (verdict ok: \(.verify_1000_ok))"' "$out"
+jq -r '.cli | "batch get: \(.batch_get_median_ms) ms\ntrace 1000 nodes: \(.trace_1000_median_ms) ms\nverify 1000 nodes: \(.verify_1000_median_ms) ms with the signatures check, \(.verify_1000_no_signatures_median_ms) ms without (verdict ok: \(.verify_1000_ok))"' "$out"
 say "silo: $silo takes of 1 kg (p50 and committed bytes per tenth)"
 {
 	echo "TAKES P50_MS BYTES/TX"

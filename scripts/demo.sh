@@ -11,6 +11,9 @@
 #      draws the trace and audits the ledger-wide mass balance.
 #   6. The auditor quarantines one collection: verify fails, and the
 #      downstream trace lists what a recall must reach.
+#   7. The consortium renames the auditor's organisation: its admin
+#      proposes, admins of a majority of members approve (a plain user's
+#      approval is refused), and the registry changes.
 #
 # `make demo` starts the network first. Ids carry a run suffix, so the demo
 # can be played again on the same ledger.
@@ -92,6 +95,23 @@ if ((rc != 1)); then
 fi
 echo "(verify exited 1, as it must: the product descends from a quarantined batch)"
 step mtrace -p auditor trace "$u" --down
+
+chapter "7. The consortium renames the auditor's organisation by majority vote of its admins"
+printf '%s$ %s%s\n' "$dim" 'mtrace -p auditor-admin registry propose --msp AuditorMSP --role auditor --name "Circular Materials Certification B.V."' "$off"
+proposal=$(mtrace -p auditor-admin registry propose --msp AuditorMSP --role auditor --name "Circular Materials Certification B.V." -o json | jq -r .id)
+echo "Proposed $proposal"
+step mtrace -p auditor registry proposals
+step mtrace -p auditor-admin registry approve "$proposal"
+step mtrace -p maker-admin registry approve "$proposal"
+rc=0
+step mtrace -p recycler registry approve "$proposal" || rc=$?
+if ((rc != 1)); then
+	echo "demo: a plain user's approval exited $rc, want 1 (only admins vote)" >&2
+	exit 1
+fi
+echo "(refused, as it must be: only an organisation's admin identity may approve)"
+step mtrace -p municipality-admin registry approve "$proposal"
+step mtrace -p auditor registry show
 
 chapter "Done"
 cat <<EOF

@@ -33,7 +33,12 @@ ORDERERS=(orderer1 orderer2 orderer3)
 PEERS=(municipality recycler maker auditor)
 declare -A IDX=([municipality]=0 [recycler]=1 [maker]=2 [auditor]=3)
 declare -A MSP=([municipality]=MunicipalityMSP [recycler]=RecyclerMSP [maker]=MakerMSP [auditor]=AuditorMSP)
-POLICY="OR('MunicipalityMSP.peer','RecyclerMSP.peer','MakerMSP.peer','AuditorMSP.peer')"
+# The chaincode-level endorsement policy governs keys without a key-level
+# policy, above all every key a transaction creates: peers of two member
+# organisations, so no organisation alone can create a batch, a process
+# record or an index entry (chaincode/README.md, "Trust model").
+# MTRACE_CC_POLICY overrides it (benchmarks compare designs with it).
+POLICY=${MTRACE_CC_POLICY:-"OutOf(2,'MunicipalityMSP.peer','RecyclerMSP.peer','MakerMSP.peer','AuditorMSP.peer')"}
 PARTICIPANTS='[{"msp":"MunicipalityMSP","role":"collector","name":"Istanbul Metropolitan Municipality - waste services"},{"msp":"RecyclerMSP","role":"recycler","name":"Marmara Polymer Recycling"},{"msp":"MakerMSP","role":"maker","name":"Kadikoy Makerspace"},{"msp":"AuditorMSP","role":"auditor","name":"Circular Materials Certification"}]'
 
 STARTED=() # nodes this run started; stopped again if the run fails
@@ -482,7 +487,9 @@ deploy() {
 	tar "${tarflags[@]}" -C "$w" -cf - metadata.json code.tar.gz | gzip -n >"$pkg"
 	PKG_ID=$(as municipality peer lifecycle chaincode calculatepackageid "$pkg") ||
 		fail "calculatepackageid failed"
-	VERSION=${PKG_ID#*:}
+	# The definition's version names the package and the policy, so a
+	# change of either deploys a new sequence.
+	VERSION=$(printf '%s %s' "$PKG_ID" "$POLICY" | sha256sum)
 	VERSION=${VERSION:0:12}
 	out=$(committed) || exit 1
 	read -r cur cur_seq <<<"$out"

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/statebased"
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
@@ -42,6 +41,7 @@ func (t *txn) member() (model.Participant, *model.Registry, error) {
 	if err != nil {
 		return model.Participant{}, nil, err
 	}
+	t.reg = reg
 	p, ok := reg.Lookup(t.actor.MSP)
 	if !ok {
 		return model.Participant{}, nil, fmt.Errorf("caller %s is not a registered participant", t.actor.MSP)
@@ -88,41 +88,145 @@ func (t *txn) requireOwner(b *model.Batch) error {
 	return nil
 }
 
-// setBatchPolicy sets the key-level endorsement policy of a batch: a peer
-// of every listed organisation must endorse any change to it.
-func setBatchPolicy(stub shim.ChaincodeStubInterface, id string, orgs ...string) error {
-	key, err := batchKey(id)
+// The endorsement design (see chaincode/README.md, "Trust model"): every
+// key mtrace writes needs the endorsement of the organisations it speaks
+// for and of at least one other member organisation, whose peer runs its
+// own copy of the chaincode and so re-checks the rules. No organisation
+// alone, whatever chaincode its peer runs, can change a key. New keys fall
+// under the chaincode-level policy, which the network sets to any two
+// member organisations.
+
+// minEndorsers is how many distinct organisations must endorse a change
+// of any batch or process record key.
+const minEndorsers = 2
+
+// guardKey sets the key-level endorsement policy of key: a peer of every
+// organisation in required and, in all, peers of at least minEndorsers
+// distinct member organisations. what names the key in errors.
+func (t *txn) guardKey(key, what string, required ...string) error {
+	members, err := t.members()
 	if err != nil {
 		return err
 	}
-	return setKeyPolicy(stub, key, "batch "+strconv.Quote(id), orgs)
-}
-
-// setKeyPolicy sets the key-level endorsement policy of key to a peer of
-// every listed organisation; what names the key in errors.
-func setKeyPolicy(stub shim.ChaincodeStubInterface, key, what string, orgs []string) error {
-	ep, err := statebased.NewStateEP(nil)
+	pol, err := witnessedPolicy(required, members, minEndorsers)
 	if err != nil {
 		return fmt.Errorf("endorsement policy of %s: %w", what, err)
 	}
-	sorted := slices.Clone(orgs)
-	slices.Sort(sorted)
-	if err := ep.AddOrgs(statebased.RoleTypePeer, slices.Compact(sorted)...); err != nil {
-		return fmt.Errorf("endorsement policy of %s: %w", what, err)
-	}
-	pol, err := ep.Policy()
-	if err != nil {
-		return fmt.Errorf("endorsement policy of %s: %w", what, err)
-	}
-	if err := stub.SetStateValidationParameter(key, pol); err != nil {
+	if err := t.stub.SetStateValidationParameter(key, pol); err != nil {
 		return fmt.Errorf("set endorsement policy of %s: %w", what, err)
 	}
 	return nil
 }
 
+// guardBatch sets a batch's key-level policy from its state: its owner;
+// while a transfer is pending, the receiver too; while an auditor holds
+// it, that auditor's organisation too; and a witness when these are fewer
+// than minEndorsers.
+func (t *txn) guardBatch(b *model.Batch) error {
+	key, err := batchKey(b.ID)
+	if err != nil {
+		return err
+	}
+	return t.guardKey(key, "batch "+strconv.Quote(b.ID), custodians(b)...)
+}
+
+// custodians lists the organisations that must endorse any change of b.
+func custodians(b *model.Batch) []string {
+	orgs := []string{b.Owner}
+	if b.Pending != nil {
+		orgs = append(orgs, b.Pending.To)
+	}
+	if b.Quarantine != nil && b.Quarantine.ByRole == model.HeldByAuditor {
+		orgs = append(orgs, b.Quarantine.By.MSP)
+	}
+	return orgs
+}
+
+// members returns the registry's member organisations, reading the
+// registry once per transaction.
+func (t *txn) members() ([]string, error) {
+	if t.reg == nil {
+		reg, err := getRegistry(t.stub)
+		if err != nil {
+			return nil, err
+		}
+		t.reg = reg
+	}
+	return t.reg.Members(), nil
+}
+
+// witnessedPolicy is a signature policy that a peer of every required
+// organisation signs and, in all, peers of at least min distinct
+// organisations of members: AND(required..., OutOf(k, others)). When the
+// required organisations are enough, it is AND(required...). A consortium
+// with no other member has no witness to ask; its policy is the required
+// organisations alone.
+func witnessedPolicy(required, members []string, min int) ([]byte, error) {
+	req := slices.Clone(required)
+	slices.Sort(req)
+	req = slices.Compact(req)
+	if len(req) == 0 {
+		return nil, errors.New("no organisation to require")
+	}
+	var others []string
+	for _, m := range members {
+		if !slices.Contains(req, m) {
+			others = append(others, m)
+		}
+	}
+	slices.Sort(others)
+	others = slices.Compact(others)
+	need := min - len(req)
+	if need > len(others) {
+		need = len(others)
+	}
+	var ids []*msp.MSPPrincipal
+	principal := func(org string) (*common.SignaturePolicy, error) {
+		role, err := proto.Marshal(&msp.MSPRole{MspIdentifier: org, Role: msp.MSPRole_PEER})
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_ROLE, Principal: role})
+		return &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: int32(len(ids) - 1)}}, nil
+	}
+	rules := make([]*common.SignaturePolicy, 0, len(req)+1)
+	for _, org := range req {
+		r, err := principal(org)
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, r)
+	}
+	if need > 0 {
+		witnesses := make([]*common.SignaturePolicy, 0, len(others))
+		for _, org := range others {
+			r, err := principal(org)
+			if err != nil {
+				return nil, err
+			}
+			witnesses = append(witnesses, r)
+		}
+		rules = append(rules, nOutOf(need, witnesses))
+	}
+	return marshalPolicy(nOutOf(len(rules), rules), ids)
+}
+
+func nOutOf(n int, rules []*common.SignaturePolicy) *common.SignaturePolicy {
+	return &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{
+		N: int32(n), Rules: rules,
+	}}}
+}
+
+func marshalPolicy(rule *common.SignaturePolicy, ids []*msp.MSPPrincipal) ([]byte, error) {
+	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(&common.SignaturePolicyEnvelope{Version: 0, Rule: rule, Identities: ids})
+	if err != nil {
+		return nil, fmt.Errorf("encode policy: %w", err)
+	}
+	return raw, nil
+}
+
 // majorityPolicy is a signature policy that a peer of more than half of
 // the given organisations must sign: NOutOf(n/2+1, peer of each).
-// statebased only builds AND policies, so the envelope is built here.
 func majorityPolicy(orgs []string) ([]byte, error) {
 	sorted := slices.Clone(orgs)
 	slices.Sort(sorted)
@@ -140,17 +244,15 @@ func majorityPolicy(orgs []string) ([]byte, error) {
 		ids[i] = &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_ROLE, Principal: role}
 		rules[i] = &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: int32(i)}}
 	}
-	env := &common.SignaturePolicyEnvelope{
-		Version: 0,
-		Rule: &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{
-			N:     int32(len(sorted)/2 + 1),
-			Rules: rules,
-		}}},
-		Identities: ids,
+	return marshalPolicy(nOutOf(len(sorted)/2+1, rules), ids)
+}
+
+// requireAdmin checks that the caller is an admin identity of its
+// organisation: with node OUs on, its certificate carries the admin OU.
+func (t *txn) requireAdmin(what string) error {
+	if !slices.Contains(t.ous, adminOU) {
+		return fmt.Errorf("caller %s (%s) is not an admin identity of %s and may not %s (certificate OU %q required)",
+			t.actor.Identity, t.actor.MSP, t.actor.MSP, what, adminOU)
 	}
-	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(env)
-	if err != nil {
-		return nil, fmt.Errorf("majority policy: %w", err)
-	}
-	return raw, nil
+	return nil
 }

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -48,8 +49,9 @@ func (c *Contract) RegisterBatch(ctx contractapi.TransactionContextInterface, re
 		}},
 		RecycledContent: model.FullRecycled,
 		CreatedAt:       t.at,
+		CreatedTx:       t.id,
 	}
-	if err := t.save(nil, b, ev, b.Owner); err != nil {
+	if err := t.save(nil, b, ev); err != nil {
 		return err
 	}
 	return t.emit(ev, b.ID)
@@ -96,11 +98,12 @@ func (t *txn) requireNew(id string) error {
 	return nil
 }
 
-// save stamps b with this transaction, writes it with its indexes and,
-// when orgs are given, sets its endorsement policy to those organisations.
-// It does not emit the event: a transaction emits one event for all the
-// batches it writes.
-func (t *txn) save(old, b *model.Batch, ev model.Event, orgs ...string) error {
+// save stamps b with this transaction and writes it with its indexes.
+// When b is new, or the organisations that must endorse its changes
+// differ from old's (custodians), it sets the batch's key-level policy
+// anew. It does not emit the event: a transaction emits one event for all
+// the batches it writes.
+func (t *txn) save(old, b *model.Batch, ev model.Event) error {
 	b.UpdatedAt = t.at
 	b.LastTx = t.id
 	b.Format = model.CurrentFormat
@@ -109,10 +112,10 @@ func (t *txn) save(old, b *model.Batch, ev model.Event, orgs ...string) error {
 	if err := putBatch(t.stub, old, b); err != nil {
 		return err
 	}
-	if len(orgs) > 0 {
-		return setBatchPolicy(t.stub, b.ID, orgs...)
+	if old != nil && slices.Equal(custodians(old), custodians(b)) {
+		return nil
 	}
-	return nil
+	return t.guardBatch(b)
 }
 
 // load reads a batch for a change, after checking its id. It returns the

@@ -54,7 +54,7 @@ func TestRegisterBatch(t *testing.T) {
 	assert.Equal(t, []string{"TRE-2026-0001"}, ce.Batches)
 	assert.Equal(t, ev, ce.Event)
 
-	assert.Equal(t, []string{"MunicipalityMSP"}, w.policyOrgs("TRE-2026-0001"))
+	w.assertGuarded("TRE-2026-0001", "MunicipalityMSP")
 	assert.True(t, w.indexed(idxOwner, "MunicipalityMSP", "TRE-2026-0001"))
 	assert.True(t, w.indexed(idxStatus, "active", "TRE-2026-0001"))
 	assert.True(t, w.indexed(idxMaterial, "PET", "TRE-2026-0001"))
@@ -176,6 +176,9 @@ func TestQuarantineAndRelease(t *testing.T) {
 	w.okBatch(w.aud, &b, "Quarantine", "B1", "audit sample")
 	assert.Equal(t, model.HeldByAuditor, b.Quarantine.ByRole)
 	assert.Equal(t, model.StatusInTransit, b.Quarantine.PreviousStatus)
+	// The auditor's hold binds the auditor's organisation into the batch's
+	// policy: no owner, receiver or pair of them can lift it alone.
+	w.assertGuarded("B1", "AuditorMSP", "MunicipalityMSP", "RecyclerMSP")
 	w.fail(w.rec, `batch "B1" is quarantined: audit sample`, "AcceptTransfer", "B1", 0)
 	w.fail(w.mun, `batch "B1" was quarantined by auditor AuditorMSP; only an auditor may release it`, "Release", "B1")
 	w.fail(w.out, `not a registered participant`, "Release", "B1")
@@ -184,6 +187,8 @@ func TestQuarantineAndRelease(t *testing.T) {
 	assert.Equal(t, model.StatusInTransit, rel.Status)
 	assert.Nil(t, rel.Quarantine)
 	assert.Equal(t, model.DispInTransit, rel.Event.Disposition)
+	w.assertGuarded("B1", "MunicipalityMSP", "RecyclerMSP")
 	w.okBatch(w.rec, &b, "AcceptTransfer", "B1", 0)
 	assert.Equal(t, "RecyclerMSP", b.Owner)
+	w.assertGuarded("B1", "RecyclerMSP")
 }

@@ -69,6 +69,7 @@ type txn struct {
 	at    string // now, formatted for the ledger
 	actor model.Actor
 	ous   []string
+	reg   *model.Registry // read by member, members or the registry functions
 }
 
 // begin reads the transaction's id, timestamp and caller, and starts a

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/statebased"
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/chaincode/internal/fakestub"
 	"github.com/mtrace/mtrace/chaincode/model"
@@ -183,24 +185,72 @@ func (w *world) move(id string, from, to *fakestub.Identity, received int64) *mo
 	return &b
 }
 
-// policyOrgs decodes the key-level endorsement policy of batch id.
-func (w *world) policyOrgs(id string) []string {
+// assertGuarded checks the key-level endorsement policy of batch id: it
+// must need every organisation of required and, in all, at least
+// minEndorsers distinct member organisations.
+func (w *world) assertGuarded(id string, required ...string) {
 	w.tb.Helper()
 	key, err := batchKey(id)
 	require.NoError(w.tb, err)
-	return w.policyOrgsOf(key)
+	w.assertGuardedKey(key, required...)
 }
 
-// policyOrgsOf decodes the key-level endorsement policy of a key.
-func (w *world) policyOrgsOf(key string) []string {
+// assertGuardedKey is assertGuarded for any key. It evaluates the policy
+// against sets of signing organisations, as a validating peer would.
+func (w *world) assertGuardedKey(key string, required ...string) {
 	w.tb.Helper()
 	pol := w.l.Policy(key)
 	require.NotNil(w.tb, pol, "key %q has no key-level policy", key)
-	ep, err := statebased.NewStateEP(pol)
-	require.NoError(w.tb, err)
-	orgs := ep.ListOrgs() // map order
-	slices.Sort(orgs)
-	return orgs
+	all := make([]string, len(members))
+	for i, m := range members {
+		all[i] = m.MSP
+	}
+	require.True(w.tb, policyHolds(w.tb, pol, all...), "every member together must satisfy the policy of %q", key)
+	for _, r := range required {
+		without := slices.DeleteFunc(slices.Clone(all), func(o string) bool { return o == r })
+		require.False(w.tb, policyHolds(w.tb, pol, without...), "the policy of %q must need %s", key, r)
+	}
+	if len(required) < minEndorsers {
+		require.False(w.tb, policyHolds(w.tb, pol, required...), "the policy of %q must need a witness beyond %v", key, required)
+		for _, o := range all {
+			if slices.Contains(required, o) {
+				continue
+			}
+			require.True(w.tb, policyHolds(w.tb, pol, append(slices.Clone(required), o)...), "%v with witness %s must satisfy the policy of %q", required, o, key)
+		}
+	} else {
+		require.True(w.tb, policyHolds(w.tb, pol, required...), "%v must satisfy the policy of %q", required, key)
+	}
+}
+
+// policyHolds evaluates a signature policy envelope for peers of the
+// given organisations, one signature each.
+func policyHolds(tb testing.TB, raw []byte, orgs ...string) bool {
+	tb.Helper()
+	var env common.SignaturePolicyEnvelope
+	require.NoError(tb, proto.Unmarshal(raw, &env))
+	signer := make([]string, len(env.GetIdentities()))
+	for i, id := range env.GetIdentities() {
+		require.Equal(tb, msp.MSPPrincipal_ROLE, id.GetPrincipalClassification())
+		var role msp.MSPRole
+		require.NoError(tb, proto.Unmarshal(id.GetPrincipal(), &role))
+		require.Equal(tb, msp.MSPRole_PEER, role.GetRole())
+		signer[i] = role.GetMspIdentifier()
+	}
+	var eval func(*common.SignaturePolicy) bool
+	eval = func(p *common.SignaturePolicy) bool {
+		if nof := p.GetNOutOf(); nof != nil {
+			n := 0
+			for _, r := range nof.GetRules() {
+				if eval(r) {
+					n++
+				}
+			}
+			return n >= int(nof.GetN())
+		}
+		return slices.Contains(orgs, signer[p.GetSignedBy()])
+	}
+	return eval(env.GetRule())
 }
 
 // lastEvent decodes the most recent committed chaincode event.

@@ -99,8 +99,9 @@ func (c *Contract) PendingMigration(ctx contractapi.TransactionContextInterface,
 // 0.2.0: every entry of a batch's children list becomes a take under its
 // own key (its time read from the process record), the batch keeps the
 // total taken and the count, and its key-level endorsement policy is set
-// again from its owner (and pending receiver), the way every batch write
-// sets it. Batches already in the current format are left untouched. Only
+// again from its custodians (guardBatch), the way a new batch gets it; the
+// record of the process that made a derived batch gets today's policy too
+// (processor and a witness). Batches already in the current format are left untouched. Only
 // an organisation admin (certificate OU "admin") of a registered member
 // may migrate. It answers the ids it migrated, sorted.
 func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, ids []string) ([]string, error) {
@@ -145,6 +146,9 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 		for _, c := range b.Children {
 			txs = append(txs, c.Tx)
 		}
+		if d := b.Origin.Process; d != nil {
+			txs = append(txs, d.Tx)
+		}
 	}
 	slices.Sort(txs)
 	txs = slices.Compact(txs)
@@ -159,6 +163,7 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 
 	// Every check has run; now write.
 	migrated := []string{}
+	guarded := map[string]bool{} // process records whose policy was set
 	ev := t.event(model.EvBatchesMigrated, model.ObjectEvent, "", model.DispActive)
 	ev.Action = "OBSERVE"
 	for _, lb := range todo {
@@ -179,12 +184,24 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 		bev := ev
 		bev.Disposition = disposition(b.Status)
 		bev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
-		orgs := []string{b.Owner}
-		if b.Pending != nil {
-			orgs = append(orgs, b.Pending.To)
-		}
-		if err := t.save(&old, b, bev, orgs...); err != nil {
+		if err := t.save(&old, b, bev); err != nil {
 			return nil, err
+		}
+		// save keeps the policy when the custodians did not change; the
+		// migration sets it anew, so that old batches get today's, and
+		// so does the record of the process that made the batch.
+		if err := t.guardBatch(b); err != nil {
+			return nil, err
+		}
+		if d := b.Origin.Process; d != nil && byTx[d.Tx] != nil && !guarded[d.Tx] {
+			guarded[d.Tx] = true
+			key, err := processKey(d.Tx)
+			if err != nil {
+				return nil, err
+			}
+			if err := t.guardKey(key, "process record "+d.Tx, byTx[d.Tx].By.MSP); err != nil {
+				return nil, err
+			}
 		}
 		migrated = append(migrated, b.ID)
 	}

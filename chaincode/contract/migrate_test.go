@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/statebased"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -50,6 +51,28 @@ func toV020(t *testing.T, w *world) map[string]model.Batch {
 		raw, err := json.Marshal(old)
 		require.NoError(t, err)
 		w.l.Put(key, raw)
+		// Contract 0.2.0's key-level policy: the owner's peer alone.
+		ep, err := statebased.NewStateEP(nil)
+		require.NoError(t, err)
+		require.NoError(t, ep.AddOrgs(statebased.RoleTypePeer, b.Owner))
+		pol, err := ep.Policy()
+		require.NoError(t, err)
+		st := w.l.NewStub(w.adm)
+		require.NoError(t, st.SetStateValidationParameter(key, pol))
+		require.NoError(t, st.Commit())
+		require.True(t, policyHolds(t, w.l.Policy(key), b.Owner), "the 0.2.0 policy is in place")
+		if d := b.Origin.Process; d != nil {
+			pk, err := processKey(d.Tx)
+			require.NoError(t, err)
+			ep, err := statebased.NewStateEP(nil)
+			require.NoError(t, err)
+			require.NoError(t, ep.AddOrgs(statebased.RoleTypePeer, d.By.MSP))
+			pol, err := ep.Policy()
+			require.NoError(t, err)
+			st := w.l.NewStub(w.adm)
+			require.NoError(t, st.SetStateValidationParameter(pk, pol))
+			require.NoError(t, st.Commit())
+		}
 	}
 	return before
 }
@@ -137,8 +160,14 @@ func TestMigrateFromV020(t *testing.T) {
 		assert.Equal(t, model.EvBatchesMigrated, b.Event.Name)
 		want.LastTx, want.UpdatedAt, want.UpdatedBy, want.Event = b.LastTx, b.UpdatedAt, b.UpdatedBy, b.Event
 		assert.Equal(t, want, *b, id)
-		orgs := []string{b.Owner}
-		assert.Equal(t, orgs, w.policyOrgs(id), id)
+		// The owner alone no longer satisfies it: the migration set
+		// today's policy (owner and a witness).
+		w.assertGuarded(id, b.Owner)
+		if d := b.Origin.Process; d != nil {
+			pk, err := processKey(d.Tx)
+			require.NoError(t, err)
+			w.assertGuardedKey(pk, d.By.MSP)
+		}
 	}
 	for id, want := range takesBefore {
 		got, _ := allTakes(w, id, 1000)
@@ -148,7 +177,7 @@ func TestMigrateFromV020(t *testing.T) {
 			require.NoError(t, err)
 			var rec model.Process
 			w.query(w.out, &rec, "GetProcess", tk.Tx)
-			assert.Equal(t, []string{rec.By.MSP}, w.policyOrgsOf(k), "the processor's policy on the take")
+			w.assertGuardedKey(k, rec.By.MSP)
 		}
 	}
 	var upAfter, downAfter model.Trace
@@ -179,7 +208,7 @@ func TestMigratePendingAndBroken(t *testing.T) {
 		Inputs: []model.ProcessInput{in("B", kg(4))}, Outputs: []model.ProcessOutput{out("S", model.FormSorted, kg(4))}})
 	toV020(t, w)
 	w.ok(w.adm, nil, "MigrateBatches", []string{"A"})
-	assert.Equal(t, []string{"MunicipalityMSP", "RecyclerMSP"}, w.policyOrgs("A"))
+	w.assertGuarded("A", "MunicipalityMSP", "RecyclerMSP")
 
 	key, err := processKey(rec.Tx)
 	require.NoError(t, err)

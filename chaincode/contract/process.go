@@ -148,8 +148,9 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 			Origin:          origin,
 			RecycledContent: rec.RecycledContent,
 			CreatedAt:       t.at,
+			CreatedTx:       t.id,
 		}
-		if err := t.save(nil, b, ev.For(b.ID), b.Owner); err != nil {
+		if err := t.save(nil, b, ev.For(b.ID)); err != nil {
 			return nil, err
 		}
 		written = append(written, b.ID)
@@ -158,8 +159,8 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 }
 
 // putProcess stores a process record under its transaction id. Its
-// key-level policy is the processing organisation, so that no other
-// organisation can endorse a change to it.
+// key-level policy is the processing organisation and a witness, so that
+// neither another organisation nor the processor alone can change it.
 func (t *txn) putProcess(rec *model.Process) error {
 	key, err := processKey(rec.Tx)
 	if err != nil {
@@ -172,12 +173,13 @@ func (t *txn) putProcess(rec *model.Process) error {
 	if err := t.stub.PutState(key, raw); err != nil {
 		return fmt.Errorf("write process record %s: %w", rec.Tx, err)
 	}
-	return setKeyPolicy(t.stub, key, "process record "+rec.Tx, []string{rec.By.MSP})
+	return t.guardKey(key, "process record "+rec.Tx, rec.By.MSP)
 }
 
 // putTake stores what a process took from parent. Like the process
 // record, it is written once, and its key-level policy is the processing
-// organisation (by), so no other organisation can endorse a change to it.
+// organisation (by) and a witness (guardKey), so no organisation alone
+// can endorse a change to it.
 func (t *txn) putTake(parent string, take model.Take, by string) error {
 	key, err := takeKey(parent, take.At, take.Tx)
 	if err != nil {
@@ -190,7 +192,7 @@ func (t *txn) putTake(parent string, take model.Take, by string) error {
 	if err := t.stub.PutState(key, raw); err != nil {
 		return fmt.Errorf("write take of batch %q by %s: %w", parent, take.Tx, err)
 	}
-	return setKeyPolicy(t.stub, key, fmt.Sprintf("take of batch %q by %s", parent, take.Tx), []string{by})
+	return t.guardKey(key, fmt.Sprintf("take of batch %q by %s", parent, take.Tx), by)
 }
 
 // GetProcess returns the record of the process that transaction tx ran,

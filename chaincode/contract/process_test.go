@@ -65,7 +65,7 @@ func TestProcess(t *testing.T) {
 	assert.Equal(t, proc, &stored)
 	key, err := processKey(r.TxID)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"RecyclerMSP"}, w.policyOrgsOf(key), "only the processing organisation may endorse a change to the record")
+	w.assertGuardedKey(key, "RecyclerMSP")
 
 	for _, want := range req.Outputs {
 		o := w.batch(want.ID)
@@ -79,7 +79,7 @@ func TestProcess(t *testing.T) {
 		assert.Equal(t, &proc.Derivation, o.Origin.Process)
 		assert.Nil(t, o.Origin.Collection)
 		assert.Equal(t, int64(9000), o.RecycledContent)
-		assert.Equal(t, []string{"RecyclerMSP"}, w.policyOrgs(o.ID))
+		w.assertGuarded(o.ID, "RecyclerMSP")
 		assert.True(t, w.indexed(idxForm, "sorted", o.ID))
 	}
 
@@ -95,10 +95,10 @@ func TestProcess(t *testing.T) {
 	assert.Empty(t, takes.Bookmark)
 	tk, err := takeKey("A", proc.At, r.TxID)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"RecyclerMSP"}, w.policyOrgsOf(tk), "only the processing organisation may endorse a change to the take")
+	w.assertGuardedKey(tk, "RecyclerMSP")
 	assert.True(t, w.indexed(idxStatus, "consumed", "A"))
 	assert.False(t, w.indexed(idxStatus, "active", "A"))
-	assert.Equal(t, []string{"RecyclerMSP"}, w.policyOrgs("A"))
+	w.assertGuarded("A", "RecyclerMSP")
 	b := w.batch("B")
 	assert.Equal(t, model.StatusActive, b.Status)
 	assert.Equal(t, kg(100), b.RemainingMass)

@@ -67,19 +67,15 @@ func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface,
 			return "", err
 		}
 	}
-	w, err := walk(ctx.GetStub(), id, model.Upstream)
+	batches, recs, err := upstream(ctx.GetStub(), id)
 	if err != nil {
 		return "", err
 	}
-	recs, err := w.records(ctx.GetStub())
+	takes, err := getTakes(ctx.GetStub(), takeRefs(batches))
 	if err != nil {
 		return "", err
 	}
-	takes, err := getTakes(ctx.GetStub(), w.takeRefs())
-	if err != nil {
-		return "", err
-	}
-	v := model.Verify(id, w.batches, recs, takes, documentSHA256)
+	v := model.Verify(id, batches, recs, takes, documentSHA256)
 	return encoded("verdict", &v)
 }
 
@@ -88,6 +84,20 @@ type walked struct {
 	batches map[string]*model.Batch
 	depth   map[string]int
 	edges   map[[3]string]model.TraceEdge // by from, to, tx
+}
+
+// upstream reads the upstream graph of root: its batches by id and the
+// records of the processes that made them, by transaction id.
+func upstream(stub shim.ChaincodeStubInterface, root string) (map[string]*model.Batch, map[string]*model.Process, error) {
+	w, err := walk(stub, root, model.Upstream)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := w.records(stub)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.batches, recs, nil
 }
 
 // walk gathers the graph from root, level by level, up to maxTraceNodes
@@ -437,11 +447,11 @@ func (c *Contract) ListTakes(ctx contractapi.TransactionContextInterface, id str
 // graph, what each of its inputs in the graph recorded about it. A
 // derivation whose time cannot be part of a key is left out; Verify then
 // reports the take missing.
-func (w *walked) takeRefs() []takeRef {
+func takeRefs(batches map[string]*model.Batch) []takeRef {
 	var refs []takeRef
 	seen := map[model.TakeRef]bool{}
-	for _, id := range slices.Sorted(maps.Keys(w.batches)) {
-		d := w.batches[id].Origin.Process
+	for _, id := range slices.Sorted(maps.Keys(batches)) {
+		d := batches[id].Origin.Process
 		if d == nil {
 			continue
 		}
@@ -450,7 +460,7 @@ func (w *walked) takeRefs() []takeRef {
 		}
 		for _, in := range d.Inputs {
 			r := model.TakeRef{Parent: in.ID, Tx: d.Tx}
-			if w.batches[in.ID] != nil && !seen[r] {
+			if batches[in.ID] != nil && !seen[r] {
 				seen[r] = true
 				refs = append(refs, takeRef{TakeRef: r, at: d.At})
 			}

@@ -22,8 +22,8 @@ func (c *Contract) BootstrapRegistry(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(t.ous, adminOU) {
-		return nil, fmt.Errorf("caller %s (%s) is not an admin identity (certificate OU %q required)", t.actor.Identity, t.actor.MSP, adminOU)
+	if err := t.requireAdmin("bootstrap the registry"); err != nil {
+		return nil, err
 	}
 	if _, err := getRegistry(t.stub); err == nil {
 		return nil, fmt.Errorf("registry already bootstrapped")
@@ -37,33 +37,130 @@ func (c *Contract) BootstrapRegistry(ctx contractapi.TransactionContextInterface
 	return reg, t.putRegistry(reg, model.EvRegistryBootstrapped)
 }
 
-// SetParticipant adds a participant or updates the entry with its MSP ID.
-// Any registered organisation except an auditor may propose it; the
-// registry's endorsement policy makes it take effect only when a majority
-// of member organisations endorse.
-func (c *Contract) SetParticipant(ctx contractapi.TransactionContextInterface, p model.Participant) (*model.Registry, error) {
+// ProposeChange opens a registry change: set an organisation's entry (add
+// it, or change its role or name) or remove one. Only an admin identity of
+// a member organisation may propose. Proposing is not approving: the
+// proposer's organisation approves with its own ApproveChange.
+func (c *Contract) ProposeChange(ctx contractapi.TransactionContextInterface, req model.ChangeRequest) (*model.Proposal, error) {
 	t, err := begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate("participant"); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	_, reg, err := t.requireRole("change the registry", model.RoleCollector, model.RoleRecycler, model.RoleMaker)
+	reg, err := t.governor("propose registry changes")
 	if err != nil {
 		return nil, err
 	}
-	ps := slices.Clone(reg.Participants)
-	if i := slices.IndexFunc(ps, func(x model.Participant) bool { return x.MSP == p.MSP }); i >= 0 {
-		ps[i] = p
-	} else {
-		ps = append(ps, p)
+	reg.DropExpired(t.now)
+	if len(reg.Proposals) >= model.MaxOpenProposals {
+		return nil, fmt.Errorf("%d registry proposals are open already (at most %d); approve, withdraw or let some expire first", len(reg.Proposals), model.MaxOpenProposals)
 	}
-	if err := model.ValidateParticipants(ps); err != nil {
+	change := model.Change{Action: req.Action, Participant: model.Participant{MSP: req.MSP, Role: req.Role, Name: req.Name}}
+	// The change must apply to the registry as it is now.
+	trial := model.Registry{Participants: reg.Participants}
+	if err := trial.Apply(change); err != nil {
+		return nil, fmt.Errorf("proposal cannot apply: %w", err)
+	}
+	id := t.id
+	if len(id) > model.ProposalIDLength {
+		id = id[:model.ProposalIDLength]
+	}
+	if _, dup := reg.Proposal(id); dup {
+		return nil, fmt.Errorf("a proposal with id %s is open already", id)
+	}
+	p := model.Proposal{
+		ID:         id,
+		Change:     change,
+		ProposedBy: t.actor,
+		ProposedAt: t.at,
+		Tx:         t.id,
+		ExpiresAt:  model.FormatTime(t.now.Add(req.TTL())),
+		Approvals:  []model.Approval{},
+	}
+	reg.Proposals = append(reg.Proposals, p)
+	return &p, t.putRegistry(reg, model.EvChangeProposed)
+}
+
+// ApproveChange gives the approval of the caller's organisation to an open
+// proposal. Only an admin identity of a member organisation may approve,
+// once per organisation, before the proposal expires. The approval that
+// brings the approving members to a majority applies the change.
+func (c *Contract) ApproveChange(ctx contractapi.TransactionContextInterface, id string) (*model.Vote, error) {
+	t, err := begin(ctx)
+	if err != nil {
 		return nil, err
 	}
-	reg.Participants = ps
-	return reg, t.putRegistry(reg, model.EvParticipantSet)
+	reg, p, err := t.openProposal(id, "approve registry changes")
+	if err != nil {
+		return nil, err
+	}
+	if p.ApprovedBy(t.actor.MSP) {
+		return nil, fmt.Errorf("%s has already approved proposal %s", t.actor.MSP, p.ID)
+	}
+	p.Approvals = append(p.Approvals, model.Approval{By: t.actor, At: t.at, Tx: t.id})
+	v := &model.Vote{Proposal: *p, Votes: p.Votes(reg), Needed: reg.Majority()}
+	event := model.EvChangeApproved
+	if v.Votes >= v.Needed {
+		if err := reg.Apply(p.Change); err != nil {
+			return nil, fmt.Errorf("proposal %s cannot apply: %w", p.ID, err)
+		}
+		reg.DropProposal(p.ID)
+		v.Applied = true
+		event = model.EvRegistryChanged
+	}
+	return v, t.putRegistry(reg, event)
+}
+
+// WithdrawChange closes an open proposal unapplied. Only an admin identity
+// of the proposing organisation may withdraw it.
+func (c *Contract) WithdrawChange(ctx contractapi.TransactionContextInterface, id string) error {
+	t, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	reg, p, err := t.openProposal(id, "withdraw registry proposals")
+	if err != nil {
+		return err
+	}
+	if p.ProposedBy.MSP != t.actor.MSP {
+		return fmt.Errorf("proposal %s was made by %s; only %s may withdraw it", p.ID, p.ProposedBy.MSP, p.ProposedBy.MSP)
+	}
+	reg.DropProposal(p.ID)
+	return t.putRegistry(reg, model.EvChangeWithdrawn)
+}
+
+// governor checks that the caller is an admin identity of a member
+// organisation and returns the registry.
+func (t *txn) governor(what string) (*model.Registry, error) {
+	if _, _, err := t.member(); err != nil {
+		return nil, err
+	}
+	if err := t.requireAdmin(what); err != nil {
+		return nil, err
+	}
+	return t.reg, nil
+}
+
+// openProposal returns the registry and its open, unexpired proposal id,
+// after the caller's governor check.
+func (t *txn) openProposal(id, what string) (*model.Registry, *model.Proposal, error) {
+	if err := model.CheckID("id", id); err != nil {
+		return nil, nil, err
+	}
+	reg, err := t.governor(what)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, ok := reg.Proposal(id)
+	if !ok {
+		return nil, nil, fmt.Errorf("no open registry proposal %q", id)
+	}
+	if p.Expired(t.now) {
+		return nil, nil, fmt.Errorf("registry proposal %s expired at %s", p.ID, p.ExpiresAt)
+	}
+	return reg, p, nil
 }
 
 // GetRegistry returns the participant registry.
@@ -72,7 +169,8 @@ func (c *Contract) GetRegistry(ctx contractapi.TransactionContextInterface) (*mo
 }
 
 // putRegistry stores the registry sorted by MSP ID, sets its majority
-// endorsement policy and emits the event.
+// endorsement policy (for the next change: this write is checked against
+// the policy the previous one set) and emits the event.
 func (t *txn) putRegistry(reg *model.Registry, event string) error {
 	slices.SortFunc(reg.Participants, func(a, b model.Participant) int { return strings.Compare(a.MSP, b.MSP) })
 	reg.UpdatedAt = t.at
@@ -82,11 +180,7 @@ func (t *txn) putRegistry(reg *model.Registry, event string) error {
 	if err != nil {
 		return fmt.Errorf("encode registry: %w", err)
 	}
-	members := make([]string, len(reg.Participants))
-	for i, p := range reg.Participants {
-		members[i] = p.MSP
-	}
-	pol, err := majorityPolicy(members)
+	pol, err := majorityPolicy(reg.Members())
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package contract
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mtrace/mtrace/chaincode/internal/fakestub"
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
@@ -25,7 +28,7 @@ func TestBootstrapRegistry(t *testing.T) {
 	w := newBare(t)
 	w.queryFail(w.aud, "registry not bootstrapped", "GetRegistry")
 	w.fail(w.mun, "registry not bootstrapped", "RegisterBatch", regReq("B1", kg(10)))
-	w.fail(w.mun, `is not an admin identity (certificate OU "admin" required)`, "BootstrapRegistry", members)
+	w.fail(w.mun, `is not an admin identity of MunicipalityMSP and may not bootstrap the registry (certificate OU "admin" required)`, "BootstrapRegistry", members)
 
 	var reg model.Registry
 	r := w.ok(w.adm, &reg, "BootstrapRegistry", members)
@@ -77,30 +80,151 @@ func TestBootstrapRegistryRejects(t *testing.T) {
 	})
 }
 
-func TestSetParticipant(t *testing.T) {
-	w := newWorld(t)
-	newcomer := model.Participant{MSP: "BrewerMSP", Role: model.RoleMaker, Name: "Brewery"}
-	w.fail(w.aud, "role auditor may not change the registry (collector, recycler or maker only)", "SetParticipant", newcomer)
-	w.fail(w.out, "caller OutsiderMSP is not a registered participant", "SetParticipant", newcomer)
-	w.fail(w.rec, "participant.role: must be one of", "SetParticipant", model.Participant{MSP: "BrewerMSP", Role: "brewer", Name: "Brewery"})
+// admins of the four member organisations, and a second non-admin user.
+func (w *world) admins() (mun, rec, mak, aud *fakestub.Identity) {
+	return w.adm,
+		fakestub.NewIdentity("RecyclerMSP", "Admin@recycler.mtrace.local", "admin"),
+		fakestub.NewIdentity("MakerMSP", "Admin@maker.mtrace.local", "admin"),
+		fakestub.NewIdentity("AuditorMSP", "Admin@auditor.mtrace.local", "admin")
+}
 
+func (w *world) registry() model.Registry {
+	w.tb.Helper()
 	var reg model.Registry
-	w.ok(w.rec, &reg, "SetParticipant", newcomer)
-	require.Len(t, reg.Participants, 5)
-	p, ok := reg.Lookup("BrewerMSP")
-	require.True(t, ok)
-	assert.Equal(t, newcomer, p)
-	name, _ := w.lastEvent()
-	assert.Equal(t, model.EvParticipantSet, name)
-	// Five members: three must endorse.
-	assertMajority(t, w.l.Policy(registryKey()), 3, "AuditorMSP", "BrewerMSP", "MakerMSP", "MunicipalityMSP", "RecyclerMSP")
+	w.query(w.out, &reg, "GetRegistry")
+	return reg
+}
 
-	// Update in place.
-	newcomer.Name = "Brewery Ltd"
-	w.ok(w.mak, &reg, "SetParticipant", newcomer)
-	require.Len(t, reg.Participants, 5)
-	p, _ = reg.Lookup("BrewerMSP")
-	assert.Equal(t, "Brewery Ltd", p.Name)
+func TestRegistryChangeNeedsMajorityOfAdmins(t *testing.T) {
+	w := newWorld(t)
+	munA, recA, makA, audA := w.admins()
+	change := model.ChangeRequest{Action: model.ActionSet, MSP: "KaunasMSP", Role: model.RoleCollector, Name: "Kaunas waste services"}
+
+	// Only admin identities of members propose.
+	w.fail(w.mak, `caller User1@maker.mtrace.local (MakerMSP) is not an admin identity of MakerMSP and may not propose registry changes (certificate OU "admin" required)`, "ProposeChange", change)
+	w.fail(fakestub.NewIdentity("OutsiderMSP", "Admin@outsider.example", "admin"), "caller OutsiderMSP is not a registered participant", "ProposeChange", change)
+	before := w.registry()
+
+	var p model.Proposal
+	r := w.ok(makA, &p, "ProposeChange", change)
+	assert.Equal(t, r.TxID[:model.ProposalIDLength], p.ID)
+	assert.Equal(t, model.Change{Action: model.ActionSet, Participant: model.Participant{MSP: "KaunasMSP", Role: model.RoleCollector, Name: "Kaunas waste services"}}, p.Change)
+	assert.Equal(t, actor(makA), p.ProposedBy)
+	assert.Equal(t, at(7*24*time.Hour), p.ExpiresAt)
+	assert.Empty(t, p.Approvals, "proposing is not approving")
+	name, _ := w.lastEvent()
+	assert.Equal(t, model.EvChangeProposed, name)
+
+	reg := w.registry()
+	assert.Equal(t, before.Participants, reg.Participants, "a proposal changes no entry")
+	require.Len(t, reg.Proposals, 1)
+
+	// Non-admins, outsiders and repeat approvals are refused.
+	w.fail(w.rec, "is not an admin identity of RecyclerMSP and may not approve registry changes", "ApproveChange", p.ID)
+	w.fail(w.adm, `no open registry proposal "nope"`, "ApproveChange", "nope")
+	var got model.Vote
+	w.ok(makA, &got, "ApproveChange", p.ID)
+	require.Len(t, got.Proposal.Approvals, 1)
+	assert.Equal(t, "MakerMSP", got.Proposal.Approvals[0].By.MSP)
+	assert.Equal(t, model.Vote{Proposal: got.Proposal, Votes: 1, Needed: 3}, got)
+	w.fail(makA, "MakerMSP has already approved proposal "+p.ID, "ApproveChange", p.ID)
+	w.fail(fakestub.NewIdentity("MakerMSP", "Admin2@maker.mtrace.local", "admin"), "MakerMSP has already approved", "ApproveChange", p.ID)
+
+	// Two of four is not a majority.
+	w.ok(audA, &got, "ApproveChange", p.ID)
+	assert.False(t, got.Applied)
+	name, _ = w.lastEvent()
+	assert.Equal(t, model.EvChangeApproved, name)
+	_, ok := func() (model.Participant, bool) { r := w.registry(); return r.Lookup("KaunasMSP") }()
+	assert.False(t, ok, "two approvals of four members do not apply the change")
+
+	// The third applies it; the proposal is closed.
+	w.ok(recA, &got, "ApproveChange", p.ID)
+	assert.True(t, got.Applied)
+	assert.Equal(t, 3, got.Votes)
+	name, _ = w.lastEvent()
+	assert.Equal(t, model.EvRegistryChanged, name)
+	reg = w.registry()
+	k, ok := reg.Lookup("KaunasMSP")
+	require.True(t, ok)
+	assert.Equal(t, model.RoleCollector, k.Role)
+	assert.Empty(t, reg.Proposals)
+	assertMajority(t, w.l.Policy(registryKey()), 3, "AuditorMSP", "KaunasMSP", "MakerMSP", "MunicipalityMSP", "RecyclerMSP")
+	w.fail(munA, "no open registry proposal", "ApproveChange", p.ID)
+}
+
+func TestRegistryRemoveWithdrawExpire(t *testing.T) {
+	w := newWorld(t)
+	munA, recA, makA, audA := w.admins()
+
+	// Removal of a member.
+	var p model.Proposal
+	w.ok(audA, &p, "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "MakerMSP", TTLHours: 48})
+	assert.Equal(t, at(48*time.Hour), p.ExpiresAt)
+	for _, a := range []*fakestub.Identity{audA, munA, recA} {
+		w.ok(a, nil, "ApproveChange", p.ID)
+	}
+	reg := w.registry()
+	_, ok := reg.Lookup("MakerMSP")
+	assert.False(t, ok, "the maker is removed")
+	w.fail(w.mak, "caller MakerMSP is not a registered participant", "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "AuditorMSP"})
+	w.fail(makA, "caller MakerMSP is not a registered participant", "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "AuditorMSP"})
+
+	// Withdrawal: only the proposer's organisation.
+	w.ok(recA, &p, "ProposeChange", model.ChangeRequest{Action: model.ActionSet, MSP: "AuditorMSP", Role: model.RoleAuditor, Name: "Renamed audit"})
+	w.fail(munA, "proposal "+p.ID+" was made by RecyclerMSP; only RecyclerMSP may withdraw it", "WithdrawChange", p.ID)
+	w.ok(recA, nil, "WithdrawChange", p.ID)
+	name, _ := w.lastEvent()
+	assert.Equal(t, model.EvChangeWithdrawn, name)
+	assert.Empty(t, w.registry().Proposals)
+	w.fail(recA, "no open registry proposal", "ApproveChange", p.ID)
+
+	// Expiry: an approval after the deadline is refused; the next registry
+	// write drops the proposal.
+	w.ok(munA, &p, "ProposeChange", model.ChangeRequest{Action: model.ActionSet, MSP: "AuditorMSP", Role: model.RoleAuditor, Name: "Renamed audit", TTLHours: 1})
+	w.l.Advance(2 * time.Hour)
+	w.fail(recA, "registry proposal "+p.ID+" expired at "+p.ExpiresAt, "ApproveChange", p.ID)
+	var q model.Proposal
+	w.ok(munA, &q, "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "AuditorMSP"})
+	reg = w.registry()
+	require.Len(t, reg.Proposals, 1, "the expired proposal was dropped")
+	assert.Equal(t, q.ID, reg.Proposals[0].ID)
+}
+
+func TestRegistryProposalRejects(t *testing.T) {
+	w := newWorld(t)
+	_, recA, _, _ := w.admins()
+	cases := []struct {
+		req  model.ChangeRequest
+		want string
+	}{
+		{model.ChangeRequest{Action: "promote", MSP: "MakerMSP"}, `action: must be set or remove, got "promote"`},
+		{model.ChangeRequest{Action: model.ActionSet, MSP: "bad msp!", Role: model.RoleMaker, Name: "x"}, "msp: must be an MSP ID"},
+		{model.ChangeRequest{Action: model.ActionSet, MSP: "MakerMSP", Role: "king", Name: "x"}, "role: must be one of"},
+		{model.ChangeRequest{Action: model.ActionSet, MSP: "MakerMSP", Role: model.RoleMaker}, "name: is required"},
+		{model.ChangeRequest{Action: model.ActionRemove, MSP: "MakerMSP", Role: model.RoleMaker}, "a removal takes no role or name"},
+		{model.ChangeRequest{Action: model.ActionRemove, MSP: "NobodyMSP"}, "proposal cannot apply: NobodyMSP is not a registered participant"},
+		{model.ChangeRequest{Action: model.ActionSet, MSP: "MakerMSP", Role: model.RoleMaker, Name: "x", TTLHours: 721}, "ttlHours: must be from 1 to 720 hours, got 721"},
+		{model.ChangeRequest{Action: model.ActionSet, MSP: "MakerMSP", Role: model.RoleMaker, Name: "x", TTLHours: -1}, "ttlHours: must be from 1 to 720 hours"},
+	}
+	for _, c := range cases {
+		w.fail(recA, c.want, "ProposeChange", c.req)
+	}
+	assert.Empty(t, w.registry().Proposals)
+
+	// The open proposals are capped.
+	for i := 0; i < model.MaxOpenProposals; i++ {
+		w.ok(recA, nil, "ProposeChange", model.ChangeRequest{Action: model.ActionSet, MSP: "MakerMSP", Role: model.RoleMaker, Name: fmt.Sprintf("Maker %d", i)})
+	}
+	w.fail(recA, "16 registry proposals are open already (at most 16)", "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "MakerMSP"})
+}
+
+func TestSetParticipantIsGone(t *testing.T) {
+	w := newWorld(t)
+	_, _, makA, _ := w.admins()
+	w.fail(makA, "SetParticipant", "SetParticipant", model.Participant{MSP: "MakerMSP", Role: model.RoleCollector, Name: "self-promoted"})
+	p, _ := func() (model.Participant, bool) { r := w.registry(); return r.Lookup("MakerMSP") }()
+	assert.Equal(t, model.RoleMaker, p.Role)
 }
 
 // assertMajority decodes a registry policy: NOutOf(n) over the peers of orgs.

@@ -52,7 +52,7 @@ func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id
 	ev.Action = "OBSERVE"
 	ev.Source, ev.Destination = b.Owner, to
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
-	if err := t.save(old, b, ev, b.Owner, to); err != nil {
+	if err := t.save(old, b, ev); err != nil {
 		return err
 	}
 	return t.emit(ev, b.ID)
@@ -90,7 +90,7 @@ func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, i
 	ev.Action = "OBSERVE"
 	ev.Source, ev.Destination = from, b.Owner
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, received)}
-	if err := t.save(old, b, ev, b.Owner); err != nil {
+	if err := t.save(old, b, ev); err != nil {
 		return err
 	}
 	return t.emit(ev, b.ID)
@@ -128,7 +128,7 @@ func (t *txn) endOffer(old, b *model.Batch, ev model.Event) error {
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, b.RemainingMass)}
 	b.Pending = nil
 	b.Status = model.StatusActive
-	if err := t.save(old, b, ev, b.Owner); err != nil {
+	if err := t.save(old, b, ev); err != nil {
 		return err
 	}
 	return t.emit(ev, b.ID)

@@ -18,6 +18,8 @@ type AuditReport struct {
 	ProcessLoss Grams        `json:"processLoss"` // lost in processes
 	Orgs        []OrgBalance `json:"orgs"`
 	Violations  []string     `json:"violations"`
+	// Signatures is the client's signatures check, when it ran.
+	Signatures *Check `json:"signatures,omitempty"`
 }
 
 // OrgBalance is one organisation's mass account. It balances when

@@ -46,6 +46,10 @@ type Batch struct {
 	Documents []Document `json:"documents,omitempty" metadata:",optional"`
 
 	CreatedAt string `json:"createdAt"` // RFC 3339, from the transaction timestamp
+	// CreatedTx is the transaction that created the batch (the registration,
+	// or the process that made it). Batches written before contract 0.3.0
+	// lack it; their first history entry names it.
+	CreatedTx string `json:"createdTx,omitempty" metadata:",optional"`
 	UpdatedAt string `json:"updatedAt"`
 	// LastTx and UpdatedBy describe the transaction that wrote this version;
 	// Event is that change in EPCIS terms. History reads them per version.
@@ -224,10 +228,13 @@ type Participant struct {
 	Name string `json:"name"`
 }
 
-// Registry is the consortium's participant list, kept under one key whose
-// endorsement policy is a majority of member organisations.
+// Registry is the consortium's participant list and its open change
+// proposals, kept under one key whose endorsement policy is a majority of
+// member organisations. Proposals are capped (MaxOpenProposals) and leave
+// the list when they are applied, withdrawn or expire.
 type Registry struct {
 	Participants []Participant `json:"participants"`
+	Proposals    []Proposal    `json:"proposals,omitempty" metadata:",optional"`
 	UpdatedAt    string        `json:"updatedAt"`
 	UpdatedBy    Actor         `json:"updatedBy"`
 	LastTx       string        `json:"lastTx"`

@@ -80,7 +80,10 @@ func Qty(id string, g Grams) Quantity {
 // Event names, one per kind of transaction.
 const (
 	EvRegistryBootstrapped = "RegistryBootstrapped"
-	EvParticipantSet       = "ParticipantSet"
+	EvChangeProposed       = "RegistryChangeProposed"
+	EvChangeApproved       = "RegistryChangeApproved" // an approval short of a majority
+	EvRegistryChanged      = "RegistryChanged"        // the approval that applied a change
+	EvChangeWithdrawn      = "RegistryChangeWithdrawn"
 	EvBatchRegistered      = "BatchRegistered"
 	EvTransferOffered      = "TransferOffered"
 	EvTransferAccepted     = "TransferAccepted"

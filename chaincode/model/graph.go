@@ -78,7 +78,15 @@ const (
 	CheckNotQuarantined  = "not-quarantined"   // no batch on the path is quarantined
 	CheckRecycledContent = "recycled-content"  // recorded share equals the recomputed share
 	CheckDocument        = "document-anchored" // the given SHA-256 is anchored on the batch or an ancestor
+	CheckSignatures      = "signatures"        // every claim matches the signed transaction that made it (client side)
 )
+
+// Add appends a check made outside the chaincode, such as the client's
+// signatures check, and updates OK.
+func (v *Verdict) Add(c Check) {
+	v.Checks = append(v.Checks, c)
+	v.OK = v.OK && c.OK
+}
 
 // Source is a collection batch that a verified batch descends from.
 type Source struct {

@@ -234,7 +234,7 @@ func TestAuditorPowers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, _ := json.Marshal(model.Participant{MSP: "AuditorMSP", Role: model.Role("collector"), Name: "Auditor"})
+	self, _ := json.Marshal(model.ChangeRequest{Action: model.ActionSet, MSP: "AuditorMSP", Role: model.RoleCollector, Name: "Auditor"})
 	refused := []struct {
 		fn   string
 		args []string
@@ -245,7 +245,7 @@ func TestAuditorPowers(t *testing.T) {
 		{"RejectTransfer", []string{pending, "not ours"}},
 		{"CancelTransfer", []string{pending}},
 		{"Process", processArgs(held, id("aud-out"), 1_000)},
-		{"SetParticipant", []string{string(self)}},
+		{"ProposeChange", []string{string(self)}},
 	}
 	for _, r := range refused {
 		_, _, err := submit(aud, r.fn, r.args)

@@ -29,11 +29,11 @@ var signatures = []struct {
 	fn string
 	n  int
 }{
-	{"BootstrapRegistry", 1}, {"SetParticipant", 1}, {"GetRegistry", 0}, {"RegisterBatch", 1},
+	{"BootstrapRegistry", 1}, {"ProposeChange", 1}, {"ApproveChange", 1}, {"WithdrawChange", 1}, {"GetRegistry", 0}, {"RegisterBatch", 1},
 	{"OfferTransfer", 2}, {"AcceptTransfer", 2}, {"RejectTransfer", 2}, {"CancelTransfer", 1},
 	{"Process", 1}, {"Quarantine", 2}, {"Release", 1}, {"AttachDocument", 4}, {"ReadBatch", 1},
 	{"BatchExists", 1}, {"GetHistory", 1}, {"Trace", 2}, {"VerifyProvenance", 2}, {"ListBatches", 1},
-	{"GetProcess", 1}, {"BaselinePut", 2},
+	{"GetProcess", 1}, {"Evidence", 1}, {"BaselinePut", 2},
 }
 
 // rawRegister is a RegisterRequest with one field replaced by raw JSON.
@@ -78,7 +78,7 @@ func malformed(own, pending string) []call {
 	for _, fn := range []string{"DeleteBatch", "readbatch", "ReadBatch ", "mtrace:Nope", "__proto__", "💣"} {
 		add(fn, []string{"not found", "function"}, own)
 	}
-	for _, fn := range []string{"RegisterBatch", "Process", "SetParticipant", "BootstrapRegistry", "ListBatches"} {
+	for _, fn := range []string{"RegisterBatch", "Process", "ProposeChange", "BootstrapRegistry", "ListBatches"} {
 		for _, bad := range []string{`{`, `"str"`, `42`, `{"id": 7, "inputs": "x", "msp": 1, "status": 5}`} {
 			add(fn, []string{"param0", "json", "schema", "unmarshal", "invalid"}, bad)
 		}
@@ -141,8 +141,10 @@ func malformed(own, pending string) []call {
 	add("ListBatches", []string{"form"}, `{"form":"gas"}`)
 	add("ListBatches", []string{"limit"}, `{"limit":-1}`)
 	add("ListBatches", []string{"limit"}, `{"limit":5000}`)
-	add("SetParticipant", []string{"role"}, `{"msp":"MakerMSP","role":"king","name":"Maker"}`)
-	add("SetParticipant", []string{"msp"}, `{"msp":"bad msp!","role":"maker","name":"Maker"}`)
+	add("ProposeChange", []string{"role"}, `{"action":"set","msp":"MakerMSP","role":"king","name":"Maker"}`)
+	add("ProposeChange", []string{"msp"}, `{"action":"set","msp":"bad msp!","role":"maker","name":"Maker"}`)
+	add("ProposeChange", []string{"action"}, `{"action":"crown","msp":"MakerMSP"}`)
+	add("SetParticipant", []string{"not found", "function"}, `{"msp":"MakerMSP","role":"collector","name":"Maker"}`)
 	add("OfferTransfer", []string{"to"}, own, "NobodyMSP")
 	add("OfferTransfer", []string{"to"}, own, "AuditorMSP")
 
@@ -265,7 +267,9 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 	sha := strings.Repeat("ef", 32)
 	valid := map[string][]string{
 		"BootstrapRegistry": {"[" + string(self) + "]"},
-		"SetParticipant":    {string(self)},
+		"ProposeChange":     {`{"action":"remove","msp":"MakerMSP"}`},
+		"ApproveChange":     {"000000000000"},
+		"WithdrawChange":    {"000000000000"},
 		"GetRegistry":       {},
 		"RegisterBatch":     registerArgs(id("surplus-new"), 1_000),
 		"OfferTransfer":     {own, "RecyclerMSP"},
@@ -283,6 +287,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"VerifyProvenance":  {own, ""},
 		"ListBatches":       {`{}`},
 		"GetProcess":        {"0f00"},
+		"Evidence":          {own},
 		"BaselinePut":       {"k", "v"},
 	}
 	ignored := 0

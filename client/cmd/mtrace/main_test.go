@@ -35,7 +35,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 			"mtrace: --received-mass: malformed mass: \"12\" has no unit; write it like 1250kg, 1.25t or 900g\n", "", true},
 		{"unknown profile", []string{"-p", "ghost", "batch", "get", "X"}, nil, 1, "mtrace: profile \"ghost\" not found in", "", true},
 		{"unknown command", []string{"batch", "melt"}, nil, 1, "mtrace: unknown command \"melt\" for \"mtrace batch\"", "", false},
-		{"verify fails silently with 1", []string{"verify", "CUP-1"}, func(f *ledgertest.Fake) {
+		{"verify fails silently with 1", []string{"verify", "CUP-1", "--no-signatures"}, func(f *ledgertest.Fake) {
 			f.OnJSON("VerifyProvenance", model.Verdict{BatchID: "CUP-1", Checks: []model.Check{{Name: model.CheckCustody, Detail: "bad"}}})
 		}, 1, "", "FAIL  custody", false},
 		{"interrupted", []string{"batch", "get", "X"}, func(f *ledgertest.Fake) { f.OnError("ReadBatch", context.Canceled) }, 1, "mtrace: interrupted\n", "", true},

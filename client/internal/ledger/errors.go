@@ -22,6 +22,11 @@ type EndorseError struct {
 	TxID      string
 	Message   string
 	Chaincode bool
+	// Mismatch is set when the endorsing peers computed different results:
+	// a block committed between their simulations changed what they read.
+	// Like a read conflict, nothing was written, and running it again is
+	// safe.
+	Mismatch bool
 }
 
 func (e *EndorseError) Error() string {
@@ -75,6 +80,10 @@ type GatewayError struct {
 }
 
 func (e *GatewayError) Error() string { return e.Op + " failed: " + e.Message }
+
+// payloadMismatch is how the gateway reports endorsers whose simulations
+// differ.
+const payloadMismatch = "ProposalResponsePayloads do not match"
 
 var ccResponse = regexp.MustCompile(`^chaincode response \d+, `)
 
@@ -159,7 +168,7 @@ func fromStatus(st *status.Status, op, txID, endpoint string) error {
 		msg = strings.Join(parts, "; ")
 	}
 	if op == "endorse" {
-		return &EndorseError{TxID: txID, Message: msg}
+		return &EndorseError{TxID: txID, Message: msg, Mismatch: st.Code() == codes.Aborted && strings.Contains(st.Message(), payloadMismatch)}
 	}
 	return &GatewayError{Op: op, Message: msg}
 }

@@ -122,6 +122,15 @@ func TestRetryOnlyOnConflicts(t *testing.T) {
 		assert.Equal(t, 1, n, "%v is not retried", e)
 	}
 
+	// Endorsers that simulated against different versions wrote nothing
+	// either: retried like a conflict.
+	mismatch := fromStatus(status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info: ProposalResponsePayloads do not match"), "endorse", "t", "127.0.0.1:1")
+	require.IsType(t, &EndorseError{}, mismatch)
+	assert.True(t, mismatch.(*EndorseError).Mismatch)
+	n = 0
+	_, err = retry(ctx, 3, time.Millisecond, func() ([]byte, error) { n++; return nil, mismatch })
+	assert.Equal(t, 4, n, "a payload mismatch is retried")
+
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	n = 0

@@ -33,6 +33,9 @@ type Gateway struct {
 
 var _ Ledger = (*Gateway)(nil)
 
+// maxAnswer is the largest answer the client accepts from its peer.
+const maxAnswer = 100 << 20
+
 // Dial connects to the peer named by the profile, as the profile's
 // identity. The gRPC connection is made lazily: an unreachable peer is
 // reported by the first call.
@@ -56,7 +59,10 @@ func Dial(p *config.Profile, o Options) (*Gateway, error) {
 		return nil, err
 	}
 	creds := credentials.NewClientTLSFromCert(pool, p.ServerName)
-	conn, err := grpc.NewClient("passthrough:///"+p.Endpoint, grpc.WithTransportCredentials(creds))
+	// Answers such as the evidence of a large ancestry exceed gRPC's
+	// default 4 MiB; the peer sends up to 100 MiB.
+	conn, err := grpc.NewClient("passthrough:///"+p.Endpoint, grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer)))
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: endpoint %s: %w", p.Name, p.Endpoint, err)
 	}
@@ -168,6 +174,21 @@ func (g *Gateway) Evaluate(ctx context.Context, fn string, args ...string) ([]by
 	res, err := g.contract.EvaluateWithContext(ctx, fn, client.WithArguments(args...))
 	return res, g.mapError(err)
 }
+
+// BlockByTxID reads the block holding a transaction from the gateway peer.
+func (g *Gateway) BlockByTxID(ctx context.Context, txID string) ([]byte, error) {
+	raw, err := g.network.GetContract("qscc").EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(g.profile.Channel, txID))
+	return raw, g.mapError(err)
+}
+
+// ChannelConfig reads the channel's configuration from the gateway peer.
+func (g *Gateway) ChannelConfig(ctx context.Context) ([]byte, error) {
+	raw, err := g.network.GetContract("cscc").EvaluateWithContext(ctx, "GetChannelConfig", client.WithArguments(g.profile.Channel))
+	return raw, g.mapError(err)
+}
+
+// Chaincode is the profile's chaincode name.
+func (g *Gateway) Chaincode() string { return g.profile.Chaincode }
 
 // Events streams the chaincode's events. The stream ends when ctx is
 // cancelled or the peer drops it.

@@ -25,6 +25,16 @@ type Ledger interface {
 	// called; otherwise it starts at startBlock, or at the next block
 	// committed when startBlock is NextBlock.
 	Events(ctx context.Context, checkpoint string, startBlock uint64) (<-chan Event, error)
+	// BlockByTxID returns the block that holds transaction txID, as the
+	// gateway peer stores it with every transaction's validation code: an
+	// encoded common.Block (qscc GetBlockByTxID).
+	BlockByTxID(ctx context.Context, txID string) ([]byte, error)
+	// ChannelConfig returns the channel's current configuration, an
+	// encoded common.Config (cscc GetChannelConfig).
+	ChannelConfig(ctx context.Context) ([]byte, error)
+	// Chaincode is the name of the chaincode, which is also the namespace
+	// of its keys in a transaction's write set.
+	Chaincode() string
 	Close() error
 }
 

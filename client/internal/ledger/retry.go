@@ -7,12 +7,12 @@ import (
 )
 
 // retry runs once, and again up to retries times while it fails with a
-// read conflict, waiting backoff, then twice as long, between runs.
+// read conflict, at commit or between endorsers, waiting backoff, then
+// twice as long, between runs.
 func retry(ctx context.Context, retries int, backoff time.Duration, once func() ([]byte, error)) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := once()
-		var ce *CommitError
-		if err == nil || attempt >= retries || !errors.As(err, &ce) || !ce.Conflict() {
+		if err == nil || attempt >= retries || !Retryable(err) {
 			return res, err
 		}
 		t := time.NewTimer(backoff << attempt)
@@ -23,4 +23,13 @@ func retry(ctx context.Context, retries int, backoff time.Duration, once func() 
 		case <-t.C:
 		}
 	}
+}
+
+// Retryable reports whether err is a transaction that lost a race with a
+// concurrent one and wrote nothing: a read conflict at validation, or
+// endorsers that read different versions.
+func Retryable(err error) bool {
+	var ce *CommitError
+	var ee *EndorseError
+	return errors.As(err, &ce) && ce.Conflict() || errors.As(err, &ee) && ee.Mismatch
 }

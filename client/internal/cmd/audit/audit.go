@@ -13,6 +13,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
 	"github.com/mtrace/mtrace/client/internal/render"
+	"github.com/mtrace/mtrace/client/internal/signatures"
 )
 
 // PageSize is how many batches each ListBatches call reads.
@@ -23,12 +24,14 @@ type Options struct {
 	IO     *iostreams.IOStreams
 	Ledger cmdutil.LedgerFunc
 	Format string
+	// NoSignatures skips the signatures check.
+	NoSignatures bool
 }
 
 // NewCmdAudit builds the command; runF replaces runAudit in tests.
 func NewCmdAudit(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Check ledger-wide invariants: mass conservation and every organisation's balance",
 		Long: `Read every batch and the participant registry, and check that:
@@ -37,7 +40,10 @@ func NewCmdAudit(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
   - every derived batch's parents exist;
   - every owner is a registered organisation;
   - every organisation's flows (registered, received, produced, shipped,
-    taken into processes, losses) account for what it holds.
+    taken into processes, losses) account for what it holds;
+  - every record's claims (collector, offerer, receiver, processor, holder)
+    match the signed transaction that made them (unless --no-signatures;
+    see mtrace verify --help).
 Prints each organisation's balance and every violation; exits 1 on any.`,
 		Example: `  mtrace -p auditor audit
   mtrace audit -o json | jq .violations`,
@@ -53,6 +59,8 @@ Prints each organisation's balance and every violation; exits 1 on any.`,
 			return runAudit(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.NoSignatures, "no-signatures", false, "skip checking each record against its signed transaction")
+	return cmd
 }
 
 // Fetch reads every batch, page by page, and the registry.
@@ -84,6 +92,11 @@ func runAudit(ctx context.Context, opts *Options) error {
 			return err
 		}
 		r := model.Audit(batches, reg)
+		if !opts.NoSignatures {
+			if err := checkSignatures(ctx, l, batches, &r); err != nil {
+				return err
+			}
+		}
 		if opts.Format == cmdutil.FormatJSON {
 			err = render.JSON(opts.IO.Out, r)
 		} else {
@@ -120,6 +133,9 @@ func printReport(opts *Options, r *model.AuditReport) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
+	if r.Signatures != nil && r.Signatures.OK {
+		fmt.Fprintf(w, "\nSignatures: %s\n", r.Signatures.Detail)
+	}
 	if r.OK {
 		_, err := fmt.Fprintln(w, "\nNo violations.")
 		return err
@@ -127,6 +143,35 @@ func printReport(opts *Options, r *model.AuditReport) error {
 	fmt.Fprintf(w, "\nViolations (%d):\n", len(r.Violations))
 	for _, v := range r.Violations {
 		fmt.Fprintf(w, "  - %s\n", v)
+	}
+	return nil
+}
+
+// checkSignatures holds every batch's claims, and those of the process
+// records they name, against their signed transactions, and adds each
+// failure to the report as a violation.
+func checkSignatures(ctx context.Context, l ledger.Ledger, batches []model.Batch, r *model.AuditReport) error {
+	var txs []string
+	seen := map[string]bool{}
+	for _, b := range batches {
+		if d := b.Origin.Process; d != nil && !seen[d.Tx] {
+			seen[d.Tx] = true
+			txs = append(txs, d.Tx)
+		}
+	}
+	recs, err := signatures.Records(ctx, l, txs)
+	if err != nil {
+		return err
+	}
+	ev := model.Evidence{Batches: batches, Processes: recs}
+	c, err := signatures.Check(ctx, l, &ev)
+	if err != nil {
+		return fmt.Errorf("signatures check: %w", err)
+	}
+	r.Signatures = &c
+	if !c.OK {
+		r.OK = false
+		r.Violations = append(r.Violations, "signatures: "+c.Detail)
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func TestAuditClean(t *testing.T) {
 	for _, format := range []string{"table", "json"} {
 		e := cmdtest.New(t)
 		serve(e.Fake, nil)
-		require.NoError(t, e.Run(newCmd(e), "audit", "-o", format))
+		require.NoError(t, e.Run(newCmd(e), "audit", "--no-signatures", "-o", format))
 		assert.Len(t, e.Fake.CallsTo("ListBatches"), 2, "every page is read")
 		cmdtest.Golden(t, "audit_clean_"+format, e.Out.String())
 	}
@@ -63,7 +63,7 @@ func TestAuditViolations(t *testing.T) {
 			b.Owner = "EvilMSP"
 			b.RemainingMass = -5
 		})
-		err := e.Run(newCmd(e), "audit", "-o", format)
+		err := e.Run(newCmd(e), "audit", "--no-signatures", "-o", format)
 		require.ErrorIs(t, err, cmdutil.ErrSilent)
 		assert.Contains(t, e.Out.String(), "owner EvilMSP is not a registered organisation")
 		cmdtest.Golden(t, "audit_violations_"+format, e.Out.String())
@@ -72,11 +72,11 @@ func TestAuditViolations(t *testing.T) {
 
 func TestAuditErrors(t *testing.T) {
 	e := cmdtest.New(t)
-	assert.ErrorContains(t, e.Run(newCmd(e), "audit", "-p", "ghost"), `profile "ghost" not found`)
+	assert.ErrorContains(t, e.Run(newCmd(e), "audit", "--no-signatures", "-p", "ghost"), `profile "ghost" not found`)
 	e.Fake.OnError("ListBatches", ledgertest.Rejection("role auditor may not list"))
-	assert.EqualError(t, e.Run(newCmd(e), "audit"), "rejected by chaincode: role auditor may not list")
+	assert.EqualError(t, e.Run(newCmd(e), "audit", "--no-signatures"), "rejected by chaincode: role auditor may not list")
 
 	e = cmdtest.New(t)
 	e.Fake.OnJSON("ListBatches", model.BatchPage{Bookmark: "same"})
-	assert.ErrorContains(t, e.Run(newCmd(e), "audit"), `page token "same" repeats`)
+	assert.ErrorContains(t, e.Run(newCmd(e), "audit", "--no-signatures"), `page token "same" repeats`)
 }

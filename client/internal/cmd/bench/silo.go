@@ -166,7 +166,7 @@ func (e *env) recall(ctx context.Context, o *Options) (Result, error) {
 			return Result{}, err
 		}
 	}
-	l := queryLedger{e.col}
+	l := queryLedger{c: e.col}
 	var lat []time.Duration
 	var pages, nodes int
 	var heap runtime.MemStats
@@ -215,8 +215,13 @@ func peakRSS() float64 {
 	return 0
 }
 
-// queryLedger lets the CLI's paged reads run on a bench client.
-type queryLedger struct{ c Client }
+// queryLedger lets the CLI's paged reads (cmdutil.TraceDown, which only
+// evaluates) run on a bench client. The embedded Ledger is nil: nothing
+// else of it may be called.
+type queryLedger struct {
+	ledger.Ledger
+	c Client
+}
 
 func (q queryLedger) Evaluate(ctx context.Context, fn string, args ...string) ([]byte, error) {
 	b, s := q.c.Evaluate(ctx, fn, args...)
@@ -225,13 +230,3 @@ func (q queryLedger) Evaluate(ctx context.Context, fn string, args ...string) ([
 	}
 	return b, nil
 }
-
-func (q queryLedger) Submit(context.Context, string, ...string) ([]byte, error) {
-	return nil, errors.New("bench: queries only")
-}
-
-func (q queryLedger) Events(context.Context, string, uint64) (<-chan ledger.Event, error) {
-	return nil, errors.New("bench: queries only")
-}
-
-func (q queryLedger) Close() error { return nil }

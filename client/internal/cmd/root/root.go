@@ -12,6 +12,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
 	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
+	"github.com/mtrace/mtrace/client/internal/cmd/registry"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
 	"github.com/mtrace/mtrace/client/internal/cmd/verify"
 	"github.com/mtrace/mtrace/client/internal/cmd/version"
@@ -48,6 +49,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
 		migrate.NewCmdMigrate(f, nil),
+		registry.NewCmdRegistry(f),
 		bench.NewCmdBench(f, nil),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f, nil),

@@ -14,6 +14,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
 	"github.com/mtrace/mtrace/client/internal/render"
+	"github.com/mtrace/mtrace/client/internal/signatures"
 )
 
 // Options are the inputs of one verification.
@@ -23,6 +24,8 @@ type Options struct {
 	Format   string
 	ID       string
 	Document string
+	// NoSignatures skips the signatures check.
+	NoSignatures bool
 }
 
 // NewCmdVerify builds the command; runF replaces runVerify in tests.
@@ -35,6 +38,15 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 every path ends at a collector's registration, every process and handover
 balances, custody passed only by acceptance, nothing on the path is
 quarantined, and the recycled content claimed is the one recomputed.
+
+The signatures check (on unless --no-signatures) then holds every record of
+the graph against the signed transaction that wrote it, read from your own
+peer's blocks and verified here against the channel's MSPs: the transaction
+is valid, its creator is the organisation (and person) the record names as
+collector, offerer, receiver, processor or holder, the organisations the
+rules require endorsed it, and it wrote what the record says. A record
+forged by organisations in another's name fails this check even when it
+passed validation.
 
 With --document, also check that FILE's SHA-256 is anchored on the batch or
 one of its ancestors. The exit status is 0 when provenance holds, 1 when not.`,
@@ -52,6 +64,7 @@ one of its ancestors. The exit status is 0 when provenance holds, 1 when not.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Document, "document", "", "also check that this file's SHA-256 is anchored")
+	cmd.Flags().BoolVar(&opts.NoSignatures, "no-signatures", false, "skip checking each record against its signed transaction")
 	return cmd
 }
 
@@ -67,6 +80,17 @@ func runVerify(ctx context.Context, opts *Options) error {
 		v, err := cmdutil.Query[model.Verdict](ctx, l, "VerifyProvenance", opts.ID, sum)
 		if err != nil {
 			return err
+		}
+		if !opts.NoSignatures {
+			ev, err := cmdutil.Query[model.Evidence](ctx, l, "Evidence", opts.ID)
+			if err != nil {
+				return err
+			}
+			c, err := signatures.Check(ctx, l, &ev)
+			if err != nil {
+				return fmt.Errorf("signatures check: %w", err)
+			}
+			v.Add(c)
 		}
 		if opts.Format == cmdutil.FormatJSON {
 			err = render.JSON(opts.IO.Out, v)

@@ -37,7 +37,7 @@ func verdict(ok bool) model.Verdict {
 }
 
 func TestVerifyHolds(t *testing.T) {
-	args := cmdtest.Formats(t, "verify_ok", newCmd, "VerifyProvenance", verdict(true), "verify", "CUP-1")
+	args := cmdtest.Formats(t, "verify_ok", newCmd, "VerifyProvenance", verdict(true), "verify", "CUP-1", "--no-signatures")
 	assert.Equal(t, []string{"CUP-1", ""}, args)
 }
 
@@ -45,7 +45,7 @@ func TestVerifyFails(t *testing.T) {
 	for _, format := range []string{"table", "json"} {
 		e := cmdtest.New(t)
 		e.Fake.OnJSON("VerifyProvenance", verdict(false))
-		err := e.Run(newCmd(e), "verify", "CUP-1", "-o", format)
+		err := e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "-o", format)
 		require.ErrorIs(t, err, cmdutil.ErrSilent, "a failed verification exits 1 without another message")
 		cmdtest.Golden(t, "verify_fail_"+format, e.Out.String())
 	}
@@ -56,17 +56,17 @@ func TestVerifyDocument(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, []byte("abc"), 0o600))
 	e := cmdtest.New(t)
 	e.Fake.OnJSON("VerifyProvenance", verdict(true))
-	require.NoError(t, e.Run(newCmd(e), "verify", "CUP-1", "--document", p))
+	require.NoError(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "--document", p))
 	assert.Equal(t, []string{"CUP-1", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}, e.Fake.Calls()[0].Args)
 }
 
 func TestVerifyErrors(t *testing.T) {
 	e := cmdtest.New(t)
-	assert.ErrorContains(t, e.Run(newCmd(e), "verify", "CUP-1", "--document", "/nonexistent"), "no such file")
-	assert.ErrorContains(t, e.Run(newCmd(e), "verify", "CUP-1", "-p", "ghost"), `profile "ghost" not found`)
+	assert.ErrorContains(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "--document", "/nonexistent"), "no such file")
+	assert.ErrorContains(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "-p", "ghost"), `profile "ghost" not found`)
 	assert.Empty(t, e.Fake.Calls())
 	e.Fake.OnError("VerifyProvenance", ledgertest.Rejection(`batch "CUP-1" not found`))
-	err := e.Run(newCmd(e), "verify", "CUP-1")
+	err := e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures")
 	assert.EqualError(t, err, `rejected by chaincode: batch "CUP-1" not found`)
 	assert.NotErrorIs(t, err, cmdutil.ErrSilent)
 }

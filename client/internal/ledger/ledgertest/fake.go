@@ -151,6 +151,19 @@ func (f *Fake) Events(ctx context.Context, checkpoint string, start uint64) (<-c
 	return out, nil
 }
 
+// BlockByTxID answers as the function "qscc.GetBlockByTxID" was told.
+func (f *Fake) BlockByTxID(_ context.Context, txID string) ([]byte, error) {
+	return f.call(false, "qscc.GetBlockByTxID", []string{txID})
+}
+
+// ChannelConfig answers as the function "cscc.GetChannelConfig" was told.
+func (f *Fake) ChannelConfig(context.Context) ([]byte, error) {
+	return f.call(false, "cscc.GetChannelConfig", nil)
+}
+
+// Chaincode is "mtrace".
+func (f *Fake) Chaincode() string { return "mtrace" }
+
 // Close records that the ledger was closed.
 func (f *Fake) Close() error {
 	f.Closed = true

@@ -1,0 +1,253 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// A record on the ledger makes claims about who did what: a batch says
+// which collector registered it, who offered and accepted each handover,
+// which organisation processed it, who holds it in quarantine. Each claim
+// names the transaction that made it. The signatures check (VerifyClaims)
+// holds every claim against that transaction as the channel's blocks show
+// it: the transaction must be valid, its creator (whose signature no other
+// organisation can forge) must be the claimed actor, the organisations the
+// rules require must be among its endorsers, and what it wrote to the key
+// must say what the record says now. A record forged by organisations that
+// endorsed it together, in the name of one that did not, fails here even
+// though it passed validation.
+
+// SignedTx is what a committed transaction shows about its makers, read
+// from a block and checked against the channel's MSPs by the client.
+type SignedTx struct {
+	ID    string `json:"id"`
+	Valid bool   `json:"valid"`
+	// Code is the peer's validation code, such as VALID or
+	// ENDORSEMENT_POLICY_FAILURE.
+	Code    string `json:"code"`
+	Creator Actor  `json:"creator"`
+	// Endorsers are the distinct organisations whose peers' endorsements
+	// carry valid signatures by certificates of those organisations, sorted.
+	Endorsers []string `json:"endorsers"`
+	// Batches and Processes are the values the transaction wrote to batch
+	// and process record keys, by batch id and by process transaction id.
+	Batches   map[string]json.RawMessage `json:"batches,omitempty"`
+	Processes map[string]json.RawMessage `json:"processes,omitempty"`
+	// Problems lists signatures or certificates that did not verify.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Claim is one statement of a record about who did something, in which
+// transaction.
+type Claim struct {
+	Subject string // `batch "X"` or `process record T`
+	What    string // collector, submitter, offerer, receiver, processor, ...
+	Tx      string
+	// Actor is who the record says created the transaction; an empty
+	// Identity checks the organisation only.
+	Actor Actor
+	// Endorsers are the organisations the rules require to have endorsed.
+	Endorsers []string
+	// Wrote checks what the transaction wrote; it returns "" when it
+	// agrees with the record.
+	Wrote func(*SignedTx) string
+}
+
+// BatchClaims lists the claims of a batch's current version. createdTx is
+// the transaction that created it (b.CreatedTx, or the first history
+// entry's for batches written before createdTx existed).
+func BatchClaims(b *Batch, createdTx string) []Claim {
+	subject := fmt.Sprintf("batch %q", b.ID)
+	var cs []Claim
+	switch {
+	case b.Origin.Collection != nil:
+		c := b.Origin.Collection
+		cs = append(cs, Claim{Subject: subject, What: "collector", Tx: createdTx,
+			Actor: Actor{MSP: c.Collector, Identity: b.Submitter.Identity}, Endorsers: []string{c.Collector},
+			Wrote: createdAs(b)})
+	case b.Origin.Process != nil:
+		d := b.Origin.Process
+		cs = append(cs, Claim{Subject: subject, What: "processor", Tx: d.Tx,
+			Actor: d.By, Endorsers: []string{d.By.MSP}, Wrote: createdAs(b)})
+	}
+	for i, h := range b.Handovers {
+		cs = append(cs,
+			Claim{Subject: subject, What: "offerer", Tx: h.OfferTx,
+				Actor: Actor{MSP: h.From}, Endorsers: []string{h.From},
+				Wrote: batchWrote(b.ID, func(w *Batch) bool {
+					return w.Pending != nil && w.Pending.OfferTx == h.OfferTx && w.Pending.To == h.To
+				}, "an offer to "+h.To)},
+			Claim{Subject: subject, What: "receiver", Tx: h.AcceptTx,
+				Actor: h.AcceptedBy, Endorsers: []string{h.From, h.To},
+				Wrote: batchWrote(b.ID, func(w *Batch) bool {
+					return len(w.Handovers) > i && reflect.DeepEqual(w.Handovers[i], h) && w.Owner == h.To
+				}, "the handover to "+h.To)})
+	}
+	if q := b.Quarantine; q != nil {
+		cs = append(cs, Claim{Subject: subject, What: "quarantine by", Tx: q.Tx, Actor: q.By,
+			Endorsers: []string{q.By.MSP},
+			Wrote: batchWrote(b.ID, func(w *Batch) bool {
+				return w.Quarantine != nil && reflect.DeepEqual(*w.Quarantine, *q)
+			}, "this quarantine")})
+	}
+	for _, d := range b.Documents {
+		cs = append(cs, Claim{Subject: subject, What: "document anchored by", Tx: d.Tx, Actor: d.AnchoredBy,
+			Endorsers: []string{d.AnchoredBy.MSP},
+			Wrote: batchWrote(b.ID, func(w *Batch) bool {
+				return slices.ContainsFunc(w.Documents, func(x Document) bool { return reflect.DeepEqual(x, d) })
+			}, "document "+d.SHA256)})
+	}
+	cs = append(cs, Claim{Subject: subject, What: "last writer", Tx: b.LastTx, Actor: b.UpdatedBy,
+		Endorsers: []string{b.UpdatedBy.MSP},
+		Wrote:     batchWrote(b.ID, func(w *Batch) bool { return reflect.DeepEqual(*w, *b) }, "this version")})
+	return cs
+}
+
+// ProcessClaims lists the claims of a process record: its processor, and
+// that its transaction wrote the record as it reads now.
+func ProcessClaims(p *Process) []Claim {
+	return []Claim{{
+		Subject: "process record " + p.Tx, What: "processor", Tx: p.Tx, Actor: p.By, Endorsers: []string{p.By.MSP},
+		Wrote: func(tx *SignedTx) string {
+			raw, ok := tx.Processes[p.Tx]
+			if !ok {
+				return "did not write the record"
+			}
+			var w Process
+			if err := json.Unmarshal(raw, &w); err != nil || !reflect.DeepEqual(w, *p) {
+				return "wrote a different record"
+			}
+			return ""
+		},
+	}}
+}
+
+// createdAs checks that a transaction created the batch with the fields a
+// batch keeps for life.
+func createdAs(b *Batch) func(*SignedTx) string {
+	return batchWrote(b.ID, func(w *Batch) bool {
+		return w.Material == b.Material && w.WasteCode == b.WasteCode && w.Form == b.Form &&
+			w.InitialMass == b.InitialMass && w.Submitter == b.Submitter && w.CreatedAt == b.CreatedAt &&
+			w.RecycledContent == b.RecycledContent && reflect.DeepEqual(w.Origin, b.Origin) && len(w.Handovers) == 0
+	}, "the batch as it was created")
+}
+
+// batchWrote checks that the transaction wrote batch id with a value for
+// which ok holds; what names the expected content in the message.
+func batchWrote(id string, ok func(*Batch) bool, what string) func(*SignedTx) string {
+	return func(tx *SignedTx) string {
+		raw, found := tx.Batches[id]
+		if !found {
+			return "did not write the batch"
+		}
+		var w Batch
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return "wrote something that is not a batch"
+		}
+		if !ok(&w) {
+			return "did not write " + what
+		}
+		return ""
+	}
+}
+
+// VerifyClaims holds every claim against its transaction and reports
+// the named check "signatures". txs holds every transaction the claims
+// name that the client could read; a missing one is a failure.
+func VerifyClaims(claims []Claim, txs map[string]*SignedTx) Check {
+	var problems []string
+	seen := map[string]bool{}
+	for _, c := range claims {
+		if p := checkClaim(c, txs[c.Tx]); p != "" && !seen[p] {
+			seen[p] = true
+			problems = append(problems, p)
+		}
+	}
+	distinct := map[string]bool{}
+	for _, c := range claims {
+		distinct[c.Tx] = true
+	}
+	return result(CheckSignatures, problems, fmt.Sprintf("%d claims in %d transactions match their creators, endorsers and writes", len(claims), len(distinct)))
+}
+
+func checkClaim(c Claim, tx *SignedTx) string {
+	claim := fmt.Sprintf("%s claims %s %s", c.Subject, c.What, c.Actor.MSP)
+	if c.Tx == "" {
+		return claim + " but names no transaction"
+	}
+	short := ShortTx(c.Tx)
+	if tx == nil {
+		return fmt.Sprintf("%s but tx %s is not on the channel", claim, short)
+	}
+	if !tx.Valid {
+		return fmt.Sprintf("%s but tx %s is invalid (%s)", claim, short, tx.Code)
+	}
+	if len(tx.Problems) > 0 {
+		return fmt.Sprintf("%s but tx %s does not verify: %s", claim, short, strings.Join(tx.Problems, "; "))
+	}
+	made := fmt.Sprintf("tx %s was created by %s and endorsed by %s", short, tx.Creator.MSP, endorsedBy(tx.Endorsers))
+	if tx.Creator.MSP != c.Actor.MSP {
+		return fmt.Sprintf("%s but %s", claim, made)
+	}
+	if c.Actor.Identity != "" && tx.Creator.Identity != c.Actor.Identity {
+		return fmt.Sprintf("%s (%s) but tx %s was created by %s (%s)", claim, c.Actor.Identity, short, tx.Creator.Identity, tx.Creator.MSP)
+	}
+	for _, org := range c.Endorsers {
+		if !slices.Contains(tx.Endorsers, org) {
+			return fmt.Sprintf("%s but %s (%s did not endorse)", claim, made, org)
+		}
+	}
+	if c.Wrote != nil {
+		if p := c.Wrote(tx); p != "" {
+			return fmt.Sprintf("%s but tx %s %s", claim, short, p)
+		}
+	}
+	return ""
+}
+
+func endorsedBy(orgs []string) string {
+	switch len(orgs) {
+	case 0:
+		return "nobody"
+	case 1:
+		return orgs[0] + " only"
+	}
+	return strings.Join(orgs, ", ")
+}
+
+// ShortTx abbreviates a transaction id for messages.
+func ShortTx(tx string) string {
+	if len(tx) > 8 {
+		return tx[:8] + "…"
+	}
+	return tx
+}
+
+// Evidence is what the signatures check of a provenance needs: every batch
+// of the upstream graph and every process record in it, as stored, sorted
+// by id and by transaction.
+type Evidence struct {
+	Batches   []Batch   `json:"batches"`
+	Processes []Process `json:"processes"`
+}
+
+// Claims lists the claims of every record of the evidence. created maps a
+// batch id to its creating transaction where the batch does not say it.
+func (e *Evidence) Claims(created map[string]string) []Claim {
+	var cs []Claim
+	for i := range e.Batches {
+		b := &e.Batches[i]
+		tx := b.CreatedTx
+		if tx == "" {
+			tx = created[b.ID]
+		}
+		cs = append(cs, BatchClaims(b, tx)...)
+	}
+	for i := range e.Processes {
+		cs = append(cs, ProcessClaims(&e.Processes[i])...)
+	}
+	return cs
+}

@@ -1,0 +1,119 @@
+package model
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// handedOver is a collected batch that the municipality offered and the
+// recycler accepted, as its last version reads.
+func handedOver() (*Batch, map[string]*SignedTx, func(*testing.T)) {
+	city := Actor{MSP: "MunicipalityMSP", Identity: "op1@municipality"}
+	rec := Actor{MSP: "RecyclerMSP", Identity: "op@recycler"}
+	created := Batch{ID: "B1", Material: "PET", Form: FormWaste, InitialMass: 1000, RemainingMass: 1000, Owner: city.MSP,
+		Submitter: city, Status: StatusActive, RecycledContent: FullRecycled, CreatedAt: "t0", CreatedTx: "tx-reg",
+		Origin:    Origin{Collection: &Collection{Location: "Kadıköy", CollectedAt: "t0", Collector: city.MSP}},
+		UpdatedAt: "t0", LastTx: "tx-reg", UpdatedBy: city}
+	offered := created
+	offered.Status, offered.LastTx = StatusInTransit, "tx-offer"
+	offered.Pending = &Transfer{To: rec.MSP, Mass: 1000, OfferedBy: city, OfferTx: "tx-offer"}
+	final := created
+	final.Owner, final.LastTx, final.UpdatedBy, final.RemainingMass, final.TransitLoss = rec.MSP, "tx-accept", rec, 990, 10
+	final.Handovers = []Handover{{From: city.MSP, To: rec.MSP, Offered: 1000, Received: 990, OfferTx: "tx-offer", AcceptTx: "tx-accept", AcceptedBy: rec}}
+	txs := map[string]*SignedTx{}
+	fill := func(t *testing.T) {
+		txs["tx-reg"] = &SignedTx{ID: "tx-reg", Valid: true, Code: "VALID", Creator: city, Endorsers: []string{"AuditorMSP", "MunicipalityMSP"}, Batches: map[string]json.RawMessage{"B1": mustJSON(t, created)}}
+		txs["tx-offer"] = &SignedTx{ID: "tx-offer", Valid: true, Code: "VALID", Creator: city, Endorsers: []string{"MunicipalityMSP", "RecyclerMSP"}, Batches: map[string]json.RawMessage{"B1": mustJSON(t, offered)}}
+		txs["tx-accept"] = &SignedTx{ID: "tx-accept", Valid: true, Code: "VALID", Creator: rec, Endorsers: []string{"MunicipalityMSP", "RecyclerMSP"}, Batches: map[string]json.RawMessage{"B1": mustJSON(t, final)}}
+	}
+	return &final, txs, fill
+}
+
+func TestVerifyClaimsHolds(t *testing.T) {
+	b, txs, fill := handedOver()
+	fill(t)
+	c := VerifyClaims(BatchClaims(b, b.CreatedTx), txs)
+	if !c.OK || c.Name != CheckSignatures {
+		t.Fatalf("honest batch: %+v", c)
+	}
+	if !strings.Contains(c.Detail, "4 claims in 3 transactions") {
+		t.Errorf("detail: %s", c.Detail)
+	}
+}
+
+func TestVerifyClaimsNamesEachForgery(t *testing.T) {
+	cases := []struct {
+		name   string
+		forge  func(map[string]*SignedTx)
+		expect string
+	}{
+		{"registered by another organisation", func(m map[string]*SignedTx) {
+			m["tx-reg"].Creator = Actor{MSP: "MakerMSP", Identity: "op@maker"}
+			m["tx-reg"].Endorsers = []string{"MakerMSP"}
+		}, `batch "B1" claims collector MunicipalityMSP but tx tx-reg was created by MakerMSP and endorsed by MakerMSP only`},
+		{"another person of the same organisation", func(m map[string]*SignedTx) {
+			m["tx-reg"].Creator.Identity = "op2@municipality"
+		}, `batch "B1" claims collector MunicipalityMSP (op1@municipality) but tx tx-reg was created by op2@municipality (MunicipalityMSP)`},
+		{"accepted without the sender's endorsement", func(m map[string]*SignedTx) {
+			m["tx-accept"].Endorsers = []string{"MakerMSP", "RecyclerMSP"}
+		}, `batch "B1" claims receiver RecyclerMSP but tx tx-accep… was created by RecyclerMSP and endorsed by MakerMSP, RecyclerMSP (MunicipalityMSP did not endorse)`},
+		{"invalid transaction", func(m map[string]*SignedTx) {
+			m["tx-offer"].Valid, m["tx-offer"].Code = false, "ENDORSEMENT_POLICY_FAILURE"
+		}, `batch "B1" claims offerer MunicipalityMSP but tx tx-offer is invalid (ENDORSEMENT_POLICY_FAILURE)`},
+		{"missing transaction", func(m map[string]*SignedTx) { delete(m, "tx-accept") },
+			`batch "B1" claims receiver RecyclerMSP but tx tx-accep… is not on the channel`},
+		{"bad signature", func(m map[string]*SignedTx) {
+			m["tx-reg"].Problems = []string{"endorsement 0: signature of peer0 does not verify"}
+		},
+			`tx tx-reg does not verify: endorsement 0: signature of peer0 does not verify`},
+		{"a creation that wrote another mass", func(m map[string]*SignedTx) {
+			var w Batch
+			_ = json.Unmarshal(m["tx-reg"].Batches["B1"], &w)
+			w.InitialMass = 2000
+			m["tx-reg"].Batches["B1"], _ = json.Marshal(w)
+		}, `batch "B1" claims collector MunicipalityMSP but tx tx-reg did not write the batch as it was created`},
+		{"a transaction that never wrote the batch", func(m map[string]*SignedTx) { m["tx-offer"].Batches = nil },
+			`batch "B1" claims offerer MunicipalityMSP but tx tx-offer did not write the batch`},
+		{"current version is not what the last transaction wrote", func(m map[string]*SignedTx) {
+			var w Batch
+			_ = json.Unmarshal(m["tx-accept"].Batches["B1"], &w)
+			w.RemainingMass = 500
+			m["tx-accept"].Batches["B1"], _ = json.Marshal(w)
+		}, `batch "B1" claims last writer RecyclerMSP but tx tx-accep… did not write this version`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, txs, fill := handedOver()
+			fill(t)
+			c.forge(txs)
+			got := VerifyClaims(BatchClaims(b, b.CreatedTx), txs)
+			if got.OK || !strings.Contains(got.Detail, c.expect) {
+				t.Fatalf("got %+v\nwant a failure containing %q", got, c.expect)
+			}
+		})
+	}
+}
+
+func TestProcessClaims(t *testing.T) {
+	p := &Process{Derivation: Derivation{Step: StepExtrusion, Tx: "tx-p", By: Actor{MSP: "RecyclerMSP", Identity: "op"}, Inputs: []Take{{ID: "A", Mass: 10}}},
+		Outputs: []Take{{ID: "F", Mass: 9}}, RecycledContent: FullRecycled}
+	tx := &SignedTx{ID: "tx-p", Valid: true, Creator: p.By, Endorsers: []string{"AuditorMSP", "RecyclerMSP"}, Processes: map[string]json.RawMessage{"tx-p": mustJSON(t, p)}}
+	if c := VerifyClaims(ProcessClaims(p), map[string]*SignedTx{"tx-p": tx}); !c.OK {
+		t.Fatalf("honest record: %+v", c)
+	}
+	rewritten := *p
+	rewritten.Outputs = []Take{{ID: "F", Mass: 18}}
+	if c := VerifyClaims(ProcessClaims(&rewritten), map[string]*SignedTx{"tx-p": tx}); c.OK || !strings.Contains(c.Detail, "process record tx-p claims processor RecyclerMSP but tx tx-p wrote a different record") {
+		t.Fatalf("rewritten record: %+v", c)
+	}
+}
