@@ -19,10 +19,14 @@ const DownWorkers = 4
 // most model.MaxDownIDs batches (read DownWorkers at a time), each chunk
 // followed until its bookmark is empty; outputs seen for the first time
 // that were taken from make the next level (a batch with no takes has no
-// children to ask for). limit is the edges per page (0: the chaincode's
-// default). It returns the graph in the order of a one-call Trace, and
-// how many pages it read.
+// children to ask for). limit is the edges per page (0: the largest page
+// the chaincode serves, model.MaxDownLimit, a few MB: fewer round trips).
+// It returns the graph in the order of a one-call Trace, and how many
+// pages it read.
 func TraceDown(ctx context.Context, l ledger.Ledger, root string, limit int) (*model.Trace, int, error) {
+	if limit == 0 {
+		limit = model.MaxDownLimit
+	}
 	b, err := Query[model.Batch](ctx, l, "ReadBatch", root)
 	if err != nil {
 		return nil, 0, err

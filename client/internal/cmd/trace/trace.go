@@ -79,7 +79,7 @@ mermaid (a flowchart). -o json is the same as --format json.`,
 	}
 	cmd.Flags().BoolVar(&opts.Down, "down", false, "trace downstream, to every batch made from this one")
 	cmd.Flags().StringVar(&opts.Format, "format", "", "tree, json, dot or mermaid (default tree)")
-	cmd.Flags().IntVar(&opts.PageSize, "page-size", 0, "edges per page of a downstream trace (default: the chaincode's, 1000)")
+	cmd.Flags().IntVar(&opts.PageSize, "page-size", 0, "edges per page of a downstream trace (default 5000, the most the chaincode serves)")
 	return cmd
 }
 

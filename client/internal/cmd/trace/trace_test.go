@@ -132,7 +132,7 @@ func TestTraceDownFollowsPages(t *testing.T) {
 	tr := downDiamond()
 	e := cmdtest.New(t)
 	pages := serveDown(t, e, tr, 1)
-	require.NoError(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "-o", "json"))
+	require.NoError(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "--page-size", "1", "-o", "json"))
 	assert.Equal(t, 5, *pages, "one edge a page; the leaf, with no takes, is not asked for")
 	var got model.Trace
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &got))
@@ -151,6 +151,10 @@ func TestTraceDownFollowsPages(t *testing.T) {
 	require.NoError(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "--page-size", "3", "-o", "json"))
 	q := e.Fake.CallsTo("TraceDown")[0].Args[0]
 	assert.Contains(t, q, `"limit":3`)
+	e = cmdtest.New(t)
+	serveDown(t, e, tr, 1)
+	require.NoError(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "-o", "json"))
+	assert.Contains(t, e.Fake.CallsTo("TraceDown")[0].Args[0], `"limit":5000`, "the largest page by default")
 	assert.ErrorContains(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "--page-size", "5001"), "--page-size: must be from 1 to 5000, got 5001")
 }
 
@@ -174,8 +178,8 @@ func TestTraceDownLargeRecall(t *testing.T) {
 		}
 	}
 	e := cmdtest.New(t)
-	pages := serveDown(t, e, tr, 1000)
-	require.NoError(t, e.Run(newCmd(e), "trace", "ROOT", "--down"))
+	pages := serveDown(t, e, tr, 0)
+	require.NoError(t, e.Run(newCmd(e), "trace", "ROOT", "--down", "--page-size", "1000"))
 	assert.Equal(t, 1+50, *pages, "one page for the lots, one per lot of 1,000 products; the products have no takes")
 	assert.Equal(t, 1+50+50_000, strings.Count(e.Out.String(), "\n"), "every batch on its own line")
 	assert.Contains(t, e.Out.String(), "LOT-49-P0999  [printing 10 g]")
