@@ -84,6 +84,9 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 		} else if b.RemainingMass > b.InitialMass {
 			violate("batch %q: remaining mass %s exceeds its initial mass %s", b.ID, b.RemainingMass, b.InitialMass)
 		}
+		if b.Format != CurrentFormat {
+			violate("batch %q: stored in the format of contract 0.2.0 (format %d); an admin must migrate it (mtrace migrate)", b.ID, b.Format)
+		}
 		if _, ok := reg.Lookup(b.Owner); !ok {
 			violate("batch %q: owner %s is not a registered organisation", b.ID, b.Owner)
 		}

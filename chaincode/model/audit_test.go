@@ -17,7 +17,7 @@ func story() ([]Batch, Registry) {
 	maker := Actor{MSP: "MakerMSP", Identity: "u"}
 	collected := func(id string, m Grams) Batch {
 		return Batch{ID: id, Form: FormWaste, InitialMass: m, RemainingMass: m, Owner: muni.MSP, Submitter: muni,
-			Status: StatusActive, Origin: Origin{Collection: &Collection{Collector: muni.MSP}}, RecycledContent: FullRecycled}
+			Status: StatusActive, Origin: Origin{Collection: &Collection{Collector: muni.MSP}}, RecycledContent: FullRecycled, Format: CurrentFormat}
 	}
 	a, b := collected("A", 1000*Kilogram), collected("B", 500*Kilogram)
 	a.Handovers = []Handover{{From: muni.MSP, To: rec.MSP, Offered: 1000 * Kilogram, Received: 990 * Kilogram, AcceptedBy: rec}}
@@ -30,7 +30,7 @@ func story() ([]Batch, Registry) {
 		VirginMass: 10 * Kilogram, Loss: 20 * Kilogram}
 	derived := func(id string, m Grams) Batch {
 		return Batch{ID: id, Form: FormFilament, InitialMass: m, RemainingMass: m, Owner: rec.MSP, Submitter: rec,
-			Status: StatusActive, Origin: Origin{Process: proc}}
+			Status: StatusActive, Origin: Origin{Process: proc}, Format: CurrentFormat}
 	}
 	f1, f2 := derived("F1", 900*Kilogram), derived("F2", 80*Kilogram)
 	f1.Handovers = []Handover{{From: rec.MSP, To: maker.MSP, Offered: 900 * Kilogram, Received: 900 * Kilogram, AcceptedBy: maker}}
@@ -120,6 +120,10 @@ func TestAuditCorruptions(t *testing.T) {
 			find(bs, "A").TakenMass = 900 * Kilogram
 			return bs
 		}, []string{`batch "A": processes took 990 kg from it, but it records 900 kg taken`}},
+		{"old stored format", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").Format = 0
+			return bs
+		}, []string{`batch "B": stored in the format of contract 0.2.0 (format 0); an admin must migrate it (mtrace migrate)`}},
 		{"no origin", func(bs []Batch, _ *Registry) []Batch {
 			find(bs, "B").Origin = Origin{}
 			return bs
