@@ -12,7 +12,7 @@ import (
 func retry(ctx context.Context, retries int, backoff time.Duration, once func() ([]byte, error)) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := once()
-		if err == nil || attempt >= retries || !Retryable(err) {
+		if err == nil || attempt >= retries || !retryable(err) {
 			return res, err
 		}
 		t := time.NewTimer(backoff << attempt)
@@ -25,10 +25,10 @@ func retry(ctx context.Context, retries int, backoff time.Duration, once func() 
 	}
 }
 
-// Retryable reports whether err is a transaction that lost a race with a
+// retryable reports whether err is a transaction that lost a race with a
 // concurrent one and wrote nothing: a read conflict at validation, or
 // endorsers that read different versions.
-func Retryable(err error) bool {
+func retryable(err error) bool {
 	var ce *CommitError
 	var ee *EndorseError
 	return errors.As(err, &ce) && ce.Conflict() || errors.As(err, &ee) && ee.Mismatch
