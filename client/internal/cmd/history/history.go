@@ -91,6 +91,9 @@ func Changes(prev, cur *model.Batch) []string {
 	if prev == nil {
 		return []string{fmt.Sprintf("created: %s %s %s, owner %s, status %s", cur.InitialMass, cur.Material, cur.Form, cur.Owner, cur.Status)}
 	}
+	if cur.Event.Name == model.EvBatchesMigrated {
+		return []string{fmt.Sprintf("migrated to stored format %d: %d takes, %s taken, moved to keys of their own", cur.Format, cur.Takes, cur.TakenMass)}
+	}
 	var out []string
 	change := func(field, a, b string) {
 		if a != b {

@@ -62,3 +62,12 @@ func TestHistoryErrors(t *testing.T) {
 	require.NoError(t, e.Run(newCmd(e), "history", "PET-9"))
 	assert.Equal(t, "No history for PET-9.\n", e.Out.String())
 }
+
+func TestChangesOfAMigration(t *testing.T) {
+	prev := cmdtest.Received(cmdtest.Collected("PET-1", 1_250_000), 0)
+	prev.Format = 0
+	cur := prev
+	cur.Format, cur.Takes, cur.TakenMass = model.CurrentFormat, 3, 3000
+	cur.Event = model.Event{Name: model.EvBatchesMigrated}
+	assert.Equal(t, []string{"migrated to stored format 1: 3 takes, 3 kg taken, moved to keys of their own"}, Changes(&prev, &cur))
+}
