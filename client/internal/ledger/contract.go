@@ -11,6 +11,3 @@ func (g *Gateway) Contract() *client.Contract { return g.contract }
 // ledger's system chaincodes (qscc), as `mtrace bench` does for the size
 // of committed transactions.
 func (g *Gateway) Network() *client.Network { return g.network }
-
-// Channel is the name of the profile's channel.
-func (g *Gateway) Channel() string { return g.profile.Channel }
