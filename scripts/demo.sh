@@ -14,6 +14,8 @@
 #   7. The consortium renames the auditor's organisation: its admin
 #      proposes, admins of a majority of members approve (a plain user's
 #      approval is refused), and the registry changes.
+#   8. The auditor exports the vase's provenance as GS1 EPCIS 2.0 JSON-LD
+#      and checks it against GS1's schema.
 #
 # `make demo` starts the network first. Ids carry a run suffix, so the demo
 # can be played again on the same ledger.
@@ -113,11 +115,17 @@ echo "(refused, as it must be: only an organisation's admin identity may approve
 step mtrace -p municipality-admin registry approve "$proposal"
 step mtrace -p auditor registry show
 
+chapter "8. The auditor exports the vase's provenance as GS1 EPCIS 2.0 and checks it against GS1's schema"
+epcis=$MTRACE_HOME/epcis-$vase.jsonld
+step mtrace -p auditor epcis export "$vase" --file "$epcis"
+step mtrace epcis validate "$epcis"
+
 chapter "Done"
 cat <<EOF
 The network is still running. Try it yourself:
   export MTRACE_CONFIG=$MTRACE_CONFIG
   mtrace -p auditor batch list --owner RecyclerMSP
   mtrace -p auditor trace $u --down --format dot | dot -Tsvg > recall.svg
+  jq '.epcisBody.eventList[] | {type, bizStep, eventTime}' $epcis
 Stop it with 'make network-down' (the ledger is kept), or 'make network-purge'.
 EOF

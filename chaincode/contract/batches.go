@@ -46,6 +46,7 @@ func (c *Contract) RegisterBatch(ctx contractapi.TransactionContextInterface, re
 			Location:    req.Location,
 			CollectedAt: model.FormatTime(collected),
 			Collector:   t.actor.MSP,
+			ZoneOffset:  collected.Format("-07:00"),
 		}},
 		RecycledContent: model.FullRecycled,
 		CreatedAt:       t.at,

@@ -31,7 +31,7 @@ func TestRegisterBatch(t *testing.T) {
 	assert.Equal(t, model.FullRecycled, b.RecycledContent)
 	require.NotNil(t, b.Origin.Collection)
 	assert.Nil(t, b.Origin.Process)
-	assert.Equal(t, model.Collection{Location: "Hervanta eco-point 4", CollectedAt: "2026-11-20T06:30:00Z", Collector: "MunicipalityMSP"}, *b.Origin.Collection)
+	assert.Equal(t, model.Collection{Location: "Hervanta eco-point 4", CollectedAt: "2026-11-20T06:30:00Z", Collector: "MunicipalityMSP", ZoneOffset: "+02:00"}, *b.Origin.Collection)
 	assert.Equal(t, at(0), b.CreatedAt)
 	assert.Equal(t, at(0), b.UpdatedAt)
 	assert.Equal(t, r.TxID, b.LastTx)

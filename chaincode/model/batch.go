@@ -125,6 +125,11 @@ type Collection struct {
 	Location    string `json:"location"`
 	CollectedAt string `json:"collectedAt"` // RFC 3339
 	Collector   string `json:"collector"`   // MSP ID of the registrant
+	// ZoneOffset is the time-zone offset the collector gave with
+	// CollectedAt (stored in UTC), such as "+03:00"; EPCIS exports keep it.
+	// Batches registered before it was kept have none; EPCIS exports give
+	// their collection time in UTC.
+	ZoneOffset string `json:"zoneOffset,omitempty" metadata:",optional"`
 }
 
 // Derivation is how a derived batch was made: the process step, its

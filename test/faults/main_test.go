@@ -175,10 +175,16 @@ func registerArgs(batchID string, grams int64) []string {
 	return []string{string(raw)}
 }
 
-// mustSubmit submits a transaction that must commit.
+// mustSubmit submits a transaction that must commit. Like the CLI, it
+// tries again (up to three times) when the transaction lost a race and
+// wrote nothing: a read conflict, or endorsers at different heights.
 func mustSubmit(t testing.TB, c *client.Contract, name string, args ...string) []byte {
 	t.Helper()
 	_, res, err := submit(c, name, args)
+	for try := 0; try < 3 && err != nil && conflict(class(err), message(err)); try++ {
+		time.Sleep(100 * time.Millisecond << try)
+		_, res, err = submit(c, name, args)
+	}
 	if err != nil {
 		t.Fatalf("%s %v: %s: %s", name, clipArgs(args), class(err), message(err))
 	}

@@ -34,6 +34,7 @@ var signatures = []struct {
 	{"Process", 1}, {"Quarantine", 2}, {"Release", 1}, {"AttachDocument", 4}, {"ReadBatch", 1},
 	{"BatchExists", 1}, {"GetHistory", 1}, {"Trace", 2}, {"VerifyProvenance", 2}, {"ListBatches", 1},
 	{"GetProcess", 1}, {"Evidence", 1}, {"BaselinePut", 2},
+	{"Capture", 1}, {"GetCapture", 1}, {"ReadBatches", 1},
 }
 
 // rawRegister is a RegisterRequest with one field replaced by raw JSON.
@@ -78,7 +79,7 @@ func malformed(own, pending string) []call {
 	for _, fn := range []string{"DeleteBatch", "readbatch", "ReadBatch ", "mtrace:Nope", "__proto__", "💣"} {
 		add(fn, []string{"not found", "function"}, own)
 	}
-	for _, fn := range []string{"RegisterBatch", "Process", "ProposeChange", "BootstrapRegistry", "ListBatches"} {
+	for _, fn := range []string{"RegisterBatch", "Process", "ProposeChange", "BootstrapRegistry", "ListBatches", "Capture"} {
 		for _, bad := range []string{`{`, `"str"`, `42`, `{"id": 7, "inputs": "x", "msp": 1, "status": 5}`} {
 			add(fn, []string{"param0", "json", "schema", "unmarshal", "invalid"}, bad)
 		}
@@ -289,6 +290,9 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"GetProcess":        {"0f00"},
 		"Evidence":          {own},
 		"BaselinePut":       {"k", "v"},
+		"Capture":           {`{"eventId":"urn:uuid:surplus","kind":"release","batch":` + q(held) + `}`},
+		"GetCapture":        {"urn:uuid:surplus"},
+		"ReadBatches":       {`[` + q(own) + `]`},
 	}
 	ignored := 0
 	for _, s := range signatures {

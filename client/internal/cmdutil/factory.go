@@ -65,8 +65,14 @@ func (f *Factory) Profile() (*config.Profile, error) {
 }
 
 // Ledger connects to the ledger as the chosen profile.
-func (f *Factory) Ledger(context.Context) (ledger.Ledger, error) {
-	p, err := f.Profile()
+func (f *Factory) Ledger(ctx context.Context) (ledger.Ledger, error) {
+	return f.LedgerAs(ctx, f.Globals.Profile)
+}
+
+// LedgerAs connects to the ledger as the named profile of the config
+// file; "" is the profile chosen by $MTRACE_PROFILE or the file's default.
+func (f *Factory) LedgerAs(_ context.Context, profile string) (ledger.Ledger, error) {
+	p, err := config.Resolve(f.Globals.ConfigPath, profile, f.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,17 @@ func ExactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
+// MinimumArgs is cobra.MinimumNArgs with a message that names what is
+// missing.
+func MinimumArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return FlagErrorf("%s: expected %s, got %d argument(s)", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
+
 // Decode unmarshals a chaincode answer into a value of type T.
 func Decode[T any](fn string, data []byte) (T, error) {
 	var v T

@@ -25,6 +25,9 @@ type Ledger interface {
 	// called; otherwise it starts at startBlock, or at the next block
 	// committed when startBlock is NextBlock.
 	Events(ctx context.Context, checkpoint string, startBlock uint64) (<-chan Event, error)
+	// Replay calls fn with each chaincode event from startBlock up to the
+	// channel's height when it was called, in block order, then returns.
+	Replay(ctx context.Context, startBlock uint64, fn func(Event) error) error
 	// BlockByTxID returns the block that holds transaction txID, as the
 	// gateway peer stores it with every transaction's validation code: an
 	// encoded common.Block (qscc GetBlockByTxID).

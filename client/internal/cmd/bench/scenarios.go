@@ -118,6 +118,12 @@ func lagging(s Sample) bool {
 		(strings.Contains(s.Err, "has no pending transfer") || strings.Contains(s.Err, "not found"))
 }
 
+// mismatch reports whether the endorsing peers simulated against different
+// versions, which writes nothing.
+func mismatch(s Sample) bool {
+	return s.Code == "ENDORSE_ERROR" && strings.Contains(s.Err, "ProposalResponsePayloads do not match")
+}
+
 // How long and how often accept waits for the recycler's peer to see an
 // offer.
 const (
@@ -134,13 +140,26 @@ func (e *env) process(ctx context.Context, by Client, step model.Step, form mode
 }
 
 // fixture runs units outside the timed window and stops at the first
-// failure.
+// failure. Every write needs a second organisation's peer, which may not
+// have committed the block a fixture just wrote (it answers "not found")
+// or may endorse against a newer one (the endorsements differ): such a
+// unit is tried again for up to lagLimit.
 func (e *env) fixture(ctx context.Context, what string, units int, u func(ctx context.Context, i int) Sample) error {
 	if units == 0 {
 		return nil
 	}
 	start := time.Now()
-	samples, _ := Run(ctx, units, e.c, func(ctx context.Context, i int) []Sample { return []Sample{u(ctx, i)} })
+	samples, _ := Run(ctx, units, e.c, func(ctx context.Context, i int) []Sample {
+		first := time.Now()
+		for {
+			s := u(ctx, i)
+			if (lagging(s) || mismatch(s)) && time.Since(first) < lagLimit && ctx.Err() == nil {
+				time.Sleep(lagPause)
+				continue
+			}
+			return []Sample{s}
+		}
+	})
 	for _, s := range samples {
 		if s.Code != "" {
 			return fmt.Errorf("prepare %s: %s", what, s.Err)

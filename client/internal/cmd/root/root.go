@@ -8,6 +8,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/batch"
 	"github.com/mtrace/mtrace/client/internal/cmd/bench"
 	"github.com/mtrace/mtrace/client/internal/cmd/completion"
+	"github.com/mtrace/mtrace/client/internal/cmd/epcis"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
 	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
@@ -49,6 +50,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
 		migrate.NewCmdMigrate(f, nil),
+		epcis.NewCmdEPCIS(f),
 		registry.NewCmdRegistry(f),
 		bench.NewCmdBench(f, nil),
 		version.NewCmdVersion(f, nil),

@@ -151,6 +151,25 @@ func (f *Fake) Events(ctx context.Context, checkpoint string, start uint64) (<-c
 	return out, nil
 }
 
+// Replay calls fn with the queued events from block start, in order.
+func (f *Fake) Replay(_ context.Context, start uint64, fn func(ledger.Event) error) error {
+	if f.EventsErr != nil {
+		return f.EventsErr
+	}
+	f.mu.Lock()
+	evs := append([]ledger.Event(nil), f.events...)
+	f.mu.Unlock()
+	for _, e := range evs {
+		if e.Block < start {
+			continue
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // BlockByTxID answers as the function "qscc.GetBlockByTxID" was told.
 func (f *Fake) BlockByTxID(_ context.Context, txID string) ([]byte, error) {
 	return f.call(false, "qscc.GetBlockByTxID", []string{txID})

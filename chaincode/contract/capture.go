@@ -1,0 +1,135 @@
+package contract
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+)
+
+// objCapture keys the record of a captured EPCIS event:
+//
+//	capture     ("capture", eventID)       a model.Captured as JSON, once per captured event
+const objCapture = "capture"
+
+func captureKey(eventID string) (string, error) {
+	k, err := shim.CreateCompositeKey(objCapture, []string{eventID})
+	if err != nil {
+		return "", &model.RuleError{Field: "eventId", Rule: err.Error()}
+	}
+	return k, nil
+}
+
+// Capture runs the transaction that a captured EPCIS event maps to and
+// records the event's ID in the same transaction. An event already
+// captured is refused, so feeding a document twice writes nothing twice;
+// an event the ledger's rules refuse writes nothing at all, not even its
+// record. The mapped transaction checks the caller and its own rules as
+// if it had been called directly, and emits its own chaincode event.
+func (c *Contract) Capture(ctx contractapi.TransactionContextInterface, req model.CaptureRequest) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	stub := ctx.GetStub()
+	key, err := captureKey(req.EventID)
+	if err != nil {
+		return err
+	}
+	if prev, err := getCaptured(stub, key, req.EventID); err != nil {
+		return err
+	} else if prev != nil {
+		return fmt.Errorf("event %s was already captured by transaction %s", req.EventID, prev.Tx)
+	}
+	if err := c.captured(ctx, req); err != nil {
+		return err
+	}
+	// begin has been called by the transaction above; calling it again
+	// reads the same transaction and keeps its open write batch.
+	t, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(model.Captured{EventID: req.EventID, Kind: req.Kind, Tx: t.id, By: t.actor, At: t.at})
+	if err != nil {
+		return fmt.Errorf("encode capture record: %w", err)
+	}
+	if err := stub.PutState(key, raw); err != nil {
+		return fmt.Errorf("write capture record of event %s: %w", req.EventID, err)
+	}
+	// Like every key mtrace writes: the capturing organisation and a
+	// witness must endorse any later change of the record.
+	return t.guardKey(key, "capture record of event "+req.EventID, t.actor.MSP)
+}
+
+// captured runs the transaction of a capture request.
+func (c *Contract) captured(ctx contractapi.TransactionContextInterface, req model.CaptureRequest) error {
+	switch req.Kind {
+	case model.CaptureRegister:
+		return c.RegisterBatch(ctx, *req.Register)
+	case model.CaptureOffer:
+		if req.Mass != 0 {
+			b, err := getBatch(ctx.GetStub(), req.Batch)
+			if err != nil {
+				return err
+			}
+			if b.RemainingMass != req.Mass {
+				return &model.RuleError{Field: "mass", Rule: fmt.Sprintf("ships %s but batch %q has %s remaining; a batch is offered whole", req.Mass, b.ID, b.RemainingMass)}
+			}
+		}
+		return c.OfferTransfer(ctx, req.Batch, req.To)
+	case model.CaptureAccept:
+		return c.AcceptTransfer(ctx, req.Batch, int64(req.Mass))
+	case model.CaptureReject:
+		return c.RejectTransfer(ctx, req.Batch, req.Reason)
+	case model.CaptureCancel:
+		return c.CancelTransfer(ctx, req.Batch)
+	case model.CaptureProcess:
+		_, err := process(ctx, *req.Process)
+		return err
+	case model.CaptureQuarantine:
+		return c.Quarantine(ctx, req.Batch, req.Reason)
+	case model.CaptureRelease:
+		return c.Release(ctx, req.Batch)
+	case model.CaptureAttach:
+		return c.AttachDocument(ctx, req.Batch, req.Document.Name, req.Document.SHA256, req.Document.URI)
+	}
+	return &model.RuleError{Field: "kind", Rule: fmt.Sprintf("unknown kind %q", req.Kind)}
+}
+
+// GetCapture returns the record of a captured event, a model.Captured as
+// JSON; an event never captured is an error naming it.
+func (c *Contract) GetCapture(ctx contractapi.TransactionContextInterface, eventID string) (string, error) {
+	if err := model.CheckText("eventId", eventID, true); err != nil {
+		return "", err
+	}
+	key, err := captureKey(eventID)
+	if err != nil {
+		return "", err
+	}
+	rec, err := getCaptured(ctx.GetStub(), key, eventID)
+	if err != nil {
+		return "", err
+	}
+	if rec == nil {
+		return "", fmt.Errorf("event %s not captured", eventID)
+	}
+	return encoded("capture record", rec)
+}
+
+func getCaptured(stub shim.ChaincodeStubInterface, key, eventID string) (*model.Captured, error) {
+	raw, err := stub.GetState(key)
+	if err != nil {
+		return nil, fmt.Errorf("read capture record of event %s: %w", eventID, err)
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	var rec model.Captured
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("decode capture record of event %s: %w", eventID, err)
+	}
+	return &rec, nil
+}

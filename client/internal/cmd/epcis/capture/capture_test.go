@@ -1,0 +1,153 @@
+package capture
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+	"github.com/mtrace/mtrace/client/internal/config"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+)
+
+const doc = `{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",{"mt":"urn:mtrace:vocab:"}],
+"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-25T16:00:00+03:00",
+"epcisBody":{"eventList":[
+{"type":"ObjectEvent","eventID":"urn:uuid:c1","eventTime":"2026-11-25T08:10:00+03:00","eventTimeZoneOffset":"+03:00",
+ "action":"ADD","bizStep":"collecting","bizLocation":{"id":"urn:mtrace:id:place/depot"},
+ "quantityList":[{"epcClass":"urn:mtrace:id:batch/C-1","quantity":640.5,"uom":"KGM"}],
+ "ilmd":{"mt:material":"PET","mt:wasteCode":"15 01 02"}},
+{"type":"ObjectEvent","eventID":"urn:uuid:s1","eventTime":"2026-11-25T11:00:00+03:00","eventTimeZoneOffset":"+03:00",
+ "action":"OBSERVE","bizStep":"shipping","quantityList":[{"epcClass":"urn:mtrace:id:batch/C-1"}],
+ "sourceList":[{"type":"owning_party","source":"urn:mtrace:id:org/MunicipalityMSP"}],
+ "destinationList":[{"type":"owning_party","destination":"urn:mtrace:id:org/RecyclerMSP"}]},
+{"type":"ObjectEvent","eventID":"urn:uuid:r1","eventTime":"2026-11-25T13:00:00+03:00","eventTimeZoneOffset":"+03:00",
+ "action":"OBSERVE","bizStep":"receiving","quantityList":[{"epcClass":"urn:mtrace:id:batch/C-1","quantity":0.0005,"uom":"KGM"}],
+ "destinationList":[{"type":"owning_party","destination":"urn:mtrace:id:org/RecyclerMSP"}]},
+{"type":"ObjectEvent","eventID":"urn:uuid:r2","eventTime":"2026-11-25T13:00:00+03:00","eventTimeZoneOffset":"+03:00",
+ "action":"OBSERVE","bizStep":"receiving","quantityList":[{"epcClass":"urn:mtrace:id:batch/C-1","quantity":640,"uom":"KGM"}],
+ "destinationList":[{"type":"owning_party","destination":"urn:mtrace:id:org/MakerMSP"}]}
+]}}`
+
+// env is a config with a municipality and a recycler profile, and a fake
+// ledger that remembers captured event IDs.
+type env struct {
+	*cmdtest.Env
+	captured map[string]string // eventID -> tx
+	profiles []string          // profile of each Capture submit
+	reqs     []model.CaptureRequest
+}
+
+func newEnv(t *testing.T) *env {
+	e := &env{Env: cmdtest.New(t), captured: map[string]string{}}
+	dir := filepath.Dir(e.Config)
+	body := "defaultProfile: municipality\nprofiles:\n"
+	for p, msp := range map[string]string{"municipality": "MunicipalityMSP", "recycler": "RecyclerMSP"} {
+		body += "  " + p + ":\n    endpoint: 127.0.0.1:27100\n    tlsRootCert: tls.pem\n    mspId: " + msp + "\n    cert: cert.pem\n    key: key.pem\n"
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(body), 0o600))
+	connect := e.F.Connect
+	e.F.Connect = func(p *config.Profile, o ledger.Options) (ledger.Ledger, error) {
+		e.profiles = append(e.profiles, p.Name)
+		return connect(p, o)
+	}
+	e.Fake.On("GetCapture", func(args []string) ([]byte, error) {
+		if tx, ok := e.captured[args[0]]; ok {
+			return json.Marshal(model.Captured{EventID: args[0], Tx: tx})
+		}
+		return nil, errors.New("rejected by chaincode: event " + args[0] + " not captured")
+	})
+	e.Fake.On("Capture", func(args []string) ([]byte, error) {
+		var r model.CaptureRequest
+		require.NoError(t, json.Unmarshal([]byte(args[0]), &r))
+		e.reqs = append(e.reqs, r)
+		e.captured[r.EventID] = "tx-" + r.EventID[9:]
+		return nil, nil
+	})
+	return e
+}
+
+func (e *env) file(t *testing.T, body string) string {
+	p := filepath.Join(t.TempDir(), "doc.jsonld")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func TestCapture(t *testing.T) {
+	e := newEnv(t)
+	f := e.file(t, doc)
+	err := e.Run(NewCmdCapture(e.F, nil), "capture", f)
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	out := strings.ReplaceAll(e.Out.String(), f, "doc.jsonld")
+	assert.Equal(t, `doc.jsonld: document 1, event 0 (urn:uuid:c1): captured: register as municipality, tx tx-c1
+doc.jsonld: document 1, event 1 (urn:uuid:s1): captured: offer as municipality, tx tx-s1
+doc.jsonld: document 1, event 2 (urn:uuid:r1): refused: quantityList[0]: malformed mass: "0.0005kg" is not a whole number of grams
+doc.jsonld: document 1, event 3 (urn:uuid:r2): refused: the event was made by MakerMSP, and `+e.Config+` has no profile of that organisation
+Captured 2, skipped 0, refused 2
+`, out)
+	require.Len(t, e.reqs, 2)
+	assert.Equal(t, model.CaptureRequest{EventID: "urn:uuid:s1", Kind: model.CaptureOffer, Batch: "C-1", To: "RecyclerMSP"}, e.reqs[1])
+	assert.Equal(t, []string{"municipality"}, e.profiles, "one connection per profile")
+
+	// A rerun skips what was captured; only the refused events are tried.
+	e2 := newEnv(t)
+	e2.captured = e.captured
+	err = e2.Run(NewCmdCapture(e2.F, nil), "capture", f, "-o", "json")
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	var r Report
+	require.NoError(t, json.Unmarshal(e2.Out.Bytes(), &r))
+	assert.Equal(t, 0, r.Captured)
+	assert.Equal(t, 2, r.Skipped)
+	assert.Equal(t, 2, r.Refused)
+	assert.Equal(t, Outcome{File: f, Document: 1, Index: 1, EventID: "urn:uuid:s1", Result: Skipped, Kind: "offer", Profile: "municipality", Tx: "tx-s1", Reason: "already captured"}, r.Events[1])
+	assert.Empty(t, e2.reqs)
+}
+
+func TestCaptureActsAsTheActor(t *testing.T) {
+	e := newEnv(t)
+	recv := strings.Replace(doc, `"quantity":0.0005,`, `"quantity":640,`, 1)
+	require.NoError(t, e.Run(NewCmdCapture(e.F, nil), "capture", e.file(t, strings.Replace(recv, "MakerMSP", "RecyclerMSP", 1))))
+	assert.ElementsMatch(t, []string{"municipality", "recycler"}, e.profiles)
+	assert.Contains(t, e.Out.String(), "event 2 (urn:uuid:r1): captured: accept as recycler")
+	assert.Equal(t, model.Grams(640_000), e.reqs[2].Mass)
+	assert.Contains(t, e.Out.String(), "event 3 (urn:uuid:r2): captured: accept as recycler")
+}
+
+func TestCaptureRefusedByLedger(t *testing.T) {
+	e := newEnv(t)
+	e.Fake.OnError("Capture", errors.New(`rejected by chaincode: batch "C-1" already exists`))
+	err := e.Run(NewCmdCapture(e.F, nil), "capture", e.file(t, doc), "-o", "json")
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	var r Report
+	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &r))
+	assert.Equal(t, 4, r.Refused)
+	assert.Equal(t, `rejected by chaincode: batch "C-1" already exists`, r.Events[0].Reason)
+}
+
+func TestCaptureMalformedDocument(t *testing.T) {
+	e := newEnv(t)
+	bad := strings.Replace(doc, `"bizLocation":{"id":"urn:mtrace:id:place/depot"}`, `"bizLocation":"depot"`, 1)
+	f := e.file(t, bad+"\n"+doc+"\n{")
+	err := e.Run(NewCmdCapture(e.F, nil), "capture", f)
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	lines := strings.Split(strings.TrimSpace(e.Out.String()), "\n")
+	assert.Equal(t, f+": document 1: refused: not captured: not valid against GS1's EPCIS 2.0 schema: at /epcisBody/eventList/0/bizLocation: got string, want object", lines[0])
+	assert.Contains(t, lines[1], "document 2, event 0 (urn:uuid:c1): captured")
+	assert.Equal(t, f+": refused: document 3: not JSON: unexpected EOF", lines[len(lines)-2])
+	assert.Equal(t, "Captured 2, skipped 0, refused 4", lines[len(lines)-1])
+}
+
+func TestCaptureErrors(t *testing.T) {
+	e := newEnv(t)
+	assert.ErrorContains(t, e.Run(NewCmdCapture(e.F, nil), "capture"), "expected at least one FILE")
+	assert.ErrorContains(t, e.Run(NewCmdCapture(e.F, nil), "capture", "x", "--base", "nope"), "--base: identifier base")
+	assert.ErrorContains(t, e.Run(NewCmdCapture(e.F, nil), "capture", "x", "-p", "nobody"), `profile "nobody" not found`)
+}
