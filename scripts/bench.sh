@@ -9,6 +9,10 @@
 #   3. whole CLI processes (start, TLS connect, evaluate, print): the median
 #      of `mtrace batch get`, `mtrace trace` and `mtrace verify` on the
 #      1000-batch ancestry
+#   4. silo: one batch, BENCH_SILO takes of 1 kg one at a time, latency and
+#      committed bytes per tenth of the takes; recall: the downstream trace,
+#      page by page, of a tree of BENCH_RECALL descendants, in the bench and
+#      as one whole `mtrace trace --down` process (time and peak memory)
 #
 # The network lives in MTRACE_HOME (default .mtrace-bench) on ports from
 # MTRACE_BASE_PORT (default 30000), so demo and test networks are left
@@ -17,6 +21,7 @@
 # Environment: BENCH_N (transactions per scenario, default 1500),
 # BENCH_C (concurrency, default 64), BENCH_CALLS (trace/verify calls per
 # size, default 10), BENCH_RUNS (CLI runs per median, default 30),
+# BENCH_SILO (takes, default 1000), BENCH_RECALL (descendants, default 50000),
 # BENCH_KEEP=1 to leave the network running, MTRACE_CC_POLICY to bench
 # another chaincode-level endorsement policy (network.sh).
 set -euo pipefail
@@ -31,6 +36,8 @@ n=${BENCH_N:-1500}
 c=${BENCH_C:-64}
 calls=${BENCH_CALLS:-10}
 runs=${BENCH_RUNS:-30}
+silo=${BENCH_SILO:-1000}
+recall=${BENCH_RECALL:-50000}
 mtrace=$root/bin/mtrace
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$root/results/bench-$stamp.json
@@ -87,22 +94,35 @@ verify_ms=$(median_ms "$runs" verify_once "$root1000")
 verify_nosig_once() { "$mtrace" verify "$1" --no-signatures || [[ $? -eq 1 ]]; }
 verify_nosig_ms=$(median_ms "$runs" verify_nosig_once "$root1000")
 
+say "silo of $silo takes, and a recall of $recall descendants"
+"$mtrace" bench silo -n "$silo" -o json >"$work/silo.json"
+"$mtrace" bench recall --descendants "$recall" --recall-depth 3 --calls 3 -o json >"$work/recall.json"
+recall_root=$(jq -r '.[0].root' "$work/recall.json")
+# The whole CLI process on the recall: wall seconds and peak resident KB.
+/usr/bin/time -f '%e %M' -o "$work/recall-cli" "$mtrace" trace "$recall_root" --down -o json >"$work/recall-trace.json"
+read -r recall_s recall_kb <"$work/recall-cli"
+recall_nodes=$(jq '.nodes | length' "$work/recall-trace.json")
+dot_note=$("$mtrace" trace "$recall_root" --down --format dot | grep -m1 -o '[0-9]* of [0-9]* batches[^"]*left out' || true)
+
 jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -m | awk '/^Mem:/ {printf "%.0f", $2 / 1024}') GiB" \
 	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--argjson n "$n" --argjson c "$c" --argjson runs "$runs" \
 	--slurpfile tx "$work/tx.json" --slurpfile tr "$work/trace.json" \
+	--slurpfile silo "$work/silo.json" --slurpfile recall "$work/recall.json" \
+	--argjson recall_s "$recall_s" --argjson recall_kb "$recall_kb" --argjson recall_nodes "$recall_nodes" --arg dot_note "$dot_note" \
 	--argjson get "$get_ms" --argjson trace "$trace_ms" --argjson verify "$verify_ms" --arg ok "$verdict_ok" \
 	--argjson verify_nosig "$verify_nosig_ms" --arg policy "${MTRACE_CC_POLICY:-default}" \
 	'{stamp: $stamp, host: $host, load_after: $load, n: $n, concurrency: $c, chaincode_policy: $policy,
-	  scenarios: $tx[0], traces: $tr[0],
+	  scenarios: $tx[0], traces: $tr[0], silo: $silo[0][0], recall: $recall[0][0],
+	  recall_cli: {seconds: $recall_s, peak_rss_mb: ($recall_kb / 1024 | . * 10 | round / 10), nodes: $recall_nodes, dot: $dot_note},
 	  cli: {runs: $runs, batch_get_median_ms: $get, trace_1000_median_ms: $trace,
 	        verify_1000_median_ms: $verify, verify_1000_no_signatures_median_ms: $verify_nosig,
 	        verify_1000_ok: ($ok == "true")}}' >"$out"
 
 say "ratio table"
 {
-	echo "SCENARIO TX/S BASELINE RATIO P50_MS P95_MS P99_MS FAILED"
-	jq -r '.scenarios[] | [.scenario, .tps, (.baseline_tps // "-"), (.ratio // "-"), .p50_ms, .p95_ms, .p99_ms,
+	echo "SCENARIO TX/S BASELINE RATIO BYTES/TX P50_MS P95_MS P99_MS FAILED"
+	jq -r '.scenarios[] | [.scenario, .tps, (.baseline_tps // "-"), (.ratio // "-"), (.bytes_per_tx // "-"), .p50_ms, .p95_ms, .p99_ms,
 		(.failed | to_entries | map("\(.key)=\(.value)") | join(",") | if . == "" then "0" else . end)] | @tsv' "$out"
 } | column -t
 say "trace table (chaincode answer, p50 of $calls calls)"
@@ -112,4 +132,13 @@ say "trace table (chaincode answer, p50 of $calls calls)"
 } | column -t
 say "whole CLI process, median of $runs"
 jq -r '.cli | "batch get: \(.batch_get_median_ms) ms\ntrace 1000 nodes: \(.trace_1000_median_ms) ms\nverify 1000 nodes: \(.verify_1000_median_ms) ms with the signatures check, \(.verify_1000_no_signatures_median_ms) ms without (verdict ok: \(.verify_1000_ok))"' "$out"
+say "silo: $silo takes of 1 kg (p50 and committed bytes per tenth)"
+{
+	echo "TAKES P50_MS BYTES/TX"
+	jq -r '.silo.segments[] | ["\(.from)-\(.to)", .p50_ms, .bytes_per_tx] | @tsv' "$out"
+	jq -r '.silo | ["last/first", .last_first_p50, .last_first_bytes] | @tsv' "$out"
+} | column -t
+say "recall of $recall descendants"
+jq -r '.recall | "bench: \(.nodes) batches, \(.pages) pages, p50 \(.p50_ms) ms over \(.n) traces = \(.ms_per_1000_nodes) ms per 1000 nodes"' "$out"
+jq -r '.recall_cli | "mtrace trace --down: \(.nodes) batches in \(.seconds) s, peak RSS \(.peak_rss_mb) MB; dot: \(.dot)"' "$out"
 say "saved $out"

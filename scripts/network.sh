@@ -22,7 +22,9 @@
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
 # default the consortium file's), MTRACE_LOG_SPEC (Fabric logging spec for
-# the nodes, default grpc=warning:info).
+# the nodes, default grpc=warning:info), MTRACE_CC_SRC (module root that
+# deploy builds the chaincode from, default the repository; the upgrade test
+# points it at an older release).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -466,7 +468,7 @@ deploy() {
 	local tarflags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
 	rm -rf "$w"
 	mkdir -p "$w/src"
-	(cd "$root" && go build -trimpath -buildvcs=false -o "$w/src/mtrace-cc" ./chaincode/cmd/mtrace-cc) ||
+	(cd "${MTRACE_CC_SRC:-$root}" && go build -trimpath -buildvcs=false -o "$w/src/mtrace-cc" ./chaincode/cmd/mtrace-cc) ||
 		fail "chaincode build failed"
 	say "chaincode built ($(since))"
 	tar "${tarflags[@]}" -C "$w/src" -cf - mtrace-cc | gzip -n >"$w/code.tar.gz"

@@ -2,9 +2,10 @@
 # test.sh runs mtrace's tests.
 #
 #   test.sh unit   unit tests of every package (no network)
-#   test.sh e2e    bring a fresh test network up, run test/ and the demo
-#                  script against it (test/addorg, which adds a fifth
-#                  organisation, last), stop it
+#   test.sh e2e    bring a fresh test network up, run test/ (e2e, faults,
+#                  the demo script, the in-place upgrade, trust, and last
+#                  test/addorg, which adds a fifth organisation) against it,
+#                  stop it
 #   test.sh fuzz   every fuzz target for FUZZTIME (default 60s), on Go 1.27
 #   test.sh all    unit, then e2e, then fuzz
 #
@@ -45,6 +46,11 @@ e2e() {
 		tail -n 30 "$MTRACE_HOME/demo.log" >&2
 		rc=1
 	fi
+	# The upgrade test deploys contract 0.2.0 (built from the git history),
+	# makes batches with it, upgrades in place and migrates; it audits the
+	# whole ledger, so it runs before the trust tests leave a forged record.
+	say "upgrade test: contract 0.2.0 to this one, in place (test/upgrade)"
+	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/upgrade/... 2>&1 | tee "$MTRACE_HOME/upgrade.log" || rc=$?
 	# The trust tests attack the network as dishonest members and leave a
 	# forged (and flagged) record behind, so they run last.
 	say "trust tests: dishonest members (test/trust)"

@@ -107,6 +107,7 @@ func (t *txn) requireNew(id string) error {
 func (t *txn) save(old, b *model.Batch, ev model.Event) error {
 	b.UpdatedAt = t.at
 	b.LastTx = t.id
+	b.Format = model.CurrentFormat
 	b.UpdatedBy = t.actor
 	b.Event = ev
 	if err := putBatch(t.stub, old, b); err != nil {

@@ -212,3 +212,27 @@ func BenchmarkProcess10x10(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkSiloTake takes 1 g from one batch per iteration, after 1,000
+// earlier takes: with takes under their own keys, its cost is that of the
+// first take, whatever b.N.
+func BenchmarkSiloTake(b *testing.B) {
+	w := newWorld(b)
+	w.register("SILO", kg(1000))
+	w.move("SILO", w.mun, w.rec, 0)
+	take := func(i int) {
+		r := w.invoke(w.rec, "Process", model.ProcessRequest{Step: model.StepShredding,
+			Inputs: []model.ProcessInput{{ID: "SILO", Mass: 1}}, Outputs: []model.ProcessOutput{{ID: fmt.Sprintf("F%09d", i), Material: model.PET, Form: model.FormFlakes, Mass: 1}}})
+		if r.Status != shim.OK {
+			b.Fatal(r.Message)
+		}
+	}
+	for i := range 1000 {
+		take(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		take(1000 + i)
+	}
+}

@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
@@ -14,6 +15,7 @@ import (
 //
 //	batch       ("batch", id)              the batch as JSON
 //	process     ("process", tx)            a process record as JSON, once per Process transaction
+//	take        ("take", parent, at, tx)   a model.Take as JSON: what process tx took from parent
 //	registry    ("registry")               the participant registry as JSON
 //	idx~owner   ("idx~owner", msp, id)     0x00, one per batch
 //	idx~status  ("idx~status", status, id) 0x00, one per batch
@@ -25,6 +27,7 @@ import (
 const (
 	objBatch    = "batch"
 	objProcess  = "process"
+	objTake     = "take"
 	objRegistry = "registry"
 	idxOwner    = "idx~owner"
 	idxStatus   = "idx~status"
@@ -50,6 +53,25 @@ func processKey(tx string) (string, error) {
 	}
 	return k, nil
 }
+
+// takeKey is the key of what process tx, run at at (the transaction time
+// as the ledger stores it, RFC 3339), took from batch parent. The time is
+// written with fixed width, so that a range read of one parent's takes
+// returns them in the order they were made (ties by transaction id).
+func takeKey(parent, at, tx string) (string, error) {
+	when, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return "", fmt.Errorf("take key of batch %q, process %s: time %q: %w", parent, tx, at, err)
+	}
+	k, err := shim.CreateCompositeKey(objTake, []string{parent, when.UTC().Format(takeTime), tx})
+	if err != nil {
+		return "", fmt.Errorf("take key of batch %q, process %s: %w", parent, tx, err)
+	}
+	return k, nil
+}
+
+// takeTime is the fixed-width time of a take key.
+const takeTime = "20060102T150405.000000000Z"
 
 func registryKey() string {
 	k, _ := shim.CreateCompositeKey(objRegistry, nil) // cannot fail: fixed, valid object type
@@ -91,13 +113,67 @@ func getBatch(stub shim.ChaincodeStubInterface, id string) (*model.Batch, error)
 	if raw == nil {
 		return nil, fmt.Errorf("batch %q not found", id)
 	}
-	return decodeBatch(id, raw)
+	b, err := decodeBatch(id, raw)
+	if err != nil {
+		return nil, err
+	}
+	return b, requireCurrent(b)
 }
 
 // getBatches reads many batches with one GetMultipleStates call. Missing
 // batches are nil in the result, in the order of ids.
 func getBatches(stub shim.ChaincodeStubInterface, ids []string) ([]*model.Batch, error) {
-	return getMany[model.Batch](stub, "batch", batchKey, ids)
+	bs, err := getMany[model.Batch](stub, "batch", batchKey, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		if err := requireCurrent(b); err != nil {
+			return nil, err
+		}
+	}
+	return bs, nil
+}
+
+// requireCurrent refuses a batch stored by an older contract: its takes
+// are still in a list on the batch, where this contract does not look.
+// A nil batch passes.
+func requireCurrent(b *model.Batch) error {
+	if b != nil && b.Format != model.CurrentFormat {
+		return fmt.Errorf("batch %q is stored in the format of contract 0.2.0: an admin must migrate the ledger first (MigrateBatches, `mtrace migrate`)", b.ID)
+	}
+	return nil
+}
+
+// getTakes reads what the given processes took from the given parents,
+// with one GetMultipleStates call. Missing takes are absent from the map.
+func getTakes(stub shim.ChaincodeStubInterface, refs []takeRef) (map[model.TakeRef]model.Take, error) {
+	keys := make([]string, len(refs))
+	for i, r := range refs {
+		k, err := takeKey(r.Parent, r.at, r.Tx)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k
+	}
+	takes, err := getMany[model.Take](stub, "take", func(k string) (string, error) { return k, nil }, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[model.TakeRef]model.Take, len(refs))
+	for i, t := range takes {
+		if t != nil {
+			out[refs[i].TakeRef] = *t
+		}
+	}
+	return out, nil
+}
+
+// takeRef is a take to read: its parent and process, and the process's
+// time, which is part of the key.
+type takeRef struct {
+	model.TakeRef
+	at string
 }
 
 // getProcesses reads the records of many processes, by transaction id,

@@ -14,11 +14,14 @@ import (
 // merging. It stores the process record (model.Process) once, under the
 // transaction id, and returns it as JSON.
 //
-// Links: each input gets one Children entry, naming the first output, the
-// mass taken and the transaction; every output stores its Derivation (the
-// record without the outputs) as its origin. A trace upstream follows the
-// derivations; downstream it follows an input's Children to the record,
-// and the record to every output.
+// Links: each input gets a take under a key of its own, ("take", input,
+// time, tx), naming the first output, the mass taken and the custody at
+// the time; the input itself only adds the mass to TakenMass and counts
+// the take, so a process costs the same on a batch's first take as on its
+// thousandth. Every output stores its Derivation (the record without the
+// outputs) as its origin. A trace upstream follows the derivations;
+// downstream it range-reads an input's takes, then the records they name,
+// then every output.
 func (c *Contract) Process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) (string, error) {
 	rec, err := process(ctx, req)
 	if err != nil {
@@ -115,7 +118,12 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 	written := make([]string, 0, len(ids))
 	for i, in := range req.Inputs {
 		old, b := inputs[i], clone(inputs[i])
-		b.Children = append(b.Children, model.Take{ID: first, Mass: in.Mass, Tx: t.id, Handovers: len(b.Handovers)})
+		take := model.Take{ID: first, Mass: in.Mass, Tx: t.id, Handovers: len(b.Handovers), At: t.at}
+		if err := t.putTake(b.ID, take, t.actor.MSP); err != nil {
+			return nil, err
+		}
+		b.TakenMass += in.Mass
+		b.Takes++
 		b.RemainingMass -= in.Mass
 		if b.RemainingMass == 0 {
 			b.Status = model.StatusConsumed
@@ -166,6 +174,25 @@ func (t *txn) putProcess(rec *model.Process) error {
 		return fmt.Errorf("write process record %s: %w", rec.Tx, err)
 	}
 	return t.guardKey(key, "process record "+rec.Tx, rec.By.MSP)
+}
+
+// putTake stores what a process took from parent. Like the process
+// record, it is written once, and its key-level policy is the processing
+// organisation (by) and a witness (guardKey), so no organisation alone
+// can endorse a change to it.
+func (t *txn) putTake(parent string, take model.Take, by string) error {
+	key, err := takeKey(parent, take.At, take.Tx)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(take)
+	if err != nil {
+		return fmt.Errorf("encode take of batch %q by %s: %w", parent, take.Tx, err)
+	}
+	if err := t.stub.PutState(key, raw); err != nil {
+		return fmt.Errorf("write take of batch %q by %s: %w", parent, take.Tx, err)
+	}
+	return t.guardKey(key, fmt.Sprintf("take of batch %q by %s", parent, take.Tx), by)
 }
 
 // GetProcess returns the record of the process that transaction tx ran,

@@ -1,10 +1,14 @@
 package contract
 
 import (
-	"cmp"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -12,8 +16,10 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
-// MaxTraceNodes caps the size of a trace, so that one query cannot make a
-// peer read an unbounded part of the ledger.
+// MaxTraceNodes caps the size of a one-call trace, so that one query
+// cannot make a peer read an unbounded part of the ledger or answer more
+// than a gRPC message holds. A downstream trace of any size is read page
+// by page with TraceDown.
 const MaxTraceNodes = 20000
 
 // maxTraceNodes is MaxTraceNodes; tests lower it.
@@ -65,7 +71,11 @@ func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface,
 	if err != nil {
 		return "", err
 	}
-	v := model.Verify(id, batches, recs, documentSHA256)
+	takes, err := getTakes(ctx.GetStub(), takeRefs(batches))
+	if err != nil {
+		return "", err
+	}
+	v := model.Verify(id, batches, recs, takes, documentSHA256)
 	return encoded("verdict", &v)
 }
 
@@ -76,11 +86,6 @@ type walked struct {
 	edges   map[[3]string]model.TraceEdge // by from, to, tx
 }
 
-// walk gathers the graph from root, level by level. Each level is read
-// with one GetMultipleStates call. Upstream, every batch's derivation
-// names its inputs. Downstream, a level takes a second call, for the
-// records of the processes its batches went into: a parent's Children
-// names only the first output and the transaction of each process.
 // upstream reads the upstream graph of root: its batches by id and the
 // records of the processes that made them, by transaction id.
 func upstream(stub shim.ChaincodeStubInterface, root string) (map[string]*model.Batch, map[string]*model.Process, error) {
@@ -95,24 +100,31 @@ func upstream(stub shim.ChaincodeStubInterface, root string) (map[string]*model.
 	return w.batches, recs, nil
 }
 
+// walk gathers the graph from root, level by level, up to maxTraceNodes
+// batches. Upstream, every batch's derivation names its inputs, and a
+// level is read with one GetMultipleStates call. Downstream, a level is
+// expanded with the pages of a downstream trace (down), which range-read
+// each batch's takes.
 func walk(stub shim.ChaincodeStubInterface, root, direction string) (*walked, error) {
 	w := &walked{batches: map[string]*model.Batch{}, depth: map[string]int{}, edges: map[[3]string]model.TraceEdge{}}
+	if err := w.read(stub, []string{root}, 0); err != nil {
+		return nil, err
+	}
+	if w.batches[root] == nil {
+		return nil, fmt.Errorf("batch %q not found", root)
+	}
 	level := []string{root}
-	for d := 0; len(level) > 0; d++ {
-		if err := w.read(stub, level, d); err != nil {
-			return nil, err
-		}
-		if d == 0 && w.batches[root] == nil {
-			return nil, fmt.Errorf("batch %q not found", root)
-		}
-		var next []string
+	for d := 1; len(level) > 0; d++ {
 		var err error
 		if direction == model.Upstream {
-			next = w.up(level)
-		} else if next, err = w.down(stub, level, d+1); err != nil {
+			level = w.up(level)
+			err = w.read(stub, level, d)
+		} else {
+			level, err = w.downLevel(stub, level, d)
+		}
+		if err != nil {
 			return nil, err
 		}
-		level = next
 	}
 	return w, nil
 }
@@ -125,8 +137,8 @@ func (w *walked) read(stub shim.ChaincodeStubInterface, ids []string, d int) err
 			fresh = append(fresh, id)
 		}
 	}
-	if len(w.depth)+len(fresh) > maxTraceNodes {
-		return fmt.Errorf("trace: the graph has more than %d batches", maxTraceNodes)
+	if err := w.room(len(fresh)); err != nil {
+		return err
 	}
 	bs, err := getBatches(stub, fresh)
 	if err != nil {
@@ -137,6 +149,14 @@ func (w *walked) read(stub shim.ChaincodeStubInterface, ids []string, d int) err
 		if bs[i] != nil { // a missing ancestor stays out; Verify reports it
 			w.batches[id] = bs[i]
 		}
+	}
+	return nil
+}
+
+// room fails when n more batches would exceed the cap of one call.
+func (w *walked) room(n int) error {
+	if len(w.depth)+n > maxTraceNodes {
+		return fmt.Errorf("trace: the graph has more than %d batches; trace downstream page by page with TraceDown (mtrace trace --down does)", maxTraceNodes)
 	}
 	return nil
 }
@@ -162,59 +182,291 @@ func (w *walked) up(level []string) []string {
 	return slices.Compact(next)
 }
 
-// down reads the records of the processes that took from the level's
-// batches, adds an edge from each batch to every output of each such
-// process, reads the outputs and returns the ones first seen at depth d,
-// sorted.
-func (w *walked) down(stub shim.ChaincodeStubInterface, level []string, d int) ([]string, error) {
-	var txs []string
-	for _, id := range level {
-		if b := w.batches[id]; b != nil {
-			for _, c := range b.Children {
-				txs = append(txs, c.Tx)
+// downLevel expands a level downstream through the pages of down, adds
+// the edges, and returns the outputs first seen at depth d, sorted.
+func (w *walked) downLevel(stub shim.ChaincodeStubInterface, level []string, d int) ([]string, error) {
+	var next []string
+	for lo := 0; lo < len(level); lo += model.MaxDownIDs {
+		q := model.DownQuery{IDs: level[lo:min(lo+model.MaxDownIDs, len(level))], Limit: model.MaxDownLimit}
+		for {
+			p, err := down(stub, q)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range p.edges {
+				w.edges[[3]string{e.From, e.To, e.Tx}] = e
+			}
+			for _, b := range p.batches {
+				if _, seen := w.depth[b.ID]; seen {
+					continue
+				}
+				if err := w.room(1); err != nil {
+					return nil, err
+				}
+				w.depth[b.ID] = d
+				w.batches[b.ID] = b
+				if b.Takes > 0 || b.TakenMass > 0 {
+					next = append(next, b.ID)
+				}
+			}
+			if p.bookmark == "" {
+				break
+			}
+			q.Bookmark = p.bookmark
+		}
+	}
+	slices.Sort(next)
+	return next, nil
+}
+
+// TraceDown returns one page of a downstream trace (model.DownQuery), a
+// model.TracePage as JSON. It reads each queried batch's takes with
+// paginated range reads, so it must be evaluated, never submitted.
+func (c *Contract) TraceDown(ctx contractapi.TransactionContextInterface, q model.DownQuery) (string, error) {
+	if err := q.Validate(); err != nil {
+		return "", err
+	}
+	p, err := down(ctx.GetStub(), q)
+	if err != nil {
+		return "", err
+	}
+	page := &model.TracePage{Nodes: make([]model.TraceNode, len(p.batches)), Edges: p.edges, Bookmark: p.bookmark}
+	for i, b := range p.batches {
+		page.Nodes[i] = model.NodeOf(b, 0)
+	}
+	return encoded("trace page", page)
+}
+
+// downPage is one page of a downstream trace: the edges, the outputs they
+// reach (once each, in order of first edge), and where the next page
+// starts ("" when done).
+type downPage struct {
+	edges    []model.TraceEdge
+	batches  []*model.Batch
+	bookmark string
+}
+
+// down reads one page of q. It reads the queried batches from where
+// q.Bookmark says with one GetMultipleStates call, range-reads the takes
+// of those that have any (a batch with nothing taken is skipped without a
+// read), reads the records of all those takes with one more call, keeps
+// whole processes while the edges fit in the limit (at least one process
+// per page), and reads the outputs reached with a last call.
+func down(stub shim.ChaincodeStubInterface, q model.DownQuery) (*downPage, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = model.DefaultDownLimit
+	}
+	i0, after0, err := decodeDownBookmark(stub, q)
+	if err != nil {
+		return nil, err
+	}
+	// The first page checks that the batches exist, and skips those that
+	// nothing was taken from without a range read. A client sends only
+	// batches with takes (TraceNode.Takes), so later pages read no
+	// batches they do not answer.
+	var parents []*model.Batch
+	if q.Bookmark == "" {
+		if parents, err = getBatches(stub, q.IDs); err != nil {
+			return nil, err
+		}
+		for j, b := range parents {
+			if b == nil {
+				return nil, fmt.Errorf("batch %q not found", q.IDs[j])
 			}
 		}
 	}
-	slices.Sort(txs)
-	txs = slices.Compact(txs)
+
+	// Gather takes, at least one edge each, until they could fill the page.
+	type pending struct {
+		i    int // index into q.IDs
+		key  string
+		take model.Take
+	}
+	var takes []pending
+	i, after := i0, after0
+	for i < len(q.IDs) && len(takes) < limit {
+		if parents != nil && parents[i].Takes == 0 && parents[i].TakenMass == 0 {
+			i, after = i+1, ""
+			continue
+		}
+		keys, ts, next, err := readTakes(stub, q.IDs[i], int32(min(limit-len(takes), maxTakeChunk)), after)
+		if err != nil {
+			return nil, err
+		}
+		for j := range ts {
+			takes = append(takes, pending{i, keys[j], ts[j]})
+		}
+		if next == "" {
+			i, after = i+1, ""
+		} else {
+			after = keys[len(keys)-1]
+		}
+	}
+	txs := make([]string, len(takes))
+	for j, t := range takes {
+		txs[j] = t.take.Tx
+	}
 	recs, err := getProcesses(stub, txs)
 	if err != nil {
 		return nil, err
 	}
-	byTx := make(map[string]*model.Process, len(txs))
-	for i, tx := range txs {
-		byTx[tx] = recs[i]
-	}
-	var next []string
-	for _, id := range level {
-		b := w.batches[id]
-		if b == nil {
-			continue
+
+	// Keep whole processes while they fit; the page ends before the first
+	// that does not, or where the gathering stopped.
+	p := &downPage{edges: []model.TraceEdge{}}
+	var outs []string
+	seen := map[string]bool{}
+	for j, t := range takes {
+		rec := recs[j]
+		id := q.IDs[t.i]
+		if rec == nil {
+			return nil, fmt.Errorf("trace: batch %q names process %s, which has no record", id, t.take.Tx)
 		}
-		for _, c := range b.Children {
-			p := byTx[c.Tx]
-			if p == nil {
-				return nil, fmt.Errorf("trace: batch %q names process %s, which has no record", id, c.Tx)
+		if len(p.edges) > 0 && len(p.edges)+len(rec.Outputs) > limit {
+			i, after = t.i, ""
+			switch {
+			case j > 0 && takes[j-1].i == t.i:
+				after = takes[j-1].key
+			case t.i == i0:
+				after = after0
 			}
-			for _, out := range p.Outputs {
-				w.edge(id, out.ID, c.Mass, p.Step, p.Tx)
-				next = append(next, out.ID)
+			break
+		}
+		for _, o := range rec.Outputs {
+			p.edges = append(p.edges, model.TraceEdge{From: id, To: o.ID, Mass: t.take.Mass, Step: rec.Step, Tx: rec.Tx})
+			if !seen[o.ID] {
+				seen[o.ID] = true
+				outs = append(outs, o.ID)
 			}
 		}
 	}
-	slices.Sort(next)
-	next = slices.Compact(next)
-	if err := w.read(stub, next, d); err != nil {
+	if i < len(q.IDs) {
+		p.bookmark = encodeDownBookmark(i, after)
+	}
+	bs, err := getBatches(stub, outs)
+	if err != nil {
 		return nil, err
 	}
-	// Only outputs first seen at this depth are expanded further.
-	fresh := next[:0]
-	for _, id := range next {
-		if w.depth[id] == d {
-			fresh = append(fresh, id)
+	for j, b := range bs {
+		if b == nil {
+			return nil, fmt.Errorf("trace: process output %q not found", outs[j])
 		}
 	}
-	return fresh, nil
+	p.batches = bs
+	return p, nil
+}
+
+// maxTakeChunk is how many takes down reads at once.
+const maxTakeChunk = 500
+
+// encodeDownBookmark writes where a downstream page stopped: the index of
+// the queried batch and the last take key read of it.
+func encodeDownBookmark(i int, after string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(i) + "/" + after))
+}
+
+func decodeDownBookmark(stub shim.ChaincodeStubInterface, q model.DownQuery) (int, string, error) {
+	if q.Bookmark == "" {
+		return 0, "", nil
+	}
+	bad := &model.RuleError{Field: "bookmark", Rule: "is not a bookmark returned for these ids"}
+	raw, err := base64.RawURLEncoding.DecodeString(q.Bookmark)
+	if err != nil {
+		return 0, "", bad
+	}
+	n, after, ok := strings.Cut(string(raw), "/")
+	i, err := strconv.Atoi(n)
+	if !ok || err != nil || i < 0 || i >= len(q.IDs) {
+		return 0, "", bad
+	}
+	if after != "" {
+		prefix, err := stub.CreateCompositeKey(objTake, []string{q.IDs[i]})
+		if err != nil || !strings.HasPrefix(after, prefix) {
+			return 0, "", bad
+		}
+	}
+	return i, after, nil
+}
+
+// readTakes reads up to n takes of batch id after the take key after (""
+// for the first), in key order. next is "" when id has no more takes.
+func readTakes(stub shim.ChaincodeStubInterface, id string, n int32, after string) (keys []string, takes []model.Take, next string, err error) {
+	keys, values, next, err := readIndexPage(stub, objTake, []string{id}, n, after, after)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	takes = make([]model.Take, len(values))
+	for i, raw := range values {
+		if err := json.Unmarshal(raw, &takes[i]); err != nil {
+			return nil, nil, "", fmt.Errorf("decode take of batch %q: %w", id, err)
+		}
+	}
+	return keys, takes, next, nil
+}
+
+// ListTakes returns one page of the takes of a batch, oldest first:
+// what each process that took from it took, and when. limit is the page
+// size (default 50, at most 1000); pass the previous page's bookmark to
+// continue. Evaluate it: it uses paginated range reads.
+func (c *Contract) ListTakes(ctx contractapi.TransactionContextInterface, id string, bookmark string, limit int) (*model.TakePage, error) {
+	if err := model.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	if limit < 0 || limit > model.MaxListLimit {
+		return nil, &model.RuleError{Field: "limit", Rule: fmt.Sprintf("must be from 1 to %d, got %d", model.MaxListLimit, limit)}
+	}
+	if limit == 0 {
+		limit = model.DefaultListLim
+	}
+	stub := ctx.GetStub()
+	if _, err := getBatch(stub, id); err != nil {
+		return nil, err
+	}
+	after := ""
+	if bookmark != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(bookmark)
+		prefix, _ := stub.CreateCompositeKey(objTake, []string{id}) // id checked above
+		if err != nil || !strings.HasPrefix(string(raw), prefix) {
+			return nil, &model.RuleError{Field: "bookmark", Rule: "is not a bookmark returned for this batch"}
+		}
+		after = string(raw)
+	}
+	keys, takes, next, err := readTakes(stub, id, int32(limit), after)
+	if err != nil {
+		return nil, err
+	}
+	page := &model.TakePage{Takes: takes}
+	if next != "" && len(keys) > 0 {
+		page.Bookmark = base64.RawURLEncoding.EncodeToString([]byte(keys[len(keys)-1]))
+	}
+	return page, nil
+}
+
+// takeRefs lists the takes a verification needs: for every process of the
+// graph, what each of its inputs in the graph recorded about it. A
+// derivation whose time cannot be part of a key is left out; Verify then
+// reports the take missing.
+func takeRefs(batches map[string]*model.Batch) []takeRef {
+	var refs []takeRef
+	seen := map[model.TakeRef]bool{}
+	for _, id := range slices.Sorted(maps.Keys(batches)) {
+		d := batches[id].Origin.Process
+		if d == nil {
+			continue
+		}
+		if _, err := time.Parse(time.RFC3339Nano, d.At); err != nil {
+			continue
+		}
+		for _, in := range d.Inputs {
+			r := model.TakeRef{Parent: in.ID, Tx: d.Tx}
+			if batches[in.ID] != nil && !seen[r] {
+				seen[r] = true
+				refs = append(refs, takeRef{TakeRef: r, at: d.At})
+			}
+		}
+	}
+	return refs
 }
 
 // records reads the record of every process that made a batch of the
@@ -250,25 +502,11 @@ func (w *walked) edge(from, to string, mass model.Grams, step model.Step, tx str
 func (w *walked) trace(root, direction string) *model.Trace {
 	t := &model.Trace{Root: root, Direction: direction, Nodes: []model.TraceNode{}, Edges: []model.TraceEdge{}}
 	for id, b := range w.batches {
-		n := model.TraceNode{
-			ID: id, Depth: w.depth[id],
-			Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
-			InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
-			Collection: b.Origin.Collection, Documents: b.Documents,
-		}
-		if b.Origin.Process != nil {
-			n.Step = b.Origin.Process.Step
-		}
-		t.Nodes = append(t.Nodes, n)
+		t.Nodes = append(t.Nodes, model.NodeOf(b, w.depth[id]))
 	}
-	slices.SortFunc(t.Nodes, func(a, b model.TraceNode) int {
-		return cmp.Or(cmp.Compare(a.Depth, b.Depth), strings.Compare(a.ID, b.ID))
-	})
 	for _, e := range w.edges {
 		t.Edges = append(t.Edges, e)
 	}
-	slices.SortFunc(t.Edges, func(a, b model.TraceEdge) int {
-		return cmp.Or(strings.Compare(a.From, b.From), strings.Compare(a.To, b.To), strings.Compare(a.Tx, b.Tx))
-	})
+	model.SortTrace(t)
 	return t
 }

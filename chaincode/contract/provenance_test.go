@@ -159,10 +159,16 @@ func TestVerifyCorruptLedger(t *testing.T) {
 
 	// A child link to a process without a record breaks a downstream
 	// trace with a clear error.
-	c := w.batch("C3")
-	c.Children[0].Tx = "forged"
-	raw, key = encode(t, c)
-	w.l.Put(key, raw)
+	var takes model.TakePage
+	w.query(w.out, &takes, "ListTakes", "C3", "", 0)
+	require.NotEmpty(t, takes.Takes)
+	tk := takes.Takes[0]
+	tkey, err := takeKey("C3", tk.At, tk.Tx)
+	require.NoError(t, err)
+	tk.Tx = "forged"
+	forged, err := json.Marshal(tk)
+	require.NoError(t, err)
+	w.l.Put(tkey, forged)
 	w.queryFail(w.out, `trace: batch "C3" names process forged, which has no record`, "Trace", "C3", "down")
 }
 

@@ -91,13 +91,13 @@ func readIndexPage(stub shim.ChaincodeStubInterface, obj string, attrs []string,
 	}
 	it, meta, err := stub.GetStateByPartialCompositeKeyWithPagination(obj, attrs, size, start)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("list batches: %w", err)
+		return nil, nil, "", fmt.Errorf("range %s: %w", obj, err)
 	}
 	defer it.Close()
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("list batches: %w", err)
+			return nil, nil, "", fmt.Errorf("range %s: %w", obj, err)
 		}
 		if after != "" && kv.Key <= after {
 			continue
@@ -124,8 +124,10 @@ func resolve(stub shim.ChaincodeStubInterface, obj string, keys []string, values
 		}
 		ids[i] = attrs[len(attrs)-1]
 	}
+	// A batch in an older stored format is listed as it is (Audit reports
+	// it), so that one such batch cannot stop every listing.
 	if obj != objBatch {
-		return getBatches(stub, ids)
+		return getMany[model.Batch](stub, "batch", batchKey, ids)
 	}
 	out := make([]*model.Batch, len(keys))
 	for i, raw := range values {

@@ -74,6 +74,7 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 	violate := func(format string, a ...any) { r.Violations = append(r.Violations, fmt.Sprintf(format, a...)) }
 
 	processes := map[string]bool{}
+	taken := map[string]Grams{} // by parent: what the processes of the ledger took
 	for i := range bs {
 		b := &bs[i]
 		r.Remaining += b.RemainingMass
@@ -82,6 +83,9 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 			violate("batch %q: remaining mass %s is negative", b.ID, b.RemainingMass)
 		} else if b.RemainingMass > b.InitialMass {
 			violate("batch %q: remaining mass %s exceeds its initial mass %s", b.ID, b.RemainingMass, b.InitialMass)
+		}
+		if b.Format != CurrentFormat {
+			violate("batch %q: stored in the format of contract 0.2.0 (format %d); an admin must migrate it (mtrace migrate)", b.ID, b.Format)
 		}
 		if _, ok := reg.Lookup(b.Owner); !ok {
 			violate("batch %q: owner %s is not a registered organisation", b.ID, b.Owner)
@@ -102,18 +106,18 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 				o := org(p.By.MSP)
 				o.Virgin += p.VirginMass
 				o.ProcessLoss += p.Loss
+				// The processor held every input (Verify's custody check),
+				// so what the process took leaves its account.
+				for _, in := range p.Inputs {
+					o.Taken += in.Mass
+					taken[in.ID] += in.Mass
+				}
 			}
 		case b.Origin.Collection != nil:
 			r.Registered += b.InitialMass
 			org(b.Submitter.MSP).Registered += b.InitialMass
 		default:
 			violate("batch %q: has neither a collection nor a process origin", b.ID)
-		}
-		for _, c := range b.Children {
-			if _, ok := byID[c.ID]; !ok {
-				violate("batch %q: child %q does not exist", b.ID, c.ID)
-			}
-			org(b.Custodian(c.Handovers)).Taken += c.Mass
 		}
 		for _, h := range b.Handovers {
 			org(h.From).Shipped += h.Offered
@@ -122,6 +126,12 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 			to.TransitLoss += h.Offered - h.Received
 		}
 		org(b.Owner).OnHand += b.RemainingMass
+	}
+
+	for i := range bs {
+		if b := &bs[i]; taken[b.ID] != b.TakenMass {
+			violate("batch %q: processes took %s from it, but it records %s taken", b.ID, taken[b.ID], b.TakenMass)
+		}
 	}
 
 	supplied := r.Registered + r.Virgin

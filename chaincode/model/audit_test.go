@@ -17,20 +17,20 @@ func story() ([]Batch, Registry) {
 	maker := Actor{MSP: "MakerMSP", Identity: "u"}
 	collected := func(id string, m Grams) Batch {
 		return Batch{ID: id, Form: FormWaste, InitialMass: m, RemainingMass: m, Owner: muni.MSP, Submitter: muni,
-			Status: StatusActive, Origin: Origin{Collection: &Collection{Collector: muni.MSP}}, RecycledContent: FullRecycled}
+			Status: StatusActive, Origin: Origin{Collection: &Collection{Collector: muni.MSP}}, RecycledContent: FullRecycled, Format: CurrentFormat}
 	}
 	a, b := collected("A", 1000*Kilogram), collected("B", 500*Kilogram)
 	a.Handovers = []Handover{{From: muni.MSP, To: rec.MSP, Offered: 1000 * Kilogram, Received: 990 * Kilogram, AcceptedBy: rec}}
 	a.TransitLoss = 10 * Kilogram
 	a.Owner = rec.MSP
-	a.Children = []Take{{ID: "F1", Mass: 990 * Kilogram, Tx: "p1", Handovers: 1}}
+	a.TakenMass, a.Takes = 990*Kilogram, 1
 	a.RemainingMass = 0
 	a.Status = StatusConsumed
 	proc := &Derivation{Step: StepExtrusion, Tx: "p1", By: rec, Inputs: []Take{{ID: "A", Mass: 990 * Kilogram}},
 		VirginMass: 10 * Kilogram, Loss: 20 * Kilogram}
 	derived := func(id string, m Grams) Batch {
 		return Batch{ID: id, Form: FormFilament, InitialMass: m, RemainingMass: m, Owner: rec.MSP, Submitter: rec,
-			Status: StatusActive, Origin: Origin{Process: proc}}
+			Status: StatusActive, Origin: Origin{Process: proc}, Format: CurrentFormat}
 	}
 	f1, f2 := derived("F1", 900*Kilogram), derived("F2", 80*Kilogram)
 	f1.Handovers = []Handover{{From: rec.MSP, To: maker.MSP, Offered: 900 * Kilogram, Received: 900 * Kilogram, AcceptedBy: maker}}
@@ -116,10 +116,14 @@ func TestAuditCorruptions(t *testing.T) {
 			find(bs, "F2").RemainingMass = 81 * Kilogram
 			return bs
 		}, []string{`batch "F2": remaining mass 81 kg exceeds its initial mass 80 kg`}},
-		{"missing child", func(bs []Batch, _ *Registry) []Batch {
-			find(bs, "A").Children[0].ID = "GHOST"
+		{"taken total forged", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "A").TakenMass = 900 * Kilogram
 			return bs
-		}, []string{`batch "A": child "GHOST" does not exist`}},
+		}, []string{`batch "A": processes took 990 kg from it, but it records 900 kg taken`}},
+		{"old stored format", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").Format = 0
+			return bs
+		}, []string{`batch "B": stored in the format of contract 0.2.0 (format 0); an admin must migrate it (mtrace migrate)`}},
 		{"no origin", func(bs []Batch, _ *Registry) []Batch {
 			find(bs, "B").Origin = Origin{}
 			return bs

@@ -31,8 +31,12 @@ type Batch struct {
 	// Handovers lists every accepted transfer, oldest first. Custody at any
 	// time is the registrant's organisation followed by each handover's To.
 	Handovers []Handover `json:"handovers,omitempty" metadata:",optional"`
-	// Children lists every batch made from this one, with the mass taken.
-	Children []Take `json:"children,omitempty" metadata:",optional"`
+	// TakenMass is the total mass that processes took from the batch, and
+	// Takes how many processes did. Each take is stored under a key of its
+	// own (see the chaincode's key layout), so a take adds a key instead of
+	// growing this batch.
+	TakenMass Grams `json:"takenMass"`
+	Takes     int   `json:"takes"`
 
 	// RecycledContent is the post-consumer share in basis points (10000 is
 	// 100%). Collected waste is 10000; a derived batch has the mass-weighted
@@ -52,7 +56,17 @@ type Batch struct {
 	LastTx    string `json:"lastTx"`
 	UpdatedBy Actor  `json:"updatedBy"`
 	Event     Event  `json:"event"`
+
+	// Format is the stored format of this version: CurrentFormat when
+	// written by contract 0.3.0 or later; 0 (absent) for a batch of
+	// contract 0.2.0, which listed its takes in a "children" field and must
+	// be migrated before it is used.
+	Format int `json:"format,omitempty" metadata:",optional"`
 }
+
+// CurrentFormat is the stored format of batches that keep their takes
+// under keys of their own (contract 0.3.0).
+const CurrentFormat = 1
 
 // Actor is who submitted a transaction.
 type Actor struct {
@@ -157,14 +171,29 @@ func (p *Process) Output(id string) (Take, bool) {
 }
 
 // Take is an amount of one batch that went into, or came out of, a
-// process. On a parent's Children list, ID names the child and Handovers
-// is how many handovers the parent had had at that moment, which fixes who
-// held custody then.
+// process. Stored as a parent's take (one key per process that took from
+// it), ID names the process's first output, Tx and At the process
+// transaction, and Handovers is how many handovers the parent had had at
+// that moment, which fixes who held custody then.
 type Take struct {
 	ID        string `json:"id"`
 	Mass      Grams  `json:"mass"`
 	Tx        string `json:"tx,omitempty" metadata:",optional"`
 	Handovers int    `json:"handovers,omitempty" metadata:",optional"`
+	At        string `json:"at,omitempty" metadata:",optional"`
+}
+
+// TakeRef names the take of process transaction Tx from batch Parent.
+type TakeRef struct {
+	Parent string
+	Tx     string
+}
+
+// TakePage is one page of a batch's takes, in the order they were made.
+// Bookmark is empty on the last page.
+type TakePage struct {
+	Takes    []Take `json:"takes"`
+	Bookmark string `json:"bookmark"`
 }
 
 // Document is a file anchored on a batch by its SHA-256.
@@ -187,9 +216,6 @@ func (b *Batch) Custodian(n int) string {
 	}
 	return b.Handovers[n-1].To
 }
-
-// Taken is the total mass taken from the batch by processes.
-func (b *Batch) Taken() Grams { return Total(b.Children) }
 
 // Total is the mass of a list of takes.
 func Total(ts []Take) Grams {

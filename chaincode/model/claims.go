@@ -100,8 +100,15 @@ func BatchClaims(b *Batch, createdTx string) []Claim {
 				return slices.ContainsFunc(w.Documents, func(x Document) bool { return reflect.DeepEqual(x, d) })
 			}, "document "+d.SHA256)})
 	}
+	// The writer's organisation endorsed its own write, except for a
+	// migration (MigrateBatches): an admin of any member rewrites batches
+	// it does not own, and the rules require the owner's endorsement.
+	writers := []string{b.UpdatedBy.MSP}
+	if b.Event.Name == EvBatchesMigrated {
+		writers = []string{b.Owner}
+	}
 	cs = append(cs, Claim{Subject: subject, What: "last writer", Tx: b.LastTx, Actor: b.UpdatedBy,
-		Endorsers: []string{b.UpdatedBy.MSP},
+		Endorsers: writers,
 		Wrote:     batchWrote(b.ID, func(w *Batch) bool { return reflect.DeepEqual(*w, *b) }, "this version")})
 	return cs
 }

@@ -117,3 +117,23 @@ func TestProcessClaims(t *testing.T) {
 		t.Fatalf("rewritten record: %+v", c)
 	}
 }
+
+// A migration's version was written by an admin of another organisation;
+// the owner's endorsement is what the rules require of it.
+func TestVerifyClaimsOfAMigration(t *testing.T) {
+	b, txs, fill := handedOver()
+	fill(t)
+	adm := Actor{MSP: "MunicipalityMSP", Identity: "Admin@municipality"}
+	b.LastTx, b.UpdatedBy, b.Format = "tx-migrate", adm, CurrentFormat
+	b.Event = Event{Name: EvBatchesMigrated}
+	txs["tx-migrate"] = &SignedTx{ID: "tx-migrate", Valid: true, Code: "VALID", Creator: adm,
+		Endorsers: []string{"MakerMSP", "RecyclerMSP"}, Batches: map[string]json.RawMessage{"B1": mustJSON(t, b)}}
+	if c := VerifyClaims(BatchClaims(b, b.CreatedTx), txs); !c.OK {
+		t.Fatalf("migrated batch endorsed by its owner: %+v", c)
+	}
+	txs["tx-migrate"].Endorsers = []string{"MakerMSP", "MunicipalityMSP"}
+	c := VerifyClaims(BatchClaims(b, b.CreatedTx), txs)
+	if c.OK || !strings.Contains(c.Detail, "RecyclerMSP did not endorse") {
+		t.Fatalf("a migration the owner did not endorse passed: %+v", c)
+	}
+}

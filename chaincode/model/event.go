@@ -93,6 +93,7 @@ const (
 	EvBatchQuarantined     = "BatchQuarantined"
 	EvBatchReleased        = "BatchReleased"
 	EvDocumentAttached     = "DocumentAttached"
+	EvBatchesMigrated      = "BatchesMigrated"
 )
 
 // EPCIS event types.

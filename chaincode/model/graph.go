@@ -1,5 +1,12 @@
 package model
 
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
 // Direction of a provenance trace.
 const (
 	Upstream   = "up"   // towards the collection batches
@@ -30,6 +37,9 @@ type TraceNode struct {
 	Collection      *Collection `json:"collection,omitempty" metadata:",optional"`
 	Step            Step        `json:"step,omitempty" metadata:",optional"`
 	Documents       []Document  `json:"documents,omitempty" metadata:",optional"`
+	// Takes is how many processes took from the batch: a downstream walk
+	// need not ask for the children of a batch with none.
+	Takes int `json:"takes,omitempty" metadata:",optional"`
 }
 
 // TraceEdge is mass flowing from a parent batch into a child batch.
@@ -100,4 +110,85 @@ type HistoryEntry struct {
 type BatchPage struct {
 	Batches  []Batch `json:"batches"`
 	Bookmark string  `json:"bookmark"`
+}
+
+// Limits of a downstream trace page.
+const (
+	MaxDownIDs       = 1000 // batches one page may expand
+	MaxDownLimit     = 5000 // edges one page may hold
+	DefaultDownLimit = 1000
+)
+
+// DownQuery asks for one page of a downstream trace: the processes that
+// took from the batches IDs, each with an edge to every output, starting
+// where Bookmark (from the previous page of the same IDs) says. Limit
+// bounds the edges of the page (default DefaultDownLimit); a page always
+// holds at least one process, so one process with more outputs than Limit
+// still gets through.
+//
+// A client walks a graph of any size level by level: it sends the batches
+// of a level, in chunks of at most MaxDownIDs, follows each chunk's pages
+// until the bookmark is empty, and makes the outputs it has not yet seen,
+// and that were taken from (TraceNode.Takes), the next level.
+type DownQuery struct {
+	IDs      []string `json:"ids"`
+	Limit    int      `json:"limit,omitempty" metadata:",optional"`
+	Bookmark string   `json:"bookmark,omitempty" metadata:",optional"`
+}
+
+// Validate checks the ids and the limit.
+func (q DownQuery) Validate() error {
+	if len(q.IDs) == 0 || len(q.IDs) > MaxDownIDs {
+		return &RuleError{Field: "ids", Rule: fmt.Sprintf("must list 1 to %d batches, got %d", MaxDownIDs, len(q.IDs))}
+	}
+	for i, id := range q.IDs {
+		if err := CheckID(fmt.Sprintf("ids[%d]", i), id); err != nil {
+			return err
+		}
+	}
+	if q.Limit < 0 || q.Limit > MaxDownLimit {
+		return &RuleError{Field: "limit", Rule: fmt.Sprintf("must be from 1 to %d, got %d", MaxDownLimit, q.Limit)}
+	}
+	return CheckText("bookmark", q.Bookmark, false)
+}
+
+// TracePage is one page of a downstream trace: edges from the queried
+// batches to the outputs of the processes that took from them, and those
+// outputs as nodes (Depth is left 0: the client knows the level). Bookmark
+// is empty when every queried batch has been expanded.
+type TracePage struct {
+	Nodes    []TraceNode `json:"nodes"`
+	Edges    []TraceEdge `json:"edges"`
+	Bookmark string      `json:"bookmark"`
+}
+
+// IDPage is one page of batch ids. Bookmark is empty on the last page.
+type IDPage struct {
+	IDs      []string `json:"ids"`
+	Bookmark string   `json:"bookmark"`
+}
+
+// SortTrace puts a trace in its order: nodes by depth then id, edges by
+// from, to, tx.
+func SortTrace(t *Trace) {
+	slices.SortFunc(t.Nodes, func(a, b TraceNode) int {
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), strings.Compare(a.ID, b.ID))
+	})
+	slices.SortFunc(t.Edges, func(a, b TraceEdge) int {
+		return cmp.Or(strings.Compare(a.From, b.From), strings.Compare(a.To, b.To), strings.Compare(a.Tx, b.Tx))
+	})
+}
+
+// NodeOf is batch b as a trace shows it, at depth d.
+func NodeOf(b *Batch, d int) TraceNode {
+	n := TraceNode{
+		ID: b.ID, Depth: d,
+		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
+		InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
+		Collection: b.Origin.Collection, Documents: b.Documents, Takes: b.Takes,
+	}
+	if b.Origin.Process != nil {
+		n.Step = b.Origin.Process.Step
+	}
+	return n
 }

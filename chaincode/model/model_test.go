@@ -153,12 +153,12 @@ func TestParticipants(t *testing.T) {
 }
 
 func TestBatchHelpers(t *testing.T) {
-	b := Batch{Submitter: Actor{MSP: "A"}, Handovers: []Handover{{To: "B"}, {To: "C"}}, Children: []Take{{Mass: 3}, {Mass: 4}}}
+	b := Batch{Submitter: Actor{MSP: "A"}, Handovers: []Handover{{To: "B"}, {To: "C"}}}
 	assert.Equal(t, "A", b.Custodian(0))
 	assert.Equal(t, "B", b.Custodian(1))
 	assert.Equal(t, "C", b.Custodian(2))
 	assert.Equal(t, "C", b.Custodian(9))
-	assert.Equal(t, Grams(7), b.Taken())
+	assert.Equal(t, Grams(7), Total([]Take{{Mass: 3}, {Mass: 4}}))
 }
 
 func TestEventForKeepsOnlyTheBatchsOwnQuantities(t *testing.T) {

@@ -12,21 +12,22 @@ const maxDetail = 10
 
 // Verify checks the provenance of batch root from its upstream graph:
 // batches maps the id of root and of every ancestor to its current
-// version, and processes maps the transaction id of every process in the
-// graph to its record. It is a pure function of its arguments: it visits
+// version, processes maps the transaction id of every process in the
+// graph to its record, and takes holds what each parent stored about each
+// process of the graph that took from it. It is a pure function of its arguments: it visits
 // batches in sorted id order and never consults anything else, so every
 // peer and every client reaches the same verdict from the same graph.
 //
 // documentSHA256, when not empty, must be anchored on root or an
 // ancestor.
-func Verify(root string, batches map[string]*Batch, processes map[string]*Process, documentSHA256 string) Verdict {
+func Verify(root string, batches map[string]*Batch, processes map[string]*Process, takes map[TakeRef]Take, documentSHA256 string) Verdict {
 	v := Verdict{BatchID: root, Checks: []Check{}, Sources: []Source{}, Nodes: len(batches)}
 	r := batches[root]
 	if r == nil {
 		v.Checks = append(v.Checks, Check{Name: CheckCollected, Detail: fmt.Sprintf("batch %q is not in the graph", root)})
 		return v
 	}
-	g := graph{ids: sortedIDs(batches), b: batches, rec: processes}
+	g := graph{ids: sortedIDs(batches), b: batches, rec: processes, takes: takes}
 	g.procs = g.processes()
 	v.Checks = append(v.Checks,
 		result(CheckCollected, g.collected(), g.collectedSummary()),
@@ -86,6 +87,7 @@ type graph struct {
 	ids   []string // sorted
 	b     map[string]*Batch
 	rec   map[string]*Process // process records by transaction id
+	takes map[TakeRef]Take
 	procs []procEntry
 }
 
@@ -111,14 +113,10 @@ func (g graph) processes() []procEntry {
 	return out
 }
 
-// child finds the Children entry of parent for process tx.
-func child(parent *Batch, tx string) (Take, bool) {
-	for _, c := range parent.Children {
-		if c.Tx == tx {
-			return c, true
-		}
-	}
-	return Take{}, false
+// child finds what parent stored about process tx taking from it.
+func (g graph) child(parent *Batch, tx string) (Take, bool) {
+	c, ok := g.takes[TakeRef{Parent: parent.ID, Tx: tx}]
+	return c, ok
 }
 
 func (g graph) collected() []string {
@@ -165,9 +163,9 @@ func (g graph) massBalance() []string {
 	var problems []string
 	for _, id := range g.ids {
 		b := g.b[id]
-		if left := b.InitialMass - b.TransitLoss - b.Taken(); left != b.RemainingMass || b.RemainingMass < 0 {
+		if left := b.InitialMass - b.TransitLoss - b.TakenMass; left != b.RemainingMass || b.RemainingMass < 0 || b.TakenMass < 0 {
 			problems = append(problems, fmt.Sprintf("batch %q: initial %s - transit loss %s - taken %s = %s, but %s remain",
-				id, b.InitialMass, b.TransitLoss, b.Taken(), left, b.RemainingMass))
+				id, b.InitialMass, b.TransitLoss, b.TakenMass, left, b.RemainingMass))
 		}
 		var lost Grams
 		for i, h := range b.Handovers {
@@ -198,7 +196,7 @@ func (g graph) massBalance() []string {
 			if parent == nil {
 				continue // reported by collection-origin
 			}
-			c, ok := child(parent, p.Tx)
+			c, ok := g.child(parent, p.Tx)
 			switch {
 			case !ok:
 				problems = append(problems, fmt.Sprintf("batch %q does not record process %s that took %s from it", t.ID, p.Tx, t.Mass))
@@ -257,7 +255,7 @@ func (g graph) custody(root string) []string {
 			if parent == nil {
 				continue
 			}
-			c, ok := child(parent, e.p.Tx)
+			c, ok := g.child(parent, e.p.Tx)
 			if !ok {
 				continue // reported by mass-balance
 			}

@@ -26,10 +26,10 @@ func goodGraph() map[string]*Batch {
 	return map[string]*Batch{
 		"C1": {ID: "C1", Material: PET, WasteCode: "15 01 02", Form: FormWaste, InitialMass: 1000, RemainingMass: 0, TransitLoss: 10,
 			Owner: "RecyclerMSP", Submitter: muni, Status: StatusConsumed, Origin: Origin{Collection: coll},
-			Handovers: hand(1000, 990), Children: []Take{{ID: "P1", Mass: 990, Tx: "T1", Handovers: 1}}, RecycledContent: 10000},
+			Handovers: hand(1000, 990), TakenMass: 990, Takes: 1, RecycledContent: 10000},
 		"C2": {ID: "C2", Material: PET, Form: FormWaste, InitialMass: 500, RemainingMass: 200,
 			Owner: "RecyclerMSP", Submitter: muni, Status: StatusActive, Origin: Origin{Collection: coll},
-			Handovers: hand(500, 500), Children: []Take{{ID: "P1", Mass: 300, Tx: "T1", Handovers: 1}}, RecycledContent: 10000},
+			Handovers: hand(500, 500), TakenMass: 300, Takes: 1, RecycledContent: 10000},
 		"P1": {ID: "P1", Material: PET, Form: FormSorted, InitialMass: 1000, RemainingMass: 1000,
 			Owner: "RecyclerMSP", Submitter: rec, Status: StatusActive, Origin: Origin{Process: proc()}, RecycledContent: 9214},
 		"P2": {ID: "P2", Material: PET, Form: FormSorted, InitialMass: 200, RemainingMass: 200,
@@ -48,6 +48,14 @@ func records() map[string]*Process {
 		Outputs:         []Take{{ID: "P1", Mass: 1000}, {ID: "P2", Mass: 200}},
 		RecycledContent: 9214,
 	}}
+}
+
+// takes are what goodGraph's parents stored about process T1.
+func takes() map[TakeRef]Take {
+	return map[TakeRef]Take{
+		{Parent: "C1", Tx: "T1"}: {ID: "P1", Mass: 990, Tx: "T1", Handovers: 1, At: "2026-11-20T12:00:00Z"},
+		{Parent: "C2", Tx: "T1"}: {ID: "P1", Mass: 300, Tx: "T1", Handovers: 1, At: "2026-11-20T12:00:00Z"},
+	}
 }
 
 // upstream is the graph of P1 alone (P2 is a sibling, not an ancestor).
@@ -77,7 +85,7 @@ func detail(v Verdict, name string) string {
 }
 
 func TestVerifyOK(t *testing.T) {
-	v := Verify("P1", upstream(), records(), "")
+	v := Verify("P1", upstream(), records(), takes(), "")
 	assert.True(t, v.OK, "%+v", v.Checks)
 	assert.Empty(t, failed(v))
 	assert.Len(t, v.Checks, 5)
@@ -89,11 +97,11 @@ func TestVerifyOK(t *testing.T) {
 	assert.Equal(t, int64(9214), RecycledContent([]Share{{990, 10000}, {300, 10000}}, 110))
 
 	// Both outputs in the graph carry the same record: still fine.
-	assert.True(t, Verify("P1", goodGraph(), records(), "").OK)
+	assert.True(t, Verify("P1", goodGraph(), records(), takes(), "").OK)
 
 	g := upstream()
 	g["C2"].Documents = []Document{{Name: "ticket", SHA256: docSHA, AnchoredBy: muni}}
-	v = Verify("P1", g, records(), docSHA)
+	v = Verify("P1", g, records(), takes(), docSHA)
 	assert.True(t, v.OK)
 	assert.Equal(t, CheckDocument, v.Checks[5].Name)
 	assert.Contains(t, v.Checks[5].Detail, `anchored on batch "C2" as "ticket"`)
@@ -105,83 +113,87 @@ func TestVerifyCorruptions(t *testing.T) {
 		name   string
 		root   string
 		sha    string
-		break_ func(g map[string]*Batch, r map[string]*Process)
+		break_ func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take)
 		check  string
 		detail string
 	}{
-		{"collector missing", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"collector missing", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["C2"].Origin.Collection = &Collection{Location: "x"}
 		}, CheckCollected, `collection batch "C2" names no collector`},
-		{"collection not waste", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].Form = FormFlakes }, CheckCollected, `collection batch "C1" has form flakes, not waste`},
-		{"registered by another org", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"collection not waste", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["C1"].Form = FormFlakes }, CheckCollected, `collection batch "C1" has form flakes, not waste`},
+		{"registered by another org", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["C1"].Origin.Collection = &Collection{Collector: "RecyclerMSP"}
 		}, CheckCollected, `names collector RecyclerMSP but was registered by MunicipalityMSP`},
-		{"no origin", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].Origin = Origin{} }, CheckCollected, `batch "C1" has neither a collection nor a process origin`},
-		{"missing input", "P1", "", func(g map[string]*Batch, r map[string]*Process) { delete(g, "C2") }, CheckCollected, `input "C2" of batch "P1" is missing`},
+		{"no origin", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["C1"].Origin = Origin{} }, CheckCollected, `batch "C1" has neither a collection nor a process origin`},
+		{"missing input", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { delete(g, "C2") }, CheckCollected, `input "C2" of batch "P1" is missing`},
 
-		{"remaining forged", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].RemainingMass = 1100 }, CheckMassBalance, `batch "P1": initial 1 kg - transit loss 0 g - taken 0 g = 1 kg, but 1.1 kg remain`},
-		{"loss hidden", "P1", "", func(g map[string]*Batch, r map[string]*Process) { r["T1"].Loss = 100 }, CheckMassBalance, `process T1 (sorting): inputs 1.29 kg + virgin 110 g != outputs 1.2 kg + loss 100 g`},
-		{"transit loss", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"remaining forged", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["P1"].RemainingMass = 1100 }, CheckMassBalance, `batch "P1": initial 1 kg - transit loss 0 g - taken 0 g = 1 kg, but 1.1 kg remain`},
+		{"taken total forged", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["C2"].TakenMass = 200 }, CheckMassBalance, `batch "C2": initial 500 g - transit loss 0 g - taken 200 g = 300 g, but 200 g remain`},
+		{"loss hidden", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { r["T1"].Loss = 100 }, CheckMassBalance, `process T1 (sorting): inputs 1.29 kg + virgin 110 g != outputs 1.2 kg + loss 100 g`},
+		{"transit loss", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["C1"].Handovers[0].Received = 1000
 		}, CheckMassBalance, `batch "C1": handovers lost 0 g but transit loss is 10 g`},
-		{"received more", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"received more", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["C2"].Handovers[0].Received = 600
 			g["C2"].TransitLoss = -100
 			g["C2"].RemainingMass = 300
 		}, CheckMassBalance, `batch "C2" handover 1: received 600 g of 500 g offered`},
-		{"output inflated", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"output inflated", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["P1"].InitialMass, g["P1"].RemainingMass = 1050, 1050
 		}, CheckMassBalance, `batch "P1": initial 1.05 kg but its process T1 made 1 kg`},
-		{"child mass differs", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
-			g["C2"].Children[0].Mass = 250
-			g["C2"].RemainingMass = 250
+		{"child mass differs", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			tk[TakeRef{"C2", "T1"}] = Take{ID: "P1", Mass: 250, Tx: "T1", Handovers: 1}
+			g["C2"].TakenMass, g["C2"].RemainingMass = 250, 250
 		}, CheckMassBalance, `process T1 took 300 g from batch "C2", which records 250 g`},
-		{"child missing", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
-			g["C2"].Children = nil
-			g["C2"].RemainingMass = 500
+		{"child missing", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			delete(tk, TakeRef{"C2", "T1"})
 		}, CheckMassBalance, `batch "C2" does not record process T1 that took 300 g from it`},
-		{"not an output", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"not an output", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			r["T1"].Outputs[0].ID = "P9"
 		}, CheckMassBalance, `batch "P1" is not an output of its own process T1`},
-		{"origin differs from record", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"origin differs from record", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["P1"].Origin.Process.At = "2026-11-21T00:00:00Z"
 		}, CheckMassBalance, `batch "P1": its origin differs from the record of process T1`},
-		{"sibling differs from record", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"sibling differs from record", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["P2"] = goodGraph()["P2"]
 			g["P2"].Origin.Process.Location = "elsewhere"
 		}, CheckMassBalance, `batch "P2": its origin differs from the record of process T1`},
-		{"record missing", "P1", "", func(g map[string]*Batch, r map[string]*Process) { delete(r, "T1") }, CheckMassBalance, `batch "P1": the record of its process T1 is missing`},
+		{"record missing", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { delete(r, "T1") }, CheckMassBalance, `batch "P1": the record of its process T1 is missing`},
 
-		{"accepted by another", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"accepted by another", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["C1"].Handovers[0].AcceptedBy = Actor{MSP: "MakerMSP"}
 		}, CheckCustody, `batch "C1" handover 1 to RecyclerMSP was accepted by MakerMSP`},
-		{"handover from non-holder", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].Handovers[0].From = "MakerMSP" }, CheckCustody, `batch "C1" handover 1 is from MakerMSP, but MunicipalityMSP held it`},
-		{"processor not custodian", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
-			g["C2"].Children[0].Handovers = 0
+		{"handover from non-holder", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			g["C1"].Handovers[0].From = "MakerMSP"
+		}, CheckCustody, `batch "C1" handover 1 is from MakerMSP, but MunicipalityMSP held it`},
+		{"processor not custodian", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			tk[TakeRef{"C2", "T1"}] = Take{ID: "P1", Mass: 300, Tx: "T1"}
 		}, CheckCustody, `process T1 was run by RecyclerMSP on batch "C2", held by MunicipalityMSP at the time`},
-		{"output registered by another", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"output registered by another", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["P1"].Submitter = muni
 			g["P1"].Owner = "RecyclerMSP"
 		}, CheckCustody, `batch "P1" was made by RecyclerMSP but registered by MunicipalityMSP`},
-		{"owner forged", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].Owner = "MakerMSP" }, CheckCustody, `batch "P1" is owned by MakerMSP, but its handovers end with RecyclerMSP`},
+		{"owner forged", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["P1"].Owner = "MakerMSP" }, CheckCustody, `batch "P1" is owned by MakerMSP, but its handovers end with RecyclerMSP`},
 
-		{"quarantined ancestor", "P1", "", func(g map[string]*Batch, r map[string]*Process) {
+		{"quarantined ancestor", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["C2"].Status = StatusQuarantined
 			g["C2"].Quarantine = &Quarantine{By: Actor{MSP: "AuditorMSP"}, Reason: "PVC"}
 		}, CheckNotQuarantined, `batch "C2" is quarantined (by AuditorMSP: PVC)`},
-		{"quarantined root", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].Status = StatusQuarantined }, CheckNotQuarantined, `batch "P1" is quarantined`},
+		{"quarantined root", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			g["P1"].Status = StatusQuarantined
+		}, CheckNotQuarantined, `batch "P1" is quarantined`},
 
-		{"share inflated", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["P1"].RecycledContent = 10000 }, CheckRecycledContent, `batch "P1" records 100% but its inputs give 92.14%`},
-		{"record share differs", "P1", "", func(g map[string]*Batch, r map[string]*Process) { r["T1"].RecycledContent = 10000 }, CheckRecycledContent, `batch "P1" records 92.14% but the record of process T1 says 100%`},
-		{"collection share", "P1", "", func(g map[string]*Batch, r map[string]*Process) { g["C1"].RecycledContent = 9000 }, CheckRecycledContent, `collection batch "C1" records 90%, not 100%`},
+		{"share inflated", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["P1"].RecycledContent = 10000 }, CheckRecycledContent, `batch "P1" records 100% but its inputs give 92.14%`},
+		{"record share differs", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { r["T1"].RecycledContent = 10000 }, CheckRecycledContent, `batch "P1" records 92.14% but the record of process T1 says 100%`},
+		{"collection share", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["C1"].RecycledContent = 9000 }, CheckRecycledContent, `collection batch "C1" records 90%, not 100%`},
 
-		{"document missing", "P1", docSHA, func(g map[string]*Batch, r map[string]*Process) {}, CheckDocument, `document ` + docSHA + ` is not anchored on the batch or any ancestor`},
+		{"document missing", "P1", docSHA, func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {}, CheckDocument, `document ` + docSHA + ` is not anchored on the batch or any ancestor`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			g, r := upstream(), records()
-			c.break_(g, r)
-			v := Verify(c.root, g, r, c.sha)
+			g, r, tk := upstream(), records(), takes()
+			c.break_(g, r, tk)
+			v := Verify(c.root, g, r, tk, c.sha)
 			assert.False(t, v.OK)
 			assert.Equal(t, []string{c.check}, failed(v))
 			assert.Contains(t, detail(v, c.check), c.detail)
@@ -194,14 +206,14 @@ func TestVerifyCorruptions(t *testing.T) {
 func TestVerifyBothOrigins(t *testing.T) {
 	g := upstream()
 	g["C1"].Origin.Process = &Derivation{Tx: "T0", Inputs: []Take{}}
-	v := Verify("P1", g, records(), "")
+	v := Verify("P1", g, records(), takes(), "")
 	assert.False(t, v.OK)
 	assert.Contains(t, failed(v), CheckCollected)
 	assert.Contains(t, detail(v, CheckCollected), `batch "C1" claims both a collection and a process origin`)
 }
 
 func TestVerifyRootMissing(t *testing.T) {
-	v := Verify("X", upstream(), records(), "")
+	v := Verify("X", upstream(), records(), takes(), "")
 	assert.False(t, v.OK)
 	require.Len(t, v.Checks, 1)
 	assert.Equal(t, CheckCollected, v.Checks[0].Name)
@@ -214,7 +226,7 @@ func TestVerifyDetailIsCapped(t *testing.T) {
 		g[id] = &Batch{ID: id, Form: FormWaste, InitialMass: 1, RemainingMass: 1, Submitter: muni, Owner: "MunicipalityMSP",
 			Status: StatusQuarantined, RecycledContent: 10000, Origin: Origin{Collection: &Collection{Collector: "MunicipalityMSP"}}}
 	}
-	v := Verify("a", g, records(), "")
+	v := Verify("a", g, records(), takes(), "")
 	d := detail(v, CheckNotQuarantined)
 	assert.Equal(t, 10, strings.Count(d, "is quarantined"))
 	assert.True(t, strings.HasSuffix(d, "; and 2 more"))

@@ -134,3 +134,13 @@ func Run[O any](ctx context.Context, f *Factory, opts *O, runF func(*O) error, r
 	defer cancel()
 	return run(ctx, opts)
 }
+
+// RunPaged is Run for commands that follow pages: no bound on the whole
+// command, since each call to the network is bounded by --timeout on its
+// own and the number of pages grows with the ledger.
+func RunPaged[O any](ctx context.Context, runF func(*O) error, opts *O, run func(context.Context, *O) error) error {
+	if runF != nil {
+		return runF(opts)
+	}
+	return run(ctx, opts)
+}

@@ -8,8 +8,10 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
-// Batch writes one batch as aligned "field  value" lines.
-func Batch(w io.Writer, b *model.Batch) error {
+// Batch writes one batch as aligned "field  value" lines. children are
+// the first of its takes, oldest first; when the batch has more takes,
+// a last line says how many were left out.
+func Batch(w io.Writer, b *model.Batch, children []model.Take) error {
 	t := NewTable(w)
 	t.Row("ID", b.ID)
 	t.Row("Material", string(b.Material))
@@ -20,8 +22,8 @@ func Batch(w io.Writer, b *model.Batch) error {
 	if b.TransitLoss > 0 {
 		mass += fmt.Sprintf(" (transit loss %s)", b.TransitLoss)
 	}
-	if taken := b.Taken(); taken > 0 {
-		mass += fmt.Sprintf(" (%s taken into processes)", taken)
+	if b.TakenMass > 0 {
+		mass += fmt.Sprintf(" (%s taken into processes)", b.TakenMass)
 	}
 	t.Row("Mass", mass)
 	t.Row("Recycled content", model.Percent(b.RecycledContent))
@@ -52,8 +54,19 @@ func Batch(w io.Writer, b *model.Batch) error {
 		}
 		t.Row(label, fmt.Sprintf("%s -> %s, %s offered, %s received, %s", h.From, h.To, h.Offered, h.Received, h.AcceptedAt))
 	}
-	if len(b.Children) > 0 {
-		t.Row("Children", takes(b.Children))
+	for i, c := range children {
+		label := ""
+		if i == 0 {
+			label = "Children"
+		}
+		t.Row(label, fmt.Sprintf("%s %s, tx %s, %s", c.ID, c.Mass, c.Tx, c.At))
+	}
+	if more := b.Takes - len(children); more > 0 {
+		label := ""
+		if len(children) == 0 {
+			label = "Children"
+		}
+		t.Row(label, fmt.Sprintf("and %d more (of %d)", more, b.Takes))
 	}
 	for i, d := range b.Documents {
 		label := ""

@@ -27,7 +27,7 @@ func spool() *model.Batch {
 		Handovers: []model.Handover{
 			{From: "RecyclerMSP", To: "MakerMSP", Offered: 1000, Received: 1000, AcceptedAt: "2026-11-20T11:00:00Z"},
 		},
-		Children:  []model.Take{{ID: "VASE-1", Mass: 350, Tx: "tx2"}},
+		TakenMass: 350, Takes: 3,
 		Documents: []model.Document{{Name: "lab report", SHA256: strings.Repeat("ab", 32), URI: "https://lab.example/1"}},
 		CreatedAt: "2026-11-20T10:00:00Z", UpdatedAt: "2026-11-22T00:00:00Z",
 		UpdatedBy: model.Actor{MSP: "AuditorMSP", Identity: "User1@auditor"}, LastTx: "tx9",
@@ -37,7 +37,7 @@ func spool() *model.Batch {
 
 func TestBatchShowsEveryPart(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, Batch(&buf, spool()))
+	require.NoError(t, Batch(&buf, spool(), []model.Take{{ID: "VASE-1", Mass: 150, Tx: "tx2", At: "2026-11-21T10:00:00Z"}, {ID: "VASE-2", Mass: 100, Tx: "tx3", At: "2026-11-21T11:00:00Z"}}))
 	out := buf.String()
 	for _, want := range []string{
 		"ID                SPOOL-1",
@@ -50,7 +50,7 @@ func TestBatchShowsEveryPart(t *testing.T) {
 		"Pending transfer  650 g to AuditorMSP",
 		"Quarantine        held by auditor AuditorMSP at 2026-11-22T00:00:00Z: lab test",
 		"Handovers         RecyclerMSP -> MakerMSP, 1 kg offered, 1 kg received",
-		"Children          VASE-1 350 g",
+		"Children          VASE-1 150 g, tx tx2, 2026-11-21T10:00:00Z\n                  VASE-2 100 g, tx tx3, 2026-11-21T11:00:00Z\n                  and 1 more (of 3)\n",
 		"Documents         lab report sha256:abab",
 		"https://lab.example/1",
 		"Updated           2026-11-22T00:00:00Z by AuditorMSP (User1@auditor), BatchQuarantined, tx tx9",
@@ -67,7 +67,7 @@ func TestBatchOfCollectedWaste(t *testing.T) {
 		ID: "IST-1", Material: model.PET, Form: model.FormWaste, InitialMass: 1_250_000, RemainingMass: 1_240_000,
 		TransitLoss: 10_000, WasteCode: "15 01 02", RecycledContent: 10000,
 		Origin: model.Origin{Collection: &model.Collection{Location: "Kadıköy, Istanbul", CollectedAt: "2026-11-20T06:30:00Z", Collector: "MunicipalityMSP"}},
-	}))
+	}, nil))
 	out := buf.String()
 	assert.Contains(t, out, "1240 kg remaining of 1250 kg (transit loss 10 kg)")
 	assert.Contains(t, out, "Waste code        15 01 02")

@@ -115,10 +115,41 @@ func nodeLabel(n *model.TraceNode) []string {
 	return lines
 }
 
+// MaxDrawn is how many batches dot and mermaid draw: a larger drawing is
+// no longer readable, and Graphviz takes minutes to lay it out.
+var MaxDrawn = 500
+
+// drawable cuts a trace to its first MaxDrawn nodes (nearest the root
+// first, as the nodes are ordered) and the edges between them, and says
+// what it left out; "" when nothing was.
+func drawable(t *model.Trace) (*model.Trace, string) {
+	if len(t.Nodes) <= MaxDrawn {
+		return t, ""
+	}
+	c := &model.Trace{Root: t.Root, Direction: t.Direction, Nodes: t.Nodes[:MaxDrawn]}
+	kept := make(map[string]bool, MaxDrawn)
+	for _, n := range c.Nodes {
+		kept[n.ID] = true
+	}
+	for _, e := range t.Edges {
+		if kept[e.From] && kept[e.To] {
+			c.Edges = append(c.Edges, e)
+		}
+	}
+	return c, fmt.Sprintf("%d of %d batches and %d of %d edges drawn (those nearest the root); %d batches and %d edges left out: use --format tree or json for the whole graph",
+		len(c.Nodes), len(t.Nodes), len(c.Edges), len(t.Edges), len(t.Nodes)-len(c.Nodes), len(t.Edges)-len(c.Edges))
+}
+
 // DOT writes the trace as a Graphviz digraph, mass flowing left to right.
+// A graph of more than MaxDrawn batches is cut (see drawable); a note in
+// the drawing, and a comment, say what was left out.
 func DOT(w io.Writer, t *model.Trace) error {
+	t, cut := drawable(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote("trace "+t.Root))
+	if cut != "" {
+		fmt.Fprintf(&b, "  // %s\n  \"left out\" [shape=note, label=%s];\n", cut, dotQuote(cut))
+	}
 	b.WriteString("  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\"];\n")
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
@@ -146,9 +177,14 @@ func mermaidText(s string) string {
 
 // Mermaid writes the trace as a Mermaid flowchart. Node ids are n0, n1...
 // in node order, because batch ids may hold characters Mermaid rejects.
+// Like DOT, it draws at most MaxDrawn batches and says what it left out.
 func Mermaid(w io.Writer, t *model.Trace) error {
+	t, cut := drawable(t)
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
+	if cut != "" {
+		fmt.Fprintf(&b, "  %%%% %s\n  leftout[/\"%s\"/]\n", cut, mermaidText(cut))
+	}
 	ids := map[string]string{}
 	id := func(batch string) string {
 		if v, ok := ids[batch]; ok {

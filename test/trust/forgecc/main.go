@@ -123,6 +123,7 @@ func (f *forger) RegisterBatch(ctx contractapi.TransactionContextInterface, req 
 		InitialMass: req.Mass, RemainingMass: req.Mass, Owner: city.MSP, Submitter: city, Status: model.StatusActive,
 		Origin:          model.Origin{Collection: &model.Collection{Location: req.Location, CollectedAt: req.CollectedAt, Collector: city.MSP}},
 		RecycledContent: model.FullRecycled, CreatedAt: at, CreatedTx: stub.GetTxID(), UpdatedAt: at, LastTx: stub.GetTxID(), UpdatedBy: city,
+		Format: model.CurrentFormat,
 	}
 	return put(stub, key("batch", req.ID), b)
 }
@@ -165,7 +166,8 @@ func (f *forger) Process(ctx contractapi.TransactionContextInterface, req model.
 	for _, out := range req.Outputs {
 		b := model.Batch{ID: out.ID, Material: out.Material, Form: out.Form, InitialMass: out.Mass, RemainingMass: out.Mass,
 			Owner: me, Submitter: model.Actor{MSP: me}, Status: model.StatusActive, RecycledContent: model.FullRecycled,
-			Origin: model.Origin{Process: &model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, Inputs: takes}}}
+			Origin: model.Origin{Process: &model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, Inputs: takes}},
+			Format: model.CurrentFormat}
 		if err := put(stub, key("batch", out.ID), b); err != nil {
 			return err
 		}

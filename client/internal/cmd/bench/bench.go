@@ -39,7 +39,11 @@ type Options struct {
 	FanIn     int
 	Calls     int
 	Rounds    int
-	Prefix    string
+	// Silo takes -n kilograms one at a time; recall traces a tree of
+	// Descendants batches RecallDepth levels deep.
+	Descendants int
+	RecallDepth int
+	Prefix      string
 	// BaselineBytes pads BaselinePut's value, to measure the platform's
 	// cost per byte written (hidden flag).
 	BaselineBytes int
@@ -65,11 +69,18 @@ Scenarios:
   mixed      a short story: register, offer, accept, sort, extrude
   trace      upstream trace of generated ancestries (--nodes, --depth)
   verify     provenance verification of the same ancestries
+  silo       one batch, -n takes of 1 kg, one at a time: latency and committed
+             bytes per tenth of the takes, and the last tenth over the first
+  recall     downstream trace, page by page, of a generated tree of
+             --descendants batches (--recall-depth levels), --calls times
 
 Fixtures (batches to hand over, inputs to process, ancestries) are made
 before the timed window under a prefix unique to the run. With --baseline the
 same invocation also measures the chaincode's BaselinePut (one small key, no
-checks) at the same -n and -c, and every scenario's ratio is tps/baseline. Each
+checks) at the same -n and -c, and every scenario's ratio is tps/baseline.
+Every throughput scenario also reports the mean committed size of its
+transactions (bytes/tx, read back from the ledger for up to 100 of them), so
+that ledger growth shows next to tx/s. Each
 scenario then runs in --rounds slices with a baseline slice before each and
 after the last, and its ratio is against those baseline slices, so that load
 from outside the benchmark weighs on both sides alike.`,
@@ -115,6 +126,8 @@ from outside the benchmark weighs on both sides alike.`,
 	fl.IntVar(&opts.Calls, "calls", 20, "trace/verify: sequential calls per size")
 	fl.IntVar(&opts.Rounds, "rounds", 3, "with --baseline: slices of each scenario, each between two baseline slices")
 	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
+	fl.IntVar(&opts.Descendants, "descendants", 5000, "recall: batches under the root")
+	fl.IntVar(&opts.RecallDepth, "recall-depth", 3, "recall: levels under the root")
 	fl.IntVar(&opts.BaselineBytes, "baseline-bytes", 0, "pad the baseline's value to this many bytes")
 	_ = fl.MarkHidden("baseline-bytes")
 	return cmd
@@ -145,6 +158,8 @@ func (o *Options) Validate() error {
 		return cmdutil.FlagErrorf("--rounds: must be at least 1, got %d", o.Rounds)
 	case o.Calls < 1:
 		return cmdutil.FlagErrorf("--calls: must be at least 1, got %d", o.Calls)
+	case slices.Contains(o.Scenarios, Recall) && (o.Descendants < 1 || o.RecallDepth < 1):
+		return cmdutil.FlagErrorf("--descendants and --recall-depth: must be at least 1, got %d and %d", o.Descendants, o.RecallDepth)
 	case o.FanIn == 0 && len(o.Depths) != 1 && len(o.Depths) != len(o.Nodes):
 		return cmdutil.FlagErrorf("--depth: give one depth or one per --nodes size (%d), got %d", len(o.Nodes), len(o.Depths))
 	}
@@ -168,6 +183,11 @@ func (o *Options) Validate() error {
 	for i, n := range o.Nodes {
 		if _, err := Levels(n, o.depth(i)); err != nil {
 			return cmdutil.FlagErrorf("%w", err)
+		}
+	}
+	if slices.Contains(o.Scenarios, Recall) {
+		if _, err := Levels(o.Descendants+1, o.RecallDepth); err != nil {
+			return cmdutil.FlagErrorf("--descendants: %w", err)
 		}
 	}
 	return nil
@@ -203,12 +223,16 @@ func gatewayOpener(f *cmdutil.Factory) func(string) (Client, string, func() erro
 		if err != nil {
 			return nil, "", nil, err
 		}
-		g, ok := l.(interface{ Contract() *client.Contract })
+		g, ok := l.(interface {
+			Contract() *client.Contract
+			Network() *client.Network
+		})
 		if !ok {
 			l.Close()
 			return nil, "", nil, errors.New("bench: the connection gives no access to its contract")
 		}
-		return &gatewayClient{contract: g.Contract(), orgs: f.Globals.EndorsingOrgs}, p.MSPID, l.Close, nil
+		c := &gatewayClient{contract: g.Contract(), qscc: g.Network().GetContract("qscc"), channel: p.Channel, orgs: f.Globals.EndorsingOrgs}
+		return c, p.MSPID, l.Close, nil
 	}
 }
 
@@ -253,7 +277,7 @@ func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 	var results []Result
 	var tx []string
 	for _, name := range o.Scenarios {
-		if name != TraceUp && name != Verify {
+		if !slices.Contains(queryScenarios, name) {
 			tx = append(tx, name)
 		}
 	}
@@ -315,6 +339,10 @@ func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 			}
 		}
 		r := Summarise(name, e.c, mine.samples, mine.wall)
+		var err error
+		if r.BytesPerTx, r.BytesRead, err = e.bytesPerTx(ctx, mine.samples); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		if o.Baseline {
 			r.SetBaseline(Summarise(Baseline, e.c, base.samples, base.wall).TPS)
 			all.add(base)
@@ -323,13 +351,31 @@ func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 	}
 	if o.Baseline && len(tx) > 0 {
 		results[0] = Summarise(Baseline, o.C, all.samples, all.wall)
+		var err error
+		if results[0].BytesPerTx, results[0].BytesRead, err = e.bytesPerTx(ctx, all.samples); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
 	}
-	if len(tx) < len(o.Scenarios) {
+	if slices.Contains(o.Scenarios, TraceUp) || slices.Contains(o.Scenarios, Verify) {
 		rs, err := e.traces(ctx, o)
 		if err != nil {
 			return nil, err
 		}
 		results = append(results, rs...)
+	}
+	for _, name := range []string{Silo, Recall} {
+		if !slices.Contains(o.Scenarios, name) {
+			continue
+		}
+		run := e.silo
+		if name == Recall {
+			run = e.recall
+		}
+		r, err := run(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
 	}
 	return results, nil
 }

@@ -263,13 +263,26 @@ type fakeClient struct {
 	msp   string
 	calls []string
 	fail  func(fn string, args []string) string
-	lag   int // AcceptTransfer answers "no pending transfer" this many times
+	lag   int                 // AcceptTransfer answers "no pending transfer" this many times
+	kids  map[string][]string // process outputs by input, for TraceDown
 }
 
 func (f *fakeClient) Submit(_ context.Context, fn string, args ...string) Sample {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fn+" "+strings.Join(args, " "))
+	if fn == "Process" {
+		var req model.ProcessRequest
+		_ = json.Unmarshal([]byte(args[0]), &req)
+		if f.kids == nil {
+			f.kids = map[string][]string{}
+		}
+		for _, in := range req.Inputs {
+			for _, o := range req.Outputs {
+				f.kids[in.ID] = append(f.kids[in.ID], o.ID)
+			}
+		}
+	}
 	if fn == "AcceptTransfer" && f.lag > 0 {
 		f.lag--
 		return Sample{Code: "ENDORSE_ERROR", Err: `batch "x" has no pending transfer (status active)`}
@@ -279,13 +292,45 @@ func (f *fakeClient) Submit(_ context.Context, fn string, args ...string) Sample
 			return Sample{Code: code, Err: fn + " failed"}
 		}
 	}
-	return Sample{Total: time.Millisecond, Endorse: time.Millisecond / 2}
+	// The id carries the size TxBytes answers: the call's, plus 1000.
+	id := fmt.Sprintf("tx%d/%d", len(f.calls), 1000+len(f.calls[len(f.calls)-1]))
+	return Sample{Total: time.Millisecond, Endorse: time.Millisecond / 2, TxID: id}
+}
+
+func (f *fakeClient) TxBytes(_ context.Context, id string) (int, error) {
+	_, size, ok := strings.Cut(id, "/")
+	n, err := strconv.Atoi(size)
+	if !ok || err != nil {
+		return 0, fmt.Errorf("no transaction %q", id)
+	}
+	return n, nil
 }
 
 func (f *fakeClient) Evaluate(_ context.Context, fn string, args ...string) ([]byte, Sample) {
 	f.mu.Lock()
 	f.calls = append(f.calls, fn+" "+strings.Join(args, " "))
 	f.mu.Unlock()
+	switch fn {
+	case "ReadBatch":
+		f.mu.Lock()
+		b, _ := json.Marshal(model.Batch{ID: args[0], Takes: len(f.kids[args[0]])})
+		f.mu.Unlock()
+		return b, Sample{}
+	case "TraceDown":
+		var q model.DownQuery
+		_ = json.Unmarshal([]byte(args[0]), &q)
+		p := model.TracePage{}
+		f.mu.Lock()
+		for _, id := range q.IDs {
+			for _, k := range f.kids[id] {
+				p.Edges = append(p.Edges, model.TraceEdge{From: id, To: k})
+				p.Nodes = append(p.Nodes, model.TraceNode{ID: k, Takes: len(f.kids[k])})
+			}
+		}
+		f.mu.Unlock()
+		b, _ := json.Marshal(p)
+		return b, Sample{}
+	}
 	// Root ids read PREFIX-a<total>-0-0.
 	parts := strings.Split(args[0], "-")
 	n, _ := strconv.Atoi(strings.TrimPrefix(parts[1], "a"))
@@ -326,6 +371,10 @@ func TestMeasureWithFakes(t *testing.T) {
 		assert.Empty(t, r.Failed, r.Scenario)
 	}
 	assert.Equal(t, []string{Baseline, Register, Transfer, Process, Mixed, TraceUp, Verify, TraceUp, Verify}, names)
+	for _, r := range rs[:5] {
+		assert.Greater(t, r.BytesPerTx, 1000.0, "%s: committed bytes read back", r.Scenario)
+		assert.Positive(t, r.BytesRead, r.Scenario)
+	}
 	for _, r := range rs[1:5] {
 		require.NotNil(t, r.Ratio, r.Scenario)
 		require.NotNil(t, r.BaselineTPS, r.Scenario)
@@ -446,4 +495,42 @@ func TestRunBenchPrintsJSON(t *testing.T) {
 	o.Recycler = "ghost"
 	err := runBench(context.Background(), o)
 	assert.EqualError(t, err, fmt.Sprintf("--as-recycler ghost: %s", "no such profile"))
+}
+
+// silo takes one kilogram at a time from one batch and reports every
+// tenth of the takes; recall traces the tree the fixtures built, page by
+// page, and finds every descendant.
+func TestSiloAndRecallWithFakes(t *testing.T) {
+	col, rec := &fakeClient{msp: "MunicipalityMSP"}, &fakeClient{msp: "RecyclerMSP"}
+	o := &Options{Scenarios: []string{Silo, Recall}, N: 40, C: 4, Calls: 2, Descendants: 120, RecallDepth: 2, Inputs: 1, Outputs: 1, Rounds: 1}
+	require.NoError(t, o.Validate())
+	rs, err := Measure(context.Background(), fakeEnv(col, rec), o)
+	require.NoError(t, err)
+	require.Len(t, rs, 2)
+	s := rs[0]
+	assert.Equal(t, Silo, s.Scenario)
+	assert.Equal(t, 40, s.N)
+	assert.Equal(t, 40, rec.count("Process"), "one process per take")
+	require.Len(t, s.Segments, 10)
+	assert.Equal(t, Segment{From: 1, To: 4, P50: 1, Bytes: s.Segments[0].Bytes}, s.Segments[0])
+	assert.Equal(t, 37, s.Segments[9].From)
+	require.NotNil(t, s.LastFirstBytes)
+	assert.InDelta(t, 1.0, *s.LastFirstBytes, 0.01, "the fake's takes differ only in their output id's digits")
+	assert.Equal(t, 1.0, *s.LastFirstP50)
+
+	r := rs[1]
+	assert.Equal(t, Recall, r.Scenario)
+	assert.Equal(t, 121, r.Nodes)
+	assert.Equal(t, 2, r.N, "two traces")
+	assert.Positive(t, r.Pages)
+	assert.Positive(t, r.PeakRSSMB)
+
+	var out bytes.Buffer
+	require.NoError(t, WriteTable(&out, rs))
+	assert.Contains(t, out.String(), "silo: 40 takes of 1 kg")
+	assert.Contains(t, out.String(), "last/first  1.00")
+	assert.Contains(t, out.String(), "recall: 121 batches, depth 2")
+
+	o.Descendants = 0
+	assert.ErrorContains(t, o.Validate(), "--descendants and --recall-depth: must be at least 1")
 }

@@ -2,10 +2,13 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 )
 
 // gatewayClient times transactions through the Fabric Gateway step by
@@ -14,6 +17,8 @@ import (
 // is counted.
 type gatewayClient struct {
 	contract *client.Contract
+	qscc     *client.Contract // the peer's ledger queries, for TxBytes
+	channel  string
 	orgs     []string
 }
 
@@ -32,16 +37,17 @@ func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) S
 	if err != nil {
 		return Sample{Code: "ENDORSE_ERROR", Err: describe(err), Endorse: endorse}
 	}
+	id := tx.TransactionID()
 	commit, err := tx.SubmitWithContext(ctx)
 	if err != nil {
-		return Sample{Code: "SUBMIT_ERROR", Err: describe(err), Endorse: endorse}
+		return Sample{Code: "SUBMIT_ERROR", Err: describe(err), Endorse: endorse, TxID: id}
 	}
 	st, err := commit.StatusWithContext(ctx)
 	total := time.Since(start)
 	if err != nil {
-		return Sample{Code: "STATUS_ERROR", Err: describe(err), Endorse: endorse, Total: total}
+		return Sample{Code: "STATUS_ERROR", Err: describe(err), Endorse: endorse, Total: total, TxID: id}
 	}
-	s := Sample{Total: total, Endorse: endorse}
+	s := Sample{Total: total, Endorse: endorse, TxID: id}
 	if !st.Successful {
 		s.Code = st.Code.String()
 		s.Err = "transaction " + st.TransactionID + " failed validation: " + s.Code
@@ -57,6 +63,21 @@ func (g *gatewayClient) Evaluate(ctx context.Context, fn string, args ...string)
 		s.Code, s.Err = "EVALUATE_ERROR", describe(err)
 	}
 	return res, s
+}
+
+// TxBytes reads committed transaction id from the peer's ledger (qscc
+// GetTransactionByID) and returns the size of its envelope: what the
+// transaction added to every block store.
+func (g *gatewayClient) TxBytes(ctx context.Context, id string) (int, error) {
+	raw, err := g.qscc.EvaluateWithContext(ctx, "GetTransactionByID", client.WithArguments(g.channel, id))
+	if err != nil {
+		return 0, fmt.Errorf("read transaction %s: %s", id, describe(err))
+	}
+	var pt peer.ProcessedTransaction
+	if err := proto.Unmarshal(raw, &pt); err != nil {
+		return 0, fmt.Errorf("decode transaction %s: %w", id, err)
+	}
+	return proto.Size(pt.GetTransactionEnvelope()), nil
 }
 
 // describe puts the gateway's error, whose details hold each peer's

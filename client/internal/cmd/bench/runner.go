@@ -16,6 +16,9 @@ type Client interface {
 	Submit(ctx context.Context, fn string, args ...string) Sample
 	// Evaluate runs a query and returns its answer.
 	Evaluate(ctx context.Context, fn string, args ...string) ([]byte, Sample)
+	// TxBytes returns the size of committed transaction id as the
+	// ledger stores it.
+	TxBytes(ctx context.Context, id string) (int, error)
 }
 
 // Unit is one piece of work that submits one or more transactions in

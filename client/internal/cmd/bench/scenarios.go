@@ -22,12 +22,17 @@ const (
 	Mixed    = "mixed"
 	TraceUp  = "trace"
 	Verify   = "verify"
+	Silo     = "silo"
+	Recall   = "recall"
 	Baseline = "baseline"
 )
 
 // Scenarios lists the scenarios the command accepts, in the order it runs
 // them.
-var Scenarios = []string{Register, Transfer, Process, Mixed, TraceUp, Verify}
+var Scenarios = []string{Register, Transfer, Process, Mixed, TraceUp, Verify, Silo, Recall}
+
+// queryScenarios are the scenarios that are not throughput runs.
+var queryScenarios = []string{TraceUp, Verify, Silo, Recall}
 
 // splitWidth is how many process inputs one fixture batch is split into.
 const splitWidth = 25

@@ -26,6 +26,8 @@ type Sample struct {
 	// Retries counts endorsements tried again because the endorsing peer
 	// had not yet committed the transaction this one depends on.
 	Retries int
+	// TxID is the transaction's id, once endorsed.
+	TxID string
 }
 
 // Result is one scenario's line in the report. The JSON names are the
@@ -54,6 +56,29 @@ type Result struct {
 	Exponent *float64 `json:"exponent,omitempty"`
 	// FirstError is one failure message, to say why calls failed.
 	FirstError string `json:"first_error,omitempty"`
+	// BytesPerTx is the mean size of the committed transactions, read
+	// back from the ledger for up to BytesSample of them (BytesRead).
+	BytesPerTx float64 `json:"bytes_per_tx,omitempty"`
+	BytesRead  int     `json:"bytes_sampled,omitempty"`
+	// Silo only: latency and committed bytes per segment of takes, and
+	// the last segment's over the first's.
+	Segments       []Segment `json:"segments,omitempty"`
+	LastFirstBytes *float64  `json:"last_first_bytes,omitempty"`
+	LastFirstP50   *float64  `json:"last_first_p50,omitempty"`
+	// Recall only: descendants reached, pages read, the cost per 1000
+	// nodes, and the bench process's peak resident memory.
+	Pages       int     `json:"pages,omitempty"`
+	MsPer1000   float64 `json:"ms_per_1000_nodes,omitempty"`
+	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+	HeapAfterMB float64 `json:"heap_after_mb,omitempty"`
+}
+
+// Segment is one slice of a silo's takes, numbered from 1.
+type Segment struct {
+	From  int     `json:"from"`
+	To    int     `json:"to"`
+	P50   float64 `json:"p50_ms"`
+	Bytes float64 `json:"bytes_per_tx"`
 }
 
 // Percentile returns the p-th percentile (0-100) of sorted durations by
@@ -156,17 +181,22 @@ func WriteJSON(w io.Writer, rs []Result) error {
 // WriteTable prints the throughput results, then the trace and verify
 // results, as aligned tables.
 func WriteTable(w io.Writer, rs []Result) error {
-	var tx, q []Result
+	var tx, q, silo, recall []Result
 	for _, r := range rs {
-		if r.Nodes > 0 {
+		switch {
+		case r.Scenario == Silo:
+			silo = append(silo, r)
+		case r.Scenario == Recall:
+			recall = append(recall, r)
+		case r.Nodes > 0:
 			q = append(q, r)
-		} else {
+		default:
 			tx = append(tx, r)
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if len(tx) > 0 {
-		fmt.Fprintln(tw, "SCENARIO\tN\tC\tTX/S\tBASELINE\tRATIO\tP50 MS\tP95 MS\tP99 MS\tENDORSE P50\tFAILED")
+		fmt.Fprintln(tw, "SCENARIO\tN\tC\tTX/S\tBASELINE\tRATIO\tBYTES/TX\tP50 MS\tP95 MS\tP99 MS\tENDORSE P50\tFAILED")
 		for _, r := range tx {
 			base, ratio := "-", "-"
 			if r.BaselineTPS != nil {
@@ -175,9 +205,21 @@ func WriteTable(w io.Writer, rs []Result) error {
 			if r.Ratio != nil {
 				ratio = fmt.Sprintf("%.2f", *r.Ratio)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%s\n",
-				r.Scenario, r.N, r.Concurrency, r.TPS, base, ratio, r.P50, r.P95, r.P99, r.EndorseP50, failed(r.Failed))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\n",
+				r.Scenario, r.N, r.Concurrency, r.TPS, base, ratio, r.BytesPerTx, r.P50, r.P95, r.P99, r.EndorseP50, failed(r.Failed))
 		}
+	}
+	for _, r := range silo {
+		fmt.Fprintf(tw, "\nsilo: %d takes of 1 kg, %.1f tx/s, %.0f bytes/tx, failed %s\n", r.N, r.TPS, r.BytesPerTx, failed(r.Failed))
+		fmt.Fprintln(tw, "TAKES\tP50 MS\tBYTES/TX")
+		for _, g := range r.Segments {
+			fmt.Fprintf(tw, "%d-%d\t%.1f\t%.0f\n", g.From, g.To, g.P50, g.Bytes)
+		}
+		fmt.Fprintf(tw, "last/first\t%s\t%s\n", orDash(r.LastFirstP50), orDash(r.LastFirstBytes))
+	}
+	for _, r := range recall {
+		fmt.Fprintf(tw, "\nrecall: %d batches, depth %d, %d pages per trace, p50 %.1f ms (%.1f ms per 1000 nodes) over %d traces, peak RSS %.0f MB, heap after %.0f MB, failed %s\n",
+			r.Nodes, r.Depth, r.Pages, r.P50, r.MsPer1000, r.N, r.PeakRSSMB, r.HeapAfterMB, failed(r.Failed))
 	}
 	if len(q) > 0 {
 		if len(tx) > 0 {
@@ -199,6 +241,13 @@ func WriteTable(w io.Writer, rs []Result) error {
 		}
 	}
 	return tw.Flush()
+}
+
+func orDash(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", *v)
 }
 
 func failed(m map[string]int) string {

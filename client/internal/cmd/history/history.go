@@ -91,6 +91,9 @@ func Changes(prev, cur *model.Batch) []string {
 	if prev == nil {
 		return []string{fmt.Sprintf("created: %s %s %s, owner %s, status %s", cur.InitialMass, cur.Material, cur.Form, cur.Owner, cur.Status)}
 	}
+	if cur.Event.Name == model.EvBatchesMigrated {
+		return []string{fmt.Sprintf("migrated to stored format %d: %d takes, %s taken, moved to keys of their own", cur.Format, cur.Takes, cur.TakenMass)}
+	}
 	var out []string
 	change := func(field, a, b string) {
 		if a != b {
@@ -117,8 +120,8 @@ func Changes(prev, cur *model.Batch) []string {
 	for _, h := range cur.Handovers[min(len(prev.Handovers), len(cur.Handovers)):] {
 		out = append(out, fmt.Sprintf("handover %s -> %s: %s received of %s", h.From, h.To, h.Received, h.Offered))
 	}
-	for _, c := range cur.Children[min(len(prev.Children), len(cur.Children)):] {
-		out = append(out, fmt.Sprintf("%s taken into %s", c.Mass, c.ID))
+	if n := cur.Takes - prev.Takes; n > 0 {
+		out = append(out, fmt.Sprintf("%s taken by process %s", cur.TakenMass-prev.TakenMass, cur.LastTx))
 	}
 	for _, d := range cur.Documents[min(len(prev.Documents), len(cur.Documents)):] {
 		out = append(out, fmt.Sprintf("document %s (sha256 %.12s...)", d.Name, d.SHA256))

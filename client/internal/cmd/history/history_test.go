@@ -23,7 +23,7 @@ func versions() []model.HistoryEntry {
 	v2.Event = model.Event{Name: model.EvTransferOffered, BizStep: model.BizShipping}
 	v3 := cmdtest.Received(v1, 10_000)
 	v4 := v3
-	v4.Children = []model.Take{{ID: "FLK-1", Mass: 1_240_000, Tx: "tx-shred", Handovers: 1}}
+	v4.TakenMass, v4.Takes = 1_240_000, 1
 	v4.RemainingMass, v4.Status = 0, model.StatusConsumed
 	v4.UpdatedAt, v4.LastTx = "2026-11-22T09:00:00Z", "tx-shred"
 	v4.Event = model.Event{Name: model.EvBatchProcessed, BizStep: model.BizTransforming}
@@ -61,4 +61,13 @@ func TestHistoryErrors(t *testing.T) {
 	e.Fake.OnJSON("GetHistory", []model.HistoryEntry{})
 	require.NoError(t, e.Run(newCmd(e), "history", "PET-9"))
 	assert.Equal(t, "No history for PET-9.\n", e.Out.String())
+}
+
+func TestChangesOfAMigration(t *testing.T) {
+	prev := cmdtest.Received(cmdtest.Collected("PET-1", 1_250_000), 0)
+	prev.Format = 0
+	cur := prev
+	cur.Format, cur.Takes, cur.TakenMass = model.CurrentFormat, 3, 3000
+	cur.Event = model.Event{Name: model.EvBatchesMigrated}
+	assert.Equal(t, []string{"migrated to stored format 1: 3 takes, 3 kg taken, moved to keys of their own"}, Changes(&prev, &cur))
 }

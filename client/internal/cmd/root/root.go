@@ -11,6 +11,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/epcis"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
+	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
@@ -48,6 +49,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		verify.NewCmdVerify(f, nil),
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
+		migrate.NewCmdMigrate(f, nil),
 		epcis.NewCmdEPCIS(f),
 		registry.NewCmdRegistry(f),
 		bench.NewCmdBench(f, nil),

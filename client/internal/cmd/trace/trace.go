@@ -24,6 +24,9 @@ type Options struct {
 	Down   bool
 	// Format is tree, json, dot or mermaid.
 	Format string
+	// PageSize is the edges per page of a downstream trace (0: the
+	// chaincode's default).
+	PageSize int
 }
 
 // NewCmdTrace builds the command; runF replaces runTrace in tests.
@@ -36,6 +39,11 @@ func NewCmdTrace(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 process inputs back to the collected waste; --down follows every process the
 batch went into, which is what a recall must reach. Each edge is the mass
 taken from the parent by the process that made the child.
+
+A downstream trace is read page by page (the chaincode's TraceDown), so a
+recall of any size completes: every descendant is printed. dot and mermaid
+draw at most 500 batches and say what they left out; tree and json hold
+everything.
 
 Formats: tree (default), json (the model's Trace), dot (Graphviz) and
 mermaid (a flowchart). -o json is the same as --format json.`,
@@ -60,21 +68,31 @@ mermaid (a flowchart). -o json is the same as --format json.`,
 			if !slices.Contains(render.TraceFormats, opts.Format) {
 				return cmdutil.FlagErrorf("--format: must be one of %s, got %q", strings.Join(render.TraceFormats, ", "), opts.Format)
 			}
+			if opts.PageSize < 0 || opts.PageSize > model.MaxDownLimit {
+				return cmdutil.FlagErrorf("--page-size: must be from 1 to %d, got %d", model.MaxDownLimit, opts.PageSize)
+			}
+			if opts.Down {
+				return cmdutil.RunPaged(cmd.Context(), runF, opts, runTrace)
+			}
 			return cmdutil.Run(cmd.Context(), f, opts, runF, runTrace)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Down, "down", false, "trace downstream, to every batch made from this one")
 	cmd.Flags().StringVar(&opts.Format, "format", "", "tree, json, dot or mermaid (default tree)")
+	cmd.Flags().IntVar(&opts.PageSize, "page-size", 0, "edges per page of a downstream trace (default 5000, the most the chaincode serves)")
 	return cmd
 }
 
 func runTrace(ctx context.Context, opts *Options) error {
-	dir := model.Upstream
-	if opts.Down {
-		dir = model.Downstream
-	}
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		t, err := cmdutil.Query[model.Trace](ctx, l, "Trace", opts.ID, dir)
+		if opts.Down {
+			t, _, err := cmdutil.TraceDown(ctx, l, opts.ID, opts.PageSize)
+			if err != nil {
+				return err
+			}
+			return render.Trace(opts.IO.Out, t, opts.Format)
+		}
+		t, err := cmdutil.Query[model.Trace](ctx, l, "Trace", opts.ID, model.Upstream)
 		if err != nil {
 			return err
 		}

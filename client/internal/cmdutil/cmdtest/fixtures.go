@@ -20,6 +20,7 @@ func Collected(id string, mass model.Grams) model.Batch {
 		}},
 		RecycledContent: model.FullRecycled,
 		CreatedAt:       at, UpdatedAt: at, LastTx: "tx-" + id, UpdatedBy: actor,
+		Format: model.CurrentFormat,
 		Event: model.Event{
 			Name: model.EvBatchRegistered, Type: model.ObjectEvent, Action: "ADD", EventTime: at,
 			BizStep: model.BizCollecting, Disposition: model.DispActive,

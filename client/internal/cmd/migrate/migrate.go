@@ -1,0 +1,122 @@
+// Package migrate implements `mtrace migrate`: bring the batches stored by
+// an older contract into the current stored format, page by page.
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/render"
+)
+
+// MaxBatch is the most batches one MigrateBatches transaction may name
+// (the chaincode's MaxMigrateBatch).
+const MaxBatch = 100
+
+// Options are the inputs of one migration.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Ledger cmdutil.LedgerFunc
+	Format string
+	// Batch is how many batches each transaction migrates.
+	Batch int
+	// DryRun lists the batches still to migrate and writes nothing.
+	DryRun bool
+}
+
+// Result is what a migration did, as -o json prints it.
+type Result struct {
+	Pending      int      `json:"pending"`      // batches found in the old format
+	Migrated     []string `json:"migrated"`     // batches this run migrated
+	Transactions int      `json:"transactions"` // MigrateBatches transactions submitted
+	DryRun       bool     `json:"dryRun"`
+}
+
+// NewCmdMigrate builds the command; runF replaces runMigrate in tests.
+func NewCmdMigrate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
+	cmd := &cobra.Command{
+		Use:   "migrate [--batch N] [--dry-run]",
+		Short: "Migrate batches stored by contract 0.2.0 to the current stored format (organisation admin)",
+		Long: `After a chaincode upgrade that changed the stored format, rewrite every batch
+still in the old format. The command lists them with PendingMigration and
+submits MigrateBatches for --batch of them at a time, so each transaction
+stays small. It must run as an organisation admin identity (certificate OU
+"admin"), such as the network's <org>-admin profiles.
+
+The migration is idempotent: a batch already in the current format is left
+untouched, so an interrupted run is finished by running it again. Until a
+batch is migrated, every other transaction refuses it.`,
+		Example: `  mtrace -p municipality-admin migrate --dry-run
+  mtrace -p municipality-admin migrate
+  mtrace -p municipality-admin migrate -o json | jq .migrated`,
+		Args: cmdutil.ExactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			if opts.Batch < 1 || opts.Batch > MaxBatch {
+				return cmdutil.FlagErrorf("--batch: must be from 1 to %d, got %d", MaxBatch, opts.Batch)
+			}
+			return cmdutil.RunPaged(cmd.Context(), runF, opts, runMigrate)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Batch, "batch", 25, "batches per MigrateBatches transaction")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "only count the batches still in the old format")
+	return cmd
+}
+
+func runMigrate(ctx context.Context, opts *Options) error {
+	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
+		r := Result{Migrated: []string{}, DryRun: opts.DryRun}
+		bookmark := ""
+		for {
+			page, err := cmdutil.Query[model.IDPage](ctx, l, "PendingMigration", bookmark, strconv.Itoa(MaxBatch))
+			if err != nil {
+				return err
+			}
+			r.Pending += len(page.IDs)
+			for lo := 0; lo < len(page.IDs) && !opts.DryRun; lo += opts.Batch {
+				ids := page.IDs[lo:min(lo+opts.Batch, len(page.IDs))]
+				raw, err := l.Submit(ctx, "MigrateBatches", cmdutil.MarshalArg(ids))
+				if err != nil {
+					return fmt.Errorf("migrated %d of the %d old batches found so far, then: %w", len(r.Migrated), r.Pending, err)
+				}
+				done, err := cmdutil.Decode[[]string]("MigrateBatches", raw)
+				if err != nil {
+					return err
+				}
+				r.Transactions++
+				r.Migrated = append(r.Migrated, done...)
+				if opts.Format != cmdutil.FormatJSON {
+					fmt.Fprintf(opts.IO.ErrOut, "migrated %d batches (%d so far)\n", len(done), len(r.Migrated))
+				}
+			}
+			if page.Bookmark == "" {
+				break
+			}
+			bookmark = page.Bookmark
+		}
+		if opts.Format == cmdutil.FormatJSON {
+			return render.JSON(opts.IO.Out, r)
+		}
+		var err error
+		switch {
+		case opts.DryRun:
+			_, err = fmt.Fprintf(opts.IO.Out, "%d batches are in the old stored format; nothing written (dry run)\n", r.Pending)
+		case r.Pending == 0:
+			_, err = fmt.Fprintln(opts.IO.Out, "Every batch is in the current stored format; nothing to migrate.")
+		default:
+			_, err = fmt.Fprintf(opts.IO.Out, "Migrated %d of %d batches in %d transactions.\n", len(r.Migrated), r.Pending, r.Transactions)
+		}
+		return err
+	})
+}
