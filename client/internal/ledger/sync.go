@@ -143,7 +143,11 @@ func WaitForBlock(ctx context.Context, block uint64, max time.Duration, height f
 }
 
 // syncer is a Gateway's part in this: it waits once, before the first call,
-// and remembers the highest block its own commits landed in.
+// for the mark in the file, and remembers the highest block its own
+// commits landed in. Within one process (a command that acts as several
+// organisations, such as epcis capture), gateways also share their
+// commits in memory: before every call, a gateway waits until its own peer
+// has the last block another gateway of the process committed in.
 type syncer struct {
 	path, key, endpoint string
 	since               time.Time // marks saved before this are ignored
@@ -153,7 +157,14 @@ type syncer struct {
 	mu      sync.Mutex
 	highest uint64
 	seen    bool
+	reached uint64 // our peer's height is known to be at least this
 }
+
+// inProcess holds the last commit of this process's gateways, by network.
+var inProcess = struct {
+	sync.Mutex
+	marks marks
+}{marks: marks{}}
 
 func (s *syncer) wait(ctx context.Context) {
 	if s == nil || s.path == "" {
@@ -166,6 +177,23 @@ func (s *syncer) wait(ctx context.Context) {
 		}
 		WaitForBlock(ctx, m.Block, maxSyncWait, s.height)
 	})
+	inProcess.Lock()
+	m, ok := inProcess.marks[s.key]
+	inProcess.Unlock()
+	if !ok || m.Endpoint == s.endpoint {
+		return
+	}
+	s.mu.Lock()
+	reached := s.reached
+	s.mu.Unlock()
+	if reached > m.Block {
+		return
+	}
+	if WaitForBlock(ctx, m.Block, maxSyncWait, s.height) {
+		s.mu.Lock()
+		s.reached = max(s.reached, m.Block+1)
+		s.mu.Unlock()
+	}
 }
 
 func (s *syncer) committed(block uint64) {
@@ -173,10 +201,16 @@ func (s *syncer) committed(block uint64) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.seen || block > s.highest {
 		s.highest, s.seen = block, true
 	}
+	s.reached = max(s.reached, block+1)
+	s.mu.Unlock()
+	inProcess.Lock()
+	if m, ok := inProcess.marks[s.key]; !ok || block >= m.Block {
+		inProcess.marks[s.key] = Mark{Block: block, Endpoint: s.endpoint, At: time.Now()}
+	}
+	inProcess.Unlock()
 }
 
 // save writes the mark when this client committed anything.

@@ -93,6 +93,7 @@ func TestSyncerWaitsOnlyForAnotherPeersMark(t *testing.T) {
 	// A mark saved before the config file was last written belongs to a
 	// network that has since been brought up again: it is not waited for.
 	calls.Store(0)
+	forgetInProcess()
 	later := &syncer{path: path, key: "k", endpoint: "peer-c", height: height, since: time.Now().Add(time.Second)}
 	later.wait(context.Background())
 	assert.Zero(t, calls.Load(), "a mark older than the config file is ignored")
@@ -103,4 +104,43 @@ func TestSyncerWaitsOnlyForAnotherPeersMark(t *testing.T) {
 	none.wait(context.Background())
 	none.committed(1)
 	assert.NoError(t, none.save())
+}
+
+func forgetInProcess() {
+	inProcess.Lock()
+	inProcess.marks = marks{}
+	inProcess.Unlock()
+}
+
+// Gateways of one process, each on its own organisation's peer, wait
+// before every call for the last block another of them committed in.
+func TestSyncerSharesCommitsInProcess(t *testing.T) {
+	forgetInProcess()
+	t.Cleanup(forgetInProcess)
+	path := filepath.Join(t.TempDir(), "commits.json")
+	var recHeight atomic.Uint64
+	var asked atomic.Int32
+	recHeight.Store(5)
+	height := func(context.Context) (uint64, error) { asked.Add(1); return recHeight.Add(1), nil }
+	muni := &syncer{path: path, key: "net", endpoint: "peer-muni", height: func(context.Context) (uint64, error) { return 100, nil }}
+	rec := &syncer{path: path, key: "net", endpoint: "peer-rec", height: height}
+
+	rec.wait(context.Background())
+	assert.Zero(t, asked.Load(), "nothing committed yet")
+
+	muni.committed(9) // the offer
+	rec.wait(context.Background())
+	assert.Greater(t, recHeight.Load(), uint64(9), "the recycler's peer reached block 9 before the accept")
+	n := asked.Load()
+	rec.wait(context.Background())
+	assert.Equal(t, n, asked.Load(), "a block already reached is not waited for again")
+
+	rec.committed(12) // the accept; its own commits need no wait
+	muni.wait(context.Background())
+	rec.wait(context.Background())
+	assert.Equal(t, n, asked.Load())
+
+	other := &syncer{path: path, key: "another network", endpoint: "peer-x", height: height}
+	other.wait(context.Background())
+	assert.Equal(t, n, asked.Load(), "marks are per network")
 }
