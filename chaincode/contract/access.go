@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -103,14 +104,23 @@ const minEndorsers = 2
 // guardKey sets the key-level endorsement policy of key: a peer of every
 // organisation in required and, in all, peers of at least minEndorsers
 // distinct member organisations. what names the key in errors.
+// A transaction builds each distinct policy once: a process sets the same
+// one on every output and take.
 func (t *txn) guardKey(key, what string, required ...string) error {
 	members, err := t.members()
 	if err != nil {
 		return err
 	}
-	pol, err := witnessedPolicy(required, members, minEndorsers)
-	if err != nil {
-		return fmt.Errorf("endorsement policy of %s: %w", what, err)
+	memo := strings.Join(required, "\x00")
+	pol, ok := t.policies[memo]
+	if !ok {
+		if pol, err = witnessedPolicy(required, members, minEndorsers); err != nil {
+			return fmt.Errorf("endorsement policy of %s: %w", what, err)
+		}
+		if t.policies == nil {
+			t.policies = map[string][]byte{}
+		}
+		t.policies[memo] = pol
 	}
 	if err := t.stub.SetStateValidationParameter(key, pol); err != nil {
 		return fmt.Errorf("set endorsement policy of %s: %w", what, err)

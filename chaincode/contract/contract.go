@@ -70,6 +70,8 @@ type txn struct {
 	actor model.Actor
 	ous   []string
 	reg   *model.Registry // read by member, members or the registry functions
+	// policies holds the key-level policies built so far, by required orgs.
+	policies map[string][]byte
 }
 
 // begin reads the transaction's id, timestamp and caller, and starts a
