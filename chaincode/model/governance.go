@@ -169,17 +169,9 @@ func (r *Registry) DropProposal(id string) {
 	r.Proposals = slices.DeleteFunc(r.Proposals, func(p Proposal) bool { return p.ID == id })
 }
 
-// DropExpired removes every proposal expired at now and returns their ids.
-func (r *Registry) DropExpired(now time.Time) []string {
-	var gone []string
-	r.Proposals = slices.DeleteFunc(r.Proposals, func(p Proposal) bool {
-		if p.Expired(now) {
-			gone = append(gone, p.ID)
-			return true
-		}
-		return false
-	})
-	return gone
+// DropExpired removes every proposal expired at now.
+func (r *Registry) DropExpired(now time.Time) {
+	r.Proposals = slices.DeleteFunc(r.Proposals, func(p Proposal) bool { return p.Expired(now) })
 }
 
 // Apply makes the change on the registry's participant list, which must
