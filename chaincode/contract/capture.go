@@ -52,16 +52,10 @@ func (c *Contract) Capture(ctx contractapi.TransactionContextInterface, req mode
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(model.Captured{EventID: req.EventID, Kind: req.Kind, Tx: t.id, By: t.actor, At: t.at})
-	if err != nil {
-		return fmt.Errorf("encode capture record: %w", err)
-	}
-	if err := stub.PutState(key, raw); err != nil {
-		return fmt.Errorf("write capture record of event %s: %w", req.EventID, err)
-	}
 	// Like every key mtrace writes: the capturing organisation and a
 	// witness must endorse any later change of the record.
-	return t.guardKey(key, "capture record of event "+req.EventID, t.actor.MSP)
+	rec := model.Captured{EventID: req.EventID, Kind: req.Kind, Tx: t.id, By: t.actor, At: t.at}
+	return t.putGuarded(key, "capture record of event "+req.EventID, rec, t.actor.MSP)
 }
 
 // captured runs the transaction of a capture request.

@@ -166,33 +166,32 @@ func (t *txn) putProcess(rec *model.Process) error {
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encode process record %s: %w", rec.Tx, err)
-	}
-	if err := t.stub.PutState(key, raw); err != nil {
-		return fmt.Errorf("write process record %s: %w", rec.Tx, err)
-	}
-	return t.guardKey(key, "process record "+rec.Tx, rec.By.MSP)
+	return t.putGuarded(key, "process record "+rec.Tx, rec, rec.By.MSP)
 }
 
 // putTake stores what a process took from parent. Like the process
 // record, it is written once, and its key-level policy is the processing
-// organisation (by) and a witness (guardKey), so no organisation alone
-// can endorse a change to it.
+// organisation (by) and a witness, so no organisation alone can endorse a
+// change to it.
 func (t *txn) putTake(parent string, take model.Take, by string) error {
 	key, err := takeKey(parent, take.At, take.Tx)
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(take)
+	return t.putGuarded(key, fmt.Sprintf("take of batch %q by %s", parent, take.Tx), take, by)
+}
+
+// putGuarded writes v as JSON under key and guards the key for by and a
+// witness (guardKey); what names the value in errors.
+func (t *txn) putGuarded(key, what string, v any, by string) error {
+	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode take of batch %q by %s: %w", parent, take.Tx, err)
+		return fmt.Errorf("encode %s: %w", what, err)
 	}
 	if err := t.stub.PutState(key, raw); err != nil {
-		return fmt.Errorf("write take of batch %q by %s: %w", parent, take.Tx, err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
-	return t.guardKey(key, fmt.Sprintf("take of batch %q by %s", parent, take.Tx), by)
+	return t.guardKey(key, what, by)
 }
 
 // GetProcess returns the record of the process that transaction tx ran,
