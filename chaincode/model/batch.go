@@ -160,6 +160,13 @@ type Process struct {
 	RecycledContent int64 `json:"recycledContentBp"`
 }
 
+// made reports whether id is an output of the process; a take written
+// before takes named their output (an empty id) passes.
+func (p *Process) made(id string) bool {
+	_, ok := p.Output(id)
+	return ok || id == ""
+}
+
 // Output returns the output take of batch id, if the process made it.
 func (p *Process) Output(id string) (Take, bool) {
 	for _, t := range p.Outputs {

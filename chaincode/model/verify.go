@@ -202,6 +202,8 @@ func (g graph) massBalance() []string {
 				problems = append(problems, fmt.Sprintf("batch %q does not record process %s that took %s from it", t.ID, p.Tx, t.Mass))
 			case c.Mass != t.Mass:
 				problems = append(problems, fmt.Sprintf("process %s took %s from batch %q, which records %s", p.Tx, t.Mass, t.ID, c.Mass))
+			case !p.made(c.ID):
+				problems = append(problems, fmt.Sprintf("batch %q records process %s made %q, which is not one of its outputs", t.ID, p.Tx, c.ID))
 			}
 		}
 	}
