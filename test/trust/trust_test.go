@@ -324,6 +324,7 @@ func TestOneDishonestMember(t *testing.T) {
 		{"releasing the auditor's quarantine", "Release", []string{spool}, maker},
 		{"rewriting its own process record (outputs doubled)", "RewriteProcess", []string{printing}, maker},
 		{"inflating its own batch (mass doubled)", "InflateBatch", []string{vase}, maker},
+		{"deleting the take of its own printing (hiding the vase from a recall)", "DeleteTake", []string{spool, printing}, maker},
 	})
 	tb.print()
 
@@ -391,6 +392,41 @@ func TestTwoColludingMembers(t *testing.T) {
 	a := env.Run(t, "auditor", "audit")
 	if a.Code != 1 || !strings.Contains(a.Stdout, "signatures: ") || !strings.Contains(a.Stdout, forged) {
 		t.Errorf("audit after the colluded registration: exit %d; want 1 and a signatures violation naming %s\n%s", a.Code, forged, a)
+	}
+
+	// A take has no key-level policy of its own: the pair can delete or
+	// rewrite the municipality's, and the recall and verify must say so.
+	src, hidden, src2, out2 := id("src"), id("hidden"), id("src2"), id("out2")
+	for _, b := range [][2]string{{src, hidden}, {src2, out2}} {
+		env.MustRun(t, "municipality", "batch", "register", b[0], "--material", "PET", "--mass", "20kg",
+			"--location", "Kartal, Istanbul", "--collected-at", "2026-11-21T08:00:00+03:00", "--waste-code", "15 01 02")
+		env.MustRun(t, "municipality", "batch", "process", "--step", "sorting", "--in", b[0]+":20kg", "--out", b[1]+":PET:sorted:19kg")
+	}
+	settle(t)
+	for _, f := range []struct{ fn, parent, output string }{{"DeleteTake", src, hidden}, {"RewriteTake", src2, out2}} {
+		tx := batch(t, f.output).Origin.Process.Tx
+		got := attempt(contract(t, "maker"), f.fn, []string{f.parent, tx}, pair...)
+		t.Logf("%s of the municipality's take of %s, endorsed by MakerMSP and RecyclerMSP: %s", f.fn, f.parent, got)
+		if got != peer.TxValidationCode_VALID.String() {
+			t.Fatalf("%s ended %s; this test needs it on the ledger", f.fn, got)
+		}
+	}
+	settle(t)
+	r = env.Run(t, "auditor", "trace", src, "--down")
+	wantLost := `incomplete: batch "` + src + `" records 1 takes but the ledger holds 0`
+	if r.Code != 1 || !strings.Contains(r.Stderr, wantLost) {
+		t.Errorf("recall after the take was deleted: exit %d; want 1 and %q\n%s", r.Code, wantLost, r)
+	}
+	r = env.Run(t, "auditor", "verify", hidden)
+	if wantMissing := `batch "` + src + `" does not record process`; r.Code != 1 || !strings.Contains(r.Stdout, wantMissing) {
+		t.Errorf("verify of what the deleted take made: exit %d; want 1 and %q\n%s", r.Code, wantMissing, r)
+	}
+	r = env.Run(t, "auditor", "verify", out2)
+	t.Logf("mtrace verify %s:\n%s", out2, r.Stdout)
+	wantTake := regexp.MustCompile(`FAIL\s+signatures\s+take of batch "` + regexp.QuoteMeta(src2) +
+		`" by process \S+ claims processor MunicipalityMSP but tx \S+ wrote a different take`)
+	if r.Code != 1 || !wantTake.MatchString(r.Stdout) {
+		t.Errorf("verify after the take was rewritten: exit %d; want 1 and a line matching %s\n%s", r.Code, wantTake, r)
 	}
 }
 
