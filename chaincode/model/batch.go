@@ -213,13 +213,14 @@ type Document struct {
 	Tx         string `json:"tx"`
 }
 
-// Custodian returns the organisation that held the batch after n handovers.
+// Custodian returns the organisation that held the batch after n
+// handovers, or "" when the batch has had fewer than n.
 func (b *Batch) Custodian(n int) string {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return b.Submitter.MSP
-	}
-	if n > len(b.Handovers) {
-		n = len(b.Handovers)
+	case n > len(b.Handovers):
+		return ""
 	}
 	return b.Handovers[n-1].To
 }

@@ -147,7 +147,7 @@ func TakeClaims(parent string, t Take, p *Process) []Claim {
 		Wrote: func(tx *SignedTx) string {
 			raw, ok := tx.Takes[parent]
 			if !ok {
-				return "did not write the take"
+				return legacyTake(tx, parent, t)
 			}
 			var w Take
 			if err := json.Unmarshal(raw, &w); err != nil || w != t {
@@ -156,6 +156,33 @@ func TakeClaims(parent string, t Take, p *Process) []Claim {
 			return ""
 		},
 	}}
+}
+
+// legacyTake checks a take that MigrateBatches wrote for a process of a
+// contract before 0.3.0, which kept its takes in the parent's `children`
+// list: the process's transaction must have written the parent with that
+// entry, and the take must say what the entry said (the time, which the
+// entry did not hold, comes from the process record).
+func legacyTake(tx *SignedTx, parent string, t Take) string {
+	raw, ok := tx.Batches[parent]
+	if !ok {
+		return "did not write the take"
+	}
+	var old struct {
+		Children []Take `json:"children"`
+	}
+	if err := json.Unmarshal(raw, &old); err != nil {
+		return "did not write the take"
+	}
+	for _, c := range old.Children {
+		if c.Tx == t.Tx {
+			if c.ID != t.ID || c.Mass != t.Mass || c.Handovers != t.Handovers {
+				return "wrote a different take"
+			}
+			return ""
+		}
+	}
+	return "did not write the take"
 }
 
 // createdAs checks that a transaction created the batch with the fields a

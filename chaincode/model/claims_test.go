@@ -177,6 +177,23 @@ func TestTakeClaims(t *testing.T) {
 		})
 	}
 
+	// A take migrated from a contract before 0.3.0: the process's
+	// transaction wrote it into the parent's children list.
+	legacy := &SignedTx{ID: "tx-p", Valid: true, Creator: p.By, Endorsers: []string{"AuditorMSP", "RecyclerMSP"},
+		Batches: map[string]json.RawMessage{"A": json.RawMessage(`{"id":"A","children":[{"id":"Z","mass":1,"tx":"tx-o"},{"id":"F","mass":10,"tx":"tx-p","handovers":1}]}`)}}
+	if c := VerifyClaims(TakeClaims("A", take, p), map[string]*SignedTx{"tx-p": legacy}); !c.OK {
+		t.Fatalf("migrated take: %+v", c)
+	}
+	forged := take
+	forged.Mass = 11
+	if c := VerifyClaims(TakeClaims("A", forged, p), map[string]*SignedTx{"tx-p": legacy}); c.OK || !strings.Contains(c.Detail, "wrote a different take") {
+		t.Fatalf("migrated take with another mass: %+v", c)
+	}
+	legacy.Batches["A"] = json.RawMessage(`{"id":"A","children":[{"id":"Z","mass":1,"tx":"tx-o"}]}`)
+	if c := VerifyClaims(TakeClaims("A", take, p), map[string]*SignedTx{"tx-p": legacy}); c.OK || !strings.Contains(c.Detail, "did not write the take") {
+		t.Fatalf("migrated take its process never listed: %+v", c)
+	}
+
 	// A take whose process record is missing makes no claim here; Verify
 	// reports the record missing.
 	orphan := Evidence{Takes: []TakeOf{{Parent: "A", Take: take}}}
