@@ -24,9 +24,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/grpc/status"
 
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/test/internal/testnet"
@@ -130,7 +128,7 @@ func restart(t *testing.T, org string, forged bool) {
 	c := contract(t, org)
 	err := testnet.Eventually(60*time.Second, 250*time.Millisecond, func() error {
 		_, err := c.EvaluateTransaction("InflateBatch", "nothing-"+run)
-		msg := message(err)
+		msg := testnet.Message(err)
 		switch {
 		case forged && strings.Contains(msg, "forge: read"):
 			return nil
@@ -168,44 +166,17 @@ func attempt(c *client.Contract, fn string, args []string, orgs ...string) strin
 	}
 	endorsed, err := p.Endorse()
 	if err != nil {
-		return "refused at endorsement: " + oneLine(message(err))
+		return "refused at endorsement: " + testnet.OneLine(testnet.Message(err), 220)
 	}
 	commit, err := endorsed.Submit()
 	if err != nil {
-		return "refused by the orderers: " + oneLine(message(err))
+		return "refused by the orderers: " + testnet.OneLine(testnet.Message(err), 220)
 	}
 	st, err := commit.Status()
 	if err != nil {
-		return "commit status unknown: " + oneLine(message(err))
+		return "commit status unknown: " + testnet.OneLine(testnet.Message(err), 220)
 	}
 	return st.Code.String()
-}
-
-// message is the gateway's error with the peers' own words.
-func message(err error) string {
-	if err == nil {
-		return ""
-	}
-	parts := []string{}
-	if st, ok := status.FromError(err); ok {
-		parts = append(parts, st.Message())
-		for _, d := range st.Details() {
-			if ed, ok := d.(*gateway.ErrorDetail); ok {
-				parts = append(parts, ed.GetMspId()+": "+ed.GetMessage())
-			}
-		}
-	} else {
-		parts = append(parts, err.Error())
-	}
-	return strings.Join(parts, "; ")
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 220 {
-		s = s[:220] + "…"
-	}
-	return s
 }
 
 func arg(v any) string {
