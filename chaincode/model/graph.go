@@ -202,16 +202,17 @@ func NodeOf(b *Batch, d int) TraceNode {
 // organisations that endorsed together. It lists one problem per such
 // batch, in node order.
 func MissingTakes(t *Trace) []string {
-	procs := map[string]map[string]bool{}
+	seen := make(map[[2]string]bool, len(t.Edges))
+	procs := map[string]int{} // distinct processes on the edges from a batch
 	for _, e := range t.Edges {
-		if procs[e.From] == nil {
-			procs[e.From] = map[string]bool{}
+		if k := [2]string{e.From, e.Tx}; !seen[k] {
+			seen[k] = true
+			procs[e.From]++
 		}
-		procs[e.From][e.Tx] = true
 	}
 	var problems []string
 	for _, n := range t.Nodes {
-		if got := len(procs[n.ID]); got < n.Takes {
+		if got := procs[n.ID]; got < n.Takes {
 			problems = append(problems, fmt.Sprintf("batch %q records %d takes but the ledger holds %d: what the others made is not in this recall", n.ID, n.Takes, got))
 		}
 	}

@@ -125,9 +125,10 @@ func mismatch(s Sample) bool {
 }
 
 // How long and how often accept waits for the recycler's peer to see an
-// offer.
+// offer. On a loaded machine a peer can commit a block seconds after
+// another (2 s was too short at a load average of 20).
 const (
-	lagLimit = 2 * time.Second
+	lagLimit = 30 * time.Second
 	lagPause = 5 * time.Millisecond
 )
 
