@@ -42,6 +42,14 @@ func TestDefaultConsortium(t *testing.T) {
 			assert.Equal(t, w, [3]int{n.Port, n.Admin, n.Ops}, n.Name)
 		}
 	}
+	assert.Equal(t, []Person{{"ayse", RoleOperator}, {"mehmet", RoleOperator}, {"zeynep", RoleViewer}}, top.Organisations[0].People)
+	cas := top.CAs(27000)
+	require.Len(t, cas, 5)
+	assert.Equal(t, CA{Process: "ca-orderer", Org: "orderer", MSP: "OrdererMSP", Domain: "orderer.mtrace.local",
+		Name: "ca-orderer", TLSName: "tlsca-orderer", Port: 27030, Ops: 27031}, cas[0])
+	assert.Equal(t, CA{Process: "ca-auditor", Org: "auditor", MSP: "AuditorMSP", Domain: "auditor.mtrace.local",
+		Name: "ca-auditor", TLSName: "tlsca-auditor", Port: 27043, Ops: 27053}, cas[4])
+	assert.Equal(t, "https://127.0.0.1:27043", cas[4].URL())
 	assert.Equal(t, "peer0.maker.mtrace.local", top.Host("maker"))
 	assert.Equal(t, "orderer2.orderer.mtrace.local", top.Host("orderer2"))
 }
@@ -77,6 +85,15 @@ func TestValidationErrors(t *testing.T) {
 			"organisations[3].slot: must be 0 to 9"},
 		{"duplicate node", func(t *Topology) { t.Organisations[3].Node = "maker" },
 			"organisations[3].node: duplicate node name maker"},
+		{"person with a bad name", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "Deniz K", Role: RoleOperator}} },
+			`organisations[1].people[0].name: must be a lower-case name`},
+		{"person called admin", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "admin", Role: RoleAdmin}} },
+			`organisations[1].people[0].name: "admin" is reserved`},
+		{"duplicate person", func(t *Topology) {
+			t.Organisations[0].People = append(t.Organisations[0].People, Person{Name: "ayse", Role: RoleViewer})
+		}, "organisations[0].people[3].name: duplicate person ayse in municipality"},
+		{"unknown person role", func(t *Topology) { t.Organisations[0].People[1].Role = "boss" },
+			`organisations[0].people[1].role: mehmet's role must be one of operator, viewer, admin, got "boss"`},
 		{"reserved node", func(t *Topology) { t.Organisations[3].Node = "orderer9" },
 			"is reserved"},
 		{"bad node name", func(t *Topology) { t.Organisations[3].Node = "Kaunas City" },
