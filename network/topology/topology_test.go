@@ -217,35 +217,24 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Len(t, ctx.Profiles["Circular"].Application.Organizations, 5)
 	assert.Equal(t, 25502, ctx.Profiles["Circular"].Orderer.EtcdRaft.Consenters[2].Port)
 
-	raw, err = next.CryptoConfig()
-	require.NoError(t, err)
-	var cc struct {
-		OrdererOrgs []struct {
-			Specs []struct {
-				Hostname string `yaml:"Hostname"`
-			} `yaml:"Specs"`
-		} `yaml:"OrdererOrgs"`
-		PeerOrgs []struct {
-			Name   string `yaml:"Name"`
-			Domain string `yaml:"Domain"`
-		} `yaml:"PeerOrgs"`
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &cc), string(raw))
-	assert.Len(t, cc.OrdererOrgs[0].Specs, 3)
-	require.Len(t, cc.PeerOrgs, 5)
-	assert.Equal(t, "kaunas.mtrace.local", cc.PeerOrgs[4].Domain)
-
 	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace")
 	require.NoError(t, err)
 	var prof struct {
-		DefaultProfile string                       `yaml:"defaultProfile"`
-		Profiles       map[string]map[string]string `yaml:"profiles"`
+		DefaultProfile string                    `yaml:"defaultProfile"`
+		Profiles       map[string]map[string]any `yaml:"profiles"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &prof), string(raw))
 	assert.Equal(t, "municipality", prof.DefaultProfile)
-	assert.Len(t, prof.Profiles, 10)
+	assert.Len(t, prof.Profiles, 14, "User1, Admin and the people of five organisations")
 	k := prof.Profiles["kaunas-admin"]
 	assert.Equal(t, "127.0.0.1:25604", k["endpoint"])
 	assert.Equal(t, "KaunasMSP", k["mspId"])
 	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/msp/signcerts/Admin@kaunas.mtrace.local-cert.pem", k["cert"])
+	assert.Equal(t, map[string]any{"url": "https://127.0.0.1:25544", "name": "ca-kaunas",
+		"tlsRootCert": "/net/crypto/peerOrganizations/kaunas.mtrace.local/ca/ca.kaunas.mtrace.local-cert.pem"}, k["ca"])
+	assert.Equal(t, map[string]any{"endpoint": "127.0.0.1:25500", "serverName": "orderer1.orderer.mtrace.local",
+		"tlsRootCert": "/net/crypto/ordererOrganizations/orderer.mtrace.local/tlsca/tlsca.orderer.mtrace.local-cert.pem"}, k["orderer"])
+	ayse := prof.Profiles["municipality-ayse"]
+	assert.Equal(t, "/net/crypto/peerOrganizations/municipality.mtrace.local/users/ayse@municipality.mtrace.local/msp/signcerts/ayse@municipality.mtrace.local-cert.pem", ayse["cert"])
+	assert.Equal(t, "MunicipalityMSP", ayse["mspId"])
 }
