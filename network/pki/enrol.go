@@ -125,10 +125,12 @@ func registration(h Holder) fabca.Registration {
 // Enrol registers and enrols, from each organisation's CA server, every
 // holder whose folders are not complete yet, and writes the organisations'
 // MSP folders. Organisations are enrolled side by side; only those named
-// in only (node names, "orderer"), when any are.
-func Enrol(ctx context.Context, home string, orgs []Org, only ...string) error {
+// in only (node names, "orderer"), when any are. It returns how many
+// holders it enrolled.
+func Enrol(ctx context.Context, home string, orgs []Org, only ...string) (int, error) {
 	var wg sync.WaitGroup
 	errs := make([]error, len(orgs))
+	counts := make([]int, len(orgs))
 	for i, o := range orgs {
 		if len(only) > 0 && !slices.Contains(only, o.CA.Org) {
 			continue
@@ -136,13 +138,18 @@ func Enrol(ctx context.Context, home string, orgs []Org, only ...string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := enrolOrg(ctx, home, o); err != nil {
+			var err error
+			if counts[i], err = enrolOrg(ctx, home, o); err != nil {
 				errs[i] = fmt.Errorf("%s (%s): %w", o.CA.Org, o.CA.URL(), err)
 			}
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n, errors.Join(errs...)
 }
 
 // server is one organisation's two CAs and their registrars.
@@ -156,7 +163,7 @@ type server struct {
 	tlsCAPEM []byte
 }
 
-func enrolOrg(ctx context.Context, home string, o Org) error {
+func enrolOrg(ctx context.Context, home string, o Org) (int, error) {
 	todo := []Holder{}
 	for _, h := range o.Holders {
 		if !complete(h) {
@@ -164,21 +171,21 @@ func enrolOrg(ctx context.Context, home string, o Org) error {
 		}
 	}
 	if len(todo) == 0 && exists(o.CACert()) && exists(o.TLSCACert()) && exists(filepath.Join(o.Dir, "msp", "config.yaml")) {
-		return nil
+		return 0, nil
 	}
 	s, err := dial(ctx, home, o)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.writeOrgMSP(); err != nil {
-		return err
+		return 0, err
 	}
-	for _, h := range todo {
+	for i, h := range todo {
 		if err := s.enrol(ctx, h); err != nil {
-			return fmt.Errorf("%s: %w", h.ID, err)
+			return i, fmt.Errorf("%s: %w", h.ID, err)
 		}
 	}
-	return nil
+	return len(todo), nil
 }
 
 // dial connects to both CAs of o's server, enrols (or loads) their
