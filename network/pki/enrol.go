@@ -180,12 +180,31 @@ func enrolOrg(ctx context.Context, home string, o Org) (int, error) {
 	if err := s.writeOrgMSP(); err != nil {
 		return 0, err
 	}
+	// The CA spends most of a request on bcrypt (of the secret, at
+	// registration and at enrolment), so holders are enrolled a few at a
+	// time: the organisation with the most people sets the pace.
+	var wg sync.WaitGroup
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, 4)
 	for i, h := range todo {
-		if err := s.enrol(ctx, h); err != nil {
-			return i, fmt.Errorf("%s: %w", h.ID, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := s.enrol(ctx, h); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", h.ID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
 		}
 	}
-	return len(todo), nil
+	return n, errors.Join(errs...)
 }
 
 // dial connects to both CAs of o's server, enrols (or loads) their
@@ -271,24 +290,28 @@ func (s *server) secret(ctx context.Context, c *fabca.Client, reg fabca.Identity
 	return r.Secret, nil
 }
 
-// enrol registers h at both CAs and writes its MSP and TLS folders.
+// enrol registers h at both CAs (side by side) and writes its TLS and
+// MSP folders, the signing certificate last.
 func (s *server) enrol(ctx context.Context, h Holder) error {
-	r := registration(h)
-	secret, err := s.secret(ctx, s.ca, s.regCA, "ca", r)
-	if err != nil {
-		return err
+	var e, te *fabca.Enrolment
+	var terr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr := fabca.Registration{Name: h.ID, Type: h.Type, MaxEnrollments: -1}
+		tsecret, err := s.secret(ctx, s.tls, s.regTLS, "tlsca", tr)
+		if err != nil {
+			terr = err
+			return
+		}
+		te, terr = s.tls.Enroll(ctx, h.ID, tsecret, fabca.EnrollOptions{Profile: "tls", Hosts: h.Hosts})
+	}()
+	secret, err := s.secret(ctx, s.ca, s.regCA, "ca", registration(h))
+	if err == nil {
+		e, err = s.ca.Enroll(ctx, h.ID, secret, fabca.EnrollOptions{})
 	}
-	e, err := s.ca.Enroll(ctx, h.ID, secret, fabca.EnrollOptions{})
-	if err != nil {
-		return err
-	}
-	tr := fabca.Registration{Name: h.ID, Type: h.Type, MaxEnrollments: -1}
-	tsecret, err := s.secret(ctx, s.tls, s.regTLS, "tlsca", tr)
-	if err != nil {
-		return err
-	}
-	te, err := s.tls.Enroll(ctx, h.ID, tsecret, fabca.EnrollOptions{Profile: "tls", Hosts: h.Hosts})
-	if err != nil {
+	<-done
+	if err = errors.Join(err, terr); err != nil {
 		return err
 	}
 	if err := s.writeTLS(h, te); err != nil {
