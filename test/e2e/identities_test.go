@@ -3,14 +3,17 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +186,137 @@ func caRegistry(t *testing.T, o pki.Org) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// peerAdminCall runs `peer lifecycle chaincode queryinstalled`, an
+// operation the peer authorises against its own (local) MSP's admins, on
+// the recycler's peer with the local MSP in msp.
+func peerAdminCall(t *testing.T, o pki.Org, msp string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	peer := o.Holders[0]
+	cmd := exec.CommandContext(ctx, filepath.Join(env.Bin, "peer"), "lifecycle", "chaincode", "queryinstalled")
+	cmd.Env = append(os.Environ(), "FABRIC_CFG_PATH="+filepath.Join(env.Home, "config"), "FABRIC_LOGGING_SPEC=warning",
+		"CORE_PEER_TLS_ENABLED=true", "CORE_PEER_LOCALMSPID="+o.CA.MSP, "CORE_PEER_MSPCONFIGPATH="+msp,
+		"CORE_PEER_ADDRESS="+env.Profiles[o.CA.Org].Endpoint, "CORE_PEER_TLS_ROOTCERT_FILE="+filepath.Join(peer.Dir, "tls", "ca.crt"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestRestartedPeerEnforcesItsLocalCRL: an admin identity the recycler's
+// CA issued may run a peer admin operation; once the CA has revoked it,
+// the running peer (which read its MSP at start) still lets it, and after
+// the peer restarts with the CRL that `network.sh up` copied into its
+// local MSP, the peer refuses it, while the organisation's Admin still
+// works. (The channel's copy of the CRL is a config update; this is the
+// local MSP's.)
+func TestRestartedPeerEnforcesItsLocalCRL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rec := networkOrgs(t)[2]
+	if rec.CA.Org != "recycler" {
+		t.Fatalf("organisation 2 is %s, want recycler", rec.CA.Org)
+	}
+	ca, admin := caClient(t, rec, rec.CA.Name), adminOf(t, rec)
+	name := "crl-" + run
+	secret, err := ca.Register(ctx, admin, fabca.Registration{Name: name, Type: "admin",
+		Attrs: []fabca.Attribute{{Name: "mtrace.role", Value: "admin", ECert: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ca.Enroll(ctx, name, secret, fabca.EnrollOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The identity's own MSP folder: the organisation Admin's, with this
+	// certificate and key and without a CRL (so that the CLI itself signs).
+	msp := t.TempDir()
+	adminMSP := filepath.Join(rec.Admin().Dir, "msp")
+	for _, sub := range []string{"cacerts", "tlscacerts"} {
+		copyDir(t, filepath.Join(adminMSP, sub), filepath.Join(msp, sub))
+	}
+	key, err := fabca.KeyPEM(e.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, raw := range map[string][]byte{"config.yaml": mustRead(t, filepath.Join(adminMSP, "config.yaml")),
+		"signcerts/cert.pem": e.CertPEM, "keystore/priv_sk": key} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(msp, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(msp, path), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := peerAdminCall(t, rec, msp); err != nil {
+		t.Fatalf("a new admin identity of the recycler is refused before any revocation: %v\n%s", err, out)
+	}
+
+	revoked, err := ca.Revoke(ctx, admin, name, "keycompromise")
+	if err != nil || len(revoked) != 1 {
+		t.Fatalf("revoke %s: %v %v", name, revoked, err)
+	}
+	if out, err := peerAdminCall(t, rec, msp); err != nil {
+		t.Fatalf("the running peer refused the identity before it read the CRL: %v\n%s", err, out)
+	}
+
+	start := time.Now()
+	if out, err := env.Network("stop", "recycler"); err != nil {
+		t.Fatalf("stop recycler: %v\n%s", err, out)
+	}
+	if out, err := env.Network("up"); err != nil {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	t.Logf("the recycler's peer restarted with the CA's current CRL in %s", time.Since(start).Round(time.Millisecond))
+	crl := mustRead(t, filepath.Join(rec.Holders[0].Dir, "msp", pki.CRLFile))
+	b, _ := pem.Decode(crl)
+	list, err := x509.ParseRevocationList(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := e.Cert()
+	if !slices.ContainsFunc(list.RevokedCertificateEntries, func(r x509.RevocationListEntry) bool {
+		return r.SerialNumber.Cmp(cert.SerialNumber) == 0
+	}) {
+		t.Fatalf("the peer's local CRL does not list the revoked certificate %x", cert.SerialNumber)
+	}
+	out, err := peerAdminCall(t, rec, msp)
+	if err == nil {
+		t.Fatalf("the restarted peer still lets the revoked identity run an admin operation:\n%s", out)
+	}
+	t.Logf("the revoked identity after the restart: %s", strings.TrimSpace(out))
+	// The peer says why in its log: its local MSP holds the CRL.
+	why := "The certificate has been revoked (certificate subject=CN=" + name + ","
+	if log := mustRead(t, filepath.Join(env.Home, "logs", "recycler.log")); !bytes.Contains(log, []byte(why)) {
+		t.Errorf("the recycler peer's log does not say %q", why)
+	}
+	if out, err := peerAdminCall(t, rec, filepath.Join(rec.Admin().Dir, "msp")); err != nil {
+		t.Fatalf("the recycler's Admin is refused after the restart: %v\n%s", err, out)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.WriteFile(filepath.Join(to, e.Name()), mustRead(t, filepath.Join(from, e.Name())), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
