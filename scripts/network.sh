@@ -16,8 +16,9 @@
 # is built from MTRACE_TOPOLOGY (default network/consortium.yaml) and keeps
 # its own copy in MTRACE_HOME/consortium.yaml, which add-org and remove-org
 # change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes Fabric's
-# tool input and the CLI profiles, and makes the channel config updates;
-# this script starts, watches and stops processes.
+# tool input and the CLI profiles, enrols every identity from each
+# organisation's Fabric CA, waits, and makes the channel config updates;
+# this script starts and stops processes (CA servers, orderers, peers).
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
