@@ -40,11 +40,7 @@ func networkOrgs(t *testing.T) []pki.Org {
 
 func readCert(t *testing.T, path string) *x509.Certificate {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := fabca.ParseCert(raw)
+	c, err := fabca.ParseCert(mustRead(t, path))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -54,11 +50,7 @@ func readCert(t *testing.T, path string) *x509.Certificate {
 // caClient is a client of one CA of o's server.
 func caClient(t *testing.T, o pki.Org, name string) *fabca.Client {
 	t.Helper()
-	root, err := os.ReadFile(o.CACert())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := fabca.New(o.CA.URL(), name, root)
+	c, err := fabca.New(o.CA.URL(), name, mustRead(t, o.CACert()))
 	if err != nil {
 		t.Fatal(err)
 	}
