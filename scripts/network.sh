@@ -16,8 +16,9 @@
 # is built from MTRACE_TOPOLOGY (default network/consortium.yaml) and keeps
 # its own copy in MTRACE_HOME/consortium.yaml, which add-org and remove-org
 # change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes Fabric's
-# tool input and the CLI profiles, and makes the channel config updates;
-# this script starts, watches and stops processes.
+# tool input and the CLI profiles, enrols every identity from each
+# organisation's Fabric CA, waits, and makes the channel config updates;
+# this script starts and stops processes (CA servers, orderers, peers).
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
@@ -44,14 +45,14 @@ net() { "$BIN/mtrace-net" -t "$TOPO" "$@"; }
 
 # load_topology: the nodes of $TOPO, into ORDERERS and PEERS (node names)
 # and the maps below (by node name). mtrace-net validates the file.
-ORDERERS=() PEERS=()
+ORDERERS=() PEERS=() CAS=()
 declare -A MSP HOST PORT APORT OPORT
 load_topology() {
 	local kind name msp host port admin ops lines
 	lines=$(net nodes) || fail "the consortium file $TOPO is not valid"
-	ORDERERS=() PEERS=()
+	ORDERERS=() PEERS=() CAS=()
 	while read -r kind name msp host port admin ops; do
-		if [[ $kind == orderer ]]; then ORDERERS+=("$name"); else PEERS+=("$name"); fi
+		case $kind in orderer) ORDERERS+=("$name") ;; ca) CAS+=("$name") ;; *) PEERS+=("$name") ;; esac
 		MSP[$name]=$msp HOST[$name]=$host PORT[$name]=$port APORT[$name]=$admin OPORT[$name]=$ops
 	done <<<"$lines"
 	CHANNEL=$(sed -n 's/^channel: *//p' "$TOPO")
@@ -111,6 +112,7 @@ ours() {
 	case $node in
 	orderer[0-9]*) [[ $cmd == "$BIN/orderer "* ]] || return 1 ;;
 	cc-*) [[ $cmd == *"mtrace-cc -peer-config "* ]] || return 1 ;;
+	ca-*) [[ $cmd == "$BIN/fabric-ca-server start "* ]] || return 1 ;;
 	*) [[ $cmd == "$BIN/peer node start "* ]] || return 1 ;;
 	esac
 	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "MTRACE_HOME=$H"
@@ -124,14 +126,6 @@ running() {
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-show_log() {
-	local log=$H/logs/$1.log
-	if [[ -f $log ]]; then
-		printf -- '--- last 20 lines of %s\n' "$log" >&2
-		tail -n 20 "$log" >&2
-	fi
-}
 
 start_orderer() {
 	local o=$1 d
@@ -196,6 +190,14 @@ start_peer() {
 	STARTED+=("$n")
 }
 
+# start_ca CA: an organisation's Fabric CA server (network/pki wrote its
+# config into ca/<org>; it keeps its keys and database there).
+start_ca() {
+	env MTRACE_HOME="$H" setsid "$BIN/fabric-ca-server" start -H "$H/ca/${1#ca-}" </dev/null >>"$H/logs/$1.log" 2>&1 &
+	echo "$!" >"$H/pids/$1.pid"
+	STARTED+=("$1")
+}
+
 # start_nodes NODE...: start the nodes that are not running, then wait
 # until each answers /healthz.
 start_nodes() {
@@ -208,11 +210,9 @@ start_nodes() {
 		todo+=("$n")
 	done
 	for n in "${todo[@]}"; do
-		if is_orderer "$n"; then start_orderer "$n"; else start_peer "$n"; fi
+		case $n in ca-*) start_ca "$n" ;; orderer[0-9]*) start_orderer "$n" ;; *) start_peer "$n" ;; esac
 	done
-	for n in "${todo[@]}"; do
-		wait_healthy "$n"
-	done
+	((${#todo[@]} == 0)) || net wait healthy "${todo[@]}" || fail "not every one of ${todo[*]} started"
 }
 
 # starting PID: the process is alive and not a zombie. Right after the
@@ -225,55 +225,12 @@ starting() {
 	[[ $state != Z ]]
 }
 
-wait_healthy() {
-	local n=$1 port i pid
-	port=${OPORT[$n]}
-	pid=$(pid_of "$n") || fail "$n has no PID file"
-	for ((i = 0; i < 300; i++)); do
-		if ! starting "$pid"; then
-			show_log "$n"
-			fail "$n exited while starting"
-		fi
-		curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	show_log "$n"
-	fail "$n did not become healthy within 30 s"
-}
-
-# wait_leader: wait until one orderer reports itself Raft leader of the channel.
-wait_leader() {
-	local i o
-	for ((i = 0; i < 300; i++)); do
-		for o in "${ORDERERS[@]}"; do
-			if curl -fsS "http://127.0.0.1:${OPORT[$o]}/metrics" 2>/dev/null |
-				grep -q "^consensus_etcdraft_is_leader{channel=\"$CHANNEL\"} 1"; then
-				return 0
-			fi
-		done
-		sleep 0.1
-	done
-	for o in "${ORDERERS[@]}"; do show_log "$o"; done
-	fail "no Raft leader for channel $CHANNEL within 30 s"
-}
-
-# wait_gossip: wait until every peer sees the other organisations' peers on
-# the channel. Service discovery, and so the gateway's choice of endorsers for
-# state-based policies that need a second organisation, relies on it.
-wait_gossip() {
-	local i p n want=$((${#PEERS[@]} - 1)) ok
-	for ((i = 0; i < 300; i++)); do
-		ok=1
-		for p in "${PEERS[@]}"; do
-			n=$(curl -fsS "http://127.0.0.1:${OPORT[$p]}/metrics" 2>/dev/null |
-				sed -n "s/^gossip_membership_total_peers_known{channel=\"$CHANNEL\"} //p")
-			[[ ${n:-0} -ge $want ]] || ok=0
-		done
-		((ok)) && return 0
-		sleep 0.1
-	done
-	fail "the peers did not all see each other through gossip within 30 s"
-}
+# The waits are mtrace-net's: until nodes answer /healthz (failing with the
+# log's tail when one exits), until Raft has a leader, until every peer sees
+# the others through gossip (service discovery, and so the gateway's choice
+# of endorsers for policies that need a second organisation, relies on it).
+wait_leader() { net wait leader || fail "the orderers elected no leader"; }
+wait_gossip() { net wait gossip || fail "gossip has not settled"; }
 
 # stop_nodes NODE...: TERM, wait up to 10 s, then KILL; only PIDs that are
 # still ours.
@@ -303,7 +260,7 @@ stop_nodes() {
 	done
 }
 
-all_nodes() { printf '%s\n' "${ORDERERS[@]}" "${PEERS[@]}"; }
+all_nodes() { printf '%s\n' "${CAS[@]}" "${ORDERERS[@]}" "${PEERS[@]}"; }
 cc_nodes() { local p; for p in "${PEERS[@]}"; do echo "cc-$p"; done; }
 
 on_exit() {
@@ -311,7 +268,7 @@ on_exit() {
 	if ((rc != 0 && ${#STARTED[@]} > 0)); then
 		say "network.sh: stopping the ${#STARTED[@]} nodes this run started" >&2
 		for n in "${STARTED[@]}"; do
-			is_orderer "$n" || ccs+=("cc-$n")
+			[[ $n == ca-* ]] || is_orderer "$n" || ccs+=("cc-$n")
 		done
 		stop_nodes "${STARTED[@]}" "${ccs[@]}"
 	fi
@@ -360,33 +317,11 @@ parallel() {
 # --- creation ----------------------------------------------------------------
 
 write_config() {
-	local fabric
-	mkdir -p "$H/config"
-	fabric=$(cd "$root/network/tools" && go list -m -f '{{.Dir}}' github.com/hyperledger/fabric) ||
-		fail "cannot locate the Fabric module (sampleconfig) from network/tools"
-	cp "$fabric/sampleconfig/orderer.yaml" "$H/config/orderer.yaml"
-	# Environment variables cannot express the external builder list, so the
-	# copied core.yaml gets ours in place of the sample's ccaas entry.
-	awk -v path="$root/network/builder" '
-		/^  externalBuilders:/ {
-			print
-			print "    - name: mtrace-binary"
-			print "      path: " path
-			print "      propagateEnvironment:"
-			print "        - MTRACE_HOME"
-			print "        - MTRACE_PEER"
-			skip = 1
-			next
-		}
-		skip && /^    / { next }
-		{ skip = 0; print }
-	' "$fabric/sampleconfig/core.yaml" >"$H/config/core.yaml"
-	grep -q 'name: mtrace-binary' "$H/config/core.yaml" || fail "could not patch core.yaml"
-	chmod u+w "$H/config/"*.yaml
+	net fabric-config --tools "$root/network/tools" --builder "$root/network/builder" ||
+		fail "writing the nodes' orderer.yaml and core.yaml failed"
 }
 
 create() {
-	local out
 	say "creating the network in $H (base port $B)"
 	mkdir -p "$H"/{artifacts,logs,pids,data}
 	echo "$B" >"$H/base-port"
@@ -394,9 +329,19 @@ create() {
 		${MTRACE_CHANNEL:+--channel "$MTRACE_CHANNEL"} || fail "the consortium file is not valid"
 	load_topology
 	echo "$CHANNEL" >"$H/channel"
-	net render || fail "writing configtx.yaml and crypto-config.yaml failed"
-	cryptogen generate --config="$H/artifacts/crypto-config.yaml" --output="$CRYPTO" >/dev/null ||
-		fail "cryptogen failed"
+	{ net render && net ca-config; } || fail "writing configtx.yaml and the CA servers' config failed"
+}
+
+# identities [ORG...]: start the organisations' CAs; enrol what is missing
+# from them into crypto/ and put each organisation's CRL into its MSPs.
+identities() {
+	# shellcheck disable=SC2046
+	start_nodes $(printf 'ca-%s\n' "${@:-${CAS[@]#ca-}}")
+	{ net enroll "$@" && net crls; } || fail "enrolment from the Fabric CAs failed (logs/ca-*.log)"
+}
+
+genesis() {
+	local out
 	out=$(configtxgen -configPath "$H/artifacts" -profile Circular -channelID "$CHANNEL" \
 		-outputBlock "$H/artifacts/$CHANNEL.block" 2>&1) || {
 		printf '%s\n' "$out" >&2
@@ -554,6 +499,10 @@ cmd_up() {
 		create
 	fi
 	mkdir -p "$H"/{logs,pids,data}
+	[[ -d $H/ca || ! -d $CRYPTO ]] || fail "$H holds a network with cryptogen identities; run 'network.sh down --purge' first"
+	identities
+	say "identities from ${#CAS[@]} Fabric CAs ($(since))"
+	((fresh)) && genesis
 	write_config
 	# shellcheck disable=SC2046
 	start_nodes $(all_nodes)
@@ -620,6 +569,8 @@ cmd_status() {
 	else
 		echo "chaincode $CC: unknown (${PEERS[0]} peer down or nothing committed)"
 	fi
+	echo
+	net certs
 }
 
 cmd_deploy() {
@@ -723,21 +674,15 @@ cmd_add_org() {
 	fi
 
 	for n in $(all_nodes); do
-		[[ $n == "$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
+		[[ $n == "$node" || $n == "ca-$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
 	done
 
-	# Identities come from cryptogen for now; with a Fabric CA this is the
-	# step that registers and enrols the organisation's peer and users into
-	# the same MSP folder layout, which the later steps read.
+	# The newcomer's own Fabric CA issues its peer's, Admin's and User1's
+	# certificates into the same MSP folder layout, which the later steps read.
 	step identities
-	if [[ -d $(org_dir "$node") ]]; then
-		say "identities: $msp already has its MSP in $(org_dir "$node")"
-	else
-		net render crypto || fail_step "cannot write crypto-config.yaml"
-		cryptogen extend --config="$H/artifacts/crypto-config.yaml" --input="$CRYPTO" >/dev/null ||
-			fail_step "cryptogen extend failed"
-		say "identities: issued $msp's CA, peer, Admin and User1 (cryptogen extend)"
-	fi
+	net ca-config "$node" || fail_step "cannot write the CA server's config"
+	identities "$node"
+	say "identities: $msp's CA ca-$node (127.0.0.1:${PORT[ca-$node]}) issued its peer, Admin and User1"
 
 	step peer
 	if running "$node"; then
@@ -820,7 +765,7 @@ cmd_remove_org() {
 	(
 		TOPO=$full
 		load_topology
-		stop_nodes "cc-$node" "$node"
+		stop_nodes "cc-$node" "$node" "ca-$node"
 	)
 	net profiles
 	say "remove-org: $msp left the registry, the chaincode definition and the channel; its ledger stays in $H/data/$node and its MSP in $(org_dir "$node")"
