@@ -12,7 +12,8 @@
 #   4. silo: one batch, BENCH_SILO takes of 1 kg one at a time, latency and
 #      committed bytes per tenth of the takes; recall: the downstream trace,
 #      page by page, of a tree of BENCH_RECALL descendants, in the bench and
-#      as one whole `mtrace trace --down` process (time and peak memory)
+#      as one whole `mtrace trace --down` process (time and peak memory),
+#      and right after it the 5000-batch upstream trace, its yardstick
 #
 # The network lives in MTRACE_HOME (default .mtrace-bench) on ports from
 # MTRACE_BASE_PORT (default 30000), so demo and test networks are left
@@ -98,6 +99,9 @@ say "silo of $silo takes, and a recall of $recall descendants"
 "$mtrace" bench silo -n "$silo" -o json >"$work/silo.json"
 "$mtrace" bench recall --descendants "$recall" --recall-depth 3 --calls 3 -o json >"$work/recall.json"
 recall_root=$(jq -r '.[0].root' "$work/recall.json")
+# The recall's yardstick, measured right after it at the same load: the
+# one-call upstream trace of 5000 batches.
+"$mtrace" bench trace --nodes 5000 --depth 10 --calls 5 -o json >"$work/beside.json"
 # The whole CLI process on the recall: wall seconds and peak resident KB.
 /usr/bin/time -f '%e %M' -o "$work/recall-cli" "$mtrace" trace "$recall_root" --down -o json >"$work/recall-trace.json"
 read -r recall_s recall_kb <"$work/recall-cli"
@@ -108,12 +112,12 @@ jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -m | awk '/^Mem:/ 
 	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--argjson n "$n" --argjson c "$c" --argjson runs "$runs" \
 	--slurpfile tx "$work/tx.json" --slurpfile tr "$work/trace.json" \
-	--slurpfile silo "$work/silo.json" --slurpfile recall "$work/recall.json" \
+	--slurpfile silo "$work/silo.json" --slurpfile recall "$work/recall.json" --slurpfile beside "$work/beside.json" \
 	--argjson recall_s "$recall_s" --argjson recall_kb "$recall_kb" --argjson recall_nodes "$recall_nodes" --arg dot_note "$dot_note" \
 	--argjson get "$get_ms" --argjson trace "$trace_ms" --argjson verify "$verify_ms" --arg ok "$verdict_ok" \
 	--argjson verify_nosig "$verify_nosig_ms" --arg policy "${MTRACE_CC_POLICY:-default}" \
 	'{stamp: $stamp, host: $host, load_after: $load, n: $n, concurrency: $c, chaincode_policy: $policy,
-	  scenarios: $tx[0], traces: $tr[0], silo: $silo[0][0], recall: $recall[0][0],
+	  scenarios: $tx[0], traces: $tr[0], silo: $silo[0][0], recall: $recall[0][0], trace_beside_recall: $beside[0][0],
 	  recall_cli: {seconds: $recall_s, peak_rss_mb: ($recall_kb / 1024 | . * 10 | round / 10), nodes: $recall_nodes, dot: $dot_note},
 	  cli: {runs: $runs, batch_get_median_ms: $get, trace_1000_median_ms: $trace,
 	        verify_1000_median_ms: $verify, verify_1000_no_signatures_median_ms: $verify_nosig,
@@ -140,5 +144,7 @@ say "silo: $silo takes of 1 kg (p50 and committed bytes per tenth)"
 } | column -t
 say "recall of $recall descendants"
 jq -r '.recall | "bench: \(.nodes) batches, \(.pages) pages, p50 \(.p50_ms) ms over \(.n) traces = \(.ms_per_1000_nodes) ms per 1000 nodes"' "$out"
+jq -r '(.trace_beside_recall.p50_ms * 1000 / .trace_beside_recall.nodes) as $t |
+	"beside it, the upstream trace of \(.trace_beside_recall.nodes) batches: p50 \(.trace_beside_recall.p50_ms) ms = \($t * 10 | round / 10) ms per 1000 nodes; recall / trace = \(.recall.ms_per_1000_nodes / $t * 100 | round / 100)"' "$out"
 jq -r '.recall_cli | "mtrace trace --down: \(.nodes) batches in \(.seconds) s, peak RSS \(.peak_rss_mb) MB; dot: \(.dot)"' "$out"
 say "saved $out"
