@@ -256,13 +256,3 @@ func majorityPolicy(orgs []string) ([]byte, error) {
 	}
 	return marshalPolicy(nOutOf(len(sorted)/2+1, rules), ids)
 }
-
-// requireAdmin checks that the caller is an admin identity of its
-// organisation: with node OUs on, its certificate carries the admin OU.
-func (t *txn) requireAdmin(what string) error {
-	if !slices.Contains(t.ous, adminOU) {
-		return fmt.Errorf("caller %s (%s) is not an admin identity of %s and may not %s (certificate OU %q required)",
-			t.actor.Identity, t.actor.MSP, t.actor.MSP, what, adminOU)
-	}
-	return nil
-}

@@ -22,9 +22,6 @@ func (c *Contract) BootstrapRegistry(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return nil, err
 	}
-	if err := t.requireAdmin("bootstrap the registry"); err != nil {
-		return nil, err
-	}
 	if _, err := getRegistry(t.stub); err == nil {
 		return nil, fmt.Errorf("registry already bootstrapped")
 	} else if err != errNoRegistry {
@@ -49,7 +46,7 @@ func (c *Contract) ProposeChange(ctx contractapi.TransactionContextInterface, re
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	reg, err := t.governor("propose registry changes")
+	reg, err := t.governor()
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +89,7 @@ func (c *Contract) ApproveChange(ctx contractapi.TransactionContextInterface, id
 	if err != nil {
 		return nil, err
 	}
-	reg, p, err := t.openProposal(id, "approve registry changes")
+	reg, p, err := t.openProposal(id)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +117,7 @@ func (c *Contract) WithdrawChange(ctx contractapi.TransactionContextInterface, i
 	if err != nil {
 		return err
 	}
-	reg, p, err := t.openProposal(id, "withdraw registry proposals")
+	reg, p, err := t.openProposal(id)
 	if err != nil {
 		return err
 	}
@@ -131,13 +128,11 @@ func (c *Contract) WithdrawChange(ctx contractapi.TransactionContextInterface, i
 	return t.putRegistry(reg, model.EvChangeWithdrawn)
 }
 
-// governor checks that the caller is an admin identity of a member
-// organisation and returns the registry.
-func (t *txn) governor(what string) (*model.Registry, error) {
+// governor checks that the caller's organisation is a member and returns
+// the registry. That the caller is an admin of it, checkAccess checked
+// before the transaction ran.
+func (t *txn) governor() (*model.Registry, error) {
 	if _, _, err := t.member(); err != nil {
-		return nil, err
-	}
-	if err := t.requireAdmin(what); err != nil {
 		return nil, err
 	}
 	return t.reg, nil
@@ -145,11 +140,11 @@ func (t *txn) governor(what string) (*model.Registry, error) {
 
 // openProposal returns the registry and its open, unexpired proposal id,
 // after the caller's governor check.
-func (t *txn) openProposal(id, what string) (*model.Registry, *model.Proposal, error) {
+func (t *txn) openProposal(id string) (*model.Registry, *model.Proposal, error) {
 	if err := model.CheckID("id", id); err != nil {
 		return nil, nil, err
 	}
-	reg, err := t.governor(what)
+	reg, err := t.governor()
 	if err != nil {
 		return nil, nil, err
 	}
