@@ -33,5 +33,6 @@ command -v go >/dev/null 2>&1 || { echo "deps: Go 1.26 or later is required (htt
 say "downloading Go modules"
 go mod download
 (cd network/tools && go mod download)
+(cd network/tools/ca && go mod download)
 
 "$root/scripts/build-fabric.sh"
