@@ -20,7 +20,7 @@ func ParseCRL(crlPEM []byte) (*pkix.CertificateList, error) {
 	if b == nil || b.Type != "X509 CRL" {
 		return nil, errors.New("no PEM CRL found")
 	}
-	//nolint:staticcheck // fabric-config's MSP holds pkix.CertificateList, which only ParseCRL yields.
+	// Deprecated, but fabric-config keeps an MSP's CRLs as pkix.CertificateList, which only ParseCRL yields.
 	crl, err := x509.ParseCRL(b.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("parse CRL: %w", err)
