@@ -2,8 +2,10 @@
 # demo.sh plays the mtrace story on a running network with the mtrace CLI,
 # printing every command as a user would type it:
 #
-#   1. Istanbul's waste company registers three PET collections and hands
-#      them to the recycler.
+#   1. Two operators of Istanbul's waste company, Ayşe and Mehmet, each with
+#      a certificate of their own from the municipality's Fabric CA, register
+#      three PET collections and hand them to the recycler; Zeynep, a viewer,
+#      reads who registered what.
 #   2. The recycler weighs them in, then sorts, washes and shreds them.
 #   3. It extrudes filament, anchors a lab certificate, ships a spool.
 #   4. The maker prints a product and verifies its provenance.
@@ -52,13 +54,15 @@ spool1=FIL-PET-$s-001 spool2=FIL-PET-$s-002 vase=MKR-VASE-$s
 cert=$(mktemp -d)/lab-certificate-$s.txt
 trap 'rm -rf "$(dirname "$cert")"' EXIT
 
-chapter "1. The municipality registers three PET collections and hands them to the recycler"
-step mtrace -p municipality batch register "$k" --material PET --mass 1250kg --location "Kadıköy, Istanbul" --collected-at 2026-11-20T09:30:00+03:00 --waste-code "15 01 02"
-step mtrace -p municipality batch register "$u" --material PET --mass 980kg --location "Üsküdar, Istanbul" --collected-at 2026-11-20T10:15:00+03:00 --waste-code "15 01 02"
-step mtrace -p municipality batch register "$b" --material PET --mass 1.1t --location "Beşiktaş, Istanbul" --collected-at 2026-11-20T11:05:00+03:00 --waste-code "15 01 02"
-for x in "$k" "$u" "$b"; do
-	step mtrace -p municipality batch transfer "$x" --to RecyclerMSP
-done
+chapter "1. Two municipality operators register three PET collections and hand them to the recycler"
+step mtrace -p municipality-ayse batch register "$k" --material PET --mass 1250kg --location "Kadıköy, Istanbul" --collected-at 2026-11-20T09:30:00+03:00 --waste-code "15 01 02"
+step mtrace -p municipality-ayse batch register "$u" --material PET --mass 980kg --location "Üsküdar, Istanbul" --collected-at 2026-11-20T10:15:00+03:00 --waste-code "15 01 02"
+step mtrace -p municipality-mehmet batch register "$b" --material PET --mass 1.1t --location "Beşiktaş, Istanbul" --collected-at 2026-11-20T11:05:00+03:00 --waste-code "15 01 02"
+step mtrace -p municipality-ayse batch transfer "$k" --to RecyclerMSP
+step mtrace -p municipality-ayse batch transfer "$u" --to RecyclerMSP
+step mtrace -p municipality-mehmet batch transfer "$b" --to RecyclerMSP
+step mtrace -p municipality-zeynep history "$k"
+step mtrace -p municipality-zeynep history "$b"
 
 chapter "2. The recycler weighs them in, then sorts, washes and shreds them into flakes"
 step mtrace -p recycler batch accept "$k" --received-mass 1240kg

@@ -44,14 +44,14 @@ net() { "$BIN/mtrace-net" -t "$TOPO" "$@"; }
 
 # load_topology: the nodes of $TOPO, into ORDERERS and PEERS (node names)
 # and the maps below (by node name). mtrace-net validates the file.
-ORDERERS=() PEERS=()
+ORDERERS=() PEERS=() CAS=()
 declare -A MSP HOST PORT APORT OPORT
 load_topology() {
 	local kind name msp host port admin ops lines
 	lines=$(net nodes) || fail "the consortium file $TOPO is not valid"
-	ORDERERS=() PEERS=()
+	ORDERERS=() PEERS=() CAS=()
 	while read -r kind name msp host port admin ops; do
-		if [[ $kind == orderer ]]; then ORDERERS+=("$name"); else PEERS+=("$name"); fi
+		case $kind in orderer) ORDERERS+=("$name") ;; ca) CAS+=("$name") ;; *) PEERS+=("$name") ;; esac
 		MSP[$name]=$msp HOST[$name]=$host PORT[$name]=$port APORT[$name]=$admin OPORT[$name]=$ops
 	done <<<"$lines"
 	CHANNEL=$(sed -n 's/^channel: *//p' "$TOPO")
@@ -111,6 +111,7 @@ ours() {
 	case $node in
 	orderer[0-9]*) [[ $cmd == "$BIN/orderer "* ]] || return 1 ;;
 	cc-*) [[ $cmd == *"mtrace-cc -peer-config "* ]] || return 1 ;;
+	ca-*) [[ $cmd == "$BIN/fabric-ca-server start "* ]] || return 1 ;;
 	*) [[ $cmd == "$BIN/peer node start "* ]] || return 1 ;;
 	esac
 	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "MTRACE_HOME=$H"
@@ -196,6 +197,14 @@ start_peer() {
 	STARTED+=("$n")
 }
 
+# start_ca CA: an organisation's Fabric CA server (network/pki wrote its
+# config into ca/<org>; it keeps its keys and database there).
+start_ca() {
+	env MTRACE_HOME="$H" setsid "$BIN/fabric-ca-server" start -H "$H/ca/${1#ca-}" </dev/null >>"$H/logs/$1.log" 2>&1 &
+	echo "$!" >"$H/pids/$1.pid"
+	STARTED+=("$1")
+}
+
 # start_nodes NODE...: start the nodes that are not running, then wait
 # until each answers /healthz.
 start_nodes() {
@@ -208,7 +217,7 @@ start_nodes() {
 		todo+=("$n")
 	done
 	for n in "${todo[@]}"; do
-		if is_orderer "$n"; then start_orderer "$n"; else start_peer "$n"; fi
+		case $n in ca-*) start_ca "$n" ;; orderer[0-9]*) start_orderer "$n" ;; *) start_peer "$n" ;; esac
 	done
 	for n in "${todo[@]}"; do
 		wait_healthy "$n"
@@ -303,7 +312,7 @@ stop_nodes() {
 	done
 }
 
-all_nodes() { printf '%s\n' "${ORDERERS[@]}" "${PEERS[@]}"; }
+all_nodes() { printf '%s\n' "${CAS[@]}" "${ORDERERS[@]}" "${PEERS[@]}"; }
 cc_nodes() { local p; for p in "${PEERS[@]}"; do echo "cc-$p"; done; }
 
 on_exit() {
@@ -311,7 +320,7 @@ on_exit() {
 	if ((rc != 0 && ${#STARTED[@]} > 0)); then
 		say "network.sh: stopping the ${#STARTED[@]} nodes this run started" >&2
 		for n in "${STARTED[@]}"; do
-			is_orderer "$n" || ccs+=("cc-$n")
+			[[ $n == ca-* ]] || is_orderer "$n" || ccs+=("cc-$n")
 		done
 		stop_nodes "${STARTED[@]}" "${ccs[@]}"
 	fi
@@ -360,33 +369,11 @@ parallel() {
 # --- creation ----------------------------------------------------------------
 
 write_config() {
-	local fabric
-	mkdir -p "$H/config"
-	fabric=$(cd "$root/network/tools" && go list -m -f '{{.Dir}}' github.com/hyperledger/fabric) ||
-		fail "cannot locate the Fabric module (sampleconfig) from network/tools"
-	cp "$fabric/sampleconfig/orderer.yaml" "$H/config/orderer.yaml"
-	# Environment variables cannot express the external builder list, so the
-	# copied core.yaml gets ours in place of the sample's ccaas entry.
-	awk -v path="$root/network/builder" '
-		/^  externalBuilders:/ {
-			print
-			print "    - name: mtrace-binary"
-			print "      path: " path
-			print "      propagateEnvironment:"
-			print "        - MTRACE_HOME"
-			print "        - MTRACE_PEER"
-			skip = 1
-			next
-		}
-		skip && /^    / { next }
-		{ skip = 0; print }
-	' "$fabric/sampleconfig/core.yaml" >"$H/config/core.yaml"
-	grep -q 'name: mtrace-binary' "$H/config/core.yaml" || fail "could not patch core.yaml"
-	chmod u+w "$H/config/"*.yaml
+	net fabric-config --tools "$root/network/tools" --builder "$root/network/builder" ||
+		fail "writing the nodes' orderer.yaml and core.yaml failed"
 }
 
 create() {
-	local out
 	say "creating the network in $H (base port $B)"
 	mkdir -p "$H"/{artifacts,logs,pids,data}
 	echo "$B" >"$H/base-port"
@@ -394,9 +381,19 @@ create() {
 		${MTRACE_CHANNEL:+--channel "$MTRACE_CHANNEL"} || fail "the consortium file is not valid"
 	load_topology
 	echo "$CHANNEL" >"$H/channel"
-	net render || fail "writing configtx.yaml and crypto-config.yaml failed"
-	cryptogen generate --config="$H/artifacts/crypto-config.yaml" --output="$CRYPTO" >/dev/null ||
-		fail "cryptogen failed"
+	{ net render && net ca-config; } || fail "writing configtx.yaml and the CA servers' config failed"
+}
+
+# identities [ORG...]: start the organisations' CAs; enrol what is missing
+# from them into crypto/ and put each organisation's CRL into its MSPs.
+identities() {
+	# shellcheck disable=SC2046
+	start_nodes $(printf 'ca-%s\n' "${@:-${CAS[@]#ca-}}")
+	{ net enroll "$@" && net crls; } || fail "enrolment from the Fabric CAs failed (logs/ca-*.log)"
+}
+
+genesis() {
+	local out
 	out=$(configtxgen -configPath "$H/artifacts" -profile Circular -channelID "$CHANNEL" \
 		-outputBlock "$H/artifacts/$CHANNEL.block" 2>&1) || {
 		printf '%s\n' "$out" >&2
@@ -554,6 +551,10 @@ cmd_up() {
 		create
 	fi
 	mkdir -p "$H"/{logs,pids,data}
+	[[ -d $H/ca || ! -d $CRYPTO ]] || fail "$H holds a network with cryptogen identities; run 'network.sh down --purge' first"
+	identities
+	say "identities from ${#CAS[@]} Fabric CAs ($(since))"
+	((fresh)) && genesis
 	write_config
 	# shellcheck disable=SC2046
 	start_nodes $(all_nodes)
@@ -620,6 +621,8 @@ cmd_status() {
 	else
 		echo "chaincode $CC: unknown (${PEERS[0]} peer down or nothing committed)"
 	fi
+	echo
+	net certs
 }
 
 cmd_deploy() {
@@ -726,18 +729,12 @@ cmd_add_org() {
 		[[ $n == "$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
 	done
 
-	# Identities come from cryptogen for now; with a Fabric CA this is the
-	# step that registers and enrols the organisation's peer and users into
-	# the same MSP folder layout, which the later steps read.
+	# The newcomer's own Fabric CA issues its peer's, Admin's and User1's
+	# certificates into the same MSP folder layout, which the later steps read.
 	step identities
-	if [[ -d $(org_dir "$node") ]]; then
-		say "identities: $msp already has its MSP in $(org_dir "$node")"
-	else
-		net render crypto || fail_step "cannot write crypto-config.yaml"
-		cryptogen extend --config="$H/artifacts/crypto-config.yaml" --input="$CRYPTO" >/dev/null ||
-			fail_step "cryptogen extend failed"
-		say "identities: issued $msp's CA, peer, Admin and User1 (cryptogen extend)"
-	fi
+	net ca-config "$node" || fail_step "cannot write the CA server's config"
+	identities "$node"
+	say "identities: $msp's CA ca-$node (127.0.0.1:${PORT[ca-$node]}) issued its peer, Admin and User1"
 
 	step peer
 	if running "$node"; then
@@ -820,7 +817,7 @@ cmd_remove_org() {
 	(
 		TOPO=$full
 		load_topology
-		stop_nodes "cc-$node" "$node"
+		stop_nodes "cc-$node" "$node" "ca-$node"
 	)
 	net profiles
 	say "remove-org: $msp left the registry, the chaincode definition and the channel; its ledger stays in $H/data/$node and its MSP in $(org_dir "$node")"

@@ -36,6 +36,49 @@ func (t *Topology) Nodes(base int) []Node {
 	return ns
 }
 
+// CA is one organisation's Fabric CA server: one process serving two CAs,
+// the enrolment CA (Name) and the TLS CA (TLSName), on one port.
+type CA struct {
+	Process string // ca-<node>, or ca-orderer for the ordering organisation
+	Org     string // the organisation's node name, or "orderer"
+	MSP     string
+	Domain  string // the organisation's domain
+	Name    string // enrolment CA: ca-<node>
+	TLSName string // TLS CA: tlsca-<node>
+	Port    int
+	Ops     int // /healthz and /metrics
+}
+
+// OrdererCAOrg is the Org of the ordering organisation's CA.
+const OrdererCAOrg = "orderer"
+
+// URL is the CA server's address.
+func (c CA) URL() string { return fmt.Sprintf("https://127.0.0.1:%d", c.Port) }
+
+// CAs lists the organisations' CA servers, the ordering organisation's
+// first: it listens on base+30 (operations base+31), the member in slot s
+// on base+40+s (operations base+50+s).
+func (t *Topology) CAs(base int) []CA {
+	cas := []CA{{Process: "ca-" + OrdererCAOrg, Org: OrdererCAOrg, MSP: t.Orderers.MSP, Domain: t.OrdererDomain(),
+		Name: "ca-" + OrdererCAOrg, TLSName: "tlsca-" + OrdererCAOrg, Port: base + 30, Ops: base + 31}}
+	for _, o := range t.Organisations {
+		cas = append(cas, CA{Process: "ca-" + o.Node, Org: o.Node, MSP: o.MSP, Domain: t.OrgDomain(o.Node),
+			Name: "ca-" + o.Node, TLSName: "tlsca-" + o.Node, Port: base + 40 + o.Slot, Ops: base + 50 + o.Slot})
+	}
+	return cas
+}
+
+// CA returns the CA server of the organisation whose node name (or
+// "orderer") is org.
+func (t *Topology) CA(base int, org string) (CA, bool) {
+	cas := t.CAs(base)
+	i := slices.IndexFunc(cas, func(c CA) bool { return c.Org == org })
+	if i < 0 {
+		return CA{}, false
+	}
+	return cas[i], true
+}
+
 // Node returns the node called name.
 func (t *Topology) Node(base int, name string) (Node, bool) {
 	ns := t.Nodes(base)
@@ -46,24 +89,36 @@ func (t *Topology) Node(base int, name string) (Node, bool) {
 	return ns[i], true
 }
 
-// Ports checks that no two listeners of the network share a port and that
-// all of them lie in 1..MaxPort, and returns the nodes.
+// Ports checks that no two listeners of the network (nodes and CAs)
+// share a port and that all of them lie in 1..MaxPort, and returns the
+// nodes.
 func (t *Topology) Ports(base int) ([]Node, error) {
 	ns := t.Nodes(base)
 	seen := map[int]string{}
+	claim := func(where string, port int) error {
+		if port < 1 || port > MaxPort {
+			return fmt.Errorf("%s %d is outside 1-%d: choose a lower base port", where, port, MaxPort)
+		}
+		if prev, dup := seen[port]; dup {
+			return fmt.Errorf("port clash: %s and %s are both %d", prev, where, port)
+		}
+		seen[port] = where
+		return nil
+	}
 	for _, n := range ns {
-		for _, p := range []struct {
-			what string
-			port int
-		}{{"port", n.Port}, {"admin port", n.Admin}, {"operations port", n.Ops}} {
-			where := n.Name + " " + p.what
-			if p.port < 1 || p.port > MaxPort {
-				return nil, fmt.Errorf("%s %d is outside 1-%d: choose a lower base port", where, p.port, MaxPort)
+		for _, err := range []error{claim(n.Name+" port", n.Port), claim(n.Name+" admin port", n.Admin),
+			claim(n.Name+" operations port", n.Ops)} {
+			if err != nil {
+				return nil, err
 			}
-			if prev, dup := seen[p.port]; dup {
-				return nil, fmt.Errorf("port clash: %s and %s are both %d", prev, where, p.port)
-			}
-			seen[p.port] = where
+		}
+	}
+	for _, c := range t.CAs(base) {
+		if err := claim(c.Process+" port", c.Port); err != nil {
+			return nil, err
+		}
+		if err := claim(c.Process+" operations port", c.Ops); err != nil {
+			return nil, err
 		}
 	}
 	return ns, nil

@@ -14,7 +14,7 @@ var templates embed.FS
 var tmpl = template.Must(template.ParseFS(templates, "templates/*.tmpl"))
 
 // view is what the templates see: the topology, its nodes on one base
-// port, and the folder cryptogen writes to.
+// port, and the folder of the MSPs (network/pki writes it).
 type view struct {
 	*Topology
 	Crypto  string
@@ -48,21 +48,14 @@ func (t *Topology) Configtx(base int, crypto string) ([]byte, error) {
 	return t.render("configtx.yaml.tmpl", t.view(base, crypto))
 }
 
-// CryptoConfig is cryptogen's input: every organisation of the topology.
-// `cryptogen extend` with it adds the organisations that have no
-// identities yet and leaves the others alone.
-func (t *Topology) CryptoConfig() ([]byte, error) {
-	return t.render("crypto-config.yaml.tmpl", t.view(0, ""))
-}
-
 // MSPDir is where an organisation's channel MSP (root and TLS root
 // certificates, node OU config) lies under the crypto folder.
 func (t *Topology) MSPDir(crypto, node string) string {
 	return filepath.Join(crypto, "peerOrganizations", t.OrgDomain(node), "msp")
 }
 
-// UserMSPDir is the local MSP of one of an organisation's users (Admin or
-// User1).
+// UserMSPDir is the local MSP of one of an organisation's users (Admin,
+// User1 or a person).
 func (t *Topology) UserMSPDir(crypto, node, user string) string {
 	d := t.OrgDomain(node)
 	return filepath.Join(crypto, "peerOrganizations", d, "users", user+"@"+d, "msp")
@@ -80,26 +73,48 @@ func (t *Topology) OrdererTLSCA(crypto string) string {
 	return filepath.Join(crypto, "ordererOrganizations", d, "tlsca", "tlsca."+d+"-cert.pem")
 }
 
+// CACert is an organisation's enrolment CA certificate; it also signs the
+// CA server's TLS certificate.
+func (t *Topology) CACert(crypto, node string) string {
+	d := t.OrgDomain(node)
+	return filepath.Join(crypto, "peerOrganizations", d, "ca", "ca."+d+"-cert.pem")
+}
+
 // Profiles is the mtrace CLI's config file: for every organisation a
-// client profile (<node>, User1) and an admin profile (<node>-admin), and
-// the first organisation as the default.
+// client profile (<node>, User1), an admin profile (<node>-admin) and one
+// per person (<node>-<name>), each naming the organisation's CA and the
+// first orderer, and the first organisation as the default.
 func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, error) {
+	type ca struct{ URL, Name, TLSRootCert string }
+	type orderer struct{ Endpoint, TLSRootCert, ServerName string }
 	type profile struct {
 		Name, Endpoint, TLSRootCert, ServerName, MSP, Cert, Key, Channel, Chaincode string
+		CA                                                                          ca
+		Orderer                                                                     orderer
 	}
+	first, _ := t.Node(base, t.Orderers.Nodes[0])
+	ord := orderer{Endpoint: fmt.Sprintf("127.0.0.1:%d", first.Port), TLSRootCert: t.OrdererTLSCA(crypto), ServerName: first.Host}
 	var ps []profile
 	for _, n := range t.Nodes(base) {
 		if n.Kind != "peer" {
 			continue
 		}
-		for _, u := range []struct{ user, suffix string }{{"User1", ""}, {"Admin", "-admin"}} {
+		org, _ := t.Org(n.Name)
+		c, _ := t.CA(base, n.Name)
+		users := []struct{ user, profile string }{{"User1", n.Name}, {"Admin", n.Name + "-admin"}}
+		for _, p := range org.People {
+			users = append(users, struct{ user, profile string }{p.Name, n.Name + "-" + p.Name})
+		}
+		for _, u := range users {
 			msp := t.UserMSPDir(crypto, n.Name, u.user)
 			ps = append(ps, profile{
-				Name: n.Name + u.suffix, Endpoint: fmt.Sprintf("127.0.0.1:%d", n.Port),
+				Name: u.profile, Endpoint: fmt.Sprintf("127.0.0.1:%d", n.Port),
 				TLSRootCert: t.TLSCA(crypto, n.Name), ServerName: n.Host, MSP: n.MSP,
 				Cert:    filepath.Join(msp, "signcerts", u.user+"@"+t.OrgDomain(n.Name)+"-cert.pem"),
 				Key:     filepath.Join(msp, "keystore", "priv_sk"),
 				Channel: t.Channel, Chaincode: chaincode,
+				CA:      ca{URL: c.URL(), Name: c.Name, TLSRootCert: t.CACert(crypto, n.Name)},
+				Orderer: ord,
 			})
 		}
 	}

@@ -38,7 +38,8 @@ const MaxOrderers = 10
 const MaxPort = 32767
 
 // Span is how many ports above the base a network may use; two networks
-// whose bases are at least Span apart never clash.
+// whose bases are at least Span apart never clash. The Fabric CAs use
+// base+30 to base+59 (ports.go), between the orderers' and the peers'.
 const Span = 100 + 2*10 + Slots
 
 // Topology is one consortium file.
@@ -65,6 +66,39 @@ type Org struct {
 	Slot int        `yaml:"slot"`
 	// Peers is how many peers the organisation runs; only 1 is supported.
 	Peers int `yaml:"peers,omitempty"`
+	// People are the organisation's named identities besides Admin and
+	// User1: each is enrolled from the organisation's CA with its role
+	// and gets the CLI profile <node>-<name>.
+	People []Person `yaml:"people,omitempty"`
+}
+
+// Person is one named identity of an organisation and its in-house role,
+// which the enrolment certificate carries as the attribute mtrace.role.
+type Person struct {
+	Name string `yaml:"name"`
+	Role string `yaml:"role"`
+}
+
+// The in-house roles of a person (attribute mtrace.role): an operator
+// submits what the organisation's registry role allows, a viewer only
+// reads, an admin manages the organisation (registry votes, identities).
+const (
+	RoleOperator = "operator"
+	RoleViewer   = "viewer"
+	RoleAdmin    = "admin"
+)
+
+// PersonRoles are the valid values of mtrace.role.
+var PersonRoles = []string{RoleOperator, RoleViewer, RoleAdmin}
+
+// personPattern is a person's name: it becomes an enrolment ID, part of a
+// CLI profile name and of a folder name.
+var personPattern = regexp.MustCompile(`^[a-z][a-z0-9]{0,30}$`)
+
+// equal reports whether two organisation entries are the same.
+func (o Org) equal(p Org) bool {
+	return o.Node == p.Node && o.MSP == p.MSP && o.Role == p.Role && o.Name == p.Name &&
+		o.Slot == p.Slot && o.Peers == p.Peers && slices.Equal(o.People, p.People)
 }
 
 // Participant is the organisation's registry entry.
@@ -194,6 +228,23 @@ func (o Org) validate(f string) error {
 	if o.Peers != 0 && o.Peers != 1 {
 		return fmt.Errorf("%s.peers: only one peer per organisation is supported, got %d", f, o.Peers)
 	}
+	seen := map[string]bool{}
+	for i, p := range o.People {
+		pf := fmt.Sprintf("%s.people[%d]", f, i)
+		if !personPattern.MatchString(p.Name) {
+			return fmt.Errorf("%s.name: must be a lower-case name of letters and digits starting with a letter, such as ayse, got %q", pf, p.Name)
+		}
+		if p.Name == "admin" || p.Name == "user1" {
+			return fmt.Errorf("%s.name: %q is reserved (the organisation's Admin and User1 have the profiles %s-admin and %s)", pf, p.Name, o.Node, o.Node)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("%s.name: duplicate person %s in %s", pf, p.Name, o.Node)
+		}
+		seen[p.Name] = true
+		if !slices.Contains(PersonRoles, p.Role) {
+			return fmt.Errorf("%s.role: %s's role must be one of %s, got %q", pf, p.Name, strings.Join(PersonRoles, ", "), p.Role)
+		}
+	}
 	return nil
 }
 
@@ -224,7 +275,7 @@ func (t *Topology) With(o Org) (next *Topology, added bool, err error) {
 		if o.Slot < 0 {
 			o.Slot = cur.Slot
 		}
-		if cur == o {
+		if cur.equal(o) {
 			return t, false, nil
 		}
 		return nil, false, fmt.Errorf("%s is already in the consortium as %+v", o.MSP, cur)

@@ -42,6 +42,14 @@ func TestDefaultConsortium(t *testing.T) {
 			assert.Equal(t, w, [3]int{n.Port, n.Admin, n.Ops}, n.Name)
 		}
 	}
+	assert.Equal(t, []Person{{"ayse", RoleOperator}, {"mehmet", RoleOperator}, {"zeynep", RoleViewer}}, top.Organisations[0].People)
+	cas := top.CAs(27000)
+	require.Len(t, cas, 5)
+	assert.Equal(t, CA{Process: "ca-orderer", Org: "orderer", MSP: "OrdererMSP", Domain: "orderer.mtrace.local",
+		Name: "ca-orderer", TLSName: "tlsca-orderer", Port: 27030, Ops: 27031}, cas[0])
+	assert.Equal(t, CA{Process: "ca-auditor", Org: "auditor", MSP: "AuditorMSP", Domain: "auditor.mtrace.local",
+		Name: "ca-auditor", TLSName: "tlsca-auditor", Port: 27043, Ops: 27053}, cas[4])
+	assert.Equal(t, "https://127.0.0.1:27043", cas[4].URL())
 	assert.Equal(t, "peer0.maker.mtrace.local", top.Host("maker"))
 	assert.Equal(t, "orderer2.orderer.mtrace.local", top.Host("orderer2"))
 }
@@ -77,6 +85,15 @@ func TestValidationErrors(t *testing.T) {
 			"organisations[3].slot: must be 0 to 9"},
 		{"duplicate node", func(t *Topology) { t.Organisations[3].Node = "maker" },
 			"organisations[3].node: duplicate node name maker"},
+		{"person with a bad name", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "Deniz K", Role: RoleOperator}} },
+			`organisations[1].people[0].name: must be a lower-case name`},
+		{"person called admin", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "admin", Role: RoleAdmin}} },
+			`organisations[1].people[0].name: "admin" is reserved`},
+		{"duplicate person", func(t *Topology) {
+			t.Organisations[0].People = append(t.Organisations[0].People, Person{Name: "ayse", Role: RoleViewer})
+		}, "organisations[0].people[3].name: duplicate person ayse in municipality"},
+		{"unknown person role", func(t *Topology) { t.Organisations[0].People[1].Role = "boss" },
+			`organisations[0].people[1].role: mehmet's role must be one of operator, viewer, admin, got "boss"`},
 		{"reserved node", func(t *Topology) { t.Organisations[3].Node = "orderer9" },
 			"is reserved"},
 		{"bad node name", func(t *Topology) { t.Organisations[3].Node = "Kaunas City" },
@@ -200,35 +217,24 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Len(t, ctx.Profiles["Circular"].Application.Organizations, 5)
 	assert.Equal(t, 25502, ctx.Profiles["Circular"].Orderer.EtcdRaft.Consenters[2].Port)
 
-	raw, err = next.CryptoConfig()
-	require.NoError(t, err)
-	var cc struct {
-		OrdererOrgs []struct {
-			Specs []struct {
-				Hostname string `yaml:"Hostname"`
-			} `yaml:"Specs"`
-		} `yaml:"OrdererOrgs"`
-		PeerOrgs []struct {
-			Name   string `yaml:"Name"`
-			Domain string `yaml:"Domain"`
-		} `yaml:"PeerOrgs"`
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &cc), string(raw))
-	assert.Len(t, cc.OrdererOrgs[0].Specs, 3)
-	require.Len(t, cc.PeerOrgs, 5)
-	assert.Equal(t, "kaunas.mtrace.local", cc.PeerOrgs[4].Domain)
-
 	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace")
 	require.NoError(t, err)
 	var prof struct {
-		DefaultProfile string                       `yaml:"defaultProfile"`
-		Profiles       map[string]map[string]string `yaml:"profiles"`
+		DefaultProfile string                    `yaml:"defaultProfile"`
+		Profiles       map[string]map[string]any `yaml:"profiles"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &prof), string(raw))
 	assert.Equal(t, "municipality", prof.DefaultProfile)
-	assert.Len(t, prof.Profiles, 10)
+	assert.Len(t, prof.Profiles, 14, "User1, Admin and the people of five organisations")
 	k := prof.Profiles["kaunas-admin"]
 	assert.Equal(t, "127.0.0.1:25604", k["endpoint"])
 	assert.Equal(t, "KaunasMSP", k["mspId"])
 	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/msp/signcerts/Admin@kaunas.mtrace.local-cert.pem", k["cert"])
+	assert.Equal(t, map[string]any{"url": "https://127.0.0.1:25544", "name": "ca-kaunas",
+		"tlsRootCert": "/net/crypto/peerOrganizations/kaunas.mtrace.local/ca/ca.kaunas.mtrace.local-cert.pem"}, k["ca"])
+	assert.Equal(t, map[string]any{"endpoint": "127.0.0.1:25500", "serverName": "orderer1.orderer.mtrace.local",
+		"tlsRootCert": "/net/crypto/ordererOrganizations/orderer.mtrace.local/tlsca/tlsca.orderer.mtrace.local-cert.pem"}, k["orderer"])
+	ayse := prof.Profiles["municipality-ayse"]
+	assert.Equal(t, "/net/crypto/peerOrganizations/municipality.mtrace.local/users/ayse@municipality.mtrace.local/msp/signcerts/ayse@municipality.mtrace.local-cert.pem", ayse["cert"])
+	assert.Equal(t, "MunicipalityMSP", ayse["mspId"])
 }

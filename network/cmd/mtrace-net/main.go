@@ -1,13 +1,19 @@
 // Command mtrace-net is the part of the local network's tooling that is
 // more than starting and stopping processes: it reads and checks the
 // consortium file, writes Fabric's tool input and the CLI profiles from it,
+// enrols every identity from the organisations' Fabric CAs (network/pki),
 // and changes the running channel's membership with majority-signed config
 // updates, and runs the registry vote through the mtrace CLI.
 // scripts/network.sh calls it; it starts no node process.
 //
 //	mtrace-net validate [FILE]            check a consortium file
 //	mtrace-net nodes                      every node and its ports, one a line
-//	mtrace-net render                     configtx.yaml and crypto-config.yaml into MTRACE_HOME/artifacts
+//	mtrace-net render                     configtx.yaml into MTRACE_HOME/artifacts
+//	mtrace-net ca-config [ORG...]         each organisation's Fabric CA server config into MTRACE_HOME/ca
+//	mtrace-net enroll [ORG...]            every identity from the CAs into MTRACE_HOME/crypto (cryptogen's layout)
+//	mtrace-net crls                       each organisation's CRL into its local MSPs
+//	mtrace-net certs [--all]              certificates that expire within 30 days
+//	mtrace-net fabric-config ...          the nodes' orderer.yaml and core.yaml into MTRACE_HOME/config
 //	mtrace-net profiles                   the CLI profiles into MTRACE_HOME/config.yaml
 //	mtrace-net policy | participants      the chaincode policy; the registry's first entries
 //	mtrace-net org add|remove ...         a copy of the consortium file with one organisation more or less
@@ -66,6 +72,8 @@ func main() {
 	root.PersistentFlags().IntVar(&e.base, "base", e.base, "the network's base port (MTRACE_BASE_PORT)")
 	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
 	root.AddCommand(topologyCommands(e)...)
+	root.AddCommand(pkiCommands(e)...)
+	root.AddCommand(fabricConfigCommand(e))
 	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "mtrace-net:", err)

@@ -39,7 +39,7 @@ func topologyCommands(e *env) []*cobra.Command {
 	}
 	nodes := &cobra.Command{
 		Use:   "nodes",
-		Short: "List every node: kind, name, MSP ID, host, port, admin or chaincode port, operations port",
+		Short: "List every node and CA server: kind, name, MSP ID, host, port, admin or chaincode port (0 for a CA), operations port",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
@@ -52,6 +52,9 @@ func topologyCommands(e *env) []*cobra.Command {
 			}
 			for _, n := range ns {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s %d %d %d\n", n.Kind, n.Name, n.MSP, n.Host, n.Port, n.Admin, n.Ops)
+			}
+			for _, c := range t.CAs(e.base) {
+				fmt.Fprintf(cmd.OutOrStdout(), "ca %s %s ca.%s %d 0 %d\n", c.Process, c.MSP, c.Domain, c.Port, c.Ops)
 			}
 			return nil
 		},
@@ -82,15 +85,10 @@ func topologyCommands(e *env) []*cobra.Command {
 	initCmd.Flags().StringVar(&channelName, "channel", "", "channel name instead of the file's")
 	_ = initCmd.MarkFlagRequired("from")
 	render := &cobra.Command{
-		Use:       "render [configtx|crypto]",
-		Short:     "Write configtxgen's and cryptogen's input for the topology into HOME/artifacts (default both)",
-		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
-		ValidArgs: []string{"configtx", "crypto"},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			which := "both"
-			if len(args) == 1 {
-				which = args[0]
-			}
+		Use:   "render",
+		Short: "Write configtxgen's input for the topology into HOME/artifacts/configtx.yaml",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
 			if err != nil {
 				return err
@@ -99,23 +97,11 @@ func topologyCommands(e *env) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			cc, err := t.CryptoConfig()
-			if err != nil {
-				return err
-			}
 			dir := filepath.Join(e.home, "artifacts")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			if which != "crypto" {
-				if err := topology.WriteFile(filepath.Join(dir, "configtx.yaml"), ctx); err != nil {
-					return err
-				}
-			}
-			if which != "configtx" {
-				return topology.WriteFile(filepath.Join(dir, "crypto-config.yaml"), cc)
-			}
-			return nil
+			return topology.WriteFile(filepath.Join(dir, "configtx.yaml"), ctx)
 		},
 	}
 	profiles := &cobra.Command{
