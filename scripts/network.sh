@@ -726,7 +726,7 @@ cmd_add_org() {
 	fi
 
 	for n in $(all_nodes); do
-		[[ $n == "$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
+		[[ $n == "$node" || $n == "ca-$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
 	done
 
 	# The newcomer's own Fabric CA issues its peer's, Admin's and User1's

@@ -2,8 +2,10 @@
 // (network/consortium.yaml): the channel, the ordering organisation and its
 // orderers, and the member organisations with their mtrace roles. It derives
 // every node's ports from a base port and the organisation's slot, and it
-// writes what Fabric's tools and the mtrace CLI read: cryptogen's and
-// configtxgen's input, and the CLI profiles.
+// writes what Fabric's tools and the mtrace CLI read: configtxgen's input
+// and the CLI profiles. It also names each organisation's people (with
+// their in-house roles) and places each organisation's Fabric CA server
+// (network/pki enrols the identities from them).
 //
 // The domain rules for an organisation's registry entry (MSP ID, role,
 // display name) are chaincode/model's; this package adds the network's
