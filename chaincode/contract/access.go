@@ -227,6 +227,18 @@ func nOutOf(n int, rules []*common.SignaturePolicy) *common.SignaturePolicy {
 	}}}
 }
 
+// requireAdmin checks that the caller is an admin identity of its
+// organisation: mtrace.role admin, and, with node OUs on, the admin OU in
+// its certificate (Fabric type admin). fn names the function.
+func (t *txn) requireAdmin(fn string) error {
+	a := t.actor
+	if a.Role == model.PersonAdmin && slices.Contains(t.ous, adminOU) {
+		return nil
+	}
+	return fmt.Errorf("caller %s (%s) is not an admin identity of %s: %s needs %s %q and certificate OU %q (it has %s %q, OU %s)",
+		a.Person(), a.MSP, a.MSP, fn, model.RoleAttribute, model.PersonAdmin, adminOU, model.RoleAttribute, a.Role, ouList(t.ous))
+}
+
 func marshalPolicy(rule *common.SignaturePolicy, ids []*msp.MSPPrincipal) ([]byte, error) {
 	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(&common.SignaturePolicyEnvelope{Version: 0, Rule: rule, Identities: ids})
 	if err != nil {

@@ -74,6 +74,7 @@ type txn struct {
 	now   time.Time
 	at    string // now, formatted for the ledger
 	actor model.Actor
+	ous   []string        // the certificate's organisational units
 	reg   *model.Registry // read by member, members or the registry functions
 	// policies holds the key-level policies built so far, by required orgs.
 	policies map[string][]byte
@@ -100,7 +101,7 @@ func begin(ctx contractapi.TransactionContextInterface) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.actor = c.actor
+	t.actor, t.ous = c.actor, c.ous
 	return t, nil
 }
 

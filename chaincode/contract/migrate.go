@@ -109,6 +109,9 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 	if err != nil {
 		return nil, err
 	}
+	if err := t.requireAdmin("MigrateBatches"); err != nil {
+		return nil, err
+	}
 	if _, _, err := t.member(); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,9 @@ func (c *Contract) BootstrapRegistry(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return nil, err
 	}
+	if err := t.requireAdmin("BootstrapRegistry"); err != nil {
+		return nil, err
+	}
 	if _, err := getRegistry(t.stub); err == nil {
 		return nil, fmt.Errorf("registry already bootstrapped")
 	} else if err != errNoRegistry {
@@ -46,7 +49,7 @@ func (c *Contract) ProposeChange(ctx contractapi.TransactionContextInterface, re
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	reg, err := t.governor()
+	reg, err := t.governor("ProposeChange")
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +92,7 @@ func (c *Contract) ApproveChange(ctx contractapi.TransactionContextInterface, id
 	if err != nil {
 		return nil, err
 	}
-	reg, p, err := t.openProposal(id)
+	reg, p, err := t.openProposal(id, "ApproveChange")
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +120,7 @@ func (c *Contract) WithdrawChange(ctx contractapi.TransactionContextInterface, i
 	if err != nil {
 		return err
 	}
-	reg, p, err := t.openProposal(id)
+	reg, p, err := t.openProposal(id, "WithdrawChange")
 	if err != nil {
 		return err
 	}
@@ -128,11 +131,13 @@ func (c *Contract) WithdrawChange(ctx contractapi.TransactionContextInterface, i
 	return t.putRegistry(reg, model.EvChangeWithdrawn)
 }
 
-// governor checks that the caller's organisation is a member and returns
-// the registry. That the caller is an admin of it, checkAccess checked
-// before the transaction ran.
-func (t *txn) governor() (*model.Registry, error) {
+// governor checks that the caller is an admin identity of a member
+// organisation and returns the registry. fn names the function.
+func (t *txn) governor(fn string) (*model.Registry, error) {
 	if _, _, err := t.member(); err != nil {
+		return nil, err
+	}
+	if err := t.requireAdmin(fn); err != nil {
 		return nil, err
 	}
 	return t.reg, nil
@@ -140,11 +145,11 @@ func (t *txn) governor() (*model.Registry, error) {
 
 // openProposal returns the registry and its open, unexpired proposal id,
 // after the caller's governor check.
-func (t *txn) openProposal(id string) (*model.Registry, *model.Proposal, error) {
+func (t *txn) openProposal(id, fn string) (*model.Registry, *model.Proposal, error) {
 	if err := model.CheckID("id", id); err != nil {
 		return nil, nil, err
 	}
-	reg, err := t.governor()
+	reg, err := t.governor(fn)
 	if err != nil {
 		return nil, nil, err
 	}
