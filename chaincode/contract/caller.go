@@ -18,8 +18,8 @@ import (
 // to every role; every other function writes and needs operator or admin.
 // The organisation admins' functions (registry votes, bootstrap,
 // migration) also need role admin and certificate OU "admin"; they check
-// it themselves (requireAdmin), after their arguments, as they always
-// have. The role counts only within the caller's own organisation: it is
+// it themselves (requireAdmin), where they checked the OU before roles
+// existed. The role counts only within the caller's own organisation: it is
 // read with the MSP ID of the certificate, and the organisation's registry
 // role still decides what the organisation may do.
 
