@@ -1,35 +1,61 @@
 package contract
 
 import (
+	"cmp"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
-// Evidence returns the upstream graph of a batch as stored: every batch
-// and every process record in it (model.Evidence as JSON). The client
-// holds each record's claims against the signed transactions that wrote
-// them (mtrace verify's signatures check), which the chaincode cannot
-// read.
+// Evidence returns the upstream graph of a batch as stored: every batch,
+// every process record in it and every take its processes left on their
+// inputs (model.Evidence as JSON). From it a client computes the verdict
+// itself (model.Verify, what VerifyProvenance answers) and holds each
+// record's claims against the signed transactions that wrote them
+// (mtrace verify's signatures check), which the chaincode cannot read.
 func (c *Contract) Evidence(ctx contractapi.TransactionContextInterface, id string) (string, error) {
 	if err := model.CheckID("id", id); err != nil {
 		return "", err
 	}
-	batches, recs, err := upstream(ctx.GetStub(), id)
+	ev, err := evidence(ctx.GetStub(), id)
 	if err != nil {
 		return "", err
 	}
-	ev := model.Evidence{Batches: make([]model.Batch, 0, len(batches)), Processes: make([]model.Process, 0, len(recs))}
-	for _, b := range batches {
-		ev.Batches = append(ev.Batches, *b)
+	return encoded("evidence", ev)
+}
+
+// evidence reads the upstream graph of root with its process records and
+// takes, sorted.
+func evidence(stub shim.ChaincodeStubInterface, root string) (*model.Evidence, error) {
+	batches, recs, err := upstream(stub, root)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range recs {
-		ev.Processes = append(ev.Processes, *p)
+	takes, err := getTakes(stub, takeRefs(batches))
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(ev.Batches, func(a, b model.Batch) int { return strings.Compare(a.ID, b.ID) })
-	slices.SortFunc(ev.Processes, func(a, b model.Process) int { return strings.Compare(a.Tx, b.Tx) })
-	return encoded("evidence", &ev)
+	ev := &model.Evidence{
+		Batches:   make([]model.Batch, 0, len(batches)),
+		Processes: make([]model.Process, 0, len(recs)),
+		Takes:     make([]model.TakeOf, 0, len(takes)),
+	}
+	for _, id := range slices.Sorted(maps.Keys(batches)) {
+		ev.Batches = append(ev.Batches, *batches[id])
+	}
+	for _, tx := range slices.Sorted(maps.Keys(recs)) {
+		ev.Processes = append(ev.Processes, *recs[tx])
+	}
+	for r, t := range takes {
+		ev.Takes = append(ev.Takes, model.TakeOf{Parent: r.Parent, Take: t})
+	}
+	slices.SortFunc(ev.Takes, func(a, b model.TakeOf) int {
+		return cmp.Or(strings.Compare(a.Parent, b.Parent), strings.Compare(a.Tx, b.Tx))
+	})
+	return ev, nil
 }

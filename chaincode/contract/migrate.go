@@ -175,7 +175,7 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 				return nil, fmt.Errorf("batch %q names process %s, which has no record: it cannot be migrated", b.ID, c.Tx)
 			}
 			take := model.Take{ID: c.ID, Mass: c.Mass, Tx: c.Tx, Handovers: c.Handovers, At: rec.At}
-			if err := t.putTake(b.ID, take, rec.By.MSP); err != nil {
+			if err := t.putTake(b.ID, take); err != nil {
 				return nil, err
 			}
 			b.TakenMass += c.Mass

@@ -67,15 +67,11 @@ func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface,
 			return "", err
 		}
 	}
-	batches, recs, err := upstream(ctx.GetStub(), id)
+	ev, err := evidence(ctx.GetStub(), id)
 	if err != nil {
 		return "", err
 	}
-	takes, err := getTakes(ctx.GetStub(), takeRefs(batches))
-	if err != nil {
-		return "", err
-	}
-	v := model.Verify(id, batches, recs, takes, documentSHA256)
+	v := ev.Verify(id, documentSHA256)
 	return encoded("verdict", &v)
 }
 

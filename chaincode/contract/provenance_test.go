@@ -105,6 +105,37 @@ func TestStoryVerify(t *testing.T) {
 	}
 }
 
+// Evidence carries the whole upstream graph as stored, and the verdict a
+// client computes from it is the chaincode's.
+func TestStoryEvidence(t *testing.T) {
+	w := story(t)
+	var ev model.Evidence
+	w.query(w.out, &ev, "Evidence", "CHAIR-1")
+	ids := []string{}
+	for _, b := range ev.Batches {
+		ids = append(ids, b.ID)
+	}
+	assert.Equal(t, []string{"C1", "C2", "C3", "CHAIR-1", "FLK-1", "SORT-1", "SPOOL-1", "WASH-1"}, ids, "sorted by id")
+	require.Len(t, ev.Processes, 5)
+	for i := 1; i < len(ev.Processes); i++ {
+		assert.Less(t, ev.Processes[i-1].Tx, ev.Processes[i].Tx, "sorted by transaction")
+	}
+	// Seven takes: three collections into the sorting, then one per step.
+	require.Len(t, ev.Takes, 7)
+	parents := []string{}
+	for _, tk := range ev.Takes {
+		parents = append(parents, tk.Parent)
+	}
+	assert.Equal(t, []string{"C1", "C2", "C3", "FLK-1", "SORT-1", "SPOOL-1", "WASH-1"}, parents)
+	assert.Equal(t, "SPOOL-1", ev.Takes[3].ID, "the extrusion's take names its first output")
+	assert.Equal(t, model.Grams(kg(2050)), ev.Takes[3].Mass)
+
+	var v model.Verdict
+	w.query(w.out, &v, "VerifyProvenance", "CHAIR-1", sha1)
+	assert.Equal(t, v, ev.Verify("CHAIR-1", sha1))
+	w.queryFail(w.out, `batch "NOPE" not found`, "Evidence", "NOPE")
+}
+
 func TestStoryTrace(t *testing.T) {
 	w := story(t)
 	var tr model.Trace

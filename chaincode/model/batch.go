@@ -178,6 +178,13 @@ type Process struct {
 	RecycledContent int64 `json:"recycledContentBp"`
 }
 
+// made reports whether id is an output of the process; a take written
+// before takes named their output (an empty id) passes.
+func (p *Process) made(id string) bool {
+	_, ok := p.Output(id)
+	return ok || id == ""
+}
+
 // Output returns the output take of batch id, if the process made it.
 func (p *Process) Output(id string) (Take, bool) {
 	for _, t := range p.Outputs {
@@ -224,13 +231,14 @@ type Document struct {
 	Tx         string `json:"tx"`
 }
 
-// Custodian returns the organisation that held the batch after n handovers.
+// Custodian returns the organisation that held the batch after n
+// handovers, or "" when the batch has had fewer than n.
 func (b *Batch) Custodian(n int) string {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return b.Submitter.MSP
-	}
-	if n > len(b.Handovers) {
-		n = len(b.Handovers)
+	case n > len(b.Handovers):
+		return ""
 	}
 	return b.Handovers[n-1].To
 }

@@ -33,9 +33,12 @@ type SignedTx struct {
 	// carry valid signatures by certificates of those organisations, sorted.
 	Endorsers []string `json:"endorsers"`
 	// Batches and Processes are the values the transaction wrote to batch
-	// and process record keys, by batch id and by process transaction id.
+	// and process record keys, by batch id and by process transaction id;
+	// Takes the values it wrote to take keys of its own (the key names the
+	// transaction), by parent batch id.
 	Batches   map[string]json.RawMessage `json:"batches,omitempty"`
 	Processes map[string]json.RawMessage `json:"processes,omitempty"`
+	Takes     map[string]json.RawMessage `json:"takes,omitempty"`
 	// Problems lists signatures or certificates that did not verify.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -130,6 +133,56 @@ func ProcessClaims(p *Process) []Claim {
 			return ""
 		},
 	}}
+}
+
+// TakeClaims lists the claims of a take: what process p took from batch
+// parent. A take key has no key-level policy of its own (chaincode
+// README, "Trust model"), so its value is only as good as the
+// transaction that wrote it: it must be p's own transaction, created by
+// p's processor, and have written the take as it reads now.
+func TakeClaims(parent string, t Take, p *Process) []Claim {
+	return []Claim{{
+		Subject: fmt.Sprintf("take of batch %q by process %s", parent, ShortTx(t.Tx)), What: "processor", Tx: t.Tx,
+		Actor: p.By, Endorsers: []string{p.By.MSP},
+		Wrote: func(tx *SignedTx) string {
+			raw, ok := tx.Takes[parent]
+			if !ok {
+				return legacyTake(tx, parent, t)
+			}
+			var w Take
+			if err := json.Unmarshal(raw, &w); err != nil || w != t {
+				return "wrote a different take"
+			}
+			return ""
+		},
+	}}
+}
+
+// legacyTake checks a take that MigrateBatches wrote for a process of a
+// contract before 0.3.0, which kept its takes in the parent's `children`
+// list: the process's transaction must have written the parent with that
+// entry, and the take must say what the entry said (the time, which the
+// entry did not hold, comes from the process record).
+func legacyTake(tx *SignedTx, parent string, t Take) string {
+	raw, ok := tx.Batches[parent]
+	if !ok {
+		return "did not write the take"
+	}
+	var old struct {
+		Children []Take `json:"children"`
+	}
+	if err := json.Unmarshal(raw, &old); err != nil {
+		return "did not write the take"
+	}
+	for _, c := range old.Children {
+		if c.Tx == t.Tx {
+			if c.ID != t.ID || c.Mass != t.Mass || c.Handovers != t.Handovers {
+				return "wrote a different take"
+			}
+			return ""
+		}
+	}
+	return "did not write the take"
 }
 
 // createdAs checks that a transaction created the batch with the fields a
@@ -233,12 +286,45 @@ func ShortTx(tx string) string {
 	return tx
 }
 
-// Evidence is what the signatures check of a provenance needs: every batch
-// of the upstream graph and every process record in it, as stored, sorted
-// by id and by transaction.
+// Evidence is a provenance as stored: every batch of the upstream graph,
+// every process record in it, and what each parent recorded about each
+// process of the graph that took from it, sorted by id, by transaction,
+// and by parent and transaction. It is what Verify and the signatures
+// check need, so a client that reads it holds the chaincode's verdict
+// against the records itself.
 type Evidence struct {
 	Batches   []Batch   `json:"batches"`
 	Processes []Process `json:"processes"`
+	Takes     []TakeOf  `json:"takes,omitempty" metadata:",optional"`
+}
+
+// TakeOf is a take with the batch it was taken from.
+type TakeOf struct {
+	Parent string `json:"parent"`
+	Take
+}
+
+// Graph returns the evidence in the form Verify takes.
+func (e *Evidence) Graph() (map[string]*Batch, map[string]*Process, map[TakeRef]Take) {
+	batches := make(map[string]*Batch, len(e.Batches))
+	for i := range e.Batches {
+		batches[e.Batches[i].ID] = &e.Batches[i]
+	}
+	procs := make(map[string]*Process, len(e.Processes))
+	for i := range e.Processes {
+		procs[e.Processes[i].Tx] = &e.Processes[i]
+	}
+	takes := make(map[TakeRef]Take, len(e.Takes))
+	for _, t := range e.Takes {
+		takes[TakeRef{Parent: t.Parent, Tx: t.Tx}] = t.Take
+	}
+	return batches, procs, takes
+}
+
+// Verify checks the provenance of root from the evidence (model.Verify).
+func (e *Evidence) Verify(root, documentSHA256 string) Verdict {
+	batches, procs, takes := e.Graph()
+	return Verify(root, batches, procs, takes, documentSHA256)
 }
 
 // Claims lists the claims of every record of the evidence. created maps a
@@ -253,8 +339,18 @@ func (e *Evidence) Claims(created map[string]string) []Claim {
 		}
 		cs = append(cs, BatchClaims(b, tx)...)
 	}
+	procs := make(map[string]*Process, len(e.Processes))
 	for i := range e.Processes {
-		cs = append(cs, ProcessClaims(&e.Processes[i])...)
+		p := &e.Processes[i]
+		procs[p.Tx] = p
+		cs = append(cs, ProcessClaims(p)...)
+	}
+	// A take whose record is missing names no processor to check; Verify
+	// reports the missing record.
+	for _, t := range e.Takes {
+		if p := procs[t.Tx]; p != nil {
+			cs = append(cs, TakeClaims(t.Parent, t.Take, p)...)
+		}
 	}
 	return cs
 }

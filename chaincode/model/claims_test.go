@@ -137,3 +137,67 @@ func TestVerifyClaimsOfAMigration(t *testing.T) {
 		t.Fatalf("a migration the owner did not endorse passed: %+v", c)
 	}
 }
+
+// A take has no key-level policy of its own: the process's own
+// transaction must have written it as it reads, and a take another
+// transaction wrote, or changed since, fails.
+func TestTakeClaims(t *testing.T) {
+	p := &Process{Derivation: Derivation{Step: StepExtrusion, Tx: "tx-p", By: Actor{MSP: "RecyclerMSP", Identity: "op"}, Inputs: []Take{{ID: "A", Mass: 10}}},
+		Outputs: []Take{{ID: "F", Mass: 9}}, RecycledContent: FullRecycled}
+	take := Take{ID: "F", Mass: 10, Tx: "tx-p", Handovers: 1, At: "t1"}
+	tx := &SignedTx{ID: "tx-p", Valid: true, Creator: p.By, Endorsers: []string{"AuditorMSP", "RecyclerMSP"},
+		Processes: map[string]json.RawMessage{"tx-p": mustJSON(t, p)}, Takes: map[string]json.RawMessage{"A": mustJSON(t, take)}}
+	txs := map[string]*SignedTx{"tx-p": tx}
+	ev := Evidence{Processes: []Process{*p}, Takes: []TakeOf{{Parent: "A", Take: take}}}
+	if c := VerifyClaims(ev.Claims(nil), txs); !c.OK || !strings.Contains(c.Detail, "2 claims in 1 transactions") {
+		t.Fatalf("honest take: %+v", c)
+	}
+
+	cases := []struct {
+		name   string
+		take   Take
+		txs    map[string]*SignedTx
+		expect string
+	}{
+		{"custody count rewritten", Take{ID: "F", Mass: 10, Tx: "tx-p", Handovers: 0, At: "t1"}, txs,
+			`take of batch "A" by process tx-p claims processor RecyclerMSP but tx tx-p wrote a different take`},
+		{"written by the forger's own transaction", take, map[string]*SignedTx{"tx-p": {ID: "tx-p", Valid: true, Creator: p.By,
+			Endorsers: []string{"AuditorMSP", "RecyclerMSP"}, Processes: tx.Processes}},
+			`take of batch "A" by process tx-p claims processor RecyclerMSP but tx tx-p did not write the take`},
+		{"process transaction of another organisation", take, map[string]*SignedTx{"tx-p": {ID: "tx-p", Valid: true,
+			Creator: Actor{MSP: "MakerMSP", Identity: "op"}, Endorsers: []string{"MakerMSP", "RecyclerMSP"}, Takes: tx.Takes}},
+			`take of batch "A" by process tx-p claims processor RecyclerMSP but tx tx-p was created by MakerMSP`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := VerifyClaims(TakeClaims("A", c.take, p), c.txs)
+			if got.OK || !strings.Contains(got.Detail, c.expect) {
+				t.Fatalf("got %+v\nwant a failure containing %q", got, c.expect)
+			}
+		})
+	}
+
+	// A take migrated from a contract before 0.3.0: the process's
+	// transaction wrote it into the parent's children list.
+	legacy := &SignedTx{ID: "tx-p", Valid: true, Creator: p.By, Endorsers: []string{"AuditorMSP", "RecyclerMSP"},
+		Batches: map[string]json.RawMessage{"A": json.RawMessage(`{"id":"A","children":[{"id":"Z","mass":1,"tx":"tx-o"},{"id":"F","mass":10,"tx":"tx-p","handovers":1}]}`)}}
+	if c := VerifyClaims(TakeClaims("A", take, p), map[string]*SignedTx{"tx-p": legacy}); !c.OK {
+		t.Fatalf("migrated take: %+v", c)
+	}
+	forged := take
+	forged.Mass = 11
+	if c := VerifyClaims(TakeClaims("A", forged, p), map[string]*SignedTx{"tx-p": legacy}); c.OK || !strings.Contains(c.Detail, "wrote a different take") {
+		t.Fatalf("migrated take with another mass: %+v", c)
+	}
+	legacy.Batches["A"] = json.RawMessage(`{"id":"A","children":[{"id":"Z","mass":1,"tx":"tx-o"}]}`)
+	if c := VerifyClaims(TakeClaims("A", take, p), map[string]*SignedTx{"tx-p": legacy}); c.OK || !strings.Contains(c.Detail, "did not write the take") {
+		t.Fatalf("migrated take its process never listed: %+v", c)
+	}
+
+	// A take whose process record is missing makes no claim here; Verify
+	// reports the record missing.
+	orphan := Evidence{Takes: []TakeOf{{Parent: "A", Take: take}}}
+	if cs := orphan.Claims(nil); len(cs) != 0 {
+		t.Fatalf("claims of an orphan take: %+v", cs)
+	}
+}

@@ -192,3 +192,28 @@ func NodeOf(b *Batch, d int) TraceNode {
 	}
 	return n
 }
+
+// MissingTakes checks a downstream trace against the take counts its
+// batches keep: every process that took from a batch adds one to the
+// batch's Takes and leaves edges from it, so a batch with fewer distinct
+// processes on its edges than Takes lost takes, and a recall from it may
+// miss what they made. A take has no key-level policy of its own (it is
+// written once, by the process), so this is what shows one deleted by
+// organisations that endorsed together. It lists one problem per such
+// batch, in node order.
+func MissingTakes(t *Trace) []string {
+	procs := map[string]map[string]bool{}
+	for _, e := range t.Edges {
+		if procs[e.From] == nil {
+			procs[e.From] = map[string]bool{}
+		}
+		procs[e.From][e.Tx] = true
+	}
+	var problems []string
+	for _, n := range t.Nodes {
+		if got := len(procs[n.ID]); got < n.Takes {
+			problems = append(problems, fmt.Sprintf("batch %q records %d takes but the ledger holds %d: what the others made is not in this recall", n.ID, n.Takes, got))
+		}
+	}
+	return problems
+}

@@ -157,7 +157,8 @@ func TestBatchHelpers(t *testing.T) {
 	assert.Equal(t, "A", b.Custodian(0))
 	assert.Equal(t, "B", b.Custodian(1))
 	assert.Equal(t, "C", b.Custodian(2))
-	assert.Equal(t, "C", b.Custodian(9))
+	assert.Equal(t, "", b.Custodian(9), "more handovers than the batch has had: nobody")
+	assert.Equal(t, "", (&Batch{Submitter: Actor{MSP: "A"}}).Custodian(1), "a batch never handed over")
 	assert.Equal(t, Grams(7), Total([]Take{{Mass: 3}, {Mass: 4}}))
 }
 

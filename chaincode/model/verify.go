@@ -202,6 +202,8 @@ func (g graph) massBalance() []string {
 				problems = append(problems, fmt.Sprintf("batch %q does not record process %s that took %s from it", t.ID, p.Tx, t.Mass))
 			case c.Mass != t.Mass:
 				problems = append(problems, fmt.Sprintf("process %s took %s from batch %q, which records %s", p.Tx, t.Mass, t.ID, c.Mass))
+			case !p.made(c.ID):
+				problems = append(problems, fmt.Sprintf("batch %q records process %s made %q, which is not one of its outputs", t.ID, p.Tx, c.ID))
 			}
 		}
 	}
@@ -259,7 +261,9 @@ func (g graph) custody(root string) []string {
 			if !ok {
 				continue // reported by mass-balance
 			}
-			if holder := parent.Custodian(c.Handovers); holder != e.p.By.MSP {
+			if holder := parent.Custodian(c.Handovers); holder == "" {
+				problems = append(problems, fmt.Sprintf("batch %q records process %s after %d handovers, but it has had %d", t.ID, e.p.Tx, c.Handovers, len(parent.Handovers)))
+			} else if holder != e.p.By.MSP {
 				problems = append(problems, fmt.Sprintf("process %s was run by %s on batch %q, held by %s at the time", e.p.Tx, e.p.By.MSP, t.ID, holder))
 			}
 		}

@@ -148,6 +148,12 @@ func TestVerifyCorruptions(t *testing.T) {
 		{"child missing", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			delete(tk, TakeRef{"C2", "T1"})
 		}, CheckMassBalance, `batch "C2" does not record process T1 that took 300 g from it`},
+		{"take counts handovers the batch never had", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			tk[TakeRef{"C2", "T1"}] = Take{ID: "P1", Mass: 300, Tx: "T1", Handovers: 5}
+		}, CheckCustody, `batch "C2" records process T1 after 5 handovers, but it has had 1`},
+		{"take names another batch", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			tk[TakeRef{"C2", "T1"}] = Take{ID: "X9", Mass: 300, Tx: "T1", Handovers: 1}
+		}, CheckMassBalance, `batch "C2" records process T1 made "X9", which is not one of its outputs`},
 		{"not an output", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			r["T1"].Outputs[0].ID = "P9"
 		}, CheckMassBalance, `batch "P1" is not an output of its own process T1`},

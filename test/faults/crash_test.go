@@ -118,7 +118,7 @@ func TestKillRaftLeaderUnderLoad(t *testing.T) {
 		_, _, err := submit(probe, "RegisterBatch", registerArgs(id(fmt.Sprintf("ord-probe-%d", tries)), 500))
 		return err
 	}); err != nil {
-		t.Fatalf("no commit on the two surviving orderers: %s: %s", class(err), message(err))
+		t.Fatalf("no commit on the two surviving orderers: %s: %s", class(err), testnet.Message(err))
 	}
 	survivors := time.Since(killedAt)
 	// Long enough for the load's clients to give up on transactions the
@@ -265,7 +265,7 @@ func TestKillChaincodeProcess(t *testing.T) {
 		_, err := rec.Evaluate("ReadBatch", client.WithArguments(b), client.WithEndorsingOrganizations("RecyclerMSP"))
 		if err != nil {
 			if firstErr == "" {
-				firstErr = message(err)
+				firstErr = testnet.Message(err)
 			}
 			return err
 		}
@@ -275,17 +275,17 @@ func TestKillChaincodeProcess(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("the recycler's peer did not relaunch its chaincode and answer within 60 s: %s", message(err))
+		t.Fatalf("the recycler's peer did not relaunch its chaincode and answer within 60 s: %s", testnet.Message(err))
 	}
 	back := time.Since(killedAt)
 	pid := newPID(t, node, old)
 	t.Logf("ReadBatch through the recycler succeeded %s after the kill, on attempt %d (first error: %q); %s relaunched as pid %d",
-		back.Round(time.Millisecond), attempts, oneLine(firstErr), node, pid)
+		back.Round(time.Millisecond), attempts, testnet.OneLine(firstErr, 220), node, pid)
 
 	// A write endorsed by the relaunched chaincode (and the owner's, which
 	// the pending transfer's key-level policy requires).
 	if _, _, err := submit(rec, "AcceptTransfer", []string{b, "0"}, client.WithEndorsingOrganizations("RecyclerMSP", "MunicipalityMSP")); err != nil {
-		t.Fatalf("accept through the relaunched chaincode: %s: %s", class(err), message(err))
+		t.Fatalf("accept through the relaunched chaincode: %s: %s", class(err), testnet.Message(err))
 	}
 	got, _ := readBatch(t, rec, b)
 	if got.Owner != "RecyclerMSP" || got.RemainingMass != 42_000 {

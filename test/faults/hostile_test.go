@@ -33,7 +33,7 @@ func snapshot(t *testing.T, c *client.Contract, batchID string) string {
 	t.Helper()
 	raw, err := c.EvaluateTransaction("ReadBatch", batchID)
 	if err != nil {
-		t.Fatalf("ReadBatch %s: %s", batchID, message(err))
+		t.Fatalf("ReadBatch %s: %s", batchID, testnet.Message(err))
 	}
 	return string(raw)
 }
@@ -71,12 +71,12 @@ func TestAcceptEndorsedByReceiverOnly(t *testing.T) {
 	before := snapshot(t, muni, b)
 	tx, _, err := submit(rec, "AcceptTransfer", []string{b, "0"}, client.WithEndorsingOrganizations("RecyclerMSP"))
 	if cls := class(err); cls != "commit/ENDORSEMENT_POLICY_FAILURE" {
-		t.Fatalf("accept endorsed by RecyclerMSP alone: %s (%s); want commit/ENDORSEMENT_POLICY_FAILURE", cls, message(err))
+		t.Fatalf("accept endorsed by RecyclerMSP alone: %s (%s); want commit/ENDORSEMENT_POLICY_FAILURE", cls, testnet.Message(err))
 	}
 	if got := snapshot(t, muni, b); got != before {
 		t.Errorf("batch changed by an invalid transaction:\nbefore %s\nafter  %s", before, got)
 	}
-	t.Logf("AcceptTransfer endorsed by RecyclerMSP only: tx %s ordered and invalidated with code 10 (%s); batch unchanged", tx, message(err))
+	t.Logf("AcceptTransfer endorsed by RecyclerMSP only: tx %s ordered and invalidated with code 10 (%s); batch unchanged", tx, testnet.Message(err))
 	// The same accept, endorsed as the policy asks, commits.
 	mustSubmit(t, rec, "AcceptTransfer", b, "0")
 }
@@ -154,12 +154,12 @@ func TestForeignCertificateAuthority(t *testing.T) {
 	if err == nil {
 		t.Fatal("a foreign identity read a batch")
 	}
-	t.Logf("evaluate as a foreign RecyclerMSP identity refused: %s: %s", status.Code(err), oneLine(message(err)))
-	if !strings.Contains(message(err), "access denied") {
-		t.Errorf("evaluate refusal does not say access denied: %s", message(err))
+	t.Logf("evaluate as a foreign RecyclerMSP identity refused: %s: %s", status.Code(err), testnet.OneLine(testnet.Message(err), 220))
+	if !strings.Contains(testnet.Message(err), "access denied") {
+		t.Errorf("evaluate refusal does not say access denied: %s", testnet.Message(err))
 	}
-	if strings.Contains(message(err), `"id"`) {
-		t.Errorf("the refusal carries batch data: %s", message(err))
+	if strings.Contains(testnet.Message(err), `"id"`) {
+		t.Errorf("the refusal carries batch data: %s", testnet.Message(err))
 	}
 	// AcceptTransfer is what the real recycler may do with this batch, so
 	// only the identity can be the reason for a refusal.
@@ -167,9 +167,9 @@ func TestForeignCertificateAuthority(t *testing.T) {
 	if err == nil {
 		t.Fatal("a foreign identity accepted a transfer")
 	}
-	t.Logf("submit as a foreign RecyclerMSP identity refused: %s: %s", class(err), oneLine(message(err)))
-	if !strings.HasPrefix(class(err), "endorse/") || !strings.Contains(message(err), "access denied") {
-		t.Errorf("submit was not refused at proposal validation: %s: %s", class(err), message(err))
+	t.Logf("submit as a foreign RecyclerMSP identity refused: %s: %s", class(err), testnet.OneLine(testnet.Message(err), 220))
+	if !strings.HasPrefix(class(err), "endorse/") || !strings.Contains(testnet.Message(err), "access denied") {
+		t.Errorf("submit was not refused at proposal validation: %s: %s", class(err), testnet.Message(err))
 	}
 	_, _, err = submit(c, "RegisterBatch", registerArgs(id("hostile-foreign-new"), 1_000))
 	if err == nil {
@@ -210,12 +210,12 @@ func TestClientWithoutTLS(t *testing.T) {
 	if code := status.Code(err); code != codes.Unavailable {
 		t.Fatalf("plaintext evaluate: %v (code %s); want Unavailable", err, code)
 	}
-	t.Logf("plaintext evaluate refused: %s: %s", status.Code(err), oneLine(message(err)))
+	t.Logf("plaintext evaluate refused: %s: %s", status.Code(err), testnet.OneLine(testnet.Message(err), 220))
 	_, _, err = submit(c, "RegisterBatch", registerArgs(id("hostile-plain"), 1_000))
 	if code := status.Code(err); code != codes.Unavailable {
 		t.Fatalf("plaintext submit: %v (code %s); want Unavailable", err, code)
 	}
-	t.Logf("plaintext submit refused: %s: %s", class(err), oneLine(message(err)))
+	t.Logf("plaintext submit refused: %s: %s", class(err), testnet.OneLine(testnet.Message(err), 220))
 	still(t, contract(t, "municipality"), nil, hs)
 }
 
@@ -249,7 +249,7 @@ func TestAuditorPowers(t *testing.T) {
 	}
 	for _, r := range refused {
 		_, _, err := submit(aud, r.fn, r.args)
-		msg := message(err)
+		msg := testnet.Message(err)
 		if err == nil {
 			t.Errorf("auditor %s committed", r.fn)
 			continue
@@ -257,7 +257,7 @@ func TestAuditorPowers(t *testing.T) {
 		if !strings.HasPrefix(class(err), "endorse/") || !strings.Contains(msg, "auditor") && !strings.Contains(msg, "AuditorMSP") {
 			t.Errorf("auditor %s: %s: %q; want a refusal at endorsement naming the auditor", r.fn, class(err), msg)
 		}
-		t.Logf("auditor %s refused: %s", r.fn, oneLine(msg))
+		t.Logf("auditor %s refused: %s", r.fn, testnet.OneLine(msg, 220))
 	}
 	if _, found := readBatch(t, muni, id("aud-new")); found {
 		t.Error("the auditor's batch exists")
@@ -272,8 +272,8 @@ func TestAuditorPowers(t *testing.T) {
 		t.Fatalf("after the auditor's quarantine: status %s, quarantine %+v", b.Status, b.Quarantine)
 	}
 	_, _, err = submit(muni, "Release", []string{held})
-	if err == nil || !strings.Contains(message(err), "only an auditor") {
-		t.Errorf("owner released the auditor's hold: %s: %s", class(err), message(err))
+	if err == nil || !strings.Contains(testnet.Message(err), "only an auditor") {
+		t.Errorf("owner released the auditor's hold: %s: %s", class(err), testnet.Message(err))
 	}
 	mustSubmit(t, aud, "Release", held)
 	sha := strings.Repeat("ab", 32)

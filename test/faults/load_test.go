@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+
+	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
 // outcome is what one client learnt about one registration.
@@ -60,7 +62,7 @@ func startLoad(t *testing.T, name string, workers int) *load {
 				}
 				b := id(fmt.Sprintf("%s-%d-%d", name, w, n))
 				tx, _, err := submit(c, "RegisterBatch", registerArgs(b, 1000+int64(n)))
-				o := outcome{batch: b, tx: tx, class: class(err), msg: message(err), end: time.Now()}
+				o := outcome{batch: b, tx: tx, class: class(err), msg: testnet.Message(err), end: time.Now()}
 				l.mu.Lock()
 				l.outs = append(l.outs, o)
 				l.mu.Unlock()
@@ -121,16 +123,8 @@ func report(t *testing.T, outs []outcome, fault time.Time) {
 	t.Logf("load: %d attempted, %d committed (%d after the fault), %d failed by cause {%s}; longest time without a commit after the fault: %s",
 		len(outs), committed, after, len(outs)-committed, fails, gap.Round(time.Millisecond))
 	for _, k := range slices.Sorted(maps.Keys(first)) {
-		t.Logf("  first %s: %s", k, oneLine(first[k]))
+		t.Logf("  first %s: %s", k, testnet.OneLine(first[k], 220))
 	}
-}
-
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " | ")
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }
 
 // verify checks, after the network has recovered, that every batch a
@@ -197,7 +191,7 @@ func verify(t *testing.T, outs []outcome) {
 			reconciled++
 		default:
 			t.Errorf("registration %s failed with %s (%s) but its batch exists (lastTx %s, client's tx %s)",
-				o.batch, o.class, oneLine(o.msg), b.LastTx, o.tx)
+				o.batch, o.class, testnet.OneLine(o.msg, 220), b.LastTx, o.tx)
 		}
 	})
 	t.Logf("verified: %d committed registrations on all 4 peers; %d failed: %d wrote nothing, %d reconciled (client got an error but the tx committed); failed transactions on the ledger: {%s}",

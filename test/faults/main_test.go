@@ -127,28 +127,6 @@ func class(err error) string {
 	return "other"
 }
 
-// message is what a peer said about a failed call: the gateway's error
-// details (the chaincode's own message) when there are any.
-func message(err error) string {
-	if err == nil {
-		return ""
-	}
-	var te *client.TransactionError
-	if errors.As(err, &te) {
-		var msgs []string
-		for _, d := range te.Details() {
-			msgs = append(msgs, d.GetMessage())
-		}
-		if len(msgs) > 0 {
-			return strings.Join(msgs, "; ")
-		}
-	}
-	if s, ok := status.FromError(err); ok {
-		return s.Message()
-	}
-	return err.Error()
-}
-
 // counts tallies classes and renders them sorted, for t.Logf.
 type counts map[string]int
 
@@ -181,12 +159,12 @@ func registerArgs(batchID string, grams int64) []string {
 func mustSubmit(t testing.TB, c *client.Contract, name string, args ...string) []byte {
 	t.Helper()
 	_, res, err := submit(c, name, args)
-	for try := 0; try < 3 && err != nil && conflict(class(err), message(err)); try++ {
+	for try := 0; try < 3 && err != nil && conflict(class(err), testnet.Message(err)); try++ {
 		time.Sleep(100 * time.Millisecond << try)
 		_, res, err = submit(c, name, args)
 	}
 	if err != nil {
-		t.Fatalf("%s %v: %s: %s", name, clipArgs(args), class(err), message(err))
+		t.Fatalf("%s %v: %s: %s", name, clipArgs(args), class(err), testnet.Message(err))
 	}
 	return res
 }
@@ -206,10 +184,10 @@ func lookup(c *client.Contract, batchID string) (model.Batch, bool, error) {
 	var b model.Batch
 	raw, err := c.EvaluateTransaction("ReadBatch", batchID)
 	if err != nil {
-		if strings.Contains(message(err), "not found") {
+		if strings.Contains(testnet.Message(err), "not found") {
 			return b, false, nil
 		}
-		return b, false, fmt.Errorf("ReadBatch %s: %s", batchID, message(err))
+		return b, false, fmt.Errorf("ReadBatch %s: %s", batchID, testnet.Message(err))
 	}
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return b, false, fmt.Errorf("decode batch %s: %w", batchID, err)
@@ -222,10 +200,10 @@ func lookup(c *client.Contract, batchID string) (model.Batch, bool, error) {
 func txStatus(c *client.Contract, tx string) (string, error) {
 	raw, err := c.EvaluateTransaction("GetTransactionByID", env.Channel(), tx)
 	if err != nil {
-		if strings.Contains(message(err), "no such transaction") {
+		if strings.Contains(testnet.Message(err), "no such transaction") {
 			return "absent", nil
 		}
-		return "", fmt.Errorf("GetTransactionByID %s: %s", tx, message(err))
+		return "", fmt.Errorf("GetTransactionByID %s: %s", tx, testnet.Message(err))
 	}
 	var pt peer.ProcessedTransaction
 	if err := proto.Unmarshal(raw, &pt); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
 // call is one malformed chaincode call and what its error must mention
@@ -180,14 +181,14 @@ func TestMalformedCalls(t *testing.T) {
 	var longest, refused, clear int
 	for i, c := range cs {
 		_, _, err := submit(conns[c.as], c.fn, c.args)
-		msg := message(err)
+		msg := testnet.Message(err)
 		label := fmt.Sprintf("#%d %s%v", i, c.fn, clipArgs(c.args))
 		switch {
 		case err == nil:
 			t.Errorf("%s was accepted and committed", label)
 			continue
 		case !strings.HasPrefix(class(err), "endorse/"):
-			t.Errorf("%s failed at %s, want at endorsement: %s", label, class(err), oneLine(msg))
+			t.Errorf("%s failed at %s, want at endorsement: %s", label, class(err), testnet.OneLine(msg, 220))
 		default:
 			refused++
 		}
@@ -305,7 +306,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		}
 		args := append(slices.Clone(valid[s.fn]), "surplus")
 		_, err := c.EvaluateTransaction(s.fn, args...)
-		msg := message(err)
+		msg := testnet.Message(err)
 		if err == nil || !mentions(msg, []string{arity(s.fn, s.n, s.n+1)}) {
 			ignored++
 			t.Errorf("%s with %d arguments (takes %d): surplus not refused; got %s", s.fn, s.n+1, s.n, describe(err))
@@ -318,5 +319,5 @@ func describe(err error) string {
 	if err == nil {
 		return "success"
 	}
-	return fmt.Sprintf("error %q", oneLine(message(err)))
+	return fmt.Sprintf("error %q", testnet.OneLine(testnet.Message(err), 220))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
 // processArgs is a sorting step taking grams from in into one new batch.
@@ -83,7 +84,7 @@ func TestConcurrentProcessOfOneBatch(t *testing.T) {
 				<-startGate
 				for attempt := 0; ; attempt++ {
 					_, _, err := submit(c, "Process", processArgs(in, id(fmt.Sprintf("race-%s-%d-%d", name, i, attempt)), x))
-					cls, msg := class(err), message(err)
+					cls, msg := class(err), testnet.Message(err)
 					mu.Lock()
 					if retry && conflict(cls, msg) && attempt < 60 {
 						retried++
@@ -96,7 +97,7 @@ func TestConcurrentProcessOfOneBatch(t *testing.T) {
 						ok++
 					case conflict(cls, msg), overdrawn(cls, msg):
 					default:
-						bad = append(bad, fmt.Sprintf("%s: %s", cls, oneLine(msg)))
+						bad = append(bad, fmt.Sprintf("%s: %s", cls, testnet.OneLine(msg, 220)))
 					}
 					mu.Unlock()
 					return
@@ -175,7 +176,7 @@ func TestAcceptRacesCancel(t *testing.T) {
 					txs[j], err = p.Endorse()
 				}
 				if err != nil {
-					t.Fatalf("trial %d: endorse %s: %s", i, k.who, message(err))
+					t.Fatalf("trial %d: endorse %s: %s", i, k.who, testnet.Message(err))
 				}
 			}
 			for j := range txs {
@@ -216,7 +217,7 @@ func TestAcceptRacesCancel(t *testing.T) {
 				won = j
 				continue
 			}
-			cls, msg := class(err), message(err)
+			cls, msg := class(err), testnet.Message(err)
 			losers[cls]++
 			switch {
 			case conflict(cls, msg):
@@ -228,11 +229,11 @@ func TestAcceptRacesCancel(t *testing.T) {
 			case strings.HasPrefix(cls, "endorse/") && strings.Contains(msg, "no pending transfer"):
 			default:
 				t.Errorf("trial %d: %s failed with %s: %s; want a read conflict, a same-block policy update or the no-pending-transfer rule",
-					i, calls[j].who, cls, oneLine(msg))
+					i, calls[j].who, cls, testnet.OneLine(msg, 220))
 			}
 		}
 		if won < 0 {
-			t.Errorf("trial %d: neither accept nor cancel committed: %v / %v", i, message(errs[0]), message(errs[1]))
+			t.Errorf("trial %d: neither accept nor cancel committed: %v / %v", i, testnet.Message(errs[0]), testnet.Message(errs[1]))
 			continue
 		}
 		wins[calls[won].who]++

@@ -24,9 +24,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/grpc/status"
 
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/test/internal/testnet"
@@ -130,7 +128,7 @@ func restart(t *testing.T, org string, forged bool) {
 	c := contract(t, org)
 	err := testnet.Eventually(60*time.Second, 250*time.Millisecond, func() error {
 		_, err := c.EvaluateTransaction("InflateBatch", "nothing-"+run)
-		msg := message(err)
+		msg := testnet.Message(err)
 		switch {
 		case forged && strings.Contains(msg, "forge: read"):
 			return nil
@@ -168,44 +166,17 @@ func attempt(c *client.Contract, fn string, args []string, orgs ...string) strin
 	}
 	endorsed, err := p.Endorse()
 	if err != nil {
-		return "refused at endorsement: " + oneLine(message(err))
+		return "refused at endorsement: " + testnet.OneLine(testnet.Message(err), 220)
 	}
 	commit, err := endorsed.Submit()
 	if err != nil {
-		return "refused by the orderers: " + oneLine(message(err))
+		return "refused by the orderers: " + testnet.OneLine(testnet.Message(err), 220)
 	}
 	st, err := commit.Status()
 	if err != nil {
-		return "commit status unknown: " + oneLine(message(err))
+		return "commit status unknown: " + testnet.OneLine(testnet.Message(err), 220)
 	}
 	return st.Code.String()
-}
-
-// message is the gateway's error with the peers' own words.
-func message(err error) string {
-	if err == nil {
-		return ""
-	}
-	parts := []string{}
-	if st, ok := status.FromError(err); ok {
-		parts = append(parts, st.Message())
-		for _, d := range st.Details() {
-			if ed, ok := d.(*gateway.ErrorDetail); ok {
-				parts = append(parts, ed.GetMspId()+": "+ed.GetMessage())
-			}
-		}
-	} else {
-		parts = append(parts, err.Error())
-	}
-	return strings.Join(parts, "; ")
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 220 {
-		s = s[:220] + "…"
-	}
-	return s
 }
 
 func arg(v any) string {
@@ -324,6 +295,7 @@ func TestOneDishonestMember(t *testing.T) {
 		{"releasing the auditor's quarantine", "Release", []string{spool}, maker},
 		{"rewriting its own process record (outputs doubled)", "RewriteProcess", []string{printing}, maker},
 		{"inflating its own batch (mass doubled)", "InflateBatch", []string{vase}, maker},
+		{"deleting the take of its own printing (hiding the vase from a recall)", "DeleteTake", []string{spool, printing}, maker},
 	})
 	tb.print()
 
@@ -391,6 +363,41 @@ func TestTwoColludingMembers(t *testing.T) {
 	a := env.Run(t, "auditor", "audit")
 	if a.Code != 1 || !strings.Contains(a.Stdout, "signatures: ") || !strings.Contains(a.Stdout, forged) {
 		t.Errorf("audit after the colluded registration: exit %d; want 1 and a signatures violation naming %s\n%s", a.Code, forged, a)
+	}
+
+	// A take has no key-level policy of its own: the pair can delete or
+	// rewrite the municipality's, and the recall and verify must say so.
+	src, hidden, src2, out2 := id("src"), id("hidden"), id("src2"), id("out2")
+	for _, b := range [][2]string{{src, hidden}, {src2, out2}} {
+		env.MustRun(t, "municipality", "batch", "register", b[0], "--material", "PET", "--mass", "20kg",
+			"--location", "Kartal, Istanbul", "--collected-at", "2026-11-21T08:00:00+03:00", "--waste-code", "15 01 02")
+		env.MustRun(t, "municipality", "batch", "process", "--step", "sorting", "--in", b[0]+":20kg", "--out", b[1]+":PET:sorted:19kg")
+	}
+	settle(t)
+	for _, f := range []struct{ fn, parent, output string }{{"DeleteTake", src, hidden}, {"RewriteTake", src2, out2}} {
+		tx := batch(t, f.output).Origin.Process.Tx
+		got := attempt(contract(t, "maker"), f.fn, []string{f.parent, tx}, pair...)
+		t.Logf("%s of the municipality's take of %s, endorsed by MakerMSP and RecyclerMSP: %s", f.fn, f.parent, got)
+		if got != peer.TxValidationCode_VALID.String() {
+			t.Fatalf("%s ended %s; this test needs it on the ledger", f.fn, got)
+		}
+	}
+	settle(t)
+	r = env.Run(t, "auditor", "trace", src, "--down")
+	wantLost := `incomplete: batch "` + src + `" records 1 takes but the ledger holds 0`
+	if r.Code != 1 || !strings.Contains(r.Stderr, wantLost) {
+		t.Errorf("recall after the take was deleted: exit %d; want 1 and %q\n%s", r.Code, wantLost, r)
+	}
+	r = env.Run(t, "auditor", "verify", hidden)
+	if wantMissing := `batch "` + src + `" does not record process`; r.Code != 1 || !strings.Contains(r.Stdout, wantMissing) {
+		t.Errorf("verify of what the deleted take made: exit %d; want 1 and %q\n%s", r.Code, wantMissing, r)
+	}
+	r = env.Run(t, "auditor", "verify", out2)
+	t.Logf("mtrace verify %s:\n%s", out2, r.Stdout)
+	wantTake := regexp.MustCompile(`FAIL\s+signatures\s+take of batch "` + regexp.QuoteMeta(src2) +
+		`" by process \S+ claims processor MunicipalityMSP but tx \S+ wrote a different take`)
+	if r.Code != 1 || !wantTake.MatchString(r.Stdout) {
+		t.Errorf("verify after the take was rewritten: exit %d; want 1 and a line matching %s\n%s", r.Code, wantTake, r)
 	}
 }
 

@@ -8,8 +8,8 @@
 // envelope, every endorser's signature on the proposal response, and that
 // each certificate chains to the root certificates of the organisation it
 // claims. The peer's validation code must be VALID. What the transaction
-// wrote to the chaincode's batch and process record keys is kept for the
-// claims. content checks (model.VerifyClaims).
+// wrote to the chaincode's batch, process record and take keys is kept for
+// the claims' content checks (model.VerifyClaims).
 package signatures
 
 import (
@@ -369,7 +369,7 @@ func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.T
 		return nil, fmt.Errorf("decode signature header: %w", err)
 	}
 	tx := &model.SignedTx{ID: ch.GetTxId(), Valid: code == peer.TxValidationCode_VALID, Code: code.String(),
-		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}}
+		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{}}
 	at := ch.GetTimestamp().AsTime()
 
 	creator, err := v.identity(ctx, sh.GetCreator(), at, false)
@@ -420,8 +420,8 @@ func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.T
 	return tx, nil
 }
 
-// writes keeps what the transaction wrote to batch and process record keys
-// of the chaincode's namespace.
+// writes keeps what the transaction wrote to batch, process record and
+// take keys of the chaincode's namespace.
 func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
 	var resp peer.ProposalResponsePayload
 	if err := proto.Unmarshal(prp, &resp); err != nil {
@@ -447,28 +447,33 @@ func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
 			if w.GetIsDelete() {
 				continue
 			}
-			kind, id, ok := splitKey(w.GetKey())
+			parts, ok := splitKey(w.GetKey())
 			switch {
 			case !ok:
-			case kind == "batch":
-				tx.Batches[id] = w.GetValue()
-			case kind == "process":
-				tx.Processes[id] = w.GetValue()
+			case len(parts) == 2 && parts[0] == "batch":
+				tx.Batches[parts[1]] = w.GetValue()
+			case len(parts) == 2 && parts[0] == "process":
+				tx.Processes[parts[1]] = w.GetValue()
+			case len(parts) == 4 && parts[0] == "take" && parts[3] == tx.ID:
+				// ("take", parent, time, tx): only a take the transaction
+				// made itself counts as its take.
+				tx.Takes[parts[1]] = w.GetValue()
 			}
 		}
 	}
 	return nil
 }
 
-// splitKey reads a composite key of one attribute, the chaincode's layout
-// for batch ("batch", id) and process record ("process", tx) keys:
-// U+0000, object type, U+0000, attribute, U+0000.
-func splitKey(k string) (kind, id string, ok bool) {
+// splitKey reads a composite key, the chaincode's layout for batch
+// ("batch", id), process record ("process", tx) and take ("take", parent,
+// time, tx) keys: U+0000, object type, U+0000, then each attribute
+// followed by U+0000. It returns the object type and the attributes.
+func splitKey(k string) ([]string, bool) {
 	parts := strings.Split(k, "\x00")
-	if len(parts) != 4 || parts[0] != "" || parts[3] != "" {
-		return "", "", false
+	if len(parts) < 3 || parts[0] != "" || parts[len(parts)-1] != "" {
+		return nil, false
 	}
-	return parts[1], parts[2], true
+	return parts[1 : len(parts)-1], true
 }
 
 type identity struct {

@@ -174,7 +174,9 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	cityPeer, recPeer := city.issue(t, "peer0.municipality", "peer"), rec.issue(t, "peer0.recycler", "peer")
 	batchKey := "\x00batch\x00B1\x00"
 	honestWrites := []write{{"mtrace", batchKey, `{"id":"B1"}`}, {"mtrace", "\x00process\x00tx9\x00", `{"tx":"tx9"}`},
-		{"mtrace", "\x00idx~owner\x00MunicipalityMSP\x00B1\x00", "\x00"}, {"other", batchKey, `{"id":"elsewhere"}`}}
+		{"mtrace", "\x00idx~owner\x00MunicipalityMSP\x00B1\x00", "\x00"}, {"other", batchKey, `{"id":"elsewhere"}`},
+		{"mtrace", "\x00take\x00B0\x0020261120T093000.000000000Z\x00honest\x00", `{"id":"B1","mass":5}`},
+		{"mtrace", "\x00take\x00B7\x0020261120T093000.000000000Z\x00other-tx\x00", `{"id":"B1","mass":6}`}}
 
 	// Two blocks: the first holds three of the transactions, and one that
 	// nobody asks for.
@@ -225,6 +227,8 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	assert.JSONEq(t, `{"id":"B1"}`, string(h.Batches["B1"]), "the chaincode's namespace only")
 	assert.JSONEq(t, `{"tx":"tx9"}`, string(h.Processes["tx9"]))
 	assert.Len(t, h.Batches, 1, "index entries are not batches")
+	assert.JSONEq(t, `{"id":"B1","mass":5}`, string(h.Takes["B0"]), "a take key of the transaction's own")
+	assert.Len(t, h.Takes, 1, "a take key naming another transaction is not this one's take")
 
 	assert.False(t, got["invalid"].Valid)
 	assert.Equal(t, "ENDORSEMENT_POLICY_FAILURE", got["invalid"].Code)

@@ -31,11 +31,9 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
-	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -421,23 +419,4 @@ func (e *Env) StatusHeights() (map[string]uint64, error) {
 		hs[f[0]] = h
 	}
 	return hs, nil
-}
-
-// Message is a gateway error with the peers' own words: the gRPC status
-// message and each peer's error detail.
-func Message(err error) string {
-	if err == nil {
-		return ""
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		return err.Error()
-	}
-	parts := []string{st.Message()}
-	for _, d := range st.Details() {
-		if ed, ok := d.(*gateway.ErrorDetail); ok {
-			parts = append(parts, ed.GetMspId()+" ("+ed.GetAddress()+"): "+ed.GetMessage())
-		}
-	}
-	return strings.Join(parts, "; ")
 }

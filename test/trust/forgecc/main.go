@@ -213,3 +213,44 @@ func (f *forger) InflateBatch(ctx contractapi.TransactionContextInterface, id st
 	b.InitialMass *= 2
 	return put(stub, key("batch", id), b)
 }
+
+// takeOf finds the key and value of what process tx took from batch parent.
+func takeOf(stub shim.ChaincodeStubInterface, parent, tx string) (string, *model.Take, error) {
+	it, err := stub.GetStateByPartialCompositeKey("take", []string{parent})
+	if err != nil {
+		return "", nil, err
+	}
+	defer it.Close()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return "", nil, err
+		}
+		if _, attrs, err := stub.SplitCompositeKey(kv.GetKey()); err == nil && len(attrs) == 3 && attrs[2] == tx {
+			var t model.Take
+			return kv.GetKey(), &t, json.Unmarshal(kv.GetValue(), &t)
+		}
+	}
+	return "", nil, fmt.Errorf("forge: no take of %q by %s", parent, tx)
+}
+
+// DeleteTake deletes what process tx took from batch parent, so that a
+// recall of parent no longer reaches what the process made.
+func (f *forger) DeleteTake(ctx contractapi.TransactionContextInterface, parent, tx string) error {
+	k, _, err := takeOf(ctx.GetStub(), parent, tx)
+	if err != nil {
+		return err
+	}
+	return ctx.GetStub().DelState(k)
+}
+
+// RewriteTake rewrites what process tx took from batch parent: the
+// custody it records at the time goes back to the batch's registration.
+func (f *forger) RewriteTake(ctx contractapi.TransactionContextInterface, parent, tx string) error {
+	k, t, err := takeOf(ctx.GetStub(), parent, tx)
+	if err != nil {
+		return err
+	}
+	t.Handovers++
+	return put(ctx.GetStub(), k, t)
+}

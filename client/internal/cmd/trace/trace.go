@@ -4,6 +4,7 @@ package trace
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -90,7 +91,17 @@ func runTrace(ctx context.Context, opts *Options) error {
 			if err != nil {
 				return err
 			}
-			return render.Trace(opts.IO.Out, t, opts.Format)
+			if err := render.Trace(opts.IO.Out, t, opts.Format); err != nil {
+				return err
+			}
+			// A recall that lost takes must not pass for a whole one.
+			if missing := model.MissingTakes(t); len(missing) > 0 {
+				for _, m := range missing {
+					fmt.Fprintln(opts.IO.ErrOut, "incomplete:", m)
+				}
+				return &cmdutil.SilentError{Reason: fmt.Sprintf("recall incomplete: %d batch(es) lost takes", len(missing))}
+			}
+			return nil
 		}
 		t, err := cmdutil.Query[model.Trace](ctx, l, "Trace", opts.ID, model.Upstream)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
@@ -215,6 +217,24 @@ func downDiamond() model.Trace {
 			{From: "FLK-2", To: "FIL-1", Mass: 5000, Step: model.StepExtrusion, Tx: "t3"},
 			{From: "FIL-1", To: "CUP-1", Mass: 300, Step: model.StepPrinting, Tx: "t4"},
 		}}
+}
+
+// A batch that counts more takes than the ledger holds lost some: the
+// recall prints what it found, names the batch and exits 1.
+func TestTraceDownLostTake(t *testing.T) {
+	tr := downDiamond()
+	tr.Edges = slices.DeleteFunc(tr.Edges, func(ed model.TraceEdge) bool { return ed.Tx == "t5" })
+	tr.Nodes = slices.DeleteFunc(tr.Nodes, func(n model.TraceNode) bool { return n.ID == "FLK-2" })
+	e := cmdtest.New(t)
+	serveDown(t, e, tr, 5)
+	r := tr.Nodes[0]
+	e.Fake.OnJSON("ReadBatch", model.Batch{ID: r.ID, Material: r.Material, Form: r.Form, Owner: r.Owner, Status: r.Status,
+		InitialMass: r.InitialMass, RemainingMass: r.RemainingMass, Origin: model.Origin{Collection: r.Collection}, Takes: 2})
+	err := e.Run(newCmd(e), "trace", "PET-1", "--down")
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	assert.EqualError(t, err, "recall incomplete: 1 batch(es) lost takes")
+	assert.Contains(t, e.Out.String(), "CUP-1", "what was found is printed")
+	assert.Equal(t, `incomplete: batch "PET-1" records 2 takes but the ledger holds 1: what the others made is not in this recall`+"\n", e.Err.String())
 }
 
 func TestTraceDownTree(t *testing.T) {

@@ -1,5 +1,6 @@
-// Package verify implements `mtrace verify`: ask the chaincode to check a
-// batch's provenance, and exit 1 if it does not hold.
+// Package verify implements `mtrace verify`: check a batch's provenance
+// from its records and their signed transactions, and exit 1 if it does
+// not hold.
 package verify
 
 import (
@@ -77,15 +78,23 @@ func runVerify(ctx context.Context, opts *Options) error {
 		}
 	}
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		v, err := cmdutil.Query[model.Verdict](ctx, l, "VerifyProvenance", opts.ID, sum)
-		if err != nil {
-			return err
-		}
-		if !opts.NoSignatures {
+		var v model.Verdict
+		var err error
+		if opts.NoSignatures {
+			// The chaincode's own verdict: one call, no records sent.
+			if v, err = cmdutil.Query[model.Verdict](ctx, l, "VerifyProvenance", opts.ID, sum); err != nil {
+				return err
+			}
+		} else {
+			// The records themselves: the verdict is computed here, by
+			// the same pure model.Verify the chaincode runs, from the same
+			// records the signatures check then holds against their
+			// transactions, so the peer's chaincode is trusted for neither.
 			ev, err := cmdutil.Query[model.Evidence](ctx, l, "Evidence", opts.ID)
 			if err != nil {
 				return err
 			}
+			v = ev.Verify(opts.ID, sum)
 			c, err := signatures.Check(ctx, l, &ev)
 			if err != nil {
 				return fmt.Errorf("signatures check: %w", err)
