@@ -16,8 +16,9 @@
 # is built from MTRACE_TOPOLOGY (default network/consortium.yaml) and keeps
 # its own copy in MTRACE_HOME/consortium.yaml, which add-org and remove-org
 # change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes Fabric's
-# tool input and the CLI profiles, and makes the channel config updates;
-# this script starts, watches and stops processes.
+# tool input and the CLI profiles, enrols every identity from each
+# organisation's Fabric CA, waits, and makes the channel config updates;
+# this script starts and stops processes (CA servers, orderers, peers).
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
@@ -126,14 +127,6 @@ running() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-show_log() {
-	local log=$H/logs/$1.log
-	if [[ -f $log ]]; then
-		printf -- '--- last 20 lines of %s\n' "$log" >&2
-		tail -n 20 "$log" >&2
-	fi
-}
-
 start_orderer() {
 	local o=$1 d
 	d=$(ord_dir "$o")
@@ -219,9 +212,7 @@ start_nodes() {
 	for n in "${todo[@]}"; do
 		case $n in ca-*) start_ca "$n" ;; orderer[0-9]*) start_orderer "$n" ;; *) start_peer "$n" ;; esac
 	done
-	for n in "${todo[@]}"; do
-		wait_healthy "$n"
-	done
+	((${#todo[@]} == 0)) || net wait healthy "${todo[@]}" || fail "not every one of ${todo[*]} started"
 }
 
 # starting PID: the process is alive and not a zombie. Right after the
@@ -234,55 +225,12 @@ starting() {
 	[[ $state != Z ]]
 }
 
-wait_healthy() {
-	local n=$1 port i pid
-	port=${OPORT[$n]}
-	pid=$(pid_of "$n") || fail "$n has no PID file"
-	for ((i = 0; i < 300; i++)); do
-		if ! starting "$pid"; then
-			show_log "$n"
-			fail "$n exited while starting"
-		fi
-		curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	show_log "$n"
-	fail "$n did not become healthy within 30 s"
-}
-
-# wait_leader: wait until one orderer reports itself Raft leader of the channel.
-wait_leader() {
-	local i o
-	for ((i = 0; i < 300; i++)); do
-		for o in "${ORDERERS[@]}"; do
-			if curl -fsS "http://127.0.0.1:${OPORT[$o]}/metrics" 2>/dev/null |
-				grep -q "^consensus_etcdraft_is_leader{channel=\"$CHANNEL\"} 1"; then
-				return 0
-			fi
-		done
-		sleep 0.1
-	done
-	for o in "${ORDERERS[@]}"; do show_log "$o"; done
-	fail "no Raft leader for channel $CHANNEL within 30 s"
-}
-
-# wait_gossip: wait until every peer sees the other organisations' peers on
-# the channel. Service discovery, and so the gateway's choice of endorsers for
-# state-based policies that need a second organisation, relies on it.
-wait_gossip() {
-	local i p n want=$((${#PEERS[@]} - 1)) ok
-	for ((i = 0; i < 300; i++)); do
-		ok=1
-		for p in "${PEERS[@]}"; do
-			n=$(curl -fsS "http://127.0.0.1:${OPORT[$p]}/metrics" 2>/dev/null |
-				sed -n "s/^gossip_membership_total_peers_known{channel=\"$CHANNEL\"} //p")
-			[[ ${n:-0} -ge $want ]] || ok=0
-		done
-		((ok)) && return 0
-		sleep 0.1
-	done
-	fail "the peers did not all see each other through gossip within 30 s"
-}
+# The waits are mtrace-net's: until nodes answer /healthz (failing with the
+# log's tail when one exits), until Raft has a leader, until every peer sees
+# the others through gossip (service discovery, and so the gateway's choice
+# of endorsers for policies that need a second organisation, relies on it).
+wait_leader() { net wait leader || fail "the orderers elected no leader"; }
+wait_gossip() { net wait gossip || fail "gossip has not settled"; }
 
 # stop_nodes NODE...: TERM, wait up to 10 s, then KILL; only PIDs that are
 # still ours.

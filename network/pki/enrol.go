@@ -125,10 +125,12 @@ func registration(h Holder) fabca.Registration {
 // Enrol registers and enrols, from each organisation's CA server, every
 // holder whose folders are not complete yet, and writes the organisations'
 // MSP folders. Organisations are enrolled side by side; only those named
-// in only (node names, "orderer"), when any are.
-func Enrol(ctx context.Context, home string, orgs []Org, only ...string) error {
+// in only (node names, "orderer"), when any are. It returns how many
+// holders it enrolled.
+func Enrol(ctx context.Context, home string, orgs []Org, only ...string) (int, error) {
 	var wg sync.WaitGroup
 	errs := make([]error, len(orgs))
+	counts := make([]int, len(orgs))
 	for i, o := range orgs {
 		if len(only) > 0 && !slices.Contains(only, o.CA.Org) {
 			continue
@@ -136,13 +138,18 @@ func Enrol(ctx context.Context, home string, orgs []Org, only ...string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := enrolOrg(ctx, home, o); err != nil {
+			var err error
+			if counts[i], err = enrolOrg(ctx, home, o); err != nil {
 				errs[i] = fmt.Errorf("%s (%s): %w", o.CA.Org, o.CA.URL(), err)
 			}
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n, errors.Join(errs...)
 }
 
 // server is one organisation's two CAs and their registrars.
@@ -156,7 +163,7 @@ type server struct {
 	tlsCAPEM []byte
 }
 
-func enrolOrg(ctx context.Context, home string, o Org) error {
+func enrolOrg(ctx context.Context, home string, o Org) (int, error) {
 	todo := []Holder{}
 	for _, h := range o.Holders {
 		if !complete(h) {
@@ -164,21 +171,40 @@ func enrolOrg(ctx context.Context, home string, o Org) error {
 		}
 	}
 	if len(todo) == 0 && exists(o.CACert()) && exists(o.TLSCACert()) && exists(filepath.Join(o.Dir, "msp", "config.yaml")) {
-		return nil
+		return 0, nil
 	}
 	s, err := dial(ctx, home, o)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.writeOrgMSP(); err != nil {
-		return err
+		return 0, err
 	}
-	for _, h := range todo {
-		if err := s.enrol(ctx, h); err != nil {
-			return fmt.Errorf("%s: %w", h.ID, err)
+	// The CA spends most of a request on bcrypt (of the secret, at
+	// registration and at enrolment), so holders are enrolled a few at a
+	// time: the organisation with the most people sets the pace.
+	var wg sync.WaitGroup
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, 4)
+	for i, h := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := s.enrol(ctx, h); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", h.ID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
 		}
 	}
-	return nil
+	return n, errors.Join(errs...)
 }
 
 // dial connects to both CAs of o's server, enrols (or loads) their
@@ -264,24 +290,28 @@ func (s *server) secret(ctx context.Context, c *fabca.Client, reg fabca.Identity
 	return r.Secret, nil
 }
 
-// enrol registers h at both CAs and writes its MSP and TLS folders.
+// enrol registers h at both CAs (side by side) and writes its TLS and
+// MSP folders, the signing certificate last.
 func (s *server) enrol(ctx context.Context, h Holder) error {
-	r := registration(h)
-	secret, err := s.secret(ctx, s.ca, s.regCA, "ca", r)
-	if err != nil {
-		return err
+	var e, te *fabca.Enrolment
+	var terr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr := fabca.Registration{Name: h.ID, Type: h.Type, MaxEnrollments: -1}
+		tsecret, err := s.secret(ctx, s.tls, s.regTLS, "tlsca", tr)
+		if err != nil {
+			terr = err
+			return
+		}
+		te, terr = s.tls.Enroll(ctx, h.ID, tsecret, fabca.EnrollOptions{Profile: "tls", Hosts: h.Hosts})
+	}()
+	secret, err := s.secret(ctx, s.ca, s.regCA, "ca", registration(h))
+	if err == nil {
+		e, err = s.ca.Enroll(ctx, h.ID, secret, fabca.EnrollOptions{})
 	}
-	e, err := s.ca.Enroll(ctx, h.ID, secret, fabca.EnrollOptions{})
-	if err != nil {
-		return err
-	}
-	tr := fabca.Registration{Name: h.ID, Type: h.Type, MaxEnrollments: -1}
-	tsecret, err := s.secret(ctx, s.tls, s.regTLS, "tlsca", tr)
-	if err != nil {
-		return err
-	}
-	te, err := s.tls.Enroll(ctx, h.ID, tsecret, fabca.EnrollOptions{Profile: "tls", Hosts: h.Hosts})
-	if err != nil {
+	<-done
+	if err = errors.Join(err, terr); err != nil {
 		return err
 	}
 	if err := s.writeTLS(h, te); err != nil {

@@ -5,7 +5,11 @@ import (
 	"embed"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"text/template"
+
+	"go.yaml.in/yaml/v3"
 )
 
 //go:embed templates/*.tmpl
@@ -122,4 +126,50 @@ func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, e
 		Home, Default string
 		Profiles      []profile
 	}{home, t.Organisations[0].Node, ps})
+}
+
+// KeepAdded returns the rendered profiles fresh with the profiles of the
+// earlier file old appended that fresh lacks and that belong to a member
+// organisation: those a person's enrolment added (`mtrace identity
+// enroll`), which a restart must keep. A profile of an organisation that
+// has left is dropped with it.
+func (t *Topology) KeepAdded(fresh, old []byte) ([]byte, error) {
+	var f, o struct {
+		Profiles map[string]yaml.Node `yaml:"profiles"`
+	}
+	if err := yaml.Unmarshal(fresh, &f); err != nil {
+		return nil, fmt.Errorf("rendered profiles: %w", err)
+	}
+	if err := yaml.Unmarshal(old, &o); err != nil {
+		return nil, fmt.Errorf("the CLI config: %w", err)
+	}
+	names := make([]string, 0, len(o.Profiles))
+	for n := range o.Profiles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := bytes.Clone(fresh)
+	for _, n := range names {
+		node := o.Profiles[n]
+		var p struct {
+			MSP string `yaml:"mspId"`
+		}
+		if _, ok := f.Profiles[n]; ok || node.Decode(&p) != nil {
+			continue
+		}
+		if _, member := t.Org(p.MSP); !member {
+			continue
+		}
+		var b bytes.Buffer
+		enc := yaml.NewEncoder(&b)
+		enc.SetIndent(2)
+		if err := enc.Encode(map[string]*yaml.Node{n: &node}); err != nil {
+			return nil, err
+		}
+		for _, line := range strings.SplitAfter(strings.TrimRight(b.String(), "\n"), "\n") {
+			out = append(out, "  "+line...)
+		}
+		out = append(out, '\n')
+	}
+	return out, nil
 }

@@ -238,3 +238,36 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Equal(t, "/net/crypto/peerOrganizations/municipality.mtrace.local/users/ayse@municipality.mtrace.local/msp/signcerts/ayse@municipality.mtrace.local-cert.pem", ayse["cert"])
 	assert.Equal(t, "MunicipalityMSP", ayse["mspId"])
 }
+
+func TestKeepAddedKeepsEnrolledPeopleOfMembers(t *testing.T) {
+	top := defaultTopology(t)
+	fresh, err := top.Profiles(25000, "/net/crypto", "/net", "mtrace")
+	require.NoError(t, err)
+	old := string(fresh) + `  recycler-selin:
+    endpoint: 127.0.0.1:25101
+    mspId: RecyclerMSP
+    cert: /net/selin/cert.pem
+    ca:
+      name: ca-recycler
+  kaunas:
+    endpoint: 127.0.0.1:25104
+    mspId: KaunasMSP
+`
+	out, err := top.KeepAdded(fresh, []byte(old))
+	require.NoError(t, err)
+	var prof struct {
+		DefaultProfile string                    `yaml:"defaultProfile"`
+		Profiles       map[string]map[string]any `yaml:"profiles"`
+	}
+	require.NoError(t, yaml.Unmarshal(out, &prof), string(out))
+	assert.Len(t, prof.Profiles, 13, "the 12 of the topology and selin's; not the one of KaunasMSP, which is no member")
+	assert.Equal(t, "/net/selin/cert.pem", prof.Profiles["recycler-selin"]["cert"])
+	assert.Equal(t, map[string]any{"name": "ca-recycler"}, prof.Profiles["recycler-selin"]["ca"])
+	assert.Equal(t, "municipality", prof.DefaultProfile)
+
+	again, err := top.KeepAdded(fresh, out)
+	require.NoError(t, err)
+	assert.Equal(t, string(out), string(again), "keeping is idempotent")
+	_, err = top.KeepAdded(fresh, []byte("profiles: [unclosed"))
+	assert.Error(t, err)
+}

@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,14 +97,27 @@ func TestOrdererRestartCatchesUp(t *testing.T) {
 }
 
 // TestNetworkRestartKeepsLedger stops the whole network, checks that no
-// process it recorded is left, starts it again and finds the ledger as it
-// was: the same height, and a batch written before the stop.
+// process it recorded is left (the CA servers included), starts it again
+// and finds the ledger as it was: the same height, and a batch written
+// before the stop; and the CAs as they were: the same registered
+// identities and the same certificates in the MSP folders.
 func TestNetworkRestartKeepsLedger(t *testing.T) {
 	b := id("before-restart")
 	register(t, b, "125kg")
 	before := agreedHeight(t, 0)
 
 	nodes := append(append([]string{}, testnet.Orderers...), testnet.Peers...)
+	orgs := networkOrgs(t)
+	for _, o := range orgs {
+		nodes = append(nodes, o.CA.Process)
+	}
+	mun := orgs[1]
+	registered := caRegistry(t, mun)
+	if !slices.Contains(registered, "ayse") || !slices.Contains(registered, "User1@municipality.mtrace.local") {
+		t.Fatalf("the municipality's CA lists %v, without ayse or User1", registered)
+	}
+	ayse := filepath.Join(mun.Holders[3].Dir, "msp", "signcerts", mun.Holders[3].File+"-cert.pem")
+	ayseCert := readCert(t, ayse)
 	var pids []int
 	for _, n := range nodes {
 		pid, err := env.PID(n)
@@ -136,6 +151,12 @@ func TestNetworkRestartKeepsLedger(t *testing.T) {
 	}
 	if got := getBatch(t, "auditor", b); got.InitialMass != 125_000 {
 		t.Errorf("batch written before the restart reads %+v", got)
+	}
+	if got := caRegistry(t, mun); !slices.Equal(got, registered) {
+		t.Errorf("the municipality's CA lists %v after the restart, %v before", got, registered)
+	}
+	if !readCert(t, ayse).Equal(ayseCert) {
+		t.Errorf("ayse's certificate changed across the restart")
 	}
 	register(t, id("after-restart"), "5kg") // and it takes new transactions
 }

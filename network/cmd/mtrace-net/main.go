@@ -14,6 +14,7 @@
 //	mtrace-net crls                       each organisation's CRL into its local MSPs
 //	mtrace-net certs [--all]              certificates that expire within 30 days
 //	mtrace-net fabric-config ...          the nodes' orderer.yaml and core.yaml into MTRACE_HOME/config
+//	mtrace-net wait healthy|leader|gossip until started nodes answer /healthz, Raft has a leader, gossip has settled
 //	mtrace-net profiles                   the CLI profiles into MTRACE_HOME/config.yaml
 //	mtrace-net policy | participants      the chaincode policy; the registry's first entries
 //	mtrace-net org add|remove ...         a copy of the consortium file with one organisation more or less
@@ -73,7 +74,7 @@ func main() {
 	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
 	root.AddCommand(topologyCommands(e)...)
 	root.AddCommand(pkiCommands(e)...)
-	root.AddCommand(fabricConfigCommand(e))
+	root.AddCommand(fabricConfigCommand(e), waitCommand(e))
 	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "mtrace-net:", err)

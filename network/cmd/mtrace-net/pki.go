@@ -45,10 +45,14 @@ func pkiCommands(e *env) []*cobra.Command {
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
-			if err := pki.Enrol(ctx, e.home, pki.Orgs(t, e.base, e.crypto()), args...); err != nil {
+			n, err := pki.Enrol(ctx, e.home, pki.Orgs(t, e.base, e.crypto()), args...)
+			if err != nil {
 				return fmt.Errorf("enrolment: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "identities enrolled from the organisations' CAs in %.1f s\n", time.Since(start).Seconds())
+			if n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "enrolled %d identities (a signing and a TLS certificate each) from the organisations' CAs in %.1f s\n",
+					n, time.Since(start).Seconds())
+			}
 			return nil
 		},
 	}

@@ -106,7 +106,7 @@ func topologyCommands(e *env) []*cobra.Command {
 	}
 	profiles := &cobra.Command{
 		Use:   "profiles",
-		Short: "Write the mtrace CLI profiles for the topology into HOME/config.yaml",
+		Short: "Write the mtrace CLI profiles for the topology into HOME/config.yaml (keeping profiles added for a member's people)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
@@ -117,7 +117,13 @@ func topologyCommands(e *env) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			return topology.WriteFile(filepath.Join(e.home, "config.yaml"), raw)
+			path := filepath.Join(e.home, "config.yaml")
+			if old, err := os.ReadFile(path); err == nil {
+				if raw, err = t.KeepAdded(raw, old); err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+			}
+			return topology.WriteFile(path, raw)
 		},
 	}
 	policy := &cobra.Command{

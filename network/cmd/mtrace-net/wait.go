@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/network/topology"
+)
+
+// waitCommand holds the waits of network.sh: until started nodes answer
+// /healthz, until the orderers have a Raft leader, and until every peer
+// sees the others through gossip. Each gives up after --timeout and names
+// what it waited for.
+func waitCommand(e *env) *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{Use: "wait", Short: "Wait until nodes are healthy, the orderers have a leader, or gossip has settled"}
+	cmd.PersistentFlags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait")
+	healthy := &cobra.Command{
+		Use:   "healthy NODE...",
+		Short: "Wait until each node (CA server, orderer or peer) answers /healthz; fail, with its log's tail, when one exits",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			ops := opsPorts(t, e.base)
+			for _, n := range args {
+				port, ok := ops[n]
+				if !ok {
+					return fmt.Errorf("unknown node %s", n)
+				}
+				if err := e.waitHealthy(cmd.Context(), n, port, timeout, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	leader := &cobra.Command{
+		Use:   "leader",
+		Short: "Wait until one orderer reports itself Raft leader of the channel",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			want := fmt.Sprintf("consensus_etcdraft_is_leader{channel=%q}", t.Channel)
+			return poll(cmd.Context(), timeout, func() bool {
+				for _, n := range t.Nodes(e.base) {
+					if n.Kind == "orderer" && metric(n.Ops, want) == 1 {
+						return true
+					}
+				}
+				return false
+			}, func() error {
+				for _, n := range t.Orderers.Nodes {
+					e.showLog(cmd.ErrOrStderr(), n)
+				}
+				return fmt.Errorf("no Raft leader for channel %s within %s", t.Channel, timeout)
+			})
+		},
+	}
+	gossip := &cobra.Command{
+		Use:   "gossip",
+		Short: "Wait until every peer sees all the other peers of the channel through gossip (service discovery needs it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			want := fmt.Sprintf("gossip_membership_total_peers_known{channel=%q}", t.Channel)
+			others := float64(len(t.Organisations) - 1)
+			var behind []string
+			return poll(cmd.Context(), timeout, func() bool {
+				behind = nil
+				for _, n := range t.Nodes(e.base) {
+					if n.Kind == "peer" && metric(n.Ops, want) < others {
+						behind = append(behind, n.Name)
+					}
+				}
+				return len(behind) == 0
+			}, func() error {
+				return fmt.Errorf("the peers did not all see each other through gossip within %s (still short: %s)", timeout, strings.Join(behind, ", "))
+			})
+		},
+	}
+	cmd.AddCommand(healthy, leader, gossip)
+	return cmd
+}
+
+// opsPorts maps every node and CA server to its operations port.
+func opsPorts(t *topology.Topology, base int) map[string]int {
+	ops := map[string]int{}
+	for _, n := range t.Nodes(base) {
+		ops[n.Name] = n.Ops
+	}
+	for _, c := range t.CAs(base) {
+		ops[c.Process] = c.Ops
+	}
+	return ops
+}
+
+// poll calls ok every 100 ms until it holds, and calls fail when the
+// timeout passes first.
+func poll(ctx context.Context, timeout time.Duration, ok func() bool, fail func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if ok() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fail()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+var httpClient = &http.Client{Timeout: 2 * time.Second}
+
+// get returns the body of http://127.0.0.1:port/path, or an error unless
+// the answer is 200.
+func get(port int, path string) ([]byte, error) {
+	resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %d", path, resp.StatusCode)
+	}
+	return body, nil
+}
+
+// metric is the value of the Prometheus sample named name (with its
+// labels) on the node's operations port, or -1 when there is none.
+func metric(port int, name string) float64 {
+	body, err := get(port, "/metrics")
+	if err != nil {
+		return -1
+	}
+	return sample(body, name)
+}
+
+// sample finds the value of one sample in a Prometheus text exposition.
+func sample(body []byte, name string) float64 {
+	s := bufio.NewScanner(bytes.NewReader(body))
+	s.Buffer(make([]byte, 64*1024), 1<<20)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), name+" "); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// waitHealthy waits until node answers /healthz on port; it fails early,
+// with the tail of the node's log, when the recorded process exits.
+func (e *env) waitHealthy(ctx context.Context, node string, port int, timeout time.Duration, stderr io.Writer) error {
+	raw, err := os.ReadFile(filepath.Join(e.home, "pids", node+".pid"))
+	if err != nil {
+		return fmt.Errorf("%s has no PID file: %w", node, err)
+	}
+	pid := strings.TrimSpace(string(raw))
+	dead := false
+	err = poll(ctx, timeout, func() bool {
+		if !alive(pid) {
+			dead = true
+			return true
+		}
+		_, err := get(port, "/healthz")
+		return err == nil
+	}, func() error {
+		e.showLog(stderr, node)
+		return fmt.Errorf("%s did not become healthy within %s", node, timeout)
+	})
+	if err == nil && dead {
+		e.showLog(stderr, node)
+		return fmt.Errorf("%s exited while starting", node)
+	}
+	return err
+}
+
+// alive reports whether the process pid exists and is not a zombie. Right
+// after the fork its command line may still be env or setsid rather than
+// the node, so only its state is checked.
+func alive(pid string) bool {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(raw, ')')
+	return i >= 0 && i+2 < len(raw) && raw[i+2] != 'Z'
+}
+
+// showLog prints the last 20 lines of the node's log to w.
+func (e *env) showLog(w io.Writer, node string) {
+	path := filepath.Join(e.home, "logs", node+".log")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	fmt.Fprintf(w, "--- last 20 lines of %s\n%s\n", path, strings.Join(lines[max(0, len(lines)-20):], "\n"))
+}
