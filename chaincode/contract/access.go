@@ -227,6 +227,18 @@ func nOutOf(n int, rules []*common.SignaturePolicy) *common.SignaturePolicy {
 	}}}
 }
 
+// requireAdmin checks that the caller is an admin identity of its
+// organisation: mtrace.role admin, and, with node OUs on, the admin OU in
+// its certificate (Fabric type admin). fn names the function.
+func (t *txn) requireAdmin(fn string) error {
+	a := t.actor
+	if a.Role == model.PersonAdmin && slices.Contains(t.ous, adminOU) {
+		return nil
+	}
+	return fmt.Errorf("caller %s (%s) is not an admin identity of %s: %s needs %s %q and certificate OU %q (it has %s %q, OU %s)",
+		a.Person(), a.MSP, a.MSP, fn, model.RoleAttribute, model.PersonAdmin, adminOU, model.RoleAttribute, a.Role, ouList(t.ous))
+}
+
 func marshalPolicy(rule *common.SignaturePolicy, ids []*msp.MSPPrincipal) ([]byte, error) {
 	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(&common.SignaturePolicyEnvelope{Version: 0, Rule: rule, Identities: ids})
 	if err != nil {
@@ -255,14 +267,4 @@ func majorityPolicy(orgs []string) ([]byte, error) {
 		rules[i] = &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: int32(i)}}
 	}
 	return marshalPolicy(nOutOf(len(sorted)/2+1, rules), ids)
-}
-
-// requireAdmin checks that the caller is an admin identity of its
-// organisation: with node OUs on, its certificate carries the admin OU.
-func (t *txn) requireAdmin(what string) error {
-	if !slices.Contains(t.ous, adminOU) {
-		return fmt.Errorf("caller %s (%s) is not an admin identity of %s and may not %s (certificate OU %q required)",
-			t.actor.Identity, t.actor.MSP, t.actor.MSP, what, adminOU)
-	}
-	return nil
 }

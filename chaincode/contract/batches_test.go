@@ -25,7 +25,8 @@ func TestRegisterBatch(t *testing.T) {
 	assert.Equal(t, model.Grams(1_250_000), b.InitialMass)
 	assert.Equal(t, model.Grams(1_250_000), b.RemainingMass)
 	assert.Equal(t, "MunicipalityMSP", b.Owner)
-	assert.Equal(t, model.Actor{MSP: "MunicipalityMSP", Identity: "User1@municipality.mtrace.local"}, b.Submitter)
+	assert.Equal(t, model.Actor{MSP: "MunicipalityMSP", Identity: "User1@municipality.mtrace.local",
+		EnrollmentID: "User1@municipality.mtrace.local", Role: model.PersonOperator}, b.Submitter)
 	assert.Equal(t, b.Submitter, b.UpdatedBy)
 	assert.Equal(t, model.StatusActive, b.Status)
 	assert.Equal(t, model.FullRecycled, b.RecycledContent)

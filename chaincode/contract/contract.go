@@ -19,7 +19,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
@@ -30,7 +29,7 @@ import (
 // Name and Version identify the contract in its metadata.
 const (
 	Name    = "mtrace"
-	Version = "0.3.0"
+	Version = "0.4.0"
 )
 
 // Contract holds every mtrace transaction. It is the chaincode's default
@@ -49,7 +48,14 @@ func NewChaincode() (*contractapi.ContractChaincode, error) {
 	c := &Contract{}
 	c.Name = Name
 	c.Info = info
-	c.BeforeTransaction = checkArity(arities(c))
+	arity := arities(c)
+	access, arityOK := checkAccess(arity), checkArity(arity)
+	c.BeforeTransaction = func(ctx contractapi.TransactionContextInterface) error {
+		if err := access(ctx); err != nil {
+			return err
+		}
+		return arityOK(ctx)
+	}
 	cc, err := contractapi.NewChaincode(c)
 	if err != nil {
 		return nil, fmt.Errorf("build mtrace chaincode: %w", err)
@@ -68,7 +74,7 @@ type txn struct {
 	now   time.Time
 	at    string // now, formatted for the ledger
 	actor model.Actor
-	ous   []string
+	ous   []string        // the certificate's organisational units
 	reg   *model.Registry // read by member, members or the registry functions
 	// policies holds the key-level policies built so far, by required orgs.
 	policies map[string][]byte
@@ -91,23 +97,11 @@ func begin(ctx contractapi.TransactionContextInterface) (*txn, error) {
 	now := ts.AsTime().UTC()
 	t := &txn{stub: stub, id: stub.GetTxID(), now: now, at: model.FormatTime(now)}
 
-	ci := ctx.GetClientIdentity()
-	if c, ok := ci.(*cid.ClientID); ci == nil || ok && c == nil {
-		return nil, errors.New("caller identity: cannot read the submitting identity")
-	}
-	msp, err := ci.GetMSPID()
+	c, err := identify(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("caller identity: %w", err)
+		return nil, err
 	}
-	cert, err := ci.GetX509Certificate()
-	if err != nil {
-		return nil, fmt.Errorf("caller identity: %w", err)
-	}
-	if cert == nil {
-		return nil, errors.New("caller identity: not an X.509 identity")
-	}
-	t.actor = model.Actor{MSP: msp, Identity: cert.Subject.CommonName}
-	t.ous = cert.Subject.OrganizationalUnit
+	t.actor, t.ous = c.actor, c.ous
 	return t, nil
 }
 

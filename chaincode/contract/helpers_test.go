@@ -50,13 +50,24 @@ func newBare(tb testing.TB) *world {
 		tb:  tb,
 		l:   fakestub.NewLedger(),
 		cc:  cc,
-		adm: fakestub.NewIdentity("MunicipalityMSP", "Admin@municipality.mtrace.local", "admin"),
-		mun: fakestub.NewIdentity("MunicipalityMSP", "User1@municipality.mtrace.local", "client"),
-		rec: fakestub.NewIdentity("RecyclerMSP", "User1@recycler.mtrace.local", "client"),
-		mak: fakestub.NewIdentity("MakerMSP", "User1@maker.mtrace.local", "client"),
-		aud: fakestub.NewIdentity("AuditorMSP", "User1@auditor.mtrace.local", "client"),
-		out: fakestub.NewIdentity("OutsiderMSP", "User1@outsider.example", "client"),
+		adm: person("MunicipalityMSP", "Admin@municipality.mtrace.local", model.PersonAdmin),
+		mun: person("MunicipalityMSP", "User1@municipality.mtrace.local", model.PersonOperator),
+		rec: person("RecyclerMSP", "User1@recycler.mtrace.local", model.PersonOperator),
+		mak: person("MakerMSP", "User1@maker.mtrace.local", model.PersonOperator),
+		aud: person("AuditorMSP", "User1@auditor.mtrace.local", model.PersonOperator),
+		out: person("OutsiderMSP", "User1@outsider.example", model.PersonOperator),
 	}
+}
+
+// person is an identity enrolled at its organisation's CA with the given
+// mtrace.role: Fabric type admin (certificate OU "admin") for admins,
+// client for everyone else.
+func person(mspID, enrollmentID string, role model.PersonRole) *fakestub.Identity {
+	ou := "client"
+	if role == model.PersonAdmin {
+		ou = "admin"
+	}
+	return fakestub.NewEnrolled(mspID, enrollmentID, map[string]string{model.RoleAttribute: string(role)}, ou)
 }
 
 // newWorld returns a world with the four member organisations registered.
@@ -284,8 +295,11 @@ var txTime = fakestub.DefaultTime
 
 func at(d time.Duration) string { return model.FormatTime(txTime.Add(d)) }
 
+// actor is how the contract records id: organisation, common name, and
+// the person's enrolment ID and role from the certificate's attributes.
 func actor(id *fakestub.Identity) model.Actor {
-	return model.Actor{MSP: id.MSP, Identity: id.CommonName}
+	return model.Actor{MSP: id.MSP, Identity: id.CommonName,
+		EnrollmentID: id.Attrs["hf.EnrollmentID"], Role: model.PersonRole(id.Attrs[model.RoleAttribute])}
 }
 
 func encode(tb testing.TB, b *model.Batch) ([]byte, string) {

@@ -109,8 +109,8 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(t.ous, adminOU) {
-		return nil, fmt.Errorf("caller %s (%s) is not an admin identity (certificate OU %q required)", t.actor.Identity, t.actor.MSP, adminOU)
+	if err := t.requireAdmin("MigrateBatches"); err != nil {
+		return nil, err
 	}
 	if _, _, err := t.member(); err != nil {
 		return nil, err

@@ -125,7 +125,7 @@ func TestMigrateFromV020(t *testing.T) {
 	// Only an admin of a member organisation migrates, and a refused call
 	// writes nothing.
 	snap, height := w.l.Snapshot(), w.l.Height()
-	w.fail(w.rec, `is not an admin identity (certificate OU "admin" required)`, "MigrateBatches", all)
+	w.fail(w.rec, `is not an admin identity of RecyclerMSP: MigrateBatches needs mtrace.role "admin" and certificate OU "admin"`, "MigrateBatches", all)
 	w.fail(w.adm, "ids: must list 1 to 100 batches, got 0", "MigrateBatches", []string{})
 	w.fail(w.adm, `batch "GHOST" not found`, "MigrateBatches", []string{"C1", "GHOST"})
 	assert.Equal(t, snap, w.l.Snapshot())

@@ -22,7 +22,7 @@ func (c *Contract) BootstrapRegistry(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return nil, err
 	}
-	if err := t.requireAdmin("bootstrap the registry"); err != nil {
+	if err := t.requireAdmin("BootstrapRegistry"); err != nil {
 		return nil, err
 	}
 	if _, err := getRegistry(t.stub); err == nil {
@@ -49,7 +49,7 @@ func (c *Contract) ProposeChange(ctx contractapi.TransactionContextInterface, re
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	reg, err := t.governor("propose registry changes")
+	reg, err := t.governor("ProposeChange")
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (c *Contract) ApproveChange(ctx contractapi.TransactionContextInterface, id
 	if err != nil {
 		return nil, err
 	}
-	reg, p, err := t.openProposal(id, "approve registry changes")
+	reg, p, err := t.openProposal(id, "ApproveChange")
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (c *Contract) WithdrawChange(ctx contractapi.TransactionContextInterface, i
 	if err != nil {
 		return err
 	}
-	reg, p, err := t.openProposal(id, "withdraw registry proposals")
+	reg, p, err := t.openProposal(id, "WithdrawChange")
 	if err != nil {
 		return err
 	}
@@ -132,12 +132,12 @@ func (c *Contract) WithdrawChange(ctx contractapi.TransactionContextInterface, i
 }
 
 // governor checks that the caller is an admin identity of a member
-// organisation and returns the registry.
-func (t *txn) governor(what string) (*model.Registry, error) {
+// organisation and returns the registry. fn names the function.
+func (t *txn) governor(fn string) (*model.Registry, error) {
 	if _, _, err := t.member(); err != nil {
 		return nil, err
 	}
-	if err := t.requireAdmin(what); err != nil {
+	if err := t.requireAdmin(fn); err != nil {
 		return nil, err
 	}
 	return t.reg, nil
@@ -145,11 +145,11 @@ func (t *txn) governor(what string) (*model.Registry, error) {
 
 // openProposal returns the registry and its open, unexpired proposal id,
 // after the caller's governor check.
-func (t *txn) openProposal(id, what string) (*model.Registry, *model.Proposal, error) {
+func (t *txn) openProposal(id, fn string) (*model.Registry, *model.Proposal, error) {
 	if err := model.CheckID("id", id); err != nil {
 		return nil, nil, err
 	}
-	reg, err := t.governor(what)
+	reg, err := t.governor(fn)
 	if err != nil {
 		return nil, nil, err
 	}

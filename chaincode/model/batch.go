@@ -68,10 +68,28 @@ type Batch struct {
 // under keys of their own (contract 0.3.0).
 const CurrentFormat = 1
 
-// Actor is who submitted a transaction.
+// Actor is who submitted a transaction: the organisation, the
+// certificate's subject common name, and the person behind it.
+//
+// EnrollmentID and Role came with contract 0.4.0; versions written
+// before it have neither, and still decode and verify.
 type Actor struct {
 	MSP      string `json:"msp"`
 	Identity string `json:"identity"` // the X.509 subject common name
+	// EnrollmentID is the person's enrolment ID at their organisation's
+	// CA (the certificate's hf.EnrollmentID attribute, else its common name).
+	EnrollmentID string `json:"enrollmentId,omitempty" metadata:",optional"`
+	// Role is the person's mtrace.role when they acted.
+	Role PersonRole `json:"role,omitempty" metadata:",optional"`
+}
+
+// Person names who acted: the enrolment ID, or the common name on
+// versions written before contract 0.4.0.
+func (a Actor) Person() string {
+	if a.EnrollmentID != "" {
+		return a.EnrollmentID
+	}
+	return a.Identity
 }
 
 // Transfer is a custody handover that the owner has offered and the

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mtrace/mtrace/chaincode/contract"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
@@ -150,7 +151,7 @@ func TestUpgradeFrom020(t *testing.T) {
 
 	// The current contract, deployed in place, refuses the old batches
 	// until they are migrated.
-	deploy(t, "", "0.3.0")
+	deploy(t, "", contract.Version)
 	r := env.Run(t, "auditor", "batch", "get", silo)
 	if r.Code == 0 || !strings.Contains(r.Stderr, "stored in the format of contract 0.2.0") {
 		t.Fatalf("an unmigrated batch was not refused with the way out:\n%s", r)

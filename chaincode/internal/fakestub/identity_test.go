@@ -59,3 +59,35 @@ func TestStubWithoutIdentity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, creator)
 }
+
+func TestEnrolledAttributesParseWithCid(t *testing.T) {
+	id := NewEnrolled("RecyclerMSP", "ayse", map[string]string{"mtrace.role": "viewer"}, "client")
+	assert.Equal(t, "ayse", id.Cert.Subject.CommonName)
+	ci, err := cid.New(NewLedger().NewStub(id, "Fn"))
+	require.NoError(t, err)
+	for name, want := range map[string]string{
+		"mtrace.role": "viewer", "hf.EnrollmentID": "ayse", "hf.Type": "client", "hf.Affiliation": "",
+	} {
+		v, found, err := ci.GetAttributeValue(name)
+		require.NoError(t, err)
+		assert.True(t, found, name)
+		assert.Equal(t, want, v, name)
+	}
+	_, found, err := ci.GetAttributeValue("hf.Registrar.Roles")
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	// Without the extension, cid finds no attributes at all.
+	ci, err = cid.New(NewLedger().NewStub(NewIdentity("RecyclerMSP", "User1", "client"), "Fn"))
+	require.NoError(t, err)
+	_, found, err = ci.GetAttributeValue("mtrace.role")
+	require.NoError(t, err)
+	assert.False(t, found)
+}
+
+func TestMalformedExtensionFailsCid(t *testing.T) {
+	id := NewWithExtension("RecyclerMSP", "mallory", []byte(`{"attrs":`), "client")
+	_, err := cid.New(NewLedger().NewStub(id, "Fn"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "attributes")
+}

@@ -12,6 +12,14 @@
 //	    key: /abs/priv_sk
 //	    channel: circular
 //	    chaincode: mtrace
+//	    ca:                        # optional: the organisation's Fabric CA
+//	      url: https://127.0.0.1:27150
+//	      name: ca-municipality
+//	      tlsRootCert: /abs/ca-tls.pem
+//	    orderer:                   # optional: for channel config updates
+//	      endpoint: 127.0.0.1:27050
+//	      tlsRootCert: /abs/orderer-tlsca.pem
+//	      serverName: orderer1.orderer.mtrace.local
 //
 // Relative file paths are taken relative to the config file's folder.
 package config
@@ -50,12 +58,30 @@ type Profile struct {
 	Source      string `yaml:"-"`
 	Endpoint    string `yaml:"endpoint"`
 	TLSRootCert string `yaml:"tlsRootCert"`
-	ServerName  string `yaml:"serverName"`
+	ServerName  string `yaml:"serverName,omitempty"`
 	MSPID       string `yaml:"mspId"`
 	Cert        string `yaml:"cert"`
 	Key         string `yaml:"key"`
-	Channel     string `yaml:"channel"`
-	Chaincode   string `yaml:"chaincode"`
+	Channel     string `yaml:"channel,omitempty"`
+	Chaincode   string `yaml:"chaincode,omitempty"`
+	// CA is the organisation's enrolment CA, for `mtrace identity`.
+	CA *CA `yaml:"ca,omitempty"`
+	// Orderer is where channel configuration updates go (revocation).
+	Orderer *Orderer `yaml:"orderer,omitempty"`
+}
+
+// CA is an organisation's Fabric CA.
+type CA struct {
+	URL         string `yaml:"url"`
+	Name        string `yaml:"name,omitempty"`
+	TLSRootCert string `yaml:"tlsRootCert,omitempty"`
+}
+
+// Orderer is one orderer's client endpoint.
+type Orderer struct {
+	Endpoint    string `yaml:"endpoint"`
+	TLSRootCert string `yaml:"tlsRootCert"`
+	ServerName  string `yaml:"serverName,omitempty"`
 }
 
 // File is a parsed config file.
@@ -146,7 +172,18 @@ func (f *File) Profile(name string) (*Profile, error) {
 		p.Chaincode = DefaultChaincode
 	}
 	base := filepath.Dir(f.Path)
-	for _, s := range []*string{&p.TLSRootCert, &p.Cert, &p.Key} {
+	paths := []*string{&p.TLSRootCert, &p.Cert, &p.Key}
+	if p.CA != nil {
+		ca := *p.CA
+		p.CA = &ca
+		paths = append(paths, &p.CA.TLSRootCert)
+	}
+	if p.Orderer != nil {
+		o := *p.Orderer
+		p.Orderer = &o
+		paths = append(paths, &p.Orderer.TLSRootCert)
+	}
+	for _, s := range paths {
 		if *s != "" && !filepath.IsAbs(*s) {
 			*s = filepath.Join(base, *s)
 		}
@@ -212,4 +249,110 @@ func describe(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// CheckCA reports what is missing for talking to the organisation's CA.
+func (p *Profile) CheckCA() error {
+	if p.CA == nil || p.CA.URL == "" {
+		return fmt.Errorf("profile %s has no ca section (url, name, tlsRootCert of the organisation's Fabric CA)", p.Name)
+	}
+	if p.CA.TLSRootCert != "" {
+		if _, err := os.Stat(p.CA.TLSRootCert); err != nil {
+			return fmt.Errorf("profile %s: CA TLS root certificate %s: %w", p.Name, p.CA.TLSRootCert, describe(err))
+		}
+	}
+	return nil
+}
+
+// CheckOrderer reports what is missing for sending channel configuration
+// updates.
+func (p *Profile) CheckOrderer() error {
+	if p.Orderer == nil || p.Orderer.Endpoint == "" || p.Orderer.TLSRootCert == "" {
+		return fmt.Errorf("profile %s has no orderer section (endpoint, tlsRootCert, serverName of an orderer)", p.Name)
+	}
+	if _, err := os.Stat(p.Orderer.TLSRootCert); err != nil {
+		return fmt.Errorf("profile %s: orderer TLS root certificate %s: %w", p.Name, p.Orderer.TLSRootCert, describe(err))
+	}
+	return nil
+}
+
+// ErrProfileExists is returned by AddProfile when the name is taken and
+// replace is false.
+var ErrProfileExists = errors.New("profile exists")
+
+// AddProfile writes profile p under name into the config file at path,
+// keeping everything else in the file as it is (other profiles, comments,
+// order). An existing profile of that name is replaced only when replace
+// is set. The file is replaced whole, by a rename, so a reader never sees
+// half of it.
+func AddProfile(path, name string, p Profile, replace bool) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, describe(err))
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return fmt.Errorf("config %s: not a mapping of settings", path)
+	}
+	var entry yaml.Node
+	if err := entry.Encode(p); err != nil {
+		return fmt.Errorf("encode profile %s: %w", name, err)
+	}
+	profiles := mappingValue(doc.Content[0], "profiles")
+	if profiles == nil {
+		profiles = &yaml.Node{Kind: yaml.MappingNode}
+		doc.Content[0].Content = append(doc.Content[0].Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "profiles"}, profiles)
+	}
+	if profiles.Kind != yaml.MappingNode {
+		return fmt.Errorf("config %s: profiles is not a mapping", path)
+	}
+	if old := mappingValue(profiles, name); old != nil {
+		if !replace {
+			return fmt.Errorf("config %s: %w: %s", path, ErrProfileExists, name)
+		}
+		*old = entry
+	} else {
+		profiles.Content = append(profiles.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, &entry)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return fmt.Errorf("encode config %s: %w", path, err)
+	}
+	mode := os.FileMode(0o600)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.yaml")
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, describe(err))
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("config %s: %w", path, describe(err))
+	}
+	return nil
+}
+
+// mappingValue returns the value of key in mapping node m, or nil.
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
 }

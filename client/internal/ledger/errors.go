@@ -81,6 +81,14 @@ type GatewayError struct {
 
 func (e *GatewayError) Error() string { return e.Op + " failed: " + e.Message }
 
+// accessDenied is how a peer reports a creator that fails its channel's
+// MSP validation (a revoked or expired certificate, or one from another
+// CA), before any chaincode runs.
+const accessDenied = "access denied: channel ["
+
+// deniedHint says what such a refusal means in mtrace's terms.
+const deniedHint = " (the channel does not accept this identity: its certificate is revoked, expired, or not issued by its organisation's CA; an admin's `mtrace identity list` shows which)"
+
 // payloadMismatch is how the gateway reports endorsers whose simulations
 // differ.
 const payloadMismatch = "ProposalResponsePayloads do not match"
@@ -166,6 +174,9 @@ func fromStatus(st *status.Status, op, txID, endpoint string) error {
 			parts = append(parts, fmt.Sprintf("%s (%s): %s", d.GetMspId(), d.GetAddress(), d.GetMessage()))
 		}
 		msg = strings.Join(parts, "; ")
+	}
+	if strings.Contains(msg, accessDenied) {
+		msg += deniedHint
 	}
 	if op == "endorse" {
 		return &EndorseError{TxID: txID, Message: msg, Mismatch: st.Code() == codes.Aborted && strings.Contains(st.Message(), payloadMismatch)}

@@ -138,3 +138,16 @@ func TestRetryOnlyOnConflicts(t *testing.T) {
 	assert.Equal(t, conflict, err)
 	assert.Equal(t, 1, n, "a cancelled context stops retrying")
 }
+
+func TestRefusedIdentity(t *testing.T) {
+	denied := "error validating proposal: access denied: channel [circular] creator org [RecyclerMSP]"
+	want := "RecyclerMSP (peer0:7051): " + denied + " (the channel does not accept this identity: its certificate is revoked, expired, or not issued by its organisation's CA; an admin's `mtrace identity list` shows which)"
+	st := withDetails(t, codes.FailedPrecondition, "evaluate call to endorser returned error: "+denied, denied)
+	assert.Equal(t, "evaluate failed: "+want, fromStatus(st, "evaluate", "", ep).Error())
+	st = withDetails(t, codes.Aborted, "failed to endorse transaction, see attached details for more info", denied)
+	err := fromStatus(st, "endorse", "tx1", ep)
+	var ee *EndorseError
+	require.ErrorAs(t, err, &ee)
+	assert.False(t, ee.Chaincode)
+	assert.Equal(t, "endorsement failed: "+want, err.Error())
+}

@@ -31,7 +31,9 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 		Use:   "history ID",
 		Short: "List every version of a batch: transaction, time, who, and what changed",
 		Long: `List every committed version of a batch, oldest first: the transaction, its
-time, the organisation and identity that submitted it, the event it recorded,
+time, the organisation and the person who submitted it (their enrolment ID and
+mtrace.role; versions written before contract 0.4.0 name only the
+certificate's common name), the event it recorded,
 and the fields that changed from the version before (status, owner, remaining
 mass, transit loss, pending transfer, quarantine, documents, children).`,
 		Example: `  mtrace history PET-2026-0001
@@ -65,11 +67,11 @@ func runHistory(ctx context.Context, opts *Options) error {
 			return err
 		}
 		t := render.NewTable(opts.IO.Out)
-		t.Row("TIME", "TX", "ORGANISATION", "IDENTITY", "EVENT", "CHANGES")
+		t.Row("TIME", "TX", "ORGANISATION", "PERSON", "ROLE", "EVENT", "CHANGES")
 		var prev *model.Batch
 		for _, e := range entries {
 			if e.IsDelete || e.Batch == nil {
-				t.Row(e.Timestamp, e.TxID, "-", "-", "deleted", "")
+				t.Row(e.Timestamp, e.TxID, "-", "-", "-", "deleted", "")
 				prev = nil
 				continue
 			}
@@ -78,7 +80,8 @@ func runHistory(ctx context.Context, opts *Options) error {
 			if b.Event.BizStep != "" {
 				event += " (" + b.Event.BizStep + ")"
 			}
-			t.Row(e.Timestamp, e.TxID, b.UpdatedBy.MSP, b.UpdatedBy.Identity, event, strings.Join(Changes(prev, b), "; "))
+			by := b.UpdatedBy
+			t.Row(e.Timestamp, e.TxID, by.MSP, by.Person(), render.Or(string(by.Role), "-"), event, strings.Join(Changes(prev, b), "; "))
 			prev = b
 		}
 		return t.Flush()

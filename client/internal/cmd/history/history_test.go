@@ -21,7 +21,10 @@ func versions() []model.HistoryEntry {
 	v2.Pending = &model.Transfer{To: "RecyclerMSP", Mass: 1_250_000, OfferedBy: v1.Submitter, OfferedAt: "2026-11-20T08:00:00Z", OfferTx: "tx-offer"}
 	v2.LastTx, v2.UpdatedAt = "tx-offer", "2026-11-20T08:00:00Z"
 	v2.Event = model.Event{Name: model.EvTransferOffered, BizStep: model.BizShipping}
+	// Versions of contract 0.4.0 name the person; older ones do not.
 	v3 := cmdtest.Received(v1, 10_000)
+	derya := model.Actor{MSP: "RecyclerMSP", Identity: "derya", EnrollmentID: "derya", Role: model.PersonOperator}
+	v3.UpdatedBy, v3.Event.By, v3.Handovers[0].AcceptedBy = derya, derya, derya
 	v4 := v3
 	v4.TakenMass, v4.Takes = 1_240_000, 1
 	v4.RemainingMass, v4.Status = 0, model.StatusConsumed

@@ -11,6 +11,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/epcis"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
+	"github.com/mtrace/mtrace/client/internal/cmd/identity"
 	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
@@ -52,6 +53,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		migrate.NewCmdMigrate(f, nil),
 		epcis.NewCmdEPCIS(f),
 		registry.NewCmdRegistry(f),
+		identity.NewCmdIdentity(f),
 		bench.NewCmdBench(f, nil),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f, nil),

@@ -1,0 +1,140 @@
+package channel
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hyperledger/fabric-config/configtx"
+)
+
+// ParseCRL decodes a PEM certificate revocation list, as Fabric CA's
+// gencrl returns it, into the form fabric-config stores in an MSP.
+func ParseCRL(crlPEM []byte) (*pkix.CertificateList, error) {
+	b, _ := pem.Decode(crlPEM)
+	if b == nil || b.Type != "X509 CRL" {
+		return nil, errors.New("no PEM CRL found")
+	}
+	// Deprecated, but fabric-config keeps an MSP's CRLs as pkix.CertificateList, which only ParseCRL yields.
+	crl, err := x509.ParseCRL(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse CRL: %w", err)
+	}
+	return crl, nil
+}
+
+// SetRevocationList makes crl the revocation list of mspID's CA in the
+// channel configuration c: a CRL in the organisation's MSP from the same
+// issuer is replaced (a CA's CRL lists everything it has revoked, so the
+// newest one is all that is needed), CRLs of other issuers are kept, and
+// the CRL is added when the MSP has none from its issuer. It reports
+// whether the MSP changed. The organisation must be an application
+// organisation of the channel.
+func SetRevocationList(c *configtx.ConfigTx, mspID string, crl *pkix.CertificateList) (bool, error) {
+	org := c.Application().Organization(mspID)
+	if org == nil {
+		return false, fmt.Errorf("%s is not an application organisation of the channel", mspID)
+	}
+	m, err := org.MSP().Configuration()
+	if err != nil {
+		return false, fmt.Errorf("MSP %s: %w", mspID, err)
+	}
+	issuer := issuerOf(crl)
+	if !issuedByMSP(m, issuer) {
+		return false, fmt.Errorf("the CRL is issued by %q, which is not a CA of MSP %s", issuer, mspID)
+	}
+	var list []*pkix.CertificateList
+	replaced, changed := false, false
+	for _, old := range m.RevocationList {
+		if issuerOf(old) != issuer {
+			list = append(list, old)
+			continue
+		}
+		if replaced {
+			changed = true // a second CRL of the same issuer: dropped
+			continue
+		}
+		replaced = true
+		list = append(list, crl)
+		if !bytes.Equal(old.TBSCertList.Raw, crl.TBSCertList.Raw) {
+			changed = true
+		}
+	}
+	if !replaced {
+		list = append(list, crl)
+		changed = true
+	}
+	if !changed {
+		return false, nil
+	}
+	m.RevocationList = list
+	if err := org.SetMSP(m); err != nil {
+		return false, fmt.Errorf("MSP %s: %w", mspID, err)
+	}
+	return true, nil
+}
+
+// issuerOf names the CA that signed crl.
+func issuerOf(crl *pkix.CertificateList) string {
+	var n pkix.Name
+	n.FillFromRDNSequence(&crl.TBSCertList.Issuer)
+	return n.String()
+}
+
+// issuedByMSP reports whether issuer is the subject of one of the MSP's
+// root or intermediate CA certificates.
+func issuedByMSP(m configtx.MSP, issuer string) bool {
+	for _, cs := range [][]*x509.Certificate{m.RootCerts, m.IntermediateCerts} {
+		for _, c := range cs {
+			if c.Subject.String() == issuer {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RevokedSerials lists the serial numbers (hex) in the revocation list of
+// mspID's MSP in cfg.
+func RevokedSerials(c *configtx.ConfigTx, mspID string) ([]string, error) {
+	org := c.Application().Organization(mspID)
+	if org == nil {
+		return nil, fmt.Errorf("%s is not an application organisation of the channel", mspID)
+	}
+	m, err := org.MSP().Configuration()
+	if err != nil {
+		return nil, fmt.Errorf("MSP %s: %w", mspID, err)
+	}
+	var out []string
+	for _, crl := range m.RevocationList {
+		for _, r := range crl.TBSCertList.RevokedCertificates {
+			out = append(out, r.SerialNumber.Text(16))
+		}
+	}
+	return out, nil
+}
+
+// WaitConfig waits until the channel's last config block is newer than
+// after, and returns that configuration. It asks the orderer once a
+// second until ctx ends.
+func (o *Orderer) WaitConfig(ctx context.Context, after uint64) (*Config, error) {
+	for {
+		cfg, err := o.Config(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Block > after {
+			return cfg, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the channel configuration is still that of block %d: %w", cfg.Block, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}
