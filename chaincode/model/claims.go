@@ -69,7 +69,7 @@ func BatchClaims(b *Batch, createdTx string) []Claim {
 	case b.Origin.Collection != nil:
 		c := b.Origin.Collection
 		cs = append(cs, Claim{Subject: subject, What: "collector", Tx: createdTx,
-			Actor: Actor{MSP: c.Collector, Identity: b.Submitter.Identity}, Endorsers: []string{c.Collector},
+			Actor: Actor{MSP: c.Collector, Identity: b.Submitter.Identity, EnrollmentID: b.Submitter.EnrollmentID, Role: b.Submitter.Role}, Endorsers: []string{c.Collector},
 			Wrote: createdAs(b)})
 	case b.Origin.Process != nil:
 		d := b.Origin.Process
@@ -254,6 +254,13 @@ func checkClaim(c Claim, tx *SignedTx) string {
 	}
 	if c.Actor.Identity != "" && tx.Creator.Identity != c.Actor.Identity {
 		return fmt.Sprintf("%s (%s) but tx %s was created by %s (%s)", claim, c.Actor.Identity, short, tx.Creator.Identity, tx.Creator.MSP)
+	}
+	// The person and role, on records written since contract 0.4.0.
+	if c.Actor.EnrollmentID != "" && tx.Creator.EnrollmentID != c.Actor.EnrollmentID {
+		return fmt.Sprintf("%s (person %s) but tx %s was created by %s (%s)", claim, c.Actor.EnrollmentID, short, tx.Creator.EnrollmentID, tx.Creator.MSP)
+	}
+	if c.Actor.Role != "" && tx.Creator.Role != c.Actor.Role {
+		return fmt.Sprintf("%s (%s, %s %q) but tx %s was created with %s %q", claim, c.Actor.Person(), RoleAttribute, c.Actor.Role, short, RoleAttribute, tx.Creator.Role)
 	}
 	for _, org := range c.Endorsers {
 		if !slices.Contains(tx.Endorsers, org) {

@@ -201,3 +201,36 @@ func TestTakeClaims(t *testing.T) {
 		t.Fatalf("claims of an orphan take: %+v", cs)
 	}
 }
+
+// Since contract 0.4.0 a record names the person and their mtrace.role;
+// both must be the transaction creator's, as its certificate says.
+func TestVerifyClaimsPersonAndRole(t *testing.T) {
+	ayse := Actor{MSP: "MunicipalityMSP", Identity: "ayse", EnrollmentID: "ayse", Role: PersonOperator}
+	p := &Process{Derivation: Derivation{Step: StepSorting, Tx: "tx-p", By: ayse, Inputs: []Take{{ID: "A", Mass: 10}}},
+		Outputs: []Take{{ID: "S", Mass: 10}}, RecycledContent: FullRecycled}
+	tx := func(creator Actor) map[string]*SignedTx {
+		return map[string]*SignedTx{"tx-p": {ID: "tx-p", Valid: true, Creator: creator, Endorsers: []string{"AuditorMSP", "MunicipalityMSP"},
+			Processes: map[string]json.RawMessage{"tx-p": mustJSON(t, p)}}}
+	}
+	if c := VerifyClaims(ProcessClaims(p), tx(ayse)); !c.OK {
+		t.Fatalf("honest record: %+v", c)
+	}
+	viewer := ayse
+	viewer.Role = PersonViewer
+	if c := VerifyClaims(ProcessClaims(p), tx(viewer)); c.OK || !strings.Contains(c.Detail, `claims processor MunicipalityMSP (ayse, mtrace.role "operator") but tx tx-p was created with mtrace.role "viewer"`) {
+		t.Fatalf("a viewer's transaction recorded as an operator's: %+v", c)
+	}
+	mehmet := ayse
+	mehmet.EnrollmentID = "mehmet"
+	if c := VerifyClaims(ProcessClaims(p), tx(mehmet)); c.OK || !strings.Contains(c.Detail, "(person ayse) but tx tx-p was created by mehmet (MunicipalityMSP)") {
+		t.Fatalf("another person's transaction: %+v", c)
+	}
+	// A record from before 0.4.0 names neither; the organisation and
+	// common name are still checked.
+	old := *p
+	old.By = Actor{MSP: "MunicipalityMSP", Identity: "ayse"}
+	if c := VerifyClaims(ProcessClaims(&old), map[string]*SignedTx{"tx-p": {ID: "tx-p", Valid: true, Creator: viewer,
+		Endorsers: []string{"AuditorMSP", "MunicipalityMSP"}, Processes: map[string]json.RawMessage{"tx-p": mustJSON(t, &old)}}}); !c.OK {
+		t.Fatalf("record before 0.4.0: %+v", c)
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/attrmgr"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
@@ -379,7 +380,11 @@ func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.T
 		tx.Problems = append(tx.Problems, "creator's signature: "+err.Error())
 	}
 	if creator != nil {
-		tx.Creator = model.Actor{MSP: creator.msp, Identity: creator.cert.Subject.CommonName}
+		a, err := certActor(creator.msp, creator.cert)
+		if err != nil {
+			tx.Problems = append(tx.Problems, "creator: "+err.Error())
+		}
+		tx.Creator = a
 	}
 	if ch.GetType() != int32(common.HeaderType_ENDORSER_TRANSACTION) {
 		tx.Problems = append(tx.Problems, "not an endorser transaction")
@@ -542,6 +547,25 @@ func (v *Verifier) check(ctx context.Context, raw []byte, at time.Time) *checked
 		return &checkedID{id: id, err: fmt.Errorf("%s does not chain to %s's root certificates: %v", cert.Subject.CommonName, sid.GetMspid(), err)}
 	}
 	return &checkedID{id: id, peer: !o.nodeOUs || slices.Contains(cert.Subject.OrganizationalUnit, "peer")}
+}
+
+// certActor is who a certificate says acted: the organisation, the
+// subject's common name, and the person and role Fabric CA wrote into its
+// attributes (hf.EnrollmentID, else the common name, and mtrace.role), as
+// the chaincode reads them when it records the person.
+func certActor(msp string, cert *x509.Certificate) (model.Actor, error) {
+	a := model.Actor{MSP: msp, Identity: cert.Subject.CommonName, EnrollmentID: cert.Subject.CommonName}
+	attrs, err := attrmgr.New().GetAttributesFromCert(cert)
+	if err != nil {
+		return a, fmt.Errorf("attributes of %s: %w", cert.Subject.CommonName, err)
+	}
+	if id, ok, _ := attrs.Value("hf.EnrollmentID"); ok && id != "" {
+		a.EnrollmentID = id
+	}
+	if role, ok, _ := attrs.Value(model.RoleAttribute); ok {
+		a.Role = model.PersonRole(role)
+	}
+	return a, nil
 }
 
 // verifySig checks an ECDSA signature over the SHA-256 of msg.
