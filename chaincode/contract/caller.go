@@ -86,10 +86,10 @@ func (c *caller) may(fn string) error {
 	switch {
 	case a.Role == "":
 		return fmt.Errorf("%s has no %s attribute in its certificate: enrol it with %s=%s",
-			who, model.RoleAttribute, model.RoleAttribute, joinOr(roleNames()))
+			who, model.RoleAttribute, model.RoleAttribute, joinOr(model.PersonRoleNames()))
 	case !a.Role.Known():
 		return fmt.Errorf("%s has %s %q, which is not a role (%s)",
-			who, model.RoleAttribute, clipRole(a.Role), joinOr(roleNames()))
+			who, model.RoleAttribute, clipRole(a.Role), joinOr(model.PersonRoleNames()))
 	case !slices.Contains(readFuncs, fn) && !a.Role.MayWrite():
 		return fmt.Errorf("%s has %s %q, which may only read; %s needs %s or %s",
 			who, model.RoleAttribute, a.Role, fn, model.PersonOperator, model.PersonAdmin)
@@ -113,14 +113,6 @@ func checkAccess(known map[string]int) func(contractapi.TransactionContextInterf
 		}
 		return c.may(fn)
 	}
-}
-
-func roleNames() []string {
-	names := make([]string, len(model.PersonRoles))
-	for i, r := range model.PersonRoles {
-		names[i] = string(r)
-	}
-	return names
 }
 
 // clipRole keeps an unknown role short and on one line in a message.

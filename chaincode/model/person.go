@@ -22,6 +22,15 @@ const (
 // PersonRoles lists every person role.
 var PersonRoles = []PersonRole{PersonOperator, PersonViewer, PersonAdmin}
 
+// PersonRoleNames lists PersonRoles as strings, for messages.
+func PersonRoleNames() []string {
+	names := make([]string, len(PersonRoles))
+	for i, r := range PersonRoles {
+		names[i] = string(r)
+	}
+	return names
+}
+
 // Known reports whether r is one of PersonRoles.
 func (r PersonRole) Known() bool { return slices.Contains(PersonRoles, r) }
 

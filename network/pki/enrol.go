@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/internal/fabca"
 	"github.com/mtrace/mtrace/network/topology"
 )
@@ -17,9 +18,9 @@ import (
 // Holder is one certificate holder the network enrols: a node (peer or
 // orderer) or a user (Admin, User1, a person).
 type Holder struct {
-	ID   string // enrolment ID: the host name, Admin@<domain>, User1@<domain> or the person's name
-	Type string // Fabric identity type, the certificate's OU: peer, orderer, admin or client
-	Role string // mtrace.role, empty for nodes
+	ID   string           // enrolment ID: the host name, Admin@<domain>, User1@<domain> or the person's name
+	Type string           // Fabric identity type, the certificate's OU: peer, orderer, admin or client
+	Role model.PersonRole // mtrace.role, empty for nodes
 	// Dir holds msp/ and tls/: peers/<host>, orderers/<host> or
 	// users/<name>@<domain> under the organisation's folder.
 	Dir string
@@ -68,11 +69,11 @@ func Orgs(t *topology.Topology, base int, crypto string) []Org {
 	var orgs []Org
 	for _, ca := range t.CAs(base) {
 		o := Org{CA: ca}
-		user := func(name, typ, role string) Holder {
+		user := func(name, typ string, role model.PersonRole) Holder {
 			id := name + "@" + ca.Domain
 			if typ == "person" {
 				id, typ = name, "client"
-				if role == topology.RoleAdmin {
+				if role == model.PersonAdmin {
 					typ = "admin"
 				}
 			}
@@ -88,12 +89,12 @@ func Orgs(t *topology.Topology, base int, crypto string) []Org {
 			for _, n := range t.Orderers.Nodes {
 				o.Holders = append(o.Holders, node(t.Host(n), "orderer", "orderers"))
 			}
-			o.Holders = append(o.Holders, user("Admin", "admin", topology.RoleAdmin))
+			o.Holders = append(o.Holders, user("Admin", "admin", model.PersonAdmin))
 		} else {
 			org, _ := t.Org(ca.Org)
 			o.Dir = filepath.Join(crypto, "peerOrganizations", ca.Domain)
 			o.Holders = append(o.Holders, node(t.Host(org.Node), "peer", "peers"),
-				user("Admin", "admin", topology.RoleAdmin), user("User1", "client", topology.RoleOperator))
+				user("Admin", "admin", model.PersonAdmin), user("User1", "client", model.PersonOperator))
 			for _, p := range org.People {
 				o.Holders = append(o.Holders, user(p.Name, "person", p.Role))
 			}
@@ -110,7 +111,7 @@ func Orgs(t *topology.Topology, base int, crypto string) []Org {
 func registration(h Holder) fabca.Registration {
 	r := fabca.Registration{Name: h.ID, Type: h.Type, MaxEnrollments: -1}
 	if h.Role != "" {
-		r.Attrs = append(r.Attrs, fabca.Attribute{Name: "mtrace.role", Value: h.Role, ECert: true})
+		r.Attrs = append(r.Attrs, fabca.Attribute{Name: model.RoleAttribute, Value: string(h.Role), ECert: true})
 	}
 	if h.Type == "admin" {
 		r.Attrs = append(r.Attrs,

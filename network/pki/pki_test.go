@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/internal/fabca"
 	"github.com/mtrace/mtrace/network/topology"
 )
@@ -103,7 +104,7 @@ func TestOrgsFollowCryptogensLayout(t *testing.T) {
 	assert.Equal(t, "/n/crypto/peerOrganizations/municipality.mtrace.local/ca/ca.municipality.mtrace.local-cert.pem", mun.CACert())
 	var ids []string
 	for _, h := range mun.Holders {
-		ids = append(ids, h.ID+" "+h.Type+" "+h.Role)
+		ids = append(ids, h.ID+" "+h.Type+" "+string(h.Role))
 	}
 	assert.Equal(t, []string{"peer0.municipality.mtrace.local peer ", "Admin@municipality.mtrace.local admin admin",
 		"User1@municipality.mtrace.local client operator", "ayse client operator", "mehmet client operator", "zeynep client viewer"}, ids)
@@ -129,7 +130,7 @@ func TestRegistrationCarriesTheRole(t *testing.T) {
 	assert.Empty(t, peer.Attrs, "nodes carry no in-house role")
 
 	top := consortium(t)
-	top.Organisations[2].People = []topology.Person{{Name: "selin", Role: topology.RoleAdmin}}
+	top.Organisations[2].People = []topology.Person{{Name: "selin", Role: model.PersonAdmin}}
 	selin := Orgs(top, 27000, "/n/crypto")[3].Holders[3]
 	assert.Equal(t, "selin", selin.ID)
 	assert.Equal(t, "admin", registration(selin).Type, "a person with the admin role is an organisation admin")

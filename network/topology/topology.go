@@ -78,20 +78,9 @@ type Org struct {
 // which the enrolment certificate carries as the attribute mtrace.role.
 type Person struct {
 	Name string `yaml:"name"`
-	Role string `yaml:"role"`
+	// Role is the person's in-house role (attribute mtrace.role).
+	Role model.PersonRole `yaml:"role"`
 }
-
-// The in-house roles of a person (attribute mtrace.role): an operator
-// submits what the organisation's registry role allows, a viewer only
-// reads, an admin manages the organisation (registry votes, identities).
-const (
-	RoleOperator = "operator"
-	RoleViewer   = "viewer"
-	RoleAdmin    = "admin"
-)
-
-// PersonRoles are the valid values of mtrace.role.
-var PersonRoles = []string{RoleOperator, RoleViewer, RoleAdmin}
 
 // personPattern is a person's name: it becomes an enrolment ID, part of a
 // CLI profile name and of a folder name.
@@ -243,8 +232,8 @@ func (o Org) validate(f string) error {
 			return fmt.Errorf("%s.name: duplicate person %s in %s", pf, p.Name, o.Node)
 		}
 		seen[p.Name] = true
-		if !slices.Contains(PersonRoles, p.Role) {
-			return fmt.Errorf("%s.role: %s's role must be one of %s, got %q", pf, p.Name, strings.Join(PersonRoles, ", "), p.Role)
+		if !p.Role.Known() {
+			return fmt.Errorf("%s.role: %s's role must be one of %s, got %q", pf, p.Name, strings.Join(model.PersonRoleNames(), ", "), p.Role)
 		}
 	}
 	return nil

@@ -42,7 +42,7 @@ func TestDefaultConsortium(t *testing.T) {
 			assert.Equal(t, w, [3]int{n.Port, n.Admin, n.Ops}, n.Name)
 		}
 	}
-	assert.Equal(t, []Person{{"ayse", RoleOperator}, {"mehmet", RoleOperator}, {"zeynep", RoleViewer}}, top.Organisations[0].People)
+	assert.Equal(t, []Person{{"ayse", model.PersonOperator}, {"mehmet", model.PersonOperator}, {"zeynep", model.PersonViewer}}, top.Organisations[0].People)
 	cas := top.CAs(27000)
 	require.Len(t, cas, 5)
 	assert.Equal(t, CA{Process: "ca-orderer", Org: "orderer", MSP: "OrdererMSP", Domain: "orderer.mtrace.local",
@@ -85,12 +85,12 @@ func TestValidationErrors(t *testing.T) {
 			"organisations[3].slot: must be 0 to 9"},
 		{"duplicate node", func(t *Topology) { t.Organisations[3].Node = "maker" },
 			"organisations[3].node: duplicate node name maker"},
-		{"person with a bad name", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "Deniz K", Role: RoleOperator}} },
+		{"person with a bad name", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "Deniz K", Role: model.PersonOperator}} },
 			`organisations[1].people[0].name: must be a lower-case name`},
-		{"person called admin", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "admin", Role: RoleAdmin}} },
+		{"person called admin", func(t *Topology) { t.Organisations[1].People = []Person{{Name: "admin", Role: model.PersonAdmin}} },
 			`organisations[1].people[0].name: "admin" is reserved`},
 		{"duplicate person", func(t *Topology) {
-			t.Organisations[0].People = append(t.Organisations[0].People, Person{Name: "ayse", Role: RoleViewer})
+			t.Organisations[0].People = append(t.Organisations[0].People, Person{Name: "ayse", Role: model.PersonViewer})
 		}, "organisations[0].people[3].name: duplicate person ayse in municipality"},
 		{"unknown person role", func(t *Topology) { t.Organisations[0].People[1].Role = "boss" },
 			`organisations[0].people[1].role: mehmet's role must be one of operator, viewer, admin, got "boss"`},

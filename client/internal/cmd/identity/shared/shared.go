@@ -185,11 +185,7 @@ func FabricType(r model.PersonRole) string {
 func ParseRole(s string) (model.PersonRole, error) {
 	r := model.PersonRole(strings.ToLower(strings.TrimSpace(s)))
 	if !r.Known() {
-		names := make([]string, len(model.PersonRoles))
-		for i, k := range model.PersonRoles {
-			names[i] = string(k)
-		}
-		return "", fmt.Errorf("--role: must be %s, got %q", strings.Join(names, ", "), s)
+		return "", fmt.Errorf("--role: must be %s, got %q", strings.Join(model.PersonRoleNames(), ", "), s)
 	}
 	return r, nil
 }
