@@ -140,7 +140,7 @@ func checkHolder(t *testing.T, h pki.Holder, roots, tlsRoots *x509.CertPool) {
 			}
 		}
 	}
-	if got := attrs.Attrs["mtrace.role"]; got != h.Role {
+	if got := attrs.Attrs["mtrace.role"]; got != string(h.Role) {
 		t.Errorf("%s: mtrace.role %q, want %q", h.ID, got, h.Role)
 	}
 	if h.Role != "" && attrs.Attrs["hf.EnrollmentID"] != h.ID {
