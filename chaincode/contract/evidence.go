@@ -29,14 +29,24 @@ func (c *Contract) Evidence(ctx contractapi.TransactionContextInterface, id stri
 	return encoded("evidence", ev)
 }
 
-// evidence reads the upstream graph of root with its process records and
-// takes, sorted.
-func evidence(stub shim.ChaincodeStubInterface, root string) (*model.Evidence, error) {
+// provenance reads the upstream graph of root, the records of its
+// processes and the takes they left on their inputs: what model.Verify
+// takes.
+func provenance(stub shim.ChaincodeStubInterface, root string) (map[string]*model.Batch, map[string]*model.Process, map[model.TakeRef]model.Take, error) {
 	batches, recs, err := upstream(stub, root)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	takes, err := getTakes(stub, takeRefs(batches))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return batches, recs, takes, nil
+}
+
+// evidence is the provenance of root as model.Evidence, sorted.
+func evidence(stub shim.ChaincodeStubInterface, root string) (*model.Evidence, error) {
+	batches, recs, takes, err := provenance(stub, root)
 	if err != nil {
 		return nil, err
 	}

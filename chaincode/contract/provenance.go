@@ -67,11 +67,11 @@ func (c *Contract) VerifyProvenance(ctx contractapi.TransactionContextInterface,
 			return "", err
 		}
 	}
-	ev, err := evidence(ctx.GetStub(), id)
+	batches, recs, takes, err := provenance(ctx.GetStub(), id)
 	if err != nil {
 		return "", err
 	}
-	v := ev.Verify(id, documentSHA256)
+	v := model.Verify(id, batches, recs, takes, documentSHA256)
 	return encoded("verdict", &v)
 }
 
