@@ -9,7 +9,7 @@ import (
 )
 
 // The MSP folder layout is cryptogen's, so that configtxgen, the peer and
-// orderer, network/channel and the tests read it unchanged:
+// orderer, internal/channel and the tests read it unchanged:
 //
 //	<org>/ca/ca.<domain>-cert.pem          enrolment CA certificate
 //	<org>/tlsca/tlsca.<domain>-cert.pem    TLS CA certificate

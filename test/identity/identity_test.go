@@ -29,8 +29,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/fabca"
-	"github.com/mtrace/mtrace/network/channel"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 

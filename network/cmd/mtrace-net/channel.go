@@ -13,7 +13,7 @@ import (
 	"github.com/hyperledger/fabric-config/configtx"
 	"github.com/spf13/cobra"
 
-	"github.com/mtrace/mtrace/network/channel"
+	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/network/topology"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/config"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/render"
-	"github.com/mtrace/mtrace/network/channel"
+	"github.com/mtrace/mtrace/internal/channel"
 )
 
 // ExpiryWarning is how close to its expiry a certificate is reported as

@@ -19,8 +19,8 @@ import (
 	"github.com/mtrace/mtrace/client/internal/config"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/render"
+	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/fabca"
-	"github.com/mtrace/mtrace/network/channel"
 )
 
 // Options are the inputs of one revocation.

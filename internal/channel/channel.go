@@ -1,10 +1,13 @@
-// Package channel changes the membership of a running mtrace channel: it
+// Package channel changes the configuration of a running mtrace channel
+// (its member organisations, an organisation's revocation list): it
 // reads the current configuration from an orderer, edits it with
 // github.com/hyperledger/fabric-config, collects the config signatures of
 // the admins who consent, and submits the update to the orderer, which
 // checks it against the channel's policies (adding or removing a member
 // organisation is a change to the Application group, whose mod policy is
-// MAJORITY Admins) and either orders it or refuses it whole.
+// MAJORITY Admins; an organisation's MSP is its own admins') and either
+// orders it or refuses it whole. mtrace-net and the CLI's identity
+// commands both use it.
 //
 // Signatures are gathered here from admin identities whose keys this
 // machine holds, as on the local test network. In a consortium each admin
