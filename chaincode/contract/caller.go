@@ -3,18 +3,18 @@ package contract
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
 // Who may call what. Every transaction is checked before it runs (the
 // contract's BeforeTransaction hook): the caller's certificate must carry
-// the mtrace.role attribute with a known role. Reads (readFuncs) are open
+// the mtrace.role attribute with a known role. Reads (isRead) are open
 // to every role; every other function writes and needs operator or admin.
 // The organisation admins' functions (registry votes, bootstrap,
 // migration) also need role admin and certificate OU "admin"; they check
@@ -27,11 +27,11 @@ import (
 // enrolment certificate with the identity's enrolment ID.
 const enrollmentIDAttribute = "hf.EnrollmentID"
 
-// readFuncs change nothing; any role may call them.
-var readFuncs = []string{
-	"BatchExists", "Evidence", "GetCapture", "GetHistory", "GetProcess", "GetRegistry",
-	"ListBatches", "ListTakes", "PendingMigration", "ReadBatch", "ReadBatches",
-	"Trace", "TraceDown", "VerifyProvenance",
+// isRead says whether fn changes nothing, as package api lists it; any
+// role may call a read.
+func isRead(fn string) bool {
+	tx, ok := api.Lookup(fn)
+	return ok && !tx.Write
 }
 
 // caller is who submitted a transaction, as their certificate says.
@@ -90,7 +90,7 @@ func (c *caller) may(fn string) error {
 	case !a.Role.Known():
 		return fmt.Errorf("%s has %s %q, which is not a role (%s)",
 			who, model.RoleAttribute, clipRole(a.Role), joinOr(model.PersonRoleNames()))
-	case !slices.Contains(readFuncs, fn) && !a.Role.MayWrite():
+	case !isRead(fn) && !a.Role.MayWrite():
 		return fmt.Errorf("%s has %s %q, which may only read; %s needs %s or %s",
 			who, model.RoleAttribute, a.Role, fn, model.PersonOperator, model.PersonAdmin)
 	}
