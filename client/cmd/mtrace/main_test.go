@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -23,22 +24,22 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		noInOut bool
 	}{
 		{"ok", []string{"batch", "get", "PET-1", "-o", "json"}, func(f *ledgertest.Fake) {
-			f.OnJSON("ReadBatch", cmdtest.Collected("PET-1", 1000))
+			f.OnJSON(api.ReadBatch, cmdtest.Collected("PET-1", 1000))
 		}, 0, "", `"id": "PET-1"`, false},
 		{"rejected", []string{"batch", "get", "PET-1"}, func(f *ledgertest.Fake) {
-			f.OnError("ReadBatch", ledgertest.Rejection(`batch "PET-1" not found`))
+			f.OnError(api.ReadBatch, ledgertest.Rejection(`batch "PET-1" not found`))
 		}, 1, "mtrace: rejected by chaincode: batch \"PET-1\" not found\n", "", true},
 		{"multi-line cause is joined", []string{"batch", "get", "PET-1"}, func(f *ledgertest.Fake) {
-			f.OnError("ReadBatch", &ledger.GatewayError{Op: "evaluate", Message: "a\n  b"})
+			f.OnError(api.ReadBatch, &ledger.GatewayError{Op: "evaluate", Message: "a\n  b"})
 		}, 1, "mtrace: evaluate failed: a b\n", "", true},
 		{"bad mass", []string{"batch", "accept", "PET-1", "--received-mass", "12"}, nil, 1,
 			"mtrace: --received-mass: malformed mass: \"12\" has no unit; write it like 1250kg, 1.25t or 900g\n", "", true},
 		{"unknown profile", []string{"-p", "ghost", "batch", "get", "X"}, nil, 1, "mtrace: profile \"ghost\" not found in", "", true},
 		{"unknown command", []string{"batch", "melt"}, nil, 1, "mtrace: unknown command \"melt\" for \"mtrace batch\"", "", false},
 		{"verify fails silently with 1", []string{"verify", "CUP-1", "--no-signatures"}, func(f *ledgertest.Fake) {
-			f.OnJSON("VerifyProvenance", model.Verdict{BatchID: "CUP-1", Checks: []model.Check{{Name: model.CheckCustody, Detail: "bad"}}})
+			f.OnJSON(api.VerifyProvenance, model.Verdict{BatchID: "CUP-1", Checks: []model.Check{{Name: model.CheckCustody, Detail: "bad"}}})
 		}, 1, "", "FAIL  custody", false},
-		{"interrupted", []string{"batch", "get", "X"}, func(f *ledgertest.Fake) { f.OnError("ReadBatch", context.Canceled) }, 1, "mtrace: interrupted\n", "", true},
+		{"interrupted", []string{"batch", "get", "X"}, func(f *ledgertest.Fake) { f.OnError(api.ReadBatch, context.Canceled) }, 1, "mtrace: interrupted\n", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

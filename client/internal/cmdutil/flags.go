@@ -1,14 +1,11 @@
 package cmdutil
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/model"
-	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
 // ParseMass parses the value of a mass flag, naming the flag on error.
@@ -41,27 +38,12 @@ func MinimumArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// Decode unmarshals a chaincode answer into a value of type T.
-func Decode[T any](fn string, data []byte) (T, error) {
-	var v T
-	if err := json.Unmarshal(data, &v); err != nil {
-		return v, fmt.Errorf("%s: unreadable answer from the chaincode: %w", fn, err)
-	}
-	return v, nil
-}
-
-// Query evaluates fn(args...) on l and decodes its JSON answer.
-func Query[T any](ctx context.Context, l ledger.Ledger, fn string, args ...string) (T, error) {
-	res, err := l.Evaluate(ctx, fn, args...)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return Decode[T](fn, res)
-}
-
 // MarshalArg encodes a request struct as the JSON string argument the
 // contract expects.
+//
+// Deprecated: commands call the chaincode through api.Client, which
+// encodes its arguments; only mtrace bench, which is leaving client/,
+// still uses MarshalArg.
 func MarshalArg(v any) string {
 	data, err := json.Marshal(v)
 	if err != nil {

@@ -2,12 +2,11 @@ package cmdutil
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"sync"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
-	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
 // DownWorkers is how many chunks of a level TraceDown reads at once.
@@ -23,11 +22,12 @@ const DownWorkers = 4
 // the chaincode serves, model.MaxDownLimit, a few MB: fewer round trips).
 // It returns the graph in the order of a one-call Trace, and how many
 // pages it read.
-func TraceDown(ctx context.Context, l ledger.Ledger, root string, limit int) (*model.Trace, int, error) {
+func TraceDown(ctx context.Context, inv api.Invoker, root string, limit int) (*model.Trace, int, error) {
 	if limit == 0 {
 		limit = model.MaxDownLimit
 	}
-	b, err := Query[model.Batch](ctx, l, "ReadBatch", root)
+	c := api.New(inv)
+	b, err := c.ReadBatch(ctx, root)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -47,7 +47,7 @@ func TraceDown(ctx context.Context, l ledger.Ledger, root string, limit int) (*m
 			go func() {
 				defer wg.Done()
 				for ids := range chunks {
-					if err := w.chunk(ctx, l, ids, limit, d); err != nil {
+					if err := w.chunk(ctx, c, ids, limit, d); err != nil {
 						errs <- err
 						return
 					}
@@ -86,14 +86,10 @@ type downWalk struct {
 }
 
 // chunk follows the pages of one chunk of a level at depth d.
-func (w *downWalk) chunk(ctx context.Context, l ledger.Ledger, ids []string, limit, d int) error {
+func (w *downWalk) chunk(ctx context.Context, c *api.Client, ids []string, limit, d int) error {
 	q := model.DownQuery{IDs: ids, Limit: limit}
 	for {
-		arg, err := json.Marshal(q)
-		if err != nil {
-			return err
-		}
-		p, err := Query[model.TracePage](ctx, l, "TraceDown", string(arg))
+		p, err := c.TraceDown(ctx, q)
 		if err != nil {
 			return err
 		}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
-	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
@@ -69,13 +69,14 @@ func (x *Exporter) inWindow(ev model.Event) (bool, error) {
 // (upstream to its collections, or downstream for a recall), in ledger
 // time order. A process appears whole, with all its inputs and outputs.
 func (x *Exporter) Provenance(ctx context.Context, w *Writer, id, direction string) error {
-	tr, err := cmdutil.Query[model.Trace](ctx, x.Ledger, "Trace", id, direction)
+	c := api.New(x.Ledger)
+	tr, err := c.Trace(ctx, id, direction)
 	if err != nil {
 		return err
 	}
 	byTx := map[string]model.Event{}
 	for _, n := range tr.Nodes {
-		hist, err := cmdutil.Query[[]model.HistoryEntry](ctx, x.Ledger, "GetHistory", n.ID)
+		hist, err := c.GetHistory(ctx, n.ID)
 		if err != nil {
 			return err
 		}
@@ -95,7 +96,7 @@ func (x *Exporter) Provenance(ctx context.Context, w *Writer, id, direction stri
 		if ev.Name == model.EvBatchProcessed {
 			// A version holds only its own batch's quantities; the
 			// record lists every input and output.
-			rec, err := cmdutil.Query[model.Process](ctx, x.Ledger, "GetProcess", ev.TxID)
+			rec, err := c.GetProcess(ctx, ev.TxID)
 			if err != nil {
 				return err
 			}
@@ -170,11 +171,7 @@ func ReadBatches(ctx context.Context, l ledger.Ledger, ids []string) (Batches, e
 	out := make(Batches, len(ids))
 	for len(ids) > 0 {
 		n := min(model.MaxListLimit, len(ids))
-		raw, err := json.Marshal(ids[:n])
-		if err != nil {
-			return nil, err
-		}
-		bs, err := cmdutil.Query[[]*model.Batch](ctx, l, "ReadBatches", string(raw))
+		bs, err := api.New(l).ReadBatches(ctx, ids[:n])
 		if err != nil {
 			return nil, err
 		}

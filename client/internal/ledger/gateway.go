@@ -102,7 +102,7 @@ func Dial(p *config.Profile, o Options) (*Gateway, error) {
 // height is the channel's block height on the gateway peer, from the query
 // system chaincode.
 func (g *Gateway) height(ctx context.Context) (uint64, error) {
-	raw, err := g.network.GetContract("qscc").EvaluateWithContext(ctx, "GetChainInfo", client.WithArguments(g.profile.Channel))
+	raw, err := g.network.GetContract(QSCC).EvaluateWithContext(ctx, GetChainInfo, client.WithArguments(g.profile.Channel))
 	if err != nil {
 		return 0, err
 	}
@@ -179,21 +179,21 @@ func (g *Gateway) Evaluate(ctx context.Context, fn string, args ...string) ([]by
 
 // BlockByTxID reads the block holding a transaction from the gateway peer.
 func (g *Gateway) BlockByTxID(ctx context.Context, txID string) ([]byte, error) {
-	raw, err := g.network.GetContract("qscc").EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(g.profile.Channel, txID))
+	raw, err := g.network.GetContract(QSCC).EvaluateWithContext(ctx, GetBlockByTxID, client.WithArguments(g.profile.Channel, txID))
 	return raw, g.mapError(err)
 }
 
 // ChannelConfig reads the channel's configuration from the gateway peer.
 func (g *Gateway) ChannelConfig(ctx context.Context) ([]byte, error) {
-	raw, err := g.network.GetContract("cscc").EvaluateWithContext(ctx, "GetChannelConfig", client.WithArguments(g.profile.Channel))
+	raw, err := g.network.GetContract(CSCC).EvaluateWithContext(ctx, GetChannelConfig, client.WithArguments(g.profile.Channel))
 	return raw, g.mapError(err)
 }
 
 // Block reads one block, or the newest, from the gateway peer.
 func (g *Gateway) Block(ctx context.Context, number uint64) ([]byte, error) {
-	qscc := g.network.GetContract("qscc")
+	qscc := g.network.GetContract(QSCC)
 	if number == NewestBlock {
-		raw, err := qscc.EvaluateWithContext(ctx, "GetChainInfo", client.WithArguments(g.profile.Channel))
+		raw, err := qscc.EvaluateWithContext(ctx, GetChainInfo, client.WithArguments(g.profile.Channel))
 		if err != nil {
 			return nil, g.mapError(err)
 		}
@@ -206,7 +206,7 @@ func (g *Gateway) Block(ctx context.Context, number uint64) ([]byte, error) {
 		}
 		number = info.GetHeight() - 1
 	}
-	raw, err := qscc.EvaluateWithContext(ctx, "GetBlockByNumber", client.WithArguments(g.profile.Channel, strconv.FormatUint(number, 10)))
+	raw, err := qscc.EvaluateWithContext(ctx, GetBlockByNumber, client.WithArguments(g.profile.Channel, strconv.FormatUint(number, 10)))
 	return raw, g.mapError(err)
 }
 

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/config"
 )
 
@@ -157,7 +158,7 @@ func TestGatewayEvaluate(t *testing.T) {
 	g, err := Dial(serve(t, fg), Options{Timeout: 5 * time.Second})
 	require.NoError(t, err)
 	defer g.Close()
-	res, err := g.Evaluate(context.Background(), "ReadBatch", "PET-1")
+	res, err := g.Evaluate(context.Background(), api.ReadBatch, "PET-1")
 	require.NoError(t, err)
 	assert.Equal(t, `{"id":"PET-1"}`, string(res))
 
@@ -165,7 +166,7 @@ func TestGatewayEvaluate(t *testing.T) {
 		&gateway.ErrorDetail{Address: "peer0:7051", MspId: "TestMSP", Message: `chaincode response 500, batch "X" not found`})
 	require.NoError(t, err)
 	fg.evaluateErr = st.Err()
-	_, err = g.Evaluate(context.Background(), "ReadBatch", "X")
+	_, err = g.Evaluate(context.Background(), api.ReadBatch, "X")
 	assert.EqualError(t, err, `rejected by chaincode: batch "X" not found`)
 }
 
@@ -176,14 +177,14 @@ func TestGatewaySubmitRetriesConflicts(t *testing.T) {
 	g, err := Dial(serve(t, fg), Options{Timeout: 5 * time.Second, Retries: DefaultRetries, Backoff: time.Millisecond})
 	require.NoError(t, err)
 	defer g.Close()
-	res, err := g.Submit(context.Background(), "RegisterBatch", "{}")
+	res, err := g.Submit(context.Background(), api.RegisterBatch, "{}")
 	require.NoError(t, err)
 	assert.Equal(t, `"ok"`, string(res))
 	assert.Equal(t, 3, fg.endorsements, "two conflicts, then success")
 
 	fg.statuses = []peer.TxValidationCode{peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE}
 	fg.endorsements = 0
-	_, err = g.Submit(context.Background(), "OfferTransfer", "A", "B")
+	_, err = g.Submit(context.Background(), api.OfferTransfer, "A", "B")
 	var ce *CommitError
 	require.ErrorAs(t, err, &ce)
 	assert.Regexp(t, `^transaction [0-9a-f]{64} failed validation: ENDORSEMENT_POLICY_FAILURE$`, err.Error())
@@ -236,7 +237,7 @@ func TestGatewayUnreachable(t *testing.T) {
 	g, err := Dial(profileFor(t, t.TempDir(), addr, root), Options{Timeout: 2 * time.Second})
 	require.NoError(t, err, "the connection is lazy")
 	defer g.Close()
-	_, err = g.Evaluate(context.Background(), "ReadBatch", "X")
+	_, err = g.Evaluate(context.Background(), api.ReadBatch, "X")
 	var ue *UnavailableError
 	require.ErrorAs(t, err, &ue)
 	assert.Equal(t, "peer "+addr+" unreachable: connection refused", err.Error())

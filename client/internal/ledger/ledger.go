@@ -70,6 +70,22 @@ const NextBlock = ^uint64(0)
 // NewestBlock asks Block for the newest block.
 const NewestBlock = ^uint64(0)
 
+// The system chaincodes the client reads, and the functions of theirs it
+// calls. They are Fabric's, not mtrace transactions (those are named in
+// chaincode/api).
+const (
+	// QSCC is the query system chaincode: blocks and transactions.
+	QSCC               = "qscc"
+	GetChainInfo       = "GetChainInfo"
+	GetBlockByNumber   = "GetBlockByNumber"
+	GetBlockByTxID     = "GetBlockByTxID"
+	GetTransactionByID = "GetTransactionByID"
+
+	// CSCC is the configuration system chaincode.
+	CSCC             = "cscc"
+	GetChannelConfig = "GetChannelConfig"
+)
+
 // DefaultRetries is how many times Submit retries a transaction that lost
 // an MVCC or phantom read conflict.
 const DefaultRetries = 3

@@ -34,6 +34,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/ledger"
 	"github.com/mtrace/mtrace/internal/configblock"
@@ -240,13 +241,9 @@ func (v *Verifier) Transactions(ctx context.Context, ids []string) (map[string]*
 // Records reads the process records of txs (GetProcess), Workers at a time.
 func Records(ctx context.Context, l ledger.Ledger, txs []string) ([]model.Process, error) {
 	got, err := each(Workers, txs, func(tx string) (*model.Process, error) {
-		raw, err := l.Evaluate(ctx, "GetProcess", tx)
+		p, err := api.New(l).GetProcess(ctx, tx)
 		if err != nil {
 			return nil, fmt.Errorf("process record %s: %w", tx, err)
-		}
-		var p model.Process
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("decode process record %s: %w", tx, err)
 		}
 		return &p, nil
 	})
@@ -595,13 +592,9 @@ func Check(ctx context.Context, l ledger.Ledger, ev *model.Evidence) (model.Chec
 		if b.CreatedTx != "" || b.Origin.Collection == nil {
 			continue
 		}
-		raw, err := l.Evaluate(ctx, "GetHistory", b.ID)
+		hs, err := api.New(l).GetHistory(ctx, b.ID)
 		if err != nil {
 			return model.Check{}, fmt.Errorf("history of %q: %w", b.ID, err)
-		}
-		var hs []model.HistoryEntry
-		if err := json.Unmarshal(raw, &hs); err != nil {
-			return model.Check{}, fmt.Errorf("decode history of %q: %w", b.ID, err)
 		}
 		if len(hs) > 0 {
 			created[b.ID] = hs[0].TxID

@@ -192,8 +192,8 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	txs := map[string][]byte{"honest": first, "unwanted": first, "invalid": first, "tampered": first, "rogue": second, "client": second}
 	fake := ledgertest.New()
 	cfg := channelConfig(t, city, rec)
-	fake.On("cscc.GetChannelConfig", func([]string) ([]byte, error) { return cfg, nil })
-	fake.On("qscc.GetBlockByTxID", func(args []string) ([]byte, error) {
+	fake.On(ledgertest.ChannelConfig, func([]string) ([]byte, error) { return cfg, nil })
+	fake.On(ledgertest.BlockByTxID, func(args []string) ([]byte, error) {
 		if raw, ok := txs[args[0]]; ok {
 			return raw, nil
 		}
@@ -212,11 +212,11 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	one, err := New(ctx, fake)
 	require.NoError(t, err)
 	one.Workers = 1
-	before := len(fake.CallsTo("qscc.GetBlockByTxID"))
+	before := len(fake.CallsTo(ledgertest.BlockByTxID))
 	again, err := one.Transactions(ctx, ids)
 	require.NoError(t, err)
 	assert.Equal(t, got, again)
-	assert.Equal(t, 3, len(fake.CallsTo("qscc.GetBlockByTxID"))-before, "block reads for six transactions in two blocks and one missing")
+	assert.Equal(t, 3, len(fake.CallsTo(ledgertest.BlockByTxID))-before, "block reads for six transactions in two blocks and one missing")
 
 	h := got["honest"]
 	assert.True(t, h.Valid)
@@ -295,9 +295,9 @@ func TestVerifierKnowsFormerMembers(t *testing.T) {
 		"0":      configBlock(t, 0, 0, before),
 	}
 	fake := ledgertest.New()
-	fake.On("cscc.GetChannelConfig", func([]string) ([]byte, error) { return now, nil })
-	fake.On("qscc.GetBlockByTxID", func([]string) ([]byte, error) { return txs, nil })
-	fake.On("qscc.GetBlockByNumber", func(args []string) ([]byte, error) {
+	fake.On(ledgertest.ChannelConfig, func([]string) ([]byte, error) { return now, nil })
+	fake.On(ledgertest.BlockByTxID, func([]string) ([]byte, error) { return txs, nil })
+	fake.On(ledgertest.Block, func(args []string) ([]byte, error) {
 		if raw, ok := blocks[args[0]]; ok {
 			return raw, nil
 		}
@@ -315,7 +315,7 @@ func TestVerifierKnowsFormerMembers(t *testing.T) {
 	assert.Contains(t, strings.Join(got["stranger"].Problems, ";"), "op@venlo (VenloMSP) is not an organisation of the channel, nor was it ever")
 	assert.Contains(t, strings.Join(got["impostor"].Problems, ";"), "op@kaunas does not chain to KaunasMSP's root certificates")
 
-	assert.Len(t, fake.CallsTo("qscc.GetBlockByNumber"), 4, "the config history is read once: newest, 3, 2, 0")
+	assert.Len(t, fake.CallsTo(ledgertest.Block), 4, "the config history is read once: newest, 3, 2, 0")
 }
 
 // certActor reads the person and role Fabric CA writes into a

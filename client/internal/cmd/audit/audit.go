@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -68,7 +69,7 @@ func Fetch(ctx context.Context, l ledger.Ledger) ([]model.Batch, model.Registry,
 	var all []model.Batch
 	q := model.ListQuery{Limit: PageSize}
 	for {
-		page, err := cmdutil.Query[model.BatchPage](ctx, l, "ListBatches", cmdutil.MarshalArg(q))
+		page, err := api.New(l).ListBatches(ctx, q)
 		if err != nil {
 			return nil, model.Registry{}, err
 		}
@@ -81,7 +82,7 @@ func Fetch(ctx context.Context, l ledger.Ledger) ([]model.Batch, model.Registry,
 		}
 		q.Bookmark = page.Bookmark
 	}
-	reg, err := cmdutil.Query[model.Registry](ctx, l, "GetRegistry")
+	reg, err := api.New(l).GetRegistry(ctx)
 	return all, reg, err
 }
 

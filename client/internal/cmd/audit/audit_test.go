@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -33,7 +34,7 @@ func serve(f *ledgertest.Fake, corrupt func(*model.Batch)) {
 		"":   {Batches: []model.Batch{cmdtest.Received(cmdtest.Collected("PET-1", 1_250_000), 10_000), cmdtest.Collected("PET-2", 800_000)}, Bookmark: "p2"},
 		"p2": {Batches: []model.Batch{b3}},
 	}
-	f.On("ListBatches", func(args []string) ([]byte, error) {
+	f.On(api.ListBatches, func(args []string) ([]byte, error) {
 		var q model.ListQuery
 		if err := json.Unmarshal([]byte(args[0]), &q); err != nil {
 			return nil, err
@@ -43,7 +44,7 @@ func serve(f *ledgertest.Fake, corrupt func(*model.Batch)) {
 		}
 		return json.Marshal(pages[q.Bookmark])
 	})
-	f.OnJSON("GetRegistry", registry)
+	f.OnJSON(api.GetRegistry, registry)
 }
 
 func TestAuditClean(t *testing.T) {
@@ -51,7 +52,7 @@ func TestAuditClean(t *testing.T) {
 		e := cmdtest.New(t)
 		serve(e.Fake, nil)
 		require.NoError(t, e.Run(newCmd(e), "audit", "--no-signatures", "-o", format))
-		assert.Len(t, e.Fake.CallsTo("ListBatches"), 2, "every page is read")
+		assert.Len(t, e.Fake.CallsTo(api.ListBatches), 2, "every page is read")
 		cmdtest.Golden(t, "audit_clean_"+format, e.Out.String())
 	}
 }
@@ -73,10 +74,10 @@ func TestAuditViolations(t *testing.T) {
 func TestAuditErrors(t *testing.T) {
 	e := cmdtest.New(t)
 	assert.ErrorContains(t, e.Run(newCmd(e), "audit", "--no-signatures", "-p", "ghost"), `profile "ghost" not found`)
-	e.Fake.OnError("ListBatches", ledgertest.Rejection("role auditor may not list"))
+	e.Fake.OnError(api.ListBatches, ledgertest.Rejection("role auditor may not list"))
 	assert.EqualError(t, e.Run(newCmd(e), "audit", "--no-signatures"), "rejected by chaincode: role auditor may not list")
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("ListBatches", model.BatchPage{Bookmark: "same"})
+	e.Fake.OnJSON(api.ListBatches, model.BatchPage{Bookmark: "same"})
 	assert.ErrorContains(t, e.Run(newCmd(e), "audit", "--no-signatures"), `page token "same" repeats`)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -52,7 +53,7 @@ mass, transit loss, pending transfer, quarantine, documents, children).`,
 
 func runHistory(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		entries, err := cmdutil.Query[[]model.HistoryEntry](ctx, l, "GetHistory", opts.ID)
+		entries, err := api.New(l).GetHistory(ctx, opts.ID)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
@@ -37,7 +38,7 @@ func versions() []model.HistoryEntry {
 }
 
 func TestHistory(t *testing.T) {
-	args := cmdtest.Formats(t, "history", newCmd, "GetHistory", versions(), "history", "PET-1")
+	args := cmdtest.Formats(t, "history", newCmd, api.GetHistory, versions(), "history", "PET-1")
 	assert.Equal(t, []string{"PET-1"}, args)
 }
 
@@ -57,11 +58,11 @@ func TestChanges(t *testing.T) {
 func TestHistoryErrors(t *testing.T) {
 	e := cmdtest.New(t)
 	assert.ErrorContains(t, e.Run(newCmd(e), "history", "PET-1", "-p", "ghost"), `profile "ghost" not found`)
-	e.Fake.OnError("GetHistory", ledgertest.Rejection(`batch "PET-1" not found`))
+	e.Fake.OnError(api.GetHistory, ledgertest.Rejection(`batch "PET-1" not found`))
 	assert.EqualError(t, e.Run(newCmd(e), "history", "PET-1"), `rejected by chaincode: batch "PET-1" not found`)
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("GetHistory", []model.HistoryEntry{})
+	e.Fake.OnJSON(api.GetHistory, []model.HistoryEntry{})
 	require.NoError(t, e.Run(newCmd(e), "history", "PET-9"))
 	assert.Equal(t, "No history for PET-9.\n", e.Out.String())
 }

@@ -5,11 +5,10 @@ package migrate
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -76,23 +75,20 @@ batch is migrated, every other transaction refuses it.`,
 
 func runMigrate(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
+		c := api.New(l)
 		r := Result{Migrated: []string{}, DryRun: opts.DryRun}
 		bookmark := ""
 		for {
-			page, err := cmdutil.Query[model.IDPage](ctx, l, "PendingMigration", bookmark, strconv.Itoa(MaxBatch))
+			page, err := c.PendingMigration(ctx, bookmark, MaxBatch)
 			if err != nil {
 				return err
 			}
 			r.Pending += len(page.IDs)
 			for lo := 0; lo < len(page.IDs) && !opts.DryRun; lo += opts.Batch {
 				ids := page.IDs[lo:min(lo+opts.Batch, len(page.IDs))]
-				raw, err := l.Submit(ctx, "MigrateBatches", cmdutil.MarshalArg(ids))
+				done, err := c.MigrateBatches(ctx, ids)
 				if err != nil {
 					return fmt.Errorf("migrated %d of the %d old batches found so far, then: %w", len(r.Migrated), r.Pending, err)
-				}
-				done, err := cmdutil.Decode[[]string]("MigrateBatches", raw)
-				if err != nil {
-					return err
 				}
 				r.Transactions++
 				r.Migrated = append(r.Migrated, done...)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
@@ -41,7 +42,7 @@ func newOld(n, current int) *oldLedger {
 }
 
 func (o *oldLedger) serve(t *testing.T, f *ledgertest.Fake) {
-	f.On("PendingMigration", func(a []string) ([]byte, error) {
+	f.On(api.PendingMigration, func(a []string) ([]byte, error) {
 		limit, err := strconv.Atoi(a[1])
 		require.NoError(t, err)
 		from := 0
@@ -61,7 +62,7 @@ func (o *oldLedger) serve(t *testing.T, f *ledgertest.Fake) {
 		}
 		return json.Marshal(p)
 	})
-	f.On("MigrateBatches", func(a []string) ([]byte, error) {
+	f.On(api.MigrateBatches, func(a []string) ([]byte, error) {
 		if o.failAfter > 0 && o.submitted == o.failAfter {
 			return nil, ledgertest.Rejection("endorsement failed")
 		}
@@ -100,19 +101,19 @@ func TestMigrate(t *testing.T) {
 	assert.Len(t, r.Migrated, 23)
 	assert.True(t, slices.IsSorted(r.Migrated))
 	assert.Zero(t, o.left())
-	for _, c := range e.Fake.CallsTo("MigrateBatches") {
+	for _, c := range e.Fake.CallsTo(api.MigrateBatches) {
 		var ids []string
 		require.NoError(t, json.Unmarshal([]byte(c.Args[0]), &ids))
 		assert.LessOrEqual(t, len(ids), 4)
 	}
-	assert.Equal(t, len(e.Fake.CallsTo("MigrateBatches")), r.Transactions)
+	assert.Equal(t, len(e.Fake.CallsTo(api.MigrateBatches)), r.Transactions)
 
 	// A second run finds nothing and submits nothing.
 	e = cmdtest.New(t)
 	o.serve(t, e.Fake)
 	require.NoError(t, e.Run(newCmd(e), "migrate"))
 	assert.Equal(t, "Every batch is in the current stored format; nothing to migrate.\n", e.Out.String())
-	assert.Empty(t, e.Fake.CallsTo("MigrateBatches"))
+	assert.Empty(t, e.Fake.CallsTo(api.MigrateBatches))
 }
 
 // An interrupted migration says how far it got; running it again
@@ -141,7 +142,7 @@ func TestMigrateDryRunAndFlags(t *testing.T) {
 	o.serve(t, e.Fake)
 	require.NoError(t, e.Run(newCmd(e), "migrate", "--dry-run"))
 	assert.Equal(t, "5 batches are in the old stored format; nothing written (dry run)\n", e.Out.String())
-	assert.Empty(t, e.Fake.CallsTo("MigrateBatches"))
+	assert.Empty(t, e.Fake.CallsTo(api.MigrateBatches))
 	assert.Equal(t, 5, o.left())
 	assert.ErrorContains(t, e.Run(newCmd(e), "migrate", "--batch", "0"), "--batch: must be from 1 to 100, got 0")
 	assert.ErrorContains(t, e.Run(newCmd(e), "migrate", "x"), "no arguments")

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -48,7 +48,7 @@ inputs + virgin = outputs + loss.`,
 
 func runProcess(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		p, err := cmdutil.Query[model.Process](ctx, l, "GetProcess", opts.Tx)
+		p, err := api.New(l).GetProcess(ctx, opts.Tx)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -26,7 +27,7 @@ func TestProcess(t *testing.T) {
 	for _, format := range []string{"table", "json"} {
 		t.Run(format, func(t *testing.T) {
 			e := cmdtest.New(t)
-			e.Fake.OnJSON("GetProcess", record())
+			e.Fake.OnJSON(api.GetProcess, record())
 			require.NoError(t, e.Run(NewCmdProcess(e.F, nil), "process", "tx-extrude", "-o", format))
 			require.Len(t, e.Fake.Calls(), 1)
 			assert.Equal(t, "evaluate GetProcess(tx-extrude)", e.Fake.Calls()[0].String())
@@ -52,7 +53,7 @@ func TestProcessErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := cmdtest.New(t)
 			if tt.err != nil {
-				e.Fake.OnError("GetProcess", tt.err)
+				e.Fake.OnError(api.GetProcess, tt.err)
 			}
 			err := e.Run(NewCmdProcess(e.F, nil), tt.args...)
 			require.Error(t, err)

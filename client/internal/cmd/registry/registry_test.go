@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
@@ -36,7 +37,7 @@ func registry() model.Registry {
 
 func TestShowAndProposals(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry())
+	e.Fake.OnJSON(api.GetRegistry, registry())
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "show"))
 	out := e.Out.String()
 	assert.Contains(t, out, "MunicipalityMSP  collector  Istanbul waste services")
@@ -45,7 +46,7 @@ func TestShowAndProposals(t *testing.T) {
 	assert.Regexp(t, `3f2a9c0d1e4b\s+set KaunasMSP as collector \("Kaunas waste services"\)\s+MakerMSP\s+MakerMSP, GoneMSP\s+1/3`, out)
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry())
+	e.Fake.OnJSON(api.GetRegistry, registry())
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "proposals", "-o", "json"))
 	var ps []model.Proposal
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &ps))
@@ -54,7 +55,7 @@ func TestShowAndProposals(t *testing.T) {
 	e = cmdtest.New(t)
 	empty := registry()
 	empty.Proposals = nil
-	e.Fake.OnJSON("GetRegistry", empty)
+	e.Fake.OnJSON(api.GetRegistry, empty)
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "proposals", "-o", "json"))
 	assert.JSONEq(t, "[]", e.Out.String())
 }
@@ -62,7 +63,7 @@ func TestShowAndProposals(t *testing.T) {
 func TestProposeBuildsTheRequest(t *testing.T) {
 	p := registry().Proposals[0]
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("ProposeChange", p)
+	e.Fake.OnJSON(api.ProposeChange, p)
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "propose", "--msp", "KaunasMSP", "--role", "collector", "--name", "Kaunas waste services", "--ttl", "48h"))
 	require.Len(t, e.Fake.Calls(), 1)
 	assert.Equal(t, `submit ProposeChange({"action":"set","msp":"KaunasMSP","role":"collector","name":"Kaunas waste services","ttlHours":48})`, e.Fake.Calls()[0].String())
@@ -70,7 +71,7 @@ func TestProposeBuildsTheRequest(t *testing.T) {
 	assert.Contains(t, e.Out.String(), "mtrace registry approve 3f2a9c0d1e4b")
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("ProposeChange", p)
+	e.Fake.OnJSON(api.ProposeChange, p)
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "propose", "--msp", "MakerMSP", "--remove"))
 	assert.Equal(t, `submit ProposeChange({"action":"remove","msp":"MakerMSP"})`, e.Fake.Calls()[0].String())
 }
@@ -97,21 +98,21 @@ func TestProposeRefusesBadFlags(t *testing.T) {
 func TestApprove(t *testing.T) {
 	v := model.Vote{Proposal: registry().Proposals[0], Votes: 3, Needed: 3, Applied: true}
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("ApproveChange", v)
+	e.Fake.OnJSON(api.ApproveChange, v)
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "approve", "3f2a9c0d1e4b"))
 	assert.Equal(t, "submit ApproveChange(3f2a9c0d1e4b)", e.Fake.Calls()[0].String())
 	assert.Equal(t, "Approved 3f2a9c0d1e4b: 3 of 3 approvals; the change applied: set KaunasMSP as collector (\"Kaunas waste services\")\n", e.Out.String())
 
 	v.Votes, v.Applied = 2, false
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("ApproveChange", v)
+	e.Fake.OnJSON(api.ApproveChange, v)
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "approve", "3f2a9c0d1e4b", "-o", "json"))
 	var got model.Vote
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &got))
 	assert.Equal(t, v, got)
 
 	e = cmdtest.New(t)
-	e.Fake.OnError("ApproveChange", ledgertest.Rejection("MakerMSP has already approved proposal 3f2a9c0d1e4b"))
+	e.Fake.OnError(api.ApproveChange, ledgertest.Rejection("MakerMSP has already approved proposal 3f2a9c0d1e4b"))
 	err := e.Run(NewCmdRegistry(e.F), "registry", "approve", "3f2a9c0d1e4b")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rejected by chaincode: MakerMSP has already approved proposal 3f2a9c0d1e4b")
@@ -120,7 +121,7 @@ func TestApprove(t *testing.T) {
 
 func TestWithdraw(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("WithdrawChange", nil)
+	e.Fake.OnJSON(api.WithdrawChange, nil)
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "withdraw", "3f2a9c0d1e4b"))
 	assert.Equal(t, "submit WithdrawChange(3f2a9c0d1e4b)", e.Fake.Calls()[0].String())
 	assert.Equal(t, "Withdrew proposal 3f2a9c0d1e4b\n", e.Out.String())

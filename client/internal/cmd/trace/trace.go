@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -103,7 +104,7 @@ func runTrace(ctx context.Context, opts *Options) error {
 			}
 			return nil
 		}
-		t, err := cmdutil.Query[model.Trace](ctx, l, "Trace", opts.ID, model.Upstream)
+		t, err := api.New(l).Trace(ctx, opts.ID, model.Upstream)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -55,7 +56,7 @@ func TestTraceFormats(t *testing.T) {
 	for _, f := range []string{"tree", "json", "dot", "mermaid"} {
 		t.Run(f, func(t *testing.T) {
 			e := cmdtest.New(t)
-			e.Fake.OnJSON("Trace", diamond())
+			e.Fake.OnJSON(api.Trace, diamond())
 			require.NoError(t, e.Run(newCmd(e), "trace", "CUP-1", "--format", f))
 			assert.Equal(t, []string{"CUP-1", "up"}, e.Fake.Calls()[0].Args)
 			cmdtest.Golden(t, "trace_"+f, e.Out.String())
@@ -65,7 +66,7 @@ func TestTraceFormats(t *testing.T) {
 
 func TestTraceJSONOutputFlag(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("Trace", diamond())
+	e.Fake.OnJSON(api.Trace, diamond())
 	require.NoError(t, e.Run(newCmd(e), "trace", "CUP-1", "-o", "json"))
 	assert.Equal(t, []string{"CUP-1", "up"}, e.Fake.Calls()[0].Args)
 	assert.True(t, strings.HasPrefix(e.Out.String(), "{\n  \"root\": \"CUP-1\""))
@@ -85,12 +86,12 @@ func serveDown(t *testing.T, e *cmdtest.Env, tr model.Trace, limit int) *int {
 		from[ed.From] = append(from[ed.From], ed)
 	}
 	r := nodes[tr.Root]
-	e.Fake.OnJSON("ReadBatch", model.Batch{ID: r.ID, Material: r.Material, Form: r.Form, Owner: r.Owner, Status: r.Status,
+	e.Fake.OnJSON(api.ReadBatch, model.Batch{ID: r.ID, Material: r.Material, Form: r.Form, Owner: r.Owner, Status: r.Status,
 		InitialMass: r.InitialMass, RemainingMass: r.RemainingMass, RecycledContent: r.RecycledContent, Origin: model.Origin{Collection: r.Collection},
 		Takes: len(from[r.ID])})
 	pages := new(int)
 	var mu sync.Mutex // the CLI reads chunks concurrently
-	e.Fake.On("TraceDown", func(a []string) ([]byte, error) {
+	e.Fake.On(api.TraceDown, func(a []string) ([]byte, error) {
 		var q model.DownQuery
 		require.NoError(t, json.Unmarshal([]byte(a[0]), &q))
 		if q.Limit == 0 {
@@ -151,12 +152,12 @@ func TestTraceDownFollowsPages(t *testing.T) {
 	e = cmdtest.New(t)
 	serveDown(t, e, tr, 1)
 	require.NoError(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "--page-size", "3", "-o", "json"))
-	q := e.Fake.CallsTo("TraceDown")[0].Args[0]
+	q := e.Fake.CallsTo(api.TraceDown)[0].Args[0]
 	assert.Contains(t, q, `"limit":3`)
 	e = cmdtest.New(t)
 	serveDown(t, e, tr, 1)
 	require.NoError(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "-o", "json"))
-	assert.Contains(t, e.Fake.CallsTo("TraceDown")[0].Args[0], `"limit":5000`, "the largest page by default")
+	assert.Contains(t, e.Fake.CallsTo(api.TraceDown)[0].Args[0], `"limit":5000`, "the largest page by default")
 	assert.ErrorContains(t, e.Run(newCmd(e), "trace", "PET-1", "--down", "--page-size", "5001"), "--page-size: must be from 1 to 5000, got 5001")
 }
 
@@ -228,7 +229,7 @@ func TestTraceDownLostTake(t *testing.T) {
 	e := cmdtest.New(t)
 	serveDown(t, e, tr, 5)
 	r := tr.Nodes[0]
-	e.Fake.OnJSON("ReadBatch", model.Batch{ID: r.ID, Material: r.Material, Form: r.Form, Owner: r.Owner, Status: r.Status,
+	e.Fake.OnJSON(api.ReadBatch, model.Batch{ID: r.ID, Material: r.Material, Form: r.Form, Owner: r.Owner, Status: r.Status,
 		InitialMass: r.InitialMass, RemainingMass: r.RemainingMass, Origin: model.Origin{Collection: r.Collection}, Takes: 2})
 	err := e.Run(newCmd(e), "trace", "PET-1", "--down")
 	require.ErrorIs(t, err, cmdutil.ErrSilent)
@@ -249,7 +250,7 @@ func TestTraceDownTree(t *testing.T) {
 func TestTraceDOTRenders(t *testing.T) {
 	var buf bytes.Buffer
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("Trace", diamond())
+	e.Fake.OnJSON(api.Trace, diamond())
 	require.NoError(t, e.Run(newCmd(e), "trace", "CUP-1", "--format", "dot"))
 	buf.Write(e.Out.Bytes())
 	assert.Contains(t, buf.String(), `"PET-1" -> "FLK-1" [label="shredding 1240 kg"];`)
@@ -271,6 +272,6 @@ func TestTraceErrors(t *testing.T) {
 	assert.ErrorContains(t, e.Run(newCmd(e), "trace", "X", "--format", "png"), `--format: must be one of tree, json, dot, mermaid, got "png"`)
 	assert.ErrorContains(t, e.Run(newCmd(e), "trace", "X", "-p", "ghost"), `profile "ghost" not found`)
 	assert.Empty(t, e.Fake.Calls())
-	e.Fake.OnError("Trace", ledgertest.Rejection(`batch "X" not found`))
+	e.Fake.OnError(api.Trace, ledgertest.Rejection(`batch "X" not found`))
 	assert.EqualError(t, e.Run(newCmd(e), "trace", "X"), `rejected by chaincode: batch "X" not found`)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmd/batch/attach"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
@@ -82,7 +83,7 @@ func runVerify(ctx context.Context, opts *Options) error {
 		var err error
 		if opts.NoSignatures {
 			// The chaincode's own verdict: one call, no records sent.
-			if v, err = cmdutil.Query[model.Verdict](ctx, l, "VerifyProvenance", opts.ID, sum); err != nil {
+			if v, err = api.New(l).VerifyProvenance(ctx, opts.ID, sum); err != nil {
 				return err
 			}
 		} else {
@@ -90,7 +91,7 @@ func runVerify(ctx context.Context, opts *Options) error {
 			// the same pure model.Verify the chaincode runs, from the same
 			// records the signatures check then holds against their
 			// transactions, so the peer's chaincode is trusted for neither.
-			ev, err := cmdutil.Query[model.Evidence](ctx, l, "Evidence", opts.ID)
+			ev, err := api.New(l).Evidence(ctx, opts.ID)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -37,14 +38,14 @@ func verdict(ok bool) model.Verdict {
 }
 
 func TestVerifyHolds(t *testing.T) {
-	args := cmdtest.Formats(t, "verify_ok", newCmd, "VerifyProvenance", verdict(true), "verify", "CUP-1", "--no-signatures")
+	args := cmdtest.Formats(t, "verify_ok", newCmd, api.VerifyProvenance, verdict(true), "verify", "CUP-1", "--no-signatures")
 	assert.Equal(t, []string{"CUP-1", ""}, args)
 }
 
 func TestVerifyFails(t *testing.T) {
 	for _, format := range []string{"table", "json"} {
 		e := cmdtest.New(t)
-		e.Fake.OnJSON("VerifyProvenance", verdict(false))
+		e.Fake.OnJSON(api.VerifyProvenance, verdict(false))
 		err := e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "-o", format)
 		require.ErrorIs(t, err, cmdutil.ErrSilent, "a failed verification exits 1 without another message")
 		cmdtest.Golden(t, "verify_fail_"+format, e.Out.String())
@@ -55,7 +56,7 @@ func TestVerifyDocument(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "report.pdf")
 	require.NoError(t, os.WriteFile(p, []byte("abc"), 0o600))
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("VerifyProvenance", verdict(true))
+	e.Fake.OnJSON(api.VerifyProvenance, verdict(true))
 	require.NoError(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "--document", p))
 	assert.Equal(t, []string{"CUP-1", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}, e.Fake.Calls()[0].Args)
 }
@@ -65,7 +66,7 @@ func TestVerifyErrors(t *testing.T) {
 	assert.ErrorContains(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "--document", "/nonexistent"), "no such file")
 	assert.ErrorContains(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures", "-p", "ghost"), `profile "ghost" not found`)
 	assert.Empty(t, e.Fake.Calls())
-	e.Fake.OnError("VerifyProvenance", ledgertest.Rejection(`batch "CUP-1" not found`))
+	e.Fake.OnError(api.VerifyProvenance, ledgertest.Rejection(`batch "CUP-1" not found`))
 	err := e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures")
 	assert.EqualError(t, err, `rejected by chaincode: batch "CUP-1" not found`)
 	assert.NotErrorIs(t, err, cmdutil.ErrSilent)

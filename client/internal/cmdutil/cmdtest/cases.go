@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
@@ -75,12 +76,12 @@ func BatchFormats(t *testing.T, name string, newCmd func(*Env) *cobra.Command, f
 	for _, format := range []string{"table", "json"} {
 		e := New(t)
 		e.Fake.On(fn, ledgertest.Nothing)
-		e.Fake.OnJSON("ReadBatch", b)
+		e.Fake.OnJSON(api.ReadBatch, b)
 		require.NoError(t, e.Run(newCmd(e), append(append([]string(nil), args...), "-o", format)...))
 		calls := e.Fake.Calls()
 		require.Len(t, calls, 2, "%v", calls)
 		assert.Equal(t, ledgertest.Call{Submit: true, Fn: fn, Args: calls[0].Args}, calls[0])
-		assert.Equal(t, ledgertest.Call{Fn: "ReadBatch", Args: []string{b.ID}}, calls[1], "the batch is read back after the commit")
+		assert.Equal(t, ledgertest.Call{Fn: api.ReadBatch, Args: []string{b.ID}}, calls[1], "the batch is read back after the commit")
 		got = calls[0].Args
 		assert.True(t, e.Fake.Closed, "the ledger is closed")
 		Golden(t, name+"_"+format, e.Out.String())
@@ -89,7 +90,7 @@ func BatchFormats(t *testing.T, name string, newCmd func(*Env) *cobra.Command, f
 	// A read-back failure says that the transaction did commit.
 	e := New(t)
 	e.Fake.On(fn, ledgertest.Nothing)
-	e.Fake.OnError("ReadBatch", errors.New("peer unavailable"))
+	e.Fake.OnError(api.ReadBatch, errors.New("peer unavailable"))
 	err := e.Run(newCmd(e), args...)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), fn+` committed, but reading batch "`+b.ID+`" back failed: peer unavailable`)

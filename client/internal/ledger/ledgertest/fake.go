@@ -171,24 +171,32 @@ func (f *Fake) Replay(_ context.Context, start uint64, fn func(ledger.Event) err
 	return nil
 }
 
-// BlockByTxID answers as the function "qscc.GetBlockByTxID" was told.
+// The names under which Fake records, and tests answer, the calls to
+// system chaincodes: "chaincode.function".
+const (
+	BlockByTxID   = ledger.QSCC + "." + ledger.GetBlockByTxID
+	ChannelConfig = ledger.CSCC + "." + ledger.GetChannelConfig
+	Block         = ledger.QSCC + "." + ledger.GetBlockByNumber
+)
+
+// BlockByTxID answers as the function BlockByTxID was told.
 func (f *Fake) BlockByTxID(_ context.Context, txID string) ([]byte, error) {
-	return f.call(false, "qscc.GetBlockByTxID", []string{txID})
+	return f.call(false, BlockByTxID, []string{txID})
 }
 
-// ChannelConfig answers as the function "cscc.GetChannelConfig" was told.
+// ChannelConfig answers as the function ChannelConfig was told.
 func (f *Fake) ChannelConfig(context.Context) ([]byte, error) {
-	return f.call(false, "cscc.GetChannelConfig", nil)
+	return f.call(false, ChannelConfig, nil)
 }
 
-// Block answers as the function "qscc.GetBlockByNumber" was told; its one
-// argument is the block number, or "newest" for ledger.NewestBlock.
+// Block answers as the function Block was told; its one argument is the
+// block number, or "newest" for ledger.NewestBlock.
 func (f *Fake) Block(_ context.Context, number uint64) ([]byte, error) {
 	n := "newest"
 	if number != ledger.NewestBlock {
 		n = strconv.FormatUint(number, 10)
 	}
-	return f.call(false, "qscc.GetBlockByNumber", []string{n})
+	return f.call(false, Block, []string{n})
 }
 
 // Chaincode is "mtrace".

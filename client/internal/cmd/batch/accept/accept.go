@@ -5,10 +5,10 @@ package accept
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -60,9 +60,12 @@ mass is taken as received.`,
 }
 
 func runAccept(ctx context.Context, opts *Options) error {
-	args := []string{opts.ID, strconv.FormatInt(int64(opts.Received), 10)}
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "AcceptTransfer", args,
-		func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.ID,
+		Write: func(ctx context.Context, c *api.Client) error {
+			return c.AcceptTransfer(ctx, opts.ID, int64(opts.Received))
+		},
+		Summary: func(b *model.Batch) string {
 			s := fmt.Sprintf("Accepted %s: now owned by %s, %s received", b.ID, b.Owner, b.RemainingMass)
 			if n := len(b.Handovers); n > 0 {
 				h := b.Handovers[n-1]
@@ -73,5 +76,6 @@ func runAccept(ctx context.Context, opts *Options) error {
 				s += "; owner " + b.Owner
 			}
 			return s + fmt.Sprintf(" (tx %s)", b.LastTx)
-		})
+		},
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -84,9 +85,13 @@ func runAttach(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "AttachDocument",
-		[]string{opts.ID, opts.Name, sum, opts.URI},
-		func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.ID,
+		Write: func(ctx context.Context, c *api.Client) error {
+			return c.AttachDocument(ctx, opts.ID, opts.Name, sum, opts.URI)
+		},
+		Summary: func(b *model.Batch) string {
 			return fmt.Sprintf("Anchored %s (sha256 %s) on %s (tx %s)", opts.Name, sum, b.ID, b.LastTx)
-		})
+		},
+	})
 }

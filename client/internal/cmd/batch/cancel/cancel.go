@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -41,8 +42,11 @@ func NewCmdCancel(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 }
 
 func runCancel(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "CancelTransfer", []string{opts.ID},
-		func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.ID,
+		Write: func(ctx context.Context, c *api.Client) error { return c.CancelTransfer(ctx, opts.ID) },
+		Summary: func(b *model.Batch) string {
 			return fmt.Sprintf("Cancelled the transfer of %s: owner %s, status %s (tx %s)", b.ID, b.Owner, b.Status, b.LastTx)
-		})
+		},
+	})
 }

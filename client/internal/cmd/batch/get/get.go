@@ -3,10 +3,10 @@ package get
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -65,7 +65,7 @@ says how many more there are. --children 0 shows them all.`,
 
 func runGet(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		b, err := cmdutil.Query[model.Batch](ctx, l, "ReadBatch", opts.ID)
+		b, err := api.New(l).ReadBatch(ctx, opts.ID)
 		if err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func Children(ctx context.Context, l ledger.Ledger, b *model.Batch, n int) ([]mo
 		if n > 0 {
 			size = min(size, n-len(out))
 		}
-		p, err := cmdutil.Query[model.TakePage](ctx, l, "ListTakes", b.ID, bookmark, strconv.Itoa(size))
+		p, err := api.New(l).ListTakes(ctx, b.ID, bookmark, size)
 		if err != nil {
 			return nil, err
 		}

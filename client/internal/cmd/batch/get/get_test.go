@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -19,7 +20,7 @@ func TestGet(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			e := cmdtest.New(t)
 			b := cmdtest.Received(cmdtest.Collected("PET-1", 1_250_000), 10_000)
-			e.Fake.OnJSON("ReadBatch", b)
+			e.Fake.OnJSON(api.ReadBatch, b)
 			require.NoError(t, e.Run(NewCmdGet(e.F, nil), "get", "PET-1", "-o", format))
 			require.Len(t, e.Fake.Calls(), 1)
 			assert.Equal(t, "evaluate ReadBatch(PET-1)", e.Fake.Calls()[0].String())
@@ -44,7 +45,7 @@ func TestGetErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := cmdtest.New(t)
 			if tt.err != nil {
-				e.Fake.OnError("ReadBatch", tt.err)
+				e.Fake.OnError(api.ReadBatch, tt.err)
 			}
 			err := e.Run(NewCmdGet(e.F, nil), tt.args...)
 			require.Error(t, err)
@@ -55,10 +56,10 @@ func TestGetErrors(t *testing.T) {
 
 func TestGetUnreadableAnswer(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.On("ReadBatch", func([]string) ([]byte, error) { return []byte("not json"), nil })
+	e.Fake.On(api.ReadBatch, func([]string) ([]byte, error) { return []byte("not json"), nil })
 	err := e.Run(NewCmdGet(e.F, nil), "get", "X")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ReadBatch: unreadable answer")
+	assert.Contains(t, err.Error(), "decode answer of "+api.ReadBatch)
 }
 
 // A batch with many takes shows the first ones, read page by page, and
@@ -72,8 +73,8 @@ func TestGetChildrenPaged(t *testing.T) {
 		{ID: "F3", Mass: 1000, Tx: "t3", Handovers: 1, At: "2026-11-22T09:02:00Z"},
 	}
 	pages := func(e *cmdtest.Env) {
-		e.Fake.OnJSON("ReadBatch", b)
-		e.Fake.On("ListTakes", func(a []string) ([]byte, error) {
+		e.Fake.OnJSON(api.ReadBatch, b)
+		e.Fake.On(api.ListTakes, func(a []string) ([]byte, error) {
 			n, err := strconv.Atoi(a[2])
 			require.NoError(t, err)
 			from := 0
@@ -111,7 +112,7 @@ func TestGetChildrenPaged(t *testing.T) {
 	e = cmdtest.New(t)
 	pages(e)
 	takesPerPage := 1
-	e.Fake.On("ListTakes", func(a []string) ([]byte, error) {
+	e.Fake.On(api.ListTakes, func(a []string) ([]byte, error) {
 		from := 0
 		if a[1] != "" {
 			from, _ = strconv.Atoi(a[1])

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -260,7 +261,7 @@ func importRows(ctx context.Context, l ledger.Ledger, rows []Row, n int, p *prog
 // separate existence check: it would cost every new row a second round trip
 // and could still race with another importer.
 func importRow(ctx context.Context, l ledger.Ledger, r Row) (outcome, error) {
-	_, err := l.Submit(ctx, "RegisterBatch", cmdutil.MarshalArg(r.Req))
+	err := api.New(l).RegisterBatch(ctx, r.Req)
 	var ee *ledger.EndorseError
 	switch {
 	case err == nil:

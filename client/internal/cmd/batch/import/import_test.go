@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -40,7 +41,7 @@ func csvFile(t *testing.T, body string) string {
 // else meanwhile (both refused as existing), PET-6 refused by the chaincode,
 // PET-7 lost a conflict.
 func script(f *ledgertest.Fake) {
-	f.On("RegisterBatch", func(args []string) ([]byte, error) {
+	f.On(api.RegisterBatch, func(args []string) ([]byte, error) {
 		var req model.RegisterRequest
 		if err := json.Unmarshal([]byte(args[0]), &req); err != nil {
 			return nil, err
@@ -64,8 +65,8 @@ func TestImport(t *testing.T) {
 			script(e.Fake)
 			err := e.Run(newCmd(e), "import", csvFile(t, csvBody), "--concurrency", "3", "-o", format)
 			require.ErrorIs(t, err, cmdutil.ErrSilent, "failed rows make the exit status 1")
-			assert.Empty(t, e.Fake.CallsTo("BatchExists"), "no separate existence check: the chaincode refuses existing ids")
-			assert.Len(t, e.Fake.CallsTo("RegisterBatch"), 6, "every well-formed row is submitted once; PET-3 is malformed")
+			assert.Empty(t, e.Fake.CallsTo(api.BatchExists), "no separate existence check: the chaincode refuses existing ids")
+			assert.Len(t, e.Fake.CallsTo(api.RegisterBatch), 6, "every well-formed row is submitted once; PET-3 is malformed")
 			cmdtest.Golden(t, "import_"+format, e.Out.String())
 			if format == "table" {
 				assert.Equal(t, `line 4 (PET-3): mass: malformed mass: "12.5" has no unit; write it like 1250kg, 1.25t or 900g

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -79,7 +80,7 @@ token to pass to --page for the next one (in JSON, the "bookmark" field).`,
 
 func runList(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		page, err := cmdutil.Query[model.BatchPage](ctx, l, "ListBatches", cmdutil.MarshalArg(opts.Query))
+		page, err := api.New(l).ListBatches(ctx, opts.Query)
 		if err != nil {
 			return err
 		}

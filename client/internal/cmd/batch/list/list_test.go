@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
@@ -20,7 +21,7 @@ func TestList(t *testing.T) {
 		cmdtest.Collected("PET-1", 1_250_000),
 		cmdtest.Received(cmdtest.Collected("PET-2", 900), 100),
 	}, Bookmark: "YmF0Y2gAUEVULTIA"}
-	args := cmdtest.Formats(t, "list", newCmd, "ListBatches", page,
+	args := cmdtest.Formats(t, "list", newCmd, api.ListBatches, page,
 		"list", "--owner", "MunicipalityMSP", "--status", "ACTIVE", "--material", "pet", "--form", "waste", "--limit", "2", "--page", "abc")
 	var q model.ListQuery
 	require.NoError(t, json.Unmarshal([]byte(args[0]), &q))
@@ -30,12 +31,12 @@ func TestList(t *testing.T) {
 
 func TestListEmpty(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("ListBatches", model.BatchPage{})
+	e.Fake.OnJSON(api.ListBatches, model.BatchPage{})
 	require.NoError(t, e.Run(newCmd(e), "list"))
 	assert.Equal(t, "No batches match.\n", e.Out.String())
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("ListBatches", model.BatchPage{})
+	e.Fake.OnJSON(api.ListBatches, model.BatchPage{})
 	require.NoError(t, e.Run(newCmd(e), "list", "-o", "json"))
 	assert.JSONEq(t, `{"batches":[],"bookmark":""}`, e.Out.String())
 }
@@ -59,6 +60,6 @@ func TestListErrors(t *testing.T) {
 		assert.Empty(t, e.Fake.Calls())
 	}
 	e := cmdtest.New(t)
-	e.Fake.OnError("ListBatches", ledgertest.Rejection("bookmark: is not a valid page token"))
+	e.Fake.OnError(api.ListBatches, ledgertest.Rejection("bookmark: is not a valid page token"))
 	assert.EqualError(t, e.Run(newCmd(e), "list", "--page", "zz"), "rejected by chaincode: bookmark: is not a valid page token")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -94,11 +95,8 @@ splitting, merging, other.`,
 
 func runProcess(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		res, err := l.Submit(ctx, "Process", cmdutil.MarshalArg(opts.Request))
-		if err != nil {
-			return err
-		}
-		rec, err := cmdutil.Decode[model.Process]("Process", res)
+		c := api.New(l)
+		rec, err := c.Process(ctx, opts.Request)
 		if err != nil {
 			return err
 		}
@@ -107,7 +105,7 @@ func runProcess(ctx context.Context, opts *Options) error {
 			// outputs, read back from the peer that committed them.
 			outs := make([]model.Batch, 0, len(rec.Outputs))
 			for _, o := range rec.Outputs {
-				b, err := cmdutil.Query[model.Batch](ctx, l, "ReadBatch", o.ID)
+				b, err := c.ReadBatch(ctx, o.ID)
 				if err != nil {
 					return fmt.Errorf("Process committed (tx %s), but reading output %q back failed: %w", rec.Tx, o.ID, err)
 				}

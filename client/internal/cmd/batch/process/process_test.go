@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 )
@@ -55,14 +56,14 @@ func TestProcess(t *testing.T) {
 	var got []string
 	for _, format := range []string{"table", "json"} {
 		e := cmdtest.New(t)
-		e.Fake.OnJSON("Process", record())
-		e.Fake.On("ReadBatch", readBack)
+		e.Fake.OnJSON(api.Process, record())
+		e.Fake.On(api.ReadBatch, readBack)
 		require.NoError(t, e.Run(newCmd(e), append(append([]string(nil), args...), "-o", format)...))
 		calls := e.Fake.Calls()
 		require.NotEmpty(t, calls)
 		assert.True(t, calls[0].Submit)
 		got = calls[0].Args
-		reads := e.Fake.CallsTo("ReadBatch")
+		reads := e.Fake.CallsTo(api.ReadBatch)
 		if format == "json" {
 			// JSON prints the outputs, read back in the record's order.
 			require.Len(t, reads, 2)
@@ -76,8 +77,8 @@ func TestProcess(t *testing.T) {
 
 	// A failed read-back says that the process did commit.
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("Process", record())
-	e.Fake.OnError("ReadBatch", errors.New("peer unavailable"))
+	e.Fake.OnJSON(api.Process, record())
+	e.Fake.OnError(api.ReadBatch, errors.New("peer unavailable"))
 	err := e.Run(newCmd(e), append(append([]string(nil), args...), "-o", "json")...)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `Process committed (tx tx-extrude), but reading output "FIL-1" back failed: peer unavailable`)
@@ -94,7 +95,7 @@ func TestProcess(t *testing.T) {
 }
 
 func TestProcessErrors(t *testing.T) {
-	cmdtest.SubmitErrors(t, newCmd, "Process", args...)
+	cmdtest.SubmitErrors(t, newCmd, api.Process, args...)
 	for _, tt := range []struct {
 		args []string
 		want string

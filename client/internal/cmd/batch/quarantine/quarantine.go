@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -49,12 +50,15 @@ func NewCmdQuarantine(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 }
 
 func runQuarantine(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "Quarantine", []string{opts.ID, opts.Reason},
-		func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.ID,
+		Write: func(ctx context.Context, c *api.Client) error { return c.Quarantine(ctx, opts.ID, opts.Reason) },
+		Summary: func(b *model.Batch) string {
 			by := ""
 			if q := b.Quarantine; q != nil {
 				by = fmt.Sprintf(" by %s %s", q.ByRole, q.By.MSP)
 			}
 			return fmt.Sprintf("Quarantined %s%s: %s (tx %s)", b.ID, by, opts.Reason, b.LastTx)
-		})
+		},
+	})
 }

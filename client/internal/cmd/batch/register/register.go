@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -66,8 +67,11 @@ Masses take a unit: 1250kg, 1.25t or 900g. Times are RFC 3339.`,
 }
 
 func runRegister(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.Request.ID, "RegisterBatch",
-		[]string{cmdutil.MarshalArg(opts.Request)}, func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.Request.ID,
+		Write: func(ctx context.Context, c *api.Client) error { return c.RegisterBatch(ctx, opts.Request) },
+		Summary: func(b *model.Batch) string {
 			return fmt.Sprintf("Registered %s: %s %s %s, owner %s (tx %s)", b.ID, b.InitialMass, b.Material, b.Form, b.Owner, b.LastTx)
-		})
+		},
+	})
 }

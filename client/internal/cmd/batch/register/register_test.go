@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
@@ -19,7 +20,7 @@ var args = []string{"register", "PET-1", "--material", "pet", "--mass", "1250kg"
 
 func TestRegister(t *testing.T) {
 	got := cmdtest.BatchFormats(t, "register", func(e *cmdtest.Env) *cobra.Command { return NewCmdRegister(e.F, nil) },
-		"RegisterBatch", cmdtest.Collected("PET-1", 1_250_000), args...)
+		api.RegisterBatch, cmdtest.Collected("PET-1", 1_250_000), args...)
 	var req model.RegisterRequest
 	require.NoError(t, json.Unmarshal([]byte(got[0]), &req))
 	assert.Equal(t, model.RegisterRequest{ID: "PET-1", Material: model.PET, WasteCode: "15 01 02",
@@ -38,7 +39,7 @@ func TestRegisterOptions(t *testing.T) {
 
 func TestRegisterLedgerOptions(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.On("RegisterBatch", ledgertest.Nothing).OnJSON("ReadBatch", cmdtest.Collected("PET-1", 1_250_000))
+	e.Fake.On(api.RegisterBatch, ledgertest.Nothing).OnJSON(api.ReadBatch, cmdtest.Collected("PET-1", 1_250_000))
 	require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "--timeout", "7s", "--endorsing-orgs", "MunicipalityMSP,RecyclerMSP")...))
 	assert.Equal(t, 7*time.Second, e.Options.Timeout)
 	assert.Equal(t, 3, e.Options.Retries)
@@ -66,10 +67,10 @@ func TestRegisterErrors(t *testing.T) {
 		{"bad material", bad("--material", "glass"), nil, `--material: material: must be one of`},
 		{"unknown profile", append(args, "-p", "nobody"), nil, `profile "nobody" not found in`},
 		{"rejected", args, func(f *ledgertest.Fake) {
-			f.OnError("RegisterBatch", ledgertest.Rejection(`batch "PET-1" already exists`))
+			f.OnError(api.RegisterBatch, ledgertest.Rejection(`batch "PET-1" already exists`))
 		},
 			`rejected by chaincode: batch "PET-1" already exists`},
-		{"mvcc", args, func(f *ledgertest.Fake) { f.OnError("RegisterBatch", ledgertest.MVCC()) },
+		{"mvcc", args, func(f *ledgertest.Fake) { f.OnError(api.RegisterBatch, ledgertest.MVCC()) },
 			"transaction tx-conflict failed validation: MVCC_READ_CONFLICT"},
 		{"missing id", append([]string{"register"}, args[2:]...), nil, "expected one batch ID"},
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -48,8 +49,11 @@ func NewCmdReject(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 }
 
 func runReject(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "RejectTransfer", []string{opts.ID, opts.Reason},
-		func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.ID,
+		Write: func(ctx context.Context, c *api.Client) error { return c.RejectTransfer(ctx, opts.ID, opts.Reason) },
+		Summary: func(b *model.Batch) string {
 			return fmt.Sprintf("Rejected %s: it stays with %s, status %s (tx %s)", b.ID, b.Owner, b.Status, b.LastTx)
-		})
+		},
+	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -40,8 +41,11 @@ func NewCmdRelease(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 }
 
 func runRelease(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "Release", []string{opts.ID},
-		func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.ID,
+		Write: func(ctx context.Context, c *api.Client) error { return c.Release(ctx, opts.ID) },
+		Summary: func(b *model.Batch) string {
 			return fmt.Sprintf("Released %s: status %s (tx %s)", b.ID, b.Status, b.LastTx)
-		})
+		},
+	})
 }

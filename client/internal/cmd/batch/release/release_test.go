@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 )
 
@@ -14,10 +15,10 @@ func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdRelease(e.F, nil) }
 func TestRelease(t *testing.T) {
 	b := cmdtest.Collected("PET-1", 1_250_000)
 	b.LastTx = "tx-release"
-	args := cmdtest.BatchFormats(t, "release", newCmd, "Release", b, "release", "PET-1")
+	args := cmdtest.BatchFormats(t, "release", newCmd, api.Release, b, "release", "PET-1")
 	assert.Equal(t, []string{"PET-1"}, args)
 }
 
 func TestReleaseErrors(t *testing.T) {
-	cmdtest.SubmitErrors(t, newCmd, "Release", "release", "PET-1")
+	cmdtest.SubmitErrors(t, newCmd, api.Release, "release", "PET-1")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -51,13 +52,16 @@ offer. Custody moves only when the receiver accepts.`,
 }
 
 func runTransfer(ctx context.Context, opts *Options) error {
-	return cmdutil.SubmitBatch(ctx, opts.Ledger, opts.IO, opts.Format, opts.ID, "OfferTransfer", []string{opts.ID, opts.To},
-		func(b *model.Batch) string {
+	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
+		IO: opts.IO, Format: opts.Format, ID: opts.ID,
+		Write: func(ctx context.Context, c *api.Client) error { return c.OfferTransfer(ctx, opts.ID, opts.To) },
+		Summary: func(b *model.Batch) string {
 			mass := b.RemainingMass
 			if b.Pending != nil {
 				mass = b.Pending.Mass
 			}
 			return fmt.Sprintf("Offered %s (%s) to %s; it stays in transit until %s accepts (tx %s)",
 				b.ID, mass, opts.To, opts.To, b.LastTx)
-		})
+		},
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 )
@@ -18,12 +19,12 @@ func TestTransfer(t *testing.T) {
 	b.Status = model.StatusInTransit
 	b.Pending = &model.Transfer{To: "RecyclerMSP", Mass: 1_250_000, OfferedBy: b.Submitter, OfferedAt: b.UpdatedAt, OfferTx: "tx-offer"}
 	b.LastTx = "tx-offer"
-	args := cmdtest.BatchFormats(t, "transfer", newCmd, "OfferTransfer", b, "transfer", "PET-1", "--to", "RecyclerMSP")
+	args := cmdtest.BatchFormats(t, "transfer", newCmd, api.OfferTransfer, b, "transfer", "PET-1", "--to", "RecyclerMSP")
 	assert.Equal(t, []string{"PET-1", "RecyclerMSP"}, args)
 }
 
 func TestTransferErrors(t *testing.T) {
-	cmdtest.SubmitErrors(t, newCmd, "OfferTransfer", "transfer", "PET-1", "--to", "RecyclerMSP")
+	cmdtest.SubmitErrors(t, newCmd, api.OfferTransfer, "transfer", "PET-1", "--to", "RecyclerMSP")
 
 	e := cmdtest.New(t)
 	err := e.Run(newCmd(e), "transfer", "PET-1", "--to", "Recycler MSP")

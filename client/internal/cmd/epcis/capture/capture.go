@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/config"
 	"github.com/mtrace/mtrace/client/internal/epcis"
@@ -197,13 +197,13 @@ func (c *capturer) capture(ctx context.Context, it epcis.Item, o Outcome) Outcom
 	if err != nil {
 		return refuse(err.Error())
 	}
-	if rec, err := cmdutil.Query[model.Captured](ctx, l, "GetCapture", it.EventID); err == nil {
+	if rec, err := api.New(l).GetCapture(ctx, it.EventID); err == nil {
 		o.Result, o.Tx, o.Reason = Skipped, rec.Tx, "already captured"
 		return o
 	} else if !strings.Contains(err.Error(), "not captured") {
 		return refuse(err.Error())
 	}
-	if _, err := l.Submit(ctx, "Capture", cmdutil.MarshalArg(it.Request)); err != nil {
+	if err := api.New(l).Capture(ctx, *it.Request); err != nil {
 		if strings.Contains(err.Error(), "was already captured") {
 			o.Result, o.Reason = Skipped, "already captured"
 			return o
@@ -211,7 +211,7 @@ func (c *capturer) capture(ctx context.Context, it epcis.Item, o Outcome) Outcom
 		return refuse(err.Error())
 	}
 	o.Result = Captured
-	if rec, err := cmdutil.Query[model.Captured](ctx, l, "GetCapture", it.EventID); err == nil {
+	if rec, err := api.New(l).GetCapture(ctx, it.EventID); err == nil {
 		o.Tx = rec.Tx
 	}
 	return o

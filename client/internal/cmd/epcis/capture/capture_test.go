@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -59,13 +60,13 @@ func newEnv(t *testing.T) *env {
 		e.profiles = append(e.profiles, p.Name)
 		return connect(p, o)
 	}
-	e.Fake.On("GetCapture", func(args []string) ([]byte, error) {
+	e.Fake.On(api.GetCapture, func(args []string) ([]byte, error) {
 		if tx, ok := e.captured[args[0]]; ok {
 			return json.Marshal(model.Captured{EventID: args[0], Tx: tx})
 		}
 		return nil, errors.New("rejected by chaincode: event " + args[0] + " not captured")
 	})
-	e.Fake.On("Capture", func(args []string) ([]byte, error) {
+	e.Fake.On(api.Capture, func(args []string) ([]byte, error) {
 		var r model.CaptureRequest
 		require.NoError(t, json.Unmarshal([]byte(args[0]), &r))
 		e.reqs = append(e.reqs, r)
@@ -123,7 +124,7 @@ func TestCaptureActsAsTheActor(t *testing.T) {
 
 func TestCaptureRefusedByLedger(t *testing.T) {
 	e := newEnv(t)
-	e.Fake.OnError("Capture", errors.New(`rejected by chaincode: batch "C-1" already exists`))
+	e.Fake.OnError(api.Capture, errors.New(`rejected by chaincode: batch "C-1" already exists`))
 	err := e.Run(NewCmdCapture(e.F, nil), "capture", e.file(t, doc), "-o", "json")
 	require.ErrorIs(t, err, cmdutil.ErrSilent)
 	var r Report

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/epcis"
@@ -62,7 +63,7 @@ func newLedgerStory() *ledgerStory {
 
 // serve answers ReadBatches from the story's batches.
 func (s *ledgerStory) serve(f *ledgertest.Fake) {
-	f.On("ReadBatches", func(args []string) ([]byte, error) {
+	f.On(api.ReadBatches, func(args []string) ([]byte, error) {
 		var ids []string
 		if err := json.Unmarshal([]byte(args[0]), &ids); err != nil {
 			return nil, err
@@ -112,7 +113,7 @@ func TestExportAll(t *testing.T) {
 	assert.Equal(t, json.Number("1250"), evs[2].Offered.Quantity)
 	assert.Contains(t, e.Out.String(), `"attribute":"Kadıköy, Istanbul"`)
 	// One ReadBatches call for the chunk.
-	assert.Len(t, e.Fake.CallsTo("ReadBatches"), 1)
+	assert.Len(t, e.Fake.CallsTo(api.ReadBatches), 1)
 }
 
 func TestExportWindow(t *testing.T) {
@@ -150,9 +151,9 @@ func TestExportProvenance(t *testing.T) {
 	// keeps the event before it, which is exported once.
 	last := hist["K-1"][len(hist["K-1"])-1]
 	hist["K-1"] = append(hist["K-1"], model.HistoryEntry{TxID: "migration-tx", Timestamp: last.Timestamp, Batch: last.Batch})
-	e.Fake.OnJSON("Trace", model.Trace{Root: "S-1", Direction: "up", Nodes: []model.TraceNode{{ID: "S-1"}, {ID: "K-1", Depth: 1}}})
-	e.Fake.On("GetHistory", func(args []string) ([]byte, error) { return json.Marshal(hist[args[0]]) })
-	e.Fake.OnJSON("GetProcess", s.rec)
+	e.Fake.OnJSON(api.Trace, model.Trace{Root: "S-1", Direction: "up", Nodes: []model.TraceNode{{ID: "S-1"}, {ID: "K-1", Depth: 1}}})
+	e.Fake.On(api.GetHistory, func(args []string) ([]byte, error) { return json.Marshal(hist[args[0]]) })
+	e.Fake.OnJSON(api.GetProcess, s.rec)
 	file := filepath.Join(t.TempDir(), "s1.jsonld")
 	require.NoError(t, e.Run(NewCmdExport(e.F, nil), "export", "S-1", "--file", file, "-o", "json"))
 	var sum Summary
@@ -166,14 +167,14 @@ func TestExportProvenance(t *testing.T) {
 	assert.Equal(t, "mt:sorting", evs[3].BizStep)
 	assert.Len(t, evs[3].InputQuantityList, 1)
 	assert.Len(t, evs[3].OutputQuantityList, 1)
-	assert.Equal(t, []string{"S-1", "up"}, e.Fake.CallsTo("Trace")[0].Args)
+	assert.Equal(t, []string{"S-1", "up"}, e.Fake.CallsTo(api.Trace)[0].Args)
 
 	e2 := cmdtest.New(t)
-	e2.Fake.OnJSON("Trace", model.Trace{Root: "K-1", Direction: "down", Nodes: []model.TraceNode{{ID: "K-1"}}})
-	e2.Fake.OnJSON("GetHistory", []model.HistoryEntry{})
+	e2.Fake.OnJSON(api.Trace, model.Trace{Root: "K-1", Direction: "down", Nodes: []model.TraceNode{{ID: "K-1"}}})
+	e2.Fake.OnJSON(api.GetHistory, []model.HistoryEntry{})
 	s.serve(e2.Fake)
 	require.NoError(t, e2.Run(NewCmdExport(e2.F, nil), "export", "K-1", "--down"))
-	assert.Equal(t, []string{"K-1", "down"}, e2.Fake.CallsTo("Trace")[0].Args)
+	assert.Equal(t, []string{"K-1", "down"}, e2.Fake.CallsTo(api.Trace)[0].Args)
 	assert.Empty(t, decode(t, e2.Out.Bytes()))
 }
 

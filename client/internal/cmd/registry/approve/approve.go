@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -47,11 +47,7 @@ member organisations applies the change.`,
 
 func runApprove(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		raw, err := l.Submit(ctx, "ApproveChange", opts.ID)
-		if err != nil {
-			return err
-		}
-		v, err := cmdutil.Decode[model.Vote]("ApproveChange", raw)
+		v, err := api.New(l).ApproveChange(ctx, opts.ID)
 		if err != nil {
 			return err
 		}

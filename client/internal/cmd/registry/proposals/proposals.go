@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -48,7 +49,7 @@ approved and leaves the list at the next registry change.`,
 
 func runProposals(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		reg, err := cmdutil.Query[model.Registry](ctx, l, "GetRegistry")
+		reg, err := api.New(l).GetRegistry(ctx)
 		if err != nil {
 			return err
 		}

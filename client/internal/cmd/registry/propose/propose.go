@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
@@ -92,11 +93,7 @@ func request(msp, role, name, ttl string, remove bool) (model.ChangeRequest, err
 
 func runPropose(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		raw, err := l.Submit(ctx, "ProposeChange", cmdutil.MarshalArg(opts.Request))
-		if err != nil {
-			return err
-		}
-		p, err := cmdutil.Decode[model.Proposal]("ProposeChange", raw)
+		p, err := api.New(l).ProposeChange(ctx, opts.Request)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -44,7 +44,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 
 func runShow(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		reg, err := cmdutil.Query[model.Registry](ctx, l, "GetRegistry")
+		reg, err := api.New(l).GetRegistry(ctx)
 		if err != nil {
 			return err
 		}

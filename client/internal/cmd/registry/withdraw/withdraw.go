@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -43,7 +44,7 @@ func NewCmdWithdraw(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 
 func runWithdraw(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		if _, err := l.Submit(ctx, "WithdrawChange", opts.ID); err != nil {
+		if err := api.New(l).WithdrawChange(ctx, opts.ID); err != nil {
 			return err
 		}
 		if opts.Format == cmdutil.FormatJSON {
