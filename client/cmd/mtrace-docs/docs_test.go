@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/stretchr/testify/assert"
@@ -77,7 +78,8 @@ func links(text string) []string {
 }
 
 // anchors returns the heading anchors of a Markdown text, as GitHub
-// makes them: lower case, punctuation but - and _ dropped, spaces as -.
+// makes them: lower case, letters, digits, - and _ kept, spaces as -,
+// everything else dropped.
 func anchors(text string) map[string]bool {
 	text = fenceRE.ReplaceAllString(text, "")
 	out := map[string]bool{}
@@ -87,7 +89,7 @@ func anchors(text string) map[string]bool {
 			switch {
 			case r == ' ':
 				b.WriteRune('-')
-			case r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r > 127 && r != '→' && r != '✓' && r != '✗':
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r):
 				b.WriteRune(r)
 			}
 		}
