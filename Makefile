@@ -11,7 +11,7 @@ BIN   := $(CURDIR)/bin
 # ports from 28000, so it never touches a demo network that is running.
 
 .PHONY: help deps fabric build network-up network-down network-purge deploy status logs \
-        add-org remove-org demo test test-unit test-e2e fuzz bench lint clean
+        add-org remove-org demo test test-unit test-e2e fuzz bench lint docs docs-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -73,11 +73,17 @@ fuzz: ## Run every fuzz target for 60 s each
 bench: deps build ## Benchmark a fresh network against the platform baseline
 	@scripts/bench.sh
 
-lint: ## gofmt, go vet and shellcheck
+lint: docs-check ## gofmt, go vet, shellcheck, and the CLI reference up to date
 	@test -z "$$(gofmt -l chaincode client network internal test)" || { gofmt -l chaincode client network internal test; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
 	shellcheck scripts/*.sh network/builder/bin/* .ci/run
+
+docs: ## Write the CLI reference (docs/reference/cli) from the cobra commands
+	$(GO) run ./client/cmd/mtrace-docs -dir docs/reference/cli
+
+docs-check: ## Fail if the committed CLI reference differs from the commands (run make docs)
+	$(GO) run ./client/cmd/mtrace-docs -dir docs/reference/cli -check
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)
 	rm -f $(BIN)/mtrace $(BIN)/mtrace-cc $(BIN)/mtrace-net

@@ -61,8 +61,8 @@ load_topology() {
 	# The chaincode-level endorsement policy governs keys without a
 	# key-level policy, above all every key a transaction creates: peers of
 	# two member organisations, so no organisation alone can create a
-	# batch, a process record or an index entry (chaincode/README.md,
-	# "Trust model"). MTRACE_CC_POLICY overrides it (benchmarks compare
+	# batch, a process record or an index entry
+	# (docs/explanation/trust-model.md). MTRACE_CC_POLICY overrides it (benchmarks compare
 	# designs with it).
 	POLICY=${MTRACE_CC_POLICY:-$(net policy)}
 	ORD=(-o "127.0.0.1:${PORT[${ORDERERS[0]}]}" --tls --cafile "$OTLSCA")

@@ -89,7 +89,7 @@ func (t *txn) requireOwner(b *model.Batch) error {
 	return nil
 }
 
-// The endorsement design (see chaincode/README.md, "Trust model"): every
+// The endorsement design (see docs/explanation/trust-model.md): every
 // key mtrace writes needs the endorsement of the organisations it speaks
 // for and of at least one other member organisation, whose peer runs its
 // own copy of the chaincode and so re-checks the rules. No organisation

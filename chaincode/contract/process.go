@@ -176,8 +176,9 @@ func (t *txn) putProcess(rec *model.Process) error {
 // carry policies. The parent's owner-guarded Takes and TakenMass count
 // and sum its takes, the process record it names lists the parent and
 // the output, and the signatures check holds it against the transaction
-// that wrote it (chaincode/README.md, "Trust model"). A policy per take
-// cost a tenth of a process's throughput (README, "Cost that does not
+// that wrote it (docs/explanation/trust-model.md). A policy per take
+// cost a tenth of a process's throughput
+// (docs/design/2026-12-06-performance-history.md, "Cost that does not
 // grow with history").
 func (t *txn) putTake(parent string, take model.Take) error {
 	key, err := takeKey(parent, take.At, take.Tx)

@@ -136,8 +136,8 @@ func ProcessClaims(p *Process) []Claim {
 }
 
 // TakeClaims lists the claims of a take: what process p took from batch
-// parent. A take key has no key-level policy of its own (chaincode
-// README, "Trust model"), so its value is only as good as the
+// parent. A take key has no key-level policy of its own
+// (docs/explanation/trust-model.md), so its value is only as good as the
 // transaction that wrote it: it must be p's own transaction, created by
 // p's processor, and have written the take as it reads now.
 func TakeClaims(parent string, t Take, p *Process) []Claim {
