@@ -143,7 +143,9 @@ func TestProcessRequestValidateFields(t *testing.T) {
 		rule  string
 	}{
 		{mut(func(r *ProcessRequest) { r.Step = "Merging" }), "step", "must be one of"},
-		{mut(func(r *ProcessRequest) { r.Outputs = append(r.Outputs, ProcessOutput{ID: "C", Material: PET, Form: FormPellets, Mass: 1}) }), "outputs[1].id", `"C" is already named by outputs[0]`},
+		{mut(func(r *ProcessRequest) {
+			r.Outputs = append(r.Outputs, ProcessOutput{ID: "C", Material: PET, Form: FormPellets, Mass: 1})
+		}), "outputs[1].id", `"C" is already named by outputs[0]`},
 		{mut(func(r *ProcessRequest) { r.Outputs[0].ID = "A" }), "outputs[0].id", `"A" is already named by inputs[0]`},
 		{mut(func(r *ProcessRequest) { r.Outputs[0].Material = "pet" }), "outputs[0].material", "must be one of"},
 		{mut(func(r *ProcessRequest) { r.Outputs[0].Form = FormWaste }), "outputs[0].form", "must be one of"},
