@@ -38,7 +38,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// ServerName is the name in the orderer's TLS certificate.
+// ServerName is the name in the TLS certificate of an orderer from New.
 const ServerName = "orderer1.test"
 
 // Orderer is a running fake orderer.
@@ -62,8 +62,14 @@ type Orderer struct {
 }
 
 // New starts an orderer of channel with no blocks, and stops it when the
-// test ends.
+// test ends. Its TLS certificate names ServerName.
 func New(t testing.TB, channel string) *Orderer {
+	t.Helper()
+	return NewNamed(t, channel, ServerName)
+}
+
+// NewNamed is New with a TLS certificate for serverName.
+func NewNamed(t testing.TB, channel, serverName string) *Orderer {
 	t.Helper()
 	o := &Orderer{t: t, Channel: channel}
 	caKey := must(t, func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
@@ -75,8 +81,8 @@ func New(t testing.TB, channel string) *Orderer {
 	})
 	caCert := must(t, func() (*x509.Certificate, error) { return x509.ParseCertificate(caDER) })
 	key := must(t, func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: ServerName},
-		DNSNames: []string{ServerName}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: serverName},
+		DNSNames: []string{serverName}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der := must(t, func() ([]byte, error) {
 		return x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
