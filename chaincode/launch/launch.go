@@ -45,12 +45,21 @@ type peerConfig struct {
 func Main(build func() (*contractapi.ContractChaincode, error)) {
 	log.SetFlags(log.LstdFlags | log.Lmsgprefix)
 	log.SetPrefix("mtrace-cc: ")
-
 	// The shim registers -peer.address on the default flag set and parses it
 	// again in Start, so our flags live there too.
-	peerCfg := flag.String("peer-config", "", "chaincode.json written by the peer for the external builder")
-	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:6060")
-	flag.Parse()
+	if err := start(flag.CommandLine, os.Args[1:], build); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// start is Main on the flag set fs and the arguments args: it returns
+// when the chaincode stops, having removed the TLS folder it wrote.
+func start(fs *flag.FlagSet, args []string, build func() (*contractapi.ContractChaincode, error)) error {
+	peerCfg := fs.String("peer-config", "", "chaincode.json written by the peer for the external builder")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:6060")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 
 	if *pprofAddr != "" {
 		go func() {
@@ -58,19 +67,15 @@ func Main(build func() (*contractapi.ContractChaincode, error)) {
 		}()
 	}
 
-	dir := ""
 	if *peerCfg != "" {
-		var err error
-		if dir, err = configure(*peerCfg); err != nil {
-			log.Fatal(err)
+		dir, err := configure(*peerCfg)
+		if err != nil {
+			return err
 		}
-		go removeOnSignal(dir)
+		defer removeOnSignal(dir)()
+		defer os.RemoveAll(dir)
 	}
-	err := run(build)
-	os.RemoveAll(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
+	return run(build)
 }
 
 // run starts the chaincode and returns when its connection ends.
@@ -143,11 +148,21 @@ func configure(path string) (string, error) {
 }
 
 // removeOnSignal deletes the TLS folder when the process is asked to stop,
-// then exits.
-func removeOnSignal(dir string) {
+// then exits. The function it returns stops watching.
+func removeOnSignal(dir string) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
-	<-ch
-	os.RemoveAll(dir)
-	os.Exit(0)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			os.RemoveAll(dir)
+			os.Exit(0)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }

@@ -57,6 +57,14 @@ func main() {
 	if b, err := strconv.Atoi(os.Getenv("MTRACE_BASE_PORT")); err == nil {
 		e.base = b
 	}
+	if err := newRoot(e).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "mtrace-net:", err)
+		os.Exit(1)
+	}
+}
+
+// newRoot builds the command tree on e.
+func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "mtrace-net",
 		Short:         "The mtrace network's consortium file and channel membership",
@@ -76,8 +84,5 @@ func main() {
 	root.AddCommand(pkiCommands(e)...)
 	root.AddCommand(fabricConfigCommand(e), waitCommand(e))
 	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e))
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "mtrace-net:", err)
-		os.Exit(1)
-	}
+	return root
 }

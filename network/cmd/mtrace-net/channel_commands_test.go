@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hyperledger/fabric-config/configtx"
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/internal/channel"
+	"github.com/mtrace/mtrace/internal/channel/channeltest"
+	"github.com/mtrace/mtrace/internal/fabca/fabcatest"
+	"github.com/mtrace/mtrace/network/pki"
+)
+
+// enrolled is a network whose identities were all enrolled from a fake
+// CA server.
+func enrolled(t *testing.T) *env {
+	e := network(t)
+	top, err := e.topology()
+	require.NoError(t, err)
+	orgs := pki.Orgs(top, e.base, e.crypto())
+	var names []string
+	for _, o := range orgs {
+		names = append(names, o.CA.Name, o.CA.TLSName)
+	}
+	s := fabcatest.New(t, names...)
+	for i := range orgs {
+		orgs[i].CA.Port = s.Port()
+		ca := orgs[i].CA
+		require.NoError(t, pki.WriteServerConfig(e.home, ca))
+		raw, err := os.ReadFile(filepath.Join(pki.ServerDir(e.home, ca), "registrar.secret"))
+		require.NoError(t, err)
+		s.AddUser(ca.Name, pki.Registrar, strings.TrimSpace(string(raw)), "client")
+		s.AddUser(ca.TLSName, pki.Registrar, strings.TrimSpace(string(raw)), "client")
+		require.NoError(t, os.WriteFile(pki.TLSRoot(e.home, ca), s.TLSRootPEM, 0o644))
+	}
+	_, err = pki.Enrol(context.Background(), e.home, orgs)
+	require.NoError(t, err)
+	return e
+}
+
+// ordered serves e's channel from a fake orderer whose first block holds
+// every member of the topology, on the base port that names it as
+// orderer1. An accepted update is ordered as edit makes it of the newest
+// configuration.
+func ordered(t *testing.T, e *env) *channeltest.Orderer {
+	top, err := e.topology()
+	require.NoError(t, err)
+	n, _ := top.Node(0, top.Orderers.Nodes[0])
+	o := channeltest.NewNamed(t, top.Channel, top.Host(top.Orderers.Nodes[0]))
+	_, port, err := net.SplitHostPort(o.Addr)
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	e.base = p - n.Port
+	root, err := os.ReadFile(o.RootFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(top.OrdererTLSCA(e.crypto()), root, 0o644))
+
+	c := configtx.New(&cb.Config{ChannelGroup: &cb.ConfigGroup{Groups: map[string]*cb.ConfigGroup{
+		"Application": {Groups: map[string]*cb.ConfigGroup{"placeholder": {}}, ModPolicy: configtx.AdminsPolicyKey},
+	}}})
+	for _, org := range top.Organisations {
+		m, err := channel.LoadMSP(top.MSPDir(e.crypto(), org.Node), org.MSP)
+		require.NoError(t, err)
+		peer, _ := top.Node(e.base, org.Node)
+		require.NoError(t, c.Application().SetOrganization(channel.MemberOrg(m, "127.0.0.1", peer.Port)))
+	}
+	c.Application().RemoveOrganization("placeholder")
+	o.AddBlock(c.UpdatedConfig())
+	o.AddBlock(nil)
+	return o
+}
+
+// applyUpdates makes o order each accepted config update on its newest
+// configuration.
+func applyUpdates(t *testing.T, o *channeltest.Orderer, latest func() *cb.Config) {
+	o.OnBroadcast(func(env *cb.Envelope) {
+		var p cb.Payload
+		require.NoError(t, proto.Unmarshal(env.Payload, &p))
+		var ue cb.ConfigUpdateEnvelope
+		require.NoError(t, proto.Unmarshal(p.Data, &ue))
+		var up cb.ConfigUpdate
+		require.NoError(t, proto.Unmarshal(ue.ConfigUpdate, &up))
+		cfg := proto.Clone(latest()).(*cb.Config)
+		app := cfg.ChannelGroup.Groups["Application"]
+		app.Groups = up.WriteSet.Groups["Application"].Groups
+		for name, g := range app.Groups {
+			if len(g.Values) == 0 && len(g.Groups) == 0 {
+				// Only read: keep the full group.
+				app.Groups[name] = latest().ChannelGroup.Groups["Application"].Groups[name]
+			}
+		}
+		o.AddBlock(cfg)
+	})
+}
+
+func TestChannelCommands(t *testing.T) {
+	e := enrolled(t)
+	o := ordered(t, e)
+	ctx := context.Background()
+	latest := func() *cb.Config {
+		id, err := channel.LoadSigner(filepath.Join(e.crypto(), "peerOrganizations", "municipality.mtrace.local", "users", "Admin@municipality.mtrace.local", "msp"), "MunicipalityMSP")
+		require.NoError(t, err)
+		top, _ := e.topology()
+		n, _ := top.Node(e.base, top.Orderers.Nodes[0])
+		ord, err := channel.Dial(o.Addr, top.OrdererTLSCA(e.crypto()), n.Host, top.Channel, id)
+		require.NoError(t, err)
+		defer ord.Close()
+		cfg, err := ord.Config(ctx)
+		require.NoError(t, err)
+		return cfg.Config
+	}
+	applyUpdates(t, o, latest)
+
+	out, err := run(t, e, "channel", "show")
+	require.NoError(t, err)
+	assert.Equal(t, "channel circular: config block 0, members AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP\n", out)
+	out, err = run(t, e, "channel", "show", "-o", "json")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"configBlock":0,"members":["AuditorMSP","MakerMSP","MunicipalityMSP","RecyclerMSP"]}`, out)
+
+	// Removing the maker is signed by a majority of the other members.
+	o.Reset()
+	out, err = run(t, e, "channel", "remove-org", "maker")
+	require.NoError(t, err)
+	assert.Contains(t, out, "channel: update to remove MakerMSP signed by the admins of MunicipalityMSP, RecyclerMSP (2 of 4 members; MAJORITY Admins needs 3)\n")
+	assert.Contains(t, out, "channel: remove MakerMSP done (config block 2)\n")
+	got := o.Received()
+	require.Len(t, got, 1)
+	var p cb.Payload
+	require.NoError(t, proto.Unmarshal(got[0].Payload, &p))
+	var ue cb.ConfigUpdateEnvelope
+	require.NoError(t, proto.Unmarshal(p.Data, &ue))
+	assert.Len(t, ue.Signatures, 2)
+
+	out, err = run(t, e, "channel", "remove-org", "maker")
+	require.NoError(t, err)
+	assert.Equal(t, "channel: MakerMSP is not a member of channel circular (config block 2); nothing to do\n", out)
+
+	// Adding it back, signed by the named admins; the orderer refuses.
+	o.Answer(&ab.BroadcastResponse{Status: cb.Status_FORBIDDEN, Info: "implicit policy evaluation failed"})
+	_, err = run(t, e, "channel", "add-org", "maker", "--signers", "auditor")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the orderer refused the update (FORBIDDEN): implicit policy evaluation failed; channel circular is unchanged (config block 2)")
+	o.Answer(nil)
+	out, err = run(t, e, "channel", "add-org", "maker", "--signers", "auditor,recycler,municipality")
+	require.NoError(t, err)
+	assert.Contains(t, out, "channel: update to add MakerMSP with anchor peer 127.0.0.1:")
+	assert.Contains(t, out, "signed by the admins of AuditorMSP, RecyclerMSP, MunicipalityMSP (3 of 3 members; MAJORITY Admins needs 2)")
+	assert.Contains(t, out, "done (config block 3)")
+	out, err = run(t, e, "channel", "add-org", "maker")
+	require.NoError(t, err)
+	assert.Contains(t, out, "MakerMSP is already a member of channel circular")
+}
+
+func TestChannelCommandErrors(t *testing.T) {
+	e := network(t)
+	_, err := run(t, e, "channel", "add-org", "kaunas")
+	assert.ErrorContains(t, err, "no organisation kaunas in "+e.topoPath)
+	_, err = run(t, e, "channel", "remove-org", "maker", "--signers", "kaunas")
+	assert.EqualError(t, err, "--signers: no organisation kaunas in the topology")
+	_, err = run(t, e, "channel", "remove-org", "maker")
+	assert.ErrorContains(t, err, "identity of MunicipalityMSP", "no admin identities enrolled")
+	_, err = run(t, e, "channel", "show")
+	assert.ErrorContains(t, err, "identity of MunicipalityMSP")
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/internal/fabca/fabcatest"
+	"github.com/mtrace/mtrace/network/pki"
+	"github.com/mtrace/mtrace/network/topology"
+)
+
+var consortiumFile = filepath.Join("..", "..", "consortium.yaml")
+
+// network is an empty MTRACE_HOME holding a copy of the default
+// consortium file, on base port 27000.
+func network(t *testing.T) *env {
+	home := t.TempDir()
+	raw, err := os.ReadFile(consortiumFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(home, "consortium.yaml"), raw, 0o644))
+	return &env{home: home, base: 27000, topoPath: filepath.Join(home, "consortium.yaml")}
+}
+
+// run executes mtrace-net with args on e and returns what it printed.
+func run(t *testing.T, e *env, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot(e)
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestValidate(t *testing.T) {
+	e := network(t)
+	out, err := run(t, e, "validate")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(e.home, "consortium.yaml")+": channel circular, 3 orderers, 4 organisations, ports 27000-27129\n", out)
+
+	out, err = run(t, e, "validate", consortiumFile)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(out, consortiumFile+": channel circular"))
+
+	_, err = run(t, e, "--base", "32700", "validate")
+	assert.ErrorContains(t, err, "on base port 32700: ")
+
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("channel: circular\nsurprise: 1\n"), 0o644))
+	_, err = run(t, e, "validate", bad)
+	assert.Error(t, err)
+	_, err = run(t, e, "validate", "a", "b")
+	assert.Error(t, err, "one file at most")
+}
+
+func TestNodes(t *testing.T) {
+	e := network(t)
+	out, err := run(t, e, "nodes")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	assert.Len(t, lines, 3+4+5, "three orderers, four peers, five CA servers")
+	assert.Contains(t, lines, "ca ca-maker MakerMSP ca.maker.mtrace.local 27042 0 27052")
+	for _, l := range lines {
+		assert.Len(t, strings.Fields(l), 7, l)
+	}
+}
+
+func TestInitRenderProfilesPolicyParticipants(t *testing.T) {
+	e := &env{home: t.TempDir(), base: 27000}
+	_, err := run(t, e, "init", "--from", consortiumFile, "--channel", "recall")
+	require.NoError(t, err)
+	top, err := topology.Load(filepath.Join(e.home, "consortium.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, "recall", top.Channel, "the channel flag wins")
+	_, err = run(t, &env{home: t.TempDir(), base: 27000}, "init", "--from", consortiumFile, "--channel", "Not A Name")
+	assert.ErrorContains(t, err, "--channel: ")
+	_, err = run(t, &env{home: t.TempDir(), base: 27000}, "init")
+	assert.ErrorContains(t, err, `required flag(s) "from" not set`)
+
+	_, err = run(t, e, "render")
+	require.NoError(t, err)
+	ctx, err := os.ReadFile(filepath.Join(e.home, "artifacts", "configtx.yaml"))
+	require.NoError(t, err)
+	for _, msp := range []string{"OrdererMSP", "MunicipalityMSP", "RecyclerMSP", "MakerMSP", "AuditorMSP"} {
+		assert.Contains(t, string(ctx), msp)
+	}
+
+	_, err = run(t, e, "profiles")
+	require.NoError(t, err)
+	path := filepath.Join(e.home, "config.yaml")
+	first, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(first), "recycler-admin:")
+	assert.Contains(t, string(first), "chaincode: mtrace")
+	// Written again, the file is the same.
+	_, err = run(t, e, "profiles")
+	require.NoError(t, err)
+	again, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(first), string(again))
+	require.NoError(t, os.WriteFile(path, []byte("profiles: [not a map"), 0o600))
+	_, err = run(t, e, "profiles")
+	assert.ErrorContains(t, err, path+": ")
+
+	out, err := run(t, e, "policy")
+	require.NoError(t, err)
+	assert.Equal(t, top.Policy()+"\n", out)
+	assert.Contains(t, out, "OutOf(2")
+
+	out, err = run(t, e, "participants")
+	require.NoError(t, err)
+	var ps []model.Participant
+	require.NoError(t, json.Unmarshal([]byte(out), &ps))
+	assert.Equal(t, top.Participants(), ps)
+	require.NoError(t, model.ValidateParticipants(ps))
+}
+
+func TestCommandsNeedTheConsortiumFile(t *testing.T) {
+	e := &env{home: t.TempDir(), base: 27000}
+	for _, args := range [][]string{{"nodes"}, {"render"}, {"profiles"}, {"policy"}, {"participants"}, {"ca-config"}, {"enroll"}, {"crls"},
+		{"org", "add", "--msp", "KaunasMSP", "--role", "collector", "--name", "K", "--out", "x.yaml"}, {"org", "remove", "maker", "--out", "x.yaml"}} {
+		_, err := run(t, e, args...)
+		require.Error(t, err, "%v", args)
+		assert.ErrorIs(t, err, os.ErrNotExist, "%v", args)
+	}
+}
+
+func TestOrgAddAndRemove(t *testing.T) {
+	e := network(t)
+	next := filepath.Join(t.TempDir(), "next.yaml")
+	out, err := run(t, e, "org", "add", "--msp", "KaunasMSP", "--role", "collector", "--name", "Kaunas waste services", "--out", next)
+	require.NoError(t, err)
+	assert.Equal(t, "kaunas added\n", out)
+	top, err := topology.Load(next)
+	require.NoError(t, err)
+	k, ok := top.Org("KaunasMSP")
+	require.True(t, ok)
+	assert.Equal(t, "kaunas", k.Node)
+	assert.Equal(t, 4, k.Slot, "the first free slot")
+	assert.Equal(t, model.RoleCollector, k.Role)
+
+	// The same organisation again is present, not added twice.
+	out, err = run(t, e, "-t", next, "org", "add", "--msp", "KaunasMSP", "--role", "collector", "--name", "Kaunas waste services", "--out", next)
+	require.NoError(t, err)
+	assert.Equal(t, "kaunas present\n", out)
+
+	_, err = run(t, e, "org", "add", "--msp", "RigaMSP", "--role", "king", "--name", "R", "--out", next)
+	assert.Error(t, err)
+	_, err = run(t, e, "org", "add", "--msp", "RigaMSP", "--role", "maker", "--name", "R", "--slot", "1", "--out", next)
+	assert.ErrorContains(t, err, "slot")
+
+	smaller := filepath.Join(t.TempDir(), "smaller.yaml")
+	_, err = run(t, e, "-t", next, "org", "remove", "kaunas", "--out", smaller)
+	require.NoError(t, err)
+	top, err = topology.Load(smaller)
+	require.NoError(t, err)
+	_, ok = top.Org("KaunasMSP")
+	assert.False(t, ok)
+	assert.Len(t, top.Organisations, 4)
+	_, err = run(t, e, "org", "remove", "nobody", "--out", smaller)
+	assert.Error(t, err)
+	_, err = run(t, e, "org", "remove", "maker")
+	assert.ErrorContains(t, err, `required flag(s) "out" not set`)
+}
+
+func TestNodeName(t *testing.T) {
+	for msp, want := range map[string]string{"KaunasMSP": "kaunas", "North-City2MSP": "northcity2", "MSP": "msp", "Riga": "riga", "ÅboMSP": "bo"} {
+		assert.Equal(t, want, nodeName(msp), msp)
+	}
+}
+
+func TestCAConfig(t *testing.T) {
+	e := network(t)
+	_, err := run(t, e, "ca-config", "maker", "orderer")
+	require.NoError(t, err)
+	for _, org := range []string{"maker", "orderer"} {
+		_, err := os.Stat(filepath.Join(e.home, "ca", org, "fabric-ca-server-config.yaml"))
+		assert.NoError(t, err, org)
+	}
+	_, err = os.Stat(filepath.Join(e.home, "ca", "recycler"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "only the organisations named")
+	_, err = run(t, e, "ca-config")
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(e.home, "ca", "recycler", "tlsca", "fabric-ca-server-config.yaml"))
+	assert.NoError(t, err)
+}
+
+// enroll and crls talk to the organisations' CA servers; here the maker's
+// is a fake on a loopback port, which the base port is chosen to name.
+func TestEnrollAndCRLs(t *testing.T) {
+	e := network(t)
+	top, err := e.topology()
+	require.NoError(t, err)
+	maker, ok := top.Org("MakerMSP")
+	require.True(t, ok)
+	s := fabcatest.New(t, "ca-maker", "tlsca-maker")
+	e.base = s.Port() - 40 - maker.Slot
+	_, err = run(t, e, "ca-config", "maker")
+	require.NoError(t, err)
+	ca, ok := top.CA(e.base, "maker")
+	require.True(t, ok)
+	require.Equal(t, s.Port(), ca.Port)
+	raw, err := os.ReadFile(filepath.Join(pki.ServerDir(e.home, ca), "registrar.secret"))
+	require.NoError(t, err)
+	s.AddUser("ca-maker", pki.Registrar, strings.TrimSpace(string(raw)), "client")
+	s.AddUser("tlsca-maker", pki.Registrar, strings.TrimSpace(string(raw)), "client")
+	require.NoError(t, os.WriteFile(pki.TLSRoot(e.home, ca), s.TLSRootPEM, 0o644))
+
+	out, err := run(t, e, "enroll", "maker")
+	require.NoError(t, err)
+	assert.Regexp(t, `^enrolled 3 identities \(a signing and a TLS certificate each\) from the organisations' CAs in [0-9.]+ s\n$`, out)
+	out, err = run(t, e, "enroll", "maker")
+	require.NoError(t, err)
+	assert.Empty(t, out, "nothing left to enrol: nothing said")
+
+	// The other organisations' CA servers are not running.
+	_, err = run(t, e, "enroll")
+	assert.ErrorContains(t, err, "enrolment: ")
+	err = func() error { _, err := run(t, e, "crls"); return err }()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "CRL of ca-recycler: ")
+	assert.NotContains(t, err.Error(), "CRL of ca-maker", "the maker's CA answered")
+	_, err = os.Stat(filepath.Join(e.home, "crypto", "peerOrganizations", "maker.mtrace.local", "msp", pki.CRLFile))
+	assert.NoError(t, err)
+
+	out, err = run(t, e, "certs")
+	require.NoError(t, err)
+	assert.Contains(t, out, "WARNING ", "the fake CA's certificates last a day")
+	assert.Contains(t, out, "expire within 30 days; the first to expire:")
+	out, err = run(t, e, "certs", "--within", "1h", "--all")
+	require.NoError(t, err)
+	assert.NotContains(t, out, "WARNING")
+	assert.GreaterOrEqual(t, strings.Count(out, "\n"), 6, "every certificate is listed")
+}
+
+func TestPrintCerts(t *testing.T) {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	cs := []pki.Cert{
+		{Path: "crypto/a/tls/server.crt", Subject: "peer0", Kind: "TLS", NotAfter: now.Add(-day)},
+		{Path: "crypto/b/msp/signcerts/u.pem", Subject: "User1", Kind: "user", NotAfter: now.Add(10 * day)},
+		{Path: "crypto/c/ca/ca.pem", Subject: "ca", Kind: "CA", NotAfter: now.Add(400 * day)},
+	}
+	root := newRoot(&env{})
+	var out bytes.Buffer
+	root.SetOut(&out)
+	require.NoError(t, printCerts(root, cs, now, 30*day, false))
+	assert.Equal(t, "WARNING TLS            peer0                                    expires 2026-12-05 (expired)  crypto/a/tls/server.crt\n"+
+		"WARNING user           User1                                    expires 2026-12-16 (10 days)  crypto/b/msp/signcerts/u.pem\n"+
+		"certificates: 3, 2 expire within 30 days; the first to expire:\n"+
+		"  TLS            peer0                                    expires 2026-12-05 (expired)  crypto/a/tls/server.crt\n", out.String())
+	out.Reset()
+	require.NoError(t, printCerts(root, nil, now, 30*day, false))
+	assert.Equal(t, "certificates: none found\n", out.String())
+	out.Reset()
+	require.NoError(t, printCerts(root, cs, now, day, true))
+	assert.Equal(t, 4, strings.Count(out.String(), "\n"), "one warning, then all three")
+}
+
+func TestFabricConfigNeedsTheToolsModule(t *testing.T) {
+	e := network(t)
+	_, err := run(t, e, "fabric-config", "--tools", filepath.Join(t.TempDir(), "none"), "--builder", "/b")
+	assert.ErrorContains(t, err, "locating the Fabric module (sampleconfig) from ")
+	_, err = run(t, e, "fabric-config", "--builder", "/b")
+	assert.ErrorContains(t, err, `required flag(s) "tools" not set`)
+}
