@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/contract"
 )
 
@@ -188,5 +189,5 @@ func TestTransactionsDocumented(t *testing.T) {
 		names = append(names, m.Name)
 		assert.True(t, bytes.Contains(page, []byte("`"+m.Name)), "docs/reference/transactions.md does not name transaction %s", m.Name)
 	}
-	assert.Contains(t, names, "RegisterBatch", "the reflection found the contract's transactions")
+	assert.Contains(t, names, api.RegisterBatch, "the reflection found the contract's transactions")
 }

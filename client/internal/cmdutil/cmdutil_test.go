@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -77,22 +78,7 @@ func TestPositionalArgs(t *testing.T) {
 	assert.ErrorAs(t, err, &fe)
 }
 
-func TestDecodeQueryMarshal(t *testing.T) {
-	b, err := cmdutil.Decode[model.Batch]("ReadBatch", []byte(`{"id":"B1","initialMass":5}`))
-	require.NoError(t, err)
-	assert.Equal(t, "B1", b.ID)
-	assert.Equal(t, model.Grams(5), b.InitialMass)
-	_, err = cmdutil.Decode[model.Batch]("ReadBatch", []byte(`{"id":`))
-	assert.ErrorContains(t, err, "ReadBatch: unreadable answer from the chaincode: ")
-
-	fake := ledgertest.New().OnJSON("ReadBatch", model.Batch{ID: "B2"}).OnError("GetRegistry", errors.New("peer down"))
-	got, err := cmdutil.Query[model.Batch](context.Background(), fake, "ReadBatch", "B2")
-	require.NoError(t, err)
-	assert.Equal(t, "B2", got.ID)
-	assert.Equal(t, []ledgertest.Call{{Fn: "ReadBatch", Args: []string{"B2"}}}, fake.Calls(), "a query evaluates")
-	_, err = cmdutil.Query[model.Registry](context.Background(), fake, "GetRegistry")
-	assert.EqualError(t, err, "peer down")
-
+func TestMarshalArg(t *testing.T) {
 	assert.Equal(t, `{"ids":["A"],"limit":3}`, cmdutil.MarshalArg(model.DownQuery{IDs: []string{"A"}, Limit: 3}))
 	assert.Panics(t, func() { cmdutil.MarshalArg(func() {}) }, "only model types are passed")
 }
@@ -219,30 +205,33 @@ func TestSubmitBatch(t *testing.T) {
 	b := cmdtest.Collected("PET-1", 1000)
 	summary := func(b *model.Batch) string { return "moved " + b.ID }
 	run := func(e *cmdtest.Env, format string) error {
-		return cmdutil.SubmitBatch(context.Background(), e.F.Ledger, e.IO, format, "PET-1", "Quarantine", []string{"PET-1", "wet"}, summary)
+		return cmdutil.SubmitBatch(context.Background(), e.F.Ledger, cmdutil.BatchWrite{
+			IO: e.IO, Format: format, ID: "PET-1", Summary: summary,
+			Write: func(ctx context.Context, c *api.Client) error { return c.Quarantine(ctx, "PET-1", "wet") },
+		})
 	}
 
 	e := cmdtest.New(t)
-	e.Fake.On("Quarantine", ledgertest.Nothing).OnJSON("ReadBatch", b)
+	e.Fake.On(api.Quarantine, ledgertest.Nothing).OnJSON(api.ReadBatch, b)
 	require.NoError(t, run(e, cmdutil.FormatTable))
 	assert.Equal(t, "moved PET-1\n", e.Out.String())
-	assert.Equal(t, []ledgertest.Call{{Submit: true, Fn: "Quarantine", Args: []string{"PET-1", "wet"}}, {Fn: "ReadBatch", Args: []string{"PET-1"}}}, e.Fake.Calls())
+	assert.Equal(t, []ledgertest.Call{{Submit: true, Fn: api.Quarantine, Args: []string{"PET-1", "wet"}}, {Fn: api.ReadBatch, Args: []string{"PET-1"}}}, e.Fake.Calls())
 	assert.True(t, e.Fake.Closed)
 
 	e = cmdtest.New(t)
-	e.Fake.On("Quarantine", ledgertest.Nothing).OnJSON("ReadBatch", b)
+	e.Fake.On(api.Quarantine, ledgertest.Nothing).OnJSON(api.ReadBatch, b)
 	require.NoError(t, run(e, cmdutil.FormatJSON))
 	var got model.Batch
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &got))
 	assert.Equal(t, b, got)
 
 	e = cmdtest.New(t)
-	e.Fake.OnError("Quarantine", ledgertest.Rejection("no"))
+	e.Fake.OnError(api.Quarantine, ledgertest.Rejection("no"))
 	assert.ErrorContains(t, run(e, cmdutil.FormatTable), "rejected by chaincode: no")
 	assert.Len(t, e.Fake.Calls(), 1, "nothing is read after a failed submit")
 
 	e = cmdtest.New(t)
-	e.Fake.On("Quarantine", ledgertest.Nothing).OnError("ReadBatch", errors.New("peer down"))
+	e.Fake.On(api.Quarantine, ledgertest.Nothing).OnError(api.ReadBatch, errors.New("peer down"))
 	assert.EqualError(t, run(e, cmdutil.FormatTable), `Quarantine committed, but reading batch "PET-1" back failed: peer down`)
 	assert.Empty(t, e.Out.String())
 }
@@ -253,8 +242,8 @@ func TestSubmitBatch(t *testing.T) {
 func downLedger(t *testing.T, children map[string][]string) *ledgertest.Fake {
 	takes := func(id string) int { return len(children[id]) }
 	return ledgertest.New().
-		OnJSON("ReadBatch", model.Batch{ID: "ROOT", Takes: takes("ROOT")}).
-		On("TraceDown", func(args []string) ([]byte, error) {
+		OnJSON(api.ReadBatch, model.Batch{ID: "ROOT", Takes: takes("ROOT")}).
+		On(api.TraceDown, func(args []string) ([]byte, error) {
 			var q model.DownQuery
 			require.NoError(t, json.Unmarshal([]byte(args[0]), &q))
 			var edges []model.TraceEdge
@@ -298,7 +287,7 @@ func TestTraceDown(t *testing.T) {
 	assert.Equal(t, model.Downstream, tr.Direction)
 	assert.Equal(t, "ROOT", tr.Nodes[0].ID, "sorted by depth")
 	assert.GreaterOrEqual(t, pages, 4, "two pages for the root's three edges, and more below")
-	for _, c := range fake.CallsTo("TraceDown") {
+	for _, c := range fake.CallsTo(api.TraceDown) {
 		var q model.DownQuery
 		require.NoError(t, json.Unmarshal([]byte(c.Args[0]), &q))
 		assert.Equal(t, 2, q.Limit)
@@ -310,14 +299,14 @@ func TestTraceDown(t *testing.T) {
 	_, _, err = cmdutil.TraceDown(context.Background(), fake, "ROOT", 0)
 	require.NoError(t, err)
 	var q model.DownQuery
-	require.NoError(t, json.Unmarshal([]byte(fake.CallsTo("TraceDown")[0].Args[0]), &q))
+	require.NoError(t, json.Unmarshal([]byte(fake.CallsTo(api.TraceDown)[0].Args[0]), &q))
 	assert.Equal(t, model.MaxDownLimit, q.Limit)
 
 	// Errors of the root read and of a page stop the walk.
-	fake = ledgertest.New().OnError("ReadBatch", errors.New("not found"))
+	fake = ledgertest.New().OnError(api.ReadBatch, errors.New("not found"))
 	_, _, err = cmdutil.TraceDown(context.Background(), fake, "ROOT", 0)
 	assert.EqualError(t, err, "not found")
-	fake = downLedger(t, children).OnError("TraceDown", errors.New("page failed"))
+	fake = downLedger(t, children).OnError(api.TraceDown, errors.New("page failed"))
 	_, _, err = cmdutil.TraceDown(context.Background(), fake, "ROOT", 0)
 	assert.EqualError(t, err, "page failed")
 }

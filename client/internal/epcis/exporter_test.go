@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/ledger"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
@@ -29,7 +30,7 @@ func storyLedger(t *testing.T, s *story) *ledgertest.Fake {
 		require.NoError(t, err)
 		f.AddEvents(ledger.Event{Block: uint64(i + 1), TxID: ev.TxID, Name: ev.Name, Payload: raw})
 	}
-	f.On("ReadBatches", func(args []string) ([]byte, error) {
+	f.On(api.ReadBatches, func(args []string) ([]byte, error) {
 		var ids []string
 		if err := json.Unmarshal([]byte(args[0]), &ids); err != nil {
 			return nil, err
@@ -74,7 +75,7 @@ func TestExportAllErrors(t *testing.T) {
 	err := x.All(context.Background(), NewWriter(&bytes.Buffer{}, time.Now()))
 	assert.ErrorContains(t, err, "event X of tx bad: unreadable payload: ")
 
-	f = storyLedger(t, s).OnError("ReadBatches", errors.New("peer down"))
+	f = storyLedger(t, s).OnError(api.ReadBatches, errors.New("peer down"))
 	x = &Exporter{Ledger: f, Base: base}
 	assert.EqualError(t, x.All(context.Background(), NewWriter(&bytes.Buffer{}, time.Now())), "peer down")
 
@@ -91,7 +92,7 @@ func TestExportProvenance(t *testing.T) {
 	s := newStory()
 	f := storyLedger(t, s)
 	// VASE-1's upstream: the print, the spool's handover, extrusion, ...
-	f.OnJSON("Trace", model.Trace{Root: "VASE-1", Nodes: []model.TraceNode{{ID: "VASE-1"}, {ID: "F-1"}}})
+	f.OnJSON(api.Trace, model.Trace{Root: "VASE-1", Nodes: []model.TraceNode{{ID: "VASE-1"}, {ID: "F-1"}}})
 	histories := map[string][]model.HistoryEntry{}
 	for _, ev := range s.events {
 		for _, q := range append(append(append([]model.Quantity{}, ev.Quantities...), ev.Inputs...), ev.Outputs...) {
@@ -104,8 +105,8 @@ func TestExportProvenance(t *testing.T) {
 	}
 	// A version without an event, and a deletion, are skipped.
 	histories["F-1"] = append(histories["F-1"], model.HistoryEntry{TxID: "migrated", Batch: &model.Batch{ID: "F-1"}}, model.HistoryEntry{TxID: "gone", IsDelete: true})
-	f.On("GetHistory", func(args []string) ([]byte, error) { return json.Marshal(histories[args[0]]) })
-	f.On("GetProcess", func(args []string) ([]byte, error) {
+	f.On(api.GetHistory, func(args []string) ([]byte, error) { return json.Marshal(histories[args[0]]) })
+	f.On(api.GetProcess, func(args []string) ([]byte, error) {
 		for _, ev := range s.events {
 			if ev.TxID == args[0] {
 				var in, out []model.Take
@@ -137,19 +138,19 @@ func TestExportProvenance(t *testing.T) {
 		assert.True(t, order[i-1] >= 0 && order[i-1] < order[i], "in ledger time order: %v", order)
 	}
 	assert.Contains(t, doc, base.Batch("F-2"), "the extrusion is whole: F-2 is an output too")
-	assert.Equal(t, []string{"VASE-1", model.Upstream}, f.CallsTo("Trace")[0].Args)
+	assert.Equal(t, []string{"VASE-1", model.Upstream}, f.CallsTo(api.Trace)[0].Args)
 
-	f.OnError("GetProcess", errors.New("peer down"))
+	f.OnError(api.GetProcess, errors.New("peer down"))
 	assert.EqualError(t, x.Provenance(context.Background(), NewWriter(&bytes.Buffer{}, time.Now()), "VASE-1", model.Upstream), "peer down")
-	f.OnError("GetHistory", errors.New("no history"))
+	f.OnError(api.GetHistory, errors.New("no history"))
 	assert.EqualError(t, x.Provenance(context.Background(), NewWriter(&bytes.Buffer{}, time.Now()), "VASE-1", model.Upstream), "no history")
-	f.OnError("Trace", errors.New("not found"))
+	f.OnError(api.Trace, errors.New("not found"))
 	assert.EqualError(t, x.Provenance(context.Background(), NewWriter(&bytes.Buffer{}, time.Now()), "VASE-1", model.Upstream), "not found")
 }
 
 func TestReadBatchesInChunks(t *testing.T) {
 	var asked [][]string
-	f := ledgertest.New().On("ReadBatches", func(args []string) ([]byte, error) {
+	f := ledgertest.New().On(api.ReadBatches, func(args []string) ([]byte, error) {
 		var ids []string
 		require.NoError(t, json.Unmarshal([]byte(args[0]), &ids))
 		asked = append(asked, ids)

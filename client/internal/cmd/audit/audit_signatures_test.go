@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -33,12 +34,12 @@ func TestAuditProcessRecordUnreadable(t *testing.T) {
 	serve(e.Fake, func(b *model.Batch) {
 		b.Origin = model.Origin{Process: &model.Derivation{Step: model.StepSorting, Tx: "tx-sort", Inputs: []model.Take{{ID: "PET-1", Mass: 100_000}}}}
 	})
-	e.Fake.OnError("GetProcess", errors.New("peer down"))
+	e.Fake.OnError(api.GetProcess, errors.New("peer down"))
 	err := e.Run(newCmd(e), "audit")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "process record tx-sort: peer down")
 	assert.Empty(t, e.Out.String())
-	calls := e.Fake.CallsTo("GetProcess")
+	calls := e.Fake.CallsTo(api.GetProcess)
 	require.Len(t, calls, 1, "each record is read once")
 	assert.Equal(t, []string{"tx-sort"}, calls[0].Args)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -24,8 +25,11 @@ func hold(e *Env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return cmdutil.SubmitBatch(cmd.Context(), e.F.Ledger, e.IO, format, args[0], "Quarantine", []string{args[0], "test"},
-			func(b *model.Batch) string { return fmt.Sprintf("held %s (%s)", b.ID, b.RemainingMass) })
+		return cmdutil.SubmitBatch(cmd.Context(), e.F.Ledger, cmdutil.BatchWrite{
+			IO: e.IO, Format: format, ID: args[0],
+			Write:   func(ctx context.Context, c *api.Client) error { return c.Quarantine(ctx, args[0], "test") },
+			Summary: func(b *model.Batch) string { return fmt.Sprintf("held %s (%s)", b.ID, b.RemainingMass) },
+		})
 	}}
 }
 
@@ -37,7 +41,7 @@ func show(e *Env) *cobra.Command {
 			return err
 		}
 		return cmdutil.WithLedger(cmd.Context(), e.F.Ledger, func(l ledger.Ledger) error {
-			b, err := cmdutil.Query[model.Batch](cmd.Context(), l, "ReadBatch", args[0])
+			b, err := api.New(l).ReadBatch(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -52,11 +56,11 @@ func show(e *Env) *cobra.Command {
 
 func TestEnvAndCases(t *testing.T) {
 	b := Received(Collected("PET-1", 1_250_000), 10_000)
-	args := BatchFormats(t, "hold", hold, "Quarantine", b, "hold", "PET-1")
+	args := BatchFormats(t, "hold", hold, api.Quarantine, b, "hold", "PET-1")
 	assert.Equal(t, []string{"PET-1", "test"}, args)
-	args = Formats(t, "show", show, "ReadBatch", b, "show", "PET-1")
+	args = Formats(t, "show", show, api.ReadBatch, b, "show", "PET-1")
 	assert.Equal(t, []string{"PET-1"}, args)
-	SubmitErrors(t, hold, "Quarantine", "hold", "PET-1")
+	SubmitErrors(t, hold, api.Quarantine, "hold", "PET-1")
 }
 
 func TestEnvConnectsWithTheConfigFile(t *testing.T) {

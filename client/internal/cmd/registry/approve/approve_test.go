@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -32,7 +33,7 @@ func TestApproveSays(t *testing.T) {
 		{vote(true), "Approved 3f2a9c0d1e4b: 3 of 3 approvals; the change applied: remove MakerMSP\n"},
 	} {
 		e := cmdtest.New(t)
-		e.Fake.OnJSON("ApproveChange", c.v)
+		e.Fake.OnJSON(api.ApproveChange, c.v)
 		require.NoError(t, e.Run(newCmd(e), "approve", "3f2a9c0d1e4b"))
 		assert.Equal(t, c.want, e.Out.String())
 		require.Len(t, e.Fake.Calls(), 1)
@@ -44,7 +45,7 @@ func TestApproveSays(t *testing.T) {
 
 func TestApproveJSON(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("ApproveChange", vote(true))
+	e.Fake.OnJSON(api.ApproveChange, vote(true))
 	require.NoError(t, e.Run(newCmd(e), "approve", "3f2a9c0d1e4b", "-o", "json"))
 	var got model.Vote
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &got))
@@ -52,13 +53,13 @@ func TestApproveJSON(t *testing.T) {
 }
 
 func TestApproveErrors(t *testing.T) {
-	cmdtest.SubmitErrors(t, newCmd, "ApproveChange", "approve", "3f2a9c0d1e4b")
+	cmdtest.SubmitErrors(t, newCmd, api.ApproveChange, "approve", "3f2a9c0d1e4b")
 
 	e := cmdtest.New(t)
-	e.Fake.On("ApproveChange", func([]string) ([]byte, error) { return []byte("not json"), nil })
+	e.Fake.On(api.ApproveChange, func([]string) ([]byte, error) { return []byte("not json"), nil })
 	err := e.Run(newCmd(e), "approve", "3f2a9c0d1e4b")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ApproveChange")
+	assert.Contains(t, err.Error(), api.ApproveChange)
 	assert.Empty(t, e.Out.String())
 
 	for _, args := range [][]string{{"approve"}, {"approve", "a", "b"}} {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -33,19 +34,19 @@ func registry(open bool) model.Registry {
 
 func TestProposalsNone(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry(false))
+	e.Fake.OnJSON(api.GetRegistry, registry(false))
 	require.NoError(t, e.Run(newCmd(e), "proposals"))
 	assert.Equal(t, "No open proposals.\n", e.Out.String())
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry(false))
+	e.Fake.OnJSON(api.GetRegistry, registry(false))
 	require.NoError(t, e.Run(newCmd(e), "proposals", "-o", "json"))
 	assert.JSONEq(t, "[]", e.Out.String(), "an empty list, not null")
 }
 
 func TestProposalsTableAndJSON(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry(true))
+	e.Fake.OnJSON(api.GetRegistry, registry(true))
 	opts := &Options{IO: e.IO, Format: cmdutil.FormatTable,
 		Ledger: func(context.Context) (ledger.Ledger, error) { return e.Fake, nil },
 		Now:    func() time.Time { return time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC) }}
@@ -55,7 +56,7 @@ func TestProposalsTableAndJSON(t *testing.T) {
 	assert.Contains(t, out, "2026-12-07T10:00:00Z (expired)", "the clock given decides expiry")
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry(true))
+	e.Fake.OnJSON(api.GetRegistry, registry(true))
 	require.NoError(t, e.Run(newCmd(e), "proposals", "-o", "json"))
 	var ps []model.Proposal
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &ps))
@@ -70,9 +71,9 @@ func TestProposalsErrors(t *testing.T) {
 	assert.Empty(t, e.Fake.Calls())
 
 	e = cmdtest.New(t)
-	e.Fake.On("GetRegistry", func([]string) ([]byte, error) { return []byte("{"), nil })
+	e.Fake.On(api.GetRegistry, func([]string) ([]byte, error) { return []byte("{"), nil })
 	err = e.Run(newCmd(e), "proposals")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "GetRegistry")
+	assert.Contains(t, err.Error(), api.GetRegistry)
 	assert.Empty(t, e.Out.String())
 }

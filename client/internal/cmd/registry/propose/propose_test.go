@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
@@ -63,7 +64,7 @@ func proposal() model.Proposal {
 
 func TestPropose(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("ProposeChange", proposal())
+	e.Fake.OnJSON(api.ProposeChange, proposal())
 	require.NoError(t, e.Run(newCmd(e), "propose", "--msp", "KaunasMSP", "--role", "collector", "--name", "Kaunas"))
 	require.Len(t, e.Fake.Calls(), 1)
 	c := e.Fake.Calls()[0]
@@ -73,7 +74,7 @@ func TestPropose(t *testing.T) {
 		"Admins approve it with: mtrace registry approve 3f2a9c0d1e4b\n", e.Out.String())
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("ProposeChange", proposal())
+	e.Fake.OnJSON(api.ProposeChange, proposal())
 	require.NoError(t, e.Run(newCmd(e), "propose", "--msp", "KaunasMSP", "--role", "collector", "--name", "Kaunas", "-o", "json"))
 	var got model.Proposal
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &got))
@@ -81,7 +82,7 @@ func TestPropose(t *testing.T) {
 }
 
 func TestProposeErrors(t *testing.T) {
-	cmdtest.SubmitErrors(t, newCmd, "ProposeChange", "propose", "--msp", "MakerMSP", "--remove")
+	cmdtest.SubmitErrors(t, newCmd, api.ProposeChange, "propose", "--msp", "MakerMSP", "--remove")
 	e := cmdtest.New(t)
 	err := e.Run(newCmd(e), "propose", "--msp", "MakerMSP", "--remove", "extra")
 	require.Error(t, err)
@@ -89,9 +90,9 @@ func TestProposeErrors(t *testing.T) {
 	assert.Empty(t, e.Fake.Calls())
 
 	e = cmdtest.New(t)
-	e.Fake.On("ProposeChange", func([]string) ([]byte, error) { return []byte("[]"), nil })
+	e.Fake.On(api.ProposeChange, func([]string) ([]byte, error) { return []byte("[]"), nil })
 	err = e.Run(newCmd(e), "propose", "--msp", "MakerMSP", "--remove")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ProposeChange")
+	assert.Contains(t, err.Error(), api.ProposeChange)
 	assert.Empty(t, e.Out.String())
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 )
@@ -26,7 +27,7 @@ func registry() model.Registry {
 
 func TestShow(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry())
+	e.Fake.OnJSON(api.GetRegistry, registry())
 	require.NoError(t, e.Run(newCmd(e), "show"))
 	out := e.Out.String()
 	assert.Regexp(t, `MakerMSP\s+maker\s+Makers`, out)
@@ -35,7 +36,7 @@ func TestShow(t *testing.T) {
 	assert.False(t, e.Fake.Calls()[0].Submit, "show only evaluates")
 
 	e = cmdtest.New(t)
-	e.Fake.OnJSON("GetRegistry", registry())
+	e.Fake.OnJSON(api.GetRegistry, registry())
 	require.NoError(t, e.Run(newCmd(e), "show", "-o", "json"))
 	var got model.Registry
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &got))
@@ -44,7 +45,7 @@ func TestShow(t *testing.T) {
 
 func TestShowErrors(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.OnError("GetRegistry", errors.New("peer unavailable"))
+	e.Fake.OnError(api.GetRegistry, errors.New("peer unavailable"))
 	err := e.Run(newCmd(e), "show")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "peer unavailable")

@@ -1,6 +1,7 @@
 package withdraw
 
 import (
+	"github.com/mtrace/mtrace/chaincode/api"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -16,20 +17,20 @@ func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdWithdraw(e.F, nil) }
 
 func TestWithdraw(t *testing.T) {
 	e := cmdtest.New(t)
-	e.Fake.On("WithdrawChange", ledgertest.Nothing)
+	e.Fake.On(api.WithdrawChange, ledgertest.Nothing)
 	require.NoError(t, e.Run(newCmd(e), "withdraw", "3f2a9c0d1e4b"))
 	assert.Equal(t, "Withdrew proposal 3f2a9c0d1e4b\n", e.Out.String())
 	require.Len(t, e.Fake.Calls(), 1)
-	assert.Equal(t, ledgertest.Call{Submit: true, Fn: "WithdrawChange", Args: []string{"3f2a9c0d1e4b"}}, e.Fake.Calls()[0])
+	assert.Equal(t, ledgertest.Call{Submit: true, Fn: api.WithdrawChange, Args: []string{"3f2a9c0d1e4b"}}, e.Fake.Calls()[0])
 
 	e = cmdtest.New(t)
-	e.Fake.On("WithdrawChange", ledgertest.Nothing)
+	e.Fake.On(api.WithdrawChange, ledgertest.Nothing)
 	require.NoError(t, e.Run(newCmd(e), "withdraw", "3f2a9c0d1e4b", "-o", "json"))
 	assert.JSONEq(t, `{"withdrawn":"3f2a9c0d1e4b"}`, e.Out.String())
 }
 
 func TestWithdrawErrors(t *testing.T) {
-	cmdtest.SubmitErrors(t, newCmd, "WithdrawChange", "withdraw", "3f2a9c0d1e4b")
+	cmdtest.SubmitErrors(t, newCmd, api.WithdrawChange, "withdraw", "3f2a9c0d1e4b")
 	e := cmdtest.New(t)
 	err := e.Run(newCmd(e), "withdraw")
 	require.Error(t, err)
