@@ -17,6 +17,7 @@ package channel
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
@@ -43,8 +44,10 @@ type Orderer struct {
 }
 
 // Dial connects to the orderer at addr over TLS, trusting the root
-// certificate in tlsCA and expecting serverName in its certificate.
-func Dial(addr, tlsCA, serverName, channel string, id *configtx.SigningIdentity) (*Orderer, error) {
+// certificate in tlsCA, expecting serverName in its certificate and
+// presenting cert, a TLS client certificate from a member organisation's
+// TLS CA: the orderers refuse clients without one.
+func Dial(addr, tlsCA, serverName string, cert tls.Certificate, channel string, id *configtx.SigningIdentity) (*Orderer, error) {
 	pem, err := os.ReadFile(tlsCA)
 	if err != nil {
 		return nil, err
@@ -53,7 +56,10 @@ func Dial(addr, tlsCA, serverName, channel string, id *configtx.SigningIdentity)
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("%s holds no certificate", tlsCA)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, serverName)))
+	creds := credentials.NewTLS(&tls.Config{
+		RootCAs: pool, ServerName: serverName, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+	})
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, fmt.Errorf("connect to orderer %s: %w", addr, err)
 	}
