@@ -29,7 +29,7 @@ unit() {
 
 # The Fabric packages the patches touch, and the one that holds the
 # regression tests (whose names the test patches declare).
-fabric_pkgs=(./core/committer/txvalidator/v20/... ./core/common/validation/statebased/... ./core/handlers/validation/builtin/...)
+fabric_pkgs=(./core/committer/txvalidator/v20/... ./core/common/validation/statebased/... ./core/handlers/validation/builtin/... ./core/deliverservice/...)
 fabric_test_pkg=./core/committer/txvalidator/v20
 
 fabric() {
