@@ -65,7 +65,7 @@ load_topology() {
 	# (docs/explanation/trust-model.md). MTRACE_CC_POLICY overrides it (benchmarks compare
 	# designs with it).
 	POLICY=${MTRACE_CC_POLICY:-$(net policy)}
-	ORD=(-o "127.0.0.1:${PORT[${ORDERERS[0]}]}" --tls --cafile "$OTLSCA")
+	ORD=(-o "127.0.0.1:${PORT[${ORDERERS[0]}]}" --tls --cafile "$OTLSCA" --clientauth)
 	TARGETS=()
 	local p
 	for p in "${PEERS[@]}"; do
@@ -127,6 +127,21 @@ running() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# client_roots: the TLS CAs whose certificates the orderers accept from
+# clients, comma-separated: every member organisation's and the ordering
+# organisation's. The orderers require a client certificate (defence in
+# depth: a party without one from a member's TLS CA cannot even reach
+# Broadcast or Deliver). The orderer adds the TLS CAs of the channel's
+# MSPs by itself whenever the channel configuration changes, so an
+# organisation that joins is trusted without a restart.
+client_roots() {
+	local p roots=$OTLSCA
+	for p in "${PEERS[@]}"; do
+		[[ -f $(tlsca "$p") ]] && roots+=",$(tlsca "$p")"
+	done
+	echo "$roots"
+}
+
 start_orderer() {
 	local o=$1 d
 	d=$(ord_dir "$o")
@@ -141,6 +156,8 @@ start_orderer() {
 		ORDERER_GENERAL_TLS_CERTIFICATE="$d/tls/server.crt" \
 		ORDERER_GENERAL_TLS_PRIVATEKEY="$d/tls/server.key" \
 		ORDERER_GENERAL_TLS_ROOTCAS="[$d/tls/ca.crt]" \
+		ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED=true \
+		ORDERER_GENERAL_TLS_CLIENTROOTCAS="[$(client_roots)]" \
 		ORDERER_CHANNELPARTICIPATION_ENABLED=true \
 		ORDERER_FILELEDGER_LOCATION="$H/data/$o/ledger" \
 		ORDERER_CONSENSUS_WALDIR="$H/data/$o/wal" \
@@ -276,6 +293,15 @@ on_exit() {
 
 # --- peer CLI ---------------------------------------------------------------
 
+# ord ORG: ORD with ORG's admin's TLS client certificate, which the
+# orderers require, into ORDC.
+ORDC=()
+ord() {
+	local tls
+	tls=$(org_dir "$1")/users/Admin@${HOST[$1]#peer0.}/tls
+	ORDC=("${ORD[@]}" --certfile "$tls/client.crt" --keyfile "$tls/client.key")
+}
+
 # as ORG [USER] CMD...: run a peer CLI command as ORG's admin (or USER).
 as() {
 	local org=$1 user=Admin
@@ -367,7 +393,8 @@ join_peer() { as "$1" peer channel join -b "$H/artifacts/$CHANNEL.block"; }
 bootstrap() {
 	local args out
 	args=$(jq -cn --arg p "$(net participants)" '{function: "BootstrapRegistry", Args: [$p]}')
-	out=$(as "${PEERS[0]}" peer chaincode invoke "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
+	ord "${PEERS[0]}"
+	out=$(as "${PEERS[0]}" peer chaincode invoke "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
 		"${TARGETS[@]}" -c "$args" --waitForEvent 2>&1) || {
 		printf '%s\n' "$out" >&2
 		fail "BootstrapRegistry failed"
@@ -401,7 +428,8 @@ install_on() {
 }
 
 approve_for() {
-	as "$1" peer lifecycle chaincode approveformyorg "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
+	ord "$1"
+	as "$1" peer lifecycle chaincode approveformyorg "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
 		--version "$VERSION" --package-id "$PKG_ID" --sequence "$SEQ" \
 		--signature-policy "$POLICY" --waitForEventTimeout 60s
 }
@@ -437,7 +465,8 @@ deploy() {
 	say "installed on ${#PEERS[@]} peers ($(since))"
 	parallel approve approve_for
 	say "approved by ${#PEERS[@]} organisations ($(since))"
-	out=$(as "${PEERS[0]}" peer lifecycle chaincode commit "${ORD[@]}" -C "$CHANNEL" -n "$CC" \
+	ord "${PEERS[0]}"
+	out=$(as "${PEERS[0]}" peer lifecycle chaincode commit "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
 		--version "$VERSION" --sequence "$SEQ" --signature-policy "$POLICY" \
 		"${TARGETS[@]}" --waitForEventTimeout 60s 2>&1) || {
 		printf '%s\n' "$out" >&2

@@ -6,8 +6,11 @@
 #                  the demo script, the in-place upgrade, trust, identity,
 #                  and last test/addorg, which adds a fifth organisation) against it,
 #                  stop it
+#   test.sh fabric the Fabric patches (network/tools/patches/fabric): the
+#                  patched packages' tests pass on the patched source, and
+#                  the regression tests alone fail on the pristine source
 #   test.sh fuzz   every fuzz target for FUZZTIME (default 60s), on Go 1.27
-#   test.sh all    unit, then e2e, then fuzz
+#   test.sh all    unit, fabric, then e2e, then fuzz
 #
 # The test network has its own home (.mtrace-test) and ports (from 28000), so
 # a demo network that is running is left alone. It is stopped by PID when the
@@ -22,6 +25,41 @@ say() { printf '\n==> %s\n' "$*"; }
 unit() {
 	say "unit tests"
 	go test -count=1 -cover ./...
+}
+
+# The Fabric packages the patches touch, and the one that holds the
+# regression tests (whose names the test patches declare).
+fabric_pkgs=(./core/committer/txvalidator/v20/... ./core/common/validation/statebased/... ./core/handlers/validation/builtin/... ./core/deliverservice/...)
+fabric_test_pkg=./core/committer/txvalidator/v20
+
+fabric() {
+	local dir=$root/build/fabric-test t tests=() pids=() bad=""
+	say "Fabric patches: the patched packages' tests, on the patched source"
+	scripts/fabric-source.sh "$dir/patched" all
+	(cd "$dir/patched" && go test -count=1 "${fabric_pkgs[@]}")
+
+	say "Fabric patches: the regression tests fail on the pristine source"
+	scripts/fabric-source.sh "$dir/pristine" tests
+	(cd "$dir/pristine" && go test -c -o "$dir/pristine.test" "$fabric_test_pkg")
+	mapfile -t tests < <(sed -nE 's/^\+func (Test[A-Za-z0-9_]+)\(t \*testing\.T\).*/\1/p' network/tools/patches/fabric/*-tests-*.patch)
+	((${#tests[@]} > 0)) || { echo "no regression tests found in the test patches" >&2; return 1; }
+	# Without the fix each test waits for its validation deadline (or the
+	# peer code panics), so they run at once; each must fail, and none of
+	# its subtests may pass.
+	for t in "${tests[@]}"; do
+		(cd "$dir/pristine/${fabric_test_pkg#./}" && "$dir/pristine.test" -test.count=1 -test.v -test.run "^$t\$" >"$dir/$t.log" 2>&1) &
+		pids+=($!)
+	done
+	for i in "${!tests[@]}"; do
+		t=${tests[$i]}
+		if wait "${pids[$i]}" || grep -aq -- '--- PASS' "$dir/$t.log" || ! grep -aqE -- "--- FAIL: $t|^panic: " "$dir/$t.log"; then
+			bad+=" $t"
+			echo "$t: did not fail on the pristine source (log: $dir/$t.log)" >&2
+		else
+			echo "$t: fails without the fix ($(grep -aoE 'did not complete within [0-9a-z]+|^panic: .{0,40}' "$dir/$t.log" | head -n 1))"
+		fi
+	done
+	[[ -z $bad ]] || { echo "regression tests that pass without the fix:$bad" >&2; return 1; }
 }
 
 e2e() {
@@ -92,10 +130,12 @@ fuzz() {
 
 case "${1:-all}" in
 unit) unit ;;
+fabric) fabric ;;
 e2e) e2e ;;
 fuzz) fuzz ;;
 all)
 	unit
+	fabric
 	e2e
 	fuzz
 	;;

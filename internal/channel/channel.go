@@ -17,6 +17,8 @@ package channel
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
@@ -40,11 +42,17 @@ type Orderer struct {
 	client  ab.AtomicBroadcastClient
 	channel string
 	id      *configtx.SigningIdentity
+	// certHash is the SHA-256 of the TLS client certificate: an orderer
+	// that requires client certificates serves a Deliver request only if
+	// its channel header names the certificate of the connection.
+	certHash []byte
 }
 
 // Dial connects to the orderer at addr over TLS, trusting the root
-// certificate in tlsCA and expecting serverName in its certificate.
-func Dial(addr, tlsCA, serverName, channel string, id *configtx.SigningIdentity) (*Orderer, error) {
+// certificate in tlsCA, expecting serverName in its certificate and
+// presenting cert, a TLS client certificate from a member organisation's
+// TLS CA: the orderers refuse clients without one.
+func Dial(addr, tlsCA, serverName string, cert tls.Certificate, channel string, id *configtx.SigningIdentity) (*Orderer, error) {
 	pem, err := os.ReadFile(tlsCA)
 	if err != nil {
 		return nil, err
@@ -53,11 +61,22 @@ func Dial(addr, tlsCA, serverName, channel string, id *configtx.SigningIdentity)
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("%s holds no certificate", tlsCA)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, serverName)))
+	creds := credentials.NewTLS(&tls.Config{
+		RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12,
+		// Always present cert, even if the orderer names other CAs: it
+		// is the orderer's to refuse.
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil },
+	})
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, fmt.Errorf("connect to orderer %s: %w", addr, err)
 	}
-	return &Orderer{conn: conn, client: ab.NewAtomicBroadcastClient(conn), channel: channel, id: id}, nil
+	o := &Orderer{conn: conn, client: ab.NewAtomicBroadcastClient(conn), channel: channel, id: id}
+	if len(cert.Certificate) > 0 {
+		h := sha256.Sum256(cert.Certificate[0])
+		o.certHash = h[:]
+	}
+	return o, nil
 }
 
 // Close closes the connection.
@@ -130,7 +149,11 @@ func (o *Orderer) block(ctx context.Context, at *ab.SeekPosition) (*cb.Block, er
 
 // envelope wraps data in a signed envelope for the channel.
 func (o *Orderer) envelope(typ cb.HeaderType, data []byte) (*cb.Envelope, error) {
-	ch, err := proto.Marshal(&cb.ChannelHeader{Type: int32(typ), ChannelId: o.channel, Timestamp: timestamppb.Now()})
+	hdr := &cb.ChannelHeader{Type: int32(typ), ChannelId: o.channel, Timestamp: timestamppb.Now()}
+	if typ == cb.HeaderType_DELIVER_SEEK_INFO {
+		hdr.TlsCertHash = o.certHash
+	}
+	ch, err := proto.Marshal(hdr)
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,13 @@ func (t *Topology) UserMSPDir(crypto, node, user string) string {
 	return filepath.Join(crypto, "peerOrganizations", d, "users", user+"@"+d, "msp")
 }
 
+// UserTLS is the TLS client certificate and key of one of an
+// organisation's users.
+func (t *Topology) UserTLS(crypto, node, user string) (cert, key string) {
+	dir := filepath.Join(filepath.Dir(t.UserMSPDir(crypto, node, user)), "tls")
+	return filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key")
+}
+
 // TLSCA is an organisation's TLS root certificate.
 func (t *Topology) TLSCA(crypto, node string) string {
 	d := t.OrgDomain(node)
@@ -90,7 +97,7 @@ func (t *Topology) CACert(crypto, node string) string {
 // first orderer, and the first organisation as the default.
 func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, error) {
 	type ca struct{ URL, Name, TLSRootCert string }
-	type orderer struct{ Endpoint, TLSRootCert, ServerName string }
+	type orderer struct{ Endpoint, TLSRootCert, ServerName, TLSCert, TLSKey string }
 	type profile struct {
 		Name, Endpoint, TLSRootCert, ServerName, MSP, Cert, Key, Channel, Chaincode string
 		CA                                                                          ca
@@ -111,6 +118,8 @@ func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, e
 		}
 		for _, u := range users {
 			msp := t.UserMSPDir(crypto, n.Name, u.user)
+			o := ord
+			o.TLSCert, o.TLSKey = t.UserTLS(crypto, n.Name, u.user)
 			ps = append(ps, profile{
 				Name: u.profile, Endpoint: fmt.Sprintf("127.0.0.1:%d", n.Port),
 				TLSRootCert: t.TLSCA(crypto, n.Name), ServerName: n.Host, MSP: n.MSP,
@@ -118,7 +127,7 @@ func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, e
 				Key:     filepath.Join(msp, "keystore", "priv_sk"),
 				Channel: t.Channel, Chaincode: chaincode,
 				CA:      ca{URL: c.URL(), Name: c.Name, TLSRootCert: t.CACert(crypto, n.Name)},
-				Orderer: ord,
+				Orderer: o,
 			})
 		}
 	}

@@ -233,9 +233,13 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Equal(t, map[string]any{"url": "https://127.0.0.1:25544", "name": "ca-kaunas",
 		"tlsRootCert": "/net/crypto/peerOrganizations/kaunas.mtrace.local/ca/ca.kaunas.mtrace.local-cert.pem"}, k["ca"])
 	assert.Equal(t, map[string]any{"endpoint": "127.0.0.1:25500", "serverName": "orderer1.orderer.mtrace.local",
-		"tlsRootCert": "/net/crypto/ordererOrganizations/orderer.mtrace.local/tlsca/tlsca.orderer.mtrace.local-cert.pem"}, k["orderer"])
+		"tlsRootCert": "/net/crypto/ordererOrganizations/orderer.mtrace.local/tlsca/tlsca.orderer.mtrace.local-cert.pem",
+		"tlsCert":     "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/tls/client.crt",
+		"tlsKey":      "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/tls/client.key"}, k["orderer"])
 	ayse := prof.Profiles["municipality-ayse"]
 	assert.Equal(t, "/net/crypto/peerOrganizations/municipality.mtrace.local/users/ayse@municipality.mtrace.local/msp/signcerts/ayse@municipality.mtrace.local-cert.pem", ayse["cert"])
+	assert.Equal(t, "/net/crypto/peerOrganizations/municipality.mtrace.local/users/ayse@municipality.mtrace.local/tls/client.crt",
+		ayse["orderer"].(map[string]any)["tlsCert"], "each profile presents its own user's TLS client certificate to the orderers")
 	assert.Equal(t, "MunicipalityMSP", ayse["mspId"])
 }
 

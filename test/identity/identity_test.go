@@ -15,6 +15,7 @@ package identity
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,6 +108,8 @@ func ordererConfig(t *testing.T, profile string) (*channel.Config, error) {
 				Endpoint    string `yaml:"endpoint"`
 				TLSRootCert string `yaml:"tlsRootCert"`
 				ServerName  string `yaml:"serverName"`
+				TLSCert     string `yaml:"tlsCert"`
+				TLSKey      string `yaml:"tlsKey"`
 			} `yaml:"orderer"`
 		} `yaml:"profiles"`
 	}
@@ -121,7 +124,11 @@ func ordererConfig(t *testing.T, profile string) (*channel.Config, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := channel.Dial(o.Endpoint, o.TLSRootCert, o.ServerName, p.Channel,
+	cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := channel.Dial(o.Endpoint, o.TLSRootCert, o.ServerName, cert, p.Channel,
 		&configtx.SigningIdentity{Certificate: id.Cert, PrivateKey: id.Key, MSPID: p.MSPID})
 	if err != nil {
 		t.Fatal(err)

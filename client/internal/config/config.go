@@ -20,6 +20,8 @@
 //	      endpoint: 127.0.0.1:27050
 //	      tlsRootCert: /abs/orderer-tlsca.pem
 //	      serverName: orderer1.orderer.mtrace.local
+//	      tlsCert: /abs/tls/client.crt   # the orderers require a TLS client certificate
+//	      tlsKey: /abs/tls/client.key
 //
 // Relative file paths are taken relative to the config file's folder.
 package config
@@ -77,11 +79,14 @@ type CA struct {
 	TLSRootCert string `yaml:"tlsRootCert,omitempty"`
 }
 
-// Orderer is one orderer's client endpoint.
+// Orderer is one orderer's client endpoint. The orderers require a TLS
+// client certificate from a member organisation's TLS CA.
 type Orderer struct {
 	Endpoint    string `yaml:"endpoint"`
 	TLSRootCert string `yaml:"tlsRootCert"`
 	ServerName  string `yaml:"serverName,omitempty"`
+	TLSCert     string `yaml:"tlsCert,omitempty"`
+	TLSKey      string `yaml:"tlsKey,omitempty"`
 }
 
 // File is a parsed config file.
@@ -181,7 +186,7 @@ func (f *File) Profile(name string) (*Profile, error) {
 	if p.Orderer != nil {
 		o := *p.Orderer
 		p.Orderer = &o
-		paths = append(paths, &p.Orderer.TLSRootCert)
+		paths = append(paths, &p.Orderer.TLSRootCert, &p.Orderer.TLSCert, &p.Orderer.TLSKey)
 	}
 	for _, s := range paths {
 		if *s != "" && !filepath.IsAbs(*s) {
@@ -272,6 +277,14 @@ func (p *Profile) CheckOrderer() error {
 	}
 	if _, err := os.Stat(p.Orderer.TLSRootCert); err != nil {
 		return fmt.Errorf("profile %s: orderer TLS root certificate %s: %w", p.Name, p.Orderer.TLSRootCert, describe(err))
+	}
+	if p.Orderer.TLSCert == "" || p.Orderer.TLSKey == "" {
+		return fmt.Errorf("profile %s: the orderer section has no tlsCert and tlsKey (the orderers require a TLS client certificate)", p.Name)
+	}
+	for what, f := range map[string]string{"TLS client certificate": p.Orderer.TLSCert, "TLS client key": p.Orderer.TLSKey} {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("profile %s: orderer %s %s: %w", p.Name, what, f, describe(err))
+		}
 	}
 	return nil
 }

@@ -110,3 +110,30 @@ func TestAddProfile(t *testing.T) {
 	bad := write(t, dir, "list.yaml", "- a\n- b\n")
 	assert.ErrorContains(t, AddProfile(bad, "x", *admin, false), "not a mapping of settings")
 }
+
+func TestCheckOrdererNeedsTLSClientCertificate(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"tls.pem", "cert.pem", "key.pem", "orderer-tlsca.pem", "tls/client.crt"} {
+		write(t, dir, n, "x")
+	}
+	profile := func(extra string) *Profile {
+		t.Helper()
+		cfg := write(t, dir, "config.yaml", "profiles:\n  admin:\n    endpoint: 127.0.0.1:27200\n    tlsRootCert: tls.pem\n"+
+			"    mspId: RecyclerMSP\n    cert: cert.pem\n    key: key.pem\n    orderer:\n      endpoint: 127.0.0.1:27050\n"+
+			"      tlsRootCert: orderer-tlsca.pem\n      serverName: orderer1.orderer.mtrace.local\n"+extra)
+		f, err := Load(cfg)
+		require.NoError(t, err)
+		p, err := f.Profile("admin")
+		require.NoError(t, err)
+		return p
+	}
+
+	assert.EqualError(t, profile("").CheckOrderer(),
+		"profile admin: the orderer section has no tlsCert and tlsKey (the orderers require a TLS client certificate)")
+	assert.EqualError(t, profile("      tlsCert: tls/client.crt\n      tlsKey: tls/client.key\n").CheckOrderer(),
+		"profile admin: orderer TLS client key "+filepath.Join(dir, "tls/client.key")+": no such file")
+	write(t, dir, "tls/client.key", "x")
+	p := profile("      tlsCert: tls/client.crt\n      tlsKey: tls/client.key\n")
+	require.NoError(t, p.CheckOrderer())
+	assert.Equal(t, filepath.Join(dir, "tls/client.crt"), p.Orderer.TLSCert, "relative paths are resolved")
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,8 +91,14 @@ func withOrderer(ctx context.Context, e *env, id *configtx.SigningIdentity, f fu
 			return err
 		}
 	}
+	// The orderers ask for a TLS client certificate: the first
+	// organisation's admin's.
+	cert, err := tls.LoadX509KeyPair(t.UserTLS(e.crypto(), t.Organisations[0].Node, "Admin"))
+	if err != nil {
+		return fmt.Errorf("TLS client certificate for the orderer: %w", err)
+	}
 	n, _ := t.Node(e.base, t.Orderers.Nodes[0])
-	ord, err := channel.Dial(fmt.Sprintf("127.0.0.1:%d", n.Port), t.OrdererTLSCA(e.crypto()), n.Host, t.Channel, id)
+	ord, err := channel.Dial(fmt.Sprintf("127.0.0.1:%d", n.Port), t.OrdererTLSCA(e.crypto()), n.Host, cert, t.Channel, id)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,13 @@ type Profile struct {
 	Key         string `yaml:"key"`
 	Channel     string `yaml:"channel"`
 	Chaincode   string `yaml:"chaincode"`
+	Orderer     struct {
+		Endpoint    string `yaml:"endpoint"`
+		TLSRootCert string `yaml:"tlsRootCert"`
+		ServerName  string `yaml:"serverName"`
+		TLSCert     string `yaml:"tlsCert"`
+		TLSKey      string `yaml:"tlsKey"`
+	} `yaml:"orderer"`
 }
 
 // Load reads the environment that `make test` sets up. A missing variable

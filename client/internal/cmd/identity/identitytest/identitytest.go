@@ -120,10 +120,15 @@ func NewConfig(t testing.TB) *Config {
 		keyPEM := must(t, func() ([]byte, error) { return fabca.KeyPEM(e.Key) })
 		write(p.name+"/cert.pem", e.CertPEM)
 		write(p.name+"/key.pem", keyPEM)
+		// The TLS client pair the orderer section names; these tests never
+		// dial an orderer, so the enrolment pair stands in for it.
+		write(p.name+"/tls/client.crt", e.CertPEM)
+		write(p.name+"/tls/client.key", keyPEM)
 		body += "  " + p.name + ":\n    endpoint: 127.0.0.1:29200\n    tlsRootCert: tls.pem\n    serverName: peer0.recycler.mtrace.local\n" +
 			"    mspId: RecyclerMSP\n    cert: " + p.name + "/cert.pem\n    key: " + p.name + "/key.pem\n" +
 			"    ca:\n      url: https://127.0.0.1:29250\n      name: ca-recycler\n      tlsRootCert: tls.pem\n" +
-			"    orderer:\n      endpoint: 127.0.0.1:29050\n      tlsRootCert: tls.pem\n      serverName: orderer1.orderer.mtrace.local\n"
+			"    orderer:\n      endpoint: 127.0.0.1:29050\n      tlsRootCert: tls.pem\n      serverName: orderer1.orderer.mtrace.local\n" +
+			"      tlsCert: " + p.name + "/tls/client.crt\n      tlsKey: " + p.name + "/tls/client.key\n"
 	}
 	return &Config{Path: write("config.yaml", []byte(body)), CA: ca}
 }

@@ -6,6 +6,7 @@ package revoke
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -184,7 +185,11 @@ func SetChannelCRL(ctx context.Context, p *config.Profile, crlPEM []byte) (*Chan
 		return nil, fmt.Errorf("profile %s: %w", p.Name, err)
 	}
 	signer := &configtx.SigningIdentity{Certificate: id.Cert, PrivateKey: id.Key, MSPID: p.MSPID}
-	o, err := channel.Dial(p.Orderer.Endpoint, p.Orderer.TLSRootCert, p.Orderer.ServerName, p.Channel, signer)
+	cert, err := tls.LoadX509KeyPair(p.Orderer.TLSCert, p.Orderer.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: orderer TLS client certificate: %w", p.Name, err)
+	}
+	o, err := channel.Dial(p.Orderer.Endpoint, p.Orderer.TLSRootCert, p.Orderer.ServerName, cert, p.Channel, signer)
 	if err != nil {
 		return nil, err
 	}
