@@ -2,6 +2,7 @@ package channel
 
 import (
 	"context"
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,7 +38,7 @@ func newOrdering(t *testing.T) *ordering {
 	w.o.AddBlock(w.cfg2)
 	w.o.AddBlock(nil)
 	var err error
-	w.conn, err = Dial(w.o.Addr, w.o.RootFile, channeltest.ServerName, "circular", admin)
+	w.conn, err = Dial(w.o.Addr, w.o.RootFile, channeltest.ServerName, tls.Certificate{}, "circular", admin)
 	require.NoError(t, err)
 	t.Cleanup(func() { w.conn.Close() })
 	return w
@@ -94,7 +95,7 @@ func TestOrdererConfigErrors(t *testing.T) {
 	assert.EqualError(t, err, "block has no signatures metadata")
 
 	// A request for another channel is refused.
-	other, err := Dial(w.o.Addr, w.o.RootFile, channeltest.ServerName, "elsewhere", w.admin)
+	other, err := Dial(w.o.Addr, w.o.RootFile, channeltest.ServerName, tls.Certificate{}, "elsewhere", w.admin)
 	require.NoError(t, err)
 	defer other.Close()
 	_, err = other.Config(context.Background())
@@ -103,16 +104,16 @@ func TestOrdererConfigErrors(t *testing.T) {
 
 func TestDialChecksTheOrderersCertificate(t *testing.T) {
 	w := newOrdering(t)
-	_, err := Dial(w.o.Addr, filepath.Join(t.TempDir(), "none.pem"), channeltest.ServerName, "circular", w.admin)
+	_, err := Dial(w.o.Addr, filepath.Join(t.TempDir(), "none.pem"), channeltest.ServerName, tls.Certificate{}, "circular", w.admin)
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	empty := filepath.Join(t.TempDir(), "empty.pem")
 	require.NoError(t, os.WriteFile(empty, []byte("no certificate here"), 0o644))
-	_, err = Dial(w.o.Addr, empty, channeltest.ServerName, "circular", w.admin)
+	_, err = Dial(w.o.Addr, empty, channeltest.ServerName, tls.Certificate{}, "circular", w.admin)
 	assert.EqualError(t, err, empty+" holds no certificate")
 
 	// An orderer whose certificate does not name the expected server is
 	// never asked anything.
-	impostor, err := Dial(w.o.Addr, w.o.RootFile, "orderer2.test", "circular", w.admin)
+	impostor, err := Dial(w.o.Addr, w.o.RootFile, "orderer2.test", tls.Certificate{}, "circular", w.admin)
 	require.NoError(t, err)
 	defer impostor.Close()
 	_, err = impostor.Config(context.Background())

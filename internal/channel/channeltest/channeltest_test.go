@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -50,7 +51,7 @@ func TestTheFakeServesTheOrdererClient(t *testing.T) {
 	}()), "a transaction block names the config block before it")
 
 	id := signer(t, "RecyclerMSP")
-	c, err := channel.Dial(o.Addr, o.RootFile, channeltest.ServerName, "circular", id)
+	c, err := channel.Dial(o.Addr, o.RootFile, channeltest.ServerName, tls.Certificate{}, "circular", id)
 	require.NoError(t, err)
 	defer c.Close()
 	got, err := c.Config(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"os"
 	"path/filepath"
@@ -114,7 +115,9 @@ func TestChannelCommands(t *testing.T) {
 		require.NoError(t, err)
 		top, _ := e.topology()
 		n, _ := top.Node(e.base, top.Orderers.Nodes[0])
-		ord, err := channel.Dial(o.Addr, top.OrdererTLSCA(e.crypto()), n.Host, top.Channel, id)
+		cert, err := tls.LoadX509KeyPair(top.UserTLS(e.crypto(), top.Organisations[0].Node, "Admin"))
+		require.NoError(t, err)
+		ord, err := channel.Dial(o.Addr, top.OrdererTLSCA(e.crypto()), n.Host, cert, top.Channel, id)
 		require.NoError(t, err)
 		defer ord.Close()
 		cfg, err := ord.Config(ctx)
