@@ -48,14 +48,15 @@ type Env struct {
 
 // Profile is one entry of the CLI config file.
 type Profile struct {
-	Endpoint    string `yaml:"endpoint"`
-	TLSRootCert string `yaml:"tlsRootCert"`
-	ServerName  string `yaml:"serverName"`
-	MSPID       string `yaml:"mspId"`
-	Cert        string `yaml:"cert"`
-	Key         string `yaml:"key"`
-	Channel     string `yaml:"channel"`
-	Chaincode   string `yaml:"chaincode"`
+	Endpoint    string         `yaml:"endpoint"`
+	TLSRootCert string         `yaml:"tlsRootCert"`
+	ServerName  string         `yaml:"serverName"`
+	MSPID       string         `yaml:"mspId"`
+	Cert        string         `yaml:"cert"`
+	Key         string         `yaml:"key"`
+	Channel     string         `yaml:"channel"`
+	Chaincode   string         `yaml:"chaincode"`
+	Orderer     OrdererProfile `yaml:"orderer"`
 }
 
 // Load reads the environment that `make test` sets up. A missing variable
