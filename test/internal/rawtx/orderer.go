@@ -31,7 +31,7 @@ type Orderer struct {
 // certificate and key (a member's, from its organisation's TLS CA), which
 // an orderer that requires client certificates asks for.
 type TLS struct {
-	Root, ServerName    string
+	Root, ServerName      string
 	ClientCert, ClientKey string
 }
 
