@@ -258,6 +258,7 @@ func Find(nss []Namespace, name string) (Namespace, bool) {
 type Parsed struct {
 	TxID      string
 	Chaincode string // from the header extension
+	Version   string // the chaincode version the action names
 	Creator   []byte
 	Results   []byte // the action's read-write set
 }
@@ -307,7 +308,7 @@ func Parse(env []byte) (*Parsed, error) {
 	if err := proto.Unmarshal(prp.Extension, &ca); err != nil {
 		return nil, fmt.Errorf("chaincode action: %w", err)
 	}
-	out.Results = ca.Results
+	out.Results, out.Version = ca.Results, ca.GetChaincodeId().GetVersion()
 	return out, nil
 }
 
