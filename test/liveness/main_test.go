@@ -286,7 +286,7 @@ func (m *member) find(from uint64, attackTx, honestTx string) (landing, error) {
 func after(t *testing.T, m *member, name string, p pair, l landing, logs map[string]int64, want peer.TxValidationCode) {
 	t.Helper()
 	// Every peer gets past the attack block.
-	if _, err := env.Agreed(committed, l.block+1); err != nil {
+	if _, err := level(l.block + 1); err != nil {
 		halt(t, name, l, logs, err)
 	}
 	// The verdicts: the attack invalid, the honest write valid, the same
@@ -329,7 +329,7 @@ func after(t *testing.T, m *member, name string, p pair, l landing, logs map[str
 	}
 	// Every peer has it, and every peer's commit hash of that block is the
 	// same (it chains over every earlier block's valid writes).
-	h, err := env.Agreed(committed, at+1)
+	h, err := level(at + 1)
 	if err != nil {
 		halt(t, name, l, logs, err)
 	}
@@ -364,13 +364,13 @@ func halt(t *testing.T, name string, l landing, logs map[string]int64, cause err
 	for _, pr := range testnet.Peers {
 		pid, err := env.PID(pr)
 		alive := err == nil && testnet.Alive(pid)
-		h, herr := env.Height(pr)
+		h, herr := testnet.Metric(pr, "ledger_blockchain_height", env.Channel())
 		hs := fmt.Sprint(h)
 		if herr != nil {
 			hs = "unknown (" + testnet.OneLine(herr.Error(), 80) + ")"
 		}
 		diag = append(diag, fmt.Sprintf("%s: process alive %v, height %s, log since the attack: %s", pr, alive, hs,
-			strings.Join(grepLog(pr, logs[pr], `Duplicate transaction found|panic|Validated block \[`+fmt.Sprint(l.block)+`\]|Invalid transaction|skipping tx`), " | ")))
+			strings.Join(grepLog(pr, logs[pr], `(?i)panic|txvalidator|plugindispatcher|statebased|Validated block \[`+fmt.Sprint(l.block)+`\]`), " | ")))
 	}
 	t.Fatalf("%s: the network stopped committing after block %d was ordered: %v\n%s", name, l.block, cause, strings.Join(diag, "\n"))
 }
@@ -378,10 +378,36 @@ func halt(t *testing.T, name string, l landing, logs map[string]int64, cause err
 // settle waits until every peer is level, or reports a halted network.
 func settle(t *testing.T, name string) {
 	t.Helper()
-	if _, err := env.Agreed(committed, 0); err != nil {
+	if _, err := level(0); err != nil {
 		halted = name
 		t.Fatalf("%s: peers not level: %v", name, err)
 	}
+}
+
+// level waits, at most committed, until every peer is at the same height,
+// at least min, and returns it. It reads the heights from the peers'
+// operations endpoints (ledger_blockchain_height), which answer whatever
+// state the peer's committer is in.
+func level(min uint64) (uint64, error) {
+	var h uint64
+	err := testnet.Eventually(committed, 200*time.Millisecond, func() error {
+		hs := map[string]uint64{}
+		for _, pr := range testnet.Peers {
+			v, err := testnet.Metric(pr, "ledger_blockchain_height", env.Channel())
+			if err != nil {
+				return fmt.Errorf("height of %s's peer: %w", pr, err)
+			}
+			hs[pr] = uint64(v)
+		}
+		h = hs[testnet.Peers[0]]
+		for _, v := range hs {
+			if v != h || v < min {
+				return fmt.Errorf("peer heights differ or lag: %v (want all >= %d)", hs, min)
+			}
+		}
+		return nil
+	})
+	return h, err
 }
 
 // logMarks is where each peer's log ends now.
