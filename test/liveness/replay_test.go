@@ -3,6 +3,7 @@
 package liveness
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -34,6 +35,10 @@ func TestReplayedRegistration(t *testing.T) {
 		var copied cb.Envelope
 		if err := proto.Unmarshal(raw, &copied); err != nil {
 			t.Fatal(err)
+		}
+		// What goes on the wire is the stored envelope, byte for byte.
+		if again, err := proto.Marshal(&copied); err != nil || !bytes.Equal(again, raw) {
+			t.Fatalf("the copy of %s would not go out as the stored bytes (%v)", original, err)
 		}
 		offer, offerTx := m.endorsed(t, "OfferTransfer", b, "RecyclerMSP")
 		return pair{attack: &copied, attackTx: original, honest: offer, honestTx: offerTx}
