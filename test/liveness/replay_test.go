@@ -24,6 +24,7 @@ import (
 // network must go on committing.
 func TestReplayedRegistration(t *testing.T) {
 	const name = "replayed registration"
+	committing(t)
 	m := newMember(t, attacker)
 	logs := logMarks()
 	var original string
