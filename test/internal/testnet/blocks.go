@@ -17,12 +17,18 @@ type OrdererProfile struct {
 	Endpoint    string `yaml:"endpoint"`
 	TLSRootCert string `yaml:"tlsRootCert"`
 	ServerName  string `yaml:"serverName"`
+	TLSCert     string `yaml:"tlsCert"` // the client's TLS certificate, where the orderers require one
+	TLSKey      string `yaml:"tlsKey"`
 }
 
 // ClientTLS is the TLS client certificate and key that the organisation's
-// TLS CA issued to the profile's user: <user>/tls/client.crt and
-// client.key beside the user's <user>/msp folder.
+// TLS CA issued to the profile's user: the orderer section's when it names
+// them, else <user>/tls/client.crt and client.key beside the user's
+// <user>/msp folder.
 func (p Profile) ClientTLS() (cert, key string) {
+	if p.Orderer.TLSCert != "" {
+		return p.Orderer.TLSCert, p.Orderer.TLSKey
+	}
 	user := filepath.Dir(filepath.Dir(filepath.Dir(p.Cert))) // <user>/msp/signcerts/x.pem
 	return filepath.Join(user, "tls", "client.crt"), filepath.Join(user, "tls", "client.key")
 }
