@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,7 +70,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func id(name string) string { return run + "-" + name }
+// serial numbers the ids, so that a test run again in the same process
+// (-count) makes new batches.
+var serial atomic.Int64
+
+// id returns a batch id unique to this process.
+func id(name string) string { return fmt.Sprintf("%s-%d-%s", run, serial.Add(1), name) }
 
 // member is the attacker's means: its gateway contract (for the honest
 // transactions it endorses normally), its client signing identity and a
