@@ -11,16 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// OrdererProfile is a profile's orderer section: the orderer its
-// organisation's tools (channel updates, raw broadcasts) talk to.
-type OrdererProfile struct {
-	Endpoint    string `yaml:"endpoint"`
-	TLSRootCert string `yaml:"tlsRootCert"`
-	ServerName  string `yaml:"serverName"`
-	TLSCert     string `yaml:"tlsCert"` // the client's TLS certificate, where the orderers require one
-	TLSKey      string `yaml:"tlsKey"`
-}
-
 // ClientTLS is the TLS client certificate and key that the organisation's
 // TLS CA issued to the profile's user: the orderer section's when it names
 // them, else <user>/tls/client.crt and client.key beside the user's

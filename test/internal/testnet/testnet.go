@@ -48,15 +48,21 @@ type Env struct {
 
 // Profile is one entry of the CLI config file.
 type Profile struct {
-	Endpoint    string         `yaml:"endpoint"`
-	TLSRootCert string         `yaml:"tlsRootCert"`
-	ServerName  string         `yaml:"serverName"`
-	MSPID       string         `yaml:"mspId"`
-	Cert        string         `yaml:"cert"`
-	Key         string         `yaml:"key"`
-	Channel     string         `yaml:"channel"`
-	Chaincode   string         `yaml:"chaincode"`
-	Orderer     OrdererProfile `yaml:"orderer"`
+	Endpoint    string `yaml:"endpoint"`
+	TLSRootCert string `yaml:"tlsRootCert"`
+	ServerName  string `yaml:"serverName"`
+	MSPID       string `yaml:"mspId"`
+	Cert        string `yaml:"cert"`
+	Key         string `yaml:"key"`
+	Channel     string `yaml:"channel"`
+	Chaincode   string `yaml:"chaincode"`
+	Orderer     struct {
+		Endpoint    string `yaml:"endpoint"`
+		TLSRootCert string `yaml:"tlsRootCert"`
+		ServerName  string `yaml:"serverName"`
+		TLSCert     string `yaml:"tlsCert"`
+		TLSKey      string `yaml:"tlsKey"`
+	} `yaml:"orderer"`
 }
 
 // Load reads the environment that `make test` sets up. A missing variable
