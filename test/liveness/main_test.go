@@ -11,10 +11,10 @@
 // that every peer is at the same height with the same commit hash, and
 // that no peer panicked.
 //
-// On an unpatched Fabric v3.1.1 peer, these attacks halt every peer for
-// good (see docs and /work/shared/fabric-facts.md, "Validation hangs"):
-// the first test that halts the network fails, and the tests after it fail
-// at once rather than wait on a network that no longer commits.
+// On an unpatched Fabric v3.1.1 peer, most of these attacks halt the peers
+// for good (README.md has what each does there): the first test that halts
+// the network fails, and the tests after it that need a committing network
+// fail at once rather than wait on one that no longer commits.
 package liveness
 
 import (
