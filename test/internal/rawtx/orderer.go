@@ -5,6 +5,7 @@ package rawtx
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -24,6 +25,11 @@ import (
 type Orderer struct {
 	conn   *grpc.ClientConn
 	client ab.AtomicBroadcastClient
+	// certHash is the SHA-256 of the client's TLS certificate, if it
+	// presents one: an orderer that requires client certificates serves
+	// Deliver only to a request whose channel header names it (Fabric's
+	// TLS binding).
+	certHash []byte
 }
 
 // TLS is what a client needs to reach a node: the node's TLS root, the
@@ -46,18 +52,21 @@ func Dial(addr string, t TLS) (*Orderer, error) {
 		return nil, fmt.Errorf("%s holds no certificate", t.Root)
 	}
 	cfg := &tls.Config{RootCAs: pool, ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
+	var certHash []byte
 	if t.ClientCert != "" {
 		pair, err := tls.LoadX509KeyPair(t.ClientCert, t.ClientKey)
 		if err != nil {
 			return nil, fmt.Errorf("client TLS certificate: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
+		h := sha256.Sum256(pair.Certificate[0])
+		certHash = h[:]
 	}
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if err != nil {
 		return nil, fmt.Errorf("connect to orderer %s: %w", addr, err)
 	}
-	return &Orderer{conn: conn, client: ab.NewAtomicBroadcastClient(conn)}, nil
+	return &Orderer{conn: conn, client: ab.NewAtomicBroadcastClient(conn), certHash: certHash}, nil
 }
 
 // Close closes the connection.
@@ -100,7 +109,7 @@ func (o *Orderer) Blocks(ctx context.Context, s *Signer, channel string, from ui
 	if err != nil {
 		return err
 	}
-	env, err := s.signed(cb.HeaderType_DELIVER_SEEK_INFO, channel, seek)
+	env, err := s.signed(cb.HeaderType_DELIVER_SEEK_INFO, channel, seek, o.certHash)
 	if err != nil {
 		return err
 	}
@@ -131,13 +140,14 @@ func (o *Orderer) Blocks(ctx context.Context, s *Signer, channel string, from ui
 	}
 }
 
-// signed is a signed envelope of any header type for the channel.
-func (s *Signer) signed(typ cb.HeaderType, channel string, data []byte) (*cb.Envelope, error) {
+// signed is a signed envelope of any header type for the channel, bound
+// to the TLS client certificate whose hash is certHash, if any.
+func (s *Signer) signed(typ cb.HeaderType, channel string, data, certHash []byte) (*cb.Envelope, error) {
 	nonce := make([]byte, 24)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	chdr, err := proto.Marshal(&cb.ChannelHeader{Type: int32(typ), ChannelId: channel, Timestamp: timestamppb.Now()})
+	chdr, err := proto.Marshal(&cb.ChannelHeader{Type: int32(typ), ChannelId: channel, Timestamp: timestamppb.Now(), TlsCertHash: certHash})
 	if err != nil {
 		return nil, err
 	}
