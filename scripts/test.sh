@@ -4,7 +4,7 @@
 #   test.sh unit   unit tests of every package (no network)
 #   test.sh e2e    bring a fresh test network up, run test/ (e2e, faults,
 #                  the demo script, the in-place upgrade, trust, identity,
-#                  and last test/addorg, which adds a fifth organisation) against it,
+#                  liveness, and last test/addorg, which adds a fifth organisation) against it,
 #                  stop it
 #   test.sh fabric the Fabric patches (network/tools/patches/fabric): the
 #                  patched packages' tests pass on the patched source, and
@@ -99,6 +99,12 @@ e2e() {
 	# test reads; it needs the four organisations, so it runs before addorg.
 	say "people, roles and revocation (test/identity)"
 	go test -count=1 -p 1 -tags e2e -timeout 10m -v ./test/identity/... 2>&1 | tee "$MTRACE_HOME/identity.log" || rc=$?
+	# A hostile member's replayed and crafted envelopes, sent straight to an
+	# orderer (test/liveness): the network must keep committing. On a peer
+	# without the validation fix they halt every peer, so only addorg runs
+	# after them.
+	say "liveness: replayed and crafted envelopes (test/liveness)"
+	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/liveness/... 2>&1 | tee "$MTRACE_HOME/liveness.log" || rc=$?
 	# The consortium grows by a fifth organisation (test/addorg); every
 	# test before this one assumes the four of network/consortium.yaml.
 	say "a fifth organisation joins (test/addorg)"
