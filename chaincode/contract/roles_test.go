@@ -19,7 +19,7 @@ import (
 // TestFunctionsClassified.
 var (
 	writeFuncs = []string{
-		"AcceptTransfer", "AttachDocument", "BaselinePut", "CancelTransfer", "Capture",
+		"AcceptTransfer", "AttachDocument", "CancelTransfer", "Capture",
 		"OfferTransfer", "Process", "Quarantine", "RegisterBatch", "RejectTransfer", "Release",
 	}
 	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "WithdrawChange"}

@@ -34,7 +34,7 @@ var signatures = []struct {
 	{"OfferTransfer", 2}, {"AcceptTransfer", 2}, {"RejectTransfer", 2}, {"CancelTransfer", 1},
 	{"Process", 1}, {"Quarantine", 2}, {"Release", 1}, {"AttachDocument", 4}, {"ReadBatch", 1},
 	{"BatchExists", 1}, {"GetHistory", 1}, {"Trace", 2}, {"VerifyProvenance", 2}, {"ListBatches", 1},
-	{"GetProcess", 1}, {"Evidence", 1}, {"BaselinePut", 2},
+	{"GetProcess", 1}, {"Evidence", 1},
 	{"Capture", 1}, {"GetCapture", 1}, {"ReadBatches", 1},
 }
 
@@ -290,7 +290,6 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"ListBatches":       {`{}`},
 		"GetProcess":        {"0f00"},
 		"Evidence":          {own},
-		"BaselinePut":       {"k", "v"},
 		"Capture":           {`{"eventId":"urn:uuid:surplus","kind":"release","batch":` + q(held) + `}`},
 		"GetCapture":        {"urn:uuid:surplus"},
 		"ReadBatches":       {`[` + q(own) + `]`},
