@@ -41,10 +41,12 @@ const splitWidth = 25
 // sort (1 -> 1), extrude (1 -> 2).
 const mixedSteps = 5
 
-// env is what the scenarios share: the two identities, the run's id
-// prefix and the process shape.
+// env is what the scenarios share: the two identities, the collector's
+// connection to the baseline chaincode, the run's id prefix and the
+// process shape.
 type env struct {
 	col, rec    Client
+	base        Client
 	recMSP      string
 	prefix      string
 	c           int
@@ -70,7 +72,7 @@ func (e *env) id(parts ...any) string {
 	return s
 }
 
-// baselineValue is BaselinePut's value: a small JSON object, padded to
+// baselineValue is the baseline Put's value: a small JSON object, padded to
 // e.pad bytes when asked.
 func (e *env) baselineValue() string {
 	v := `{"bench":true}`
@@ -178,7 +180,7 @@ func (e *env) scenario(name string) txScenario {
 	switch name {
 	case Baseline:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {
-			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("bl", i), e.baselineValue())}
+			return []Sample{e.base.Submit(ctx, BaselineFn, e.id("bl", i), e.baselineValue())}
 		}}
 	case Register:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {
