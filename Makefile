@@ -22,8 +22,9 @@ deps: ## Install what a fresh machine lacks (Debian packages, Go modules)
 fabric: ## Build Fabric v3.1.1 and Fabric CA 1.5.15 binaries from the Go module proxy into bin/
 	@scripts/build-fabric.sh
 
-build: ## Build the mtrace CLI, the chaincode binary and the network tool into bin/
+build: ## Build the mtrace CLI, the chaincode binary, the network tool and mtrace-bench into bin/
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace ./client/cmd/mtrace
+	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-bench ./client/cmd/mtrace-bench
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-cc ./chaincode/cmd/mtrace-cc
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-net ./network/cmd/mtrace-net
 
@@ -70,7 +71,7 @@ test-e2e: deps build ## Run the end-to-end tests on a fresh test network
 fuzz: ## Run every fuzz target for 60 s each
 	@scripts/test.sh fuzz
 
-bench: deps build ## Benchmark a fresh network against the platform baseline
+bench: deps build ## Benchmark a fresh network against the platform baseline (docs/reference/bench.md)
 	@scripts/bench.sh
 
 lint: docs-check ## gofmt, go vet, shellcheck, and the CLI reference up to date
@@ -86,4 +87,4 @@ docs-check: ## Fail if the committed CLI reference differs from the commands (ru
 	$(GO) run ./client/cmd/mtrace-docs -dir docs/reference/cli -check
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)
-	rm -f $(BIN)/mtrace $(BIN)/mtrace-cc $(BIN)/mtrace-net
+	rm -f $(BIN)/mtrace $(BIN)/mtrace-bench $(BIN)/mtrace-cc $(BIN)/mtrace-net

@@ -17,11 +17,7 @@ import (
 )
 
 // skipped are the directories the check leaves out, relative to client/.
-var skipped = map[string]string{
-	// mtrace bench is moving out of client/ (it measures the raw
-	// gateway, baseline included, and is converted where it lands).
-	"internal/cmd/bench": "leaving client/",
-}
+var skipped = map[string]string{}
 
 // transactionLiterals returns the position of every string literal in src
 // whose value is the name of a transaction of api.Transactions.

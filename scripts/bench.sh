@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # bench.sh benchmarks mtrace on a fresh network of its own and saves the
-# figures under results/ (gitignored).
+# figures under results/ (gitignored). The network is a bench network: beside
+# mtrace it deploys the baseline chaincode mtrace-baseline
+# (test/bench/baselinecc), which `network.sh up` never deploys. The
+# measurements are bin/mtrace-bench's (client/cmd/mtrace-bench);
+# docs/reference/bench.md describes them.
 #
 #   1. throughput: register, transfer, process (10 -> 10) and mixed against
-#      the platform baseline (BaselinePut), side by side in one invocation
+#      the platform baseline (mtrace-baseline's Put), side by side in one
+#      invocation: every scenario's ratio is against baseline slices run
+#      before and after each of its slices
 #   2. trace and verify of generated ancestries of 10, 100, 1000 and 5000
 #      batches, each answered by the chaincode, and the fitted growth exponent
 #   3. whole CLI processes (start, TLS connect, evaluate, print): the median
@@ -40,6 +46,7 @@ runs=${BENCH_RUNS:-30}
 silo=${BENCH_SILO:-1000}
 recall=${BENCH_RECALL:-50000}
 mtrace=$root/bin/mtrace
+bench=$root/bin/mtrace-bench
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$root/results/bench-$stamp.json
 work=$(mktemp -d)
@@ -68,18 +75,21 @@ median_ms() {
 }
 
 [[ -x $mtrace ]] || go build -trimpath -o "$mtrace" ./client/cmd/mtrace
+[[ -x $bench ]] || go build -trimpath -o "$bench" ./client/cmd/mtrace-bench
 mkdir -p results
 
 say "fresh bench network in $MTRACE_HOME (ports from $MTRACE_BASE_PORT)"
 scripts/network.sh down --purge >/dev/null 2>&1 || true
 trap stop EXIT
 scripts/network.sh up >&2
+say "the baseline chaincode, beside mtrace (bench networks only)"
+scripts/network.sh deploy mtrace-baseline ./test/bench/baselinecc >&2
 
 say "throughput at concurrency $c, $n transactions per scenario, against the baseline"
-"$mtrace" bench register transfer process mixed --baseline -n "$n" -c "$c" -o json >"$work/tx.json"
+"$bench" register transfer process mixed --baseline -n "$n" -c "$c" -o json >"$work/tx.json"
 
 say "trace and verify of ancestries of 10, 100, 1000 and 5000 batches"
-"$mtrace" bench trace verify --nodes 10,100,1000,5000 --depth 3,5,8,10 --calls "$calls" -c "$c" -o json >"$work/trace.json"
+"$bench" trace verify --nodes 10,100,1000,5000 --depth 3,5,8,10 --calls "$calls" -c "$c" -o json >"$work/trace.json"
 
 say "whole CLI processes, median of $runs runs (1000-batch ancestry for trace and verify)"
 root1000=$(jq -r '[.[] | select(.nodes == 1000)][0].root' "$work/trace.json")
@@ -96,12 +106,12 @@ verify_nosig_once() { "$mtrace" verify "$1" --no-signatures || [[ $? -eq 1 ]]; }
 verify_nosig_ms=$(median_ms "$runs" verify_nosig_once "$root1000")
 
 say "silo of $silo takes, and a recall of $recall descendants"
-"$mtrace" bench silo -n "$silo" -o json >"$work/silo.json"
-"$mtrace" bench recall --descendants "$recall" --recall-depth 3 --calls 3 -o json >"$work/recall.json"
+"$bench" silo -n "$silo" -o json >"$work/silo.json"
+"$bench" recall --descendants "$recall" --recall-depth 3 --calls 3 -o json >"$work/recall.json"
 recall_root=$(jq -r '.[0].root' "$work/recall.json")
 # The recall's yardstick, measured right after it at the same load: the
 # one-call upstream trace of 5000 batches.
-"$mtrace" bench trace --nodes 5000 --depth 10 --calls 5 -o json >"$work/beside.json"
+"$bench" trace --nodes 5000 --depth 10 --calls 5 -o json >"$work/beside.json"
 # The whole CLI process on the recall: wall seconds and peak resident KB.
 /usr/bin/time -f '%e %M' -o "$work/recall-cli" "$mtrace" trace "$recall_root" --down -o json >"$work/recall-trace.json"
 read -r recall_s recall_kb <"$work/recall-cli"

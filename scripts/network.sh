@@ -4,9 +4,14 @@
 #   network.sh up               create, or restart, the network and deploy the chaincode
 #   network.sh down [--purge]   stop every process by its recorded PID (--purge: delete MTRACE_HOME)
 #   network.sh status           processes, block heights, committed chaincode
-#   network.sh deploy           build the chaincode; install, approve and commit it if it changed
+#   network.sh deploy [NAME MAIN]
+#                               build the chaincode; install, approve and commit it if it changed.
+#                               NAME MAIN deploys another chaincode beside mtrace, built from
+#                               the Go main package MAIN: bench networks deploy the benchmark's
+#                               baseline with 'deploy mtrace-baseline ./test/bench/baselinecc'
 #   network.sh stop NODE...     stop single nodes (fault tests); 'up' starts them again
-#   network.sh logs [node]      follow the logs (orderer1..3, a peer's node name, cc-<peer>)
+#   network.sh logs [node]      follow the logs (orderer1..3, a peer's node name, cc-<peer>,
+#                               cc-<peer>-<chaincode> for another chaincode)
 #   network.sh add-org --msp ID --role ROLE --name TEXT [--node NAME] [--signers NODE,...]
 #                               a new organisation joins the running channel
 #   network.sh remove-org NODE [--signers NODE,...]
@@ -24,7 +29,7 @@
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
 # default the consortium file's), MTRACE_LOG_SPEC (Fabric logging spec for
 # the nodes, default grpc=warning:info), MTRACE_CC_SRC (module root that
-# deploy builds the chaincode from, default the repository; the upgrade test
+# deploy builds the mtrace chaincode from, default the repository; the upgrade test
 # points it at an older release).
 set -euo pipefail
 
@@ -111,7 +116,7 @@ ours() {
 	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
 	case $node in
 	orderer[0-9]*) [[ $cmd == "$BIN/orderer "* ]] || return 1 ;;
-	cc-*) [[ $cmd == *"mtrace-cc -peer-config "* ]] || return 1 ;;
+	cc-*) [[ $cmd == *"-cc -peer-config "* ]] || return 1 ;;
 	ca-*) [[ $cmd == "$BIN/fabric-ca-server start "* ]] || return 1 ;;
 	*) [[ $cmd == "$BIN/peer node start "* ]] || return 1 ;;
 	esac
@@ -278,7 +283,20 @@ stop_nodes() {
 }
 
 all_nodes() { printf '%s\n' "${CAS[@]}" "${ORDERERS[@]}" "${PEERS[@]}"; }
-cc_nodes() { local p; for p in "${PEERS[@]}"; do echo "cc-$p"; done; }
+# cc_nodes: every peer's chaincode process, cc-<peer>, and those of any
+# other chaincode deployed beside mtrace (a bench network's baseline),
+# cc-<peer>-<name>: their packages are in cc/.
+cc_nodes() {
+	local p f name
+	for p in "${PEERS[@]}"; do
+		echo "cc-$p"
+		for f in "$H"/cc/*.tar.gz; do
+			[[ -f $f ]] || continue
+			name=$(basename "$f" .tar.gz)
+			[[ $name == "$CC" ]] || echo "cc-$p-$name"
+		done
+	done
+}
 
 on_exit() {
 	local rc=$? n ccs=()
@@ -434,17 +452,27 @@ approve_for() {
 		--signature-policy "$POLICY" --waitForEventTimeout 60s
 }
 
-# deploy: build and package the chaincode; when its package differs from the
-# committed definition's, install, approve and commit the next sequence.
+# deploy [NAME MAIN]: build and package the chaincode (mtrace from
+# ./chaincode/cmd/mtrace-cc, or chaincode NAME from Go main package MAIN);
+# when its package differs from the committed definition's, install,
+# approve and commit the next sequence. The package holds the binary as
+# NAME-cc, which the external builder runs (network/builder/bin).
 deploy() {
-	local cur cur_seq pkg=$H/cc/$CC.tar.gz w=$H/cc/work out
+	# CC is dynamically scoped: committed, install_on and approve_for see
+	# the chaincode being deployed.
+	local CC=${1:-$CC} main=${2:-./chaincode/cmd/mtrace-cc} src=$root
+	local cur cur_seq pkg w out
 	local tarflags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
+	[[ $CC =~ ^[a-z0-9][a-z0-9-]*$ ]] || fail "chaincode name '$CC': lower-case letters, digits and -"
+	# MTRACE_CC_SRC (the upgrade test's older release) applies to mtrace only.
+	[[ $CC == mtrace ]] && src=${MTRACE_CC_SRC:-$root}
+	pkg=$H/cc/$CC.tar.gz w=$H/cc/work-$CC
 	rm -rf "$w"
 	mkdir -p "$w/src"
-	(cd "${MTRACE_CC_SRC:-$root}" && go build -trimpath -buildvcs=false -o "$w/src/mtrace-cc" ./chaincode/cmd/mtrace-cc) ||
-		fail "chaincode build failed"
-	say "chaincode built ($(since))"
-	tar "${tarflags[@]}" -C "$w/src" -cf - mtrace-cc | gzip -n >"$w/code.tar.gz"
+	(cd "$src" && go build -trimpath -buildvcs=false -o "$w/src/$CC-cc" "$main") ||
+		fail "chaincode $CC build failed"
+	say "chaincode $CC built ($(since))"
+	tar "${tarflags[@]}" -C "$w/src" -cf - "$CC-cc" | gzip -n >"$w/code.tar.gz"
 	printf '{"type":"mtrace-binary","label":"%s"}\n' "$CC" >"$w/metadata.json"
 	tar "${tarflags[@]}" -C "$w" -cf - metadata.json code.tar.gz | gzip -n >"$pkg"
 	PKG_ID=$(as "${PEERS[0]}" peer lifecycle chaincode calculatepackageid "$pkg") ||
@@ -604,11 +632,12 @@ cmd_status() {
 
 cmd_deploy() {
 	local p
+	(($# == 0 || $# == 2)) || fail "usage: network.sh deploy [NAME MAIN]"
 	[[ -f $H/.ready ]] || fail "no network in $H; run 'network.sh up'"
 	have_topology
 	check_home
 	for p in "${PEERS[@]}"; do running "$p" || fail "peer $p is not running; run 'network.sh up'"; done
-	deploy
+	deploy "$@"
 }
 
 cmd_stop() {
@@ -807,13 +836,13 @@ case ${1:-} in
 up) cmd_up ;;
 down) cmd_down "${2:-}" ;;
 status) cmd_status ;;
-deploy) cmd_deploy ;;
+deploy) shift && cmd_deploy "$@" ;;
 stop) shift && cmd_stop "$@" ;;
 logs) cmd_logs "${2:-}" ;;
 add-org) shift && cmd_add_org "$@" ;;
 remove-org) shift && cmd_remove_org "$@" ;;
 *)
-	sed -n '2,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 	;;
 esac

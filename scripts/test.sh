@@ -2,10 +2,10 @@
 # test.sh runs mtrace's tests.
 #
 #   test.sh unit   unit tests of every package (no network)
-#   test.sh e2e    bring a fresh test network up, run test/ (e2e, faults,
-#                  the demo script, the in-place upgrade, trust, identity,
-#                  liveness, and last test/addorg, which adds a fifth organisation) against it,
-#                  stop it
+#   test.sh e2e    bring a fresh test network up, run the end-to-end suites
+#                  against it in the order test/internal/harness/suites.go
+#                  declares (a suite declared Fresh gets a new network),
+#                  stop it; each suite's log goes to .mtrace-test-logs/
 #   test.sh fabric the Fabric patches (network/tools/patches/fabric): the
 #                  patched packages' tests pass on the patched source, and
 #                  the regression tests alone fail on the pristine source
@@ -67,51 +67,46 @@ e2e() {
 	export MTRACE_BASE_PORT="${MTRACE_TEST_BASE_PORT:-28000}"
 	export MTRACE_CONFIG="$MTRACE_HOME/config.yaml"
 	export MTRACE_BIN="$root/bin"
+	local logs="$root/.mtrace-test-logs" plan rc=0 first=1
+	local name kind target timeout fresh about
+	# The suites, their order and what each needs are declared once, in
+	# test/internal/harness/suites.go; the plan fails if the order does not
+	# keep every suite's needs.
+	plan=$(go run ./test/internal/harness/cmd/suites plan) || return 1
+	rm -rf "$logs"
+	mkdir -p "$logs"
 	say "fresh test network in $MTRACE_HOME (ports from $MTRACE_BASE_PORT)"
 	scripts/network.sh down --purge >/dev/null 2>&1 || true
 	trap 'say "stopping the test network"; scripts/network.sh down' EXIT
 	scripts/network.sh up
-	say "end-to-end tests"
-	local rc=0
-	# pipefail makes the pipeline's status go test's own.
-	go test -count=1 -p 1 -tags e2e -timeout 45m -v ./test/e2e/... ./test/faults/... 2>&1 | tee "$MTRACE_HOME/e2e.log" || rc=$?
-	# The demo is what a newcomer runs first: play it on the same network.
-	say "the demo story (make demo's script)"
-	if scripts/demo.sh >"$MTRACE_HOME/demo.log" 2>&1; then
-		echo "demo: ok (log: $MTRACE_HOME/demo.log)"
-	else
-		echo "demo: FAILED; last lines of $MTRACE_HOME/demo.log:" >&2
-		tail -n 30 "$MTRACE_HOME/demo.log" >&2
-		rc=1
-	fi
-	# The upgrade test deploys contract 0.2.0 (built from the git history),
-	# makes batches with it, upgrades in place and migrates; it audits the
-	# whole ledger, so it runs before the trust tests leave a forged record.
-	say "upgrade test: contract 0.2.0 to this one, in place (test/upgrade)"
-	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/upgrade/... 2>&1 | tee "$MTRACE_HOME/upgrade.log" || rc=$?
-	# The trust tests attack the network as dishonest members and leave a
-	# forged (and flagged) record behind, so they run last.
-	say "trust tests: dishonest members (test/trust)"
-	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/trust/... 2>&1 | tee "$MTRACE_HOME/trust.log" || rc=$?
-	# People (test/identity): an operator enrolled with mtrace identity is
-	# revoked through the channel configuration. It leaves a revocation list
-	# in the recycler's MSP and two profiles in the config, which no later
-	# test reads; it needs the four organisations, so it runs before addorg.
-	say "people, roles and revocation (test/identity)"
-	go test -count=1 -p 1 -tags e2e -timeout 10m -v ./test/identity/... 2>&1 | tee "$MTRACE_HOME/identity.log" || rc=$?
-	# A hostile member's replayed and crafted envelopes, sent straight to an
-	# orderer (test/liveness): the network must keep committing. On a peer
-	# without the validation fix they halt every peer, so only addorg runs
-	# after them.
-	say "liveness: replayed and crafted envelopes (test/liveness)"
-	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/liveness/... 2>&1 | tee "$MTRACE_HOME/liveness.log" || rc=$?
-	# The consortium grows by a fifth organisation (test/addorg); every
-	# test before this one assumes the four of network/consortium.yaml.
-	say "a fifth organisation joins (test/addorg)"
-	go test -count=1 -p 1 -tags e2e -timeout 20m -v ./test/addorg/... 2>&1 | tee "$MTRACE_HOME/addorg.log" || rc=$?
+	while IFS=$'\t' read -r name kind target timeout fresh about; do
+		if [[ $fresh == fresh && $first == 0 ]]; then
+			say "a fresh network for $name"
+			scripts/network.sh down --purge >/dev/null
+			scripts/network.sh up
+		fi
+		first=0
+		say "$name: $about ($target)"
+		case $kind in
+		go)
+			# pipefail makes the pipeline's status go test's own.
+			go test -count=1 -p 1 -tags e2e -timeout "$timeout" -v "$target" 2>&1 | tee "$logs/$name.log" || rc=1
+			;;
+		script)
+			if go run ./test/internal/harness/cmd/suites begin "$name" && "$target" >"$logs/$name.log" 2>&1; then
+				echo "$name: ok (log: $logs/$name.log)"
+			else
+				echo "$name: FAILED; last lines of $logs/$name.log:" >&2
+				tail -n 30 "$logs/$name.log" >&2
+				rc=1
+			fi
+			;;
+		esac
+	done <<<"$plan"
 	say "stopping the test network"
 	scripts/network.sh down
 	trap - EXIT
+	say "suite logs in $logs"
 	return "$rc"
 }
 

@@ -4,11 +4,11 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/harness"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
@@ -19,15 +19,8 @@ var env *testnet.Env
 // that already holds batches from an earlier run.
 var run = fmt.Sprintf("r%d", time.Now().Unix()%1_000_000)
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testnet.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+// TestMain runs the suite on a live network (test/internal/harness).
+func TestMain(m *testing.M) { harness.Main(m, "e2e", &env) }
 
 // id returns a batch id unique to this run.
 func id(name string) string { return run + "-" + name }

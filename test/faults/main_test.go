@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/harness"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
@@ -36,15 +36,8 @@ var run = fmt.Sprintf("f%d", time.Now().UnixMilli()%100_000_000)
 // peers are the four member organisations' profiles, one peer each.
 var peers = testnet.Peers
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testnet.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "faults:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+// TestMain runs the suite on a live network (test/internal/harness).
+func TestMain(m *testing.M) { harness.Main(m, "faults", &env) }
 
 // id returns a batch id unique to this run.
 func id(name string) string { return run + "-" + name }

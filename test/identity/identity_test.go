@@ -8,9 +8,9 @@
 // submit within 60 s, while another recycler operator still commits.
 //
 // The test leaves a revocation list in the recycler's channel MSP and two
-// profiles in the CLI config; neither changes what later tests do, so
-// scripts/test.sh runs it after the trust tests and before test/addorg
-// (which must find the four organisations of network/consortium.yaml).
+// profiles in the CLI config; neither changes what later tests do. It
+// needs the four organisations of network/consortium.yaml (its suite
+// avoids harness.Grown, test/internal/harness/suites.go).
 package identity
 
 import (
@@ -32,6 +32,7 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/fabca"
+	"github.com/mtrace/mtrace/test/internal/harness"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
@@ -41,15 +42,8 @@ var run = fmt.Sprintf("i%d", time.Now().Unix()%1_000_000)
 
 func id(name string) string { return run + "-" + name }
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testnet.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "identity:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+// TestMain runs the suite on a live network (test/internal/harness).
+func TestMain(m *testing.M) { harness.Main(m, "identity", &env) }
 
 // enrol registers name at the recycler's CA with role and enrols it; it
 // answers the new profile's name.

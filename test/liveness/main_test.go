@@ -36,6 +36,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/harness"
 	"github.com/mtrace/mtrace/test/internal/rawtx"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
@@ -60,15 +61,7 @@ var (
 	halted string
 )
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testnet.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "liveness:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { harness.Main(m, "liveness", &env) }
 
 // serial numbers the ids, so that a test run again in the same process
 // (-count) makes new batches.

@@ -8,8 +8,9 @@
 // organisations collude, Fabric's validation cannot stop a forged record
 // their policies allow, and verify's signatures check must name it.
 //
-// The tests leave a forged record on the ledger (the collusion case), so
-// scripts/test.sh runs them after every other test and the demo.
+// The tests leave a forged record on the ledger (the collusion case): the
+// suite leaves harness.Forged, so every suite that audits the whole ledger
+// runs before it (test/internal/harness/suites.go).
 package trust
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/harness"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
@@ -36,15 +38,8 @@ var run = fmt.Sprintf("t%d", time.Now().Unix()%1_000_000)
 
 func id(name string) string { return run + "-" + name }
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testnet.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "trust:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+// TestMain runs the suite on a live network (test/internal/harness).
+func TestMain(m *testing.M) { harness.Main(m, "trust", &env) }
 
 // forger builds forgecc once per test binary.
 func forger(t *testing.T) string {

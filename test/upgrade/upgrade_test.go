@@ -21,6 +21,7 @@ import (
 
 	"github.com/mtrace/mtrace/chaincode/contract"
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/test/internal/harness"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
@@ -29,15 +30,8 @@ const release020 = "94b76b2"
 
 var env *testnet.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testnet.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "upgrade:", err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+// TestMain runs the suite on a live network (test/internal/harness).
+func TestMain(m *testing.M) { harness.Main(m, "upgrade", &env) }
 
 // source020 writes the chaincode of contract 0.2.0 (its chaincode/ folder
 // and the module files) from the git history into a temporary folder.

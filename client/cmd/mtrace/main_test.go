@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/mtrace/mtrace/chaincode/api"
@@ -36,6 +37,10 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 			"mtrace: --received-mass: malformed mass: \"12\" has no unit; write it like 1250kg, 1.25t or 900g\n", "", true},
 		{"unknown profile", []string{"-p", "ghost", "batch", "get", "X"}, nil, 1, "mtrace: profile \"ghost\" not found in", "", true},
 		{"unknown command", []string{"batch", "melt"}, nil, 1, "mtrace: unknown command \"melt\" for \"mtrace batch\"", "", false},
+		// The benchmark is a program of its own (mtrace-bench), with no
+		// flag hidden in the product's.
+		{"no bench in the product", []string{"bench", "register"}, nil, 1, "mtrace: unknown command \"bench\" for \"mtrace\"", "", false},
+		{"no endorsing-orgs flag", []string{"batch", "get", "PET-1", "--endorsing-orgs", "RecyclerMSP"}, nil, 1, "mtrace: unknown flag: --endorsing-orgs", "", false},
 		{"verify fails silently with 1", []string{"verify", "CUP-1", "--no-signatures"}, func(f *ledgertest.Fake) {
 			f.OnJSON(api.VerifyProvenance, model.Verdict{BatchID: "CUP-1", Checks: []model.Check{{Name: model.CheckCustody, Detail: "bad"}}})
 		}, 1, "", "FAIL  custody", false},
@@ -80,5 +85,17 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 		}
 		assert.NotEmpty(t, c.Example, "%s has no example", c.CommandPath())
 		assert.NotEmpty(t, c.Short, "%s has no summary", c.CommandPath())
+	}
+}
+
+// TestNoHiddenFlagsOrCommands: everything mtrace accepts is in its help.
+func TestNoHiddenFlagsOrCommands(t *testing.T) {
+	for _, c := range allCommands(rootFor(cmdtest.New(t))) {
+		assert.False(t, c.Hidden, "%s is hidden", c.CommandPath())
+		for _, fs := range []*pflag.FlagSet{c.LocalFlags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				assert.False(t, f.Hidden, "%s --%s is hidden", c.CommandPath(), f.Name)
+			})
+		}
 	}
 }

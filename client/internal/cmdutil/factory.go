@@ -26,9 +26,6 @@ type Globals struct {
 	ConfigPath string
 	Profile    string
 	Debug      bool
-	// EndorsingOrgs pins the endorsing organisations of every submit
-	// (hidden flag, for benchmarks).
-	EndorsingOrgs []string
 }
 
 // Connector opens a ledger for a profile.
@@ -77,10 +74,9 @@ func (f *Factory) LedgerAs(_ context.Context, profile string) (ledger.Ledger, er
 		return nil, err
 	}
 	o := ledger.Options{
-		Timeout:       f.Globals.Timeout,
-		Retries:       ledger.DefaultRetries,
-		EndorsingOrgs: f.Globals.EndorsingOrgs,
-		SyncFile:      ledger.DefaultSyncFile(f.Getenv),
+		Timeout:  f.Globals.Timeout,
+		Retries:  ledger.DefaultRetries,
+		SyncFile: ledger.DefaultSyncFile(f.Getenv),
 	}
 	if f.Globals.Debug {
 		o.Debug = f.IOStreams.ErrOut

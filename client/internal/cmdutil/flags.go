@@ -60,7 +60,5 @@ func AddGlobalFlags(cmd *cobra.Command, g *Globals) {
 	fs.StringVar(&g.ConfigPath, "config", "", "config file (default $MTRACE_CONFIG, then $XDG_CONFIG_HOME/mtrace/config.yaml)")
 	fs.StringVarP(&g.Profile, "profile", "p", "", "connection profile (default $MTRACE_PROFILE, then the file's defaultProfile)")
 	fs.BoolVar(&g.Debug, "debug", false, "print the gateway's raw errors")
-	fs.StringSliceVar(&g.EndorsingOrgs, "endorsing-orgs", nil, "MSP IDs whose peers must endorse every submit (for benchmarks)")
-	_ = fs.MarkHidden("endorsing-orgs")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{err: err} })
 }

@@ -48,38 +48,9 @@ func Dial(p *config.Profile, o Options) (*Gateway, error) {
 	if o.Backoff <= 0 {
 		o.Backoff = 100 * time.Millisecond
 	}
-	pool := x509.NewCertPool()
-	root, err := os.ReadFile(p.TLSRootCert)
-	if err != nil {
-		return nil, fmt.Errorf("profile %s: TLS root certificate: %w", p.Name, err)
-	}
-	if !pool.AppendCertsFromPEM(root) {
-		return nil, fmt.Errorf("profile %s: TLS root certificate %s: no PEM certificate in it", p.Name, p.TLSRootCert)
-	}
-	id, sign, err := loadIdentity(p)
+	conn, gw, err := connect(p, o.Timeout)
 	if err != nil {
 		return nil, err
-	}
-	creds := credentials.NewClientTLSFromCert(pool, p.ServerName)
-	// Answers such as the evidence of a large ancestry exceed gRPC's
-	// default 4 MiB; the peer sends up to 100 MiB.
-	conn, err := grpc.NewClient("passthrough:///"+p.Endpoint, grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer)))
-	if err != nil {
-		return nil, fmt.Errorf("profile %s: endpoint %s: %w", p.Name, p.Endpoint, err)
-	}
-	gw, err := client.Connect(id,
-		client.WithSign(sign),
-		client.WithHash(hash.SHA256),
-		client.WithClientConnection(conn),
-		client.WithEvaluateTimeout(o.Timeout),
-		client.WithEndorseTimeout(o.Timeout),
-		client.WithSubmitTimeout(o.Timeout),
-		client.WithCommitStatusTimeout(o.Timeout),
-	)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("profile %s: %w", p.Name, err)
 	}
 	network := gw.GetNetwork(p.Channel)
 	g := &Gateway{
@@ -97,6 +68,60 @@ func Dial(p *config.Profile, o Options) (*Gateway, error) {
 		}
 	}
 	return g, nil
+}
+
+// Connect opens a Fabric Gateway connection to the profile's peer as the
+// profile's identity, each call bounded by timeout (30 s when 0), and
+// returns it with the function that closes it. It is Dial without
+// mtrace's behaviour on top (retries, error mapping, the sync mark): for
+// programs that drive the gateway's steps themselves, such as
+// mtrace-bench, which times endorsement, ordering and commit apart.
+func Connect(p *config.Profile, timeout time.Duration) (*client.Gateway, func() error, error) {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	conn, gw, err := connect(p, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gw, func() error { gw.Close(); return conn.Close() }, nil
+}
+
+func connect(p *config.Profile, timeout time.Duration) (*grpc.ClientConn, *client.Gateway, error) {
+	pool := x509.NewCertPool()
+	root, err := os.ReadFile(p.TLSRootCert)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: TLS root certificate: %w", p.Name, err)
+	}
+	if !pool.AppendCertsFromPEM(root) {
+		return nil, nil, fmt.Errorf("profile %s: TLS root certificate %s: no PEM certificate in it", p.Name, p.TLSRootCert)
+	}
+	id, sign, err := loadIdentity(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	creds := credentials.NewClientTLSFromCert(pool, p.ServerName)
+	// Answers such as the evidence of a large ancestry exceed gRPC's
+	// default 4 MiB; the peer sends up to 100 MiB.
+	conn, err := grpc.NewClient("passthrough:///"+p.Endpoint, grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile %s: endpoint %s: %w", p.Name, p.Endpoint, err)
+	}
+	gw, err := client.Connect(id,
+		client.WithSign(sign),
+		client.WithHash(hash.SHA256),
+		client.WithClientConnection(conn),
+		client.WithEvaluateTimeout(timeout),
+		client.WithEndorseTimeout(timeout),
+		client.WithSubmitTimeout(timeout),
+		client.WithCommitStatusTimeout(timeout),
+	)
+	if err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("profile %s: %w", p.Name, err)
+	}
+	return conn, gw, nil
 }
 
 // height is the channel's block height on the gateway peer, from the query
@@ -151,11 +176,7 @@ func (g *Gateway) Submit(ctx context.Context, fn string, args ...string) ([]byte
 }
 
 func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]byte, error) {
-	opts := []client.ProposalOption{client.WithArguments(args...)}
-	if len(g.opts.EndorsingOrgs) > 0 {
-		opts = append(opts, client.WithEndorsingOrganizations(g.opts.EndorsingOrgs...))
-	}
-	res, commit, err := g.contract.SubmitAsyncWithContext(ctx, fn, opts...)
+	res, commit, err := g.contract.SubmitAsyncWithContext(ctx, fn, client.WithArguments(args...))
 	if err != nil {
 		return nil, g.mapError(err)
 	}

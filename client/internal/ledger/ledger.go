@@ -94,9 +94,6 @@ const DefaultRetries = 3
 type Options struct {
 	// Timeout bounds each evaluate, endorse, submit and commit-status call.
 	Timeout time.Duration
-	// EndorsingOrgs, when set, pins the organisations whose peers endorse
-	// every submitted transaction (for benchmarks and SBE experiments).
-	EndorsingOrgs []string
 	// Retries on MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT; a transaction
 	// that failed validation wrote nothing, so running it again is safe.
 	Retries int

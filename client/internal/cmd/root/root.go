@@ -6,7 +6,6 @@ import (
 
 	"github.com/mtrace/mtrace/client/internal/cmd/audit"
 	"github.com/mtrace/mtrace/client/internal/cmd/batch"
-	"github.com/mtrace/mtrace/client/internal/cmd/bench"
 	"github.com/mtrace/mtrace/client/internal/cmd/completion"
 	"github.com/mtrace/mtrace/client/internal/cmd/epcis"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
@@ -54,7 +53,6 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		epcis.NewCmdEPCIS(f),
 		registry.NewCmdRegistry(f),
 		identity.NewCmdIdentity(f),
-		bench.NewCmdBench(f, nil),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f, nil),
 	)

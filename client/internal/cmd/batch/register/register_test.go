@@ -40,10 +40,9 @@ func TestRegisterOptions(t *testing.T) {
 func TestRegisterLedgerOptions(t *testing.T) {
 	e := cmdtest.New(t)
 	e.Fake.On(api.RegisterBatch, ledgertest.Nothing).OnJSON(api.ReadBatch, cmdtest.Collected("PET-1", 1_250_000))
-	require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "--timeout", "7s", "--endorsing-orgs", "MunicipalityMSP,RecyclerMSP")...))
+	require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "--timeout", "7s")...))
 	assert.Equal(t, 7*time.Second, e.Options.Timeout)
 	assert.Equal(t, 3, e.Options.Retries)
-	assert.Equal(t, []string{"MunicipalityMSP", "RecyclerMSP"}, e.Options.EndorsingOrgs)
 }
 
 func TestRegisterErrors(t *testing.T) {

@@ -49,7 +49,9 @@ func recyclerChannel(t *testing.T) (*identitytest.Config, *config.Profile, *chan
 	o.AddBlock(nil)
 	p := cfg.Profile(t, "recycler-admin")
 	p.Channel = "circular"
-	p.Orderer = &config.Orderer{Endpoint: o.Addr, TLSRootCert: o.RootFile, ServerName: channeltest.ServerName}
+	// The fake orderer asks for no client certificate; the profile names
+	// one all the same, as every profile must.
+	p.Orderer = &config.Orderer{Endpoint: o.Addr, TLSRootCert: o.RootFile, ServerName: channeltest.ServerName, TLSCert: p.Cert, TLSKey: p.Key}
 	return cfg, p, o, genesis
 }
 
@@ -115,7 +117,7 @@ func TestSetChannelCRLErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "profile recycler-admin: ")
 
 	badRoot := *p
-	badRoot.Orderer = &config.Orderer{Endpoint: o.Addr, TLSRootCert: p.Key, ServerName: channeltest.ServerName}
+	badRoot.Orderer = &config.Orderer{Endpoint: o.Addr, TLSRootCert: p.Key, ServerName: channeltest.ServerName, TLSCert: p.Cert, TLSKey: p.Key}
 	_, err = SetChannelCRL(ctx, &badRoot, crl)
 	assert.ErrorContains(t, err, "holds no certificate")
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 )
@@ -41,10 +42,12 @@ const splitWidth = 25
 // sort (1 -> 1), extrude (1 -> 2).
 const mixedSteps = 5
 
-// env is what the scenarios share: the two identities, the run's id
-// prefix and the process shape.
+// env is what the scenarios share: the two identities, the collector's
+// connection to the baseline chaincode, the run's id prefix and the
+// process shape.
 type env struct {
 	col, rec    Client
+	base        Client
 	recMSP      string
 	prefix      string
 	c           int
@@ -70,7 +73,7 @@ func (e *env) id(parts ...any) string {
 	return s
 }
 
-// baselineValue is BaselinePut's value: a small JSON object, padded to
+// baselineValue is the baseline Put's value: a small JSON object, padded to
 // e.pad bytes when asked.
 func (e *env) baselineValue() string {
 	v := `{"bench":true}`
@@ -81,14 +84,14 @@ func (e *env) baselineValue() string {
 }
 
 func (e *env) register(ctx context.Context, id string, mass model.Grams) Sample {
-	return e.col.Submit(ctx, "RegisterBatch", cmdutil.MarshalArg(model.RegisterRequest{
+	return e.col.Submit(ctx, api.RegisterBatch, cmdutil.MarshalArg(model.RegisterRequest{
 		ID: id, Material: model.PET, WasteCode: "15 01 02", Mass: mass,
 		Location: "bench", CollectedAt: e.collectedAt,
 	}))
 }
 
 func (e *env) offer(ctx context.Context, id string) Sample {
-	return e.col.Submit(ctx, "OfferTransfer", id, e.recMSP)
+	return e.col.Submit(ctx, api.OfferTransfer, id, e.recMSP)
 }
 
 // accept is the recycler's acceptance of an offer. The offer's commit
@@ -101,7 +104,7 @@ func (e *env) offer(ctx context.Context, id string) Sample {
 func (e *env) accept(ctx context.Context, id string) Sample {
 	start := time.Now()
 	for retries := 0; ; retries++ {
-		s := e.rec.Submit(ctx, "AcceptTransfer", id, "0")
+		s := e.rec.Submit(ctx, api.AcceptTransfer, id, "0")
 		if lagging(s) && time.Since(start) < lagLimit && ctx.Err() == nil {
 			time.Sleep(lagPause)
 			continue
@@ -137,7 +140,7 @@ func (e *env) process(ctx context.Context, by Client, step model.Step, form mode
 	for _, o := range outs {
 		req.Outputs = append(req.Outputs, model.ProcessOutput{ID: o, Material: model.PET, Form: form, Mass: each})
 	}
-	return by.Submit(ctx, "Process", cmdutil.MarshalArg(req))
+	return by.Submit(ctx, api.Process, cmdutil.MarshalArg(req))
 }
 
 // fixture runs units outside the timed window and stops at the first
@@ -178,7 +181,7 @@ func (e *env) scenario(name string) txScenario {
 	switch name {
 	case Baseline:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {
-			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("bl", i), e.baselineValue())}
+			return []Sample{e.base.Submit(ctx, BaselineFn, e.id("bl", i), e.baselineValue())}
 		}}
 	case Register:
 		return txScenario{perUnit: 1, prepare: none, unit: func(ctx context.Context, i int) []Sample {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,11 +16,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
-	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
-	"github.com/mtrace/mtrace/client/internal/iostreams"
 )
+
+// parse runs mtrace-bench's command line up to the run, with no
+// environment, and returns the options it would run with.
+func parse(args ...string) (*Options, error) {
+	var got *Options
+	cmd := NewCommand(io.Discard, io.Discard, func(string) string { return "" }, func(o *Options) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return got, cmd.Execute()
+}
 
 func durations(ms ...int) []time.Duration {
 	out := make([]time.Duration, len(ms))
@@ -157,22 +168,19 @@ func TestFanInMakesFullTrees(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 4, 16, 64, 256, 1024}, s)
 
-	e := cmdtest.New(t)
-	var got *Options
-	cmd := NewCmdBench(e.F, func(o *Options) error { got = o; return nil })
-	require.NoError(t, e.Run(cmd, "bench", "trace", "--fan-in", "3", "--depth", "2,4"))
+	got, err := parse("trace", "--fan-in", "3", "--depth", "2,4")
+	require.NoError(t, err)
 	assert.Equal(t, []int{13, 121}, got.Nodes)
 
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"bench", "trace", "--fan-in", "3", "--nodes", "100"}, "give one or the other"},
-		{[]string{"bench", "trace", "--fan-in", "101"}, "--fan-in: must be from 1 to 100"},
-		{[]string{"bench", "trace", "--fan-in", "10", "--depth", "6"}, "more than 20000"},
+		{[]string{"trace", "--fan-in", "3", "--nodes", "100"}, "give one or the other"},
+		{[]string{"trace", "--fan-in", "101"}, "--fan-in: must be from 1 to 100"},
+		{[]string{"trace", "--fan-in", "10", "--depth", "6"}, "more than 20000"},
 	} {
-		e := cmdtest.New(t)
-		err := e.Run(NewCmdBench(e.F, func(*Options) error { return nil }), c.args...)
+		_, err := parse(c.args...)
 		require.Error(t, err, "%v", c.args)
 		assert.Contains(t, err.Error(), c.want)
 	}
@@ -195,11 +203,10 @@ func TestParentCoversEveryNode(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	e := cmdtest.New(t)
-	var got *Options
-	cmd := NewCmdBench(e.F, func(o *Options) error { got = o; return nil })
-	require.NoError(t, e.Run(cmd, "bench", "register", "process", "--baseline", "-n", "3000", "-c", "32",
-		"--inputs", "5", "--outputs", "20", "--as-recycler", "rec2", "-o", "json"))
+	got, err := parse("register", "process", "--baseline", "-n", "3000", "-c", "32",
+		"--inputs", "5", "--outputs", "20", "--as-recycler", "rec2", "-o", "json",
+		"--endorsing-orgs", "MunicipalityMSP,RecyclerMSP", "--timeout", "7s", "--baseline-bytes", "512")
+	require.NoError(t, err)
 	assert.Equal(t, []string{"register", "process"}, got.Scenarios)
 	assert.True(t, got.Baseline)
 	assert.Equal(t, 3000, got.N)
@@ -210,15 +217,21 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, "rec2", got.Recycler)
 	assert.Equal(t, cmdutil.FormatJSON, got.Format)
 	assert.Regexp(t, `^bench[0-9a-z]+$`, got.Prefix)
+	assert.Equal(t, []string{"MunicipalityMSP", "RecyclerMSP"}, got.EndorsingOrgs)
+	assert.Equal(t, 7*time.Second, got.Timeout)
+	assert.Equal(t, 512, got.BaselineBytes)
+	assert.Equal(t, BaselineChaincode, got.BaselineChaincode)
 
-	e = cmdtest.New(t)
-	cmd = NewCmdBench(e.F, func(o *Options) error { got = o; return nil })
-	require.NoError(t, e.Run(cmd, "bench", "trace", "verify", "--nodes", "10,100", "--depth", "2,4", "--calls", "3"))
+	got, err = parse("trace", "verify", "--nodes", "10,100", "--depth", "2,4", "--calls", "3")
+	require.NoError(t, err)
 	assert.Equal(t, []int{10, 100}, got.Nodes)
 	assert.Equal(t, []int{2, 4}, got.Depths)
 	assert.Equal(t, 3, got.Calls)
 	assert.Equal(t, 1000, got.N, "default -n")
 	assert.Equal(t, 64, got.C, "default -c")
+	assert.Equal(t, cmdutil.FormatTable, got.Format)
+	assert.Equal(t, 30*time.Second, got.Timeout)
+	assert.Empty(t, got.EndorsingOrgs)
 }
 
 func TestFlagErrors(t *testing.T) {
@@ -226,33 +239,36 @@ func TestFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bench"}, "requires at least 1 arg"},
-		{[]string{"bench", "teleport"}, `unknown scenario "teleport"`},
-		{[]string{"bench", "register", "register"}, "named twice"},
-		{[]string{"bench", "register", "-n", "0"}, "-n: must be at least 1"},
-		{[]string{"bench", "register", "-c", "0"}, "-c: must be at least 1"},
-		{[]string{"bench", "register", "--rounds", "0"}, "--rounds: must be at least 1"},
-		{[]string{"bench", "process", "--inputs", "101"}, "--inputs: must be from 1 to 100"},
-		{[]string{"bench", "trace", "--nodes", "10,100", "--depth", "1,2,3"}, "--depth: give one depth or one per --nodes size"},
-		{[]string{"bench", "trace", "--nodes", "5000", "--depth", "1"}, "raise --depth"},
-		{[]string{"bench", "register", "--prefix", "a-b"}, "--prefix: must be letters"},
-		{[]string{"bench", "register", "-o", "yaml"}, "--output: must be table or json"},
+		{nil, "requires at least 1 arg"},
+		{[]string{"teleport"}, `unknown scenario "teleport"`},
+		{[]string{"register", "register"}, "named twice"},
+		{[]string{"register", "-n", "0"}, "-n: must be at least 1"},
+		{[]string{"register", "-c", "0"}, "-c: must be at least 1"},
+		{[]string{"register", "--rounds", "0"}, "--rounds: must be at least 1"},
+		{[]string{"process", "--inputs", "101"}, "--inputs: must be from 1 to 100"},
+		{[]string{"trace", "--nodes", "10,100", "--depth", "1,2,3"}, "--depth: give one depth or one per --nodes size"},
+		{[]string{"trace", "--nodes", "5000", "--depth", "1"}, "raise --depth"},
+		{[]string{"register", "--prefix", "a-b"}, "--prefix: must be letters"},
+		{[]string{"register", "-o", "yaml"}, "--output: must be table or json"},
+		{[]string{"register", "--baseline-bytes", "-1"}, "--baseline-bytes: must be at least 0"},
+		{[]string{"register", "--baseline", "--baseline-chaincode", ""}, "--baseline-chaincode: must name"},
+		{[]string{"register", "--no-such-flag"}, "unknown flag: --no-such-flag"},
 	} {
-		e := cmdtest.New(t)
-		cmd := NewCmdBench(e.F, func(*Options) error { t.Fatal("ran despite bad flags"); return nil })
-		err := e.Run(cmd, c.args...)
+		got, err := parse(c.args...)
 		require.Error(t, err, "%v", c.args)
+		assert.Nil(t, got, "ran despite bad flags")
 		assert.Contains(t, err.Error(), c.want)
 	}
 }
 
-func TestNeedsAGatewayConnection(t *testing.T) {
-	// The fake ledger is not a Fabric Gateway: bench says so instead of
-	// measuring something else.
-	e := cmdtest.New(t)
-	err := e.Run(NewCmdBench(e.F, nil), "bench", "register", "-n", "1")
+func TestNeedsAConfigFile(t *testing.T) {
+	// Without --config, $MTRACE_CONFIG or a config under $HOME, the run
+	// stops at the first connection and says why.
+	cmd := NewCommand(io.Discard, io.Discard, func(string) string { return "" }, nil)
+	cmd.SetArgs([]string{"register", "-n", "1"})
+	err := cmd.Execute()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no access to its contract")
+	assert.Contains(t, err.Error(), "--as-collector municipality: no config file")
 }
 
 // fakeClient commits every transaction instantly unless fail says
@@ -271,7 +287,7 @@ func (f *fakeClient) Submit(_ context.Context, fn string, args ...string) Sample
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fn+" "+strings.Join(args, " "))
-	if fn == "Process" {
+	if fn == api.Process {
 		var req model.ProcessRequest
 		_ = json.Unmarshal([]byte(args[0]), &req)
 		if f.kids == nil {
@@ -283,7 +299,7 @@ func (f *fakeClient) Submit(_ context.Context, fn string, args ...string) Sample
 			}
 		}
 	}
-	if fn == "AcceptTransfer" && f.lag > 0 {
+	if fn == api.AcceptTransfer && f.lag > 0 {
 		f.lag--
 		return Sample{Code: "ENDORSE_ERROR", Err: `batch "x" has no pending transfer (status active)`}
 	}
@@ -311,12 +327,12 @@ func (f *fakeClient) Evaluate(_ context.Context, fn string, args ...string) ([]b
 	f.calls = append(f.calls, fn+" "+strings.Join(args, " "))
 	f.mu.Unlock()
 	switch fn {
-	case "ReadBatch":
+	case api.ReadBatch:
 		f.mu.Lock()
 		b, _ := json.Marshal(model.Batch{ID: args[0], Takes: len(f.kids[args[0]])})
 		f.mu.Unlock()
 		return b, Sample{}
-	case "TraceDown":
+	case api.TraceDown:
 		var q model.DownQuery
 		_ = json.Unmarshal([]byte(args[0]), &q)
 		p := model.TracePage{}
@@ -335,7 +351,7 @@ func (f *fakeClient) Evaluate(_ context.Context, fn string, args ...string) ([]b
 	parts := strings.Split(args[0], "-")
 	n, _ := strconv.Atoi(strings.TrimPrefix(parts[1], "a"))
 	var v any = model.Verdict{Nodes: n}
-	if fn == "Trace" {
+	if fn == api.Trace {
 		v = model.Trace{Nodes: make([]model.TraceNode, n)}
 	}
 	b, _ := json.Marshal(v)
@@ -355,7 +371,7 @@ func (f *fakeClient) count(prefix string) int {
 }
 
 func fakeEnv(col, rec *fakeClient) *env {
-	return &env{col: col, rec: rec, recMSP: "RecyclerMSP", prefix: "bx", c: 4, in: 10, out: 10,
+	return &env{col: col, rec: rec, base: &fakeClient{}, recMSP: "RecyclerMSP", prefix: "bx", c: 4, in: 10, out: 10,
 		collectedAt: "2026-11-20T09:30:00Z", log: &bytes.Buffer{}}
 }
 
@@ -363,7 +379,9 @@ func TestMeasureWithFakes(t *testing.T) {
 	col, rec := &fakeClient{msp: "MunicipalityMSP"}, &fakeClient{msp: "RecyclerMSP", lag: 3}
 	o := &Options{Scenarios: []string{Register, Transfer, Process, Mixed, TraceUp, Verify}, N: 50, C: 4, Baseline: true,
 		Inputs: 10, Outputs: 10, Nodes: []int{10, 100}, Depths: []int{2, 4}, Calls: 3, Rounds: 3}
-	rs, err := Measure(context.Background(), fakeEnv(col, rec), o)
+	e := fakeEnv(col, rec)
+	base := e.base.(*fakeClient)
+	rs, err := Measure(context.Background(), e, o)
 	require.NoError(t, err)
 	var names []string
 	for _, r := range rs {
@@ -393,18 +411,20 @@ func TestMeasureWithFakes(t *testing.T) {
 	assert.Equal(t, 20, col.count(`RegisterBatch {"id":"bx-pin-`))
 	assert.Equal(t, 20, col.count(`OfferTransfer bx-pin-`))
 	assert.Equal(t, 10, col.count(`RegisterBatch {"id":"bx-m-`))
-	assert.Equal(t, 20+10, rec.count("Process")-50-10, "splits and mixed extrusions")
+	assert.Equal(t, 20+10, rec.count(api.Process)-50-10, "splits and mixed extrusions")
 	// Warm-up, then per scenario a baseline slice before each of its three
 	// slices and one after the last, each as large as the scenario slice:
 	// register 16+16+17+17, transfer 2*(8+8+8+9), process as register,
 	// mixed 5*(3+3+3+4).
 	const baselines = 66 + 66 + 66 + 65
-	assert.Equal(t, 50, col.count("BaselinePut bx-warm-"))
-	assert.Equal(t, baselines, col.count("BaselinePut bx-bl-"))
+	assert.Equal(t, 50, base.count("Put bx-warm-"))
+	assert.Equal(t, baselines, base.count("Put bx-bl-"))
+	assert.Len(t, base.calls, 50+baselines, "the baseline chaincode gets only the baseline's writes")
+	assert.Zero(t, col.count("Put"), "no baseline write goes to mtrace")
 	assert.Equal(t, baselines, rs[0].N, "the baseline line sums its slices")
 	keys := map[string]bool{}
-	for _, c := range col.calls {
-		if strings.HasPrefix(c, "BaselinePut bx-bl-") {
+	for _, c := range base.calls {
+		if strings.HasPrefix(c, "Put bx-bl-") {
 			keys[strings.Fields(c)[1]] = true
 		}
 	}
@@ -445,7 +465,7 @@ func TestProcessUsesDistinctOneKilogramInputs(t *testing.T) {
 
 func TestFailuresAreCountedByCode(t *testing.T) {
 	col := &fakeClient{fail: func(fn string, args []string) string {
-		if fn == "OfferTransfer" && strings.HasSuffix(args[0], "-3") {
+		if fn == api.OfferTransfer && strings.HasSuffix(args[0], "-3") {
 			return "MVCC_READ_CONFLICT"
 		}
 		return ""
@@ -461,7 +481,7 @@ func TestFailuresAreCountedByCode(t *testing.T) {
 
 func TestFixtureFailureStopsTheRun(t *testing.T) {
 	col := &fakeClient{fail: func(fn string, _ []string) string {
-		if fn == "RegisterBatch" {
+		if fn == api.RegisterBatch {
 			return "ENDORSE_ERROR"
 		}
 		return ""
@@ -472,29 +492,39 @@ func TestFixtureFailureStopsTheRun(t *testing.T) {
 }
 
 func TestRunBenchPrintsJSON(t *testing.T) {
-	io, _, out, _ := iostreams.Test()
-	col, rec := &fakeClient{}, &fakeClient{}
-	o := &Options{IO: io, Format: cmdutil.FormatJSON, Scenarios: []string{Register}, N: 5, C: 2, Baseline: true, Calls: 1,
-		Collector: "municipality", Recycler: "recycler",
-		Open: func(p string) (Client, string, func() error, error) {
-			switch p {
-			case "municipality":
+	var out bytes.Buffer
+	col, rec, base := &fakeClient{}, &fakeClient{}, &fakeClient{}
+	var opened []string
+	o := &Options{Out: &out, Log: io.Discard, Format: cmdutil.FormatJSON, Scenarios: []string{Register}, N: 5, C: 2, Baseline: true, Calls: 1,
+		Collector: "municipality", Recycler: "recycler", BaselineChaincode: BaselineChaincode,
+		Open: func(p, cc string) (Client, string, func() error, error) {
+			opened = append(opened, p+"/"+cc)
+			switch {
+			case p == "municipality" && cc == "":
 				return col, "MunicipalityMSP", func() error { return nil }, nil
-			case "recycler":
+			case p == "municipality" && cc == BaselineChaincode:
+				return base, "MunicipalityMSP", func() error { return nil }, nil
+			case p == "recycler" && cc == "":
 				return rec, "RecyclerMSP", func() error { return nil }, nil
 			}
 			return nil, "", nil, errors.New("no such profile")
 		}}
 	require.NoError(t, runBench(context.Background(), o))
+	assert.Equal(t, []string{"municipality/", "recycler/", "municipality/mtrace-baseline"}, opened)
 	var got []Result
 	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
 	require.Len(t, got, 2)
 	assert.Equal(t, "register", got[1].Scenario)
 	assert.NotNil(t, got[1].Ratio)
+	assert.Positive(t, base.count("Put "), "the baseline ran on the baseline chaincode")
 
 	o.Recycler = "ghost"
 	err := runBench(context.Background(), o)
 	assert.EqualError(t, err, fmt.Sprintf("--as-recycler ghost: %s", "no such profile"))
+
+	o.Recycler, o.BaselineChaincode = "recycler", "absent"
+	err = runBench(context.Background(), o)
+	assert.EqualError(t, err, "--baseline-chaincode absent: no such profile")
 }
 
 // silo takes one kilogram at a time from one batch and reports every
@@ -510,7 +540,7 @@ func TestSiloAndRecallWithFakes(t *testing.T) {
 	s := rs[0]
 	assert.Equal(t, Silo, s.Scenario)
 	assert.Equal(t, 40, s.N)
-	assert.Equal(t, 40, rec.count("Process"), "one process per take")
+	assert.Equal(t, 40, rec.count(api.Process), "one process per take")
 	require.Len(t, s.Segments, 10)
 	assert.Equal(t, Segment{From: 1, To: 4, P50: 1, Bytes: s.Segments[0].Bytes}, s.Segments[0])
 	assert.Equal(t, 37, s.Segments[9].From)

@@ -1,31 +1,43 @@
-// Package bench implements `mtrace bench`: drive the live network with
-// many concurrent transactions and report committed throughput, latency
+// Package bench is mtrace-bench: it drives a live mtrace network with many
+// concurrent transactions and reports committed throughput, latency
 // percentiles and failures by validation code, optionally against the
-// platform baseline (the chaincode's BaselinePut) measured in the same run.
+// platform baseline measured in the same run: the Put of mtrace-baseline, a
+// chaincode of its own that only bench networks deploy
+// (test/bench/baselinecc).
+//
+// It is a separate program (client/cmd/mtrace-bench), not a command of the
+// mtrace CLI: it opens its own Fabric Gateway connections
+// (ledger.Connect) and times endorsement, ordering and commit apart.
 package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/config"
-	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
+)
+
+// BaselineChaincode is the baseline chaincode's default name on a bench
+// network, and BaselineFn its one function.
+const (
+	BaselineChaincode = "mtrace-baseline"
+	BaselineFn        = "Put"
 )
 
 // Options are the inputs of one bench run.
 type Options struct {
-	IO        *iostreams.IOStreams
+	Out, Log  io.Writer
 	Format    string
 	Scenarios []string
 	N, C      int
@@ -44,21 +56,30 @@ type Options struct {
 	Descendants int
 	RecallDepth int
 	Prefix      string
-	// BaselineBytes pads BaselinePut's value, to measure the platform's
-	// cost per byte written (hidden flag).
+	// BaselineBytes pads the baseline's value, to measure the platform's
+	// cost per byte written.
 	BaselineBytes int
-	// Open connects to the ledger as the named profile and returns the
-	// profile's MSP ID.
-	Open func(profile string) (Client, string, func() error, error)
+	// BaselineChaincode names the baseline chaincode on the channel.
+	BaselineChaincode string
+	// The connection: config file, time bound of each call, and the
+	// organisations whose peers must endorse every submit (none: the
+	// gateway chooses by the endorsement policy).
+	ConfigPath    string
+	Timeout       time.Duration
+	EndorsingOrgs []string
+	// Open connects to chaincode ("" for the profile's own) as the named
+	// profile and returns the profile's MSP ID.
+	Open func(profile, chaincode string) (Client, string, func() error, error)
 }
 
-// NewCmdBench builds the command; runF replaces runBench in tests.
-func NewCmdBench(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams}
+// NewCommand builds the mtrace-bench command. getenv finds the config file
+// ($MTRACE_CONFIG); runF replaces the run in tests.
+func NewCommand(out, log io.Writer, getenv config.Getenv, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Out: out, Log: log}
 	cmd := &cobra.Command{
-		Use:   "bench SCENARIO...",
-		Short: "Benchmark the network: throughput, latency and failures per scenario",
-		Long: `Drive the live network through the Fabric Gateway and report committed
+		Use:   "mtrace-bench SCENARIO...",
+		Short: "Benchmark an mtrace network: throughput, latency and failures per scenario",
+		Long: `Drive a live mtrace network through the Fabric Gateway and report committed
 transactions per second, end-to-end and endorse latency percentiles, and failed
 transactions by validation code.
 
@@ -76,23 +97,25 @@ Scenarios:
 
 Fixtures (batches to hand over, inputs to process, ancestries) are made
 before the timed window under a prefix unique to the run. With --baseline the
-same invocation also measures the chaincode's BaselinePut (one small key, no
-checks) at the same -n and -c, and every scenario's ratio is tps/baseline.
-Every throughput scenario also reports the mean committed size of its
-transactions (bytes/tx, read back from the ledger for up to 100 of them), so
-that ledger growth shows next to tx/s. Each
-scenario then runs in --rounds slices with a baseline slice before each and
-after the last, and its ratio is against those baseline slices, so that load
-from outside the benchmark weighs on both sides alike.`,
-		Example: `  mtrace bench register --baseline -n 3000 -c 64 -o json
-  mtrace bench register transfer process mixed --baseline -n 2000 -c 64
-  mtrace bench trace verify --nodes 10,100,1000 --depth 3,5,8 --calls 20`,
-		Args: cobra.MinimumNArgs(1),
+same invocation also measures the platform baseline: the Put of the
+mtrace-baseline chaincode (one small key, no checks), which a bench network
+deploys beside mtrace (scripts/bench.sh does), at the same -n and -c; every
+scenario's ratio is tps/baseline. Each scenario then runs in --rounds slices
+with a baseline slice before each and after the last, and its ratio is
+against those baseline slices, so that load from outside the benchmark
+weighs on both sides alike. Every throughput scenario also reports the mean
+committed size of its transactions (bytes/tx, read back from the ledger for
+up to 100 of them), so that ledger growth shows next to tx/s.
+
+Connection profiles come from the mtrace config file (--config or
+$MTRACE_CONFIG), as for mtrace.`,
+		Example: `  mtrace-bench register --baseline -n 3000 -c 64 -o json
+  mtrace-bench register transfer process mixed --baseline -n 2000 -c 64
+  mtrace-bench trace verify --nodes 10,100,1000 --depth 3,5,8 --calls 20`,
+		Args:          cobra.MinimumNArgs(1),
+		SilenceErrors: true,
+		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if opts.Format, err = f.Format(); err != nil {
-				return err
-			}
 			opts.Scenarios = args
 			if opts.FanIn != 0 && cmd.Flags().Changed("nodes") {
 				return cmdutil.FlagErrorf("--fan-in and --nodes: give one or the other")
@@ -104,7 +127,7 @@ from outside the benchmark weighs on both sides alike.`,
 				opts.Prefix = "bench" + strconv.FormatInt(time.Now().UnixNano()/int64(time.Millisecond), 36)
 			}
 			if opts.Open == nil {
-				opts.Open = gatewayOpener(f)
+				opts.Open = gatewayOpener(opts, getenv)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -112,11 +135,19 @@ from outside the benchmark weighs on both sides alike.`,
 			return runBench(cmd.Context(), opts)
 		},
 	}
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.FlagErrorf("%w", err) })
 	fl := cmd.Flags()
+	fl.StringVarP(&opts.Format, "output", "o", cmdutil.FormatTable, "output format: table or json")
+	fl.StringVar(&opts.ConfigPath, "config", "", "mtrace config file (default $MTRACE_CONFIG)")
+	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "timeout for each call to the network")
+	fl.StringSliceVar(&opts.EndorsingOrgs, "endorsing-orgs", nil, "MSP IDs whose peers must endorse every submit (default: as the endorsement policy needs)")
 	fl.IntVarP(&opts.N, "n", "n", 1000, "transactions per scenario")
 	fl.IntVarP(&opts.C, "concurrency", "c", 64, "transactions in flight")
-	fl.BoolVar(&opts.Baseline, "baseline", false, "also measure BaselinePut at the same -n and -c and report ratios")
-	fl.StringVar(&opts.Collector, "as-collector", "municipality", "profile that registers and offers batches")
+	fl.BoolVar(&opts.Baseline, "baseline", false, "also measure the baseline chaincode's Put at the same -n and -c and report ratios")
+	fl.StringVar(&opts.BaselineChaincode, "baseline-chaincode", BaselineChaincode, "name of the baseline chaincode on the channel")
+	fl.IntVar(&opts.BaselineBytes, "baseline-bytes", 0, "pad the baseline's value to this many bytes (cost per byte written)")
+	fl.StringVar(&opts.Collector, "as-collector", "municipality", "profile that registers and offers batches, and writes the baseline")
 	fl.StringVar(&opts.Recycler, "as-recycler", "recycler", "profile that accepts and processes batches")
 	fl.IntVar(&opts.Inputs, "inputs", 10, "process: inputs per transaction")
 	fl.IntVar(&opts.Outputs, "outputs", 10, "process: outputs per transaction")
@@ -128,13 +159,18 @@ from outside the benchmark weighs on both sides alike.`,
 	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
 	fl.IntVar(&opts.Descendants, "descendants", 5000, "recall: batches under the root")
 	fl.IntVar(&opts.RecallDepth, "recall-depth", 3, "recall: levels under the root")
-	fl.IntVar(&opts.BaselineBytes, "baseline-bytes", 0, "pad the baseline's value to this many bytes")
-	_ = fl.MarkHidden("baseline-bytes")
 	return cmd
 }
 
 // Validate checks the scenario names and the numeric flags.
 func (o *Options) Validate() error {
+	switch o.Format {
+	case cmdutil.FormatTable, cmdutil.FormatJSON:
+	case "":
+		o.Format = cmdutil.FormatTable
+	default:
+		return cmdutil.FlagErrorf("--output: must be table or json, got %q", o.Format)
+	}
 	seen := map[string]bool{}
 	for _, s := range o.Scenarios {
 		if !slices.Contains(Scenarios, s) {
@@ -156,6 +192,10 @@ func (o *Options) Validate() error {
 		return cmdutil.FlagErrorf("--outputs: must be from 1 to 100, got %d", o.Outputs)
 	case o.Rounds < 1:
 		return cmdutil.FlagErrorf("--rounds: must be at least 1, got %d", o.Rounds)
+	case o.BaselineBytes < 0:
+		return cmdutil.FlagErrorf("--baseline-bytes: must be at least 0, got %d", o.BaselineBytes)
+	case o.Baseline && o.BaselineChaincode == "":
+		return cmdutil.FlagErrorf("--baseline-chaincode: must name the baseline chaincode")
 	case o.Calls < 1:
 		return cmdutil.FlagErrorf("--calls: must be at least 1, got %d", o.Calls)
 	case slices.Contains(o.Scenarios, Recall) && (o.Descendants < 1 || o.RecallDepth < 1):
@@ -213,36 +253,32 @@ func (o *Options) depth(i int) int {
 }
 
 // gatewayOpener connects to the network as named profiles of the config.
-func gatewayOpener(f *cmdutil.Factory) func(string) (Client, string, func() error, error) {
-	return func(name string) (Client, string, func() error, error) {
-		p, err := config.Resolve(f.Globals.ConfigPath, name, f.Getenv)
+func gatewayOpener(o *Options, getenv config.Getenv) func(string, string) (Client, string, func() error, error) {
+	return func(name, chaincode string) (Client, string, func() error, error) {
+		p, err := config.Resolve(o.ConfigPath, name, getenv)
 		if err != nil {
 			return nil, "", nil, err
 		}
-		l, err := f.Connect(p, ledger.Options{Timeout: f.Globals.Timeout})
+		gw, closeFn, err := ledger.Connect(p, o.Timeout)
 		if err != nil {
 			return nil, "", nil, err
 		}
-		g, ok := l.(interface {
-			Contract() *client.Contract
-			Network() *client.Network
-		})
-		if !ok {
-			l.Close()
-			return nil, "", nil, errors.New("bench: the connection gives no access to its contract")
+		if chaincode == "" {
+			chaincode = p.Chaincode
 		}
-		c := &gatewayClient{contract: g.Contract(), qscc: g.Network().GetContract("qscc"), channel: p.Channel, orgs: f.Globals.EndorsingOrgs}
-		return c, p.MSPID, l.Close, nil
+		nw := gw.GetNetwork(p.Channel)
+		c := &gatewayClient{contract: nw.GetContract(chaincode), qscc: nw.GetContract("qscc"), channel: p.Channel, orgs: o.EndorsingOrgs}
+		return c, p.MSPID, closeFn, nil
 	}
 }
 
 func runBench(ctx context.Context, o *Options) error {
-	col, _, closeCol, err := o.Open(o.Collector)
+	col, _, closeCol, err := o.Open(o.Collector, "")
 	if err != nil {
 		return fmt.Errorf("--as-collector %s: %w", o.Collector, err)
 	}
 	defer closeCol()
-	rec, recMSP, closeRec, err := o.Open(o.Recycler)
+	rec, recMSP, closeRec, err := o.Open(o.Recycler, "")
 	if err != nil {
 		return fmt.Errorf("--as-recycler %s: %w", o.Recycler, err)
 	}
@@ -251,16 +287,24 @@ func runBench(ctx context.Context, o *Options) error {
 		col: col, rec: rec, recMSP: recMSP, prefix: o.Prefix, c: o.C,
 		in: o.Inputs, out: o.Outputs, pad: o.BaselineBytes,
 		collectedAt: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
-		log:         o.IO.ErrOut,
+		log:         o.Log,
+	}
+	if o.Baseline {
+		base, _, closeBase, err := o.Open(o.Collector, o.BaselineChaincode)
+		if err != nil {
+			return fmt.Errorf("--baseline-chaincode %s: %w", o.BaselineChaincode, err)
+		}
+		defer closeBase()
+		e.base = base
 	}
 	results, err := Measure(ctx, e, o)
 	if err != nil {
 		return err
 	}
 	if o.Format == cmdutil.FormatJSON {
-		return WriteJSON(o.IO.Out, results)
+		return WriteJSON(o.Out, results)
 	}
-	return WriteTable(o.IO.Out, results)
+	return WriteTable(o.Out, results)
 }
 
 // Measure runs each scenario and returns one result per scenario (per
@@ -286,7 +330,7 @@ func Measure(ctx context.Context, e *env, o *Options) ([]Result, error) {
 	if o.Baseline && len(tx) > 0 {
 		// Warm the chaincode and the peers' caches outside the measurement.
 		Run(ctx, min(o.N, 200), o.C, func(ctx context.Context, i int) []Sample {
-			return []Sample{e.col.Submit(ctx, "BaselinePut", e.id("warm", i), e.baselineValue())}
+			return []Sample{e.base.Submit(ctx, BaselineFn, e.id("warm", i), e.baselineValue())}
 		})
 		results = append(results, Result{})
 	}
@@ -409,9 +453,9 @@ func (e *env) traces(ctx context.Context, o *Options) ([]Result, error) {
 			if !slices.Contains(o.Scenarios, name) {
 				continue
 			}
-			fn, args, count := "Trace", []string{root, "up"}, countTrace
+			fn, args, count := api.Trace, []string{root, "up"}, countTrace
 			if name == Verify {
-				fn, args, count = "VerifyProvenance", []string{root, ""}, countVerdict
+				fn, args, count = api.VerifyProvenance, []string{root, ""}, countVerdict
 			}
 			r, nodes, err := e.query(ctx, name, fn, o.Calls, args, count)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/ledger"
@@ -160,7 +161,7 @@ func (e *env) recall(ctx context.Context, o *Options) (Result, error) {
 	for k := 0; k < depth; k++ {
 		err := e.fixture(ctx, fmt.Sprintf("split at depth %d (recall of %d)", k, o.Descendants), levels[k], func(ctx context.Context, j int) Sample {
 			req := model.ProcessRequest{Step: model.StepSplitting, Inputs: []model.ProcessInput{{ID: node(k, j), Mass: mass[k][j]}}, Outputs: outs[k][j]}
-			return e.col.Submit(ctx, "Process", cmdutil.MarshalArg(req))
+			return e.col.Submit(ctx, api.Process, cmdutil.MarshalArg(req))
 		})
 		if err != nil {
 			return Result{}, err
