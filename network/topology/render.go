@@ -95,8 +95,8 @@ func (t *Topology) Profiles(base int, crypto, home, chaincode, genesis string) (
 	type orderer struct{ Endpoint, TLSRootCert, ServerName string }
 	type profile struct {
 		Name, Endpoint, TLSRootCert, ServerName, MSP, Cert, Key, Channel, Chaincode, Genesis string
-		CA                                                                          ca
-		Orderer                                                                     orderer
+		CA                                                                                   ca
+		Orderer                                                                              orderer
 	}
 	first, _ := t.Node(base, t.Orderers.Nodes[0])
 	ord := orderer{Endpoint: fmt.Sprintf("127.0.0.1:%d", first.Port), TLSRootCert: t.OrdererTLSCA(crypto), ServerName: first.Host}
