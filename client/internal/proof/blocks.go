@@ -118,3 +118,21 @@ func (c *config) ordererSignatures(k *block) error {
 	}
 	return nil
 }
+
+// unsignedMetadata checks that the block carries no metadata but the
+// orderers' signatures and, optionally, the peer's validity flags (which
+// the checks hold against the peers' signed answers): any other entry is
+// signed by no one.
+func (k *block) unsignedMetadata() error {
+	for i, md := range k.b.GetMetadata().GetMetadata() {
+		if len(md) > 0 && i != int(common.BlockMetadataIndex_SIGNATURES) && i != int(common.BlockMetadataIndex_TRANSACTIONS_FILTER) {
+			return fmt.Errorf("block %d carries metadata %d that no one signed", k.num, i)
+		}
+	}
+	return nil
+}
+
+func sha256Sum(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}

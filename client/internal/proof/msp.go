@@ -31,6 +31,16 @@ type config struct {
 	consenters map[uint32]*common.Consenter
 	// blockValidation is /Channel/Orderer/BlockValidation.
 	blockValidation policy
+	// checked caches identity checks by serialized identity.
+	checked map[string]*checkedID
+}
+
+// checkedID is the outcome of one identity's check, which holds for any
+// time in [from, to], where every certificate of its chain is valid.
+type checkedID struct {
+	id       *ident
+	err      error
+	from, to time.Time
 }
 
 // mspDef is one organisation's MSP.
@@ -53,7 +63,7 @@ type policy struct {
 func parseConfig(cfg *common.Config, block uint64) (*config, error) {
 	ch := cfg.GetChannelGroup()
 	c := &config{block: block, sequence: cfg.GetSequence(), msps: map[string]*mspDef{}, app: map[string]bool{},
-		consenters: map[uint32]*common.Consenter{}}
+		consenters: map[uint32]*common.Consenter{}, checked: map[string]*checkedID{}}
 	ord := ch.GetGroups()["Orderer"]
 	if ord == nil {
 		return nil, errors.New("configuration has no Orderer group")
@@ -199,8 +209,18 @@ type ident struct {
 
 // identity decodes a serialized identity and checks that its certificate
 // chains to the roots of the MSP it names in c, at time at, and is not
-// revoked.
+// revoked. Each identity is checked once for the time its chain is valid.
 func (c *config) identity(raw []byte, at time.Time) (*ident, error) {
+	if k := c.checked[string(raw)]; k != nil && !at.Before(k.from) && !at.After(k.to) {
+		return k.id, k.err
+	}
+	k := &checkedID{from: at, to: at}
+	k.id, k.err = c.checkIdentity(raw, at, k)
+	c.checked[string(raw)] = k
+	return k.id, k.err
+}
+
+func (c *config) checkIdentity(raw []byte, at time.Time, k *checkedID) (*ident, error) {
 	var sid msp.SerializedIdentity
 	if err := proto.Unmarshal(raw, &sid); err != nil {
 		return nil, fmt.Errorf("decode identity: %w", err)
@@ -223,6 +243,12 @@ func (c *config) identity(raw []byte, at time.Time) (*ident, error) {
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	if err != nil {
 		return id, fmt.Errorf("%s does not chain to %s's root certificates: %v", cert.Subject.CommonName, sid.GetMspid(), err)
+	}
+	if len(chains) > 0 {
+		k.from, k.to = chains[0][0].NotBefore, chains[0][0].NotAfter
+		for _, ca := range chains[0][1:] {
+			k.from, k.to = later(k.from, ca.NotBefore), earlier(k.to, ca.NotAfter)
+		}
 	}
 	for _, chain := range chains {
 		for i := 0; i+1 < len(chain); i++ {
@@ -384,4 +410,18 @@ func satisfies(id *ident, p *msp.MSPPrincipal) bool {
 func sameCert(pemBytes []byte, cert *x509.Certificate) bool {
 	blk, _ := pem.Decode(pemBytes)
 	return blk != nil && bytes.Equal(blk.Bytes, cert.Raw)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

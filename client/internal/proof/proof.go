@@ -21,8 +21,12 @@
 package proof
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"google.golang.org/protobuf/proto"
 )
 
 // Format names the container format and its version.
@@ -43,7 +47,8 @@ type Proof struct {
 	// config in force at Head.
 	Configs [][]byte `json:"configs"`
 	// Blocks are the raw blocks that hold the transactions the records
-	// name, and the head block, in ascending order.
+	// name, and the head block, in ascending order. In a proof file
+	// (Strip) every block keeps only the metadata the orderers signed.
 	Blocks [][]byte `json:"blocks"`
 	// State are the peers' signed answers to the chaincode's Evidence
 	// query for Batch, one per organisation, at least two.
@@ -72,7 +77,9 @@ type Answer struct {
 // Decode parses a proof file.
 func Decode(raw []byte) (*Proof, error) {
 	var p Proof
-	if err := json.Unmarshal(raw, &p); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("decode proof: %w", err)
 	}
 	if p.Format != Format {
@@ -99,3 +106,30 @@ const (
 	CheckValidity  = "validity"          // peers of two organisations sign each transaction valid
 	CheckState     = "state"             // peers of two organisations sign the same records at the proof's height
 )
+
+// Strip removes from every block the metadata that no one signed (the
+// peer's validity flags, its commit hash, the deprecated last-config and
+// orderer entries), so that every byte of the proof is covered by a hash
+// or a signature. Validity comes from the peers' signed answers instead.
+func (p *Proof) Strip() error {
+	for _, list := range [][][]byte{p.Configs, p.Blocks} {
+		for i, raw := range list {
+			var b common.Block
+			if err := proto.Unmarshal(raw, &b); err != nil {
+				return fmt.Errorf("decode block: %w", err)
+			}
+			md := b.GetMetadata().GetMetadata()
+			for j := range md {
+				if j != int(common.BlockMetadataIndex_SIGNATURES) {
+					md[j] = nil
+				}
+			}
+			out, err := proto.MarshalOptions{Deterministic: true}.Marshal(&b)
+			if err != nil {
+				return err
+			}
+			list[i] = out
+		}
+	}
+	return nil
+}

@@ -122,6 +122,9 @@ func (p *Proof) Verify(genesis string) *Report {
 		if err := k.dataHash(); err != nil {
 			c.fail(CheckDataHash, "%v", err)
 		}
+		if err := k.unsignedMetadata(); err != nil {
+			c.fail(CheckBlockHash, "%v", err)
+		}
 		cfg, err := configblock.Config(k.b)
 		if err != nil {
 			c.fail(CheckConfig, "%v", err)
@@ -193,6 +196,9 @@ func (p *Proof) Verify(genesis string) *Report {
 		}
 		if err := k.dataHash(); err != nil {
 			c.fail(CheckDataHash, "%v", err)
+		}
+		if err := k.unsignedMetadata(); err != nil {
+			c.fail(CheckBlockHash, "%v", err)
 		}
 		last, err := configblock.LastConfig(k.b)
 		cfg := cfgAt(k.num)
