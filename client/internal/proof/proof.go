@@ -111,7 +111,14 @@ const (
 // peer's validity flags, its commit hash, the deprecated last-config and
 // orderer entries), so that every byte of the proof is covered by a hash
 // or a signature. Validity comes from the peers' signed answers instead.
-func (p *Proof) Strip() error {
+func (p *Proof) Strip() error { return p.strip(false) }
+
+// StripKeepFlags strips as Strip does but keeps the peer's validity flags,
+// which the checks then hold against the peers' signed answers: a peer
+// that serves a forged flag fails the validity check by name.
+func (p *Proof) StripKeepFlags() error { return p.strip(true) }
+
+func (p *Proof) strip(keepFlags bool) error {
 	for _, list := range [][][]byte{p.Configs, p.Blocks} {
 		for i, raw := range list {
 			var b common.Block
@@ -120,7 +127,7 @@ func (p *Proof) Strip() error {
 			}
 			md := b.GetMetadata().GetMetadata()
 			for j := range md {
-				if j != int(common.BlockMetadataIndex_SIGNATURES) {
+				if j != int(common.BlockMetadataIndex_SIGNATURES) && (!keepFlags || j != int(common.BlockMetadataIndex_TRANSACTIONS_FILTER)) {
 					md[j] = nil
 				}
 			}

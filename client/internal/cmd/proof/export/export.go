@@ -80,6 +80,9 @@ func runExport(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := p.Strip(); err != nil {
+		return err
+	}
 	raw, err := p.Encode()
 	if err != nil {
 		return err
