@@ -400,5 +400,6 @@ func (k *kit) chain(n, perBlock int) *Proof {
 		}
 	}
 	require.NoError(t, p.Strip())
+	require.NoError(t, p.Compact())
 	return p
 }

@@ -72,6 +72,10 @@ type Answer struct {
 	Payload   []byte `json:"payload"`
 	Endorser  []byte `json:"endorser"`
 	Signature []byte `json:"signature"`
+	// Envelope, on a validity answer, names the block transaction that
+	// Payload leaves out (Compact); it goes back in before the signature
+	// is checked.
+	Envelope *TxRef `json:"envelope,omitempty"`
 }
 
 // Decode parses a proof file.

@@ -28,14 +28,46 @@ func genesis(t testing.TB) string {
 	return strings.TrimSpace(string(raw))
 }
 
-// load reads a testdata proof and strips it as export does.
+// load reads a testdata proof and strips and compacts it as export does.
 func load(t testing.TB, name string) *Proof {
 	raw, err := os.ReadFile("testdata/" + name)
 	require.NoError(t, err)
 	p, err := Decode(raw)
 	require.NoError(t, err)
 	require.NoError(t, p.Strip())
+	require.NoError(t, p.Compact())
+	for _, a := range p.Validity {
+		require.NotNil(t, a.Envelope, "every validity answer of a live network compacts")
+	}
 	return p
+}
+
+func TestCompactIsSmallerAndOptional(t *testing.T) {
+	raw, err := os.ReadFile("testdata/holds.proof")
+	require.NoError(t, err)
+	p, err := Decode(raw)
+	require.NoError(t, err)
+	require.NoError(t, p.Strip())
+	whole, err := p.Encode()
+	require.NoError(t, err)
+	assert.True(t, p.Verify(genesis(t)).Holds(), "the whole answers verify")
+	require.NoError(t, p.Compact())
+	compact, err := p.Encode()
+	require.NoError(t, err)
+	assert.Less(t, len(compact), len(whole)*2/3)
+	t.Logf("stripped %d bytes, compacted %d", len(whole), len(compact))
+	assert.True(t, p.Verify(genesis(t)).Holds())
+
+	// An answer that names another transaction of the proof.
+	q := clone(t, p)
+	q.Validity[0].Envelope = q.Validity[2].Envelope
+	if *q.Validity[0].Envelope == *p.Validity[0].Envelope {
+		q.Validity[0].Envelope = &TxRef{Block: p.Validity[0].Envelope.Block, Index: p.Validity[0].Envelope.Index + 1}
+	}
+	notAuthentic(t, q, CheckValidity)
+	q = clone(t, p)
+	q.Validity[0].Envelope = &TxRef{Block: 99}
+	notAuthentic(t, q, CheckValidity)
 }
 
 // clone deep-copies a proof through its encoding.
@@ -148,6 +180,8 @@ func TestEveryFlippedByteIsCaught(t *testing.T) {
 	}
 	for i := range p.Validity {
 		parts = append(parts,
+			part{"validity proposal", func(q *Proof) *[]byte { return &q.Validity[i].Proposal }},
+			part{"validity endorser", func(q *Proof) *[]byte { return &q.Validity[i].Endorser }},
 			part{"validity payload", func(q *Proof) *[]byte { return &q.Validity[i].Payload }},
 			part{"validity signature", func(q *Proof) *[]byte { return &q.Validity[i].Signature }})
 	}

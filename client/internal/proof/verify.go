@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
@@ -443,8 +444,34 @@ func (as attestations) agreed(env interface {
 // them by transaction id.
 func (p *Proof) validity(c *checker, cfg *config, head *block) map[string]attestations {
 	out := map[string]attestations{}
+	txData := map[int][][]byte{} // the transactions of the blocks answers name
 	for i := range p.Validity {
-		a, err := cfg.answer(&p.Validity[i], p.Channel, head.at)
+		whole := p.Validity[i]
+		if ref := whole.Envelope; ref != nil {
+			if ref.Block < 0 || ref.Block >= len(p.Blocks) {
+				c.fail(CheckValidity, "answer %d names block %d of the proof, which has %d", i, ref.Block, len(p.Blocks))
+				continue
+			}
+			data, ok := txData[ref.Block]
+			if !ok {
+				var b common.Block
+				if err := proto.Unmarshal(p.Blocks[ref.Block], &b); err == nil {
+					data = b.GetData().GetData()
+				}
+				txData[ref.Block] = data
+			}
+			if ref.Index < 0 || ref.Index >= len(data) {
+				c.fail(CheckValidity, "answer %d names a transaction its block does not hold", i)
+				continue
+			}
+			payload, err := joinEnvelope(whole.Payload, data[ref.Index])
+			if err != nil {
+				c.fail(CheckValidity, "answer %d: %v", i, err)
+				continue
+			}
+			whole.Payload, whole.Envelope = payload, nil
+		}
+		a, err := cfg.answer(&whole, p.Channel, head.at)
 		if err != nil {
 			c.fail(CheckValidity, "answer %d: %v", i, err)
 			continue

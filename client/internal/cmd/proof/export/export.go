@@ -83,6 +83,9 @@ func runExport(ctx context.Context, opts *Options) error {
 	if err := p.Strip(); err != nil {
 		return err
 	}
+	if err := p.Compact(); err != nil {
+		return err
+	}
 	raw, err := p.Encode()
 	if err != nil {
 		return err
