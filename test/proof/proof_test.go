@@ -5,9 +5,10 @@
 // records and validity confirmed by peers of two organisations), its proof
 // is exported and verified offline (no network, no config), tampered
 // copies are refused by name, and after a quarantine the proof is still
-// authentic but proves that provenance no longer holds. Finally a peer
-// whose answers are altered in transit (a proxy holding the peer's own TLS
-// key) makes `mtrace verify` fail by name.
+// authentic but proves that provenance no longer holds. In proxy_test.go
+// a peer whose answers are altered in transit (a proxy holding the peer's
+// own TLS key: an altered block, forged validity flags, records replayed
+// from before a quarantine) makes `mtrace verify` fail by name.
 package proof
 
 import (
