@@ -33,9 +33,12 @@ import (
 // raw passes gRPC messages through as bytes.
 type raw struct{}
 
-func (raw) Marshal(v any) ([]byte, error)      { return *(v.(*[]byte)), nil }
-func (raw) Unmarshal(data []byte, v any) error { *(v.(*[]byte)) = append([]byte(nil), data...); return nil }
-func (raw) Name() string                       { return "proto" }
+func (raw) Marshal(v any) ([]byte, error) { return *(v.(*[]byte)), nil }
+func (raw) Unmarshal(data []byte, v any) error {
+	*(v.(*[]byte)) = append([]byte(nil), data...)
+	return nil
+}
+func (raw) Name() string { return "proto" }
 
 // alter rewrites one answer of the peer: the method, the request it
 // answers and the answer; it returns the answer to send.
