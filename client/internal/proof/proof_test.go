@@ -189,7 +189,7 @@ func TestEveryFlippedByteIsCaught(t *testing.T) {
 	for _, pt := range parts {
 		n := len(*pt.get(p))
 		// A spread of positions, the first and last byte among them.
-		step := max(1, n/12)
+		step := max(1, n/6)
 		positions := []int{n - 1}
 		for pos := 0; pos < n-1; pos += step {
 			positions = append(positions, pos)

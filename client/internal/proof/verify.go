@@ -2,6 +2,7 @@ package proof
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -166,17 +167,15 @@ func (p *Proof) Verify(genesis string) *Report {
 		byNum[k.num] = k
 		configs = append(configs, pc)
 	}
+	// cfgAt is the configuration in force when block num was cut: the
+	// newest config block before it (a config block is checked under the
+	// configuration before it, as Fabric's block verifier does).
 	cfgAt := func(num uint64) *config {
-		i, found := slices.BinarySearchFunc(configs, num, func(x *config, n uint64) int { return cmpU(x.block, n) })
-		if found {
-			i-- // a config block is signed under the configuration before it
-		} else {
-			i--
-		}
-		if i < 0 {
+		i, _ := slices.BinarySearchFunc(configs, num, func(x *config, n uint64) int { return cmp.Compare(x.block, n) })
+		if i == 0 {
 			return nil
 		}
-		return configs[i]
+		return configs[i-1]
 	}
 
 	// The transaction blocks and the head.
@@ -337,16 +336,6 @@ func (p *Proof) Verify(genesis string) *Report {
 	return r
 }
 
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func consensus(configs []*config) string {
 	if configs[len(configs)-1].bft {
 		return "BFT quorum"
@@ -423,7 +412,7 @@ func (as attestations) agreed(env interface {
 }) (string, []string) {
 	var orgs []string
 	code := ""
-	for i, a := range as {
+	for _, a := range as {
 		e := a.env.GetTransactionEnvelope()
 		if !bytes.Equal(e.GetPayload(), env.GetPayload()) || !bytes.Equal(e.GetSignature(), env.GetSignature()) || slices.Contains(orgs, a.org) {
 			continue
@@ -433,7 +422,6 @@ func (as attestations) agreed(env interface {
 		} else if code != a.code {
 			code = ""
 		}
-		_ = i
 		orgs = append(orgs, a.org)
 	}
 	slices.Sort(orgs)

@@ -249,7 +249,6 @@ func decode(raw []byte) (*common.Block, error) {
 // each runs fn(0..n-1), Workers at a time, and returns the first error.
 func each(ctx context.Context, n int, fn func(int) error) error {
 	work := make(chan int)
-	errs := make(chan error, Workers)
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
@@ -272,7 +271,6 @@ func each(ctx context.Context, n int, fn func(int) error) error {
 	}
 	close(work)
 	wg.Wait()
-	close(errs)
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
