@@ -193,15 +193,28 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 	// Each transaction's block, and its validity from each attester.
 	var mu sync.Mutex
 	blocks := map[uint64][]byte{}
+	covered := map[string]bool{} // transactions of the blocks read so far
 	validity := make([][]proof.Answer, len(ids))
 	err = each(ctx, len(ids), func(i int) error {
-		raw, err := c.Ledger.BlockByTxID(ctx, ids[i])
-		if err != nil {
-			return fmt.Errorf("the block of tx %s: %w", ids[i], err)
-		}
-		var b common.Block
-		if err := proto.Unmarshal(raw, &b); err != nil {
-			return fmt.Errorf("decode the block of tx %s: %w", ids[i], err)
+		mu.Lock()
+		done := covered[ids[i]]
+		mu.Unlock()
+		if !done {
+			// One read per block: a block holds many of the transactions.
+			raw, err := c.Ledger.BlockByTxID(ctx, ids[i])
+			if err != nil {
+				return fmt.Errorf("the block of tx %s: %w", ids[i], err)
+			}
+			var b common.Block
+			if err := proto.Unmarshal(raw, &b); err != nil {
+				return fmt.Errorf("decode the block of tx %s: %w", ids[i], err)
+			}
+			mu.Lock()
+			blocks[b.GetHeader().GetNumber()] = raw
+			for _, id := range txIDs(&b) {
+				covered[id] = true
+			}
+			mu.Unlock()
 		}
 		for _, e := range attesters {
 			// A peer that has not yet committed the block knows no such
@@ -221,9 +234,6 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 			}
 			validity[i] = append(validity[i], *a)
 		}
-		mu.Lock()
-		blocks[b.GetHeader().GetNumber()] = raw
-		mu.Unlock()
 		return nil
 	})
 	if err != nil {
@@ -335,4 +345,20 @@ func each(ctx context.Context, n int, fn func(int) error) error {
 		firstErr = ctx.Err()
 	}
 	return firstErr
+}
+
+// txIDs lists the transaction ids of a block.
+func txIDs(b *common.Block) []string {
+	var out []string
+	for _, d := range b.GetData().GetData() {
+		var env common.Envelope
+		var pay common.Payload
+		var ch common.ChannelHeader
+		if proto.Unmarshal(d, &env) != nil || proto.Unmarshal(env.GetPayload(), &pay) != nil ||
+			proto.Unmarshal(pay.GetHeader().GetChannelHeader(), &ch) != nil {
+			continue
+		}
+		out = append(out, ch.GetTxId())
+	}
+	return out
 }

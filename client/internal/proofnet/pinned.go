@@ -29,16 +29,9 @@ func Pinned(l ledger.Ledger, p *proof.Proof) ledger.Ledger {
 			continue
 		}
 		pl.byNum[b.GetHeader().GetNumber()] = raw
-		for _, d := range b.GetData().GetData() {
-			var env common.Envelope
-			var pay common.Payload
-			var ch common.ChannelHeader
-			if proto.Unmarshal(d, &env) != nil || proto.Unmarshal(env.GetPayload(), &pay) != nil ||
-				proto.Unmarshal(pay.GetHeader().GetChannelHeader(), &ch) != nil {
-				continue
-			}
-			if _, seen := pl.byTx[ch.GetTxId()]; !seen {
-				pl.byTx[ch.GetTxId()] = raw
+		for _, id := range txIDs(&b) {
+			if _, seen := pl.byTx[id]; !seen {
+				pl.byTx[id] = raw
 			}
 		}
 	}
