@@ -195,11 +195,17 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 	blocks := map[uint64][]byte{}
 	covered := map[string]bool{} // transactions of the blocks read so far
 	validity := make([][]proof.Answer, len(ids))
-	err = each(ctx, len(ids), func(i int) error {
+	for i := range validity {
+		validity[i] = make([]proof.Answer, len(attesters))
+	}
+	// One task per transaction and attester, so that both organisations'
+	// peers work at once.
+	err = each(ctx, len(ids)*len(attesters), func(task int) error {
+		i, j := task/len(attesters), task%len(attesters)
 		mu.Lock()
 		done := covered[ids[i]]
 		mu.Unlock()
-		if !done {
+		if j == 0 && !done {
 			// One read per block: a block holds many of the transactions.
 			raw, err := c.Ledger.BlockByTxID(ctx, ids[i])
 			if err != nil {
@@ -216,24 +222,22 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 			}
 			mu.Unlock()
 		}
-		for _, e := range attesters {
-			// A peer that has not yet committed the block knows no such
-			// transaction: ask again a few times.
-			var a *proof.Answer
-			var err error
-			for try := 0; ; try++ {
-				if a, err = e.Ask(ctx, c.Signer, c.Channel, "qscc", "GetTransactionByID", c.Channel, ids[i]); err == nil || try == Retries {
-					break
-				}
-				if perr := pause(ctx); perr != nil {
-					return perr
-				}
+		// A peer that has not yet committed the block knows no such
+		// transaction: ask again a few times.
+		var a *proof.Answer
+		var err error
+		for try := 0; ; try++ {
+			if a, err = attesters[j].Ask(ctx, c.Signer, c.Channel, "qscc", "GetTransactionByID", c.Channel, ids[i]); err == nil || try == Retries {
+				break
 			}
-			if err != nil {
-				return fmt.Errorf("validity of tx %s: %w", ids[i], err)
+			if perr := pause(ctx); perr != nil {
+				return perr
 			}
-			validity[i] = append(validity[i], *a)
 		}
+		if err != nil {
+			return fmt.Errorf("validity of tx %s: %w", ids[i], err)
+		}
+		validity[i][j] = *a
 		return nil
 	})
 	if err != nil {
