@@ -5,8 +5,12 @@
 package configblock
 
 import (
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"google.golang.org/protobuf/proto"
@@ -61,4 +65,39 @@ func Config(b *cb.Block) (*cb.Config, error) {
 		return nil, fmt.Errorf("config block %d holds no configuration", b.GetHeader().GetNumber())
 	}
 	return ce.Config, nil
+}
+
+// HeaderHash is the SHA-256 of the block header's ASN.1 encoding (number,
+// previous hash, data hash), which is how Fabric names a block: the next
+// block's previous hash and a channel's genesis hash are this value.
+func HeaderHash(h *cb.BlockHeader) []byte {
+	sum := sha256.Sum256(HeaderBytes(h))
+	return sum[:]
+}
+
+// HeaderBytes is the ASN.1 DER encoding of a block header that the
+// orderers sign and hash.
+func HeaderBytes(h *cb.BlockHeader) []byte {
+	raw, err := asn1.Marshal(struct {
+		Number       *big.Int
+		PreviousHash []byte
+		DataHash     []byte
+	}{new(big.Int).SetUint64(h.GetNumber()), h.GetPreviousHash(), h.GetDataHash()})
+	if err != nil {
+		panic(err) // a big.Int and two byte strings always encode
+	}
+	return raw
+}
+
+// GenesisHash reads a channel's genesis block file and returns the hex
+// SHA-256 of its header (HeaderHash), the value the CLI profiles pin.
+func GenesisHash(raw []byte) (string, error) {
+	var b cb.Block
+	if err := proto.Unmarshal(raw, &b); err != nil {
+		return "", fmt.Errorf("decode genesis block: %w", err)
+	}
+	if b.GetHeader().GetNumber() != 0 {
+		return "", fmt.Errorf("block %d is not a genesis block", b.GetHeader().GetNumber())
+	}
+	return hex.EncodeToString(HeaderHash(b.GetHeader())), nil
 }

@@ -94,14 +94,16 @@ func (t *Topology) CACert(crypto, node string) string {
 // Profiles is the mtrace CLI's config file: for every organisation a
 // client profile (<node>, User1), an admin profile (<node>-admin) and one
 // per person (<node>-<name>), each naming the organisation's CA and the
-// first orderer, and the first organisation as the default.
-func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, error) {
+// first orderer, and the first organisation as the default. genesis, when
+// not empty, is the hex SHA-256 of the channel's genesis block header,
+// which every profile pins.
+func (t *Topology) Profiles(base int, crypto, home, chaincode, genesis string) ([]byte, error) {
 	type ca struct{ URL, Name, TLSRootCert string }
 	type orderer struct{ Endpoint, TLSRootCert, ServerName, TLSCert, TLSKey string }
 	type profile struct {
-		Name, Endpoint, TLSRootCert, ServerName, MSP, Cert, Key, Channel, Chaincode string
-		CA                                                                          ca
-		Orderer                                                                     orderer
+		Name, Endpoint, TLSRootCert, ServerName, MSP, Cert, Key, Channel, Chaincode, Genesis string
+		CA                                                                                   ca
+		Orderer                                                                              orderer
 	}
 	first, _ := t.Node(base, t.Orderers.Nodes[0])
 	ord := orderer{Endpoint: fmt.Sprintf("127.0.0.1:%d", first.Port), TLSRootCert: t.OrdererTLSCA(crypto), ServerName: first.Host}
@@ -128,6 +130,7 @@ func (t *Topology) Profiles(base int, crypto, home, chaincode string) ([]byte, e
 				Channel: t.Channel, Chaincode: chaincode,
 				CA:      ca{URL: c.URL(), Name: c.Name, TLSRootCert: t.CACert(crypto, n.Name)},
 				Orderer: o,
+				Genesis: genesis,
 			})
 		}
 	}

@@ -217,7 +217,7 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Len(t, ctx.Profiles["Circular"].Application.Organizations, 5)
 	assert.Equal(t, 25502, ctx.Profiles["Circular"].Orderer.EtcdRaft.Consenters[2].Port)
 
-	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace")
+	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace", "ab12")
 	require.NoError(t, err)
 	var prof struct {
 		DefaultProfile string                    `yaml:"defaultProfile"`
@@ -227,6 +227,7 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Equal(t, "municipality", prof.DefaultProfile)
 	assert.Len(t, prof.Profiles, 14, "User1, Admin and the people of five organisations")
 	k := prof.Profiles["kaunas-admin"]
+	assert.Equal(t, "ab12", k["genesis"], "every profile pins the genesis block's hash")
 	assert.Equal(t, "127.0.0.1:25604", k["endpoint"])
 	assert.Equal(t, "KaunasMSP", k["mspId"])
 	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/msp/signcerts/Admin@kaunas.mtrace.local-cert.pem", k["cert"])
@@ -245,7 +246,7 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 
 func TestKeepAddedKeepsEnrolledPeopleOfMembers(t *testing.T) {
 	top := defaultTopology(t)
-	fresh, err := top.Profiles(25000, "/net/crypto", "/net", "mtrace")
+	fresh, err := top.Profiles(25000, "/net/crypto", "/net", "mtrace", "")
 	require.NoError(t, err)
 	old := string(fresh) + `  recycler-selin:
     endpoint: 127.0.0.1:25101

@@ -45,7 +45,7 @@ func markdown(t *testing.T, root string) []string {
 		}
 		rel, _ := filepath.Rel(root, path)
 		if d.IsDir() {
-			if rel != "." && (strings.HasPrefix(d.Name(), ".") || rel == "bin" || rel == "results") {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".") || rel == "bin" || rel == "build" || rel == "results") {
 				return filepath.SkipDir
 			}
 			return nil

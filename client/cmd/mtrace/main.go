@@ -1,7 +1,8 @@
 // Command mtrace is the command line client of the mtrace ledger.
 //
 // Exit status: 0 on success; 1 on any error, and when verify finds that
-// provenance does not hold or audit finds a violation.
+// provenance does not hold or audit finds a violation; 3 when proof
+// verify finds a proof not authentic.
 package main
 
 import (
@@ -35,6 +36,10 @@ func run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return 0
+	}
+	var exit *cmdutil.ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
 	}
 	if !errors.Is(err, cmdutil.ErrSilent) {
 		msg := strings.Join(strings.Fields(err.Error()), " ")

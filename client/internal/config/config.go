@@ -70,6 +70,10 @@ type Profile struct {
 	CA *CA `yaml:"ca,omitempty"`
 	// Orderer is where channel configuration updates go (revocation).
 	Orderer *Orderer `yaml:"orderer,omitempty"`
+	// Genesis is the hex SHA-256 of the channel's genesis block header
+	// (the block's hash, as the next block names it). The checks of every
+	// block read from a peer and of a proof start from it.
+	Genesis string `yaml:"genesis,omitempty"`
 }
 
 // CA is an organisation's Fabric CA.

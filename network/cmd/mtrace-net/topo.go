@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/internal/configblock"
 	"github.com/mtrace/mtrace/network/topology"
 )
 
@@ -113,7 +114,16 @@ func topologyCommands(e *env) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			raw, err := t.Profiles(e.base, e.crypto(), e.home, chaincode)
+			// The channel's genesis block, written by configtxgen when
+			// the network was created: its hash is what the CLI checks
+			// every block and proof against.
+			var genesis string
+			if block, err := os.ReadFile(filepath.Join(e.home, "artifacts", t.Channel+".block")); err == nil {
+				if genesis, err = configblock.GenesisHash(block); err != nil {
+					return err
+				}
+			}
+			raw, err := t.Profiles(e.base, e.crypto(), e.home, chaincode, genesis)
 			if err != nil {
 				return err
 			}

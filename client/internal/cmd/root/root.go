@@ -13,6 +13,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/identity"
 	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
+	"github.com/mtrace/mtrace/client/internal/cmd/proof"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
 	"github.com/mtrace/mtrace/client/internal/cmd/verify"
@@ -47,6 +48,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		process.NewCmdProcess(f, nil),
 		trace.NewCmdTrace(f, nil),
 		verify.NewCmdVerify(f, nil),
+		proof.NewCmdProof(f),
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
 		migrate.NewCmdMigrate(f, nil),

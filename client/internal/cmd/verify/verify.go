@@ -5,6 +5,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,8 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
 	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/proof"
+	"github.com/mtrace/mtrace/client/internal/proofnet"
 	"github.com/mtrace/mtrace/client/internal/render"
 	"github.com/mtrace/mtrace/client/internal/signatures"
 )
@@ -26,13 +29,32 @@ type Options struct {
 	Format   string
 	ID       string
 	Document string
-	// NoSignatures skips the signatures check.
+	// NoSignatures skips the signatures check and the proof's checks.
 	NoSignatures bool
+	// Collect gathers the proof of a batch's provenance through l (blocks)
+	// and peers of two organisations (signed answers), and returns it with
+	// the genesis hash the profile pins.
+	Collect func(ctx context.Context, l ledger.Ledger, id string) (*proof.Proof, string, error)
 }
 
 // NewCmdVerify builds the command; runF replaces runVerify in tests.
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
+	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger, Collect: func(ctx context.Context, l ledger.Ledger, id string) (*proof.Proof, string, error) {
+		prof, err := f.Profile()
+		if err != nil {
+			return nil, "", err
+		}
+		c, err := proofnet.NewCollector(l, prof)
+		if err != nil {
+			return nil, "", err
+		}
+		defer c.Close()
+		p, err := c.Collect(ctx, id)
+		if err != nil {
+			return nil, "", err
+		}
+		return p, prof.Genesis, p.StripKeepFlags()
+	}}
 	cmd := &cobra.Command{
 		Use:   "verify ID [--document FILE]",
 		Short: "Check a batch's provenance back to its collections; exit 1 if it fails",
@@ -49,6 +71,13 @@ collector, offerer, receiver, processor or holder, the organisations the
 rules require endorsed it, and it wrote what the record says. A record
 forged by organisations in another's name fails this check even when it
 passed validation.
+
+No single peer is trusted either: the records are those that peers of your
+organisation and of another sign alike (state), every block read is checked
+back to the genesis block your profile pins (genesis, config-chain,
+block-hash, data-hash, orderer-signature), and each transaction's validity
+is what peers of both organisations sign (validity), the checks of
+'mtrace proof verify' (docs/explanation/proof.md).
 
 With --document, also check that FILE's SHA-256 is anchored on the batch or
 one of its ancestors. The exit status is 0 when provenance holds, 1 when not.`,
@@ -91,16 +120,33 @@ func runVerify(ctx context.Context, opts *Options) error {
 			// the same pure model.Verify the chaincode runs, from the same
 			// records the signatures check then holds against their
 			// transactions, so the peer's chaincode is trusted for neither.
-			ev, err := api.New(l).Evidence(ctx, opts.ID)
+			// The records are those peers of two organisations sign
+			// alike, and the proof's checks are added to the verdict.
+			p, genesis, err := opts.Collect(ctx, l, opts.ID)
 			if err != nil {
 				return err
 			}
+			raw, err := p.State[0].ResponsePayload()
+			if err != nil {
+				return err
+			}
+			var ev model.Evidence
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return fmt.Errorf("decode evidence of %q: %w", opts.ID, err)
+			}
 			v = ev.Verify(opts.ID, sum)
-			c, err := signatures.Check(ctx, l, &ev)
+			// The signatures check reads the blocks the proof holds, the
+			// bytes its checks below verify.
+			c, err := signatures.Check(ctx, proofnet.Pinned(l, p), &ev)
 			if err != nil {
 				return fmt.Errorf("signatures check: %w", err)
 			}
 			v.Add(c)
+			for _, c := range p.Authenticity(genesis).Checks {
+				if c.Name != proof.CheckFormat {
+					v.Add(c)
+				}
+			}
 		}
 		if opts.Format == cmdutil.FormatJSON {
 			err = render.JSON(opts.IO.Out, v)
