@@ -218,10 +218,12 @@ func (v *Verifier) Transactions(ctx context.Context, ids []string) (map[string]*
 		want[id] = true
 	}
 	_, err := each(v.Workers, ids, func(id string) (*struct{}, error) {
+		// A transaction seen only as a duplicate copy in another block
+		// still has its own block read: that is where its original is.
 		v.mu.Lock()
-		_, done := v.found[id]
+		tx, seen := v.found[id]
 		v.mu.Unlock()
-		if done {
+		if seen && (tx == nil || tx.Code != duplicate) {
 			return nil, nil
 		}
 		return nil, v.block(ctx, id, want)
@@ -343,12 +345,29 @@ func (v *Verifier) block(ctx context.Context, id string, want map[string]bool) e
 			return fmt.Errorf("block %d: %w", num, err)
 		}
 		if tx != nil {
-			v.mu.Lock()
-			v.found[tx.ID] = tx
-			v.mu.Unlock()
+			v.keep(tx)
 		}
 	}
 	return nil
+}
+
+// duplicate is the validation code of a copy of a transaction already
+// on the channel.
+var duplicate = peer.TxValidationCode_DUPLICATE_TXID.String()
+
+// keep records a transaction read from a block. A transaction ID can
+// appear more than once on the channel: anyone may send a committed
+// envelope to the orderers again, and the peers mark the copy
+// DUPLICATE_TXID. The valid transaction with that ID is the one that
+// counts, so a copy that is not valid never replaces one that is,
+// whichever the block lists first.
+func (v *Verifier) keep(tx *model.SignedTx) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if prev := v.found[tx.ID]; prev != nil && prev.Valid && !tx.Valid {
+		return
+	}
+	v.found[tx.ID] = tx
 }
 
 // decode checks one transaction envelope with its validation code; with
