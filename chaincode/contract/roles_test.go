@@ -22,7 +22,7 @@ var (
 		"AcceptTransfer", "AttachDocument", "BaselinePut", "CancelTransfer", "Capture",
 		"OfferTransfer", "Process", "Quarantine", "RegisterBatch", "RejectTransfer", "Release",
 	}
-	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "WithdrawChange"}
+	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "RejectChange", "WithdrawChange"}
 )
 
 func TestFunctionsClassified(t *testing.T) {

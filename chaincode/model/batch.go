@@ -261,8 +261,9 @@ type Participant struct {
 
 // Registry is the consortium's participant list and its open change
 // proposals, kept under one key whose endorsement policy is a majority of
-// member organisations. Proposals are capped (MaxOpenProposals) and leave
-// the list when they are applied, withdrawn or expire.
+// member organisations. Proposals are capped per proposing organisation
+// (MaxOpenPerOrg) and leave the list when they are applied, withdrawn,
+// rejected by a majority or expire.
 type Registry struct {
 	Participants []Participant `json:"participants"`
 	Proposals    []Proposal    `json:"proposals,omitempty" metadata:",optional"`
