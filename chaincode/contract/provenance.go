@@ -140,6 +140,9 @@ func (w *walked) read(stub shim.ChaincodeStubInterface, ids []string, d int) err
 	if err != nil {
 		return err
 	}
+	if err := oversee(stub, bs...); err != nil {
+		return err
+	}
 	for i, id := range fresh {
 		w.depth[id] = d
 		if bs[i] != nil { // a missing ancestor stays out; Verify reports it

@@ -389,7 +389,8 @@ func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.T
 		return nil, fmt.Errorf("decode signature header: %w", err)
 	}
 	tx := &model.SignedTx{ID: ch.GetTxId(), Valid: code == peer.TxValidationCode_VALID, Code: code.String(),
-		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{}}
+		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{},
+		Holds: map[string]json.RawMessage{}, Documents: map[string]json.RawMessage{}}
 	at := ch.GetTimestamp().AsTime()
 
 	creator, err := v.identity(ctx, sh.GetCreator(), at, false)
@@ -444,8 +445,8 @@ func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.T
 	return tx, nil
 }
 
-// writes keeps what the transaction wrote to batch, process record and
-// take keys of the chaincode's namespace.
+// writes keeps what the transaction wrote to batch, process record, take,
+// auditor's hold and auditor's document keys of the chaincode's namespace.
 func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
 	var resp peer.ProposalResponsePayload
 	if err := proto.Unmarshal(prp, &resp); err != nil {
@@ -482,6 +483,12 @@ func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
 				// ("take", parent, time, tx): only a take the transaction
 				// made itself counts as its take.
 				tx.Takes[parts[1]] = w.GetValue()
+			case len(parts) == 3 && parts[0] == "hold" && parts[2] == tx.ID:
+				// ("hold", batch, tx): an auditor's hold placed by this
+				// transaction.
+				tx.Holds[parts[1]] = w.GetValue()
+			case len(parts) == 3 && parts[0] == "doc" && parts[2] == tx.ID:
+				tx.Documents[parts[1]] = w.GetValue()
 			}
 		}
 	}

@@ -177,7 +177,9 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	honestWrites := []write{{"mtrace", batchKey, `{"id":"B1"}`}, {"mtrace", "\x00process\x00tx9\x00", `{"tx":"tx9"}`},
 		{"mtrace", "\x00idx~owner\x00MunicipalityMSP\x00B1\x00", "\x00"}, {"other", batchKey, `{"id":"elsewhere"}`},
 		{"mtrace", "\x00take\x00B0\x0020261120T093000.000000000Z\x00honest\x00", `{"id":"B1","mass":5}`},
-		{"mtrace", "\x00take\x00B7\x0020261120T093000.000000000Z\x00other-tx\x00", `{"id":"B1","mass":6}`}}
+		{"mtrace", "\x00take\x00B7\x0020261120T093000.000000000Z\x00other-tx\x00", `{"id":"B1","mass":6}`},
+		{"mtrace", "\x00hold\x00B1\x00honest\x00", `{"batch":"B1"}`}, {"mtrace", "\x00hold\x00B2\x00other-tx\x00", `{"batch":"B2"}`},
+		{"mtrace", "\x00doc\x00B1\x00honest\x00", `{"batch":"B1","sha256":"x"}`}}
 
 	// Two blocks: the first holds three of the transactions, and one that
 	// nobody asks for.
@@ -230,6 +232,9 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	assert.Len(t, h.Batches, 1, "index entries are not batches")
 	assert.JSONEq(t, `{"id":"B1","mass":5}`, string(h.Takes["B0"]), "a take key of the transaction's own")
 	assert.Len(t, h.Takes, 1, "a take key naming another transaction is not this one's take")
+	assert.JSONEq(t, `{"batch":"B1"}`, string(h.Holds["B1"]), "an auditor's hold key of the transaction's own")
+	assert.Len(t, h.Holds, 1, "a hold key naming another transaction is not this one's hold")
+	assert.JSONEq(t, `{"batch":"B1","sha256":"x"}`, string(h.Documents["B1"]))
 
 	assert.False(t, got["invalid"].Valid)
 	assert.Equal(t, "ENDORSEMENT_POLICY_FAILURE", got["invalid"].Code)
