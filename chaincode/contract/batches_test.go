@@ -287,6 +287,7 @@ func TestAuditorHoldStopsEveryUse(t *testing.T) {
 	w.ok(w.rec, nil, "Process", proc)
 	assert.Equal(t, kg(5), w.batch("B1").RemainingMass)
 }
+
 // TestHoldAndUseConflict: a use of a batch and an auditor's hold
 // simulated against the same state cannot both commit. A hold committed
 // first makes the use's range read of holds a phantom read; a use

@@ -42,7 +42,7 @@ const doc = `{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-conte
 type env struct {
 	*cmdtest.Env
 	captured map[string]model.Captured // eventID -> record
-	profiles []string          // profile of each Capture submit
+	profiles []string                  // profile of each Capture submit
 	reqs     []model.CaptureRequest
 }
 
