@@ -214,7 +214,7 @@ func SortTrace(t *Trace) {
 func NodeOf(b *Batch, d int) TraceNode {
 	n := TraceNode{
 		ID: b.ID, Depth: d,
-		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
+		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.EffectiveStatus(),
 		InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
 		Collection: b.Origin.Collection, Documents: b.Documents, Takes: b.Takes,
 	}
