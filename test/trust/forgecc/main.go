@@ -175,7 +175,8 @@ func (f *forger) Process(ctx contractapi.TransactionContextInterface, req model.
 	return nil
 }
 
-// Release lifts any hold, an auditor's included.
+// Release lifts any hold, an auditor's included: the hold on the batch,
+// and every auditor's hold under its own key ("hold", id, tx).
 func (f *forger) Release(ctx contractapi.TransactionContextInterface, id string) error {
 	stub := ctx.GetStub()
 	b, err := get[model.Batch](stub, key("batch", id))
@@ -186,7 +187,51 @@ func (f *forger) Release(ctx contractapi.TransactionContextInterface, id string)
 		b.Status = b.Quarantine.PreviousStatus
 	}
 	b.Quarantine, b.LastTx = nil, stub.GetTxID()
+	it, err := stub.GetStateByPartialCompositeKey("hold", []string{id})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return err
+		}
+		if err := stub.DelState(kv.GetKey()); err != nil {
+			return err
+		}
+	}
 	return put(stub, key("batch", id), b)
+}
+
+// auditor reports whether the caller's organisation is an auditor in the
+// registry.
+func auditor(ctx contractapi.TransactionContextInterface) bool {
+	reg, err := get[model.Registry](ctx.GetStub(), registryKey)
+	if err != nil {
+		return false
+	}
+	me, _ := ctx.GetClientIdentity().GetMSPID()
+	p, ok := reg.Lookup(me)
+	return ok && p.Role == model.RoleAuditor
+}
+
+// Quarantine refuses every auditor's hold: the owner's peer will not
+// endorse oversight of its own batches. The owner's own holds are the
+// real transaction.
+func (f *forger) Quarantine(ctx contractapi.TransactionContextInterface, id string, reason string) error {
+	if auditor(ctx) {
+		return errors.New("forge: this peer endorses no auditor's hold")
+	}
+	return f.Contract.Quarantine(ctx, id, reason)
+}
+
+// AttachDocument refuses every auditor's document, like Quarantine.
+func (f *forger) AttachDocument(ctx contractapi.TransactionContextInterface, id, name, sha256, uri string) error {
+	if auditor(ctx) {
+		return errors.New("forge: this peer anchors no auditor's document")
+	}
+	return f.Contract.AttachDocument(ctx, id, name, sha256, uri)
 }
 
 // RewriteProcess doubles every output mass of a stored process record.
