@@ -355,3 +355,43 @@ func TestRegistryCannotBeFrozen(t *testing.T) {
 	env.JSON(t, &p, "maker-admin", "registry", "propose", "--msp", "MakerMSP", "--role", "maker", "--name", "Squat again "+run)
 	mine = append(mine, p)
 }
+
+// TestOwnerAndWitnessUseAHeldBatch: the owner (the recycler) and one
+// colluding witness (the maker) both run forgecc and process a batch an
+// auditor holds. The batch key's policy is met, so Fabric commits it; what
+// stops it reaching a buyer unnoticed is verify, which names the hold in
+// the output's ancestry, and audit, which reports the process after the
+// hold.
+func TestOwnerAndWitnessUseAHeldBatch(t *testing.T) {
+	b, out := id("heldc"), id("heldc-out")
+	env.MustRun(t, "municipality", "batch", "register", b, "--material", "PET", "--mass", "100kg",
+		"--location", "Kartal, Istanbul", "--collected-at", "2026-11-21T08:00:00+03:00", "--waste-code", "15 01 02")
+	env.MustRun(t, "municipality", "batch", "transfer", b, "--to", "RecyclerMSP")
+	env.MustRun(t, "recycler", "batch", "accept", b)
+	env.MustRun(t, "auditor", "batch", "quarantine", b, "--reason", "lab: PVC above limit")
+	settle(t)
+	bin := forger(t)
+	swap(t, "recycler", bin)
+	swap(t, "maker", bin)
+
+	proc := arg(model.ProcessRequest{Step: model.StepExtrusion, Inputs: []model.ProcessInput{{ID: b, Mass: 20 * model.Kilogram}},
+		Outputs: []model.ProcessOutput{{ID: out, Material: "PET", Form: model.FormFilament, Mass: 20 * model.Kilogram}}})
+	got := attempt(contract(t, "recycler"), "Process", []string{proc}, "RecyclerMSP", "MakerMSP")
+	t.Logf("processing the held batch, endorsed by RecyclerMSP and MakerMSP: %s", got)
+	if got != peer.TxValidationCode_VALID.String() {
+		t.Fatalf("the colluding process ended %s; this test needs it on the ledger to check verify and audit", got)
+	}
+	settle(t)
+	r := env.Run(t, "auditor", "verify", out)
+	t.Logf("mtrace verify %s:\n%s", out, r.Stdout)
+	if r.Code != 1 || !strings.Contains(r.Stdout, `batch "`+b+`" is held by auditor AuditorMSP`) {
+		t.Errorf("verify of what the held batch became: exit %d; want 1 naming the hold\n%s", r.Code, r)
+	}
+	a := env.Run(t, "auditor", "audit")
+	if a.Code != 1 || !strings.Contains(a.Stdout, `batch "`+b+`": process `) || !strings.Contains(a.Stdout, "while auditor AuditorMSP's hold") {
+		t.Errorf("audit after the colluding process: exit %d; want 1 and the process after the hold\n%s", a.Code, a)
+	}
+	if !strings.Contains(a.Stdout, "Auditors' holds in force") {
+		t.Errorf("audit does not list the holds in force:\n%s", a.Stdout)
+	}
+}

@@ -143,8 +143,8 @@ func (f *forger) AcceptTransfer(ctx contractapi.TransactionContextInterface, id 
 	return put(stub, key("batch", id), b)
 }
 
-// Process takes from input batches whoever holds them, and makes the
-// outputs for the caller.
+// Process takes from input batches whoever holds them, under an auditor's
+// hold or not, and makes the outputs for the caller.
 func (f *forger) Process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) error {
 	stub := ctx.GetStub()
 	me, _ := ctx.GetClientIdentity().GetMSPID()
@@ -166,7 +166,7 @@ func (f *forger) Process(ctx contractapi.TransactionContextInterface, req model.
 	for _, out := range req.Outputs {
 		b := model.Batch{ID: out.ID, Material: out.Material, Form: out.Form, InitialMass: out.Mass, RemainingMass: out.Mass,
 			Owner: me, Submitter: model.Actor{MSP: me}, Status: model.StatusActive, RecycledContent: model.FullRecycled,
-			Origin: model.Origin{Process: &model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, Inputs: takes}},
+			Origin: model.Origin{Process: &model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, At: now(ctx), Inputs: takes}},
 			Format: model.CurrentFormat}
 		if err := put(stub, key("batch", out.ID), b); err != nil {
 			return err
