@@ -163,16 +163,19 @@ func (f *forger) Process(ctx contractapi.TransactionContextInterface, req model.
 	for i, in := range req.Inputs {
 		takes[i] = model.Take{ID: in.ID, Mass: in.Mass}
 	}
+	d := model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, At: now(ctx), Inputs: takes}
+	rec := model.Process{Derivation: d, RecycledContent: model.FullRecycled}
 	for _, out := range req.Outputs {
 		b := model.Batch{ID: out.ID, Material: out.Material, Form: out.Form, InitialMass: out.Mass, RemainingMass: out.Mass,
 			Owner: me, Submitter: model.Actor{MSP: me}, Status: model.StatusActive, RecycledContent: model.FullRecycled,
-			Origin: model.Origin{Process: &model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, At: now(ctx), Inputs: takes}},
-			Format: model.CurrentFormat}
+			Origin: model.Origin{Process: &d}, Format: model.CurrentFormat}
 		if err := put(stub, key("batch", out.ID), b); err != nil {
 			return err
 		}
+		rec.Outputs = append(rec.Outputs, model.Take{ID: out.ID, Mass: out.Mass})
 	}
-	return nil
+	// The record, so that the outputs read as a process's.
+	return put(stub, key("process", stub.GetTxID()), rec)
 }
 
 // Release lifts any hold, an auditor's included: the hold on the batch,
