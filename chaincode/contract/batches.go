@@ -288,6 +288,9 @@ func (c *Contract) AttachDocument(ctx contractapi.TransactionContextInterface, i
 	if role == model.HeldByAuditor {
 		return t.auditorDocument(b, name, sha256, uri)
 	}
+	if err := t.requireNewDocument(b.ID, sha256); err != nil {
+		return err
+	}
 	b.Documents = append(b.Documents, model.Document{Name: name, SHA256: sha256, URI: uri, AnchoredBy: t.actor, AnchoredAt: t.at, Tx: t.id})
 	ev := t.event(model.EvDocumentAttached, model.ObjectEvent, model.BizInspecting, disposition(b.Status))
 	ev.Action = "OBSERVE"

@@ -148,6 +148,7 @@ func TestAttachDocument(t *testing.T) {
 
 	w.fail(w.aud, `document `+sha1+` is already anchored on batch "B1" (as "waste transfer note")`, "AttachDocument", "B1", "again", sha1, "")
 	w.fail(w.aud, `document `+sha2+` is already anchored on batch "B1" (as "lab report", by AuditorMSP)`, "AttachDocument", "B1", "again", sha2, "")
+	w.fail(w.mun, `document `+sha2+` is already anchored on batch "B1" (as "lab report", by AuditorMSP)`, "AttachDocument", "B1", "the owner's copy", sha2, "")
 	w.fail(w.rec, `caller RecyclerMSP is not the owner of batch "B1" (owner MunicipalityMSP)`, "AttachDocument", "B1", "x", strings.Repeat("cd", 32), "")
 	w.fail(w.out, `not a registered participant`, "AttachDocument", "B1", "x", strings.Repeat("cd", 32), "")
 	w.fail(w.mun, `sha256: must be exactly 64 lower-case hex characters`, "AttachDocument", "B1", "x", strings.ToUpper(sha1), "")

@@ -175,14 +175,8 @@ func (t *txn) auditorRelease(id string) (ok bool, err error) {
 // auditorDocument anchors a document on b under a key of its own. A
 // SHA-256 is anchored once per batch, on the batch or under such a key.
 func (t *txn) auditorDocument(b *model.Batch, name, sha256, uri string) error {
-	ds, err := readUnder[model.AuditorDocument](t.stub, objDoc, b.ID)
-	if err != nil {
+	if err := t.requireNewDocument(b.ID, sha256); err != nil {
 		return err
-	}
-	for _, d := range ds {
-		if d.SHA256 == sha256 {
-			return fmt.Errorf("document %s is already anchored on batch %q (as %q, by %s)", sha256, b.ID, d.Name, d.AnchoredBy.MSP)
-		}
 	}
 	ev := t.event(model.EvDocumentAttached, model.ObjectEvent, model.BizInspecting, disposition(b.Status))
 	ev.Action = "OBSERVE"
@@ -230,4 +224,19 @@ func oversightHistory(stub shim.ChaincodeStubInterface, id string) ([]model.Hist
 		out = append(out, model.HistoryEntry{TxID: d.Tx, Timestamp: d.AnchoredAt, Oversight: &model.Oversight{Kind: model.OversightDocument, Document: &d}})
 	}
 	return out, nil
+}
+
+// requireNewDocument refuses a SHA-256 an auditor anchored on batch id
+// already.
+func (t *txn) requireNewDocument(id, sha256 string) error {
+	ds, err := readUnder[model.AuditorDocument](t.stub, objDoc, id)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if d.SHA256 == sha256 {
+			return fmt.Errorf("document %s is already anchored on batch %q (as %q, by %s)", sha256, id, d.Name, d.AnchoredBy.MSP)
+		}
+	}
+	return nil
 }
