@@ -315,3 +315,30 @@ func TestHoldAndUseConflict(t *testing.T) {
 	w.ok(w.aud, nil, "Quarantine", "B2", "lab: PVC")
 	w.fail(w.rec, `batch "B2" is held by auditor AuditorMSP`, "AcceptTransfer", "B2", 0)
 }
+
+// TestTraceMarksHeldBatches: a trace shows every batch under an
+// auditor's hold as quarantined, upstream and downstream.
+func TestTraceMarksHeldBatches(t *testing.T) {
+	w := newWorld(t)
+	w.register("B1", kg(10))
+	w.ok(w.mun, nil, "Process", model.ProcessRequest{Step: model.StepSorting,
+		Inputs: []model.ProcessInput{in("B1", kg(10))}, Outputs: []model.ProcessOutput{out("S1", model.FormSorted, kg(10))}})
+	w.ok(w.aud, nil, "Quarantine", "S1", "lab")
+	w.ok(w.aud, nil, "Quarantine", "B1", "lab")
+	for _, dir := range []string{"up", "down"} {
+		root := map[string]string{"up": "S1", "down": "B1"}[dir]
+		var tr model.Trace
+		w.query(w.out, &tr, "Trace", root, dir)
+		require.Len(t, tr.Nodes, 2)
+		for _, n := range tr.Nodes {
+			assert.Equalf(t, model.StatusQuarantined, n.Status, "%s trace, node %s", dir, n.ID)
+		}
+	}
+	w.ok(w.aud, nil, "Release", "S1")
+	var tr model.Trace
+	w.query(w.out, &tr, "Trace", "B1", "down")
+	for _, n := range tr.Nodes {
+		want := map[string]model.Status{"B1": model.StatusQuarantined, "S1": model.StatusActive}[n.ID]
+		assert.Equal(t, want, n.Status, n.ID)
+	}
+}

@@ -49,9 +49,9 @@ type Batch struct {
 	// from contract 0.5.0: holds in force and documents anchored. They are
 	// stored under keys of their own, not on the batch (an auditor acts
 	// without the owner's endorsement), and filled in when a batch is
-	// read for an answer (ReadBatch, ReadBatches, ListBatches, Trace
-	// upstream, VerifyProvenance, Evidence); a stored version never
-	// carries them.
+	// read for an answer (ReadBatch, ReadBatches, ListBatches,
+	// VerifyProvenance, Evidence; Trace fills in the holds); a stored
+	// version never carries them.
 	Holds            []Hold            `json:"holds,omitempty" metadata:",optional"`
 	AuditorDocuments []AuditorDocument `json:"auditorDocuments,omitempty" metadata:",optional"`
 
