@@ -56,6 +56,7 @@ const (
 	ProposeChange     = "ProposeChange"
 	ApproveChange     = "ApproveChange"
 	WithdrawChange    = "WithdrawChange"
+	RejectChange      = "RejectChange"
 
 	// Upgrades.
 	PendingMigration = "PendingMigration"
@@ -128,6 +129,7 @@ var Transactions = []Tx{
 	{Name: ProposeChange, Write: true, Params: []Param{p[model.ChangeRequest]("req")}, Result: t[*model.Proposal](), Answer: t[model.Proposal]()},
 	{Name: ApproveChange, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Vote](), Answer: t[model.Vote]()},
 	{Name: WithdrawChange, Write: true, Params: []Param{p[string]("id")}},
+	{Name: RejectChange, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Vote](), Answer: t[model.Vote]()},
 
 	{Name: PendingMigration, Params: []Param{p[string]("bookmark"), p[int]("limit")}, Result: t[*model.IDPage](), Answer: t[model.IDPage]()},
 	{Name: MigrateBatches, Write: true, Params: []Param{p[[]string]("ids")}, Result: t[[]string](), Answer: t[[]string]()},

@@ -235,6 +235,12 @@ func (c *Client) WithdrawChange(ctx context.Context, id string) error {
 	return c.write(ctx, WithdrawChange, id)
 }
 
+// RejectChange rejects a proposal for the caller's organisation; a
+// majority of rejections closes it.
+func (c *Client) RejectChange(ctx context.Context, id string) (model.Vote, error) {
+	return written[model.Vote](c, ctx, RejectChange, id)
+}
+
 // PendingMigration returns one page of batches stored in an older format.
 func (c *Client) PendingMigration(ctx context.Context, bookmark string, limit int) (model.IDPage, error) {
 	return read[model.IDPage](c, ctx, PendingMigration, bookmark, limit)

@@ -63,7 +63,11 @@ func (c *Contract) ReadBatch(ctx contractapi.TransactionContextInterface, id str
 	if err := model.CheckID("id", id); err != nil {
 		return nil, err
 	}
-	return getBatch(ctx.GetStub(), id)
+	b, err := getBatch(ctx.GetStub(), id)
+	if err != nil {
+		return nil, err
+	}
+	return b, oversee(ctx.GetStub(), b)
 }
 
 // BatchExists reports whether a batch with this id exists.
@@ -143,7 +147,10 @@ func clone(b *model.Batch) *model.Batch {
 
 // Quarantine holds a batch: it can then not be offered, accepted or
 // processed until released. The owner organisation or any auditor may
-// hold a batch in any status; the hold remembers who did it.
+// hold a batch in any status; the hold remembers who did it. The owner's
+// hold is kept on the batch. An auditor's hold is stored under a key of
+// its own (oversight.go) and needs no endorsement of the owner, so a
+// dishonest owner's peer, refusing or down, cannot stop it.
 func (c *Contract) Quarantine(ctx contractapi.TransactionContextInterface, id string, reason string) error {
 	t, err := begin(ctx)
 	if err != nil {
@@ -164,6 +171,9 @@ func (c *Contract) Quarantine(ctx contractapi.TransactionContextInterface, id st
 	if err != nil {
 		return err
 	}
+	if role == model.HeldByAuditor {
+		return t.auditorHold(b, reason)
+	}
 	if b.Status == model.StatusQuarantined {
 		return fmt.Errorf("batch %q is already quarantined", b.ID)
 	}
@@ -180,7 +190,10 @@ func (c *Contract) Quarantine(ctx contractapi.TransactionContextInterface, id st
 }
 
 // Release lifts a hold. Only the role that placed it may: the owner
-// organisation for an owner's hold, any auditor for an auditor's hold.
+// organisation for an owner's hold; for an auditor's hold, the auditor
+// organisation that placed it (its key's policy needs that organisation).
+// A hold an auditor placed on the batch itself before contract 0.5.0, and
+// not yet migrated, any auditor may release, as before.
 func (c *Contract) Release(ctx contractapi.TransactionContextInterface, id string) error {
 	t, err := begin(ctx)
 	if err != nil {
@@ -190,11 +203,27 @@ func (c *Contract) Release(ctx contractapi.TransactionContextInterface, id strin
 	if err != nil {
 		return err
 	}
+	if err := model.CheckID("id", id); err != nil {
+		return err
+	}
+	if p.Role == model.RoleAuditor {
+		done, err := t.auditorRelease(id)
+		if err != nil || done {
+			return err
+		}
+	}
 	old, b, err := t.load(id)
 	if err != nil {
 		return err
 	}
 	if b.Status != model.StatusQuarantined || b.Quarantine == nil {
+		hs, err := holdsOf(t.stub, b.ID)
+		if err != nil {
+			return err
+		}
+		if len(hs) > 0 {
+			return fmt.Errorf("batch %q is held by auditor %s; only %s may release it", b.ID, hs[0].By.MSP, hs[0].By.MSP)
+		}
 		return fmt.Errorf("batch %q is not quarantined (status %s)", b.ID, b.Status)
 	}
 	q := b.Quarantine
@@ -222,7 +251,9 @@ func (c *Contract) Release(ctx contractapi.TransactionContextInterface, id strin
 
 // AttachDocument anchors a document's SHA-256 on a batch: a lab report,
 // a waste transfer note, a certificate. The file itself stays off the
-// ledger; uri may say where it is.
+// ledger; uri may say where it is. The owner's documents are kept on the
+// batch; an auditor's under a key of its own (oversight.go), without the
+// owner's endorsement.
 func (c *Contract) AttachDocument(ctx contractapi.TransactionContextInterface, id string, name string, sha256 string, uri string) error {
 	t, err := begin(ctx)
 	if err != nil {
@@ -245,13 +276,20 @@ func (c *Contract) AttachDocument(ctx contractapi.TransactionContextInterface, i
 	if err != nil {
 		return err
 	}
-	if _, err := t.holdRole(p, b); err != nil {
+	role, err := t.holdRole(p, b)
+	if err != nil {
 		return err
 	}
 	for _, d := range b.Documents {
 		if d.SHA256 == sha256 {
 			return fmt.Errorf("document %s is already anchored on batch %q (as %q)", sha256, b.ID, d.Name)
 		}
+	}
+	if role == model.HeldByAuditor {
+		return t.auditorDocument(b, name, sha256, uri)
+	}
+	if err := t.requireNewDocument(b.ID, sha256); err != nil {
+		return err
 	}
 	b.Documents = append(b.Documents, model.Document{Name: name, SHA256: sha256, URI: uri, AnchoredBy: t.actor, AnchoredAt: t.at, Tx: t.id})
 	ev := t.event(model.EvDocumentAttached, model.ObjectEvent, model.BizInspecting, disposition(b.Status))

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,9 +25,11 @@ func TestCaptureStory(t *testing.T) {
 	assert.Equal(t, model.EvBatchRegistered, name, "the mapped transaction emits its own event")
 	assert.Equal(t, []string{"PET-1"}, ce.Batches)
 	var rec model.Captured
-	w.query(w.aud, &rec, "GetCapture", "urn:uuid:e1")
-	assert.Equal(t, model.Captured{EventID: "urn:uuid:e1", Kind: model.CaptureRegister, Tx: r.TxID, By: actor(w.mun), At: at(0)}, rec)
-	key, err := captureKey("urn:uuid:e1")
+	w.query(w.mun, &rec, "GetCapture", "urn:uuid:e1")
+	assert.Equal(t, model.Captured{EventID: "urn:uuid:e1", Kind: model.CaptureRegister, Tx: r.TxID, By: actor(w.mun), At: at(0),
+		Digest: capReg("urn:uuid:e1", "PET-1", kg(1000)).Digest()}, rec)
+	w.queryFail(w.aud, "event urn:uuid:e1 not captured by AuditorMSP", "GetCapture", "urn:uuid:e1")
+	key, err := captureKey("MunicipalityMSP", "urn:uuid:e1")
 	require.NoError(t, err)
 	w.assertGuardedKey(key, "MunicipalityMSP") // the capturing organisation and a witness
 	b := w.batch("PET-1")
@@ -48,7 +51,7 @@ func TestCaptureStory(t *testing.T) {
 	var rec2 model.Process
 	w.query(w.aud, &rec2, "GetProcess", r.TxID)
 	assert.Equal(t, []model.Take{{ID: "FIL-1", Mass: kg(950)}}, rec2.Outputs)
-	w.query(w.aud, &rec, "GetCapture", "urn:uuid:e4")
+	w.query(w.rec, &rec, "GetCapture", "urn:uuid:e4")
 	assert.Equal(t, model.CaptureProcess, rec.Kind)
 	assert.Equal(t, r.TxID, rec.Tx)
 }
@@ -57,8 +60,49 @@ func TestCaptureStory(t *testing.T) {
 func TestCaptureTwice(t *testing.T) {
 	w := newWorld(t)
 	r := w.ok(w.mun, nil, "Capture", capReg("urn:uuid:e1", "PET-1", kg(1000)))
-	w.fail(w.mun, "event urn:uuid:e1 was already captured by transaction "+r.TxID, "Capture", capReg("urn:uuid:e1", "PET-2", kg(5)))
+	w.fail(w.mun, "event urn:uuid:e1 was already captured by MunicipalityMSP in transaction "+r.TxID, "Capture", capReg("urn:uuid:e1", "PET-2", kg(5)))
 	w.queryFail(w.aud, `batch "PET-2" not found`, "ReadBatch", "PET-2")
+}
+
+// TestCaptureCannotBeSquatted: a member that captures an event of its own
+// under the event ID another member's plant will send blocks nothing and
+// hides nothing; each organisation reads its own record.
+func TestCaptureCannotBeSquatted(t *testing.T) {
+	w := newWorld(t)
+	w.register("PET-0", kg(5))
+	w.move("PET-0", w.mun, w.rec, 0)
+	// The recycler captures a hold on its own batch under the ID the
+	// municipality's plant will use for a collection.
+	squat := w.ok(w.rec, nil, "Capture", model.CaptureRequest{EventID: "urn:uuid:plant-7", Kind: model.CaptureQuarantine, Batch: "PET-0", Reason: "squat"})
+	victim := w.ok(w.mun, nil, "Capture", capReg("urn:uuid:plant-7", "PET-7", kg(700)))
+	assert.Equal(t, kg(700), w.batch("PET-7").InitialMass, "the victim's collection is recorded")
+
+	var mine, theirs model.Captured
+	w.query(w.mun, &mine, "GetCapture", "urn:uuid:plant-7")
+	w.query(w.rec, &theirs, "GetCapture", "urn:uuid:plant-7")
+	assert.Equal(t, victim.TxID, mine.Tx)
+	assert.Equal(t, model.CaptureRegister, mine.Kind)
+	assert.Equal(t, capReg("urn:uuid:plant-7", "PET-7", kg(700)).Digest(), mine.Digest)
+	assert.Equal(t, squat.TxID, theirs.Tx)
+	assert.NotEqual(t, mine.Digest, theirs.Digest)
+
+	// A record of contract 0.4.0 under the event ID alone blocks only the
+	// organisation it names.
+	legacy, err := legacyCaptureKey("urn:uuid:old-1")
+	require.NoError(t, err)
+	raw, err := json.Marshal(model.Captured{EventID: "urn:uuid:old-1", Kind: model.CaptureRegister, Tx: "oldtx", By: actor(w.rec), At: at(0)})
+	require.NoError(t, err)
+	w.l.Put(legacy, raw)
+	w.fail(w.rec, "event urn:uuid:old-1 was already captured by RecyclerMSP in transaction oldtx", "Capture",
+		model.CaptureRequest{EventID: "urn:uuid:old-1", Kind: model.CaptureRelease, Batch: "PET-0"})
+	theirs = model.Captured{}
+	w.query(w.rec, &theirs, "GetCapture", "urn:uuid:old-1")
+	assert.Equal(t, "oldtx", theirs.Tx)
+	assert.Empty(t, theirs.Digest, "a record of 0.4.0 has no digest")
+	w.queryFail(w.mun, "event urn:uuid:old-1 not captured by MunicipalityMSP", "GetCapture", "urn:uuid:old-1")
+	w.ok(w.mun, nil, "Capture", capReg("urn:uuid:old-1", "PET-8", kg(8)))
+	w.query(w.mun, &mine, "GetCapture", "urn:uuid:old-1")
+	assert.Equal(t, model.CaptureRegister, mine.Kind)
 }
 
 // TestCaptureRefused checks that a refused event leaves neither its

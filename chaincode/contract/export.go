@@ -28,5 +28,8 @@ func (c *Contract) ReadBatches(ctx contractapi.TransactionContextInterface, ids 
 	if bs == nil {
 		bs = []*model.Batch{}
 	}
+	if err := oversee(ctx.GetStub(), bs...); err != nil {
+		return "", err
+	}
 	return encoded("batches", bs)
 }

@@ -21,6 +21,8 @@ import (
 //	idx~status  ("idx~status", status, id) 0x00, one per batch
 //	idx~material ("idx~material", m, id)   0x00, one per batch
 //	idx~form    ("idx~form", form, id)     0x00, one per batch
+//	hold, held, doc                        an auditor's holds and documents (oversight.go)
+//	capture     ("capture", msp, eventID)  a captured EPCIS event (capture.go)
 //
 // There are no counters or other keys that every transaction writes, so
 // concurrent transactions on different batches never conflict.
@@ -234,7 +236,8 @@ func putBatch(stub shim.ChaincodeStubInterface, old, b *model.Batch) error {
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(b)
+	// Holds and auditor documents live under keys of their own.
+	raw, err := json.Marshal(b.Stored())
 	if err != nil {
 		return fmt.Errorf("encode batch %q: %w", b.ID, err)
 	}

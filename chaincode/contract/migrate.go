@@ -12,7 +12,8 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
-// Migration from the stored format of contract 0.2.0.
+// Migration from the stored format of contract 0.2.0, and of auditors'
+// holds from the batch to keys of their own (contract 0.5.0).
 //
 // Contract 0.2.0 kept, on every batch, a "children" list with one entry per
 // process that took from it, rewritten on every take. Contract 0.3.0 keeps
@@ -26,6 +27,14 @@ import (
 // MaxMigrateBatch of them per transaction. A batch already in the current
 // format is skipped without a write, so the migration can be interrupted
 // and rerun at any point: a rerun finds only what is left.
+//
+// Before contract 0.5.0 an auditor's hold was stored on the batch
+// (Quarantine with ByRole "auditor"), so the owner's endorsement was
+// needed to place it. Such a hold keeps working where it is (its batch's
+// policy still needs the auditor, and any auditor may release it), and
+// the migration moves it to its own key, ("hold", batch, tx of the
+// hold), guarded by the auditor's organisation and a witness; the batch
+// returns to the status it had before the hold.
 
 // MaxMigrateBatch is how many batches one MigrateBatches transaction may
 // name.
@@ -42,7 +51,8 @@ type legacyBatch struct {
 }
 
 // PendingMigration returns one page of the ids of batches still stored in
-// the format of contract 0.2.0, in id order. A page holds at most limit ids
+// the format of contract 0.2.0, or holding an auditor's hold on the batch
+// itself, in id order. A page holds at most limit ids
 // (default 50, at most MaxMigrateBatch) and comes from at most 2000
 // batches read; an empty bookmark means the scan is complete. Evaluate it:
 // it uses paginated range reads.
@@ -72,13 +82,16 @@ func (c *Contract) PendingMigration(ctx contractapi.TransactionContextInterface,
 		}
 		for i, raw := range values {
 			var v struct {
-				ID     string `json:"id"`
-				Format int    `json:"format"`
+				ID         string `json:"id"`
+				Format     int    `json:"format"`
+				Quarantine *struct {
+					ByRole string `json:"byRole"`
+				} `json:"quarantine"`
 			}
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return nil, fmt.Errorf("decode batch at key %q: %w", keys[i], err)
 			}
-			if v.Format != model.CurrentFormat {
+			if v.Format != model.CurrentFormat || v.Quarantine != nil && v.Quarantine.ByRole == model.HeldByAuditor {
 				page.IDs = append(page.IDs, v.ID)
 			}
 			after = keys[i]
@@ -137,9 +150,9 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 		switch {
 		case b == nil:
 			return nil, fmt.Errorf("batch %q not found", sorted[i])
-		case b.Format == model.CurrentFormat:
+		case b.Format == model.CurrentFormat && !heldOnBatch(&b.Batch):
 			continue // migrated before: nothing to write
-		case b.Format != 0:
+		case b.Format != 0 && b.Format != model.CurrentFormat:
 			return nil, fmt.Errorf("batch %q has stored format %d, which this contract does not know", b.ID, b.Format)
 		}
 		todo = append(todo, b)
@@ -169,7 +182,11 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 	for _, lb := range todo {
 		old := lb.Batch
 		b := clone(&old)
-		for _, c := range lb.Children {
+		children := lb.Children
+		if lb.Format == model.CurrentFormat {
+			children = nil // its takes are under their own keys already
+		}
+		for _, c := range children {
 			rec := byTx[c.Tx]
 			if rec == nil {
 				return nil, fmt.Errorf("batch %q names process %s, which has no record: it cannot be migrated", b.ID, c.Tx)
@@ -180,6 +197,11 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 			}
 			b.TakenMass += c.Mass
 			b.Takes++
+		}
+		if heldOnBatch(b) {
+			if err := t.moveHold(b); err != nil {
+				return nil, err
+			}
 		}
 		bev := ev
 		bev.Disposition = disposition(b.Status)
@@ -206,4 +228,32 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 		migrated = append(migrated, b.ID)
 	}
 	return migrated, t.emit(ev, migrated...)
+}
+
+// heldOnBatch reports whether an auditor's hold is stored on the batch
+// itself, as contracts before 0.5.0 stored it.
+func heldOnBatch(b *model.Batch) bool {
+	return b.Quarantine != nil && b.Quarantine.ByRole == model.HeldByAuditor
+}
+
+// moveHold moves an auditor's hold from the batch to its own key, named
+// by the transaction that placed it, and returns the batch to the status
+// it had before. The hold's event is rebuilt from the hold: a held batch
+// cannot be used, so its remaining mass is what it was then.
+func (t *txn) moveHold(b *model.Batch) error {
+	q := b.Quarantine
+	ev := model.Event{Name: model.EvBatchQuarantined, Type: model.ObjectEvent, EventTime: q.At, Action: "OBSERVE",
+		BizStep: model.BizHolding, Disposition: model.DispNonConformant, Where: model.Where{Org: q.By.MSP},
+		TxID: q.Tx, By: q.By, Reason: q.Reason, Quantities: []model.Quantity{model.Qty(b.ID, b.RemainingMass)}}
+	h := model.Hold{Batch: b.ID, By: q.By, Reason: q.Reason, At: q.At, Tx: q.Tx, Event: ev}
+	key, err := oversightKey(objHold, b.ID, q.Tx)
+	if err != nil {
+		return err
+	}
+	if err := t.putGuarded(key, fmt.Sprintf("hold of batch %q", b.ID), h, q.By.MSP); err != nil {
+		return err
+	}
+	b.Status = q.PreviousStatus
+	b.Quarantine = nil
+	return nil
 }

@@ -216,3 +216,78 @@ func TestMigratePendingAndBroken(t *testing.T) {
 	w.fail(w.adm, `batch "B" names process `+rec.Tx+`, which has no record: it cannot be migrated`, "MigrateBatches", []string{"B", "S"})
 	assert.Equal(t, snap, w.l.Snapshot())
 }
+
+// toV040Hold puts an auditor's hold on batch id the way contracts before
+// 0.5.0 stored it: on the batch, with the auditor in the batch's policy.
+func toV040Hold(t *testing.T, w *world, id, tx, reason string) model.Quarantine {
+	t.Helper()
+	key := mustBatchKey(t, id)
+	var b model.Batch
+	require.NoError(t, json.Unmarshal(w.l.State(key), &b))
+	q := model.Quarantine{By: actor(w.aud), ByRole: model.HeldByAuditor, Reason: reason, At: at(0), Tx: tx, PreviousStatus: b.Status}
+	b.Quarantine, b.Status = &q, model.StatusQuarantined
+	raw, err := json.Marshal(b)
+	require.NoError(t, err)
+	w.l.Put(key, raw)
+	pol, err := witnessedPolicy(custodians(&b), []string{"AuditorMSP", "MakerMSP", "MunicipalityMSP", "RecyclerMSP"}, minEndorsers)
+	require.NoError(t, err)
+	st := w.l.NewStub(w.adm)
+	require.NoError(t, st.SetStateValidationParameter(key, pol))
+	require.NoError(t, st.Commit())
+	return q
+}
+
+// TestMigrateAuditorHold: an auditor's hold that an earlier contract
+// stored on the batch keeps the batch held until migrated, and the
+// migration moves it to its own key, leaving the batch's policy to its
+// owner and a witness.
+func TestMigrateAuditorHold(t *testing.T) {
+	w := newWorld(t)
+	w.register("B1", kg(10))
+	w.move("B1", w.mun, w.rec, 0)
+	w.register("B2", kg(5))
+	q := toV040Hold(t, w, "B1", "legacyholdtx", "lab: PVC")
+	w.assertGuarded("B1", "AuditorMSP", "RecyclerMSP")
+	proc := model.ProcessRequest{Step: model.StepSorting, Inputs: []model.ProcessInput{in("B1", kg(5))}, Outputs: []model.ProcessOutput{out("S1", model.FormSorted, kg(5))}}
+
+	// Before the migration the hold works where it is.
+	w.fail(w.rec, `batch "B1" is quarantined: lab: PVC`, "Process", proc)
+	w.fail(w.rec, `batch "B1" was quarantined by auditor AuditorMSP; only an auditor may release it`, "Release", "B1")
+	assert.Equal(t, []string{"B1"}, pending(w, 0), "a batch with a hold on it is pending; B2 is not")
+
+	w.fail(w.rec, `is not an admin identity of RecyclerMSP: MigrateBatches needs`, "MigrateBatches", []string{"B1"})
+	var migrated []string
+	w.ok(w.adm, &migrated, "MigrateBatches", []string{"B1", "B2"})
+	assert.Equal(t, []string{"B1"}, migrated, "B2 had nothing to migrate")
+	b := w.batch("B1")
+	assert.Equal(t, model.StatusActive, b.Status)
+	assert.Nil(t, b.Quarantine)
+	require.Len(t, b.Holds, 1)
+	h := b.Holds[0]
+	assert.Equal(t, q.By, h.By)
+	assert.Equal(t, q.Reason, h.Reason)
+	assert.Equal(t, q.Tx, h.Tx)
+	assert.Equal(t, q.At, h.At)
+	assert.Equal(t, model.EvBatchQuarantined, h.Event.Name)
+	assert.Equal(t, q.Tx, h.Event.TxID)
+	assert.Equal(t, model.EvBatchesMigrated, b.Event.Name)
+	key, err := oversightKey(objHold, "B1", "legacyholdtx")
+	require.NoError(t, err)
+	w.assertGuardedKey(key, "AuditorMSP")
+	w.assertGuarded("B1", "RecyclerMSP")
+
+	// Still held: now under its own key.
+	w.fail(w.rec, `batch "B1" is held by auditor AuditorMSP`, "Process", proc)
+	w.fail(w.rec, `batch "B1" is held by auditor AuditorMSP; only AuditorMSP may release it`, "Release", "B1")
+
+	// A rerun finds nothing and writes nothing.
+	assert.Empty(t, pending(w, 0))
+	snap, height := w.l.Snapshot(), w.l.Height()
+	w.ok(w.adm, &migrated, "MigrateBatches", []string{"B1"})
+	assert.Empty(t, migrated)
+	assert.Equal(t, snap, w.l.Snapshot())
+	assert.Equal(t, height+1, w.l.Height(), "the rerun commits an empty write set")
+
+	w.ok(w.aud, nil, "Release", "B1")
+	w.ok(w.rec, nil, "Process", proc)
+}

@@ -66,6 +66,9 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 		if err := requireUsable(b); err != nil {
 			return nil, err
 		}
+		if err := requireNoHolds(t.stub, b.ID); err != nil {
+			return nil, err
+		}
 		if in.Mass > b.RemainingMass {
 			return nil, &model.RuleError{
 				Field: fmt.Sprintf("inputs[%d].mass", i),

@@ -52,6 +52,11 @@ func trace(ctx contractapi.TransactionContextInterface, id string, direction str
 	if err != nil {
 		return nil, err
 	}
+	// Every node shows its effective status: held while an auditor's
+	// hold is in force.
+	if err := overseeHolds(ctx.GetStub(), slices.Collect(maps.Values(w.batches))...); err != nil {
+		return nil, err
+	}
 	return w.trace(id, direction), nil
 }
 
@@ -87,6 +92,9 @@ type walked struct {
 func upstream(stub shim.ChaincodeStubInterface, root string) (map[string]*model.Batch, map[string]*model.Process, error) {
 	w, err := walk(stub, root, model.Upstream)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := oversee(stub, slices.Collect(maps.Values(w.batches))...); err != nil {
 		return nil, nil, err
 	}
 	recs, err := w.records(stub)

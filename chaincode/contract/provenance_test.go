@@ -98,7 +98,8 @@ func TestStoryVerify(t *testing.T) {
 	for _, c := range v.Checks {
 		if c.Name == model.CheckNotQuarantined {
 			assert.False(t, c.OK)
-			assert.Contains(t, c.Detail, `batch "C2" is quarantined (by AuditorMSP: PVC contamination found)`)
+			assert.Contains(t, c.Detail, `batch "C2" is held by auditor AuditorMSP since `)
+			assert.Contains(t, c.Detail, `: PVC contamination found`)
 		} else {
 			assert.Truef(t, c.OK, "%s: %s", c.Name, c.Detail)
 		}

@@ -65,6 +65,9 @@ func (c *Contract) ListBatches(ctx contractapi.TransactionContextInterface, q mo
 		for i, b := range batches {
 			last = keys[i]
 			if b != nil && matches(b, q) {
+				if err := oversee(stub, b); err != nil {
+					return nil, err
+				}
 				page.Batches = append(page.Batches, *b)
 			}
 		}
@@ -213,5 +216,31 @@ func (c *Contract) GetHistory(ctx contractapi.TransactionContextInterface, id st
 		return nil, fmt.Errorf("batch %q not found", id)
 	}
 	slices.Reverse(out)
-	return out, nil
+	acts, err := oversightHistory(ctx.GetStub(), id)
+	if err != nil {
+		return nil, err
+	}
+	return mergeHistory(out, acts), nil
+}
+
+// mergeHistory places the auditors' acts among a batch's versions by
+// time: each after the last version no later than it, and never before
+// the first version (which created the batch), ties in key order.
+func mergeHistory(versions, acts []model.HistoryEntry) []model.HistoryEntry {
+	if len(acts) == 0 {
+		return versions
+	}
+	slices.SortStableFunc(acts, func(a, b model.HistoryEntry) int { return strings.Compare(a.Timestamp, b.Timestamp) })
+	out := make([]model.HistoryEntry, 0, len(versions)+len(acts))
+	j := 0
+	for i, v := range versions {
+		if i > 0 {
+			for j < len(acts) && acts[j].Timestamp < v.Timestamp {
+				out = append(out, acts[j])
+				j++
+			}
+		}
+		out = append(out, v)
+	}
+	return append(out, acts[j:]...)
 }

@@ -54,8 +54,8 @@ func (c *Contract) ProposeChange(ctx contractapi.TransactionContextInterface, re
 		return nil, err
 	}
 	reg.DropExpired(t.now)
-	if len(reg.Proposals) >= model.MaxOpenProposals {
-		return nil, fmt.Errorf("%d registry proposals are open already (at most %d); approve, withdraw or let some expire first", len(reg.Proposals), model.MaxOpenProposals)
+	if n := reg.OpenBy(t.actor.MSP, t.now); n >= model.MaxOpenPerOrg {
+		return nil, fmt.Errorf("%s has %d registry proposals open already (at most %d per organisation); withdraw one or let it expire first", t.actor.MSP, n, model.MaxOpenPerOrg)
 	}
 	change := model.Change{Action: req.Action, Participant: model.Participant{MSP: req.MSP, Role: req.Role, Name: req.Name}}
 	// The change must apply to the registry as it is now.
@@ -99,6 +99,9 @@ func (c *Contract) ApproveChange(ctx contractapi.TransactionContextInterface, id
 	if p.ApprovedBy(t.actor.MSP) {
 		return nil, fmt.Errorf("%s has already approved proposal %s", t.actor.MSP, p.ID)
 	}
+	if p.RejectedBy(t.actor.MSP) {
+		return nil, fmt.Errorf("%s has rejected proposal %s; an organisation votes once", t.actor.MSP, p.ID)
+	}
 	p.Approvals = append(p.Approvals, model.Approval{By: t.actor, At: t.at, Tx: t.id})
 	v := &model.Vote{Proposal: *p, Votes: p.Votes(reg), Needed: reg.Majority()}
 	event := model.EvChangeApproved
@@ -109,6 +112,38 @@ func (c *Contract) ApproveChange(ctx contractapi.TransactionContextInterface, id
 		reg.DropProposal(p.ID)
 		v.Applied = true
 		event = model.EvRegistryChanged
+	}
+	return v, t.putRegistry(reg, event)
+}
+
+// RejectChange votes against an open proposal for the caller's
+// organisation. Only an admin identity of a member organisation may
+// reject, once per organisation, and not after approving it. The
+// rejection that brings the rejecting members to a majority drops the
+// proposal unapplied, so a majority can close any proposal, whoever made
+// it.
+func (c *Contract) RejectChange(ctx contractapi.TransactionContextInterface, id string) (*model.Vote, error) {
+	t, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg, p, err := t.openProposal(id, "RejectChange")
+	if err != nil {
+		return nil, err
+	}
+	if p.RejectedBy(t.actor.MSP) {
+		return nil, fmt.Errorf("%s has already rejected proposal %s", t.actor.MSP, p.ID)
+	}
+	if p.ApprovedBy(t.actor.MSP) {
+		return nil, fmt.Errorf("%s has approved proposal %s; an organisation votes once", t.actor.MSP, p.ID)
+	}
+	p.Rejections = append(p.Rejections, model.Approval{By: t.actor, At: t.at, Tx: t.id})
+	v := &model.Vote{Proposal: *p, Votes: p.Against(reg), Needed: reg.Majority()}
+	event := model.EvChangeRejected
+	if v.Votes >= v.Needed {
+		reg.DropProposal(p.ID)
+		v.Dropped = true
+		event = model.EvChangeDropped
 	}
 	return v, t.putRegistry(reg, event)
 }

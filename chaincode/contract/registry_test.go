@@ -212,11 +212,83 @@ func TestRegistryProposalRejects(t *testing.T) {
 	}
 	assert.Empty(t, w.registry().Proposals)
 
-	// The open proposals are capped.
-	for i := 0; i < model.MaxOpenProposals; i++ {
+	// The open proposals are capped per organisation.
+	for i := 0; i < model.MaxOpenPerOrg; i++ {
 		w.ok(recA, nil, "ProposeChange", model.ChangeRequest{Action: model.ActionSet, MSP: "MakerMSP", Role: model.RoleMaker, Name: fmt.Sprintf("Maker %d", i)})
 	}
-	w.fail(recA, "16 registry proposals are open already (at most 16)", "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "MakerMSP"})
+	w.fail(recA, "RecyclerMSP has 4 registry proposals open already (at most 4 per organisation)", "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "MakerMSP"})
+}
+
+// TestRegistryCannotBeFrozen: one organisation filling its slots leaves
+// every other member free to propose, a majority closes any proposal,
+// and the squatter's slots come back only as its proposals close.
+func TestRegistryCannotBeFrozen(t *testing.T) {
+	w := newWorld(t)
+	munA, recA, makA, audA := w.admins()
+	squat := func(i int) model.ChangeRequest {
+		return model.ChangeRequest{Action: model.ActionSet, MSP: "MakerMSP", Role: model.RoleMaker, Name: fmt.Sprintf("Squat %d", i), TTLHours: 720}
+	}
+	var squatted []model.Proposal
+	for i := range model.MaxOpenPerOrg {
+		var p model.Proposal
+		w.ok(makA, &p, "ProposeChange", squat(i))
+		squatted = append(squatted, p)
+	}
+	w.fail(makA, "MakerMSP has 4 registry proposals open already", "ProposeChange", squat(99))
+
+	// Every other member can still propose: its own slots are free.
+	var removal model.Proposal
+	w.ok(munA, &removal, "ProposeChange", model.ChangeRequest{Action: model.ActionRemove, MSP: "MakerMSP"})
+	require.Len(t, w.registry().Proposals, model.MaxOpenPerOrg+1)
+
+	// A majority (3 of 4) rejects one of the squatter's proposals.
+	target := squatted[0].ID
+	w.fail(w.mun, "is not an admin identity of MunicipalityMSP: RejectChange needs", "RejectChange", target)
+	w.fail(munA, `no open registry proposal "nope"`, "RejectChange", "nope")
+	w.fail(munA, "id: ", "RejectChange", "")
+	w.fail(person("OutsiderMSP", "Admin@outsider.example", model.PersonAdmin), "caller OutsiderMSP is not a registered participant", "RejectChange", target)
+	var v model.Vote
+	w.ok(munA, &v, "RejectChange", target)
+	assert.Equal(t, 1, v.Votes)
+	assert.Equal(t, 3, v.Needed)
+	assert.False(t, v.Dropped)
+	require.Len(t, v.Proposal.Rejections, 1)
+	assert.Equal(t, actor(munA), v.Proposal.Rejections[0].By)
+	name, _ := w.lastEvent()
+	assert.Equal(t, model.EvChangeRejected, name)
+	w.fail(munA, "MunicipalityMSP has already rejected proposal "+target, "RejectChange", target)
+	w.fail(munA, "MunicipalityMSP has rejected proposal "+target+"; an organisation votes once", "ApproveChange", target)
+
+	// An organisation that approved cannot reject as well.
+	w.ok(recA, nil, "ApproveChange", squatted[1].ID)
+	w.fail(recA, "RecyclerMSP has approved proposal "+squatted[1].ID+"; an organisation votes once", "RejectChange", squatted[1].ID)
+
+	// The squatter's own rejection counts like any member's; the third
+	// rejection of four members drops it.
+	w.ok(audA, &v, "RejectChange", target)
+	assert.False(t, v.Dropped)
+	w.ok(recA, &v, "RejectChange", target)
+	assert.True(t, v.Dropped)
+	assert.Equal(t, 3, v.Votes)
+	name, _ = w.lastEvent()
+	assert.Equal(t, model.EvChangeDropped, name)
+	reg := w.registry()
+	_, open := reg.Proposal(target)
+	assert.False(t, open, "a majority closed the proposal")
+	p, _ := reg.Lookup("MakerMSP")
+	assert.Equal(t, "Makerspace Hervanta", p.Name, "a dropped proposal changes nothing")
+	w.fail(makA, "no open registry proposal", "ApproveChange", target)
+
+	// The slot is free again for the squatter, and only one.
+	w.ok(makA, nil, "ProposeChange", squat(4))
+	w.fail(makA, "MakerMSP has 4 registry proposals open already", "ProposeChange", squat(5))
+
+	// Expired proposals free their organisation's slots.
+	w.l.Advance(721 * time.Hour)
+	w.fail(munA, "registry proposal "+removal.ID+" expired at", "RejectChange", removal.ID)
+	w.ok(makA, nil, "ProposeChange", squat(6))
+	reg = w.registry()
+	assert.Len(t, reg.Proposals, 1, "every expired proposal was dropped by the write")
 }
 
 func TestSetParticipantIsGone(t *testing.T) {

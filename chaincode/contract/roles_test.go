@@ -23,7 +23,7 @@ var (
 		"AcceptTransfer", "AttachDocument", "CancelTransfer", "Capture",
 		"OfferTransfer", "Process", "Quarantine", "RegisterBatch", "RejectTransfer", "Release",
 	}
-	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "WithdrawChange"}
+	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "RejectChange", "WithdrawChange"}
 )
 
 func TestFunctionsClassified(t *testing.T) {
@@ -157,9 +157,28 @@ func TestPersonRecordedOnEveryVersion(t *testing.T) {
 	w.ok(emre, nil, "AttachDocument", "C1", "lab report", sha1, "")
 	w.ok(emre, nil, "Quarantine", "C1", "sample at the lab")
 
-	want := []string{"ali", "ali", "derya", "derya", "emre", "emre"}
-	var h []model.HistoryEntry
-	w.query(w.out, &h, "GetHistory", "C1")
+	want := []string{"ali", "ali", "derya", "derya"}
+	var all, h []model.HistoryEntry
+	w.query(w.out, &all, "GetHistory", "C1")
+	var acts []model.Oversight
+	for _, e := range all {
+		if e.Oversight != nil {
+			acts = append(acts, *e.Oversight)
+		} else {
+			h = append(h, e)
+		}
+	}
+	require.Len(t, acts, 2)
+	for _, a := range acts {
+		switch a.Kind {
+		case model.OversightDocument:
+			assert.Equal(t, actor(emre), a.Document.AnchoredBy)
+		case model.OversightHold:
+			assert.Equal(t, actor(emre), a.Hold.By)
+		default:
+			t.Errorf("unexpected act %s", a.Kind)
+		}
+	}
 	require.Len(t, h, len(want))
 	for i, e := range h {
 		by := e.Batch.UpdatedBy
@@ -170,8 +189,8 @@ func TestPersonRecordedOnEveryVersion(t *testing.T) {
 	b := w.batch("C1")
 	assert.Equal(t, actor(ali), b.Submitter)
 	assert.Equal(t, actor(derya), b.Handovers[0].AcceptedBy)
-	assert.Equal(t, actor(emre), b.Documents[0].AnchoredBy)
-	assert.Equal(t, actor(emre), b.Quarantine.By)
+	assert.Equal(t, actor(emre), b.AuditorDocuments[0].AnchoredBy)
+	assert.Equal(t, actor(emre), b.Holds[0].By)
 	assert.Equal(t, actor(derya), rec.By)
 	assert.Equal(t, "derya", w.batch("S1").Origin.Process.By.EnrollmentID)
 
@@ -238,8 +257,11 @@ func TestRecordsWithoutPersonStillVerify(t *testing.T) {
 	require.NotEmpty(t, h)
 
 	// An old version is written over with today's record of the person.
-	w.ok(w.aud, nil, "Quarantine", "SPOOL-2", "check")
-	assert.Equal(t, "User1@auditor.mtrace.local", w.batch("SPOOL-2").UpdatedBy.EnrollmentID)
+	owner := map[string]*fakestub.Identity{"MunicipalityMSP": w.mun, "RecyclerMSP": w.rec, "MakerMSP": w.mak}[w.batch("SPOOL-2").Owner]
+	require.NotNil(t, owner)
+	w.ok(owner, nil, "Quarantine", "SPOOL-2", "check")
+	assert.Equal(t, owner.MSP, w.batch("SPOOL-2").UpdatedBy.MSP)
+	assert.NotEmpty(t, w.batch("SPOOL-2").UpdatedBy.EnrollmentID)
 	assert.True(t, strings.Contains(string(w.l.State(mustBatchKey(t, "SPOOL-2"))), `"role":"operator"`))
 }
 

@@ -37,6 +37,9 @@ func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id
 	if err := requireUsable(b); err != nil {
 		return err
 	}
+	if err := requireNoHolds(t.stub, b.ID); err != nil {
+		return err
+	}
 	p, ok := reg.Lookup(to)
 	switch {
 	case !ok:
@@ -136,7 +139,7 @@ func (t *txn) endOffer(old, b *model.Batch, ev model.Event) error {
 
 // pendingFor loads a batch with a pending offer, checking that the caller
 // is its receiver (receiver true) or its owner, and that the batch is not
-// quarantined.
+// quarantined, nor under an auditor's hold.
 func pendingFor(ctx contractapi.TransactionContextInterface, id string, receiver bool) (*txn, *model.Batch, *model.Batch, error) {
 	t, err := begin(ctx)
 	if err != nil {
@@ -154,6 +157,9 @@ func pendingFor(ctx contractapi.TransactionContextInterface, id string, receiver
 	}
 	if b.Status != model.StatusInTransit || b.Pending == nil {
 		return nil, nil, nil, fmt.Errorf("batch %q has no pending transfer (status %s)", b.ID, b.Status)
+	}
+	if err := requireNoHolds(t.stub, b.ID); err != nil {
+		return nil, nil, nil, err
 	}
 	if receiver && t.actor.MSP != b.Pending.To {
 		return nil, nil, nil, fmt.Errorf("caller %s is not the receiver of batch %q (offered to %s)", t.actor.MSP, b.ID, b.Pending.To)

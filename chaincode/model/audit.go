@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"sort"
+	"time"
 )
 
 // AuditReport is the outcome of Audit: ledger-wide totals, the balance of
@@ -20,6 +21,9 @@ type AuditReport struct {
 	Violations  []string     `json:"violations"`
 	// Signatures is the client's signatures check, when it ran.
 	Signatures *Check `json:"signatures,omitempty"`
+	// Holds are the auditors' holds in force, by batch: not violations,
+	// but what no one may use until the auditor releases it.
+	Holds []Hold `json:"holds,omitempty"`
 }
 
 // OrgBalance is one organisation's mass account. It balances when
@@ -128,6 +132,36 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 		org(b.Owner).OnHand += b.RemainingMass
 	}
 
+	// A batch under an auditor's hold may not be used: a process that
+	// took from it, or a handover accepted, after the hold was placed
+	// could only commit with a dishonest witness.
+	used := map[[2]string]bool{} // process tx and input checked
+	for i := range bs {
+		b := &bs[i]
+		r.Holds = append(r.Holds, b.Holds...)
+		for _, h := range b.Holds {
+			for _, x := range b.Handovers {
+				if after(x.AcceptedAt, h.At) {
+					violate("batch %q: handed over to %s at %s, while auditor %s's hold of %s (tx %s) was in force", b.ID, x.To, x.AcceptedAt, h.By.MSP, h.At, ShortTx(h.Tx))
+				}
+			}
+		}
+		if p := b.Origin.Process; p != nil {
+			for _, in := range p.Inputs {
+				parent := byID[in.ID]
+				if parent == nil || used[[2]string{p.Tx, in.ID}] {
+					continue
+				}
+				used[[2]string{p.Tx, in.ID}] = true
+				for _, h := range parent.Holds {
+					if after(p.At, h.At) {
+						violate("batch %q: process %s took %s from it at %s, while auditor %s's hold of %s (tx %s) was in force", in.ID, ShortTx(p.Tx), in.Mass, p.At, h.By.MSP, h.At, ShortTx(h.Tx))
+					}
+				}
+			}
+		}
+	}
+
 	for i := range bs {
 		if b := &bs[i]; taken[b.ID] != b.TakenMass {
 			violate("batch %q: processes took %s from it, but it records %s taken", b.ID, taken[b.ID], b.TakenMass)
@@ -158,4 +192,15 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 	}
 	r.OK = len(r.Violations) == 0
 	return r
+}
+
+// after reports whether ledger time a is not before b; times that do not
+// parse are not compared.
+func after(a, b string) bool {
+	ta, err := time.Parse(time.RFC3339Nano, a)
+	if err != nil {
+		return false
+	}
+	tb, err := time.Parse(time.RFC3339Nano, b)
+	return err == nil && !ta.Before(tb)
 }

@@ -141,3 +141,33 @@ func TestAuditCorruptions(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditAuditorHolds lists the holds in force, and flags a process or
+// a handover that used a batch after an auditor's hold on it: something
+// only a dishonest witness lets commit.
+func TestAuditAuditorHolds(t *testing.T) {
+	bs, reg := story()
+	aud := Actor{MSP: "AuditorMSP"}
+	a, f1, b := find(bs, "A"), find(bs, "F1"), find(bs, "B")
+	a.Origin.Collection.CollectedAt = "2026-11-20T08:00:00Z"
+	a.Handovers[0].AcceptedAt = "2026-11-20T09:00:00Z"
+	f1.Origin.Process.At = "2026-11-20T10:00:00Z"
+	f1.Handovers[0].AcceptedAt = "2026-11-20T12:00:00Z"
+
+	// Holds placed after every use: listed, no violation.
+	a.Holds = []Hold{{Batch: "A", By: aud, Reason: "lab", At: "2026-11-20T11:00:00Z", Tx: "h1"}}
+	b.Holds = []Hold{{Batch: "B", By: aud, Reason: "sample", At: "2026-11-20T11:00:00Z", Tx: "h2"}}
+	r := Audit(bs, reg)
+	assert.True(t, r.OK, "violations: %v", r.Violations)
+	require.Len(t, r.Holds, 2)
+
+	// A hold on A before the process that took from it, and one on F1
+	// before its handover.
+	a.Holds[0].At = "2026-11-20T09:30:00Z"
+	f1.Holds = []Hold{{Batch: "F1", By: aud, Reason: "lab", At: "2026-11-20T11:30:00Z", Tx: "h3"}}
+	r = Audit(bs, reg)
+	assert.False(t, r.OK)
+	assert.Contains(t, r.Violations, `batch "A": process p1 took 990 kg from it at 2026-11-20T10:00:00Z, while auditor AuditorMSP's hold of 2026-11-20T09:30:00Z (tx h1) was in force`)
+	assert.Contains(t, r.Violations, `batch "F1": handed over to MakerMSP at 2026-11-20T12:00:00Z, while auditor AuditorMSP's hold of 2026-11-20T11:30:00Z (tx h3) was in force`)
+	assert.Len(t, r.Violations, 2, "the process is reported once, not once per output")
+}

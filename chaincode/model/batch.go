@@ -45,6 +45,16 @@ type Batch struct {
 
 	Documents []Document `json:"documents,omitempty" metadata:",optional"`
 
+	// Holds and AuditorDocuments are what auditors placed on the batch
+	// from contract 0.5.0: holds in force and documents anchored. They are
+	// stored under keys of their own, not on the batch (an auditor acts
+	// without the owner's endorsement), and filled in when a batch is
+	// read for an answer (ReadBatch, ReadBatches, ListBatches,
+	// VerifyProvenance, Evidence; Trace fills in the holds); a stored
+	// version never carries them.
+	Holds            []Hold            `json:"holds,omitempty" metadata:",optional"`
+	AuditorDocuments []AuditorDocument `json:"auditorDocuments,omitempty" metadata:",optional"`
+
 	CreatedAt string `json:"createdAt"` // RFC 3339, from the transaction timestamp
 	// CreatedTx is the transaction that created the batch (the registration,
 	// or the process that made it). Batches written before contract 0.3.0
@@ -123,6 +133,64 @@ type Quarantine struct {
 	At             string `json:"at"`
 	Tx             string `json:"tx"`
 	PreviousStatus Status `json:"previousStatus"`
+}
+
+// Hold is an auditor's hold on a batch, stored under its own key
+// ("hold", batch, tx) while it is in force and under ("held", batch, tx)
+// once released. While a batch has one, it cannot be offered, accepted,
+// rejected, cancelled or processed, whatever its stored status says; only
+// the holding auditor organisation (with a witness) can release it, and
+// the owner can neither lift nor hide it, since the key is not the
+// batch's.
+type Hold struct {
+	Batch  string `json:"batch"`
+	By     Actor  `json:"by"`
+	Reason string `json:"reason"`
+	At     string `json:"at"`
+	Tx     string `json:"tx"`
+	// Event is the hold as an EPCIS event (holding, non_conformant).
+	Event Event `json:"event"`
+	// Released is set on a released hold.
+	Released *Release `json:"released,omitempty" metadata:",optional"`
+}
+
+// Release is who lifted an auditor's hold, and when.
+type Release struct {
+	By    Actor  `json:"by"`
+	At    string `json:"at"`
+	Tx    string `json:"tx"`
+	Event Event  `json:"event"`
+}
+
+// AuditorDocument is a document an auditor anchored on a batch, stored
+// under its own key ("doc", batch, tx).
+type AuditorDocument struct {
+	Batch string `json:"batch"`
+	Document
+	Event Event `json:"event"`
+}
+
+// Held reports whether the batch may not be used: quarantined by its
+// owner (or, on a ledger not yet migrated, by an auditor on the batch
+// itself), or under an auditor's hold.
+func (b *Batch) Held() bool {
+	return b.Status == StatusQuarantined || len(b.Holds) > 0
+}
+
+// EffectiveStatus is the status the batch has for anyone using it:
+// quarantined while any hold is in force, else its stored status.
+func (b *Batch) EffectiveStatus() Status {
+	if b.Held() {
+		return StatusQuarantined
+	}
+	return b.Status
+}
+
+// Stored returns the batch as its key holds it: without the holds and
+// auditor documents that live under keys of their own.
+func (b Batch) Stored() Batch {
+	b.Holds, b.AuditorDocuments = nil, nil
+	return b
 }
 
 // Quarantine roles.
@@ -261,8 +329,9 @@ type Participant struct {
 
 // Registry is the consortium's participant list and its open change
 // proposals, kept under one key whose endorsement policy is a majority of
-// member organisations. Proposals are capped (MaxOpenProposals) and leave
-// the list when they are applied, withdrawn or expire.
+// member organisations. Proposals are capped per proposing organisation
+// (MaxOpenPerOrg) and leave the list when they are applied, withdrawn,
+// rejected by a majority or expire.
 type Registry struct {
 	Participants []Participant `json:"participants"`
 	Proposals    []Proposal    `json:"proposals,omitempty" metadata:",optional"`

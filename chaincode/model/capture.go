@@ -1,6 +1,9 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -53,13 +56,33 @@ type DocumentRequest struct {
 	URI    string `json:"uri,omitempty" metadata:",optional"`
 }
 
-// Captured is the record of a captured event, stored under its event ID.
+// Captured is the record of a captured event, stored under the capturing
+// organisation's MSP ID and the event ID: each organisation's captures are
+// its own, so another member capturing something under the same event ID
+// neither blocks nor hides one's own.
 type Captured struct {
 	EventID string      `json:"eventId"`
 	Kind    CaptureKind `json:"kind"`
 	Tx      string      `json:"tx"`
 	By      Actor       `json:"by"`
 	At      string      `json:"at"`
+	// Digest is the request's Digest: a rerun of the same event matches
+	// it, another event under the same ID does not. Records written before
+	// contract 0.5.0 have none.
+	Digest string `json:"digest,omitempty" metadata:",optional"`
+}
+
+// Digest is the hex SHA-256 of the request's JSON encoding: what a
+// capture record keeps to tell a rerun of the same event from a different
+// event under the same ID. The client and the chaincode compute it from
+// the same type, so they agree on the bytes.
+func (r CaptureRequest) Digest() string {
+	raw, err := json.Marshal(r)
+	if err != nil { // a struct of strings, numbers and such structs: cannot fail
+		panic(fmt.Sprintf("encode capture request: %v", err))
+	}
+	d := sha256.Sum256(raw)
+	return hex.EncodeToString(d[:])
 }
 
 // Validate checks that the request names an event and carries what its

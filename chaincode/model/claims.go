@@ -39,6 +39,11 @@ type SignedTx struct {
 	Batches   map[string]json.RawMessage `json:"batches,omitempty"`
 	Processes map[string]json.RawMessage `json:"processes,omitempty"`
 	Takes     map[string]json.RawMessage `json:"takes,omitempty"`
+	// Holds and Documents are the values it wrote to auditors' hold and
+	// document keys of its own (the key names the transaction), by batch
+	// id (contract 0.5.0).
+	Holds     map[string]json.RawMessage `json:"holds,omitempty"`
+	Documents map[string]json.RawMessage `json:"documents,omitempty"`
 	// Problems lists signatures or certificates that did not verify.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -103,6 +108,25 @@ func BatchClaims(b *Batch, createdTx string) []Claim {
 				return slices.ContainsFunc(w.Documents, func(x Document) bool { return reflect.DeepEqual(x, d) })
 			}, "document "+d.SHA256)})
 	}
+	for _, h := range b.Holds {
+		cs = append(cs, Claim{Subject: subject, What: "auditor's hold by", Tx: h.Tx, Actor: h.By,
+			Endorsers: []string{h.By.MSP}, Wrote: holdWrote(b.ID, h)})
+	}
+	for _, d := range b.AuditorDocuments {
+		cs = append(cs, Claim{Subject: subject, What: "document anchored by auditor", Tx: d.Tx, Actor: d.AnchoredBy,
+			Endorsers: []string{d.AnchoredBy.MSP},
+			Wrote: func(tx *SignedTx) string {
+				raw, ok := tx.Documents[b.ID]
+				if !ok {
+					return "did not write the document"
+				}
+				var w AuditorDocument
+				if err := json.Unmarshal(raw, &w); err != nil || !reflect.DeepEqual(w, d) {
+					return "wrote a different document"
+				}
+				return ""
+			}})
+	}
 	// The writer's organisation endorsed its own write, except for a
 	// migration (MigrateBatches): an admin of any member rewrites batches
 	// it does not own, and the rules require the owner's endorsement.
@@ -112,8 +136,29 @@ func BatchClaims(b *Batch, createdTx string) []Claim {
 	}
 	cs = append(cs, Claim{Subject: subject, What: "last writer", Tx: b.LastTx, Actor: b.UpdatedBy,
 		Endorsers: writers,
-		Wrote:     batchWrote(b.ID, func(w *Batch) bool { return reflect.DeepEqual(*w, *b) }, "this version")})
+		Wrote:     batchWrote(b.ID, func(w *Batch) bool { return reflect.DeepEqual(*w, b.Stored()) }, "this version")})
 	return cs
+}
+
+// holdWrote checks that a transaction placed an auditor's hold as the
+// record reads now: it wrote the hold key of its own with that hold, or,
+// for a hold placed before contract 0.5.0 and moved to its key by
+// MigrateBatches, it wrote the batch with the same hold as its
+// quarantine.
+func holdWrote(id string, h Hold) func(*SignedTx) string {
+	return func(tx *SignedTx) string {
+		if raw, ok := tx.Holds[id]; ok {
+			var w Hold
+			if err := json.Unmarshal(raw, &w); err != nil || !reflect.DeepEqual(w, h) {
+				return "wrote a different hold"
+			}
+			return ""
+		}
+		return batchWrote(id, func(w *Batch) bool {
+			q := w.Quarantine
+			return q != nil && q.ByRole == HeldByAuditor && q.By == h.By && q.Reason == h.Reason && q.At == h.At && q.Tx == h.Tx
+		}, "this hold")(tx)
+	}
 }
 
 // ProcessClaims lists the claims of a process record: its processor, and

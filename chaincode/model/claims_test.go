@@ -234,3 +234,55 @@ func TestVerifyClaimsPersonAndRole(t *testing.T) {
 		t.Fatalf("record before 0.4.0: %+v", c)
 	}
 }
+
+// TestVerifyClaimsAuditorHold: an auditor's hold and document, read with
+// the batch, are held against the transactions that wrote their keys; the
+// batch's own version is compared without them.
+func TestVerifyClaimsAuditorHold(t *testing.T) {
+	b, txs, fill := handedOver()
+	fill(t)
+	aud := Actor{MSP: "AuditorMSP", Identity: "op@auditor"}
+	h := Hold{Batch: "B1", By: aud, Reason: "lab: PVC", At: "t5", Tx: "tx-hold", Event: Event{Name: EvBatchQuarantined, TxID: "tx-hold"}}
+	d := AuditorDocument{Batch: "B1", Document: Document{Name: "lab", SHA256: strings.Repeat("ab", 32), AnchoredBy: aud, AnchoredAt: "t6", Tx: "tx-doc"}}
+	b.Holds, b.AuditorDocuments = []Hold{h}, []AuditorDocument{d}
+	txs["tx-hold"] = &SignedTx{ID: "tx-hold", Valid: true, Code: "VALID", Creator: aud, Endorsers: []string{"AuditorMSP", "MakerMSP"}, Holds: map[string]json.RawMessage{"B1": mustJSON(t, h)}}
+	txs["tx-doc"] = &SignedTx{ID: "tx-doc", Valid: true, Code: "VALID", Creator: aud, Endorsers: []string{"AuditorMSP", "MakerMSP"}, Documents: map[string]json.RawMessage{"B1": mustJSON(t, d)}}
+	if c := VerifyClaims(BatchClaims(b, b.CreatedTx), txs); !c.OK {
+		t.Fatalf("honest hold: %s", c.Detail)
+	}
+
+	// A hold forged by the owner and a colluding witness in the auditor's
+	// name fails: the creator is not the auditor.
+	txs["tx-hold"].Creator = Actor{MSP: "RecyclerMSP", Identity: "op@recycler"}
+	c := VerifyClaims(BatchClaims(b, b.CreatedTx), txs)
+	if c.OK || !strings.Contains(c.Detail, `batch "B1" claims auditor's hold by AuditorMSP but tx tx-hold was created by RecyclerMSP`) {
+		t.Errorf("forged creator: %s", c.Detail)
+	}
+	txs["tx-hold"].Creator = aud
+
+	// A hold that says something else than what the transaction wrote.
+	b.Holds[0].Reason = "nothing to see"
+	c = VerifyClaims(BatchClaims(b, b.CreatedTx), txs)
+	if c.OK || !strings.Contains(c.Detail, "wrote a different hold") {
+		t.Errorf("altered hold: %s", c.Detail)
+	}
+	b.Holds[0].Reason = h.Reason
+
+	// A hold moved by MigrateBatches from the batch: its transaction wrote
+	// the batch with the same quarantine.
+	delete(txs["tx-hold"].Holds, "B1")
+	held := *b
+	held.Holds, held.AuditorDocuments = nil, nil
+	held.Quarantine = &Quarantine{By: aud, ByRole: HeldByAuditor, Reason: h.Reason, At: h.At, Tx: "tx-hold", PreviousStatus: StatusActive}
+	txs["tx-hold"].Batches = map[string]json.RawMessage{"B1": mustJSON(t, held)}
+	if c := VerifyClaims(BatchClaims(b, b.CreatedTx), txs); !c.OK {
+		t.Fatalf("migrated hold: %s", c.Detail)
+	}
+
+	// A document claimed by a transaction that wrote none.
+	txs["tx-doc"].Documents = nil
+	c = VerifyClaims(BatchClaims(b, b.CreatedTx), txs)
+	if c.OK || !strings.Contains(c.Detail, "did not write the document") {
+		t.Errorf("missing document: %s", c.Detail)
+	}
+}

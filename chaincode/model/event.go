@@ -84,6 +84,8 @@ const (
 	EvChangeApproved       = "RegistryChangeApproved" // an approval short of a majority
 	EvRegistryChanged      = "RegistryChanged"        // the approval that applied a change
 	EvChangeWithdrawn      = "RegistryChangeWithdrawn"
+	EvChangeRejected       = "RegistryChangeRejected" // a rejection short of a majority
+	EvChangeDropped        = "RegistryChangeDropped"  // the rejection that closed a proposal
 	EvBatchRegistered      = "BatchRegistered"
 	EvTransferOffered      = "TransferOffered"
 	EvTransferAccepted     = "TransferAccepted"

@@ -12,7 +12,10 @@ import (
 // of other member organisations approve it, one transaction each; the
 // approval that brings the count to a majority of the current members
 // applies it. A proposal can be withdrawn by its proposer's organisation,
-// and expires. Open proposals live in the registry document itself, so
+// is dropped when a majority of the members reject it (one rejection per
+// organisation), and expires. Each organisation may have at most
+// MaxOpenPerOrg proposals open, so no one member can fill the registry
+// and keep the others from proposing. Open proposals live in the registry document itself, so
 // every step is a write of the registry key, whose endorsement policy is
 // a majority of member organisations: no minority can forge a step.
 
@@ -22,13 +25,14 @@ const (
 	ActionRemove = "remove" // take an organisation out of the registry
 )
 
-// Proposal lifetimes, and the cap on open proposals (the registry is read
-// by every write, so it must stay small).
+// Proposal lifetimes, and the cap on open proposals per proposing
+// organisation (the registry is read by every write, so it must stay
+// small: at most MaxOpenPerOrg times the number of members).
 const (
 	DefaultProposalTTL = 7 * 24 * time.Hour
 	MinProposalTTL     = time.Hour
 	MaxProposalTTL     = 30 * 24 * time.Hour
-	MaxOpenProposals   = 16
+	MaxOpenPerOrg      = 4
 	ProposalIDLength   = 12 // hex digits of the proposing transaction's id
 )
 
@@ -106,16 +110,21 @@ type Proposal struct {
 	Tx         string     `json:"tx"`
 	ExpiresAt  string     `json:"expiresAt"`
 	Approvals  []Approval `json:"approvals"`
+	// Rejections are the organisations that voted against it (from
+	// contract 0.5.0): a majority of members rejecting drops it.
+	Rejections []Approval `json:"rejections,omitempty" metadata:",optional"`
 }
 
-// Vote is what ApproveChange answers: the proposal with the new approval,
-// the approvals of current members it now has, how many apply it, and
-// whether this approval applied it.
+// Vote is what ApproveChange and RejectChange answer: the proposal with
+// the new vote, the votes of current members on that side it now has, how
+// many decide it, and whether this vote applied it (an approval) or
+// dropped it (a rejection).
 type Vote struct {
 	Proposal Proposal `json:"proposal"`
 	Votes    int      `json:"votes"`
 	Needed   int      `json:"needed"`
 	Applied  bool     `json:"applied"`
+	Dropped  bool     `json:"dropped,omitempty" metadata:",optional"`
 }
 
 // Expired reports whether the proposal has expired at now.
@@ -129,11 +138,32 @@ func (p *Proposal) ApprovedBy(msp string) bool {
 	return slices.ContainsFunc(p.Approvals, func(a Approval) bool { return a.By.MSP == msp })
 }
 
+// RejectedBy reports whether msp has rejected the proposal.
+func (p *Proposal) RejectedBy(msp string) bool {
+	return slices.ContainsFunc(p.Rejections, func(a Approval) bool { return a.By.MSP == msp })
+}
+
 // Votes counts the approvals of organisations that are members of reg.
-func (p *Proposal) Votes(reg *Registry) int {
+func (p *Proposal) Votes(reg *Registry) int { return countMembers(p.Approvals, reg) }
+
+// Against counts the rejections of organisations that are members of reg.
+func (p *Proposal) Against(reg *Registry) int { return countMembers(p.Rejections, reg) }
+
+func countMembers(votes []Approval, reg *Registry) int {
 	n := 0
-	for _, a := range p.Approvals {
+	for _, a := range votes {
 		if _, ok := reg.Lookup(a.By.MSP); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// OpenBy counts the proposals of organisation msp that are open at now.
+func (r *Registry) OpenBy(msp string, now time.Time) int {
+	n := 0
+	for i := range r.Proposals {
+		if p := &r.Proposals[i]; p.ProposedBy.MSP == msp && !p.Expired(now) {
 			n++
 		}
 	}

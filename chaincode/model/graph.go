@@ -104,6 +104,37 @@ type HistoryEntry struct {
 	Timestamp string `json:"timestamp"`
 	IsDelete  bool   `json:"isDelete"`
 	Batch     *Batch `json:"batch,omitempty" metadata:",optional"`
+	// Oversight is an auditor's act on the batch stored under keys of its
+	// own (contract 0.5.0): a hold placed or released, a document
+	// anchored. Batch is nil on such an entry.
+	Oversight *Oversight `json:"oversight,omitempty" metadata:",optional"`
+}
+
+// Oversight kinds of a history entry.
+const (
+	OversightHold     = "hold"
+	OversightRelease  = "release"
+	OversightDocument = "document"
+)
+
+// Oversight is one auditor's act in a batch's history.
+type Oversight struct {
+	Kind     string           `json:"kind"`
+	Hold     *Hold            `json:"hold,omitempty" metadata:",optional"`
+	Document *AuditorDocument `json:"document,omitempty" metadata:",optional"`
+}
+
+// Event is the EPCIS event of the act.
+func (o *Oversight) Event() Event {
+	switch {
+	case o.Kind == OversightRelease && o.Hold != nil && o.Hold.Released != nil:
+		return o.Hold.Released.Event
+	case o.Hold != nil:
+		return o.Hold.Event
+	case o.Document != nil:
+		return o.Document.Event
+	}
+	return Event{}
 }
 
 // BatchPage is one page of ListBatches. Bookmark is empty on the last page.
@@ -183,7 +214,7 @@ func SortTrace(t *Trace) {
 func NodeOf(b *Batch, d int) TraceNode {
 	n := TraceNode{
 		ID: b.ID, Depth: d,
-		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.Status,
+		Material: b.Material, Form: b.Form, Owner: b.Owner, Status: b.EffectiveStatus(),
 		InitialMass: b.InitialMass, RemainingMass: b.RemainingMass, RecycledContent: b.RecycledContent,
 		Collection: b.Origin.Collection, Documents: b.Documents, Takes: b.Takes,
 	}

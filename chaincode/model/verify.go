@@ -33,7 +33,7 @@ func Verify(root string, batches map[string]*Batch, processes map[string]*Proces
 		result(CheckCollected, g.collected(), g.collectedSummary()),
 		result(CheckMassBalance, g.massBalance(), fmt.Sprintf("%d batches and %d processes balance", len(g.ids), len(g.procs))),
 		result(CheckCustody, g.custody(root), "every handover was accepted by its receiver and every process run by the custodian of its inputs"),
-		result(CheckNotQuarantined, g.quarantined(), "no batch in the graph is quarantined"),
+		result(CheckNotQuarantined, g.quarantined(), "no batch in the graph is quarantined or under an auditor's hold"),
 		result(CheckRecycledContent, g.recycled(), fmt.Sprintf("recorded shares match the recomputed ones; %s of %q is post-consumer", Percent(r.RecycledContent), root)),
 	)
 	if documentSHA256 != "" {
@@ -282,6 +282,9 @@ func (g graph) quarantined() []string {
 			}
 			held = append(held, fmt.Sprintf("batch %q is quarantined%s", id, reason))
 		}
+		for _, h := range b.Holds {
+			held = append(held, fmt.Sprintf("batch %q is held by auditor %s since %s (tx %s): %s", id, h.By.MSP, h.At, ShortTx(h.Tx), h.Reason))
+		}
 	}
 	return held
 }
@@ -323,6 +326,11 @@ func (g graph) document(sha string) (string, []string) {
 		for _, d := range g.b[id].Documents {
 			if d.SHA256 == sha {
 				return fmt.Sprintf("anchored on batch %q as %q by %s", id, d.Name, d.AnchoredBy.MSP), nil
+			}
+		}
+		for _, d := range g.b[id].AuditorDocuments {
+			if d.SHA256 == sha {
+				return fmt.Sprintf("anchored on batch %q as %q by auditor %s", id, d.Name, d.AnchoredBy.MSP), nil
 			}
 		}
 	}

@@ -185,6 +185,9 @@ func TestVerifyCorruptions(t *testing.T) {
 			g["C2"].Status = StatusQuarantined
 			g["C2"].Quarantine = &Quarantine{By: Actor{MSP: "AuditorMSP"}, Reason: "PVC"}
 		}, CheckNotQuarantined, `batch "C2" is quarantined (by AuditorMSP: PVC)`},
+		{"auditor's hold on an ancestor", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
+			g["C2"].Holds = []Hold{{Batch: "C2", By: Actor{MSP: "AuditorMSP"}, Reason: "lab: PVC", At: "2026-11-21T10:00:00Z", Tx: "holdtx123456"}}
+		}, CheckNotQuarantined, `batch "C2" is held by auditor AuditorMSP since 2026-11-21T10:00:00Z (tx holdtx12…): lab: PVC`},
 		{"quarantined root", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["P1"].Status = StatusQuarantined
 		}, CheckNotQuarantined, `batch "P1" is quarantined`},
@@ -236,4 +239,18 @@ func TestVerifyDetailIsCapped(t *testing.T) {
 	d := detail(v, CheckNotQuarantined)
 	assert.Equal(t, 10, strings.Count(d, "is quarantined"))
 	assert.True(t, strings.HasSuffix(d, "; and 2 more"))
+}
+
+// TestVerifyAuditorDocument: a document an auditor anchored under a key
+// of its own counts like one on the batch.
+func TestVerifyAuditorDocument(t *testing.T) {
+	g := upstream()
+	g["C1"].AuditorDocuments = []AuditorDocument{{Batch: "C1", Document: Document{Name: "lab report", SHA256: docSHA, AnchoredBy: Actor{MSP: "AuditorMSP"}}}}
+	v := Verify("P1", g, records(), takes(), docSHA)
+	if !v.OK {
+		t.Fatalf("verdict: %v", failed(v))
+	}
+	if d := detail(v, CheckDocument); !strings.Contains(d, `anchored on batch "C1" as "lab report" by auditor AuditorMSP`) {
+		t.Errorf("detail: %s", d)
+	}
 }

@@ -31,6 +31,7 @@ var signatures = []struct {
 	n  int
 }{
 	{"BootstrapRegistry", 1}, {"ProposeChange", 1}, {"ApproveChange", 1}, {"WithdrawChange", 1}, {"GetRegistry", 0}, {"RegisterBatch", 1},
+	{"RejectChange", 1},
 	{"OfferTransfer", 2}, {"AcceptTransfer", 2}, {"RejectTransfer", 2}, {"CancelTransfer", 1},
 	{"Process", 1}, {"Quarantine", 2}, {"Release", 1}, {"AttachDocument", 4}, {"ReadBatch", 1},
 	{"BatchExists", 1}, {"GetHistory", 1}, {"Trace", 2}, {"VerifyProvenance", 2}, {"ListBatches", 1},
@@ -272,6 +273,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"ProposeChange":     {`{"action":"remove","msp":"MakerMSP"}`},
 		"ApproveChange":     {"000000000000"},
 		"WithdrawChange":    {"000000000000"},
+		"RejectChange":      {"000000000000"},
 		"GetRegistry":       {},
 		"RegisterBatch":     registerArgs(id("surplus-new"), 1_000),
 		"OfferTransfer":     {own, "RecyclerMSP"},

@@ -1,11 +1,12 @@
 //go:build e2e
 
-// Package upgrade tests an in-place upgrade of the live network from
-// contract 0.2.0, whose batches listed their takes in a "children" list, to
-// the current stored format: the old chaincode is built from the git
-// history and deployed, makes batches, the current chaincode is deployed
-// over it and the ledger migrated, and verify and audit must hold on every
-// batch, old and new.
+// Package upgrade tests in-place upgrades of the live network to the
+// current stored format: from contract 0.2.0, whose batches listed their
+// takes in a "children" list, and from contract 0.4.0, which kept an
+// auditor's hold on the batch and capture records under the event ID
+// alone. The old chaincode is built from the git history and deployed,
+// makes batches, the current chaincode is deployed over it and the ledger
+// migrated, and verify and audit must hold on every batch, old and new.
 package upgrade
 
 import (
@@ -25,32 +26,38 @@ import (
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
-// release020 is the last commit of contract 0.2.0.
-const release020 = "94b76b2"
+// release020 is the last commit of contract 0.2.0, release040 the last of
+// contract 0.4.0 (auditors' holds on the batch, capture records keyed by
+// event ID alone).
+const (
+	release020 = "94b76b2"
+	release040 = "897bf56"
+)
 
 var env *testnet.Env
 
 // TestMain runs the suite on a live network (test/internal/harness).
 func TestMain(m *testing.M) { harness.Main(m, "upgrade", &env) }
 
-// source020 writes the chaincode of contract 0.2.0 (its chaincode/ folder
-// and the module files) from the git history into a temporary folder.
-func source020(t *testing.T) string {
+// source writes the chaincode of a past contract version (its chaincode/
+// folder and the module files) from commit of the git history into a
+// temporary folder, and checks that it is that version.
+func source(t *testing.T, commit, version string) string {
 	t.Helper()
-	if out, err := exec.Command("git", "-C", env.Root, "cat-file", "-e", release020+"^{commit}").CombinedOutput(); err != nil {
-		t.Fatalf("the upgrade test builds contract 0.2.0 from commit %s of the git history, which this checkout lacks (a shallow clone? run `git fetch --unshallow`): %v %s", release020, err, out)
+	if out, err := exec.Command("git", "-C", env.Root, "cat-file", "-e", commit+"^{commit}").CombinedOutput(); err != nil {
+		t.Fatalf("the upgrade test builds contract %s from commit %s of the git history, which this checkout lacks (a shallow clone? run `git fetch --unshallow`): %v %s", version, commit, err, out)
 	}
 	dir := t.TempDir()
-	tarball := filepath.Join(t.TempDir(), "cc-0.2.0.tar")
-	if out, err := exec.Command("git", "-C", env.Root, "archive", "-o", tarball, release020, "chaincode", "go.mod", "go.sum").CombinedOutput(); err != nil {
-		t.Fatalf("git archive %s: %v %s", release020, err, out)
+	tarball := filepath.Join(t.TempDir(), "cc-"+version+".tar")
+	if out, err := exec.Command("git", "-C", env.Root, "archive", "-o", tarball, commit, "chaincode", "go.mod", "go.sum").CombinedOutput(); err != nil {
+		t.Fatalf("git archive %s: %v %s", commit, err, out)
 	}
 	if out, err := exec.Command("tar", "-xf", tarball, "-C", dir).CombinedOutput(); err != nil {
 		t.Fatalf("unpack %s: %v %s", tarball, err, out)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "chaincode", "contract", "contract.go"))
-	if err != nil || !strings.Contains(string(raw), `Version = "0.2.0"`) {
-		t.Fatalf("commit %s does not hold contract 0.2.0 (%v)", release020, err)
+	if err != nil || !strings.Contains(string(raw), `Version = "`+version+`"`) {
+		t.Fatalf("commit %s does not hold contract %s (%v)", commit, version, err)
 	}
 	return dir
 }
@@ -112,7 +119,7 @@ func TestUpgradeFrom020(t *testing.T) {
 	flakes := []string{id("f1"), id("f2"), id("f3")}
 	product := id("cup")
 
-	src := source020(t)
+	src := source(t, release020, "0.2.0")
 	deploy(t, src, "0.2.0")
 
 	// Contract 0.2.0 makes the batches: a silo taken from three times, a
@@ -238,6 +245,109 @@ func TestUpgradeFrom020(t *testing.T) {
 	if !rep.OK || r.Code != 0 {
 		t.Fatalf("audit after the upgrade: %v", rep.Violations)
 	}
+}
+
+// TestUpgradeFrom040: an auditor's hold that contract 0.4.0 stored on the
+// batch keeps the batch held after the upgrade, `mtrace migrate` moves it
+// to its own key, and its signature check reads the transaction that put
+// it on the batch. A capture record of 0.4.0 still skips its own rerun
+// and no longer blocks another member's capture under the same event ID.
+func TestUpgradeFrom040(t *testing.T) {
+	run := fmt.Sprintf("v%d", time.Now().Unix()%1_000_000)
+	id := func(s string) string { return run + "-" + s }
+	held, out, collected := id("held"), id("out"), id("collected")
+	deploy(t, source(t, release040, "0.4.0"), "0.4.0")
+	t.Cleanup(func() {
+		if contractVersion(t) != contract.Version {
+			deploy(t, "", contract.Version)
+		}
+	})
+	env.MustRun(t, "municipality", "batch", "register", held, "--material", "PET", "--mass", "30kg",
+		"--location", "Beşiktaş, Istanbul", "--collected-at", "2026-11-20T11:00:00+03:00", "--waste-code", "15 01 02")
+	env.MustRun(t, "municipality", "batch", "transfer", held, "--to", "RecyclerMSP")
+	env.MustRun(t, "recycler", "batch", "accept", held)
+	env.MustRun(t, "auditor", "batch", "quarantine", held, "--reason", "sample sent to the lab")
+	var before model.Batch
+	env.JSON(t, &before, "auditor", "batch", "get", held)
+	if before.Quarantine == nil || before.Quarantine.ByRole != model.HeldByAuditor {
+		t.Fatalf("contract 0.4.0 did not put the auditor's hold on the batch: %+v", before.Quarantine)
+	}
+	eventID := "urn:uuid:" + id("collection")
+	doc := `{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",{"mt":"urn:mtrace:vocab:"}],
+"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-25T16:00:00+03:00",
+"epcisBody":{"eventList":[
+{"type":"ObjectEvent","eventID":"` + eventID + `","eventTime":"2026-11-25T08:10:00+03:00","eventTimeZoneOffset":"+03:00",
+ "action":"ADD","bizStep":"collecting","disposition":"active","bizLocation":{"id":"urn:mtrace:id:place/kadikoy-depot"},
+ "quantityList":[{"epcClass":"urn:mtrace:id:batch/` + collected + `","quantity":12,"uom":"KGM"}],
+ "ilmd":{"mt:material":"PET","mt:wasteCode":"15 01 02"}}]}}`
+	docFile := filepath.Join(t.TempDir(), "doc.jsonld")
+	if err := os.WriteFile(docFile, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type report struct{ Captured, Skipped, Refused int }
+	var rep report
+	env.JSON(t, &rep, "municipality", "epcis", "capture", docFile)
+	if rep.Captured != 1 {
+		t.Fatalf("capture under contract 0.4.0: %+v", rep)
+	}
+
+	deploy(t, "", contract.Version)
+	proc := []string{"batch", "process", "--step", "shredding", "--in", held + ":10kg", "--out", out + ":PET:flakes:10kg"}
+	if r := env.Run(t, "recycler", proc...); r.Code == 0 || !strings.Contains(r.Stderr, "is quarantined: sample sent to the lab") {
+		t.Errorf("the 0.4.0 hold must keep the batch held before the migration: exit %d\n%s", r.Code, r)
+	}
+	if r := env.Run(t, "recycler", "batch", "release", held); r.Code == 0 || !strings.Contains(r.Stderr, "only an auditor may release it") {
+		t.Errorf("the owner released a 0.4.0 auditor's hold: exit %d\n%s", r.Code, r)
+	}
+
+	var res struct {
+		Pending  int      `json:"pending"`
+		Migrated []string `json:"migrated"`
+	}
+	env.JSON(t, &res, "municipality-admin", "migrate")
+	if !slices.Contains(res.Migrated, held) {
+		t.Fatalf("the migration did not move the hold of %s: %+v", held, res)
+	}
+	env.JSON(t, &res, "municipality-admin", "migrate")
+	if len(res.Migrated) != 0 {
+		t.Errorf("a second migration run found work: %+v", res)
+	}
+	var after model.Batch
+	env.JSON(t, &after, "auditor", "batch", "get", held)
+	if after.Quarantine != nil || after.Status != model.StatusActive || len(after.Holds) != 1 || after.Holds[0].Tx != before.Quarantine.Tx {
+		t.Fatalf("after the migration: status %s, quarantine %+v, holds %+v", after.Status, after.Quarantine, after.Holds)
+	}
+	if r := env.Run(t, "recycler", proc...); r.Code == 0 || !strings.Contains(r.Stderr, "is held by auditor AuditorMSP") {
+		t.Errorf("the moved hold must keep the batch held: exit %d\n%s", r.Code, r)
+	}
+	r := env.Run(t, "auditor", "verify", held)
+	t.Logf("mtrace verify %s after the migration:\n%s", held, r.Stdout)
+	if r.Code != 1 || !strings.Contains(r.Stdout, "is held by auditor AuditorMSP") || !strings.Contains(r.Stdout, "ok    signatures") {
+		t.Errorf("verify of the held batch: exit %d; want 1, the hold named and the signatures ok\n%s", r.Code, r)
+	}
+	env.MustRun(t, "auditor", "batch", "release", held)
+	env.MustRun(t, "recycler", proc...)
+	if r := env.Run(t, "auditor", "verify", out); r.Code != 0 {
+		t.Errorf("verify %s after the release: exit %d\n%s", out, r.Code, r)
+	}
+
+	// The 0.4.0 capture record: the municipality's rerun is skipped; the
+	// recycler captures under the same event ID.
+	env.JSON(t, &rep, "municipality", "epcis", "capture", docFile)
+	if rep.Skipped != 1 || rep.Captured != 0 {
+		t.Errorf("rerun of a capture recorded by contract 0.4.0: %+v", rep)
+	}
+	gw, done, err := env.Gateway("recycler")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	p := env.Profiles["recycler"]
+	req, _ := json.Marshal(model.CaptureRequest{EventID: eventID, Kind: model.CaptureQuarantine, Batch: out, Reason: "same event ID"})
+	if _, err := gw.GetNetwork(p.Channel).GetContract(p.Chaincode).SubmitTransaction("Capture", string(req)); err != nil {
+		t.Errorf("the recycler's capture under an event ID the municipality captured with contract 0.4.0: %v", testnet.Message(err))
+	}
+	env.MustRun(t, "recycler", "batch", "release", out)
 }
 
 func nodeIDs(t model.Trace) []string {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -118,7 +119,13 @@ func (b Base) Map(ev model.Event, bs Batches) (e *Event, ok bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
-		for _, d := range x.Documents {
+		// The owner's documents are on the batch, an auditor's under keys
+		// of their own (contract 0.5.0), read with the batch.
+		docs := slices.Clone(x.Documents)
+		for _, d := range x.AuditorDocuments {
+			docs = append(docs, d.Document)
+		}
+		for _, d := range docs {
 			if d.Tx == ev.TxID {
 				e.Document = &DocumentRef{Name: d.Name, SHA256: d.SHA256, URI: d.URI}
 				e.CertificationInfo = niURI(d.SHA256)

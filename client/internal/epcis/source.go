@@ -83,11 +83,20 @@ func (x *Exporter) Provenance(ctx context.Context, w *Writer, id, direction stri
 		for _, h := range hist {
 			// Keyed by the event's own transaction: a version that only
 			// rewrites a batch (a migration) carries the event before it.
-			if h.Batch == nil || h.Batch.Event.TxID == "" {
+			// An auditor's hold, release or document (kept under keys of
+			// its own) carries its event too.
+			var ev model.Event
+			switch {
+			case h.Oversight != nil:
+				ev = h.Oversight.Event()
+			case h.Batch != nil:
+				ev = h.Batch.Event
+			}
+			if ev.TxID == "" {
 				continue
 			}
-			if _, seen := byTx[h.Batch.Event.TxID]; !seen {
-				byTx[h.Batch.Event.TxID] = h.Batch.Event
+			if _, seen := byTx[ev.TxID]; !seen {
+				byTx[ev.TxID] = ev
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,6 +294,25 @@ func TestMapErrors(t *testing.T) {
 	_, ok, err = base.Map(model.Event{Name: "BatchMigrated", Type: model.ObjectEvent, TxID: "m"}, nil)
 	assert.NoError(t, err)
 	assert.False(t, ok, "a change that names no quantity is no EPCIS event")
+}
+
+// TestMapAuditorDocument: a document an auditor anchored under a key of
+// its own maps like one on the batch.
+func TestMapAuditorDocument(t *testing.T) {
+	s := newStory()
+	ev := s.tx(auditor, model.EvDocumentAttached, model.ObjectEvent, model.BizInspecting, model.DispActive)
+	ev.Action, ev.Reason, ev.Quantities = "OBSERVE", "lab report", []model.Quantity{model.Qty("U-1", 980_000)}
+	_, _, err := base.Map(ev, s.batches)
+	assert.ErrorContains(t, err, `batch "U-1" has no document anchored by tx`)
+	sha := strings.Repeat("cd", 32)
+	s.batches["U-1"].AuditorDocuments = []model.AuditorDocument{{Batch: "U-1",
+		Document: model.Document{Name: "lab report", SHA256: sha, AnchoredBy: auditor, Tx: ev.TxID}, Event: ev}}
+	e, ok, err := base.Map(ev, s.batches)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotNil(t, e.Document)
+	assert.Equal(t, sha, e.Document.SHA256)
+	assert.Equal(t, "lab report", e.Document.Name)
 }
 
 func TestLegacyCollectionStaysUTC(t *testing.T) {

@@ -16,7 +16,11 @@ func Batch(w io.Writer, b *model.Batch, children []model.Take) error {
 	t.Row("ID", b.ID)
 	t.Row("Material", string(b.Material))
 	t.Row("Form", string(b.Form))
-	t.Row("Status", string(b.Status))
+	status := string(b.Status)
+	if n := len(b.Holds); n > 0 {
+		status = fmt.Sprintf("%s (stored status %s; %d auditor's hold(s) in force)", model.StatusQuarantined, b.Status, n)
+	}
+	t.Row("Status", status)
 	t.Row("Owner", b.Owner)
 	mass := fmt.Sprintf("%s remaining of %s", b.RemainingMass, b.InitialMass)
 	if b.TransitLoss > 0 {
@@ -47,6 +51,13 @@ func Batch(w io.Writer, b *model.Batch, children []model.Take) error {
 	if q := b.Quarantine; q != nil {
 		t.Row("Quarantine", fmt.Sprintf("held by %s %s at %s: %s", q.ByRole, q.By.MSP, q.At, q.Reason))
 	}
+	for i, h := range b.Holds {
+		label := ""
+		if i == 0 {
+			label = "Auditor's hold"
+		}
+		t.Row(label, fmt.Sprintf("held by auditor %s (%s) at %s: %s, tx %s", h.By.MSP, h.By.Person(), h.At, h.Reason, h.Tx))
+	}
 	for i, h := range b.Handovers {
 		label := ""
 		if i == 0 {
@@ -74,6 +85,17 @@ func Batch(w io.Writer, b *model.Batch, children []model.Take) error {
 			label = "Documents"
 		}
 		doc := fmt.Sprintf("%s sha256:%s", d.Name, d.SHA256)
+		if d.URI != "" {
+			doc += " " + d.URI
+		}
+		t.Row(label, doc)
+	}
+	for i, d := range b.AuditorDocuments {
+		label := ""
+		if i == 0 {
+			label = "Auditor documents"
+		}
+		doc := fmt.Sprintf("%s sha256:%s by %s at %s", d.Name, d.SHA256, d.AnchoredBy.MSP, d.AnchoredAt)
 		if d.URI != "" {
 			doc += " " + d.URI
 		}
@@ -113,7 +135,7 @@ func Batches(w io.Writer, bs []model.Batch) error {
 	t := NewTable(w)
 	t.Row("ID", "MATERIAL", "FORM", "STATUS", "OWNER", "REMAINING", "INITIAL", "RECYCLED", "UPDATED")
 	for _, b := range bs {
-		t.Row(b.ID, string(b.Material), string(b.Form), string(b.Status), b.Owner,
+		t.Row(b.ID, string(b.Material), string(b.Form), string(b.EffectiveStatus()), b.Owner,
 			b.RemainingMass.String(), b.InitialMass.String(), model.Percent(b.RecycledContent), b.UpdatedAt)
 	}
 	return t.Flush()

@@ -108,3 +108,23 @@ func TestTreeDrawsBranches(t *testing.T) {
 	require.NoError(t, Trace(&buf, tr, "json"))
 	assert.Contains(t, buf.String(), `"root": "P"`)
 }
+
+// TestBatchShowsAuditorsHoldsAndDocuments: holds and documents auditors
+// keep under keys of their own show on the batch, and its status is
+// quarantined while a hold is in force.
+func TestBatchShowsAuditorsHoldsAndDocuments(t *testing.T) {
+	b := spool()
+	b.Status, b.Quarantine = model.StatusActive, nil
+	aud := model.Actor{MSP: "AuditorMSP", Identity: "emre", EnrollmentID: "emre"}
+	b.Holds = []model.Hold{{Batch: b.ID, By: aud, Reason: "lab: PVC", At: "2026-11-23T00:00:00Z", Tx: "tx-hold"}}
+	b.AuditorDocuments = []model.AuditorDocument{{Batch: b.ID, Document: model.Document{Name: "lab.pdf", SHA256: strings.Repeat("cd", 32), AnchoredBy: aud, AnchoredAt: "2026-11-23T01:00:00Z", Tx: "tx-doc"}}}
+	var buf bytes.Buffer
+	require.NoError(t, Batch(&buf, b, nil))
+	out := buf.String()
+	assert.Contains(t, out, "Status             quarantined (stored status active; 1 auditor's hold(s) in force)")
+	assert.Contains(t, out, "Auditor's hold     held by auditor AuditorMSP (emre) at 2026-11-23T00:00:00Z: lab: PVC, tx tx-hold")
+	assert.Contains(t, out, "Auditor documents  lab.pdf sha256:cdcd")
+	buf.Reset()
+	require.NoError(t, Batches(&buf, []model.Batch{*b}))
+	assert.Contains(t, buf.String(), " quarantined ")
+}

@@ -40,8 +40,8 @@ func TestRegistry(t *testing.T) {
 	assert.Regexp(t, `^MSP\s+ROLE\s+NAME$`, lines[0])
 	assert.Regexp(t, `^MakerMSP\s+maker\s+Makers$`, lines[2])
 	assert.Contains(t, out.String(), "3 members; a change applies with the approvals of 2. Last change: tx tx9 by Admin@maker (MakerMSP) at 2026-11-30T10:00:00Z\n")
-	assert.Regexp(t, `aaaaaaaaaaaa\s+remove AuditorMSP\s+MakerMSP\s+MakerMSP, GoneMSP\s+1/2\s+2026-12-10T00:00:00Z\n`, out.String(), "only members' approvals count")
-	assert.Regexp(t, `bbbbbbbbbbbb\s+set KMSP as collector \("K"\)\s+MakerMSP\s+-\s+0/2\s+2026-12-01T00:00:00Z \(expired\)\n`, out.String())
+	assert.Regexp(t, `aaaaaaaaaaaa\s+remove AuditorMSP\s+MakerMSP\s+MakerMSP, GoneMSP\s+1/2\s+-\s+2026-12-10T00:00:00Z\n`, out.String(), "only members' approvals count")
+	assert.Regexp(t, `bbbbbbbbbbbb\s+set KMSP as collector \("K"\)\s+MakerMSP\s+-\s+0/2\s+-\s+2026-12-01T00:00:00Z \(expired\)\n`, out.String())
 
 	r := registry()
 	r.Proposals = nil

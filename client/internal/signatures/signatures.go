@@ -219,10 +219,12 @@ func (v *Verifier) Transactions(ctx context.Context, ids []string) (map[string]*
 		want[id] = true
 	}
 	_, err := each(v.Workers, ids, func(id string) (*struct{}, error) {
+		// A transaction seen only as a duplicate copy in another block
+		// still has its own block read: that is where its original is.
 		v.mu.Lock()
-		_, done := v.found[id]
+		tx, seen := v.found[id]
 		v.mu.Unlock()
-		if done {
+		if seen && (tx == nil || tx.Code != duplicate) {
 			return nil, nil
 		}
 		return nil, v.block(ctx, id, want)
@@ -340,12 +342,29 @@ func (v *Verifier) block(ctx context.Context, id string, want map[string]bool) e
 			return fmt.Errorf("block %d: %w", num, err)
 		}
 		if tx != nil {
-			v.mu.Lock()
-			v.found[tx.ID] = tx
-			v.mu.Unlock()
+			v.keep(tx)
 		}
 	}
 	return nil
+}
+
+// duplicate is the validation code of a copy of a transaction already
+// on the channel.
+var duplicate = peer.TxValidationCode_DUPLICATE_TXID.String()
+
+// keep records a transaction read from a block. A transaction ID can
+// appear more than once on the channel: anyone may send a committed
+// envelope to the orderers again, and the peers mark the copy
+// DUPLICATE_TXID. The valid transaction with that ID is the one that
+// counts, so a copy that is not valid never replaces one that is,
+// whichever the block lists first.
+func (v *Verifier) keep(tx *model.SignedTx) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if prev := v.found[tx.ID]; prev != nil && prev.Valid && !tx.Valid {
+		return
+	}
+	v.found[tx.ID] = tx
 }
 
 // decode checks one transaction envelope with its validation code; with
@@ -367,7 +386,8 @@ func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.T
 		return nil, fmt.Errorf("decode signature header: %w", err)
 	}
 	tx := &model.SignedTx{ID: ch.GetTxId(), Valid: code == peer.TxValidationCode_VALID, Code: code.String(),
-		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{}}
+		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{},
+		Holds: map[string]json.RawMessage{}, Documents: map[string]json.RawMessage{}}
 	at := ch.GetTimestamp().AsTime()
 
 	creator, err := v.identity(ctx, sh.GetCreator(), at, false)
@@ -422,8 +442,8 @@ func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.T
 	return tx, nil
 }
 
-// writes keeps what the transaction wrote to batch, process record and
-// take keys of the chaincode's namespace.
+// writes keeps what the transaction wrote to batch, process record, take,
+// auditor's hold and auditor's document keys of the chaincode's namespace.
 func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
 	var resp peer.ProposalResponsePayload
 	if err := proto.Unmarshal(prp, &resp); err != nil {
@@ -460,6 +480,12 @@ func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
 				// ("take", parent, time, tx): only a take the transaction
 				// made itself counts as its take.
 				tx.Takes[parts[1]] = w.GetValue()
+			case len(parts) == 3 && parts[0] == "hold" && parts[2] == tx.ID:
+				// ("hold", batch, tx): an auditor's hold placed by this
+				// transaction.
+				tx.Holds[parts[1]] = w.GetValue()
+			case len(parts) == 3 && parts[0] == "doc" && parts[2] == tx.ID:
+				tx.Documents[parts[1]] = w.GetValue()
 			}
 		}
 	}

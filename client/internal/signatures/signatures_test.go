@@ -177,7 +177,9 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	honestWrites := []write{{"mtrace", batchKey, `{"id":"B1"}`}, {"mtrace", "\x00process\x00tx9\x00", `{"tx":"tx9"}`},
 		{"mtrace", "\x00idx~owner\x00MunicipalityMSP\x00B1\x00", "\x00"}, {"other", batchKey, `{"id":"elsewhere"}`},
 		{"mtrace", "\x00take\x00B0\x0020261120T093000.000000000Z\x00honest\x00", `{"id":"B1","mass":5}`},
-		{"mtrace", "\x00take\x00B7\x0020261120T093000.000000000Z\x00other-tx\x00", `{"id":"B1","mass":6}`}}
+		{"mtrace", "\x00take\x00B7\x0020261120T093000.000000000Z\x00other-tx\x00", `{"id":"B1","mass":6}`},
+		{"mtrace", "\x00hold\x00B1\x00honest\x00", `{"batch":"B1"}`}, {"mtrace", "\x00hold\x00B2\x00other-tx\x00", `{"batch":"B2"}`},
+		{"mtrace", "\x00doc\x00B1\x00honest\x00", `{"batch":"B1","sha256":"x"}`}}
 
 	// Two blocks: the first holds three of the transactions, and one that
 	// nobody asks for.
@@ -230,6 +232,9 @@ func TestVerifierReadsSignedTransactions(t *testing.T) {
 	assert.Len(t, h.Batches, 1, "index entries are not batches")
 	assert.JSONEq(t, `{"id":"B1","mass":5}`, string(h.Takes["B0"]), "a take key of the transaction's own")
 	assert.Len(t, h.Takes, 1, "a take key naming another transaction is not this one's take")
+	assert.JSONEq(t, `{"batch":"B1"}`, string(h.Holds["B1"]), "an auditor's hold key of the transaction's own")
+	assert.Len(t, h.Holds, 1, "a hold key naming another transaction is not this one's hold")
+	assert.JSONEq(t, `{"batch":"B1","sha256":"x"}`, string(h.Documents["B1"]))
 
 	assert.False(t, got["invalid"].Valid)
 	assert.Equal(t, "ENDORSEMENT_POLICY_FAILURE", got["invalid"].Code)
@@ -344,4 +349,43 @@ func TestCertActor(t *testing.T) {
 
 	_, err = certActor("MunicipalityMSP", mk([]pkix.Extension{{Id: oid, Value: []byte("not json")}}))
 	assert.ErrorContains(t, err, "attributes of ayse")
+}
+
+// TestVerifierKeepsTheValidOriginal: anyone may send a committed envelope
+// to the orderers again; the peers mark the copy DUPLICATE_TXID. When the
+// copy shares a block with another transaction the check reads, the
+// valid original still counts, whichever block is read first.
+func TestVerifierKeepsTheValidOriginal(t *testing.T) {
+	city, rec := newCA(t, "MunicipalityMSP"), newCA(t, "RecyclerMSP")
+	op := city.issue(t, "op1@municipality", "client")
+	cityPeer, recPeer := city.issue(t, "peer0.municipality", "peer"), rec.issue(t, "peer0.recycler", "peer")
+	writes := []write{{"mtrace", "\x00batch\x00B1\x00", `{"id":"B1"}`}}
+	for _, tc := range []struct{ original, later string }{
+		{"a-original", "b-later"}, // the original's block is read first
+		{"b-original", "a-later"}, // the block with the copy is read first
+	} {
+		t.Run(tc.original, func(t *testing.T) {
+			orig := transaction(t, tc.original, peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, writes, nil)
+			dup := orig
+			dup.code = peer.TxValidationCode_DUPLICATE_TXID
+			first := block(t, 7, orig)
+			second := block(t, 9, dup, transaction(t, tc.later, peer.TxValidationCode_VALID, op, []*signer{cityPeer, recPeer}, nil, nil))
+			blocks := map[string][]byte{tc.original: first, tc.later: second}
+			fake := ledgertest.New()
+			cfg := channelConfig(t, city, rec)
+			fake.On("cscc.GetChannelConfig", func([]string) ([]byte, error) { return cfg, nil })
+			fake.On("qscc.GetBlockByTxID", func(args []string) ([]byte, error) { return blocks[args[0]], nil })
+			ctx := context.Background()
+			v, err := New(ctx, fake)
+			require.NoError(t, err)
+			v.Workers = 1 // keys in order: the case decides which block comes first
+			got, err := v.Transactions(ctx, []string{tc.original, tc.later})
+			require.NoError(t, err)
+			require.Contains(t, got, tc.original)
+			assert.True(t, got[tc.original].Valid, "the DUPLICATE_TXID copy must not replace the valid original")
+			assert.Equal(t, "VALID", got[tc.original].Code)
+			assert.JSONEq(t, `{"id":"B1"}`, string(got[tc.original].Batches["B1"]))
+			assert.True(t, got[tc.later].Valid)
+		})
+	}
 }

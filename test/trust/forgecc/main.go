@@ -143,8 +143,8 @@ func (f *forger) AcceptTransfer(ctx contractapi.TransactionContextInterface, id 
 	return put(stub, key("batch", id), b)
 }
 
-// Process takes from input batches whoever holds them, and makes the
-// outputs for the caller.
+// Process takes from input batches whoever holds them, under an auditor's
+// hold or not, and makes the outputs for the caller.
 func (f *forger) Process(ctx contractapi.TransactionContextInterface, req model.ProcessRequest) error {
 	stub := ctx.GetStub()
 	me, _ := ctx.GetClientIdentity().GetMSPID()
@@ -163,19 +163,23 @@ func (f *forger) Process(ctx contractapi.TransactionContextInterface, req model.
 	for i, in := range req.Inputs {
 		takes[i] = model.Take{ID: in.ID, Mass: in.Mass}
 	}
+	d := model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, At: now(ctx), Inputs: takes}
+	rec := model.Process{Derivation: d, RecycledContent: model.FullRecycled}
 	for _, out := range req.Outputs {
 		b := model.Batch{ID: out.ID, Material: out.Material, Form: out.Form, InitialMass: out.Mass, RemainingMass: out.Mass,
 			Owner: me, Submitter: model.Actor{MSP: me}, Status: model.StatusActive, RecycledContent: model.FullRecycled,
-			Origin: model.Origin{Process: &model.Derivation{Step: req.Step, Tx: stub.GetTxID(), By: model.Actor{MSP: me}, Inputs: takes}},
-			Format: model.CurrentFormat}
+			Origin: model.Origin{Process: &d}, Format: model.CurrentFormat}
 		if err := put(stub, key("batch", out.ID), b); err != nil {
 			return err
 		}
+		rec.Outputs = append(rec.Outputs, model.Take{ID: out.ID, Mass: out.Mass})
 	}
-	return nil
+	// The record, so that the outputs read as a process's.
+	return put(stub, key("process", stub.GetTxID()), rec)
 }
 
-// Release lifts any hold, an auditor's included.
+// Release lifts any hold, an auditor's included: the hold on the batch,
+// and every auditor's hold under its own key ("hold", id, tx).
 func (f *forger) Release(ctx contractapi.TransactionContextInterface, id string) error {
 	stub := ctx.GetStub()
 	b, err := get[model.Batch](stub, key("batch", id))
@@ -186,7 +190,51 @@ func (f *forger) Release(ctx contractapi.TransactionContextInterface, id string)
 		b.Status = b.Quarantine.PreviousStatus
 	}
 	b.Quarantine, b.LastTx = nil, stub.GetTxID()
+	it, err := stub.GetStateByPartialCompositeKey("hold", []string{id})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return err
+		}
+		if err := stub.DelState(kv.GetKey()); err != nil {
+			return err
+		}
+	}
 	return put(stub, key("batch", id), b)
+}
+
+// auditor reports whether the caller's organisation is an auditor in the
+// registry.
+func auditor(ctx contractapi.TransactionContextInterface) bool {
+	reg, err := get[model.Registry](ctx.GetStub(), registryKey)
+	if err != nil {
+		return false
+	}
+	me, _ := ctx.GetClientIdentity().GetMSPID()
+	p, ok := reg.Lookup(me)
+	return ok && p.Role == model.RoleAuditor
+}
+
+// Quarantine refuses every auditor's hold: the owner's peer will not
+// endorse oversight of its own batches. The owner's own holds are the
+// real transaction.
+func (f *forger) Quarantine(ctx contractapi.TransactionContextInterface, id string, reason string) error {
+	if auditor(ctx) {
+		return errors.New("forge: this peer endorses no auditor's hold")
+	}
+	return f.Contract.Quarantine(ctx, id, reason)
+}
+
+// AttachDocument refuses every auditor's document, like Quarantine.
+func (f *forger) AttachDocument(ctx contractapi.TransactionContextInterface, id, name, sha256, uri string) error {
+	if auditor(ctx) {
+		return errors.New("forge: this peer anchors no auditor's document")
+	}
+	return f.Contract.AttachDocument(ctx, id, name, sha256, uri)
 }
 
 // RewriteProcess doubles every output mass of a stored process record.

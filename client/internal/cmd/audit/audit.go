@@ -137,6 +137,12 @@ func printReport(opts *Options, r *model.AuditReport) error {
 	if r.Signatures != nil && r.Signatures.OK {
 		fmt.Fprintf(w, "\nSignatures: %s\n", r.Signatures.Detail)
 	}
+	if len(r.Holds) > 0 {
+		fmt.Fprintf(w, "\nAuditors' holds in force (%d):\n", len(r.Holds))
+		for _, h := range r.Holds {
+			fmt.Fprintf(w, "  - batch %q held by %s since %s (tx %s): %s\n", h.Batch, h.By.MSP, h.At, model.ShortTx(h.Tx), h.Reason)
+		}
+	}
 	if r.OK {
 		_, err := fmt.Fprintln(w, "\nNo violations.")
 		return err

@@ -36,7 +36,10 @@ time, the organisation and the person who submitted it (their enrolment ID and
 mtrace.role; versions written before contract 0.4.0 name only the
 certificate's common name), the event it recorded,
 and the fields that changed from the version before (status, owner, remaining
-mass, transit loss, pending transfer, quarantine, documents, children).`,
+mass, transit loss, pending transfer, quarantine, documents, children). An
+auditor's holds, their releases and the documents auditors anchored are kept
+under keys of their own (contract 0.5.0) and are listed among the versions
+by time.`,
 		Example: `  mtrace history PET-2026-0001
   mtrace history PET-2026-0001 -o json`,
 		Args: cmdutil.ExactArgs(1, "one batch ID"),
@@ -71,6 +74,11 @@ func runHistory(ctx context.Context, opts *Options) error {
 		t.Row("TIME", "TX", "ORGANISATION", "PERSON", "ROLE", "EVENT", "CHANGES")
 		var prev *model.Batch
 		for _, e := range entries {
+			if o := e.Oversight; o != nil {
+				by, what := oversight(o)
+				t.Row(e.Timestamp, e.TxID, by.MSP, by.Person(), render.Or(string(by.Role), "-"), render.Or(o.Event().Name, o.Kind), what)
+				continue
+			}
 			if e.IsDelete || e.Batch == nil {
 				t.Row(e.Timestamp, e.TxID, "-", "-", "-", "deleted", "")
 				prev = nil
@@ -87,6 +95,20 @@ func runHistory(ctx context.Context, opts *Options) error {
 		}
 		return t.Flush()
 	})
+}
+
+// oversight says who did an auditor's act in a batch's history, and what.
+func oversight(o *model.Oversight) (model.Actor, string) {
+	switch {
+	case o.Kind == model.OversightRelease && o.Hold != nil && o.Hold.Released != nil:
+		return o.Hold.Released.By, fmt.Sprintf("auditor's hold of tx %s lifted", model.ShortTx(o.Hold.Tx))
+	case o.Hold != nil:
+		return o.Hold.By, fmt.Sprintf("held by auditor %s: %s", o.Hold.By.MSP, o.Hold.Reason)
+	case o.Document != nil:
+		d := o.Document
+		return d.AnchoredBy, fmt.Sprintf("auditor's document %s (sha256 %.12s...)", d.Name, d.SHA256)
+	}
+	return model.Actor{}, o.Kind
 }
 
 // Changes describes what differs from prev to cur; prev nil means cur is

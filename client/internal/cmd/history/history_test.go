@@ -1,6 +1,7 @@
 package history
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -34,7 +35,20 @@ func versions() []model.HistoryEntry {
 	entry := func(b model.Batch) model.HistoryEntry {
 		return model.HistoryEntry{TxID: b.LastTx, Timestamp: b.UpdatedAt, Batch: &b}
 	}
-	return []model.HistoryEntry{entry(v1), entry(v2), entry(v3), entry(v4)}
+	// An auditor's hold and document, kept under keys of their own
+	// (contract 0.5.0), and the hold's release.
+	emre := model.Actor{MSP: "AuditorMSP", Identity: "emre", EnrollmentID: "emre", Role: model.PersonOperator}
+	hold := model.Hold{Batch: "PET-1", By: emre, Reason: "lab: PVC", At: "2026-11-21T09:00:00Z", Tx: "tx-hold",
+		Event: model.Event{Name: model.EvBatchQuarantined, BizStep: model.BizHolding}}
+	released := hold
+	released.Released = &model.Release{By: emre, At: "2026-11-21T12:00:00Z", Tx: "tx-release", Event: model.Event{Name: model.EvBatchReleased}}
+	doc := model.AuditorDocument{Batch: "PET-1", Document: model.Document{Name: "lab.pdf", SHA256: strings.Repeat("ab", 32), AnchoredBy: emre, AnchoredAt: "2026-11-21T10:00:00Z", Tx: "tx-doc"},
+		Event: model.Event{Name: model.EvDocumentAttached}}
+	return []model.HistoryEntry{entry(v1), entry(v2), entry(v3),
+		{TxID: "tx-hold", Timestamp: hold.At, Oversight: &model.Oversight{Kind: model.OversightHold, Hold: &hold}},
+		{TxID: "tx-doc", Timestamp: doc.AnchoredAt, Oversight: &model.Oversight{Kind: model.OversightDocument, Document: &doc}},
+		{TxID: "tx-release", Timestamp: released.Released.At, Oversight: &model.Oversight{Kind: model.OversightRelease, Hold: &released}},
+		entry(v4)}
 }
 
 func TestHistory(t *testing.T) {

@@ -43,7 +43,7 @@ func NewCmdMigrate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
 	cmd := &cobra.Command{
 		Use:   "migrate [--batch N] [--dry-run]",
-		Short: "Migrate batches stored by contract 0.2.0 to the current stored format (organisation admin)",
+		Short: "Migrate batches stored by an older contract to the current stored format (organisation admin)",
 		Long: `After a chaincode upgrade that changed the stored format, rewrite every batch
 still in the old format. The command lists them with PendingMigration and
 submits MigrateBatches for --batch of them at a time, so each transaction
@@ -52,7 +52,10 @@ stays small. It must run as an organisation admin identity (certificate OU
 
 The migration is idempotent: a batch already in the current format is left
 untouched, so an interrupted run is finished by running it again. Until a
-batch is migrated, every other transaction refuses it.`,
+batch of contract 0.2.0 is migrated, every other transaction refuses it. An
+auditor's hold that contract 0.4.0 or earlier kept on the batch stays in
+force where it is until the migration moves it to its own key (contract
+0.5.0).`,
 		Example: `  mtrace -p municipality-admin migrate --dry-run
   mtrace -p municipality-admin migrate
   mtrace -p municipality-admin migrate -o json | jq .migrated`,

@@ -8,6 +8,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/registry/approve"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry/proposals"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry/propose"
+	"github.com/mtrace/mtrace/client/internal/cmd/registry/reject"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry/show"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry/withdraw"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
@@ -22,8 +23,9 @@ func NewCmdRegistry(f *cmdutil.Factory) *cobra.Command {
 recycler, maker, auditor). It changes only through proposals: an admin of a
 member organisation proposes a change, and it applies when admins of a
 majority of the member organisations have approved it, each with their own
-transaction. Proposals expire (7 days unless --ttl says otherwise) and can be
-withdrawn by the proposing organisation.`,
+transaction. Proposals expire (7 days unless --ttl says otherwise), can be
+withdrawn by the proposing organisation, and are closed when admins of a
+majority reject them. Each organisation may have 4 proposals open at once.`,
 		Example: `  mtrace -p maker-admin registry propose --msp KaunasMSP --role collector --name "Kaunas waste services"
   mtrace -p municipality-admin registry approve 3f2a9c0d1e4b
   mtrace registry proposals`,
@@ -39,6 +41,7 @@ withdrawn by the proposing organisation.`,
 		proposals.NewCmdProposals(f, nil),
 		propose.NewCmdPropose(f, nil),
 		approve.NewCmdApprove(f, nil),
+		reject.NewCmdReject(f, nil),
 		withdraw.NewCmdWithdraw(f, nil),
 	)
 	return cmd

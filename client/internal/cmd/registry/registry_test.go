@@ -133,3 +133,36 @@ func TestExpiredProposalIsMarked(t *testing.T) {
 	require.NoError(t, render.Proposals(&out, &reg, time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)))
 	assert.Contains(t, out.String(), "2026-12-07T10:00:00Z (expired)")
 }
+
+func TestReject(t *testing.T) {
+	v := model.Vote{Proposal: registry().Proposals[0], Votes: 3, Needed: 3, Dropped: true}
+	e := cmdtest.New(t)
+	e.Fake.OnJSON(api.RejectChange, v)
+	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "reject", "3f2a9c0d1e4b"))
+	assert.Equal(t, "submit RejectChange(3f2a9c0d1e4b)", e.Fake.Calls()[0].String())
+	assert.Equal(t, "Rejected 3f2a9c0d1e4b: 3 of 3 rejections; the proposal is closed: set KaunasMSP as collector (\"Kaunas waste services\")\n", e.Out.String())
+
+	v.Votes, v.Dropped = 1, false
+	e = cmdtest.New(t)
+	e.Fake.OnJSON(api.RejectChange, v)
+	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "reject", "3f2a9c0d1e4b"))
+	assert.Equal(t, "Rejected 3f2a9c0d1e4b (set KaunasMSP as collector (\"Kaunas waste services\")): 1 of 3 rejections\n", e.Out.String())
+
+	e = cmdtest.New(t)
+	e.Fake.OnJSON(api.RejectChange, v)
+	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry", "reject", "3f2a9c0d1e4b", "-o", "json"))
+	var got model.Vote
+	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &got))
+	assert.Equal(t, v, got)
+
+	e = cmdtest.New(t)
+	err := e.Run(NewCmdRegistry(e.F), "registry", "reject")
+	require.Error(t, err)
+	assert.Empty(t, e.Fake.Calls())
+
+	e = cmdtest.New(t)
+	e.Fake.OnError(api.RejectChange, ledgertest.Rejection("MakerMSP has already rejected proposal 3f2a9c0d1e4b"))
+	err = e.Run(NewCmdRegistry(e.F), "registry", "reject", "3f2a9c0d1e4b")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rejected by chaincode: MakerMSP has already rejected proposal 3f2a9c0d1e4b")
+}

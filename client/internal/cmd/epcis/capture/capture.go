@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/api"
+	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/config"
 	"github.com/mtrace/mtrace/client/internal/epcis"
@@ -90,7 +91,11 @@ event as the ledger transaction it maps to, in document order:
 Each event is submitted by the organisation that acted (mt:actor, else the
 shipping source or receiving destination, else your profile), with the first
 profile of the config file for that organisation. The event's eventID is
-recorded in the same transaction, so a rerun skips what was captured. An
+recorded in the same transaction, under that organisation, with a digest of
+the event, so a rerun skips what was captured: an event is skipped only when
+the organisation's record holds the same event. Another organisation's
+capture under the same eventID does not matter; a different event that this
+organisation captured under the ID is refused, naming that transaction. An
 event that cannot be mapped, or that the ledger refuses, is listed with its
 index, eventID and reason, and writes nothing. Exits 1 if any was refused.`,
 		Example: `  mtrace epcis capture plant.jsonld
@@ -197,16 +202,33 @@ func (c *capturer) capture(ctx context.Context, it epcis.Item, o Outcome) Outcom
 	if err != nil {
 		return refuse(err.Error())
 	}
-	if rec, err := api.New(l).GetCapture(ctx, it.EventID); err == nil {
-		o.Result, o.Tx, o.Reason = Skipped, rec.Tx, "already captured"
+	digest := it.Request.Digest()
+	// A record of the event is this organisation's own (the chaincode
+	// keeps one per organisation): it is a rerun only when it holds the
+	// same event.
+	known := func(rec model.Captured) Outcome {
+		o.Tx = rec.Tx
+		switch rec.Digest {
+		case digest:
+			o.Result, o.Reason = Skipped, "already captured"
+		case "":
+			o.Result, o.Reason = Skipped, "already captured (recorded before contract 0.5.0, which kept no digest to compare)"
+		default:
+			o.Result, o.Reason = Refused, fmt.Sprintf("event ID %s was already captured by %s in tx %s with different content (digest %s, this event's %s)",
+				it.EventID, rec.By.MSP, rec.Tx, short(rec.Digest), short(digest))
+		}
 		return o
+	}
+	if rec, err := api.New(l).GetCapture(ctx, it.EventID); err == nil {
+		return known(rec)
 	} else if !strings.Contains(err.Error(), "not captured") {
 		return refuse(err.Error())
 	}
 	if err := api.New(l).Capture(ctx, *it.Request); err != nil {
 		if strings.Contains(err.Error(), "was already captured") {
-			o.Result, o.Reason = Skipped, "already captured"
-			return o
+			if rec, qerr := api.New(l).GetCapture(ctx, it.EventID); qerr == nil {
+				return known(rec)
+			}
 		}
 		return refuse(err.Error())
 	}
@@ -215,6 +237,14 @@ func (c *capturer) capture(ctx context.Context, it epcis.Item, o Outcome) Outcom
 		o.Tx = rec.Tx
 	}
 	return o
+}
+
+// short abbreviates a digest for messages.
+func short(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
 }
 
 // profileFor picks the profile that acts for an organisation: the chosen

@@ -42,13 +42,13 @@ const doc = `{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-conte
 // ledger that remembers captured event IDs.
 type env struct {
 	*cmdtest.Env
-	captured map[string]string // eventID -> tx
-	profiles []string          // profile of each Capture submit
+	captured map[string]model.Captured // eventID -> record
+	profiles []string                  // profile of each Capture submit
 	reqs     []model.CaptureRequest
 }
 
 func newEnv(t *testing.T) *env {
-	e := &env{Env: cmdtest.New(t), captured: map[string]string{}}
+	e := &env{Env: cmdtest.New(t), captured: map[string]model.Captured{}}
 	dir := filepath.Dir(e.Config)
 	body := "defaultProfile: municipality\nprofiles:\n"
 	for p, msp := range map[string]string{"municipality": "MunicipalityMSP", "recycler": "RecyclerMSP"} {
@@ -61,8 +61,8 @@ func newEnv(t *testing.T) *env {
 		return connect(p, o)
 	}
 	e.Fake.On(api.GetCapture, func(args []string) ([]byte, error) {
-		if tx, ok := e.captured[args[0]]; ok {
-			return json.Marshal(model.Captured{EventID: args[0], Tx: tx})
+		if rec, ok := e.captured[args[0]]; ok {
+			return json.Marshal(rec)
 		}
 		return nil, errors.New("rejected by chaincode: event " + args[0] + " not captured")
 	})
@@ -70,7 +70,7 @@ func newEnv(t *testing.T) *env {
 		var r model.CaptureRequest
 		require.NoError(t, json.Unmarshal([]byte(args[0]), &r))
 		e.reqs = append(e.reqs, r)
-		e.captured[r.EventID] = "tx-" + r.EventID[9:]
+		e.captured[r.EventID] = model.Captured{EventID: r.EventID, Tx: "tx-" + r.EventID[9:], By: model.Actor{MSP: "MunicipalityMSP"}, Digest: r.Digest()}
 		return nil, nil
 	})
 	return e
@@ -110,6 +110,41 @@ Captured 2, skipped 0, refused 2
 	assert.Equal(t, 2, r.Refused)
 	assert.Equal(t, Outcome{File: f, Document: 1, Index: 1, EventID: "urn:uuid:s1", Result: Skipped, Kind: "offer", Profile: "municipality", Tx: "tx-s1", Reason: "already captured"}, r.Events[1])
 	assert.Empty(t, e2.reqs)
+}
+
+// TestCaptureClash: the organisation's record of an event ID is skipped
+// only when it holds the same event; a record without a digest (contract
+// 0.4.0) is a rerun; a different event under the ID is refused, naming
+// its transaction.
+func TestCaptureClash(t *testing.T) {
+	e := newEnv(t)
+	f := e.file(t, doc)
+	e.captured["urn:uuid:c1"] = model.Captured{EventID: "urn:uuid:c1", Tx: "tx-other", By: model.Actor{MSP: "MunicipalityMSP"}, Digest: strings.Repeat("ab", 32)}
+	e.captured["urn:uuid:s1"] = model.Captured{EventID: "urn:uuid:s1", Tx: "tx-old", By: model.Actor{MSP: "MunicipalityMSP"}}
+	err := e.Run(NewCmdCapture(e.F, nil), "capture", f, "-o", "json")
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	var r Report
+	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &r))
+	assert.Equal(t, Refused, r.Events[0].Result)
+	assert.Equal(t, "tx-other", r.Events[0].Tx)
+	assert.Contains(t, r.Events[0].Reason, "event ID urn:uuid:c1 was already captured by MunicipalityMSP in tx tx-other with different content (digest abababababab")
+	assert.Equal(t, Skipped, r.Events[1].Result)
+	assert.Equal(t, "tx-old", r.Events[1].Tx)
+	assert.Contains(t, r.Events[1].Reason, "recorded before contract 0.5.0")
+	assert.Empty(t, e.reqs, "nothing is submitted for an event ID already recorded")
+
+	// A capture that loses a race to another of its own organisation's
+	// transactions is judged by the record it lost to.
+	e = newEnv(t)
+	e.Fake.On(api.Capture, func(args []string) ([]byte, error) {
+		var req model.CaptureRequest
+		require.NoError(t, json.Unmarshal([]byte(args[0]), &req))
+		e.captured[req.EventID] = model.Captured{EventID: req.EventID, Tx: "tx-race", By: model.Actor{MSP: "MunicipalityMSP"}, Digest: "ff"}
+		return nil, errors.New("rejected by chaincode: event " + req.EventID + " was already captured by MunicipalityMSP in transaction tx-race")
+	})
+	err = e.Run(NewCmdCapture(e.F, nil), "capture", f)
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	assert.Contains(t, e.Out.String(), "event 0 (urn:uuid:c1): refused: event ID urn:uuid:c1 was already captured by MunicipalityMSP in tx tx-race with different content")
 }
 
 func TestCaptureActsAsTheActor(t *testing.T) {

@@ -151,6 +151,19 @@ func TestExportProvenance(t *testing.T) {
 	// keeps the event before it, which is exported once.
 	last := hist["K-1"][len(hist["K-1"])-1]
 	hist["K-1"] = append(hist["K-1"], model.HistoryEntry{TxID: "migration-tx", Timestamp: last.Timestamp, Batch: last.Batch})
+	// An auditor's hold on S-1 and its release, kept under keys of their
+	// own, are in the history with their events.
+	aud := model.Actor{MSP: "AuditorMSP", Identity: "u3"}
+	holdEv := model.Event{Name: model.EvBatchQuarantined, Type: model.ObjectEvent, BizStep: model.BizHolding, Disposition: model.DispNonConformant,
+		Action: "OBSERVE", By: aud, Where: model.Where{Org: aud.MSP}, Reason: "lab: PVC", EventTime: "2026-11-20T09:00:00Z",
+		TxID: strings.Repeat("h", 64), Quantities: []model.Quantity{model.Qty("S-1", 1_200_000)}}
+	relEv := holdEv
+	relEv.Name, relEv.BizStep, relEv.Disposition, relEv.EventTime, relEv.TxID = model.EvBatchReleased, model.BizReleasing, model.DispActive, "2026-11-20T10:00:00Z", strings.Repeat("r", 64)
+	held := model.Hold{Batch: "S-1", By: aud, Reason: "lab: PVC", At: holdEv.EventTime, Tx: holdEv.TxID, Event: holdEv,
+		Released: &model.Release{By: aud, At: relEv.EventTime, Tx: relEv.TxID, Event: relEv}}
+	hist["S-1"] = append(hist["S-1"],
+		model.HistoryEntry{TxID: held.Tx, Timestamp: held.At, Oversight: &model.Oversight{Kind: model.OversightHold, Hold: &held}},
+		model.HistoryEntry{TxID: relEv.TxID, Timestamp: relEv.EventTime, Oversight: &model.Oversight{Kind: model.OversightRelease, Hold: &held}})
 	e.Fake.OnJSON(api.Trace, model.Trace{Root: "S-1", Direction: "up", Nodes: []model.TraceNode{{ID: "S-1"}, {ID: "K-1", Depth: 1}}})
 	e.Fake.On(api.GetHistory, func(args []string) ([]byte, error) { return json.Marshal(hist[args[0]]) })
 	e.Fake.OnJSON(api.GetProcess, s.rec)
@@ -158,13 +171,15 @@ func TestExportProvenance(t *testing.T) {
 	require.NoError(t, e.Run(NewCmdExport(e.F, nil), "export", "S-1", "--file", file, "-o", "json"))
 	var sum Summary
 	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &sum))
-	assert.Equal(t, Summary{File: file, Events: 4}, sum)
+	assert.Equal(t, Summary{File: file, Events: 6}, sum)
 	doc, err := os.ReadFile(file)
 	require.NoError(t, err)
 	evs := decode(t, doc)
-	require.Len(t, evs, 4)
+	require.Len(t, evs, 6)
 	assert.Equal(t, "collecting", evs[0].BizStep)
 	assert.Equal(t, "mt:sorting", evs[3].BizStep)
+	assert.Equal(t, "holding", evs[4].BizStep)
+	assert.Equal(t, "mt:releasing", evs[5].BizStep)
 	assert.Len(t, evs[3].InputQuantityList, 1)
 	assert.Len(t, evs[3].OutputQuantityList, 1)
 	assert.Equal(t, []string{"S-1", "up"}, e.Fake.CallsTo(api.Trace)[0].Args)
