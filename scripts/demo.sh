@@ -18,6 +18,10 @@
 #      approval is refused), and the registry changes.
 #   8. The auditor exports the vase's provenance as GS1 EPCIS 2.0 JSON-LD
 #      and checks it against GS1's schema.
+#   9. With the network stopped, anyone checks the vase's two proofs (made
+#      before and after the quarantine) offline against the genesis hash:
+#      both authentic, the first holds, the second does not; tampered
+#      copies are not authentic. The network is then started again.
 #
 # `make demo` starts the network first. Ids carry a run suffix, so the demo
 # can be played again on the same ledger.
@@ -53,6 +57,8 @@ sorted=RCY-SRT-$s washed=RCY-WSH-$s flakes=RCY-FLK-$s
 spool1=FIL-PET-$s-001 spool2=FIL-PET-$s-002 vase=MKR-VASE-$s
 cert=$(mktemp -d)/lab-certificate-$s.txt
 trap 'rm -rf "$(dirname "$cert")"' EXIT
+proofs=$MTRACE_HOME/proofs
+mkdir -p "$proofs"
 
 chapter "1. Two municipality operators register three PET collections and hand them to the recycler"
 step mtrace -p municipality-ayse batch register "$k" --material PET --mass 1250kg --location "Kadıköy, Istanbul" --collected-at 2026-11-20T09:30:00+03:00 --waste-code "15 01 02"
@@ -82,6 +88,7 @@ chapter "4. The maker prints a vase and verifies where it came from"
 step mtrace -p maker batch accept "$spool1"
 step mtrace -p maker batch process --step printing --in "$spool1:350g" --out "$vase:PET:product:310g"
 step mtrace -p maker verify "$vase" --document "$cert"
+step mtrace -p maker proof export "$vase" --file "$proofs/$vase-holds.proof"
 
 chapter "5. The auditor reads the history, draws the trace and audits the ledger"
 step mtrace -p auditor history "$spool1"
@@ -100,6 +107,7 @@ if ((rc != 1)); then
 	exit 1
 fi
 echo "(verify exited 1, as it must: the product descends from a quarantined batch)"
+step mtrace -p maker proof export "$vase" --file "$proofs/$vase-quarantined.proof"
 step mtrace -p auditor trace "$u" --down
 
 chapter "7. The consortium renames the auditor's organisation by majority vote of its admins"
@@ -123,6 +131,43 @@ chapter "8. The auditor exports the vase's provenance as GS1 EPCIS 2.0 and check
 epcis=$MTRACE_HOME/epcis-$vase.jsonld
 step mtrace -p auditor epcis export "$vase" --file "$epcis"
 step mtrace epcis validate "$epcis"
+
+chapter "9. Anyone checks the proofs offline: the network is stopped"
+genesis=$(awk '$1 == "genesis:" {print $2; exit}' "$MTRACE_CONFIG")
+if [[ -z $genesis ]]; then
+	echo "demo: no genesis hash in $MTRACE_CONFIG" >&2
+	exit 1
+fi
+step "$root/scripts/network.sh" down
+# want EXIT FILE: verify FILE with no config and no network, and require
+# exit status EXIT (0 authentic and holds, 1 authentic and fails, 3 not
+# authentic); the output is kept in $out.
+want() {
+	local exit=$1 file=$2 rc=0
+	printf '%s$ mtrace proof verify %s --genesis %s%s\n' "$dim" "$file" "$genesis" "$off"
+	out=$(env -u MTRACE_CONFIG -u MTRACE_PROFILE mtrace proof verify "$file" --genesis "$genesis" 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	if ((rc != exit)); then
+		echo "demo: proof verify $file exited $rc, want $exit" >&2
+		exit 1
+	fi
+}
+want 0 "$proofs/$vase-holds.proof"
+want 1 "$proofs/$vase-quarantined.proof"
+if ! grep -q "$u" <<<"$out"; then
+	echo "demo: the quarantined proof's verdict does not name the held batch $u" >&2
+	exit 1
+fi
+echo "(authentic, and it does not hold: it names the quarantine of $u)"
+# A byte of a block flipped, and a peer's validity answer removed: neither
+# copy is authentic.
+jq '.blocks[0] |= (.[0:120] + (if .[120:121] == "A" then "B" else "A" end) + .[121:])' \
+	"$proofs/$vase-holds.proof" >"$proofs/$vase-flipped.proof"
+want 3 "$proofs/$vase-flipped.proof"
+jq '.validity |= .[1:]' "$proofs/$vase-holds.proof" >"$proofs/$vase-unattested.proof"
+want 3 "$proofs/$vase-unattested.proof"
+echo "(not authentic, as they must not be)"
+step "$root/scripts/network.sh" up
 
 chapter "Done"
 cat <<EOF
