@@ -154,8 +154,8 @@ want() {
 }
 want 0 "$proofs/$vase-holds.proof"
 want 1 "$proofs/$vase-quarantined.proof"
-if ! grep -q "$u" <<<"$out"; then
-	echo "demo: the quarantined proof's verdict does not name the held batch $u" >&2
+if ! grep -Eq "^FAIL +not-quarantined .*$u" <<<"$out" || grep -Eq "^FAIL +signatures" <<<"$out"; then
+	echo "demo: the quarantined proof's verdict must fail not-quarantined naming $u, and nothing else" >&2
 	exit 1
 fi
 echo "(authentic, and it does not hold: it names the quarantine of $u)"

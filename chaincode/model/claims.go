@@ -406,3 +406,37 @@ func (e *Evidence) Claims(created map[string]string) []Claim {
 	}
 	return cs
 }
+
+// Wrote records one value the transaction wrote, by its key in the
+// chaincode's composite layout (U+0000, object type, U+0000, then each
+// attribute followed by U+0000): a batch ("batch", id), a process record
+// ("process", tx), and the take ("take", parent, time, tx), auditor's hold
+// ("hold", batch, tx) and auditor's document ("doc", batch, tx) keys the
+// transaction named after itself. Other keys, and keys of other
+// transactions, are ignored: only a take, hold or document a transaction
+// made itself counts as its own.
+func (tx *SignedTx) Wrote(key string, value []byte) {
+	parts := strings.Split(key, "\x00")
+	if len(parts) < 3 || parts[0] != "" || parts[len(parts)-1] != "" {
+		return
+	}
+	parts = parts[1 : len(parts)-1]
+	put := func(m *map[string]json.RawMessage, k string) {
+		if *m == nil {
+			*m = map[string]json.RawMessage{}
+		}
+		(*m)[k] = value
+	}
+	switch {
+	case len(parts) == 2 && parts[0] == "batch":
+		put(&tx.Batches, parts[1])
+	case len(parts) == 2 && parts[0] == "process":
+		put(&tx.Processes, parts[1])
+	case len(parts) == 4 && parts[0] == "take" && parts[3] == tx.ID:
+		put(&tx.Takes, parts[1])
+	case len(parts) == 3 && parts[0] == "hold" && parts[2] == tx.ID:
+		put(&tx.Holds, parts[1])
+	case len(parts) == 3 && parts[0] == "doc" && parts[2] == tx.ID:
+		put(&tx.Documents, parts[1])
+	}
+}

@@ -220,3 +220,24 @@ func TestEvidenceGraphAndVerify(t *testing.T) {
 	assert.Empty(t, tks)
 	assert.False(t, empty.Verify("P1", "").OK, "no evidence, no provenance")
 }
+
+func TestSignedTxWrote(t *testing.T) {
+	key := func(parts ...string) string { return "\x00" + strings.Join(parts, "\x00") + "\x00" }
+	tx := &SignedTx{ID: "T1"}
+	tx.Wrote(key("batch", "B1"), []byte(`{"id":"B1"}`))
+	tx.Wrote(key("process", "T1"), []byte(`{"tx":"T1"}`))
+	tx.Wrote(key("take", "P1", "20261201T000000.000000000Z", "T1"), []byte(`1`))
+	tx.Wrote(key("take", "P2", "20261201T000000.000000000Z", "T0"), []byte(`2`))
+	tx.Wrote(key("hold", "B1", "T1"), []byte(`3`))
+	tx.Wrote(key("hold", "B2", "T0"), []byte(`4`))
+	tx.Wrote(key("doc", "B1", "T1"), []byte(`5`))
+	tx.Wrote(key("held", "B1", "T1"), []byte(`6`))
+	tx.Wrote(key("registry"), []byte(`7`))
+	tx.Wrote("plain", []byte(`8`))
+	tx.Wrote("\x00batch\x00B9", []byte(`9`))
+	assert.Equal(t, map[string]json.RawMessage{"B1": []byte(`{"id":"B1"}`)}, tx.Batches)
+	assert.Equal(t, map[string]json.RawMessage{"T1": []byte(`{"tx":"T1"}`)}, tx.Processes)
+	assert.Equal(t, map[string]json.RawMessage{"P1": []byte(`1`)}, tx.Takes, "only the take the transaction made")
+	assert.Equal(t, map[string]json.RawMessage{"B1": []byte(`3`)}, tx.Holds, "only the hold the transaction placed")
+	assert.Equal(t, map[string]json.RawMessage{"B1": []byte(`5`)}, tx.Documents)
+}

@@ -189,6 +189,7 @@ func TestProofOfAProduct(t *testing.T) {
 	require.Equal(t, 1, o.Code, "%s", o)
 	assert.Contains(t, o.Stdout, "AUTHENTIC")
 	assert.Regexp(t, `(?m)^FAIL +not-quarantined .*`+usk, o.Stdout)
+	assert.Regexp(t, `(?m)^ok +signatures `, o.Stdout, "the auditor's hold, on a key of its own, is held against the transaction that wrote it")
 	assert.Equal(t, 0, offline(t, "proof", "verify", holds, "--genesis", g).Code)
 
 	// A peer that hid the quarantine: the records it signed before,

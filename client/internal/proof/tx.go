@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/attrmgr"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -133,29 +132,10 @@ func writes(tx *model.SignedTx, prp []byte, namespace string) error {
 			if w.GetIsDelete() {
 				continue
 			}
-			parts, ok := splitKey(w.GetKey())
-			switch {
-			case !ok:
-			case len(parts) == 2 && parts[0] == "batch":
-				tx.Batches[parts[1]] = w.GetValue()
-			case len(parts) == 2 && parts[0] == "process":
-				tx.Processes[parts[1]] = w.GetValue()
-			case len(parts) == 4 && parts[0] == "take" && parts[3] == tx.ID:
-				tx.Takes[parts[1]] = w.GetValue()
-			}
+			tx.Wrote(w.GetKey(), w.GetValue())
 		}
 	}
 	return nil
-}
-
-// splitKey reads a composite key: U+0000, object type, U+0000, then each
-// attribute followed by U+0000.
-func splitKey(k string) ([]string, bool) {
-	parts := strings.Split(k, "\x00")
-	if len(parts) < 3 || parts[0] != "" || parts[len(parts)-1] != "" {
-		return nil, false
-	}
-	return parts[1 : len(parts)-1], true
 }
 
 // certActor is who a certificate says acted, as the chaincode records

@@ -469,39 +469,10 @@ func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
 			if w.GetIsDelete() {
 				continue
 			}
-			parts, ok := splitKey(w.GetKey())
-			switch {
-			case !ok:
-			case len(parts) == 2 && parts[0] == "batch":
-				tx.Batches[parts[1]] = w.GetValue()
-			case len(parts) == 2 && parts[0] == "process":
-				tx.Processes[parts[1]] = w.GetValue()
-			case len(parts) == 4 && parts[0] == "take" && parts[3] == tx.ID:
-				// ("take", parent, time, tx): only a take the transaction
-				// made itself counts as its take.
-				tx.Takes[parts[1]] = w.GetValue()
-			case len(parts) == 3 && parts[0] == "hold" && parts[2] == tx.ID:
-				// ("hold", batch, tx): an auditor's hold placed by this
-				// transaction.
-				tx.Holds[parts[1]] = w.GetValue()
-			case len(parts) == 3 && parts[0] == "doc" && parts[2] == tx.ID:
-				tx.Documents[parts[1]] = w.GetValue()
-			}
+			tx.Wrote(w.GetKey(), w.GetValue())
 		}
 	}
 	return nil
-}
-
-// splitKey reads a composite key, the chaincode's layout for batch
-// ("batch", id), process record ("process", tx) and take ("take", parent,
-// time, tx) keys: U+0000, object type, U+0000, then each attribute
-// followed by U+0000. It returns the object type and the attributes.
-func splitKey(k string) ([]string, bool) {
-	parts := strings.Split(k, "\x00")
-	if len(parts) < 3 || parts[0] != "" || parts[len(parts)-1] != "" {
-		return nil, false
-	}
-	return parts[1 : len(parts)-1], true
 }
 
 type identity struct {
