@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/attrmgr"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -29,12 +30,29 @@ func txID(env *common.Envelope) (string, error) {
 	return ch.GetTxId(), nil
 }
 
-// signedTx checks one transaction envelope against c, the configuration
-// in force at its block: the creator's signature on the envelope and
-// every endorser's on the proposal response, each certificate chaining to
-// the MSP it names, and what it wrote to the namespace's batch, process
-// and take keys. valid is what the peers attested.
-func (c *config) signedTx(env *common.Envelope, valid bool, code, namespace string) (*model.SignedTx, error) {
+// Signer is an identity a transaction names, as its MSP vouches for it.
+type Signer struct {
+	MSP  string
+	Cert *x509.Certificate
+	// Peer is true when the identity may endorse: it carries the peer
+	// node OU, or its MSP uses no node OUs.
+	Peer bool
+}
+
+// Identify resolves a serialized identity as of time at: it checks that
+// its certificate chains to the MSP it names (and is not revoked).
+type Identify func(raw []byte, at time.Time) (*Signer, error)
+
+// DecodeTx checks one transaction envelope: the creator's signature on
+// the envelope and every endorser's on the proposal response, each
+// identity resolved by identify at the transaction's time, and what it
+// wrote to the namespace's batch, process record, take, hold and document
+// keys (model.SignedTx.Wrote). valid and code are the validation result
+// the caller trusts. With want set, a transaction whose ID it refuses is
+// skipped (nil, nil). A problem with a signature or an identity is listed
+// in the result's Problems; an envelope that does not decode is an error.
+// Package signatures (online) and the proof (offline) share it.
+func DecodeTx(env *common.Envelope, valid bool, code, namespace string, identify Identify, want func(id string) bool) (*model.SignedTx, error) {
 	var pl common.Payload
 	if err := proto.Unmarshal(env.GetPayload(), &pl); err != nil {
 		return nil, fmt.Errorf("decode transaction payload: %w", err)
@@ -43,23 +61,27 @@ func (c *config) signedTx(env *common.Envelope, valid bool, code, namespace stri
 	if err := proto.Unmarshal(pl.GetHeader().GetChannelHeader(), &ch); err != nil {
 		return nil, fmt.Errorf("decode channel header: %w", err)
 	}
+	if want != nil && !want(ch.GetTxId()) {
+		return nil, nil
+	}
 	var sh common.SignatureHeader
 	if err := proto.Unmarshal(pl.GetHeader().GetSignatureHeader(), &sh); err != nil {
 		return nil, fmt.Errorf("decode signature header: %w", err)
 	}
 	tx := &model.SignedTx{ID: ch.GetTxId(), Valid: valid, Code: code,
-		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{}}
+		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{},
+		Holds: map[string]json.RawMessage{}, Documents: map[string]json.RawMessage{}}
 	at := ch.GetTimestamp().AsTime()
 
-	creator, err := c.identity(sh.GetCreator(), at)
+	creator, err := identify(sh.GetCreator(), at)
 	if err == nil {
-		err = verifySig(creator.cert, env.GetPayload(), env.GetSignature())
+		err = verifySig(creator.Cert, env.GetPayload(), env.GetSignature())
 	}
 	if err != nil {
 		tx.Problems = append(tx.Problems, "creator: "+err.Error())
 	}
 	if creator != nil {
-		a, err := certActor(creator.msp, creator.cert)
+		a, err := certActor(creator.MSP, creator.Cert)
 		if err != nil {
 			tx.Problems = append(tx.Problems, "creator: "+err.Error())
 		}
@@ -84,18 +106,18 @@ func (c *config) signedTx(env *common.Envelope, valid bool, code, namespace stri
 	act := pay.GetAction()
 	prp := act.GetProposalResponsePayload()
 	for i, e := range act.GetEndorsements() {
-		id, err := c.identity(e.GetEndorser(), at)
-		if err == nil && !id.hasOU("peer") {
-			err = fmt.Errorf("%s (%s) is not a peer", id.cert.Subject.CommonName, id.msp)
+		id, err := identify(e.GetEndorser(), at)
+		if err == nil && !id.Peer {
+			err = fmt.Errorf("%s (%s) is not a peer", id.Cert.Subject.CommonName, id.MSP)
 		}
 		if err == nil {
-			err = verifySig(id.cert, append(slices.Clone(prp), e.GetEndorser()...), e.GetSignature())
+			err = verifySig(id.Cert, append(slices.Clone(prp), e.GetEndorser()...), e.GetSignature())
 		}
 		if err != nil {
 			tx.Problems = append(tx.Problems, fmt.Sprintf("endorsement %d: %v", i, err))
 			continue
 		}
-		tx.Endorsers = append(tx.Endorsers, id.msp)
+		tx.Endorsers = append(tx.Endorsers, id.MSP)
 	}
 	slices.Sort(tx.Endorsers)
 	tx.Endorsers = slices.Compact(tx.Endorsers)
@@ -105,8 +127,19 @@ func (c *config) signedTx(env *common.Envelope, valid bool, code, namespace stri
 	return tx, nil
 }
 
-// writes keeps what the transaction wrote to batch, process record and
-// take keys of the namespace.
+// signedTx checks one transaction envelope against c, the configuration
+// in force at its block (DecodeTx). valid is what the peers attested.
+func (c *config) signedTx(env *common.Envelope, valid bool, code, namespace string) (*model.SignedTx, error) {
+	return DecodeTx(env, valid, code, namespace, func(raw []byte, at time.Time) (*Signer, error) {
+		id, err := c.identity(raw, at)
+		if id == nil {
+			return nil, err
+		}
+		return &Signer{MSP: id.msp, Cert: id.cert, Peer: id.hasOU("peer")}, err
+	}, nil)
+}
+
+// writes keeps what the transaction wrote to the namespace's keys.
 func writes(tx *model.SignedTx, prp []byte, namespace string) error {
 	var resp peer.ProposalResponsePayload
 	if err := proto.Unmarshal(prp, &resp); err != nil {
@@ -129,10 +162,9 @@ func writes(tx *model.SignedTx, prp []byte, namespace string) error {
 			return err
 		}
 		for _, w := range kv.GetWrites() {
-			if w.GetIsDelete() {
-				continue
+			if !w.GetIsDelete() {
+				tx.Wrote(w.GetKey(), w.GetValue())
 			}
-			tx.Wrote(w.GetKey(), w.GetValue())
 		}
 	}
 	return nil

@@ -14,10 +14,7 @@ package signatures
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -26,10 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/attrmgr"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
-	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
-	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
@@ -37,6 +31,7 @@ import (
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/proof"
 	"github.com/mtrace/mtrace/internal/configblock"
 )
 
@@ -367,112 +362,23 @@ func (v *Verifier) keep(tx *model.SignedTx) {
 	v.found[tx.ID] = tx
 }
 
-// decode checks one transaction envelope with its validation code; with
-// want set, a transaction not in it is skipped (nil, nil).
+// decode checks one transaction envelope with its validation code
+// (proof.DecodeTx, against the channel's MSPs as the peer's cscc serves
+// them); with want set, a transaction not in it is skipped (nil, nil).
 func (v *Verifier) decode(ctx context.Context, env *common.Envelope, code peer.TxValidationCode, want map[string]bool) (*model.SignedTx, error) {
-	var pl common.Payload
-	if err := proto.Unmarshal(env.GetPayload(), &pl); err != nil {
-		return nil, fmt.Errorf("decode transaction payload: %w", err)
-	}
-	var ch common.ChannelHeader
-	if err := proto.Unmarshal(pl.GetHeader().GetChannelHeader(), &ch); err != nil {
-		return nil, fmt.Errorf("decode channel header: %w", err)
-	}
-	if want != nil && !want[ch.GetTxId()] {
-		return nil, nil
-	}
-	var sh common.SignatureHeader
-	if err := proto.Unmarshal(pl.GetHeader().GetSignatureHeader(), &sh); err != nil {
-		return nil, fmt.Errorf("decode signature header: %w", err)
-	}
-	tx := &model.SignedTx{ID: ch.GetTxId(), Valid: code == peer.TxValidationCode_VALID, Code: code.String(),
-		Batches: map[string]json.RawMessage{}, Processes: map[string]json.RawMessage{}, Takes: map[string]json.RawMessage{},
-		Holds: map[string]json.RawMessage{}, Documents: map[string]json.RawMessage{}}
-	at := ch.GetTimestamp().AsTime()
-
-	creator, err := v.identity(ctx, sh.GetCreator(), at, false)
-	if err != nil {
-		tx.Problems = append(tx.Problems, "creator: "+err.Error())
-	} else if err := verifySig(creator.cert, env.GetPayload(), env.GetSignature()); err != nil {
-		tx.Problems = append(tx.Problems, "creator's signature: "+err.Error())
-	}
-	if creator != nil {
-		a, err := certActor(creator.msp, creator.cert)
-		if err != nil {
-			tx.Problems = append(tx.Problems, "creator: "+err.Error())
+	identify := func(raw []byte, at time.Time) (*proof.Signer, error) {
+		id, err := v.identity(ctx, raw, at, false)
+		if id == nil {
+			return nil, err
 		}
-		tx.Creator = a
+		_, notPeer := v.identity(ctx, raw, at, true)
+		return &proof.Signer{MSP: id.msp, Cert: id.cert, Peer: err == nil && notPeer == nil}, err
 	}
-	if ch.GetType() != int32(common.HeaderType_ENDORSER_TRANSACTION) {
-		tx.Problems = append(tx.Problems, "not an endorser transaction")
-		return tx, nil
+	var wanted func(string) bool
+	if want != nil {
+		wanted = func(id string) bool { return want[id] }
 	}
-
-	var t peer.Transaction
-	if err := proto.Unmarshal(pl.GetData(), &t); err != nil {
-		return nil, fmt.Errorf("decode transaction %s: %w", tx.ID, err)
-	}
-	if len(t.GetActions()) != 1 {
-		tx.Problems = append(tx.Problems, fmt.Sprintf("%d actions, want 1", len(t.GetActions())))
-		return tx, nil
-	}
-	var pay peer.ChaincodeActionPayload
-	if err := proto.Unmarshal(t.GetActions()[0].GetPayload(), &pay); err != nil {
-		return nil, fmt.Errorf("decode action of %s: %w", tx.ID, err)
-	}
-	act := pay.GetAction()
-	prp := act.GetProposalResponsePayload()
-	for i, e := range act.GetEndorsements() {
-		id, err := v.identity(ctx, e.GetEndorser(), at, true)
-		if err == nil {
-			err = verifySig(id.cert, append(slices.Clone(prp), e.GetEndorser()...), e.GetSignature())
-		}
-		if err != nil {
-			tx.Problems = append(tx.Problems, fmt.Sprintf("endorsement %d: %v", i, err))
-			continue
-		}
-		tx.Endorsers = append(tx.Endorsers, id.msp)
-	}
-	slices.Sort(tx.Endorsers)
-	tx.Endorsers = slices.Compact(tx.Endorsers)
-
-	if err := v.writes(tx, prp); err != nil {
-		return nil, fmt.Errorf("decode writes of %s: %w", tx.ID, err)
-	}
-	return tx, nil
-}
-
-// writes keeps what the transaction wrote to batch, process record, take,
-// auditor's hold and auditor's document keys of the chaincode's namespace.
-func (v *Verifier) writes(tx *model.SignedTx, prp []byte) error {
-	var resp peer.ProposalResponsePayload
-	if err := proto.Unmarshal(prp, &resp); err != nil {
-		return err
-	}
-	var ca peer.ChaincodeAction
-	if err := proto.Unmarshal(resp.GetExtension(), &ca); err != nil {
-		return err
-	}
-	var rws rwset.TxReadWriteSet
-	if err := proto.Unmarshal(ca.GetResults(), &rws); err != nil {
-		return err
-	}
-	for _, ns := range rws.GetNsRwset() {
-		if ns.GetNamespace() != v.namespace {
-			continue
-		}
-		var kv kvrwset.KVRWSet
-		if err := proto.Unmarshal(ns.GetRwset(), &kv); err != nil {
-			return err
-		}
-		for _, w := range kv.GetWrites() {
-			if w.GetIsDelete() {
-				continue
-			}
-			tx.Wrote(w.GetKey(), w.GetValue())
-		}
-	}
-	return nil
+	return proof.DecodeTx(env, code == peer.TxValidationCode_VALID, code.String(), v.namespace, identify, wanted)
 }
 
 type identity struct {
@@ -541,38 +447,6 @@ func (v *Verifier) check(ctx context.Context, raw []byte, at time.Time) *checked
 		return &checkedID{id: id, err: fmt.Errorf("%s does not chain to %s's root certificates: %v", cert.Subject.CommonName, sid.GetMspid(), err)}
 	}
 	return &checkedID{id: id, peer: !o.nodeOUs || slices.Contains(cert.Subject.OrganizationalUnit, "peer")}
-}
-
-// certActor is who a certificate says acted: the organisation, the
-// subject's common name, and the person and role Fabric CA wrote into its
-// attributes (hf.EnrollmentID, else the common name, and mtrace.role), as
-// the chaincode reads them when it records the person.
-func certActor(msp string, cert *x509.Certificate) (model.Actor, error) {
-	a := model.Actor{MSP: msp, Identity: cert.Subject.CommonName, EnrollmentID: cert.Subject.CommonName}
-	attrs, err := attrmgr.New().GetAttributesFromCert(cert)
-	if err != nil {
-		return a, fmt.Errorf("attributes of %s: %w", cert.Subject.CommonName, err)
-	}
-	if id, ok, _ := attrs.Value("hf.EnrollmentID"); ok && id != "" {
-		a.EnrollmentID = id
-	}
-	if role, ok, _ := attrs.Value(model.RoleAttribute); ok {
-		a.Role = model.PersonRole(role)
-	}
-	return a, nil
-}
-
-// verifySig checks an ECDSA signature over the SHA-256 of msg.
-func verifySig(cert *x509.Certificate, msg, sig []byte) error {
-	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
-	if !ok {
-		return fmt.Errorf("%s has no ECDSA key", cert.Subject.CommonName)
-	}
-	d := sha256.Sum256(msg)
-	if !ecdsa.VerifyASN1(pub, d[:], sig) {
-		return fmt.Errorf("signature of %s does not verify", cert.Subject.CommonName)
-	}
-	return nil
 }
 
 // Check runs the signatures check on the evidence of a provenance: it
