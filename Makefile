@@ -22,7 +22,14 @@ deps: ## Install what a fresh machine lacks (Debian packages, Go modules)
 fabric: ## Build Fabric v3.1.1 and Fabric CA 1.5.15 binaries from the Go module proxy into bin/
 	@scripts/build-fabric.sh
 
-build: ## Build the mtrace CLI, the chaincode binary and the network tool into bin/
+# The passport page's proof verifier: the Go verifier built for the browser
+# (GOOS=js GOARCH=wasm) and Go's loader for it, both embedded in mtrace and
+# never committed (client/internal/cmd/passport/assets/README.md).
+PASSPORT_ASSETS := client/internal/cmd/passport/assets
+
+build: ## Build the mtrace CLI (with the passport's wasm verifier), the chaincode binary and the network tool into bin/
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags='-s -w' -o $(PASSPORT_ASSETS)/verifier.wasm ./client/cmd/mtrace-wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(PASSPORT_ASSETS)/wasm_exec.js
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace ./client/cmd/mtrace
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-cc ./chaincode/cmd/mtrace-cc
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-net ./network/cmd/mtrace-net
@@ -80,4 +87,4 @@ lint: ## gofmt, go vet and shellcheck
 	shellcheck scripts/*.sh network/builder/bin/* .ci/run
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)
-	rm -f $(BIN)/mtrace $(BIN)/mtrace-cc $(BIN)/mtrace-net
+	rm -f $(BIN)/mtrace $(BIN)/mtrace-cc $(BIN)/mtrace-net $(PASSPORT_ASSETS)/verifier.wasm $(PASSPORT_ASSETS)/wasm_exec.js

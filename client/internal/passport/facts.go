@@ -25,14 +25,16 @@ import (
 // Facts are what the page tells about a product, from its verified
 // records.
 type Facts struct {
-	Batch    string
-	Material string
-	Form     string
-	Mass     string // the batch's initial mass
-	Maker    string // the organisation (MSP ID) that made or registered it
-	MadeBy   string // the person
-	MadeAt   string
-	Status   string
+	Batch     string
+	Material  string
+	Form      string
+	Mass      string // the batch's initial mass
+	MassGrams model.Grams
+	Maker     string // the organisation (MSP ID) that made or registered it
+	MadeBy    string // the person
+	MadeAt    string
+	Made      time.Time
+	Status    string
 	// RecycledBp is the post-consumer recycled share in basis points;
 	// the rest is virgin material.
 	RecycledBp int64
@@ -87,6 +89,8 @@ func Build(ev *model.Evidence, id string) (*Facts, error) {
 		Material:   string(b.Material),
 		Form:       string(b.Form),
 		Mass:       b.InitialMass.String(),
+		MassGrams:  b.InitialMass,
+		Made:       at(b.CreatedAt),
 		Maker:      b.Submitter.MSP,
 		MadeBy:     b.Submitter.Person(),
 		MadeAt:     day(b.CreatedAt, ""),
