@@ -8,7 +8,8 @@
 #      reads who registered what.
 #   2. The recycler weighs them in, then sorts, washes and shreds them.
 #   3. It extrudes filament, anchors a lab certificate, ships a spool.
-#   4. The maker prints a product and verifies its provenance.
+#   4. The maker prints a product, verifies its provenance and publishes
+#      its passport page (checks its proof in the browser).
 #   5. The auditor reads the history and the extrusion's process record,
 #      draws the trace and audits the ledger-wide mass balance.
 #   6. The auditor quarantines one collection: verify fails, and the
@@ -82,6 +83,8 @@ chapter "4. The maker prints a vase and verifies where it came from"
 step mtrace -p maker batch accept "$spool1"
 step mtrace -p maker batch process --step printing --in "$spool1:350g" --out "$vase:PET:product:310g"
 step mtrace -p maker verify "$vase" --document "$cert"
+passport=$MTRACE_HOME/passport-$vase
+step mtrace -p maker passport "$vase" --out "$passport"
 
 chapter "5. The auditor reads the history, draws the trace and audits the ledger"
 step mtrace -p auditor history "$spool1"
@@ -131,5 +134,6 @@ The network is still running. Try it yourself:
   mtrace -p auditor batch list --owner RecyclerMSP
   mtrace -p auditor trace $u --down --format dot | dot -Tsvg > recall.svg
   jq '.epcisBody.eventList[] | {type, bizStep, eventTime}' $epcis
+  chromium $passport/index.html   # the vase's passport, checked in the browser
 Stop it with 'make network-down' (the ledger is kept), or 'make network-purge'.
 EOF

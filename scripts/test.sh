@@ -36,7 +36,7 @@ e2e() {
 	say "end-to-end tests"
 	local rc=0
 	# pipefail makes the pipeline's status go test's own.
-	go test -count=1 -p 1 -tags e2e -timeout 45m -v ./test/e2e/... ./test/faults/... ./test/proof/... 2>&1 | tee "$MTRACE_HOME/e2e.log" || rc=$?
+	go test -count=1 -p 1 -tags e2e -timeout 45m -v ./test/e2e/... ./test/faults/... ./test/proof/... ./test/passport/... 2>&1 | tee "$MTRACE_HOME/e2e.log" || rc=$?
 	# The demo is what a newcomer runs first: play it on the same network.
 	say "the demo story (make demo's script)"
 	if scripts/demo.sh >"$MTRACE_HOME/demo.log" 2>&1; then
