@@ -84,6 +84,7 @@ lint: ## gofmt, go vet and shellcheck
 	@test -z "$$(gofmt -l chaincode client network internal test)" || { gofmt -l chaincode client network internal test; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	GOOS=js GOARCH=wasm $(GO) vet ./client/cmd/mtrace-wasm
 	shellcheck scripts/*.sh network/builder/bin/* .ci/run
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -206,6 +207,26 @@ func TestPassportWritesASelfContainedPage(t *testing.T) {
 	assert.Equal(t, batch, c.Subject.Product.BatchNumber)
 	assert.Equal(t, "2026-12-06T12:00:00Z", c.ValidFrom)
 	assert.Contains(t, string(read(t, dir, "passport.json")), `"recycledContent": 1`)
+	matchesUNTPSchema(t, read(t, dir, "passport.json"))
+}
+
+// matchesUNTPSchema checks a credential against the UNTP 0.6.1 DPP schema
+// (package dpp's test data, GPL-3.0), with format assertions.
+func matchesUNTPSchema(t *testing.T, raw []byte) {
+	t.Helper()
+	f, err := os.Open("../../dpp/testdata/untp-0.6.1/untp-dpp-schema.json")
+	require.NoError(t, err)
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	require.NoError(t, c.AddResource("untp-dpp-schema.json", doc))
+	s, err := c.Compile("untp-dpp-schema.json")
+	require.NoError(t, err)
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	require.NoError(t, err)
+	assert.NoError(t, s.Validate(v), "the written credential does not match the UNTP 0.6.1 DPP schema")
 }
 
 func TestPassportURL(t *testing.T) {
@@ -219,6 +240,7 @@ func TestPassportURL(t *testing.T) {
 	assert.Equal(t, "https://maker.example/p/ist/"+batch+".proof", c.Subject.Claims[0].Evidence.URL)
 	assert.Equal(t, "https://maker.example/p/ist/passport.jwt", c.ID)
 	assert.Equal(t, "https://maker.example/p/ist/#"+batch, c.Subject.Product.ID)
+	matchesUNTPSchema(t, read(t, dir, "passport.json"))
 
 	_, err = fx.run(t, batch, "--out", t.TempDir(), "--url", "https://maker.example/p/ist/", "--issuer", "did:web:maker.example:kadikoy")
 	require.NoError(t, err)
