@@ -80,10 +80,10 @@ func offline(t *testing.T, args ...string) testnet.Result {
 
 // product makes a short provenance: two collections handed to the
 // recycler, shredded into flakes, extruded into a spool for the maker,
-// who prints a vase.
-func product(t *testing.T) (vase, collection string) {
-	k, u := id("KDK"), id("USK")
-	flakes, spool, vase := id("FLK"), id("FIL"), id("VASE")
+// who prints a vase. tag keeps each test's batches apart.
+func product(t *testing.T, tag string) (vase, collection string) {
+	k, u := id(tag+"-KDK"), id(tag+"-USK")
+	flakes, spool, vase := id(tag+"-FLK"), id(tag+"-FIL"), id(tag+"-VASE")
 	env.MustRun(t, "municipality", "batch", "register", k, "--material", "PET", "--mass", "1250kg", "--location", "Kadıköy", "--collected-at", "2026-11-20T09:30:00+03:00", "--waste-code", "15 01 02")
 	env.MustRun(t, "municipality", "batch", "register", u, "--material", "PET", "--mass", "980kg", "--location", "Üsküdar", "--collected-at", "2026-11-20T10:15:00+03:00", "--waste-code", "15 01 02")
 	for _, b := range []string{k, u} {
@@ -129,7 +129,7 @@ func writeProof(t *testing.T, p *proofFile) string {
 
 func TestProofOfAProduct(t *testing.T) {
 	g := genesis(t)
-	vase, usk := product(t)
+	vase, usk := product(t, "export")
 
 	// Online: the verdict holds, and so do the checks that trust no
 	// single peer.

@@ -178,7 +178,7 @@ func throughProxy(t *testing.T, addr string) string {
 }
 
 func TestAPeerServingAlteredBlocksFailsVerify(t *testing.T) {
-	vase, _ := product(t)
+	vase, _ := product(t, "altered")
 	p := env.Profiles["maker"]
 	cases := []struct {
 		name   string
@@ -233,7 +233,7 @@ func proposalCall(req []byte) string {
 }
 
 func TestAPeerRollingBackStateFailsVerify(t *testing.T) {
-	vase, usk := product(t)
+	vase, usk := product(t, "rollback")
 	p := env.Profiles["maker"]
 	// The proxy keeps the peer's signed records of the vase, and once
 	// told to, answers every later request for them with those: a peer

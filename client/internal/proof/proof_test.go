@@ -20,7 +20,7 @@ import (
 // batch whose provenance holds, quarantined.proof for the same batch after
 // the auditor quarantined it. They hold blocks, certificates and peers'
 // signed answers, no private key. genesis.txt is the network's genesis
-// hash.
+// hash. reconfigured.proof (below) was exported as export writes it.
 
 func genesis(t testing.TB) string {
 	raw, err := os.ReadFile("testdata/genesis.txt")
@@ -353,4 +353,27 @@ func marshal(t testing.TB, m proto.Message) []byte {
 	raw, err := proto.Marshal(m)
 	require.NoError(t, err)
 	return raw
+}
+
+// reconfigured.proof was exported after an organisation joined the
+// channel and left it again: three config blocks.
+func TestConfigChainOfALiveNetwork(t *testing.T) {
+	raw, err := os.ReadFile("testdata/reconfigured.proof")
+	require.NoError(t, err)
+	p, err := Decode(raw)
+	require.NoError(t, err)
+	require.Len(t, p.Configs, 3)
+	r := p.Verify(genesis(t))
+	require.True(t, r.Authentic, "%+v", r.Checks)
+	assert.Equal(t, []string{model.CheckNotQuarantined}, failedVerdict(r.Verdict))
+
+	q := clone(t, p)
+	q.Configs = append(q.Configs[:1], q.Configs[2])
+	assert.Contains(t, failed(q.Verify(genesis(t))), CheckConfig, "a config update left out")
+	q = clone(t, p)
+	q.Configs[1], q.Configs[2] = q.Configs[2], q.Configs[1]
+	assert.Contains(t, failed(q.Verify(genesis(t))), CheckConfig, "config updates out of order")
+	q = clone(t, p)
+	q.Configs = q.Configs[:2]
+	assert.Contains(t, failed(q.Verify(genesis(t))), CheckConfig, "the configuration in force left out")
 }

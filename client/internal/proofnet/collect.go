@@ -1,11 +1,13 @@
 package proofnet
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"google.golang.org/protobuf/proto"
@@ -19,6 +21,39 @@ import (
 
 // Workers is how many blocks or answers are asked for at once.
 const Workers = 16
+
+// Retries is how many times a peer is asked again when it lags the other
+// (its records differ, or it does not know a transaction yet), Wait apart.
+const (
+	Retries = 5
+	Wait    = 400 * time.Millisecond
+)
+
+func pause(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(Wait):
+		return nil
+	}
+}
+
+// samePayloads says whether the answers answer alike.
+func samePayloads(as []proof.Answer) bool {
+	var first []byte
+	for i := range as {
+		raw, err := as[i].ResponsePayload()
+		if err != nil {
+			return false
+		}
+		if i == 0 {
+			first = raw
+		} else if !bytes.Equal(first, raw) {
+			return false
+		}
+	}
+	return true
+}
 
 // Collector gathers a proof: blocks through the caller's ledger
 // connection, signed answers from Endorsers (the caller's own
@@ -102,6 +137,20 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 	if len(attesters) < proof.MinOrgs {
 		return nil, fmt.Errorf("no peer of another organisation confirms the records: %w", firstErr)
 	}
+	// A peer a block behind answers the records as they were: ask again
+	// while they differ, a few times, before the proof says so.
+	for try := 0; try < Retries && !samePayloads(p.State); try++ {
+		if err := pause(ctx); err != nil {
+			return nil, err
+		}
+		for i, e := range attesters {
+			a, err := e.Ask(ctx, c.Signer, c.Channel, cc, "Evidence", batch)
+			if err != nil {
+				return nil, fmt.Errorf("evidence of %q: %w", batch, err)
+			}
+			p.State[i] = *a
+		}
+	}
 	raw, err := p.State[0].ResponsePayload()
 	if err != nil {
 		return nil, err
@@ -144,26 +193,47 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 	// Each transaction's block, and its validity from each attester.
 	var mu sync.Mutex
 	blocks := map[uint64][]byte{}
+	covered := map[string]bool{} // transactions of the blocks read so far
 	validity := make([][]proof.Answer, len(ids))
 	err = each(ctx, len(ids), func(i int) error {
-		raw, err := c.Ledger.BlockByTxID(ctx, ids[i])
-		if err != nil {
-			return fmt.Errorf("the block of tx %s: %w", ids[i], err)
-		}
-		var b common.Block
-		if err := proto.Unmarshal(raw, &b); err != nil {
-			return fmt.Errorf("decode the block of tx %s: %w", ids[i], err)
+		mu.Lock()
+		done := covered[ids[i]]
+		mu.Unlock()
+		if !done {
+			// One read per block: a block holds many of the transactions.
+			raw, err := c.Ledger.BlockByTxID(ctx, ids[i])
+			if err != nil {
+				return fmt.Errorf("the block of tx %s: %w", ids[i], err)
+			}
+			var b common.Block
+			if err := proto.Unmarshal(raw, &b); err != nil {
+				return fmt.Errorf("decode the block of tx %s: %w", ids[i], err)
+			}
+			mu.Lock()
+			blocks[b.GetHeader().GetNumber()] = raw
+			for _, id := range txIDs(&b) {
+				covered[id] = true
+			}
+			mu.Unlock()
 		}
 		for _, e := range attesters {
-			a, err := e.Ask(ctx, c.Signer, c.Channel, "qscc", "GetTransactionByID", c.Channel, ids[i])
+			// A peer that has not yet committed the block knows no such
+			// transaction: ask again a few times.
+			var a *proof.Answer
+			var err error
+			for try := 0; ; try++ {
+				if a, err = e.Ask(ctx, c.Signer, c.Channel, "qscc", "GetTransactionByID", c.Channel, ids[i]); err == nil || try == Retries {
+					break
+				}
+				if perr := pause(ctx); perr != nil {
+					return perr
+				}
+			}
 			if err != nil {
 				return fmt.Errorf("validity of tx %s: %w", ids[i], err)
 			}
 			validity[i] = append(validity[i], *a)
 		}
-		mu.Lock()
-		blocks[b.GetHeader().GetNumber()] = raw
-		mu.Unlock()
 		return nil
 	})
 	if err != nil {
@@ -275,4 +345,20 @@ func each(ctx context.Context, n int, fn func(int) error) error {
 		firstErr = ctx.Err()
 	}
 	return firstErr
+}
+
+// txIDs lists the transaction ids of a block.
+func txIDs(b *common.Block) []string {
+	var out []string
+	for _, d := range b.GetData().GetData() {
+		var env common.Envelope
+		var pay common.Payload
+		var ch common.ChannelHeader
+		if proto.Unmarshal(d, &env) != nil || proto.Unmarshal(env.GetPayload(), &pay) != nil ||
+			proto.Unmarshal(pay.GetHeader().GetChannelHeader(), &ch) != nil {
+			continue
+		}
+		out = append(out, ch.GetTxId())
+	}
+	return out
 }

@@ -134,7 +134,9 @@ func runVerify(ctx context.Context, opts *Options) error {
 				return fmt.Errorf("decode evidence of %q: %w", opts.ID, err)
 			}
 			v = ev.Verify(opts.ID, sum)
-			c, err := signatures.Check(ctx, l, &ev)
+			// The signatures check reads the blocks the proof holds, the
+			// bytes its checks below verify.
+			c, err := signatures.Check(ctx, proofnet.Pinned(l, p), &ev)
 			if err != nil {
 				return fmt.Errorf("signatures check: %w", err)
 			}

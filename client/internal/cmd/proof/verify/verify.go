@@ -106,7 +106,11 @@ func Print(w io.Writer, r *proof.Report) error {
 	if !r.Authentic {
 		state = "NOT AUTHENTIC"
 	}
-	fmt.Fprintf(w, "Proof of %s: %s\n\n", r.Batch, state)
+	fmt.Fprintf(w, "Proof of %s: %s\n", r.Batch, state)
+	if r.Genesis != "" {
+		fmt.Fprintf(w, "Genesis block: %s\n", r.Genesis)
+	}
+	fmt.Fprintln(w)
 	if err := checks(w, r.Checks); err != nil {
 		return err
 	}
