@@ -12,8 +12,9 @@
 #      its passport page (checks its proof in the browser).
 #   5. The auditor reads the history and the extrusion's process record,
 #      draws the trace and audits the ledger-wide mass balance.
-#   6. The auditor quarantines one collection: verify fails, and the
-#      downstream trace lists what a recall must reach.
+#   6. The auditor quarantines one collection: verify fails, a new
+#      passport says so, and the downstream trace lists what a recall must
+#      reach.
 #   7. The consortium renames the auditor's organisation: its admin
 #      proposes, admins of a majority of members approve (a plain user's
 #      approval is refused), and the registry changes.
@@ -103,6 +104,7 @@ if ((rc != 1)); then
 	exit 1
 fi
 echo "(verify exited 1, as it must: the product descends from a quarantined batch)"
+step mtrace -p maker passport "$vase" --out "$passport-after-quarantine"
 step mtrace -p auditor trace "$u" --down
 
 chapter "7. The consortium renames the auditor's organisation by majority vote of its admins"
