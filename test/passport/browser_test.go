@@ -110,6 +110,9 @@ func (b *browser) stop() {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-done
 	}
+	// Renderer and utility processes of the group that outlive the
+	// browser process go too (ESRCH when none is left).
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
 
 // call sends one DevTools command and decodes its result.
