@@ -56,8 +56,6 @@ func startBrowser(t *testing.T) *browser {
 		"--disable-default-apps", "--disable-extensions", "--disable-domain-reliability",
 		"--disable-client-side-phishing-detection", "--disable-field-trial-config",
 		"--no-first-run", "--no-default-browser-check", "--no-pings", "--metrics-recording-only",
-		// No crash handler: it would leave the process group.
-		"--disable-crashpad-for-testing", "--disable-crash-reporter",
 		"--hide-scrollbars", "--mute-audio", "--window-size=1000,900",
 		"about:blank")
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
