@@ -111,7 +111,9 @@ func (b *browser) stop() {
 		<-done
 	}
 	// Renderer and utility processes of the group that outlive the
-	// browser process go too (ESRCH when none is left).
+	// browser process go too (ESRCH when none is left). Chromium's crash
+	// handler (chrome_crashpad_handler) runs in a session of its own and
+	// exits when the browser process does.
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
 
@@ -120,6 +122,10 @@ func (b *browser) call(method string, params, result any) error {
 	b.id++
 	msg, err := json.Marshal(map[string]any{"id": b.id, "method": method, "params": params})
 	if err != nil {
+		return err
+	}
+	// A browser that stops answering fails the test instead of hanging it.
+	if err := b.ws.SetDeadline(time.Now().Add(2 * time.Minute)); err != nil {
 		return err
 	}
 	if err := websocket.Message.Send(b.ws, string(msg)); err != nil {
