@@ -8,14 +8,21 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/internal/configblock"
 )
 
 // TxRef names a transaction of a block of the proof: the index of the
-// block in Blocks and of the transaction in the block's data.
+// block in Blocks and of the transaction in the block's data, or
+// WholeBlock for all of the block's transactions.
 type TxRef struct {
 	Block int `json:"block"`
 	Index int `json:"index"`
 }
+
+// WholeBlock is the TxRef index that stands for all of a block's
+// transactions (a qscc GetBlockByNumber answer).
+const WholeBlock = -1
 
 // Compact takes out of every validity answer the transaction envelope it
 // repeats from a block of the proof, and names the block and index
@@ -37,9 +44,30 @@ func (p *Proof) Compact() error {
 			where[string(d)] = loc{TxRef{i, j}, d}
 		}
 	}
+	byHash := map[string]int{} // the proof's blocks by their hash
+	blockData := make([][][]byte, len(p.Blocks))
+	for i, raw := range p.Blocks {
+		var b common.Block
+		if err := proto.Unmarshal(raw, &b); err != nil {
+			return fmt.Errorf("decode block: %w", err)
+		}
+		byHash[string(configblock.HeaderHash(b.GetHeader()))] = i
+		blockData[i] = b.GetData().GetData()
+	}
 	for i := range p.Validity {
 		a := &p.Validity[i]
 		if a.Envelope != nil {
+			continue
+		}
+		if hash, elided, err := splitBlockData(a.Payload); err == nil {
+			j, ok := byHash[string(hash)]
+			if !ok {
+				continue
+			}
+			if back, err := joinBlockData(elided, blockData[j]); err != nil || !bytes.Equal(back, a.Payload) {
+				continue
+			}
+			a.Payload, a.Envelope = elided, &TxRef{Block: j, Index: WholeBlock}
 			continue
 		}
 		env, elided, err := splitEnvelope(a.Payload)
@@ -122,4 +150,66 @@ func rewrap(prp *peer.ProposalResponsePayload, act *peer.ChaincodeAction, pt *pe
 		return nil, err
 	}
 	return proto.Marshal(prp)
+}
+
+// splitBlockData reads a GetBlockByNumber answer's payload and returns
+// the block's hash and the payload without the block's transactions. It
+// fails on an answer that holds no block with transactions.
+func splitBlockData(payload []byte) (hash, elided []byte, err error) {
+	var prp peer.ProposalResponsePayload
+	var act peer.ChaincodeAction
+	var b common.Block
+	if err := proto.Unmarshal(payload, &prp); err != nil {
+		return nil, nil, err
+	}
+	if err := proto.Unmarshal(prp.GetExtension(), &act); err != nil {
+		return nil, nil, err
+	}
+	if err := proto.Unmarshal(act.GetResponse().GetPayload(), &b); err != nil {
+		return nil, nil, err
+	}
+	if b.GetHeader() == nil || len(b.GetData().GetData()) == 0 {
+		return nil, nil, errors.New("not a block")
+	}
+	b.Data = nil
+	if act.Response.Payload, err = proto.Marshal(&b); err != nil {
+		return nil, nil, err
+	}
+	if prp.Extension, err = proto.Marshal(&act); err != nil {
+		return nil, nil, err
+	}
+	elided, err = proto.Marshal(&prp)
+	return configblock.HeaderHash(b.GetHeader()), elided, err
+}
+
+// joinBlockData puts a block's transactions back into an elided
+// GetBlockByNumber answer.
+func joinBlockData(elided []byte, data [][]byte) ([]byte, error) {
+	var prp peer.ProposalResponsePayload
+	var act peer.ChaincodeAction
+	var b common.Block
+	if err := proto.Unmarshal(elided, &prp); err != nil {
+		return nil, err
+	}
+	if err := proto.Unmarshal(prp.GetExtension(), &act); err != nil {
+		return nil, err
+	}
+	if act.GetResponse() == nil {
+		return nil, errors.New("the answer holds no response")
+	}
+	if err := proto.Unmarshal(act.GetResponse().GetPayload(), &b); err != nil {
+		return nil, err
+	}
+	if len(b.GetData().GetData()) > 0 {
+		return nil, errors.New("the answer already holds transactions")
+	}
+	b.Data = &common.BlockData{Data: data}
+	var err error
+	if act.Response.Payload, err = proto.Marshal(&b); err != nil {
+		return nil, err
+	}
+	if prp.Extension, err = proto.Marshal(&act); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&prp)
 }

@@ -3,6 +3,10 @@ package proof
 import (
 	"testing"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,6 +20,40 @@ func TestKitRaftAndBFT(t *testing.T) {
 		require.True(t, r.Holds(), "bft=%v %+v", bft, r.Verdict.Checks)
 		assert.Equal(t, 12, r.Verdict.Nodes)
 	}
+}
+
+func TestBlockAttestations(t *testing.T) {
+	k := newKit(t, false)
+	k.perBlock = true
+	p := k.chain(9, 4)
+	g := k.genesisHash()
+	r := p.Verify(g)
+	require.True(t, r.Holds(), "%+v", r.Checks)
+	for _, a := range p.Validity {
+		require.NotNil(t, a.Envelope, "a block answer compacts")
+		assert.Equal(t, WholeBlock, a.Envelope.Index)
+	}
+
+	q := clone(t, p)
+	q.Validity = q.Validity[1:]
+	assert.Contains(t, failed(q.Verify(g)), CheckValidity, "a removed block answer")
+	q = clone(t, p)
+	q.Validity[0].Envelope.Block = 1 // another block's transactions
+	assert.Contains(t, failed(q.Verify(g)), CheckValidity, "an answer put back with another block")
+
+	// One organisation's peer signs a flag that differs from the other's.
+	k = newKit(t, false)
+	k.perBlock = true
+	p = k.chain(3, 3)
+	require.Len(t, p.Validity, 2)
+	raw := k.blocks[0]
+	var full common.Block
+	require.NoError(t, proto.Unmarshal(raw, &full))
+	full.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER] = []byte{0, byte(peer.TxValidationCode_MVCC_READ_CONFLICT), 0}
+	p.Validity[1] = k.answer(k.peers[org2], "qscc", marshal(t, &full), 0, "GetBlockByNumber", kitChannel, "1")
+	r = p.Verify(k.genesisHash())
+	assert.Contains(t, failed(r), CheckValidity)
+	assert.Contains(t, detail(r, CheckValidity), "different validity codes")
 }
 
 func TestBFTQuorum(t *testing.T) {
@@ -72,10 +110,11 @@ func TestKitTampering(t *testing.T) {
 }
 
 // BenchmarkVerify1000 checks the proof of a 1,000-batch ancestry offline
-// (1,000 transactions in 200 blocks, BFT-signed, each transaction's
-// validity signed by peers of two organisations).
+// (1,000 transactions in 200 blocks, BFT-signed, each block's validity
+// flags signed by peers of two organisations, as export writes it).
 func BenchmarkVerify1000(b *testing.B) {
 	k := newKit(b, true)
+	k.perBlock = true
 	p := k.chain(1000, 5)
 	raw, err := p.Encode()
 	require.NoError(b, err)

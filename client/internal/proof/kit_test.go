@@ -114,6 +114,9 @@ type kit struct {
 	lastConfig uint64
 	sequence   uint64
 	now        time.Time
+	// perBlock makes the peers attest validity per block (qscc
+	// GetBlockByNumber) instead of per transaction.
+	perBlock bool
 }
 
 func newKit(t testing.TB, bft bool) *kit {
@@ -384,8 +387,17 @@ func (k *kit) chain(n, perBlock int) *Proof {
 	for _, m := range []string{org1, org2} {
 		p.State = append(p.State, k.answer(k.peers[m], "mtrace", payload, head, "Evidence", prev.ID))
 	}
-	// The validity of each transaction, from the envelopes in the blocks.
+	// The validity of each block's transactions, or of each transaction,
+	// from the blocks.
 	for _, raw := range k.blocks {
+		if k.perBlock {
+			var b common.Block
+			require.NoError(t, proto.Unmarshal(raw, &b))
+			for _, m := range []string{org1, org2} {
+				p.Validity = append(p.Validity, k.answer(k.peers[m], "qscc", raw, 0, "GetBlockByNumber", kitChannel, fmt.Sprint(b.Header.Number)))
+			}
+			continue
+		}
 		var b common.Block
 		require.NoError(t, proto.Unmarshal(raw, &b))
 		for _, d := range b.Data.Data {

@@ -116,6 +116,16 @@ func TestHonestProofs(t *testing.T) {
 	assert.Equal(t, []string{model.CheckNotQuarantined}, failedVerdict(r.Verdict))
 }
 
+func TestAuthenticityLeavesTheVerdictOut(t *testing.T) {
+	p := load(t, "holds.proof")
+	r := p.Authenticity(genesis(t))
+	assert.True(t, r.Authentic)
+	assert.Nil(t, r.Verdict)
+	assert.Equal(t, checkNames(p.Verify(genesis(t)).Checks), checkNames(r.Checks))
+	p.Validity = p.Validity[1:]
+	assert.Contains(t, failed(p.Authenticity(genesis(t))), CheckValidity)
+}
+
 func TestUnstrippedBlocksStillVerify(t *testing.T) {
 	raw, err := os.ReadFile("testdata/holds.proof")
 	require.NoError(t, err)

@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,7 +90,15 @@ func (c *checker) checks() []model.Check {
 }
 
 // Verify checks the proof against the pinned genesis hash (hex).
-func (p *Proof) Verify(genesis string) *Report {
+func (p *Proof) Verify(genesis string) *Report { return p.verify(genesis, true) }
+
+// Authenticity runs Verify's checks of authenticity only, and leaves the
+// verdict out (and with it the decoding and signature checks of each
+// transaction, which a caller that runs the signatures check itself on
+// the same blocks need not repeat).
+func (p *Proof) Authenticity(genesis string) *Report { return p.verify(genesis, false) }
+
+func (p *Proof) verify(genesis string, verdict bool) *Report {
 	r := &Report{Batch: p.Batch, Head: p.Head}
 	c := newChecker(CheckFormat, CheckGenesis, CheckConfig, CheckBlockHash, CheckDataHash, CheckOrderer, CheckTxs, CheckValidity, CheckState)
 	defer func() {
@@ -272,7 +282,7 @@ func (p *Proof) Verify(genesis string) *Report {
 			want[cl.Tx] = true
 		}
 	}
-	attested := p.validity(c, headCfg, head)
+	attested := p.validity(c, headCfg, head, byNum)
 	txs := map[string]*model.SignedTx{}
 	ids := make([]string, 0, len(want))
 	for id := range want {
@@ -305,7 +315,7 @@ func (p *Proof) Verify(genesis string) *Report {
 				c.fail(CheckValidity, "tx %s: block %d flags it %s, but peers of %s sign %s", model.ShortTx(id), k.num, peer.TxValidationCode(codes[i]), strings.Join(orgs, ", "), code)
 			}
 			cfg := cfgAt(k.num)
-			if cfg == nil {
+			if cfg == nil || !verdict {
 				continue
 			}
 			tx, err := cfg.signedTx(env, code == peer.TxValidationCode_VALID.String(), code, p.Chaincode)
@@ -330,9 +340,11 @@ func (p *Proof) Verify(genesis string) *Report {
 	if !c.failed(CheckValidity) {
 		c.ok[CheckValidity] = fmt.Sprintf("peers of at least %d organisations sign the validation code of each of the %d transactions", MinOrgs, len(ids))
 	}
-	v := ev.Verify(p.Batch, "")
-	v.Add(model.VerifyClaims(claims, txs))
-	r.Verdict = &v
+	if verdict {
+		v := ev.Verify(p.Batch, "")
+		v.Add(model.VerifyClaims(claims, txs))
+		r.Verdict = &v
+	}
 	return r
 }
 
@@ -430,7 +442,7 @@ func (as attestations) agreed(env interface {
 
 // validity checks the signed qscc GetTransactionByID answers and returns
 // them by transaction id.
-func (p *Proof) validity(c *checker, cfg *config, head *block) map[string]attestations {
+func (p *Proof) validity(c *checker, cfg *config, head *block, byNum map[uint64]*block) map[string]attestations {
 	out := map[string]attestations{}
 	txData := map[int][][]byte{} // the transactions of the blocks answers name
 	for i := range p.Validity {
@@ -448,11 +460,16 @@ func (p *Proof) validity(c *checker, cfg *config, head *block) map[string]attest
 				}
 				txData[ref.Block] = data
 			}
-			if ref.Index < 0 || ref.Index >= len(data) {
-				c.fail(CheckValidity, "answer %d names a transaction its block does not hold", i)
-				continue
+			var payload []byte
+			var err error
+			switch {
+			case ref.Index == WholeBlock:
+				payload, err = joinBlockData(whole.Payload, data)
+			case ref.Index < 0 || ref.Index >= len(data):
+				err = errors.New("it names a transaction its block does not hold")
+			default:
+				payload, err = joinEnvelope(whole.Payload, data[ref.Index])
 			}
-			payload, err := joinEnvelope(whole.Payload, data[ref.Index])
 			if err != nil {
 				c.fail(CheckValidity, "answer %d: %v", i, err)
 				continue
@@ -464,21 +481,64 @@ func (p *Proof) validity(c *checker, cfg *config, head *block) map[string]attest
 			c.fail(CheckValidity, "answer %d: %v", i, err)
 			continue
 		}
-		if a.chaincode != "qscc" || len(a.args) != 3 || a.args[0] != "GetTransactionByID" || a.args[1] != p.Channel {
+		if a.chaincode != "qscc" || len(a.args) != 3 || a.args[1] != p.Channel {
 			c.fail(CheckValidity, "answer %d of %s answers %s %q, not a transaction's validity", i, a.org, a.chaincode, a.args)
 			continue
 		}
-		var pt peer.ProcessedTransaction
-		if err := proto.Unmarshal(a.payload, &pt); err != nil {
-			c.fail(CheckValidity, "answer %d of %s: %v", i, a.org, err)
-			continue
+		switch a.args[0] {
+		case "GetTransactionByID":
+			var pt peer.ProcessedTransaction
+			if err := proto.Unmarshal(a.payload, &pt); err != nil {
+				c.fail(CheckValidity, "answer %d of %s: %v", i, a.org, err)
+				continue
+			}
+			if id, err := txID(pt.GetTransactionEnvelope()); err != nil || id != a.args[2] {
+				c.fail(CheckValidity, "answer %d of %s: asked for tx %s, answered another", i, a.org, model.ShortTx(a.args[2]))
+				continue
+			}
+			code := peer.TxValidationCode(pt.GetValidationCode()).String()
+			out[a.args[2]] = append(out[a.args[2]], attestation{org: a.org, code: code, env: &pt})
+		case "GetBlockByNumber":
+			// A block as the peer stores it, with its validity flags:
+			// it must be the proof's block, and its flags are what the
+			// peer signs about each of its transactions.
+			var b common.Block
+			if err := proto.Unmarshal(a.payload, &b); err != nil {
+				c.fail(CheckValidity, "answer %d of %s: %v", i, a.org, err)
+				continue
+			}
+			num := b.GetHeader().GetNumber()
+			k := byNum[num]
+			switch {
+			case a.args[2] != strconv.FormatUint(num, 10):
+				c.fail(CheckValidity, "answer %d of %s: asked for block %s, answered block %d", i, a.org, a.args[2], num)
+				continue
+			case k == nil:
+				c.fail(CheckValidity, "answer %d of %s: block %d is not in the proof", i, a.org, num)
+				continue
+			case !bytes.Equal(configblock.HeaderHash(b.GetHeader()), k.hash()) || !slices.EqualFunc(b.GetData().GetData(), k.b.GetData().GetData(), bytes.Equal):
+				c.fail(CheckValidity, "answer %d of %s: its block %d is not the proof's", i, a.org, num)
+				continue
+			}
+			var flags []byte
+			if md := b.GetMetadata().GetMetadata(); len(md) > int(common.BlockMetadataIndex_TRANSACTIONS_FILTER) {
+				flags = md[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+			}
+			if len(flags) != len(k.envs) {
+				c.fail(CheckValidity, "answer %d of %s: block %d carries %d validity flags for %d transactions", i, a.org, num, len(flags), len(k.envs))
+				continue
+			}
+			for j, env := range k.envs {
+				id, err := txID(env)
+				if err != nil {
+					continue
+				}
+				out[id] = append(out[id], attestation{org: a.org, code: peer.TxValidationCode(flags[j]).String(),
+					env: &peer.ProcessedTransaction{TransactionEnvelope: env, ValidationCode: int32(flags[j])}})
+			}
+		default:
+			c.fail(CheckValidity, "answer %d of %s answers qscc %s, not a transaction's validity", i, a.org, a.args[0])
 		}
-		if id, err := txID(pt.GetTransactionEnvelope()); err != nil || id != a.args[2] {
-			c.fail(CheckValidity, "answer %d of %s: asked for tx %s, answered another", i, a.org, model.ShortTx(a.args[2]))
-			continue
-		}
-		code := peer.TxValidationCode(pt.GetValidationCode()).String()
-		out[a.args[2]] = append(out[a.args[2]], attestation{org: a.org, code: code, env: &pt})
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -194,46 +195,64 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 	var mu sync.Mutex
 	blocks := map[uint64][]byte{}
 	covered := map[string]bool{} // transactions of the blocks read so far
-	validity := make([][]proof.Answer, len(ids))
+	// Each transaction's block, read once.
 	err = each(ctx, len(ids), func(i int) error {
 		mu.Lock()
 		done := covered[ids[i]]
 		mu.Unlock()
-		if !done {
-			// One read per block: a block holds many of the transactions.
-			raw, err := c.Ledger.BlockByTxID(ctx, ids[i])
-			if err != nil {
-				return fmt.Errorf("the block of tx %s: %w", ids[i], err)
-			}
-			var b common.Block
-			if err := proto.Unmarshal(raw, &b); err != nil {
-				return fmt.Errorf("decode the block of tx %s: %w", ids[i], err)
-			}
-			mu.Lock()
-			blocks[b.GetHeader().GetNumber()] = raw
-			for _, id := range txIDs(&b) {
-				covered[id] = true
-			}
-			mu.Unlock()
+		if done {
+			return nil
 		}
-		for _, e := range attesters {
-			// A peer that has not yet committed the block knows no such
-			// transaction: ask again a few times.
-			var a *proof.Answer
-			var err error
-			for try := 0; ; try++ {
-				if a, err = e.Ask(ctx, c.Signer, c.Channel, "qscc", "GetTransactionByID", c.Channel, ids[i]); err == nil || try == Retries {
-					break
-				}
-				if perr := pause(ctx); perr != nil {
-					return perr
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("validity of tx %s: %w", ids[i], err)
-			}
-			validity[i] = append(validity[i], *a)
+		raw, err := c.Ledger.BlockByTxID(ctx, ids[i])
+		if err != nil {
+			return fmt.Errorf("the block of tx %s: %w", ids[i], err)
 		}
+		var b common.Block
+		if err := proto.Unmarshal(raw, &b); err != nil {
+			return fmt.Errorf("decode the block of tx %s: %w", ids[i], err)
+		}
+		mu.Lock()
+		blocks[b.GetHeader().GetNumber()] = raw
+		for _, id := range txIDs(&b) {
+			covered[id] = true
+		}
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	nums := make([]uint64, 0, len(blocks))
+	for n := range blocks {
+		nums = append(nums, n)
+	}
+	slices.Sort(nums)
+
+	// Each block's validity flags, as each attester signs them (qscc
+	// GetBlockByNumber): one answer per block and organisation, both
+	// organisations' peers at once.
+	validity := make([][]proof.Answer, len(nums))
+	for i := range validity {
+		validity[i] = make([]proof.Answer, len(attesters))
+	}
+	err = each(ctx, len(nums)*len(attesters), func(task int) error {
+		i, j := task/len(attesters), task%len(attesters)
+		// A peer that has not yet committed the block does not have it:
+		// ask again a few times.
+		var a *proof.Answer
+		var err error
+		for try := 0; ; try++ {
+			if a, err = attesters[j].Ask(ctx, c.Signer, c.Channel, "qscc", "GetBlockByNumber", c.Channel, strconv.FormatUint(nums[i], 10)); err == nil || try == Retries {
+				break
+			}
+			if perr := pause(ctx); perr != nil {
+				return perr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("validity of block %d: %w", nums[i], err)
+		}
+		validity[i][j] = *a
 		return nil
 	})
 	if err != nil {
@@ -258,7 +277,7 @@ func (c *Collector) Collect(ctx context.Context, batch string) (*proof.Proof, er
 	if p.Configs, err = c.configs(ctx, head); err != nil {
 		return nil, err
 	}
-	nums := make([]uint64, 0, len(blocks))
+	nums = nums[:0]
 	for n := range blocks {
 		nums = append(nums, n)
 	}

@@ -141,7 +141,7 @@ func runVerify(ctx context.Context, opts *Options) error {
 				return fmt.Errorf("signatures check: %w", err)
 			}
 			v.Add(c)
-			for _, c := range p.Verify(genesis).Checks {
+			for _, c := range p.Authenticity(genesis).Checks {
 				if c.Name != proof.CheckFormat {
 					v.Add(c)
 				}
