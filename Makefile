@@ -22,7 +22,14 @@ deps: ## Install what a fresh machine lacks (Debian packages, Go modules)
 fabric: ## Build Fabric v3.1.1 and Fabric CA 1.5.15 binaries from the Go module proxy into bin/
 	@scripts/build-fabric.sh
 
-build: ## Build the mtrace CLI, the chaincode binary, the network tool and mtrace-bench into bin/
+# The passport page's proof verifier: the Go verifier built for the browser
+# (GOOS=js GOARCH=wasm) and Go's loader for it, both embedded in mtrace and
+# never committed (client/internal/cmd/passport/assets/README.md).
+PASSPORT_ASSETS := client/internal/cmd/passport/assets
+
+build: ## Build the mtrace CLI (with the passport's wasm verifier), the chaincode binary, the network tool and mtrace-bench into bin/
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags='-s -w' -o $(PASSPORT_ASSETS)/verifier.wasm ./client/cmd/mtrace-wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(PASSPORT_ASSETS)/wasm_exec.js
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace ./client/cmd/mtrace
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-bench ./client/cmd/mtrace-bench
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-cc ./chaincode/cmd/mtrace-cc
@@ -78,6 +85,7 @@ lint: docs-check ## gofmt, go vet, shellcheck, and the CLI reference up to date
 	@test -z "$$(gofmt -l chaincode client network internal test)" || { gofmt -l chaincode client network internal test; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	GOOS=js GOARCH=wasm $(GO) vet ./client/cmd/mtrace-wasm
 	shellcheck scripts/*.sh network/builder/bin/* .ci/run
 
 docs: ## Write the CLI reference (docs/reference/cli) from the cobra commands
@@ -87,4 +95,4 @@ docs-check: ## Fail if the committed CLI reference differs from the commands (ru
 	$(GO) run ./client/cmd/mtrace-docs -dir docs/reference/cli -check
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)
-	rm -f $(BIN)/mtrace $(BIN)/mtrace-bench $(BIN)/mtrace-cc $(BIN)/mtrace-net
+	rm -f $(BIN)/mtrace $(BIN)/mtrace-bench $(BIN)/mtrace-cc $(BIN)/mtrace-net $(PASSPORT_ASSETS)/verifier.wasm $(PASSPORT_ASSETS)/wasm_exec.js

@@ -8,11 +8,13 @@
 #      reads who registered what.
 #   2. The recycler weighs them in, then sorts, washes and shreds them.
 #   3. It extrudes filament, anchors a lab certificate, ships a spool.
-#   4. The maker prints a product and verifies its provenance.
+#   4. The maker prints a product, verifies its provenance and publishes
+#      its passport page (checks its proof in the browser).
 #   5. The auditor reads the history and the extrusion's process record,
 #      draws the trace and audits the ledger-wide mass balance.
-#   6. The auditor quarantines one collection: verify fails, and the
-#      downstream trace lists what a recall must reach.
+#   6. The auditor quarantines one collection: verify fails, a new
+#      passport says so, and the downstream trace lists what a recall must
+#      reach.
 #   7. The consortium renames the auditor's organisation: its admin
 #      proposes, admins of a majority of members approve (a plain user's
 #      approval is refused), and the registry changes.
@@ -89,6 +91,8 @@ step mtrace -p maker batch accept "$spool1"
 step mtrace -p maker batch process --step printing --in "$spool1:350g" --out "$vase:PET:product:310g"
 step mtrace -p maker verify "$vase" --document "$cert"
 step mtrace -p maker proof export "$vase" --file "$proofs/$vase-holds.proof"
+passport=$MTRACE_HOME/passport-$vase
+step mtrace -p maker passport "$vase" --out "$passport"
 
 chapter "5. The auditor reads the history, draws the trace and audits the ledger"
 step mtrace -p auditor history "$spool1"
@@ -108,6 +112,7 @@ if ((rc != 1)); then
 fi
 echo "(verify exited 1, as it must: the product descends from a quarantined batch)"
 step mtrace -p maker proof export "$vase" --file "$proofs/$vase-quarantined.proof"
+step mtrace -p maker passport "$vase" --out "$passport-after-quarantine"
 step mtrace -p auditor trace "$u" --down
 
 chapter "7. The consortium renames the auditor's organisation by majority vote of its admins"
@@ -176,5 +181,6 @@ The network is still running. Try it yourself:
   mtrace -p auditor batch list --owner RecyclerMSP
   mtrace -p auditor trace $u --down --format dot | dot -Tsvg > recall.svg
   jq '.epcisBody.eventList[] | {type, bizStep, eventTime}' $epcis
+  chromium $passport/index.html   # the vase's passport, checked in the browser
 Stop it with 'make network-down' (the ledger is kept), or 'make network-purge'.
 EOF

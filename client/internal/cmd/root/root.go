@@ -12,6 +12,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
 	"github.com/mtrace/mtrace/client/internal/cmd/identity"
 	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
+	"github.com/mtrace/mtrace/client/internal/cmd/passport"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
 	"github.com/mtrace/mtrace/client/internal/cmd/proof"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
@@ -49,6 +50,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		trace.NewCmdTrace(f, nil),
 		verify.NewCmdVerify(f, nil),
 		proof.NewCmdProof(f),
+		passport.NewCmdPassport(f, nil),
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
 		migrate.NewCmdMigrate(f, nil),
