@@ -64,8 +64,9 @@ func (r ChangeRequest) Validate() error {
 		return &RuleError{Field: "action", Rule: fmt.Sprintf("must be %s or %s, got %q", ActionSet, ActionRemove, clip(r.Action))}
 	}
 	if r.TTLHours != 0 {
-		ttl := time.Duration(r.TTLHours) * time.Hour
-		if r.TTLHours < 0 || ttl < MinProposalTTL || ttl > MaxProposalTTL {
+		// Bounds in hours first: a huge count of hours would wrap
+		// around as a Duration and pass as a short one.
+		if r.TTLHours < int64(MinProposalTTL/time.Hour) || r.TTLHours > int64(MaxProposalTTL/time.Hour) {
 			return &RuleError{Field: "ttlHours", Rule: fmt.Sprintf("must be from %d to %d hours, got %d",
 				int64(MinProposalTTL/time.Hour), int64(MaxProposalTTL/time.Hour), r.TTLHours)}
 		}

@@ -266,3 +266,14 @@ func TestMajorityStory(t *testing.T) {
 	reg.DropExpired(now.Add(2 * time.Hour))
 	assert.Empty(t, reg.Proposals, "gone at its TTL")
 }
+
+// TestProposalTTLDoesNotWrap: a count of hours too large for a Duration
+// is refused, not wrapped around into a short, valid one.
+func TestProposalTTLDoesNotWrap(t *testing.T) {
+	r := ChangeRequest{Action: ActionRemove, MSP: "MakerMSP", TTLHours: 1<<51 + 1}
+	assert.Error(t, r.Validate())
+	r.TTLHours = 720
+	assert.NoError(t, r.Validate())
+	r.TTLHours = 721
+	assert.Error(t, r.Validate())
+}
