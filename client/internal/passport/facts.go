@@ -94,7 +94,7 @@ func Build(ev *model.Evidence, id string) (*Facts, error) {
 		Maker:      b.Submitter.MSP,
 		MadeBy:     b.Submitter.Person(),
 		MadeAt:     day(b.CreatedAt, ""),
-		Status:     string(b.Status),
+		Status:     string(b.EffectiveStatus()),
 		RecycledBp: b.RecycledContent,
 	}
 	for _, x := range sortedBatches(batches) {
@@ -124,7 +124,20 @@ func Build(ev *model.Evidence, id string) (*Facts, error) {
 				Detail: fmt.Sprintf("%s held by the %s: %s", x.ID, q.ByRole, q.Reason),
 			})
 		}
-		for _, d := range x.Documents {
+		// An auditor's holds live under keys of their own (contract
+		// 0.5.0), not on the batch.
+		for _, h := range x.Holds {
+			f.Steps = append(f.Steps, Step{
+				At: at(h.At), When: day(h.At, ""), What: "quarantined",
+				Org: h.By.MSP, Person: h.By.Person(), Tx: h.Tx,
+				Detail: fmt.Sprintf("%s held by the auditor: %s", x.ID, h.Reason),
+			})
+		}
+		docs := slices.Clone(x.Documents)
+		for _, d := range x.AuditorDocuments {
+			docs = append(docs, d.Document)
+		}
+		for _, d := range docs {
 			f.Documents = append(f.Documents, Document{
 				Batch: x.ID, Name: d.Name, SHA256: d.SHA256, URI: d.URI,
 				Org: d.AnchoredBy.MSP, Person: d.AnchoredBy.Person(), At: day(d.AnchoredAt, ""),

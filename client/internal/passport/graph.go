@@ -127,7 +127,7 @@ func buildGraph(root string, batches map[string]*model.Batch, procs map[string]*
 			pos[id] = [2]int{x, y}
 			b := batches[id]
 			g.Nodes = append(g.Nodes, Node{
-				X: x, Y: y, ID: id, Root: id == root, Held: b.Status == model.StatusQuarantined,
+				X: x, Y: y, ID: id, Root: id == root, Held: b.EffectiveStatus() == model.StatusQuarantined,
 				Line: fmt.Sprintf("%s %s · %s", b.Material, b.Form, b.InitialMass),
 				Org:  b.Submitter.MSP,
 			})

@@ -215,3 +215,32 @@ func TestFactsAreEscaped(t *testing.T) {
 	assert.NotContains(t, string(html), "<script>")
 	assert.Contains(t, string(html), "&lt;script&gt;")
 }
+
+// TestBuildShowsAuditorsHolds: an auditor's hold and document live under
+// keys of their own (contract 0.5.0); the page shows them as it shows an
+// owner's, and the product as quarantined while a hold stands.
+func TestBuildShowsAuditorsHolds(t *testing.T) {
+	ev := evidence()
+	var a *model.Batch
+	for i := range ev.Batches {
+		if ev.Batches[i].ID == "A" {
+			a = &ev.Batches[i]
+		}
+	}
+	require.NotNil(t, a)
+	aud := model.Actor{MSP: "AuditorMSP", Identity: "ece", EnrollmentID: "ece"}
+	a.Holds = []model.Hold{{Batch: "A", By: aud, Reason: "PVC found", At: "2026-11-24T09:00:00Z", Tx: "h1"}}
+	a.AuditorDocuments = []model.AuditorDocument{{Batch: "A", Document: model.Document{Name: "sorting report", SHA256: strings.Repeat("a", 64), AnchoredBy: aud, AnchoredAt: "2026-11-24T09:05:00Z"}}}
+	f, err := Build(ev, "A")
+	require.NoError(t, err)
+	assert.Equal(t, string(model.StatusQuarantined), f.Status, "a batch under an auditor's hold is quarantined")
+	last := f.Steps[len(f.Steps)-1]
+	assert.Equal(t, "quarantined", last.What)
+	assert.Equal(t, "AuditorMSP", last.Org)
+	assert.Contains(t, last.Detail, "PVC found")
+	var names []string
+	for _, d := range f.Documents {
+		names = append(names, d.Name)
+	}
+	assert.Contains(t, names, "sorting report")
+}
