@@ -113,8 +113,8 @@ func batchValue(t testing.TB, id, owner, status string, remaining int64, ev stri
 		"takenMass": 1000 - remaining, "takes": 0, "recycledContentBp": 10000, "createdAt": "2026-11-20T07:00:00Z",
 		"createdTx": "tx-" + id, "updatedAt": "2026-11-20T07:00:00Z", "lastTx": "tx-" + id,
 		"updatedBy": map[string]any{"msp": owner, "identity": "u"},
-		"event": map[string]any{"name": ev, "type": "ObjectEvent", "eventTime": "2026-11-20T07:00:00Z", "bizStep": "collecting", "disposition": "active"},
-		"format": 1,
+		"event":     map[string]any{"name": ev, "type": "ObjectEvent", "eventTime": "2026-11-20T07:00:00Z", "bizStep": "collecting", "disposition": "active"},
+		"format":    1,
 		// A field a newer chaincode might add: kept in doc, ignored.
 		"siteId": "8690000000001",
 	})

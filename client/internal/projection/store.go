@@ -156,7 +156,8 @@ func (s *sqlStore) Apply(ctx context.Context, b *Block) error {
 		return fmt.Errorf("block %d: checkpoint: %w", b.Number, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		next, nerr := s.Next(ctx)
+		var next int64
+		nerr := tx.QueryRowContext(ctx, "SELECT next_block FROM "+checkpointTable+" WHERE id = 1").Scan(&next)
 		if nerr != nil || err != nil {
 			return fmt.Errorf("block %d: checkpoint: %w", b.Number, errors.Join(err, nerr))
 		}
