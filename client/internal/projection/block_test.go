@@ -1,107 +1,23 @@
 package projection
 
 import (
-	"encoding/json"
 	"testing"
-	"time"
 
-	"github.com/hyperledger/fabric-protos-go-apiv2/common"
-	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
-	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
-	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"github.com/mtrace/mtrace/client/internal/projection/projectiontest"
 )
 
-// The constructed blocks below are built the way a peer stores them:
-// envelopes of endorser transactions whose actions carry read-write sets
-// per namespace, and the validation codes in the block's metadata.
+const ns = projectiontest.Namespace
 
-const ns = "mtrace"
+type (
+	kv     = projectiontest.KV
+	txSpec = projectiontest.Tx
+)
 
-// kv is one write of a constructed transaction.
-type kv struct {
-	key   string
-	value []byte
-	del   bool
-	ns    string // "" for ns
-}
-
-// txSpec is one transaction of a constructed block.
-type txSpec struct {
-	id     string
-	code   peer.TxValidationCode
-	config bool
-	writes []kv
-}
-
-func ck(typ string, attrs ...string) string {
-	k := "\x00" + typ + "\x00"
-	for _, a := range attrs {
-		k += a + "\x00"
-	}
-	return k
-}
-
-func mustJSON(t testing.TB, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return b
-}
-
-func mustProto(t testing.TB, m proto.Message) []byte {
-	t.Helper()
-	b, err := proto.Marshal(m)
-	require.NoError(t, err)
-	return b
-}
-
-var txTime = time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC)
-
-func makeBlock(t testing.TB, number uint64, txs ...txSpec) *common.Block {
-	t.Helper()
-	blk := &common.Block{Header: &common.BlockHeader{Number: number}, Data: &common.BlockData{}, Metadata: &common.BlockMetadata{Metadata: make([][]byte, 5)}}
-	codes := make([]byte, len(txs))
-	for i, tx := range txs {
-		codes[i] = byte(tx.code)
-		typ := common.HeaderType_ENDORSER_TRANSACTION
-		if tx.config {
-			typ = common.HeaderType_CONFIG
-		}
-		ch := &common.ChannelHeader{Type: int32(typ), TxId: tx.id, ChannelId: "mtrace", Timestamp: timestamppb.New(txTime.Add(time.Duration(number) * time.Second))}
-		sets := map[string]*kvrwset.KVRWSet{}
-		var order []string
-		for _, w := range tx.writes {
-			n := w.ns
-			if n == "" {
-				n = ns
-			}
-			if sets[n] == nil {
-				sets[n] = &kvrwset.KVRWSet{}
-				order = append(order, n)
-			}
-			sets[n].Writes = append(sets[n].Writes, &kvrwset.KVWrite{Key: w.key, Value: w.value, IsDelete: w.del})
-		}
-		rws := &rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV}
-		for _, n := range order {
-			rws.NsRwset = append(rws.NsRwset, &rwset.NsReadWriteSet{Namespace: n, Rwset: mustProto(t, sets[n])})
-		}
-		cca := &peer.ChaincodeAction{Results: mustProto(t, rws)}
-		prp := &peer.ProposalResponsePayload{Extension: mustProto(t, cca)}
-		cap := &peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: mustProto(t, prp)}}
-		ptx := &peer.Transaction{Actions: []*peer.TransactionAction{{Payload: mustProto(t, cap)}}}
-		data := mustProto(t, ptx)
-		if tx.config {
-			data = []byte("config")
-		}
-		pl := &common.Payload{Header: &common.Header{ChannelHeader: mustProto(t, ch)}, Data: data}
-		blk.Data.Data = append(blk.Data.Data, mustProto(t, &common.Envelope{Payload: mustProto(t, pl)}))
-	}
-	blk.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER] = codes
-	return blk
-}
+var (
+	ck        = projectiontest.Key
+	mustJSON  = projectiontest.JSON
+	makeBlock = projectiontest.Block
+)
 
 // The values the chaincode stores, in its JSON shape.
 

@@ -12,17 +12,17 @@ const valid = peer.TxValidationCode_VALID
 
 func TestDecodeKeepsOnlyValidWritesOfTheNamespace(t *testing.T) {
 	blk := makeBlock(t, 7,
-		txSpec{id: "tx1", code: valid, writes: []kv{
-			{key: ck("batch", "PET-1"), value: batchValue(t, "PET-1", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered")},
-			{key: ck("idx~owner", "IstanbulMSP", "PET-1"), value: []byte{0}},
-			{key: "plain", value: []byte("x"), ns: "_lifecycle"},
+		txSpec{ID: "tx1", Code: valid, Writes: []kv{
+			{Key: ck("batch", "PET-1"), Value: batchValue(t, "PET-1", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered")},
+			{Key: ck("idx~owner", "IstanbulMSP", "PET-1"), Value: []byte{0}},
+			{Key: "plain", Value: []byte("x"), NS: "_lifecycle"},
 		}},
-		txSpec{id: "tx2", code: peer.TxValidationCode_MVCC_READ_CONFLICT, writes: []kv{
-			{key: ck("batch", "PET-2"), value: batchValue(t, "PET-2", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered")},
+		txSpec{ID: "tx2", Code: peer.TxValidationCode_MVCC_READ_CONFLICT, Writes: []kv{
+			{Key: ck("batch", "PET-2"), Value: batchValue(t, "PET-2", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered")},
 		}},
-		txSpec{id: "tx3", code: valid, writes: []kv{{key: "k", value: []byte("v"), ns: "othercc"}}},
-		txSpec{id: "cfg", code: valid, config: true},
-		txSpec{id: "tx5", code: valid, writes: []kv{{key: ck("batch", "PET-1"), del: true}}},
+		txSpec{ID: "tx3", Code: valid, Writes: []kv{{Key: "k", Value: []byte("v"), NS: "othercc"}}},
+		txSpec{ID: "cfg", Code: valid, Config: true},
+		txSpec{ID: "tx5", Code: valid, Writes: []kv{{Key: ck("batch", "PET-1"), Delete: true}}},
 	)
 	b, err := Decode(blk, ns)
 	require.NoError(t, err)
@@ -41,12 +41,12 @@ func TestDecodeKeepsOnlyValidWritesOfTheNamespace(t *testing.T) {
 }
 
 func TestDecodeRefusesABlockWithoutItsValidationCodes(t *testing.T) {
-	blk := makeBlock(t, 3, txSpec{id: "tx1", code: valid})
+	blk := makeBlock(t, 3, txSpec{ID: "tx1", Code: valid})
 	blk.Metadata.Metadata[2] = nil
 	_, err := Decode(blk, ns)
 	assert.ErrorContains(t, err, "block 3: 1 transactions but 0 validation codes")
 
-	blk = makeBlock(t, 4, txSpec{id: "tx1", code: valid})
+	blk = makeBlock(t, 4, txSpec{ID: "tx1", Code: valid})
 	blk.Data.Data[0] = []byte("\xff\xff not an envelope")
 	_, err = Decode(blk, ns)
 	assert.ErrorContains(t, err, "block 4, transaction 0: decode envelope")
@@ -58,18 +58,18 @@ func TestRowsOfABlock(t *testing.T) {
 	proc := processValue(t, []string{"PET-1"}, []string{"FLK-1"})
 	tk := mustJSON(t, map[string]any{"id": "FLK-1", "mass": 400, "tx": "txP", "handovers": 1, "at": "2026-11-21T08:00:00Z"})
 	blk := makeBlock(t, 9,
-		txSpec{id: "txP", code: valid, writes: []kv{
-			{key: ck("batch", "FLK-1"), value: flk1},
-			{key: ck("batch", "PET-1"), value: pet1},
-			{key: ck("hold", "H-1"), value: []byte(`{"id":"H-1"}`)},
-			{key: ck("idx~status", "ACTIVE", "FLK-1"), value: []byte{0}},
-			{key: ck("process", "txP"), value: proc},
-			{key: ck("take", "PET-1", "20261121T080000.000000000Z", "txP"), value: tk},
+		txSpec{ID: "txP", Code: valid, Writes: []kv{
+			{Key: ck("batch", "FLK-1"), Value: flk1},
+			{Key: ck("batch", "PET-1"), Value: pet1},
+			{Key: ck("hold", "H-1"), Value: []byte(`{"id":"H-1"}`)},
+			{Key: ck("idx~status", "ACTIVE", "FLK-1"), Value: []byte{0}},
+			{Key: ck("process", "txP"), Value: proc},
+			{Key: ck("take", "PET-1", "20261121T080000.000000000Z", "txP"), Value: tk},
 		}},
-		txSpec{id: "txR", code: valid, writes: []kv{
-			{key: ck("capture", "ev-1"), value: []byte(`{"tx":"txR"}`)},
-			{key: ck("registry"), value: []byte(`{"participants":[]}`)},
-			{key: ck("document", "D-1"), del: true},
+		txSpec{ID: "txR", Code: valid, Writes: []kv{
+			{Key: ck("capture", "ev-1"), Value: []byte(`{"tx":"txR"}`)},
+			{Key: ck("registry"), Value: []byte(`{"participants":[]}`)},
+			{Key: ck("document", "D-1"), Delete: true},
 		}},
 	)
 	b, err := Decode(blk, ns)
@@ -115,9 +115,9 @@ func TestRowsOfABlock(t *testing.T) {
 }
 
 func TestRowsOfADeletion(t *testing.T) {
-	blk := makeBlock(t, 2, txSpec{id: "txD", code: valid, writes: []kv{
-		{key: ck("batch", "PET-9"), del: true},
-		{key: ck("take", "PET-1", "20261121T080000.000000000Z", "txP"), del: true},
+	blk := makeBlock(t, 2, txSpec{ID: "txD", Code: valid, Writes: []kv{
+		{Key: ck("batch", "PET-9"), Delete: true},
+		{Key: ck("take", "PET-1", "20261121T080000.000000000Z", "txP"), Delete: true},
 	}})
 	b, err := Decode(blk, ns)
 	require.NoError(t, err)
@@ -132,14 +132,14 @@ func TestRowsOfADeletion(t *testing.T) {
 
 func TestRowsRefuseUndecodableValuesOfKnownKeys(t *testing.T) {
 	for name, w := range map[string]kv{
-		"bad batch JSON":   {key: ck("batch", "PET-1"), value: []byte("{not json")},
-		"batch id differs": {key: ck("batch", "PET-1"), value: batchValue(t, "PET-2", "IstanbulMSP", "ACTIVE", 1, "BatchRegistered")},
-		"take key short":   {key: ck("take", "PET-1", "txP"), value: []byte(`{}`)},
-		"process not JSON": {key: ck("process", "txP"), value: []byte("\x00")},
-		"registry binary":  {key: ck("registry"), value: []byte("\xff")},
+		"bad batch JSON":   {Key: ck("batch", "PET-1"), Value: []byte("{not json")},
+		"batch id differs": {Key: ck("batch", "PET-1"), Value: batchValue(t, "PET-2", "IstanbulMSP", "ACTIVE", 1, "BatchRegistered")},
+		"take key short":   {Key: ck("take", "PET-1", "txP"), Value: []byte(`{}`)},
+		"process not JSON": {Key: ck("process", "txP"), Value: []byte("\x00")},
+		"registry binary":  {Key: ck("registry"), Value: []byte("\xff")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			b, err := Decode(makeBlock(t, 5, txSpec{id: "txX", code: valid, writes: []kv{w}}), ns)
+			b, err := Decode(makeBlock(t, 5, txSpec{ID: "txX", Code: valid, Writes: []kv{w}}), ns)
 			require.NoError(t, err)
 			_, err = Rows(b)
 			assert.ErrorContains(t, err, "block 5, transaction txX: ")

@@ -21,26 +21,26 @@ import (
 // block, a key type this release does not know and a deletion.
 func chain(t testing.TB) []*Block {
 	pet := func(id, owner, status string, rem int64, ev string) kv {
-		return kv{key: ck("batch", id), value: batchValue(t, id, owner, status, rem, ev)}
+		return kv{Key: ck("batch", id), Value: batchValue(t, id, owner, status, rem, ev)}
 	}
 	tk := mustJSON(t, map[string]any{"id": "FLK-1", "mass": 400, "tx": "txP"})
 	raw := [][]txSpec{
-		{{id: "genesis", code: valid, config: true}},
-		{{id: "tx1", code: valid, writes: []kv{pet("PET-1", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered"), {key: ck("idx~owner", "IstanbulMSP", "PET-1"), value: []byte{0}}}},
-			{id: "tx2", code: valid, writes: []kv{pet("PET-2", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered")}}},
-		{{id: "tx3", code: valid, writes: []kv{pet("PET-1", "RecyclerMSP", "ACTIVE", 1000, "TransferAccepted")}},
-			{id: "tx4", code: peer.TxValidationCode_MVCC_READ_CONFLICT, writes: []kv{pet("PET-2", "ThiefMSP", "ACTIVE", 1000, "TransferAccepted")}}},
-		{{id: "txReg", code: valid, writes: []kv{{key: ck("registry"), value: []byte(`{"v":1}`)}}}},
-		{{id: "txP", code: valid, writes: []kv{
+		{{ID: "genesis", Code: valid, Config: true}},
+		{{ID: "tx1", Code: valid, Writes: []kv{pet("PET-1", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered"), {Key: ck("idx~owner", "IstanbulMSP", "PET-1"), Value: []byte{0}}}},
+			{ID: "tx2", Code: valid, Writes: []kv{pet("PET-2", "IstanbulMSP", "ACTIVE", 1000, "BatchRegistered")}}},
+		{{ID: "tx3", Code: valid, Writes: []kv{pet("PET-1", "RecyclerMSP", "ACTIVE", 1000, "TransferAccepted")}},
+			{ID: "tx4", Code: peer.TxValidationCode_MVCC_READ_CONFLICT, Writes: []kv{pet("PET-2", "ThiefMSP", "ACTIVE", 1000, "TransferAccepted")}}},
+		{{ID: "txReg", Code: valid, Writes: []kv{{Key: ck("registry"), Value: []byte(`{"v":1}`)}}}},
+		{{ID: "txP", Code: valid, Writes: []kv{
 			pet("FLK-1", "RecyclerMSP", "ACTIVE", 400, "BatchProcessed"),
 			pet("PET-1", "RecyclerMSP", "CONSUMED", 600, "BatchProcessed"),
-			{key: ck("process", "txP"), value: processValue(t, []string{"PET-1"}, []string{"FLK-1"})},
-			{key: ck("take", "PET-1", "20261121T080000.000000000Z", "txP"), value: tk},
+			{Key: ck("process", "txP"), Value: processValue(t, []string{"PET-1"}, []string{"FLK-1"})},
+			{Key: ck("take", "PET-1", "20261121T080000.000000000Z", "txP"), Value: tk},
 		}}},
-		{{id: "txH", code: valid, writes: []kv{{key: ck("hold", "H-1"), value: []byte(`{}`)}}},
-			{id: "txC", code: valid, writes: []kv{{key: ck("capture", "urn:ev:1"), value: []byte(`{"tx":"txC"}`)}, {key: ck("registry"), value: []byte(`{"v":2}`)}}}},
-		{{id: "txD", code: valid, writes: []kv{{key: ck("batch", "PET-2"), del: true}}}},
-		{{id: "txE", code: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, writes: []kv{pet("FLK-1", "ThiefMSP", "ACTIVE", 400, "Forged")}}},
+		{{ID: "txH", Code: valid, Writes: []kv{{Key: ck("hold", "H-1"), Value: []byte(`{}`)}}},
+			{ID: "txC", Code: valid, Writes: []kv{{Key: ck("capture", "urn:ev:1"), Value: []byte(`{"tx":"txC"}`)}, {Key: ck("registry"), Value: []byte(`{"v":2}`)}}}},
+		{{ID: "txD", Code: valid, Writes: []kv{{Key: ck("batch", "PET-2"), Delete: true}}}},
+		{{ID: "txE", Code: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, Writes: []kv{pet("FLK-1", "ThiefMSP", "ACTIVE", 400, "Forged")}}},
 	}
 	var out []*Block
 	for i, txs := range raw {

@@ -13,6 +13,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/identity"
 	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
+	"github.com/mtrace/mtrace/client/internal/cmd/project"
 	"github.com/mtrace/mtrace/client/internal/cmd/proof"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
@@ -52,6 +53,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
 		migrate.NewCmdMigrate(f, nil),
+		project.NewCmdProject(f, nil),
 		epcis.NewCmdEPCIS(f),
 		registry.NewCmdRegistry(f),
 		identity.NewCmdIdentity(f),
