@@ -16,6 +16,11 @@ missing=()
 for cmd in "${!wanted[@]}"; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
 done
+# PostgreSQL's server binaries are not on PATH: the projection's tests
+# start one from /usr/lib/postgresql/<version>/bin (internal/pgtest).
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+	missing+=(postgresql)
+fi
 if ((${#missing[@]} > 0)); then
 	say "installing Debian packages: ${missing[*]}"
 	sudo=()
