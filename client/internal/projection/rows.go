@@ -85,6 +85,29 @@ type (
 	}
 )
 
+// known reports whether the projection maps writes of key type typ.
+func known(typ string) bool {
+	switch typ {
+	case keyBatch, keyProcess, keyTake, keyRegistry, keyCapture:
+		return true
+	}
+	return strings.HasPrefix(typ, indexPrefix)
+}
+
+// Unknown counts the block's writes to key types the projection does not
+// know; they go to unknown_writes.
+func (b *Block) Unknown() int {
+	n := 0
+	for _, tx := range b.Txs {
+		for _, w := range tx.Writes {
+			if !known(w.Type) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Rows maps a decoded block to the rows it writes, in the order of its
 // transactions and their writes. A value of a known key type that does
 // not decode is an error: the projection would otherwise fall silently
@@ -175,7 +198,7 @@ func writeRows(w Write, i int, at func(map[string]any) map[string]any) ([]Row, e
 			return nil, fmt.Errorf("registry: not JSON")
 		}
 		return []Row{{Table: registry.name, Values: at(map[string]any{"id": int64(1), "doc": string(w.Value)})}}, nil
-	case strings.HasPrefix(w.Type, indexPrefix):
+	case known(w.Type): // an index entry
 		return nil, nil
 	}
 	attrs, err := json.Marshal(validUTF8(w.Attrs))

@@ -74,6 +74,7 @@ func TestRowsOfABlock(t *testing.T) {
 	)
 	b, err := Decode(blk, ns)
 	require.NoError(t, err)
+	assert.Equal(t, 2, b.Unknown(), "the hold and the document")
 	rows, err := Rows(b)
 	require.NoError(t, err)
 	at := func(tx string, i int64, m map[string]any) map[string]any {

@@ -37,9 +37,10 @@ func Open(ctx context.Context, url string) (Store, error) {
 		if path == "" {
 			return nil, errors.New("database sqlite: needs a file path, as in sqlite:projection.db")
 		}
-		// Wait for another process's transaction rather than fail, and
-		// check foreign-key-free writes durably (the default FULL sync).
-		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
+		// Wait for another process's transaction rather than fail; with
+		// a write-ahead log, readers (reports, --dump) do not block the
+		// projection, and FULL sync makes each committed block durable.
+		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		driver, dsn = "pgx", url
 	default:

@@ -92,9 +92,12 @@ func runProject(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		first := next
+		first, txs, unknown := next, 0, 0
 		report := func() {
-			fmt.Fprintf(opts.IO.ErrOut, "projected blocks %d to %d; next block %d\n", first, next, next)
+			fmt.Fprintf(opts.IO.ErrOut, "projected blocks %d to %d (%d transactions); next block %d\n", first, next-1, txs, next)
+			if unknown > 0 {
+				fmt.Fprintf(opts.IO.ErrOut, "%d writes to key types this release does not know: kept in unknown_writes\n", unknown)
+			}
 		}
 		var height uint64
 		if opts.Once {
@@ -129,6 +132,8 @@ func runProject(ctx context.Context, opts *Options) error {
 				return err
 			}
 			next = num + 1
+			txs += len(b.Txs)
+			unknown += b.Unknown()
 			if opts.Once && next >= height {
 				report()
 				return nil

@@ -35,7 +35,7 @@ func blocks(t *testing.T) []*common.Block {
 		pt.Block(t, 2, pt.Tx{ID: "tx2", Code: valid, Writes: []pt.KV{batch(t, "PET-2", "IstanbulMSP")}},
 			pt.Tx{ID: "tx3", Code: peer.TxValidationCode_MVCC_READ_CONFLICT, Writes: []pt.KV{batch(t, "PET-3", "IstanbulMSP")}}),
 		pt.Block(t, 3, pt.Tx{ID: "tx4", Code: valid, Writes: []pt.KV{{Key: "k", Value: []byte("v"), NS: "other"}}}),
-		pt.Block(t, 4, pt.Tx{ID: "tx5", Code: valid, Writes: []pt.KV{batch(t, "PET-1", "RecyclerMSP")}}),
+		pt.Block(t, 4, pt.Tx{ID: "tx5", Code: valid, Writes: []pt.KV{batch(t, "PET-1", "RecyclerMSP"), {Key: pt.Key("hold", "H-1"), Value: []byte(`{}`)}}}),
 	}
 }
 
@@ -57,7 +57,7 @@ func TestOnceCatchesUpAndResumes(t *testing.T) {
 	e := cmdtest.New(t)
 	e.Fake.AddBlocks(all[:3]...)
 	require.NoError(t, e.Run(newCmd(e), "project", "--db", db, "--once"))
-	assert.Equal(t, "projected blocks 0 to 3; next block 3\n", e.Err.String())
+	assert.Equal(t, "projected blocks 0 to 2 (2 transactions); next block 3\n", e.Err.String())
 	assert.Equal(t, uint64(0), e.Fake.BlocksFrom)
 	assert.True(t, e.Fake.Closed, "the ledger is closed")
 	got := dumpOf(t, db)
@@ -74,7 +74,8 @@ func TestOnceCatchesUpAndResumes(t *testing.T) {
 	e = cmdtest.New(t)
 	e.Fake.AddBlocks(all...)
 	require.NoError(t, e.Run(newCmd(e), "project", "--db", db, "--once"))
-	assert.Equal(t, "projected blocks 3 to 5; next block 5\n", e.Err.String())
+	assert.Equal(t, "projected blocks 3 to 4 (1 transactions); next block 5\n"+
+		"1 writes to key types this release does not know: kept in unknown_writes\n", e.Err.String())
 	assert.Equal(t, uint64(3), e.Fake.BlocksFrom)
 
 	// The same as a rebuild in one go.
