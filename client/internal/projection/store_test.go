@@ -118,6 +118,21 @@ func resumes(t *testing.T, open func() Store, fresh func() Store) string {
 	assert.ErrorContains(t, s.Apply(ctx, blocks[5]), "block 5 is not the next block of the projection (4)")
 	assert.Equal(t, atFour, dump(t, s))
 
+	// Two projection processes on the same database, applying the same
+	// block at once: one does, the other is refused.
+	other := open()
+	errs := make(chan error, 2)
+	for _, st := range []Store{s, other} {
+		go func() { errs <- st.Apply(ctx, blocks[4]) }()
+	}
+	e1, e2 := <-errs, <-errs
+	if e1 != nil {
+		e1, e2 = e2, e1
+	}
+	assert.NoError(t, e1)
+	assert.ErrorContains(t, e2, "block 4 is not the next block of the projection (5)")
+	require.NoError(t, other.Close())
+
 	applyFrom(t, s, blocks, len(blocks))
 	got := dump(t, s)
 	assert.Equal(t, want, got, "the resumed projection equals a fresh rebuild")
