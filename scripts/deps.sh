@@ -16,6 +16,11 @@ missing=()
 for cmd in "${!wanted[@]}"; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
 done
+# PostgreSQL's server binaries are not on PATH: the projection's tests
+# start one from /usr/lib/postgresql/<version>/bin (internal/pgtest).
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+	missing+=(postgresql)
+fi
 if ((${#missing[@]} > 0)); then
 	say "installing Debian packages: ${missing[*]}"
 	sudo=()
@@ -24,8 +29,15 @@ if ((${#missing[@]} > 0)); then
 		sudo=(sudo)
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# Debian's postgresql would make a cluster and start a server on
+	# port 5432 that nothing of ours started or stops: the tests run
+	# their own servers, so ask for no cluster.
+	if [[ " ${missing[*]} " == *" postgresql "* && ! -f /etc/postgresql-common/createcluster.conf ]]; then
+		"${sudo[@]}" mkdir -p /etc/postgresql-common
+		echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
+	fi
 	"${sudo[@]}" apt-get update -qq
-	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 fi
 
 command -v go >/dev/null 2>&1 || { echo "deps: Go 1.26 or later is required (https://go.dev/dl/)" >&2; exit 1; }

@@ -10,6 +10,9 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 )
 
 // Ledger is what a command needs from the network: submit a transaction
@@ -38,6 +41,12 @@ type Ledger interface {
 	// Block returns block number of the channel, or the newest block for
 	// NewestBlock: an encoded common.Block (qscc GetBlockByNumber).
 	Block(ctx context.Context, number uint64) ([]byte, error)
+	// Height is the channel's block height: the number of the next block.
+	Height(ctx context.Context) (uint64, error)
+	// Blocks streams full blocks, with their transactions' validation
+	// codes, from the block after the checkpoint's, or from start when
+	// the checkpoint holds none, until ctx is cancelled.
+	Blocks(ctx context.Context, cp client.Checkpoint, start uint64) (<-chan *common.Block, error)
 	// Chaincode is the name of the chaincode, which is also the namespace
 	// of its keys in a transaction's write set.
 	Chaincode() string

@@ -14,6 +14,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/migrate"
 	"github.com/mtrace/mtrace/client/internal/cmd/passport"
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
+	"github.com/mtrace/mtrace/client/internal/cmd/project"
 	"github.com/mtrace/mtrace/client/internal/cmd/proof"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
@@ -54,6 +55,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		events.NewCmdEvents(f, nil),
 		audit.NewCmdAudit(f, nil),
 		migrate.NewCmdMigrate(f, nil),
+		project.NewCmdProject(f, nil),
 		epcis.NewCmdEPCIS(f),
 		registry.NewCmdRegistry(f),
 		identity.NewCmdIdentity(f),

@@ -13,7 +13,7 @@ func TestRootHasEveryCommand(t *testing.T) {
 	cmd := NewCmdRoot(cmdtest.New(t).F)
 	for _, path := range [][]string{
 		{"batch", "register"}, {"batch", "transfer"}, {"batch", "accept"}, {"batch", "get"},
-		{"process"}, {"history"}, {"trace"}, {"verify"}, {"events"}, {"audit"}, {"migrate"},
+		{"process"}, {"history"}, {"trace"}, {"verify"}, {"events"}, {"audit"}, {"migrate"}, {"project"},
 		{"epcis", "export"}, {"epcis", "capture"}, {"registry", "approve"},
 		{"identity", "revoke"}, {"version"}, {"completion"},
 	} {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+
 	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
@@ -41,6 +44,9 @@ type Fake struct {
 	answers map[string]Responder
 	calls   []Call
 	events  []ledger.Event
+	blocks  []*common.Block
+	// BlocksFrom records the first block the last Blocks call asked for.
+	BlocksFrom uint64
 	// Checkpointed lists the transaction ids whose Done was called.
 	Checkpointed []string
 	// EventsErr, when set, is returned by Events.
@@ -80,6 +86,53 @@ func (f *Fake) OnError(fn string, err error) *Fake {
 func (f *Fake) AddEvents(evs ...ledger.Event) *Fake {
 	f.events = append(f.events, evs...)
 	return f
+}
+
+// AddBlocks queues blocks for Blocks and raises Height past them.
+func (f *Fake) AddBlocks(bs ...*common.Block) *Fake {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blocks = append(f.blocks, bs...)
+	return f
+}
+
+// Height is one past the highest queued block, 0 with none.
+func (f *Fake) Height(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var h uint64
+	for _, b := range f.blocks {
+		h = max(h, b.GetHeader().GetNumber()+1)
+	}
+	return h, nil
+}
+
+// Blocks sends the queued blocks from the checkpoint's block (or start,
+// when the checkpoint holds none), in the order queued, then closes the
+// stream.
+func (f *Fake) Blocks(ctx context.Context, cp client.Checkpoint, start uint64) (<-chan *common.Block, error) {
+	if cp != nil && (cp.BlockNumber() != 0 || cp.TransactionID() != "") {
+		start = cp.BlockNumber()
+	}
+	f.mu.Lock()
+	f.BlocksFrom = start
+	bs := append([]*common.Block(nil), f.blocks...)
+	f.mu.Unlock()
+	out := make(chan *common.Block)
+	go func() {
+		defer close(out)
+		for _, b := range bs {
+			if b.GetHeader().GetNumber() < start {
+				continue
+			}
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }
 
 // Calls returns the recorded calls in order.

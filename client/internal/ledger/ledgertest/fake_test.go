@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -117,4 +118,37 @@ func TestFakeErrors(t *testing.T) {
 	require.ErrorAs(t, MVCC(), &ce)
 	assert.True(t, ce.Conflict())
 	assert.EqualError(t, MVCC(), "transaction tx-conflict failed validation: MVCC_READ_CONFLICT")
+}
+
+type at uint64
+
+func (a at) BlockNumber() uint64   { return uint64(a) }
+func (a at) TransactionID() string { return "" }
+
+func TestFakeBlocks(t *testing.T) {
+	ctx := context.Background()
+	blk := func(n uint64) *common.Block { return &common.Block{Header: &common.BlockHeader{Number: n}} }
+	f := New()
+	h, err := f.Height(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, h)
+	f.AddBlocks(blk(0), blk(1), blk(2))
+	h, err = f.Height(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), h)
+
+	numbers := func(ch <-chan *common.Block) []uint64 {
+		var out []uint64
+		for b := range ch {
+			out = append(out, b.GetHeader().GetNumber())
+		}
+		return out
+	}
+	ch, err := f.Blocks(ctx, at(0), 1)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{1, 2}, numbers(ch), "an empty checkpoint: from start")
+	ch, err = f.Blocks(ctx, at(2), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{2}, numbers(ch), "the checkpoint wins over start")
+	assert.Equal(t, uint64(2), f.BlocksFrom)
 }
