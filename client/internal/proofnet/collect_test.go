@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -47,7 +48,9 @@ func (n *network) replay(i int) func(q question, _ int) (*peer.ProposalResponse,
 	}
 }
 
-func validityOf(block, msp string) []byte { return []byte("block " + block + " as " + msp + " signs it") }
+func validityOf(block, msp string) []byte {
+	return []byte("block " + block + " as " + msp + " signs it")
+}
 
 // newNetwork starts the own organisation's peer and another's, both
 // replaying the recorded proof name unless told otherwise.
@@ -189,8 +192,11 @@ func stale(t *testing.T, payload []byte) []byte {
 func TestCollectAsksALaggingPeerAgain(t *testing.T) {
 	n := newNetwork(t, "holds.proof")
 	replay := n.replay(1)
+	var mu sync.Mutex // the peer answers several questions at once
 	first := ""
 	n.other.answer = func(q question, asked int) (*peer.ProposalResponse, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if asked == 0 && q.Args[0] == api.Evidence {
 			// The first answer is the records as they were a block ago.
 			return signed("RecyclerMSP", stale(t, n.rec.State[1].Payload)), nil
