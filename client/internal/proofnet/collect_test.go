@@ -3,6 +3,7 @@ package proofnet
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"os"
@@ -28,15 +29,15 @@ import (
 type network struct {
 	dir        string
 	cert, key  string
+	client     *ecdsa.PublicKey
 	rec        *proof.Proof
 	own, other *fakePeer
 }
 
-// replay answers as the peer of org i of the recorded proof: its signed
-// records, and for a block's validity a payload that names the block and
-// the organisation.
-func (n *network) replay(i int) func(q question, _ int) (*peer.ProposalResponse, error) {
-	msp := []string{"MakerMSP", "RecyclerMSP"}[i]
+// replay answers as the peer of msp with the signed records of the
+// recorded proof's organisation i, and for a block's validity a payload
+// that names the block and the organisation.
+func (n *network) replay(i int, msp string) func(q question, _ int) (*peer.ProposalResponse, error) {
 	return func(q question, _ int) (*peer.ProposalResponse, error) {
 		switch {
 		case q.Chaincode == "mtrace" && len(q.Args) == 2 && q.Args[0] == api.Evidence:
@@ -58,9 +59,9 @@ func newNetwork(t *testing.T, name string) *network {
 	t.Helper()
 	n := &network{dir: t.TempDir(), rec: recorded(t, name)}
 	cert, key, client := identityFiles(t, n.dir, "caller")
-	n.cert, n.key = cert, key
-	n.own = startPeer(t, n.dir, "MakerMSP", "peer0.maker.test", client, n.replay(0))
-	n.other = startPeer(t, n.dir, "RecyclerMSP", "peer0.recycler.test", client, n.replay(1))
+	n.cert, n.key, n.client = cert, key, client
+	n.own = startPeer(t, n.dir, "MakerMSP", "peer0.maker.test", client, n.replay(0, "MakerMSP"))
+	n.other = startPeer(t, n.dir, "RecyclerMSP", "peer0.recycler.test", client, n.replay(1, "RecyclerMSP"))
 	return n
 }
 
@@ -116,12 +117,15 @@ func TestCollectGathersWhatTheNetworkSigns(t *testing.T) {
 	broken := n.entry(n.other, "a-broken")
 	broken.msp = "BrokenMSP"
 	broken.tlsRoot = filepath.Join(n.dir, "missing.pem")
-	c, err := NewCollector(l, n.config(t, own, second, elsewhere, broken, n.entry(n.other, "recycler")))
+	// A third organisation's peer is not asked once another confirmed.
+	third := startPeer(t, n.dir, "AuditorMSP", "peer0.auditor.test", n.client, n.replay(1, "AuditorMSP"))
+	c, err := NewCollector(l, n.config(t, own, second, elsewhere, broken, n.entry(n.other, "recycler"), n.entry(third, "z-auditor")))
 	require.NoError(t, err)
 	defer c.Close()
-	require.Len(t, c.Endorsers, 2)
+	require.Len(t, c.Endorsers, 3)
 	assert.Equal(t, "MakerMSP", c.Endorsers[0].MSP, "the own organisation's peer is asked first")
 	assert.Equal(t, "RecyclerMSP", c.Endorsers[1].MSP)
+	assert.Equal(t, "AuditorMSP", c.Endorsers[2].MSP)
 
 	p, err := c.Collect(context.Background(), n.rec.Batch)
 	require.NoError(t, err)
@@ -165,6 +169,7 @@ func TestCollectGathersWhatTheNetworkSigns(t *testing.T) {
 		assert.Equal(t, question{Channel: n.rec.Channel, Chaincode: "mtrace", Args: []string{api.Evidence, n.rec.Batch}}, asked[0])
 		assert.Len(t, asked, 1+len(want)/2, "%s is asked the records once and each block once", fp.msp)
 	}
+	assert.Empty(t, third.Asked(), "two organisations answer for the proof")
 	// The blocks came through the caller's ledger, each read once.
 	for _, call := range l.Calls() {
 		assert.False(t, call.Submit, "nothing is written: %s", call)
@@ -191,7 +196,7 @@ func stale(t *testing.T, payload []byte) []byte {
 
 func TestCollectAsksALaggingPeerAgain(t *testing.T) {
 	n := newNetwork(t, "holds.proof")
-	replay := n.replay(1)
+	replay := n.replay(1, "RecyclerMSP")
 	var mu sync.Mutex // the peer answers several questions at once
 	first := ""
 	n.other.answer = func(q question, asked int) (*peer.ProposalResponse, error) {
@@ -267,6 +272,23 @@ func TestCollectNeedsTwoOrganisations(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "no peer of another organisation confirms the records")
 	assert.ErrorContains(t, err, "peer of RecyclerMSP at "+n.other.endpoint)
+
+	// The first other organisation's peer does not answer: the next one
+	// confirms the records.
+	third := startPeer(t, n.dir, "AuditorMSP", "peer0.auditor.test", n.client, n.replay(1, "AuditorMSP"))
+	c, err = NewCollector(l, n.config(t, own, n.entry(n.other, "recycler"), n.entry(third, "z-auditor")))
+	require.NoError(t, err)
+	defer c.Close()
+	require.Len(t, c.Endorsers, 3)
+	p, err := c.Collect(ctx, n.rec.Batch)
+	require.NoError(t, err)
+	require.Len(t, p.State, 2)
+	assert.Equal(t, []byte("peer of AuditorMSP"), p.State[1].Endorser)
+	require.NotEmpty(t, p.Validity)
+	for i, v := range validityPayloads(p) {
+		org := []string{"MakerMSP", "AuditorMSP"}[i%2]
+		assert.True(t, strings.HasSuffix(v, " as "+org+" signs it"), "validity answer %d is %s's: %s", i, org, v)
+	}
 
 	// The own organisation's peer does not answer.
 	n.own.stop()
