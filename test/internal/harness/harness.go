@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,31 +26,33 @@ const DefaultBasePort = "28000"
 // the suite is Fresh or the network carries a mark the suite avoids, and
 // stops it by PID at the end, keeping its ledgers.
 func Main(m *testing.M, name string, env **testnet.Env) {
-	os.Exit(run(m, name, env))
+	os.Exit(run(m, name, env, os.Stderr, func(s Suite) (func(), error) { return bringUp(s, os.Stderr, command) }))
 }
 
-func run(m *testing.M, name string, env **testnet.Env) int {
+// run is Main without the exit: up brings a network up for a suite run
+// alone and returns the function that stops it; messages go to log.
+func run(m interface{ Run() int }, name string, env **testnet.Env, log io.Writer, up func(Suite) (func(), error)) int {
 	s, ok := Lookup(name)
 	if !ok {
-		fmt.Fprintf(os.Stderr, "harness: suite %q is not declared in test/internal/harness/suites.go\n", name)
+		fmt.Fprintf(log, "harness: suite %q is not declared in test/internal/harness/suites.go\n", name)
 		return 2
 	}
 	var stop func()
 	if os.Getenv("MTRACE_HOME") == "" && os.Getenv("MTRACE_CONFIG") == "" {
 		var err error
-		if stop, err = bringUp(s); err != nil {
-			fmt.Fprintf(os.Stderr, "harness: %s: %v\n", name, err)
+		if stop, err = up(s); err != nil {
+			fmt.Fprintf(log, "harness: %s: %v\n", name, err)
 			return 2
 		}
 	}
 	code := func() int {
 		e, err := testnet.Load()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "harness: %s: %v\n", name, err)
+			fmt.Fprintf(log, "harness: %s: %v\n", name, err)
 			return 2
 		}
 		if err := Begin(e.Home, s); err != nil {
-			fmt.Fprintf(os.Stderr, "harness: %v\n", err)
+			fmt.Fprintf(log, "harness: %v\n", err)
 			return 2
 		}
 		*env = e
@@ -61,9 +64,18 @@ func run(m *testing.M, name string, env **testnet.Env) int {
 	return code
 }
 
+// command runs a program in dir, its output on stderr.
+func command(dir string, args ...string) error {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
 // bringUp starts the test network for a suite run alone and returns the
-// function that stops it.
-func bringUp(s Suite) (func(), error) {
+// function that stops it; runIn runs each program (make, network.sh) in
+// the repository's root, and messages go to log.
+func bringUp(s Suite, log io.Writer, runIn func(dir string, args ...string) error) (func(), error) {
 	root, err := Root()
 	if err != nil {
 		return nil, err
@@ -79,23 +91,11 @@ func bringUp(s Suite) (func(), error) {
 	} {
 		os.Setenv(k, v)
 	}
-	fresh := s.Fresh
-	left, err := ReadMarks(home)
+	fresh, err := freshFor(home, s, log)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range s.Avoids {
-		if by, ok := left[m]; ok {
-			fmt.Fprintf(os.Stderr, "harness: suite %s left a %s on %s, which %s avoids: a fresh network\n", by, m, home, s.Name)
-			fresh = true
-		}
-	}
-	sh := func(args ...string) error {
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Dir = root
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		return cmd.Run()
-	}
+	sh := func(args ...string) error { return runIn(root, args...) }
 	if err := sh("make", "--no-print-directory", "build"); err != nil {
 		return nil, fmt.Errorf("make build: %w", err)
 	}
@@ -104,15 +104,33 @@ func bringUp(s Suite) (func(), error) {
 			return nil, fmt.Errorf("network.sh down --purge: %w", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "harness: test network in %s (ports from %s) for suite %s\n", home, port, s.Name)
+	fmt.Fprintf(log, "harness: test network in %s (ports from %s) for suite %s\n", home, port, s.Name)
 	if err := sh("scripts/network.sh", "up"); err != nil {
 		return nil, fmt.Errorf("network.sh up: %w", err)
 	}
 	return func() {
 		if err := sh("scripts/network.sh", "down"); err != nil {
-			fmt.Fprintf(os.Stderr, "harness: network.sh down: %v\n", err)
+			fmt.Fprintf(log, "harness: network.sh down: %v\n", err)
 		}
 	}, nil
+}
+
+// freshFor says whether suite s, run alone, needs a fresh network rather
+// than the one in home: it asks for one, or that network carries a mark
+// s avoids (said on log).
+func freshFor(home string, s Suite, log io.Writer) (bool, error) {
+	fresh := s.Fresh
+	left, err := ReadMarks(home)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range s.Avoids {
+		if by, ok := left[m]; ok {
+			fmt.Fprintf(log, "harness: suite %s left a %s on %s, which %s avoids: a fresh network\n", by, m, home, s.Name)
+			fresh = true
+		}
+	}
+	return fresh, nil
 }
 
 // Root is the repository: the nearest folder above the working directory

@@ -14,7 +14,7 @@ import (
 func TestGroupHelpListsItsCommands(t *testing.T) {
 	e := cmdtest.New(t)
 	require.NoError(t, e.Run(NewCmdRegistry(e.F), "registry"))
-	for _, sub := range []string{"approve", "proposals", "propose", "show", "withdraw"} {
+	for _, sub := range []string{"approve", "proposals", "propose", "reject", "show", "withdraw"} {
 		assert.Regexp(t, `(?m)^  `+sub+`\s+\S`, e.Out.String(), "help lists %s", sub)
 	}
 	assert.Empty(t, e.Fake.Calls(), "help reads nothing from the ledger")
@@ -39,5 +39,5 @@ func TestGroupCommandsAreDocumented(t *testing.T) {
 		assert.NotEmpty(t, c.Example, "%s has an example", c.Name())
 		assert.NotNil(t, c.RunE, "%s runs", c.Name())
 	}
-	assert.Subset(t, names, []string{"approve", "proposals", "propose", "show", "withdraw"}, "every command is in the group")
+	assert.Subset(t, names, []string{"approve", "proposals", "propose", "reject", "show", "withdraw"}, "every command is in the group")
 }
