@@ -1,5 +1,3 @@
-//go:build e2e
-
 // Package rawtx lets the end-to-end tests act as a hostile member acts:
 // build endorser transactions by hand, well formed or broken in one chosen
 // place, sign them with a member's own client key, send them straight to
