@@ -26,6 +26,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 // fakeCA is a Fabric CA stand-in over TLS that checks what the real one
@@ -65,7 +67,7 @@ func newFakeCA(t *testing.T, name string) (*fakeCA, *httptest.Server) {
 	ca := &fakeCA{t: t, name: name, key: key, cert: cert, serial: 100,
 		pem:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		users: map[string]*fakeUser{"admin": {secret: "adminpw", typ: "client"}}}
-	srv := httptest.NewTLSServer(http.HandlerFunc(ca.serve))
+	srv := testport.NewTLSServer(t, http.HandlerFunc(ca.serve))
 	t.Cleanup(srv.Close)
 	return ca, srv
 }

@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/config"
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 // pemPair makes a self-signed ECDSA certificate for host and its key.
@@ -133,8 +133,7 @@ func serve(t *testing.T, fg *fakeGateway) *config.Profile {
 	srvCert, srvKey := pemPair(t, "peer0.test.local")
 	pair, err := tls.X509KeyPair(srvCert, srvKey)
 	require.NoError(t, err)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	lis := testport.Listen(t)
 	s := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&pair)))
 	gateway.RegisterGatewayServer(s, fg)
 	go s.Serve(lis)
@@ -229,8 +228,7 @@ func TestGatewayEventsCheckpoint(t *testing.T) {
 }
 
 func TestGatewayUnreachable(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	lis := testport.Listen(t)
 	addr := lis.Addr().String()
 	lis.Close() // nothing listens there now
 	root, _ := pemPair(t, "peer0.test.local")

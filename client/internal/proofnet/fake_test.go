@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 	"github.com/mtrace/mtrace/client/internal/proof"
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 // question is one proposal a fake peer received: its channel and
@@ -160,8 +160,7 @@ func startPeer(t *testing.T, dir, msp, serverName string, client *ecdsa.PublicKe
 		tlsRoot: pemFile(t, filepath.Join(dir, msp+"-tlsca.pem"), "CERTIFICATE", caDER)}
 	srv := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})))
 	peer.RegisterEndorserServer(srv, p)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	lis := testport.Listen(t)
 	p.endpoint = lis.Addr().String()
 	go func() { _ = srv.Serve(lis) }()
 	var once sync.Once

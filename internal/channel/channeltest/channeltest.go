@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -36,6 +35,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 // ServerName is the name in the TLS certificate of an orderer from New.
@@ -89,7 +90,7 @@ func NewNamed(t testing.TB, channel, serverName string) *Orderer {
 	})
 	srv := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})))
 	ab.RegisterAtomicBroadcastServer(srv, o)
-	lis := must(t, func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") })
+	lis := testport.Listen(t)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	o.Addr = lis.Addr().String()

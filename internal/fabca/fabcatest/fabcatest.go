@@ -41,6 +41,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 // AttrOID is the certificate extension Fabric CA writes attributes into.
@@ -113,7 +115,7 @@ func New(t testing.TB, names ...string) *Server {
 			PEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 			users: map[string]*user{"admin": {secret: "adminpw", typ: "client"}}}
 	}
-	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.srv = testport.NewTLSServer(t, http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
 	s.TLSRootPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})

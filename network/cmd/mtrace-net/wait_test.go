@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 func TestSampleReadsOneMetric(t *testing.T) {
@@ -33,7 +34,7 @@ func TestAlive(t *testing.T) {
 
 // healthz serves /healthz with status code, and returns its port.
 func healthz(t *testing.T, code *int) int {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testport.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/healthz" {
 			http.NotFound(w, r)
 			return

@@ -24,6 +24,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 const ordererName = "orderer1.test"
@@ -118,8 +120,7 @@ func serveOrderer(t *testing.T, o *fakeOrderer, clientAuth bool) (addr, root str
 	creds := &recordingCreds{TransportCredentials: credentials.NewTLS(cfg), o: o}
 	srv := grpc.NewServer(grpc.Creds(creds))
 	ab.RegisterAtomicBroadcastServer(srv, o)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	lis := testport.Listen(t)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	root = filepath.Join(t.TempDir(), "tlsca.pem")
@@ -180,8 +181,7 @@ func TestBroadcast(t *testing.T) {
 }
 
 func TestBroadcastUnreachable(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	lis := testport.Listen(t)
 	addr := lis.Addr().String()
 	require.NoError(t, lis.Close())
 	certPEM, _, _ := certAndKey(t, ordererName)

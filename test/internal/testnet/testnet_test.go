@@ -15,7 +15,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +37,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 const peerName = "peer0.test.local"
@@ -149,8 +150,7 @@ func newFixture(t *testing.T) *fixture {
 	srvCert, srvKey := pemPair(t, peerName)
 	pair, err := tls.X509KeyPair(srvCert, srvKey)
 	require.NoError(t, err)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	lis := testport.Listen(t)
 	s := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&pair)))
 	gateway.RegisterGatewayServer(s, f.gw)
 	go func() { _ = s.Serve(lis) }()
@@ -633,7 +633,7 @@ func TestOpsAddr(t *testing.T) {
 }
 
 func TestMetric(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testport.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/metrics" {
 			http.NotFound(w, r)
 			return
