@@ -1,43 +1,11 @@
 package epcis
 
 import (
-	"errors"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/mtrace/mtrace/client/internal/cmdutil"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 )
 
-func TestGroupHelpListsItsCommands(t *testing.T) {
-	e := cmdtest.New(t)
-	require.NoError(t, e.Run(NewCmdEPCIS(e.F), "epcis"))
-	for _, sub := range []string{"capture", "export", "validate"} {
-		assert.Regexp(t, `(?m)^  `+sub+`\s+\S`, e.Out.String(), "help lists %s", sub)
-	}
-	assert.Empty(t, e.Fake.Calls(), "help reads nothing from the ledger")
-}
-
-func TestGroupRefusesAnUnknownCommand(t *testing.T) {
-	e := cmdtest.New(t)
-	err := e.Run(NewCmdEPCIS(e.F), "epcis", "frobnicate")
-	var fe *cmdutil.FlagError
-	require.True(t, errors.As(err, &fe), "a usage error, got %v", err)
-	assert.EqualError(t, err, `unknown command "frobnicate" for "mtrace epcis"`)
-	assert.Empty(t, e.Fake.Calls())
-}
-
-func TestGroupCommandsAreDocumented(t *testing.T) {
-	e := cmdtest.New(t)
-	cmd := NewCmdEPCIS(e.F)
-	var names []string
-	for _, c := range cmd.Commands() {
-		names = append(names, c.Name())
-		assert.NotEmpty(t, c.Short, "%s has a one-line description", c.Name())
-		assert.NotEmpty(t, c.Example, "%s has an example", c.Name())
-		assert.NotNil(t, c.RunE, "%s runs", c.Name())
-	}
-	assert.Subset(t, names, []string{"capture", "export", "validate"}, "every command is in the group")
+func TestGroup(t *testing.T) {
+	cmdtest.Group(t, "epcis", NewCmdEPCIS, "capture", "export", "validate")
 }

@@ -94,3 +94,19 @@ func TestFixturesAreConsistent(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, Now.After(created), "the fixed clock is after the fixtures")
 }
+
+// TestGroup runs Group on a group built here as the real ones are.
+func TestGroup(t *testing.T) {
+	Group(t, "demo", func(f *cmdutil.Factory) *cobra.Command {
+		g := &cobra.Command{Use: "demo", Short: "a group", RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.FlagErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		}}
+		for _, n := range []string{"one", "two"} {
+			g.AddCommand(&cobra.Command{Use: n, Short: n, Example: "mtrace demo " + n, RunE: func(*cobra.Command, []string) error { return nil }})
+		}
+		return g
+	}, "two", "one")
+}
