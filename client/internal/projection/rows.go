@@ -176,17 +176,27 @@ func writeRows(w Write, i int, at func(map[string]any) map[string]any) ([]Row, e
 		key["output_id"], key["mass"], key["handovers"], key["doc"] = t.ID, t.Mass, t.Handovers, string(w.Value)
 		return []Row{{Table: takes.name, Values: at(key)}}, nil
 	case w.Type == keyCapture:
-		id, err := attr(1)
-		if err != nil {
-			return nil, err
+		// ("capture", msp, eventID) since contract 0.5.0, one record per
+		// capturing organisation; ("capture", eventID) before, kept with
+		// an empty msp.
+		var msp, id string
+		switch len(w.Attrs) {
+		case 1:
+			id = w.Attrs[0]
+		case 2:
+			msp, id = w.Attrs[0], w.Attrs[1]
+		default:
+			return nil, fmt.Errorf("key %s%v: %d attributes, want 1 or 2", w.Type, w.Attrs, len(w.Attrs))
 		}
+		key := map[string]any{"msp": msp, "event_id": id}
 		if w.Delete {
-			return []Row{{Table: captures.name, Delete: true, Values: map[string]any{"event_id": id}}}, nil
+			return []Row{{Table: captures.name, Delete: true, Values: key}}, nil
 		}
 		if !utf8.Valid(w.Value) || !json.Valid(w.Value) {
 			return nil, fmt.Errorf("capture record %q: not JSON", id)
 		}
-		return []Row{{Table: captures.name, Values: at(map[string]any{"event_id": id, "doc": string(w.Value)})}}, nil
+		key["doc"] = string(w.Value)
+		return []Row{{Table: captures.name, Values: at(key)}}, nil
 	case w.Type == keyRegistry:
 		if len(w.Attrs) != 0 {
 			return nil, fmt.Errorf("key %s%v: registry key with attributes", w.Type, w.Attrs)

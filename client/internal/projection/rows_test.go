@@ -68,6 +68,7 @@ func TestRowsOfABlock(t *testing.T) {
 		}},
 		txSpec{ID: "txR", Code: valid, Writes: []kv{
 			{Key: ck("capture", "ev-1"), Value: []byte(`{"tx":"txR"}`)},
+			{Key: ck("capture", "MakerMSP", "ev-1"), Value: []byte(`{"tx":"txR","by":"maker"}`)},
 			{Key: ck("registry"), Value: []byte(`{"participants":[]}`)},
 			{Key: ck("document", "D-1"), Delete: true},
 		}},
@@ -107,11 +108,14 @@ func TestRowsOfABlock(t *testing.T) {
 		"virgin_mass": int64(0), "loss": int64(0), "recycled_content_bp": int64(10000), "doc": string(proc)})}}, byTable["processes"])
 	assert.Equal(t, []Row{{Table: "takes", Values: at("txP", 0, map[string]any{"parent": "PET-1", "at": "20261121T080000.000000000Z",
 		"process_tx": "txP", "output_id": "FLK-1", "mass": int64(400), "handovers": int64(1), "doc": string(tk)})}}, byTable["takes"])
-	assert.Equal(t, []Row{{Table: "captures", Values: at("txR", 1, map[string]any{"event_id": "ev-1", "doc": `{"tx":"txR"}`})}}, byTable["captures"])
+	assert.Equal(t, []Row{
+		{Table: "captures", Values: at("txR", 1, map[string]any{"msp": "", "event_id": "ev-1", "doc": `{"tx":"txR"}`})},
+		{Table: "captures", Values: at("txR", 1, map[string]any{"msp": "MakerMSP", "event_id": "ev-1", "doc": `{"tx":"txR","by":"maker"}`})},
+	}, byTable["captures"], "a record of contract 0.4.0 (no organisation) and one of 0.5.0, per organisation")
 	assert.Equal(t, []Row{{Table: "registry", Values: at("txR", 1, map[string]any{"id": int64(1), "doc": `{"participants":[]}`})}}, byTable["registry"])
 	assert.Equal(t, []Row{
 		{Table: "unknown_writes", Values: at("txP", 0, map[string]any{"write_index": int64(2), "key_type": "hold", "key_attrs": `["H-1"]`, "value_bytes": int64(12), "deleted": int64(0)})},
-		{Table: "unknown_writes", Values: at("txR", 1, map[string]any{"write_index": int64(2), "key_type": "document", "key_attrs": `["D-1"]`, "value_bytes": int64(0), "deleted": int64(1)})},
+		{Table: "unknown_writes", Values: at("txR", 1, map[string]any{"write_index": int64(3), "key_type": "document", "key_attrs": `["D-1"]`, "value_bytes": int64(0), "deleted": int64(1)})},
 	}, byTable["unknown_writes"], "unknown key types are kept and counted, not applied")
 }
 

@@ -72,10 +72,11 @@ var (
 			column{"parent", text}, column{"at", text}, column{"process_tx", text}, column{"output_id", text},
 			column{"mass", bigint}, column{"handovers", bigint}, column{"doc", text}),
 		key: []string{"parent", "at", "process_tx"}}
-	// captures: the record of every captured EPCIS event.
+	// captures: the record of every captured EPCIS event, by capturing
+	// organisation (empty for records of contract 0.4.0 and before).
 	captures = &table{name: "captures",
-		cols: cols(column{"event_id", text}, column{"doc", text}),
-		key:  []string{"event_id"}}
+		cols: cols(column{"msp", text}, column{"event_id", text}, column{"doc", text}),
+		key:  []string{"msp", "event_id"}}
 	// registry: the participant registry, one row.
 	registry = &table{name: "registry",
 		cols: cols(column{"id", bigint}, column{"doc", text}),
