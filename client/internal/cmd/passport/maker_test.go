@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +18,7 @@ import (
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+	"github.com/mtrace/mtrace/client/internal/proof"
 )
 
 // makerEnv is a command environment whose profile (MSP X) holds the
@@ -102,4 +104,46 @@ func TestLoadMakerErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPassportFailsWithoutWriting(t *testing.T) {
+	t.Run("built without wasm_exec.js", func(t *testing.T) {
+		fx := newFixture(t)
+		delete(fx.assets, "wasm_exec.js")
+		dir := filepath.Join(t.TempDir(), "out")
+		_, err := fx.run(t, batch, "--out", dir)
+		require.ErrorContains(t, err, "wasm_exec.js")
+		assert.NoDirExists(t, dir)
+	})
+	t.Run("the maker cannot be loaded", func(t *testing.T) {
+		fx := newFixture(t)
+		e := cmdtest.New(t)
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd := NewCmdPassport(e.F, func(o *Options) error {
+			o.Collect = func(context.Context, string) (*proof.Proof, error) { return proof.Decode(fx.raw) }
+			o.Genesis, o.Assets, o.Now = fx.genesis, fx.assets, func() time.Time { return now }
+			// o.Maker is the command's own: cmdtest's certificate is not PEM.
+			return runPassport(context.Background(), o)
+		})
+		err := e.Run(cmd, "passport", batch, "--out", dir)
+		require.ErrorContains(t, err, "cert.pem")
+		assert.NoDirExists(t, dir)
+	})
+	t.Run("the directory cannot be made", func(t *testing.T) {
+		fx := newFixture(t)
+		file := filepath.Join(t.TempDir(), "file")
+		require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+		_, err := fx.run(t, batch, "--out", filepath.Join(file, "out"))
+		require.Error(t, err)
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		assert.Equal(t, "x", string(b), "the file in the way is untouched")
+	})
+	t.Run("a file cannot be written", func(t *testing.T) {
+		fx := newFixture(t)
+		dir := t.TempDir()
+		require.NoError(t, os.Mkdir(filepath.Join(dir, "index.html"), 0o755))
+		_, err := fx.run(t, batch, "--out", dir)
+		require.ErrorContains(t, err, "write passport")
+	})
 }
