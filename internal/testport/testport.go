@@ -4,9 +4,9 @@
 // range, where it can meet the kernel's own outgoing connections.
 //
 // Ports come from Low to High, above every base port the networks of the
-// scripts and tests use (27000 for the demo, 28000 for the tests, each
-// with 130 ports, and 28200 for the projection's PostgreSQL), so a unit
-// test never takes a port a running network needs.
+// scripts use (27000 for the demo, 28000 for the tests, 30000 for the
+// benchmark, each with 130 ports, and base+200 for the projection's
+// PostgreSQL), so a unit test never takes a port a running network needs.
 package testport
 
 import (
@@ -23,7 +23,7 @@ import (
 
 // The range ports come from.
 const (
-	Low  = 30000
+	Low  = 31000
 	High = 32767
 )
 
