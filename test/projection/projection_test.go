@@ -125,7 +125,7 @@ func TestProjection(t *testing.T) {
 		}
 		env.JSON(t, &p, "auditor", args...)
 		for _, b := range p.Batches {
-			chain[b["id"].(string)] = b
+			chain[b["id"].(string)] = stored(b)
 		}
 		if p.Bookmark == "" || len(p.Batches) == 0 {
 			break
@@ -140,9 +140,18 @@ func TestProjection(t *testing.T) {
 		var got map[string]any
 		env.JSON(t, &got, "auditor", "batch", "get", id)
 		delete(got, "children")
-		assert.Equal(t, got, projected[id], "batch get %s", id)
+		assert.Equal(t, stored(got), projected[id], "batch get %s", id)
 	}
 	assert.Equal(t, "RecyclerMSP", projected[ours[0]]["owner"])
+}
+
+// stored is a batch as its key holds it: reads fill in an auditor's holds
+// and documents from keys of their own (contract 0.5.0), which the
+// projection keeps apart (as unknown writes, for now), not in the batch.
+func stored(b map[string]any) map[string]any {
+	delete(b, "holds")
+	delete(b, "auditorDocuments")
+	return b
 }
 
 // follow starts `mtrace project --db db` following the chain, and kills
