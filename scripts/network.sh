@@ -120,7 +120,16 @@ ours() {
 	ca-*) [[ $cmd == "$BIN/fabric-ca-server start "* ]] || return 1 ;;
 	*) [[ $cmd == "$BIN/peer node start "* ]] || return 1 ;;
 	esac
-	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "MTRACE_HOME=$H"
+	# Read without a pipeline: under pipefail, `tr | grep -q` fails whenever
+	# grep finds the line and exits before tr has written the rest of a
+	# large environment (tr then dies of SIGPIPE), and a running node would
+	# be taken for a stopped one.
+	local vars v
+	mapfile -d '' -t vars <"/proc/$pid/environ" 2>/dev/null || return 1
+	for v in "${vars[@]}"; do
+		[[ $v == "MTRACE_HOME=$H" ]] && return 0
+	done
+	return 1
 }
 
 pid_of() { [[ -f $H/pids/$1.pid ]] && cat "$H/pids/$1.pid"; }
