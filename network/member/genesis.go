@@ -147,7 +147,9 @@ func checkCards(cards []*Card) error {
 // applicationPolicies are the channel's application policies, as the
 // single-machine network's configtx.yaml sets them.
 func applicationPolicies() map[string]configtx.Policy {
-	meta := func(rule string) configtx.Policy { return configtx.Policy{Type: configtx.ImplicitMetaPolicyType, Rule: rule} }
+	meta := func(rule string) configtx.Policy {
+		return configtx.Policy{Type: configtx.ImplicitMetaPolicyType, Rule: rule}
+	}
 	return map[string]configtx.Policy{
 		configtx.ReadersPolicyKey:              meta("ANY Readers"),
 		configtx.WritersPolicyKey:              meta("ANY Writers"),
@@ -173,7 +175,9 @@ func Genesis(channelID string, cards []*Card) (*cb.Block, error) {
 	if err := checkCards(cards); err != nil {
 		return nil, err
 	}
-	meta := func(rule string) configtx.Policy { return configtx.Policy{Type: configtx.ImplicitMetaPolicyType, Rule: rule} }
+	meta := func(rule string) configtx.Policy {
+		return configtx.Policy{Type: configtx.ImplicitMetaPolicyType, Rule: rule}
+	}
 	ch := configtx.Channel{
 		Capabilities: []string{"V3_0"},
 		Policies: map[string]configtx.Policy{
@@ -234,7 +238,14 @@ func Genesis(channelID string, cards []*Card) (*cb.Block, error) {
 	if err := setConsenters(og, cs); err != nil {
 		return nil, err
 	}
-	return genesisBlock(channelID, &cb.Config{ChannelGroup: cfg.ChannelGroup})
+	// fabric-config leaves the anchor peers out of a genesis block.
+	c := configtx.New(cfg)
+	for _, card := range cards {
+		if err := c.Application().Organization(card.MSPID).AddAnchorPeer(configtx.Address{Host: card.Peer.Host, Port: card.Peer.Port}); err != nil {
+			return nil, fmt.Errorf("%s's anchor peer: %w", card.MSPID, err)
+		}
+	}
+	return genesisBlock(channelID, &cb.Config{ChannelGroup: c.UpdatedConfig().ChannelGroup})
 }
 
 var deterministic = proto.MarshalOptions{Deterministic: true}

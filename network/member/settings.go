@@ -93,7 +93,10 @@ func (s *Settings) Normalize() {
 	if s.Domain == "" && s.Node != "" {
 		s.Domain = s.Node + ".mtrace.example"
 	}
-	for _, p := range []struct{ into *int; def int }{
+	for _, p := range []struct {
+		into *int
+		def  int
+	}{
 		{&s.Ports.Peer, DefaultPorts.Peer}, {&s.Ports.Orderer, DefaultPorts.Orderer},
 		{&s.Ports.OrdererAdmin, DefaultPorts.OrdererAdmin}, {&s.Ports.PeerOps, DefaultPorts.PeerOps},
 		{&s.Ports.OrdererOps, DefaultPorts.OrdererOps}, {&s.Ports.CA, DefaultPorts.CA},
