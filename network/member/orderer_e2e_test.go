@@ -13,7 +13,12 @@ import (
 	"testing"
 	"time"
 
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/internal/configblock"
 
 	"github.com/mtrace/mtrace/internal/testport"
 )
@@ -141,5 +146,108 @@ func TestRealOrderersJoinTheGenesisBlock(t *testing.T) {
 			info, ok, err := o.OrdererChannel(ctx, "circular")
 			return err == nil && ok && info.ConsensusRelation == "consenter" && info.Status == "active"
 		}, 30*time.Second, 200*time.Millisecond, "%s's orderer is an active consenter", o.MSPID)
+	}
+}
+
+// A fifth member joins a running BFT channel by the file exchange: the
+// update made by one founder from the latest config block, signed by the
+// founders' admins one file each, refused while too few have signed,
+// ordered by the real orderers once a majority has, its orderer joined
+// with the new config block; resubmitting says it is applied.
+func TestRealOrderersAddAMemberByFiles(t *testing.T) {
+	bin, sample := fabricBin(t), sampleConfig(t)
+	orgs, mail := consortiumAt(t, func(int) (string, Ports) { return "127.0.0.1", freePorts(t) },
+		"istanbul", "recycler", "maker", "certifier", "kaunas")
+	var cards []*Card
+	for _, n := range founders {
+		cards = append(cards, orgs[n].Card)
+	}
+	for _, o := range orgs {
+		startOrderer(t, bin, sample, o)
+	}
+	b, err := Genesis("circular", cards)
+	require.NoError(t, err)
+	raw, err := proto.Marshal(b)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, n := range founders {
+		var err error
+		for range 50 {
+			if _, _, err = orgs[n].JoinOrderer(ctx, b, raw); err == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		require.NoError(t, err)
+	}
+	ist := orgs["istanbul"]
+	var latest *cb.Block
+	require.Eventually(t, func() bool {
+		o, err := ist.Orderer("circular")
+		if err != nil {
+			return false
+		}
+		defer o.Close()
+		latest, err = o.ConfigBlock(ctx)
+		return err == nil
+	}, 30*time.Second, 500*time.Millisecond)
+	cfg, err := configblock.Config(latest)
+	require.NoError(t, err)
+	u, err := NewAddMember(cfg, "circular", latest.Header.Number, orgs["kaunas"].Card)
+	require.NoError(t, err)
+	path := filepath.Join(mail, "add-kaunas.update")
+	require.NoError(t, WriteUpdate(path, u))
+	u, cu, err := ReadUpdate(path)
+	require.NoError(t, err)
+
+	// Istanbul submits with Maker's signature and its own: 2 of 4.
+	sigs := signAll(t, orgs, path, "maker")
+	_, err = ist.Submit(ctx, u, cu, sigs, 30*time.Second)
+	var missing *MissingError
+	require.ErrorAs(t, err, &missing)
+	assert.Equal(t, []string{"IstanbulMSP", "MakerMSP"}, missing.Have)
+	assert.Equal(t, []string{"CertifierMSP", "RecyclerMSP"}, missing.Lacking)
+
+	sigs = append(sigs, signAll(t, orgs, path, "certifier")...)
+	res, err := ist.Submit(ctx, u, cu, sigs, 60*time.Second)
+	require.NoError(t, err)
+	assert.False(t, res.AlreadyApplied)
+	assert.Equal(t, []string{"CertifierMSP", "IstanbulMSP", "MakerMSP"}, res.Checked.Signers)
+
+	again, err := orgs["recycler"].Submit(ctx, u, cu, sigs, time.Second)
+	require.NoError(t, err)
+	assert.True(t, again.AlreadyApplied, "a second submission finds the update applied")
+
+	// Kaunas joins its orderer with the config block that added it.
+	o, err := ist.Orderer("circular")
+	require.NoError(t, err)
+	newest, err := o.ConfigBlock(ctx)
+	require.NoError(t, o.Close())
+	require.NoError(t, err)
+	s, err := InspectBlock(newest)
+	require.NoError(t, err)
+	assert.Len(t, s.Consenters, 5)
+	assert.Equal(t, 4, s.Quorum, "5 consenters: f=1, quorum ceil(7/2)=4")
+	assert.Empty(t, s.CompareCards([]*Card{orgs["kaunas"].Card}))
+	nraw, err := proto.Marshal(newest)
+	require.NoError(t, err)
+	k := orgs["kaunas"]
+	for range 50 {
+		if _, _, err = k.JoinOrderer(ctx, newest, nraw); err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		info, ok, err := k.OrdererChannel(ctx, "circular")
+		return err == nil && ok && info.ConsensusRelation == "consenter" && info.Status == "active" && info.Height >= newest.Header.Number+1
+	}, 60*time.Second, 500*time.Millisecond, "Kaunas's orderer catches up as an active consenter")
+
+	// No member's folder holds another's key.
+	for _, o := range orgs {
+		fk, err := ForeignKeys(o.Dir, o.MSPID)
+		require.NoError(t, err)
+		assert.Empty(t, fk, o.MSPID)
 	}
 }
