@@ -178,3 +178,14 @@ func shortAll(hs []string) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// ConfigAt is a channel's configuration, the config block that carries
+// it and the channel's name.
+type ConfigAt struct {
+	Config  *cb.Config
+	Block   uint64
+	Channel string
+}
+
+// BlockChannel is the channel a config block belongs to.
+func BlockChannel(b *cb.Block) (string, error) { return blockChannel(b) }

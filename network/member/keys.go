@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/internal/configblock"
+	"github.com/mtrace/mtrace/network/pki"
 )
 
 // A Key is a private key found in a folder, and whose it is.
@@ -62,7 +63,12 @@ func Keys(dir string, cards ...*Card) ([]Key, error) {
 	for _, c := range cards {
 		addCard(c)
 	}
+	// A home's CA server keeps keys that no certificate names (the idemix
+	// revocation key) beside their public keys: those are the home's.
+	var ownCA, ownMSP string
+	pubs := map[string]crypto.PublicKey{} // file -> public key, under ownCA
 	if h, err := Open(dir); err == nil {
+		ownCA, ownMSP = pki.ServerDir(dir, h.CA()), h.MSPID
 		org := h.Org()
 		for _, p := range []string{org.CACert(), org.TLSCACert()} {
 			if raw, err := os.ReadFile(p); err == nil {
@@ -108,6 +114,10 @@ func Keys(dir string, cards ...*Card) ([]Key, error) {
 			case b.Type == "CERTIFICATE":
 				if x, err := x509.ParseCertificate(b.Bytes); err == nil {
 					certs = append(certs, cert{x, rel})
+				}
+			case b.Type == "PUBLIC KEY" && ownCA != "" && strings.HasPrefix(path, ownCA+string(filepath.Separator)):
+				if pub, err := x509.ParsePKIXPublicKey(b.Bytes); err == nil {
+					pubs[rel] = pub
 				}
 			case strings.HasSuffix(b.Type, "PRIVATE KEY"):
 				pub, err := publicOf(b)
@@ -155,6 +165,13 @@ func Keys(dir string, cards ...*Card) ([]Key, error) {
 				}
 			}
 		}
+		if key.Owner == "" {
+			for f, pub := range pubs {
+				if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); ok && eq.Equal(k.pub) {
+					key.Owner, key.Cert = ownMSP, f
+				}
+			}
+		}
 		out = append(out, key)
 	}
 	return out, nil
@@ -172,15 +189,12 @@ func ForeignKeys(dir, ownMSP string, cards ...*Card) ([]Key, error) {
 }
 
 func publicOf(b *pem.Block) (crypto.PublicKey, error) {
-	var k any
-	var err error
-	if b.Type == "EC PRIVATE KEY" {
-		k, err = x509.ParseECPrivateKey(b.Bytes)
-	} else {
-		k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
 	if err != nil {
-		return nil, err
+		var errEC error
+		if k, errEC = x509.ParseECPrivateKey(b.Bytes); errEC != nil {
+			return nil, err
+		}
 	}
 	s, ok := k.(crypto.Signer)
 	if !ok {

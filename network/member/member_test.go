@@ -3,8 +3,12 @@ package member
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
-	"errors"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/internal/configblock"
+	"github.com/mtrace/mtrace/network/pki"
 )
 
 var founders = []string{"istanbul", "recycler", "maker", "certifier"}
@@ -319,7 +324,6 @@ func TestBadSignaturesAreNamedByFile(t *testing.T) {
 // signAs signs u with the identity in dir/msp (the peer's, say) and
 // writes the signature file.
 func signAs(t *testing.T, h *Home, dir string, u *UpdateFile) Signed {
-	saved := h.Dir
 	// Sign reads the admin folder; point a copy of the home at the peer's.
 	tmp := t.TempDir()
 	admin := (&Home{Dir: tmp, Settings: h.Settings}).AdminDir()
@@ -329,7 +333,6 @@ func signAs(t *testing.T, h *Home, dir string, u *UpdateFile) Signed {
 	require.NoError(t, err)
 	f := filepath.Join(t.TempDir(), "peer.sig")
 	require.NoError(t, WriteSignature(f, s))
-	_ = saved
 	return Signed{Path: f, SignatureFile: s}
 }
 
@@ -461,4 +464,30 @@ func TestForeignKeysFindsAnotherOrganisationsKey(t *testing.T) {
 	assert.Equal(t, "LeuvenMSP", got[0].Owner)
 }
 
-var _ = errors.New
+// The Fabric CA server keeps its idemix revocation key (SEC 1 under a
+// "PRIVATE KEY" label) with no certificate, beside its public key: that
+// key is the organisation's own; the same key elsewhere is of unknown owner.
+func TestKeysOfTheCAWithoutACertificate(t *testing.T) {
+	orgs, _ := consortium(t, "kaunas")
+	k := orgs["kaunas"]
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	require.NoError(t, err)
+	ca := pki.ServerDir(k.Dir, k.CA())
+	require.NoError(t, os.MkdirAll(filepath.Join(ca, "msp", "keystore"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(ca, "msp", "keystore", "IssuerRevocationPrivateKey"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(ca, "IssuerRevocationPublicKey"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644))
+	got, err := ForeignKeys(k.Dir, k.MSPID)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+
+	other := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(other, "stray"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	got, err = ForeignKeys(other, k.MSPID)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "", got[0].Owner)
+}
