@@ -62,6 +62,11 @@ func Keys(dir string, cards ...*Card) ([]Key, error) {
 	}
 	for _, c := range cards {
 		addCard(c)
+		for _, p := range []string{c.RootCert, c.TLSRootCert, c.AdminCert, c.Orderer.Identity, c.Orderer.TLSCert} {
+			if x, err := pemCert([]byte(p)); err == nil {
+				certs = append(certs, cert{x, c.MSPID + "'s member card"})
+			}
+		}
 	}
 	// A home's CA server keeps keys that no certificate names (the idemix
 	// revocation key) beside their public keys: those are the home's.

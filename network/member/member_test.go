@@ -436,11 +436,15 @@ func TestForeignKeysFindsAnotherOrganisationsKey(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(orgs["leuven"].AdminDir(), "msp", "keystore", "priv_sk"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(k.Dir, "from-leuven.pem"), raw, 0o600))
-	got, err = ForeignKeys(k.Dir, k.MSPID, orgs["leuven"].Card)
+	got, err = ForeignKeys(k.Dir, k.MSPID)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, "from-leuven.pem", got[0].Path)
-	assert.Equal(t, "", got[0].Owner, "Leuven's admin certificate is not in Kaunas's folder")
+	assert.Equal(t, "", got[0].Owner, "no certificate in Kaunas's folder names the key: reported, owner unknown")
+	got, err = ForeignKeys(k.Dir, k.MSPID, orgs["leuven"].Card)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "LeuvenMSP", got[0].Owner, "Leuven's card names it")
 
 	// With Leuven's card in the folder, the key's owner is known.
 	cardRaw, err := os.ReadFile(filepath.Join(mail, "leuven.member.json"))
