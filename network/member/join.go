@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -166,19 +167,23 @@ func (h *Home) peerCmd(ctx context.Context, bin string, args ...string) ([]byte,
 	tlsDir := filepath.Join(h.AdminDir(), "tls")
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(),
+		"FABRIC_LOGGING_SPEC=warning",
 		"CORE_PEER_LOCALMSPID="+h.MSPID,
 		"CORE_PEER_MSPCONFIGPATH="+filepath.Join(h.AdminDir(), "msp"),
-		"CORE_PEER_ADDRESS=127.0.0.1:"+strconv.Itoa(h.Ports.Peer),
+		// The peer's own address (in its TLS certificate); no host name
+		// override, which would apply to the other members' peers too.
+		"CORE_PEER_ADDRESS="+net.JoinHostPort(h.Host, strconv.Itoa(h.Ports.Peer)),
 		"CORE_PEER_TLS_ENABLED=true",
 		"CORE_PEER_TLS_ROOTCERT_FILE="+filepath.Join(tlsDir, "ca.crt"),
-		"CORE_PEER_TLS_SERVERHOSTOVERRIDE="+h.PeerHost(),
 		"CORE_PEER_TLS_CLIENTAUTHREQUIRED=true",
 		"CORE_PEER_TLS_CLIENTCERT_FILE="+filepath.Join(tlsDir, "client.crt"),
 		"CORE_PEER_TLS_CLIENTKEY_FILE="+filepath.Join(tlsDir, "client.key"),
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("peer %v: %w: %s", args, err, bytes.TrimSpace(out))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		both := append(stdout.Bytes(), stderr.Bytes()...)
+		return both, fmt.Errorf("peer %v: %w: %s", args, err, bytes.TrimSpace(both))
 	}
-	return out, nil
+	return stdout.Bytes(), nil
 }

@@ -3,6 +3,9 @@
 package member
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -103,6 +106,69 @@ func startOrderer(t *testing.T, bin, sample string, o *testOrg) {
 	})
 }
 
+// startPeer runs the organisation's peer from its own folder.
+func startPeer(t *testing.T, bin, sample string, o *testOrg) {
+	d := o.PeerDir()
+	data := filepath.Join(o.Dir, "data", "peer")
+	require.NoError(t, os.MkdirAll(data, 0o755))
+	logf, err := os.Create(filepath.Join(o.Dir, "peer.log"))
+	require.NoError(t, err)
+	addr := fmt.Sprintf("%s:%d", o.Host, o.Ports.Peer)
+	cc := fmt.Sprintf("127.0.0.1:%d", freePorts(t).Peer)
+	cmd := exec.Command(filepath.Join(bin, "peer"), "node", "start")
+	cmd.Env = append(os.Environ(),
+		"FABRIC_CFG_PATH="+sample,
+		"FABRIC_LOGGING_SPEC=info",
+		"CORE_PEER_ID="+o.PeerHost(),
+		"CORE_PEER_LOCALMSPID="+o.MSPID,
+		"CORE_PEER_MSPCONFIGPATH="+filepath.Join(d, "msp"),
+		"CORE_PEER_ADDRESS="+addr,
+		"CORE_PEER_LISTENADDRESS="+addr,
+		"CORE_PEER_GOSSIP_BOOTSTRAP="+addr,
+		"CORE_PEER_GOSSIP_EXTERNALENDPOINT="+addr,
+		"CORE_PEER_CHAINCODEADDRESS="+cc,
+		"CORE_PEER_CHAINCODELISTENADDRESS="+cc,
+		"CORE_PEER_TLS_ENABLED=true",
+		"CORE_PEER_TLS_CERT_FILE="+filepath.Join(d, "tls", "server.crt"),
+		"CORE_PEER_TLS_KEY_FILE="+filepath.Join(d, "tls", "server.key"),
+		"CORE_PEER_TLS_ROOTCERT_FILE="+filepath.Join(d, "tls", "ca.crt"),
+		"CORE_PEER_FILESYSTEMPATH="+data,
+		"CORE_LEDGER_SNAPSHOTS_ROOTDIR="+filepath.Join(data, "snapshots"),
+		fmt.Sprintf("CORE_OPERATIONS_LISTENADDRESS=127.0.0.1:%d", o.Ports.PeerOps),
+		"CORE_METRICS_PROVIDER=disabled",
+		"CORE_VM_ENDPOINT=",
+	)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_, _ = cmd.Process.Wait()
+		_ = logf.Close()
+		if t.Failed() {
+			raw, _ := os.ReadFile(logf.Name())
+			t.Logf("%s peer log (tail):\n%s", o.MSPID, tail(string(raw), 3000))
+		}
+	})
+}
+
+// fakePackage writes a chaincode package (metadata.json with a label):
+// approving and committing a definition needs its ID, not its code.
+func fakePackage(t *testing.T, dir string) string {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	md := []byte(`{"type":"mtrace-binary","label":"mtrace"}`)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "metadata.json", Mode: 0o644, Size: int64(len(md))}))
+	_, err := tw.Write(md)
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
+	p := filepath.Join(dir, "mtrace.tar.gz")
+	require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o644))
+	return p
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]
@@ -111,8 +177,11 @@ func tail(s string, n int) string {
 }
 
 // Four members' real orderers join the genesis block Genesis built from
-// their cards and become BFT consenters of a channel that makes blocks.
-func TestRealOrderersJoinTheGenesisBlock(t *testing.T) {
+// their cards and become BFT consenters; their peers join; a chaincode
+// definition file is approved by each organisation through its own peer
+// and committed once a majority has (refused before, naming who is
+// missing).
+func TestRealNodesFoundTheChannel(t *testing.T) {
 	bin, sample := fabricBin(t), sampleConfig(t)
 	orgs, mail := consortiumAt(t, func(int) (string, Ports) { return "127.0.0.1", freePorts(t) },
 		"istanbul", "recycler", "maker", "certifier")
@@ -147,6 +216,66 @@ func TestRealOrderersJoinTheGenesisBlock(t *testing.T) {
 			return err == nil && ok && info.ConsensusRelation == "consenter" && info.Status == "active"
 		}, 30*time.Second, 200*time.Millisecond, "%s's orderer is an active consenter", o.MSPID)
 	}
+
+	// The peers join, each through its own admin.
+	t.Setenv("FABRIC_CFG_PATH", sample)
+	for _, o := range orgs {
+		startPeer(t, bin, sample, o)
+	}
+	for _, o := range orgs {
+		var joined bool
+		require.Eventually(t, func() bool {
+			joined, err = o.JoinPeer(ctx, filepath.Join(bin, "peer"), f)
+			return err == nil
+		}, 30*time.Second, 500*time.Millisecond, "%s's peer joins: %v", o.MSPID, err)
+		assert.True(t, joined)
+		joined, err = o.JoinPeer(ctx, filepath.Join(bin, "peer"), f)
+		require.NoError(t, err)
+		assert.False(t, joined, "a second join leaves the peer as it is")
+	}
+
+	// A chaincode definition as a file: approved by each organisation
+	// through its own peer, committed once a majority has.
+	pkg := fakePackage(t, mail)
+	id, err := PackageID(pkg)
+	require.NoError(t, err)
+	d := &Definition{Format: DefinitionFormat, Channel: "circular", Name: "mtrace", Version: "1", Sequence: 1, PackageID: id}
+	df := filepath.Join(mail, "mtrace-1.chaincode")
+	require.NoError(t, WriteDefinition(df, d))
+	d, err = ReadDefinition(df)
+	require.NoError(t, err)
+	peerBin := filepath.Join(bin, "peer")
+	for _, n := range []string{"istanbul", "maker"} {
+		already, err := orgs[n].Approve(ctx, peerBin, d)
+		require.NoError(t, err, n)
+		assert.False(t, already)
+	}
+	already, err := orgs["maker"].Approve(ctx, peerBin, d)
+	require.NoError(t, err)
+	assert.True(t, already, "approving twice is a no-op")
+	_, err = orgs["istanbul"].Commit(ctx, peerBin, d)
+	var na *NotApprovedError
+	require.ErrorAs(t, err, &na)
+	assert.Equal(t, []string{"IstanbulMSP", "MakerMSP"}, na.Approved)
+	assert.Equal(t, []string{"CertifierMSP", "RecyclerMSP"}, na.Missing)
+	_, err = orgs["certifier"].Approve(ctx, peerBin, d)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		ap, err := orgs["istanbul"].Approvals(ctx, peerBin, d)
+		return err == nil && ap["CertifierMSP"]
+	}, 30*time.Second, 500*time.Millisecond)
+	already, err = orgs["istanbul"].Commit(ctx, peerBin, d)
+	require.NoError(t, err)
+	assert.False(t, already)
+	for _, o := range orgs {
+		require.Eventually(t, func() bool {
+			v, seq, err := o.Committed(ctx, peerBin, d)
+			return err == nil && v == "1" && seq == 1
+		}, 30*time.Second, 500*time.Millisecond, "%s's peer has the definition", o.MSPID)
+	}
+	already, err = orgs["recycler"].Commit(ctx, peerBin, d)
+	require.NoError(t, err)
+	assert.True(t, already, "committing twice says it is committed")
 }
 
 // A fifth member joins a running BFT channel by the file exchange: the
