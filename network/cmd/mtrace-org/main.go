@@ -16,6 +16,8 @@
 //	mtrace-org sign X.update [--out X.MSP.sig]
 //	mtrace-org verify X.update SIG... --config BLOCK
 //	mtrace-org submit X.update SIG...
+//	mtrace-org chaincode define --name N --version V --sequence S --package PKG
+//	mtrace-org chaincode approve|status|commit NAME-S.chaincode
 //	mtrace-org keys [DIR]                            private keys of other organisations in a folder
 //
 // Every command can be run again: a file that is already what the
@@ -80,7 +82,7 @@ func newRoot(out io.Writer) *cobra.Command {
 	root.SetOut(out)
 	root.PersistentFlags().StringVar(&a.home, "home", a.home, "the organisation's folder (MTRACE_ORG_HOME)")
 	root.PersistentFlags().StringVar(&a.bin, "bin", a.bin, "the folder of the Fabric binaries (fabric-ca-server, peer)")
-	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), keysCmd(a))
+	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), chaincodeCmd(a), keysCmd(a))
 	return root
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -134,6 +136,19 @@ func TestTheFileExchange(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, out, "stray.pem: private key of MakerMSP")
 
+	// A chaincode definition file; the same definition again is kept.
+	pkg := filepath.Join(mail, "cc.tar.gz")
+	require.NoError(t, os.WriteFile(pkg, ccPackage(t), 0o644))
+	def := []string{"chaincode", "define", "--name", "mtrace", "--version", "1", "--sequence", "1", "--package", pkg, "--out", in("mtrace-1.chaincode")}
+	out, err = run(t, def...)
+	require.NoError(t, err)
+	assert.Contains(t, out, "package mtrace:")
+	out, err = run(t, def...)
+	require.NoError(t, err)
+	assert.Contains(t, out, "kept")
+	_, err = run(t, "chaincode", "define", "--name", "mtrace", "--version", "2", "--sequence", "1", "--package", pkg, "--out", in("mtrace-1.chaincode"))
+	assert.ErrorContains(t, err, "holds another definition")
+
 	// A card that carries a key is refused by every command that reads it.
 	card, err := os.ReadFile(in("kaunas.member.json"))
 	require.NoError(t, err)
@@ -144,4 +159,18 @@ func TestTheFileExchange(t *testing.T) {
 	_, err = run(t, "update", "add-member", bad, "--config", in("genesis.block"), "--out", in("x.update"))
 	assert.ErrorContains(t, err, "holds a private key")
 	assert.NoFileExists(t, in("x.update"))
+}
+
+// ccPackage is a chaincode package with only its metadata.
+func ccPackage(t *testing.T) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	md := []byte(`{"type":"mtrace-binary","label":"mtrace"}`)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "metadata.json", Mode: 0o644, Size: int64(len(md))}))
+	_, err := tw.Write(md)
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
 }
