@@ -16,7 +16,6 @@ import (
 	"github.com/hyperledger/fabric-config/configtx"
 	"github.com/hyperledger/fabric-config/configtx/membership"
 
-	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/internal/channel"
 )
 
@@ -266,9 +265,6 @@ func (c *Card) MSP() (configtx.MSP, error) {
 		CryptoConfig: membership.CryptoConfig{SignatureHashFamily: "SHA2", IdentityIdentifierHashFunction: "SHA256"},
 	}, nil
 }
-
-// role is the card's mtrace role.
-func (c *Card) role() model.Role { r, _ := model.ParseRole(c.Role); return r }
 
 // ParseCardUnchecked decodes a card without checking it (for reading
 // the roots of cards in a folder).

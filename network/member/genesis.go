@@ -317,6 +317,9 @@ func ReadBlock(path string) (*cb.Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	if HoldsPrivateKey(raw) {
+		return nil, fmt.Errorf("%s: %w", path, ErrPrivateKey)
+	}
 	var b cb.Block
 	if err := proto.Unmarshal(raw, &b); err != nil {
 		return nil, fmt.Errorf("%s: not a block: %w", path, err)

@@ -34,7 +34,7 @@ func Init(dir string, s Settings) (*Home, error) {
 			return nil, err
 		}
 		if h.Settings != s {
-			return nil, fmt.Errorf("%s: the folder already holds another organisation's settings (%s, %s); init a new folder or edit nothing", path, h.MSPID, h.Host)
+			return nil, fmt.Errorf("%s: the folder already holds other settings (%s at %s): identities were issued for those; init another folder", path, h.MSPID, h.Host)
 		}
 	} else {
 		raw, err := yaml.Marshal(s)

@@ -71,7 +71,7 @@ func TestInitAndEnrolAreIdempotent(t *testing.T) {
 	other := h.Settings
 	other.Host = "10.9.9.9"
 	_, err = Init(h.Dir, other)
-	assert.ErrorContains(t, err, "another organisation's settings")
+	assert.ErrorContains(t, err, "already holds other settings")
 }
 
 func TestTheCardHoldsPublicMaterialThatFitsTogether(t *testing.T) {
@@ -312,6 +312,24 @@ func TestBadSignaturesAreNamedByFile(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), s[0].Path)
 		assert.Contains(t, err.Error(), "KaunasMSP, which is not an organisation of channel circular")
+	})
+	t.Run("a signature by an impostor's CA under a member's MSP ID", func(t *testing.T) {
+		impostor, _ := consortium(t, "istanbul")
+		s := signAll(t, impostor, path, "istanbul")
+		_, err := Check(cfg, u, cu, append(slices.Clone(good[1:]), s...), time.Now())
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), s[0].Path)
+		assert.Contains(t, err.Error(), "is not valid in IstanbulMSP")
+	})
+	t.Run("a key inside the update's bytes", func(t *testing.T) {
+		key, err := os.ReadFile(filepath.Join(orgs["kaunas"].AdminDir(), "msp", "keystore", "priv_sk"))
+		require.NoError(t, err)
+		bad := *u
+		bad.ConfigUpdate = append(slices.Clone(u.ConfigUpdate), key...)
+		f := filepath.Join(t.TempDir(), "bad.update")
+		require.NoError(t, WriteUpdate(f, &bad))
+		_, _, err = ReadUpdate(f)
+		assert.ErrorIs(t, err, ErrPrivateKey)
 	})
 	t.Run("a signature whose file names another organisation", func(t *testing.T) {
 		s := signAll(t, orgs, path, "certifier")

@@ -89,6 +89,9 @@ func ReadSignature(path string) (*SignatureFile, error) {
 	if s.Format != SignatureFormat {
 		return nil, fmt.Errorf("%s: format %q: expected %q", path, s.Format, SignatureFormat)
 	}
+	if HoldsPrivateKey(s.SignatureHeader) || HoldsPrivateKey(s.Signature) {
+		return nil, fmt.Errorf("%s: %w", path, ErrPrivateKey)
+	}
 	return &s, nil
 }
 

@@ -220,6 +220,9 @@ func parseUpdate(raw []byte) (*UpdateFile, *cb.ConfigUpdate, error) {
 	if u.Format != UpdateFormat {
 		return nil, nil, fmt.Errorf("format %q: expected %q", u.Format, UpdateFormat)
 	}
+	if HoldsPrivateKey(u.ConfigUpdate) {
+		return nil, nil, fmt.Errorf("config_update: %w", ErrPrivateKey)
+	}
 	sum := sha256.Sum256(u.ConfigUpdate)
 	if hex.EncodeToString(sum[:]) != u.SHA256 {
 		return nil, nil, fmt.Errorf("the update does not match its hash (%s): the file was changed after it was made", short(u.SHA256))
