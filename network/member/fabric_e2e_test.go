@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -372,6 +373,36 @@ func TestRealOrderersAddAMemberByFiles(t *testing.T) {
 		info, ok, err := k.OrdererChannel(ctx, "circular")
 		return err == nil && ok && info.ConsensusRelation == "consenter" && info.Status == "active" && info.Height >= newest.Header.Number+1
 	}, 60*time.Second, 500*time.Millisecond, "Kaunas's orderer catches up as an active consenter")
+
+	// Maker leaves: 5 consenters become 4, signed by 3 of the 5.
+	o, err = ist.Orderer("circular")
+	require.NoError(t, err)
+	latest, err = o.ConfigBlock(ctx)
+	require.NoError(t, o.Close())
+	require.NoError(t, err)
+	cfg, err = configblock.Config(latest)
+	require.NoError(t, err)
+	rm, err := NewRemoveMember(cfg, "circular", latest.Header.Number, "MakerMSP")
+	require.NoError(t, err)
+	rmPath := filepath.Join(mail, "remove-maker.update")
+	require.NoError(t, WriteUpdate(rmPath, rm))
+	rm, rcu, err := ReadUpdate(rmPath)
+	require.NoError(t, err)
+	_, err = ist.Submit(ctx, rm, rcu, signAll(t, orgs, rmPath, "kaunas"), 30*time.Second)
+	require.ErrorAs(t, err, &missing, "2 of 5")
+	assert.Equal(t, []string{"CertifierMSP", "MakerMSP", "RecyclerMSP"}, missing.Lacking)
+	_, err = ist.Submit(ctx, rm, rcu, signAll(t, orgs, rmPath, "kaunas", "recycler"), 60*time.Second)
+	require.NoError(t, err)
+	o, err = ist.Orderer("circular")
+	require.NoError(t, err)
+	newest, err = o.ConfigBlock(ctx)
+	require.NoError(t, o.Close())
+	require.NoError(t, err)
+	s, err = InspectBlock(newest)
+	require.NoError(t, err)
+	assert.Len(t, s.Consenters, 4)
+	assert.Equal(t, 3, s.Quorum)
+	assert.False(t, slices.ContainsFunc(s.Members, func(m MemberInfo) bool { return m.MSPID == "MakerMSP" }))
 
 	// No member's folder holds another's key.
 	for _, o := range orgs {
