@@ -85,7 +85,8 @@ const StateDir = "/run/mtrace-netns"
 // netnsDir is where `ip netns` keeps its named namespaces.
 const netnsDir = "/run/netns"
 
-// stopGrace is how long Stop waits after SIGTERM before SIGKILL.
+// stopGrace is how long Stop waits after SIGTERM before SIGKILL (a
+// variable so that tests can shorten it).
 var stopGrace = 10 * time.Second
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)

@@ -561,8 +561,8 @@ func TestMailbox(t *testing.T) {
 	for _, bad := range []struct{ src, letter string }{
 		{"../b/home/members/a.json", "x"}, // out of a's home
 		{filepath.Join(a.Home(), "export", "a.json"), "x"},
-		{"link", "x"},           // a link could point anywhere
-		{"export", "x"},         // a folder
+		{"link", "x"},   // a link could point anywhere
+		{"export", "x"}, // a folder
 		{"export/a.json", "../x"},
 		{"export/nothing", "x"},
 	} {
