@@ -18,6 +18,10 @@ import (
 	"time"
 
 	"github.com/mtrace/mtrace/internal/testport"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // Two hosts talk over the bridge: a program run by Run (the CLI path) and
@@ -578,5 +582,94 @@ func TestMailbox(t *testing.T) {
 	}
 	if list, _ := box.List(); !slices.Equal(list, []string{"a.json"}) {
 		t.Fatalf("after the refused puts the mailbox holds %v", list)
+	}
+}
+
+// A gRPC client in the test process connects as one host to a gRPC server
+// the test runs as another: grpc.WithContextDialer with Host.DialContext,
+// the way a fabric-gateway client of one member will reach its peer. gRPC
+// calls the dialer from goroutines of its own; Do's thread handles that.
+func TestGRPCBetweenHosts(t *testing.T) {
+	l := New(t, "grpc")
+	a, b := l.AddHost("a"), l.AddHost("b")
+	lis, err := a.Listen("tcp", a.AddrPort(7051))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+
+	peer := make(chan string, 4)
+	dial := func(ctx context.Context, addr string) (net.Conn, error) {
+		c, err := b.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			peer <- c.LocalAddr().String()
+		}
+		return c, err
+	}
+	conn, err := grpc.NewClient("passthrough:///"+a.AddrPort(7051),
+		grpc.WithContextDialer(dial), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	res, err := healthpb.NewHealthClient(conn).Check(ctx(t, 10*time.Second), &healthpb.HealthCheckRequest{})
+	if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health check from b to a: %v (%v)", res, err)
+	}
+	if from := netip.MustParseAddrPort(<-peer); from.Addr() != b.Addr() {
+		t.Fatalf("gRPC connection from %v, want b's %v", from, b.Addr())
+	}
+
+	// Cut b off: calls fail; back on: they work again over a new or the
+	// same connection.
+	if err := b.Cut(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := healthpb.NewHealthClient(conn).Check(ctx(t, 2*time.Second), &healthpb.HealthCheckRequest{}); err == nil {
+		t.Fatal("a health check from the cut host b succeeded")
+	}
+	if err := b.Reconnect(); err != nil {
+		t.Fatal(err)
+	}
+	res, err = healthpb.NewHealthClient(conn).Check(ctx(t, 30*time.Second), &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+	if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health check after reconnect: %v (%v)", res, err)
+	}
+}
+
+// Without root, New fails the test and says why; it does not skip.
+func TestNeedsRoot(t *testing.T) {
+	// A copy of the test binary that an unprivileged user can run.
+	dir, err := os.MkdirTemp("", "netns-noroot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "netns.test")
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run", "^TestMailbox$", "-test.count", "1")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("TestMailbox as an unprivileged user: %v, want it to fail\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- FAIL: TestMailbox") || !strings.Contains(string(out), "needs root; run go test as root") || strings.Contains(string(out), "SKIP") {
+		t.Fatalf("TestMailbox as an unprivileged user said:\n%s", out)
 	}
 }
