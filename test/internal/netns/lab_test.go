@@ -673,3 +673,36 @@ func TestNeedsRoot(t *testing.T) {
 		t.Fatalf("TestMailbox as an unprivileged user said:\n%s", out)
 	}
 }
+
+// A test process killed outright (SIGKILL, so no cleanup and no handler
+// runs) takes the processes its lab started along, by their parent-death
+// signal; the next New removes the rest.
+func TestKilledTestTakesItsProcesses(t *testing.T) {
+	left, cmd := runLabHelper(t, "hold")
+	if !alive(left.PID, left.Start) {
+		t.Fatalf("the helper's process %d is not running", left.PID)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitFor(t, "the helper's process to die", func() bool { return !alive(left.PID, left.Start) || state(left.PID) == 'Z' })
+	have := namespaces(t)
+	for _, n := range left.Namespaces {
+		if !slices.Contains(have, n) {
+			t.Fatalf("namespace %s is gone before any sweep; the test proves nothing", n)
+		}
+	}
+	New(t, "after-kill")
+	have = namespaces(t)
+	for _, n := range left.Namespaces {
+		if slices.Contains(have, n) {
+			t.Errorf("namespace %s survived the sweep", n)
+		}
+	}
+	for _, p := range []string{left.Dir, left.Record} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s survived the sweep: %v", p, err)
+		}
+	}
+}
