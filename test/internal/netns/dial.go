@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -23,18 +24,38 @@ import (
 // goroutines, so use addresses. The thread is never switched back: Do's
 // goroutine stays locked to it and returns, and Go then ends the thread,
 // so no other goroutine ever runs in the namespace by accident.
-func (h *Host) Do(fn func() error) error {
+func (h *Host) Do(fn func() error) error { return inside(h.ns, fn) }
+
+// inside runs fn on a thread of its own in the namespace ns.
+func inside(ns string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		// No UnlockOSThread: the thread ends with this goroutine.
-		if err := enter(h.ns); err != nil {
-			errc <- fmt.Errorf("netns: entering %s: %w", h.name, err)
+		if err := enter(ns); err != nil {
+			errc <- fmt.Errorf("netns: entering %s: %w", ns, err)
 			return
 		}
 		errc <- fn()
 	}()
 	return <-errc
+}
+
+// noIPv6 turns IPv6 off in the namespace ns, for the interfaces it has
+// and those it will get, so that hosts stay quiet on the bridge (no
+// router solicitations, no duplicate address detection) and have IPv4
+// addresses only. /proc/sys/net shows the namespace of the thread that
+// opens it.
+func noIPv6(ns string) error {
+	return inside(ns, func() error {
+		for _, f := range []string{"all", "default"} {
+			path := "/proc/sys/net/ipv6/conf/" + f + "/disable_ipv6"
+			if err := os.WriteFile(path, []byte("1\n"), 0o644); err != nil {
+				return fmt.Errorf("netns: turning IPv6 off in %s: %w", ns, err)
+			}
+		}
+		return nil
+	})
 }
 
 // enter switches the calling thread into the named namespace.

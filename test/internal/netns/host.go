@@ -82,9 +82,13 @@ func (l *Lab) addHost(name string) (*Host, error) {
 		}
 	}
 	cidr := h.addr.String() + "/" + strconv.Itoa(prefixLen)
+	if err := ip("netns", "add", h.ns); err != nil {
+		return nil, fmt.Errorf("netns: host %s: %w", name, err)
+	}
+	if err := noIPv6(h.ns); err != nil {
+		return nil, fmt.Errorf("netns: host %s: %w", name, err)
+	}
 	steps := [][]string{
-		{"netns", "add", h.ns},
-		{"netns", "exec", h.ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"},
 		{"-n", l.sw, "link", "add", h.port, "type", "veth", "peer", "name", "eth0", "netns", h.ns},
 		{"-n", l.sw, "link", "set", h.port, "master", "br0", "up"},
 		{"-n", h.ns, "link", "set", "lo", "up"},

@@ -191,16 +191,18 @@ func create(t testing.TB, name string) (*Lab, error) {
 		return nil, fmt.Errorf("netns: lab record: %w", err)
 	}
 	track(l)
-	steps := [][]string{
-		{"netns", "add", l.sw},
-		{"netns", "exec", l.sw, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"},
-		{"-n", l.sw, "link", "add", "br0", "type", "bridge"},
-		{"-n", l.sw, "link", "set", "br0", "up"},
+	err = ip("netns", "add", l.sw)
+	if err == nil {
+		err = noIPv6(l.sw)
 	}
-	for _, s := range steps {
-		if err := ip(s...); err != nil {
-			return nil, errors.Join(err, l.remove())
-		}
+	if err == nil {
+		err = ip("-n", l.sw, "link", "add", "br0", "type", "bridge")
+	}
+	if err == nil {
+		err = ip("-n", l.sw, "link", "set", "br0", "up")
+	}
+	if err != nil {
+		return nil, errors.Join(err, l.remove())
 	}
 	return l, nil
 }
@@ -230,6 +232,18 @@ func (l *Lab) Hosts() []*Host {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.hosts)
+}
+
+// Host returns the lab's host called name, nil if there is none.
+func (l *Lab) Host(name string) *Host {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, h := range l.hosts {
+		if h.name == name {
+			return h
+		}
+	}
+	return nil
 }
 
 // remove stops the lab's processes, deletes its namespaces, its folder and

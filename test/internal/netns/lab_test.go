@@ -33,6 +33,9 @@ func TestTwoHostsTalk(t *testing.T) {
 	if a.Addr() == b.Addr() || !netip.MustParsePrefix(Subnet).Contains(a.Addr()) || !netip.MustParsePrefix(Subnet).Contains(b.Addr()) {
 		t.Fatalf("addresses %v and %v: want two of %s", a.Addr(), b.Addr(), Subnet)
 	}
+	if l.Host("a") != a || l.Host("b") != b || l.Host("c") != nil {
+		t.Fatal("Lab.Host does not find the hosts by name")
+	}
 	p := startEcho(t, a, b, 7000)
 
 	// The PID recorded is the program's own, inside a's namespace.
@@ -108,6 +111,10 @@ func TestIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	addrs, links, routes := rootState(t)
+	v6, err := os.ReadFile("/proc/sys/net/ipv6/conf/default/disable_ipv6")
+	if err != nil {
+		t.Fatal(err)
+	}
 	lis := testport.Listen(t) // on 127.0.0.1 of the root namespace
 
 	t.Run("lab", func(t *testing.T) {
@@ -138,6 +145,12 @@ func TestIsolation(t *testing.T) {
 		}
 		if s := string(out); strings.Count(s, "inet ") != 2 || !strings.Contains(s, "lo    inet 127.0.0.1/8") || !strings.Contains(s, "eth0    inet "+a.Addr().String()+"/24") {
 			t.Fatalf("a's addresses: %s", s)
+		}
+		for _, ns := range []string{a.Namespace(), l.Switch()} {
+			out, err := exec.Command("ip", "-n", ns, "-6", "-o", "addr").Output()
+			if err != nil || len(out) != 0 {
+				t.Fatalf("namespace %s has IPv6 addresses (%v): %s", ns, err, out)
+			}
 		}
 		out, err = exec.Command("ip", "-n", a.Namespace(), "route", "show", "table", "all").Output()
 		if err != nil {
@@ -180,6 +193,9 @@ func TestIsolation(t *testing.T) {
 		}
 	})
 
+	if now, err := os.ReadFile("/proc/sys/net/ipv6/conf/default/disable_ipv6"); err != nil || string(now) != string(v6) {
+		t.Fatalf("the root namespace's disable_ipv6 is %q (%v), was %q", now, err, v6)
+	}
 	gotAddrs, gotLinks, gotRoutes := rootState(t)
 	if gotAddrs != addrs || gotLinks != links || gotRoutes != routes {
 		t.Fatalf("the root namespace changed after the lab:\naddresses %q\nwas %q\nlinks %q\nwas %q\nroutes %q\nwas %q", gotAddrs, addrs, gotLinks, links, gotRoutes, routes)
