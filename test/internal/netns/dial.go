@@ -21,22 +21,37 @@ import (
 // not in goroutines it starts (those run on other threads, in the test's
 // namespace). net.Dial to an IP address and net.Listen on one create the
 // socket on the calling goroutine; a host name may be resolved in other
-// goroutines, so use addresses. The thread is never switched back: Do's
-// goroutine stays locked to it and returns, and Go then ends the thread,
-// so no other goroutine ever runs in the namespace by accident.
+// goroutines, so use addresses. Do runs fn on a goroutine of its own,
+// locked to its thread while the thread is in the host's namespace; it
+// then switches the thread back and unlocks it. Should switching back
+// fail, the goroutine returns still locked, and Go ends the thread (or,
+// were it the process's main thread, parks it for good), so no other
+// goroutine ever runs in a host's namespace by accident.
 func (h *Host) Do(fn func() error) error { return inside(h.ns, fn) }
 
-// inside runs fn on a thread of its own in the namespace ns.
+// inside runs fn on a thread in the namespace ns (see Host.Do).
 func inside(ns string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		// No UnlockOSThread: the thread ends with this goroutine.
+		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("netns: the thread's own namespace: %w", err)
+			return
+		}
+		defer unix.Close(home)
 		if err := enter(ns); err != nil {
+			// setns changes nothing when it fails.
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("netns: entering %s: %w", ns, err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if unix.Setns(home, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
 }

@@ -5,17 +5,44 @@ package netns
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"io/fs"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
+
+// repoRoot is the folder of the repository's go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	t.Fatalf("no go.mod above %s", wd)
+	return ""
+}
 
 // fabricBin is the folder of the Fabric binaries: MTRACE_BIN, or bin/ of
 // the repository (make deps puts them there).
@@ -23,18 +50,9 @@ func fabricBin(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("MTRACE_BIN")
 	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "bin")
-				break
-			}
-		}
+		dir = filepath.Join(repoRoot(t), "bin")
 	}
-	for _, b := range []string{"fabric-ca-server", "fabric-ca-client"} {
+	for _, b := range []string{"fabric-ca-server", "fabric-ca-client", "orderer", "osnadmin"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
 			t.Fatalf("the Fabric binaries are missing (%v): run make deps, or set MTRACE_BIN", err)
 		}
@@ -139,5 +157,127 @@ func TestFabricCAAcrossHosts(t *testing.T) {
 	}
 	if err := cainfo(); err != nil {
 		t.Fatalf("after SIGCONT: %v", err)
+	}
+}
+
+// tlsFiles writes a TLS CA (ca.crt) and a server certificate for h's
+// address signed by it (server.crt, server.key) into dir.
+func tlsFiles(t *testing.T, dir string, h *Host) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ca := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lab tls ca"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: h.Name()},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses: []net.IP{h.Addr().AsSlice()},
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, srv, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, block := range map[string]*pem.Block{
+		"ca.crt":     {Type: "CERTIFICATE", Bytes: caDER},
+		"server.crt": {Type: "CERTIFICATE", Bytes: der},
+		"server.key": {Type: "PRIVATE KEY", Bytes: pkcs8},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An orderer runs on one host, listening on the host's address, with no
+// channel yet (channel participation on); another host lists its channels
+// with osnadmin through the admin endpoint and reaches its gRPC port. The
+// orderer's identity is Fabric's sample MSP, from the Fabric module the
+// repository's tools pin (network/tools).
+func TestOrdererAcrossHosts(t *testing.T) {
+	bin := fabricBin(t)
+	list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/hyperledger/fabric")
+	list.Dir = filepath.Join(repoRoot(t), "network", "tools")
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("locating Fabric's sample configuration: %v", err)
+	}
+	sample := os.DirFS(filepath.Join(strings.TrimSpace(string(out)), "sampleconfig"))
+
+	l := New(t, "orderer")
+	o, member := l.AddHost("orderer"), l.AddHost("member")
+	cfg := filepath.Join(o.Home(), "config")
+	if err := os.CopyFS(cfg, sample); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"FABRIC_CFG_PATH=" + cfg,
+		"ORDERER_GENERAL_LISTENADDRESS=" + o.Addr().String(),
+		"ORDERER_GENERAL_LISTENPORT=7050",
+		"ORDERER_GENERAL_LOCALMSPID=SampleOrg",
+		"ORDERER_GENERAL_LOCALMSPDIR=" + filepath.Join(cfg, "msp"),
+		"ORDERER_GENERAL_BOOTSTRAPMETHOD=none",
+		"ORDERER_GENERAL_TLS_ENABLED=true",
+		"ORDERER_GENERAL_TLS_CERTIFICATE=" + filepath.Join(o.Home(), "tls", "server.crt"),
+		"ORDERER_GENERAL_TLS_PRIVATEKEY=" + filepath.Join(o.Home(), "tls", "server.key"),
+		"ORDERER_GENERAL_TLS_ROOTCAS=[" + filepath.Join(o.Home(), "tls", "ca.crt") + "]",
+		"ORDERER_CHANNELPARTICIPATION_ENABLED=true",
+		"ORDERER_FILELEDGER_LOCATION=" + filepath.Join(o.Home(), "ledger"),
+		"ORDERER_CONSENSUS_WALDIR=" + filepath.Join(o.Home(), "wal"),
+		"ORDERER_CONSENSUS_SNAPDIR=" + filepath.Join(o.Home(), "snap"),
+		"ORDERER_OPERATIONS_LISTENADDRESS=127.0.0.1:8443",
+		"ORDERER_ADMIN_LISTENADDRESS=" + o.AddrPort(7053),
+		"ORDERER_ADMIN_TLS_ENABLED=false",
+	}
+	tlsFiles(t, filepath.Join(o.Home(), "tls"), o)
+	p := o.Start("orderer", filepath.Join(bin, "orderer"), nil, env, "")
+	for _, port := range []uint16{7050, 7053} {
+		if err := member.WaitTCP(o.AddrPort(port), 60*time.Second); err != nil {
+			t.Fatalf("%v (log %s)", err, p.Log())
+		}
+	}
+	got, err := member.Run(context.Background(), nil, filepath.Join(bin, "osnadmin"), "channel", "list", "-o", o.AddrPort(7053))
+	if err != nil {
+		t.Fatalf("%v (log %s)", err, p.Log())
+	}
+	t.Logf("osnadmin channel list from the member:\n%s", got)
+	if !strings.Contains(string(got), "Status: 200") || !strings.Contains(string(got), `"channels"`) {
+		t.Fatalf("osnadmin channel list from the member: %s", got)
+	}
+	// The orderer itself is the program the lab recorded.
+	if exe, err := os.Readlink("/proc/" + strconv.Itoa(p.PID()) + "/exe"); err != nil || filepath.Base(exe) != "orderer" {
+		t.Fatalf("pid %d runs %q (%v), want the orderer", p.PID(), exe, err)
+	}
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := member.Run(context.Background(), nil, filepath.Join(bin, "osnadmin"), "channel", "list", "-o", o.AddrPort(7053)); err == nil {
+		t.Fatal("osnadmin reached a stopped orderer")
 	}
 }

@@ -348,8 +348,10 @@ func pidsInside(ns string) ([]int, error) {
 		if err != nil {
 			return nil, fmt.Errorf("netns: ip netns pids %s: %q is not a PID", ns, f)
 		}
-		// A zombie waiting for its parent to reap it no longer runs.
-		if state(pid) != 'Z' {
+		// A zombie waiting for its parent to reap it no longer runs. The
+		// test process itself is listed if its main thread was parked in
+		// the namespace (see Host.Do); it must not kill itself.
+		if state(pid) != 'Z' && pid != os.Getpid() {
 			pids = append(pids, pid)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mtrace/mtrace/internal/testport"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -130,6 +131,44 @@ func TestIsolation(t *testing.T) {
 		}
 		if now, err := threadNetNS(); err != nil || now != root {
 			t.Fatalf("after Do the caller's thread is in namespace %d (%v), want the root's %d", now, err, root)
+		}
+
+		// Many calls at once, as gRPC's reconnects would make them: when
+		// they are over, every thread of the test process, the main
+		// thread included, is back in the root namespace.
+		errs := make(chan error, 100)
+		for i := range 100 {
+			h := []*Host{a, b}[i%2]
+			go func() { errs <- h.Do(func() error { time.Sleep(time.Millisecond); return nil }) }()
+		}
+		for range 100 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The thread Do used lives on, back in the root namespace: were it
+		// left to end instead, and were it the main thread, Go would park
+		// it in the host's namespace for good.
+		var tid int
+		if err := a.Do(func() error { tid = unix.Gettid(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(fmt.Sprintf("/proc/self/task/%d/ns/net", tid))
+		if err != nil || fi.Sys().(*syscall.Stat_t).Ino != root {
+			t.Fatalf("Do's thread %d after Do: %v, want it alive in the root namespace %d", tid, err, root)
+		}
+		tasks, err := filepath.Glob("/proc/self/task/*/ns/net")
+		if err != nil || len(tasks) == 0 {
+			t.Fatalf("threads: %v %v", tasks, err)
+		}
+		for _, task := range append(tasks, "/proc/self/ns/net") {
+			fi, err := os.Stat(task)
+			if err != nil {
+				continue // a thread that ended meanwhile
+			}
+			if ino := fi.Sys().(*syscall.Stat_t).Ino; ino != root {
+				t.Fatalf("%s is in namespace %d after Do, want the root's %d", task, ino, root)
+			}
 		}
 
 		// Nothing of the lab shows in the root namespace.
