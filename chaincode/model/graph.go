@@ -54,12 +54,14 @@ type TraceEdge struct {
 // Verdict is the answer of VerifyProvenance: a named list of checks, the
 // recycled content and the collection sources behind a batch.
 type Verdict struct {
-	BatchID         string   `json:"batchId"`
-	OK              bool     `json:"ok"`
-	Checks          []Check  `json:"checks"`
-	RecycledContent int64    `json:"recycledContentBp"`
-	Sources         []Source `json:"sources"`
-	Nodes           int      `json:"nodes"`
+	BatchID         string  `json:"batchId"`
+	OK              bool    `json:"ok"`
+	Checks          []Check `json:"checks"`
+	RecycledContent int64   `json:"recycledContentBp"`
+	// Shares are the batch's post- and pre-consumer shares.
+	Shares  *Shares  `json:"shares,omitempty" metadata:",optional"`
+	Sources []Source `json:"sources"`
+	Nodes   int      `json:"nodes"`
 }
 
 // Check is one named verification with its outcome. Detail says what was
@@ -96,7 +98,23 @@ type Source struct {
 	Collector   string `json:"collector"`
 	WasteCode   string `json:"wasteCode"`
 	Mass        Grams  `json:"mass"` // the batch's initial mass
+	// Kind is "collection" for a collector's registration, "purchase" for
+	// material a recycler bought in from outside the consortium and
+	// registered on its own signed word; Collector is then the purchaser
+	// and CollectedAt the receipt time.
+	Kind        string      `json:"kind,omitempty" metadata:",optional"`
+	OriginClass OriginClass `json:"originClass,omitempty" metadata:",optional"`
+	Site        string      `json:"site,omitempty" metadata:",optional"`
+	Supplier    string      `json:"supplier,omitempty" metadata:",optional"`
+	SupplierID  string      `json:"supplierId,omitempty" metadata:",optional"`
+	Ticket      string      `json:"ticketSha256,omitempty" metadata:",optional"`
 }
+
+// Source kinds.
+const (
+	SourceCollection = "collection"
+	SourcePurchase   = "purchase"
+)
 
 // HistoryEntry is one version of a batch, as the ledger's history holds it.
 type HistoryEntry struct {
