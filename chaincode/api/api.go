@@ -58,6 +58,14 @@ const (
 	WithdrawChange    = "WithdrawChange"
 	RejectChange      = "RejectChange"
 
+	// Sites, bought-in batches and declarations.
+	SetSite          = "SetSite"
+	GetSites         = "GetSites"
+	RegisterPurchase = "RegisterPurchase"
+	IssueDeclaration = "IssueDeclaration"
+	ClaimDeclaration = "ClaimDeclaration"
+	ReadDeclaration  = "ReadDeclaration"
+
 	// Upgrades.
 	PendingMigration = "PendingMigration"
 	MigrateBatches   = "MigrateBatches"
@@ -108,7 +116,7 @@ var Transactions = []Tx{
 	{Name: AttachDocument, Write: true, Params: []Param{p[string]("id"), p[string]("name"), p[string]("sha256"), p[string]("uri")}},
 
 	{Name: OfferTransfer, Write: true, Params: []Param{p[string]("id"), p[string]("to")}},
-	{Name: AcceptTransfer, Write: true, Params: []Param{p[string]("id"), p[int64]("receivedMass")}},
+	{Name: AcceptTransfer, Write: true, Params: []Param{p[string]("id"), p[int64]("receivedMass"), p[string]("site")}},
 	{Name: RejectTransfer, Write: true, Params: []Param{p[string]("id"), p[string]("reason")}},
 	{Name: CancelTransfer, Write: true, Params: []Param{p[string]("id")}},
 
@@ -130,6 +138,13 @@ var Transactions = []Tx{
 	{Name: ApproveChange, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Vote](), Answer: t[model.Vote]()},
 	{Name: WithdrawChange, Write: true, Params: []Param{p[string]("id")}},
 	{Name: RejectChange, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Vote](), Answer: t[model.Vote]()},
+
+	{Name: SetSite, Write: true, Params: []Param{p[model.SiteRequest]("req")}, Result: t[*model.SiteList](), Answer: t[model.SiteList]()},
+	{Name: GetSites, Params: []Param{p[string]("msp")}, Result: t[*model.SiteList](), Answer: t[model.SiteList]()},
+	{Name: RegisterPurchase, Write: true, Params: []Param{p[model.PurchaseRequest]("req")}},
+	{Name: IssueDeclaration, Write: true, Params: []Param{p[model.DeclarationRequest]("req")}, Result: t[*model.Declaration](), Answer: t[model.Declaration]()},
+	{Name: ClaimDeclaration, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Declaration](), Answer: t[model.Declaration]()},
+	{Name: ReadDeclaration, Params: []Param{p[string]("id")}, Result: t[*model.Declaration](), Answer: t[model.Declaration]()},
 
 	{Name: PendingMigration, Params: []Param{p[string]("bookmark"), p[int]("limit")}, Result: t[*model.IDPage](), Answer: t[model.IDPage]()},
 	{Name: MigrateBatches, Write: true, Params: []Param{p[[]string]("ids")}, Result: t[[]string](), Answer: t[[]string]()},
