@@ -92,7 +92,6 @@ func TestSiteListCap(t *testing.T) {
 	require.ErrorContains(t, err, "the most one organisation may list")
 }
 
-
 func TestRegisterAtSites(t *testing.T) {
 	w := withSites(t)
 	req := regReq("C1", kg(100))
