@@ -104,3 +104,63 @@ func (d *Declaration) Validate() error {
 
 // URI is the declaration's identifier in EPCIS certificationInfo.
 func (d *Declaration) URI() string { return "urn:mtrace:declaration:" + d.ID }
+
+// DeclRef is a declaration that a handover of a graph names, with what
+// the declaration must agree with: the handover's parties, offer and
+// mass, and the batch's shares (fixed when the batch was made).
+type DeclRef struct {
+	ID      string `json:"id"`
+	Batch   string `json:"batch"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+	OfferTx string `json:"offerTx"`
+	Offered Grams  `json:"offered"`
+	Shares  Shares `json:"shares"`
+}
+
+// DeclarationRefs lists the declarations the handovers of a graph name,
+// in batch id order and, within a batch, handover order.
+func DeclarationRefs(batches map[string]*Batch) []DeclRef {
+	var out []DeclRef
+	for _, id := range sortedIDs(batches) {
+		b := batches[id]
+		for _, h := range b.Handovers {
+			if h.Declaration != "" {
+				out = append(out, DeclRef{ID: h.Declaration, Batch: id, From: h.From, To: h.To, OfferTx: h.OfferTx, Offered: h.Offered, Shares: SharesOf(b)})
+			}
+		}
+	}
+	return out
+}
+
+// CheckDeclarations is the declarations check: every declaration a
+// handover of the graph names exists and says what the handover and the
+// batch say (supplier, recipient, offer, mass, shares), and, if claimed,
+// was claimed by its recipient. decls maps declaration ids to what the
+// ledger holds (nil or absent when missing).
+func CheckDeclarations(refs []DeclRef, decls map[string]*Declaration) Check {
+	var problems []string
+	claimed := 0
+	for _, r := range refs {
+		d := decls[r.ID]
+		switch {
+		case d == nil:
+			problems = append(problems, fmt.Sprintf("declaration %q named by the handover of batch %q to %s is missing", r.ID, r.Batch, r.To))
+			continue
+		case d.Batch != r.Batch || d.OfferTx != r.OfferTx:
+			problems = append(problems, fmt.Sprintf("declaration %q is for batch %q offer %s, not the handover of batch %q that names it", r.ID, d.Batch, ShortTx(d.OfferTx), r.Batch))
+		case d.Supplier != r.From || d.Recipient != r.To:
+			problems = append(problems, fmt.Sprintf("declaration %q names %s to %s, but the handover is %s to %s", r.ID, d.Supplier, d.Recipient, r.From, r.To))
+		case d.Mass != r.Offered:
+			problems = append(problems, fmt.Sprintf("declaration %q declares %s, but %s was offered", r.ID, d.Mass, r.Offered))
+		case d.Shares != r.Shares:
+			problems = append(problems, fmt.Sprintf("declaration %q declares %s, but batch %q is %s", r.ID, d.Shares, r.Batch, r.Shares))
+		case d.Claim != nil && d.Claim.By.MSP != d.Recipient:
+			problems = append(problems, fmt.Sprintf("declaration %q was claimed by %s, not its recipient %s", r.ID, d.Claim.By.MSP, d.Recipient))
+		}
+		if d.Claim != nil {
+			claimed++
+		}
+	}
+	return result(CheckDeclared, problems, fmt.Sprintf("%d declarations on the path agree with their handovers; %d claimed by their recipients", len(refs), claimed))
+}

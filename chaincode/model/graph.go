@@ -62,6 +62,10 @@ type Verdict struct {
 	Shares  *Shares  `json:"shares,omitempty" metadata:",optional"`
 	Sources []Source `json:"sources"`
 	Nodes   int      `json:"nodes"`
+	// Declared are the declarations the graph's handovers name, and
+	// Declarations what the ledger holds of them (the client reads them).
+	Declared     []DeclRef     `json:"declared,omitempty" metadata:",optional"`
+	Declarations []Declaration `json:"declarations,omitempty" metadata:",optional"`
 }
 
 // Check is one named verification with its outcome. Detail says what was
@@ -81,6 +85,7 @@ const (
 	CheckRecycledContent = "recycled-content"  // recorded share equals the recomputed share
 	CheckDocument        = "document-anchored" // the given SHA-256 is anchored on the batch or an ancestor
 	CheckSignatures      = "signatures"        // every claim matches the signed transaction that made it (client side)
+	CheckDeclared        = "declarations"      // every declaration on the path agrees with its handover (client side)
 )
 
 // Add appends a check made outside the chaincode, such as the client's

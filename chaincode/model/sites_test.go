@@ -392,3 +392,40 @@ func TestAuditPurchase(t *testing.T) {
 	rep := Audit(bs, Registry{Participants: []Participant{{MSP: "MunicipalityMSP", Role: RoleCollector, Name: "m"}, {MSP: "RecyclerMSP", Role: RoleRecycler, Name: "r"}}})
 	assert.Equal(t, Grams(1500), rep.Registered, fmt.Sprintf("%+v", rep))
 }
+
+func TestCheckDeclarations(t *testing.T) {
+	g, _ := sharedGraph()
+	g["C1"].Handovers[0].Declaration = "D1"
+	refs := DeclarationRefs(g)
+	require.Equal(t, []DeclRef{{ID: "D1", Batch: "C1", From: "MunicipalityMSP", To: "RecyclerMSP", OfferTx: "O", Offered: 1000, Shares: ClassShares(PostConsumer)}}, refs)
+	good := func() *Declaration {
+		return &Declaration{ID: "D1", Batch: "C1", Supplier: "MunicipalityMSP", Recipient: "RecyclerMSP", OfferTx: "O", Mass: 1000,
+			Shares: ClassShares(PostConsumer), Model: Segregated, Claim: &DeclClaim{By: rec}}
+	}
+	c := CheckDeclarations(refs, map[string]*Declaration{"D1": good()})
+	assert.True(t, c.OK, c.Detail)
+	assert.Equal(t, CheckDeclared, c.Name)
+	assert.Equal(t, "1 declarations on the path agree with their handovers; 1 claimed by their recipients", c.Detail)
+
+	for _, tc := range []struct {
+		edit func(*Declaration)
+		want string
+	}{
+		{func(d *Declaration) { d.Batch = "C2" }, `declaration "D1" is for batch "C2"`},
+		{func(d *Declaration) { d.Recipient = "MakerMSP" }, `declaration "D1" names MunicipalityMSP to MakerMSP, but the handover is MunicipalityMSP to RecyclerMSP`},
+		{func(d *Declaration) { d.Mass = 2000 }, `declaration "D1" declares 2 kg, but 1 kg was offered`},
+		{func(d *Declaration) { d.Shares = ClassShares(PreConsumer) }, `declaration "D1" declares post-consumer 0%, pre-consumer 100%, but batch "C1" is post-consumer 100%`},
+		{func(d *Declaration) { d.Claim.By = Actor{MSP: "MakerMSP"} }, `declaration "D1" was claimed by MakerMSP, not its recipient RecyclerMSP`},
+	} {
+		d := good()
+		tc.edit(d)
+		c := CheckDeclarations(refs, map[string]*Declaration{"D1": d})
+		assert.False(t, c.OK)
+		assert.Contains(t, c.Detail, tc.want)
+	}
+	c = CheckDeclarations(refs, map[string]*Declaration{})
+	assert.Contains(t, c.Detail, `declaration "D1" named by the handover of batch "C1" to RecyclerMSP is missing`)
+
+	v := Verify("P1", g, records(), takes(), "")
+	assert.Equal(t, refs, v.Declared)
+}

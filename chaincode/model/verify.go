@@ -45,6 +45,7 @@ func Verify(root string, batches map[string]*Batch, processes map[string]*Proces
 		v.OK = v.OK && c.OK
 	}
 	v.RecycledContent = r.RecycledContent
+	v.Declared = DeclarationRefs(batches)
 	sh := SharesOf(r)
 	v.Shares = &sh
 	for _, id := range g.ids {
