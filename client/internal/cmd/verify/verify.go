@@ -231,9 +231,9 @@ func printVerdict(opts *Options, v *model.Verdict) error {
 	}
 	fmt.Fprintf(w, "Collection sources (%d):\n", len(collections))
 	t = render.NewTable(w)
-	t.Row("  ID", "LOCATION", "COLLECTED", "COLLECTOR", "WASTE CODE", "MASS")
+	t.Row("  ID", "LOCATION", "COLLECTED", "COLLECTOR", "WASTE CODE", "CLASS", "MASS")
 	for _, s := range collections {
-		t.Row("  "+s.ID, s.Location, s.CollectedAt, s.Collector, render.Or(s.WasteCode, "-"), s.Mass.String())
+		t.Row("  "+s.ID, s.Location, s.CollectedAt, s.Collector, render.Or(s.WasteCode, "-"), render.Or(string(s.OriginClass), string(model.PostConsumer)), s.Mass.String())
 	}
 	if err := t.Flush(); err != nil {
 		return err
