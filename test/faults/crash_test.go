@@ -284,7 +284,7 @@ func TestKillChaincodeProcess(t *testing.T) {
 
 	// A write endorsed by the relaunched chaincode (and the owner's, which
 	// the pending transfer's key-level policy requires).
-	if _, _, err := submit(rec, "AcceptTransfer", []string{b, "0", ""}, client.WithEndorsingOrganizations("RecyclerMSP", "MunicipalityMSP")); err != nil {
+	if _, _, err := submit(rec, "AcceptTransfer", []string{b, "0"}, client.WithEndorsingOrganizations("RecyclerMSP", "MunicipalityMSP")); err != nil {
 		t.Fatalf("accept through the relaunched chaincode: %s: %s", class(err), testnet.Message(err))
 	}
 	got, _ := readBatch(t, rec, b)

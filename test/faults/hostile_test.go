@@ -69,7 +69,7 @@ func TestAcceptEndorsedByReceiverOnly(t *testing.T) {
 	mustSubmit(t, muni, "OfferTransfer", b, "RecyclerMSP")
 	settle(t)
 	before := snapshot(t, muni, b)
-	tx, _, err := submit(rec, "AcceptTransfer", []string{b, "0", ""}, client.WithEndorsingOrganizations("RecyclerMSP"))
+	tx, _, err := submit(rec, "AcceptTransfer", []string{b, "0"}, client.WithEndorsingOrganizations("RecyclerMSP"))
 	if cls := class(err); cls != "commit/ENDORSEMENT_POLICY_FAILURE" {
 		t.Fatalf("accept endorsed by RecyclerMSP alone: %s (%s); want commit/ENDORSEMENT_POLICY_FAILURE", cls, testnet.Message(err))
 	}
@@ -78,7 +78,7 @@ func TestAcceptEndorsedByReceiverOnly(t *testing.T) {
 	}
 	t.Logf("AcceptTransfer endorsed by RecyclerMSP only: tx %s ordered and invalidated with code 10 (%s); batch unchanged", tx, testnet.Message(err))
 	// The same accept, endorsed as the policy asks, commits.
-	mustSubmit(t, rec, "AcceptTransfer", b, "0", "")
+	mustSubmit(t, rec, "AcceptTransfer", b, "0")
 }
 
 // foreignIdentity makes an ECDSA CA that no channel member knows and a
@@ -163,7 +163,7 @@ func TestForeignCertificateAuthority(t *testing.T) {
 	}
 	// AcceptTransfer is what the real recycler may do with this batch, so
 	// only the identity can be the reason for a refusal.
-	_, _, err = submit(c, "AcceptTransfer", []string{b, "0", ""})
+	_, _, err = submit(c, "AcceptTransfer", []string{b, "0"})
 	if err == nil {
 		t.Fatal("a foreign identity accepted a transfer")
 	}
@@ -241,7 +241,7 @@ func TestAuditorPowers(t *testing.T) {
 	}{
 		{"RegisterBatch", registerArgs(id("aud-new"), 1_000)},
 		{"OfferTransfer", []string{held, "RecyclerMSP"}},
-		{"AcceptTransfer", []string{pending, "0", ""}},
+		{"AcceptTransfer", []string{pending, "0"}},
 		{"RejectTransfer", []string{pending, "not ours"}},
 		{"CancelTransfer", []string{pending}},
 		{"Process", processArgs(held, id("aud-out"), 1_000)},

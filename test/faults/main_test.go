@@ -212,7 +212,7 @@ func atRecycler(t testing.TB, muni, rec *client.Contract, batchID string, grams 
 	mustSubmit(t, muni, "RegisterBatch", registerArgs(batchID, grams)...)
 	mustSubmit(t, muni, "OfferTransfer", batchID, "RecyclerMSP")
 	settle(t)
-	mustSubmit(t, rec, "AcceptTransfer", batchID, "0", "")
+	mustSubmit(t, rec, "AcceptTransfer", batchID, "0")
 }
 
 // settle waits until every peer has committed what the last transaction's

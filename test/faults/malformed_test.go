@@ -32,7 +32,7 @@ var signatures = []struct {
 }{
 	{"BootstrapRegistry", 1}, {"ProposeChange", 1}, {"ApproveChange", 1}, {"WithdrawChange", 1}, {"GetRegistry", 0}, {"RegisterBatch", 1},
 	{"RejectChange", 1},
-	{"OfferTransfer", 2}, {"AcceptTransfer", 3}, {"RejectTransfer", 2}, {"CancelTransfer", 1},
+	{"OfferTransfer", 2}, {"AcceptTransfer", 2}, {"RejectTransfer", 2}, {"CancelTransfer", 1},
 	{"Process", 1}, {"Quarantine", 2}, {"Release", 1}, {"AttachDocument", 4}, {"ReadBatch", 1},
 	{"BatchExists", 1}, {"GetHistory", 1}, {"Trace", 2}, {"VerifyProvenance", 2}, {"ListBatches", 1},
 	{"GetProcess", 1}, {"Evidence", 1},
@@ -109,7 +109,7 @@ func malformed(own, pending string) []call {
 	// means "all that was offered".
 	recv := []string{"receivedMass", "param1", "int64", "convert", "whole number"}
 	for _, m := range []string{"-5", "99999999999999999999", "abc", "1.5", "7001", "1e3", ""} {
-		cs = append(cs, call{"recycler", "AcceptTransfer", []string{pending, m, ""}, recv})
+		cs = append(cs, call{"recycler", "AcceptTransfer", []string{pending, m}, recv})
 	}
 	add("Process", []string{"inputs[0].mass", "mass"}, rawProcess(own, func(r *model.ProcessRequest) { r.Inputs[0].Mass = -1 }))
 	add("Process", []string{"inputs[0].mass", "mass"}, rawProcess(own, func(r *model.ProcessRequest) { r.Inputs[0].Mass = 0 }))
@@ -277,7 +277,7 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"GetRegistry":       {},
 		"RegisterBatch":     registerArgs(id("surplus-new"), 1_000),
 		"OfferTransfer":     {own, "RecyclerMSP"},
-		"AcceptTransfer":    {pending, "0", ""},
+		"AcceptTransfer":    {pending, "0"},
 		"RejectTransfer":    {pending, "wrong material"},
 		"CancelTransfer":    {pending},
 		"Process":           {rawProcess(own, func(*model.ProcessRequest) {})},

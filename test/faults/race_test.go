@@ -162,7 +162,7 @@ func TestAcceptRacesCancel(t *testing.T) {
 			fn  string
 			arg []string
 		}{
-			{"accept", rec, "AcceptTransfer", []string{b, "0", ""}},
+			{"accept", rec, "AcceptTransfer", []string{b, "0"}},
 			{"cancel", muni, "CancelTransfer", []string{b}},
 		}
 		errs := make([]error, 2)

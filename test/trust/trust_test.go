@@ -283,7 +283,7 @@ func TestOneDishonestMember(t *testing.T) {
 		{"self-promotion to collector in the registry", "SetParticipant", []string{self}, makerAdmin},
 		{"approving a proposal in every member's name", "ApproveChange", []string{prop.ID}, makerAdmin},
 		{"7 t registered as collected by MunicipalityMSP", "RegisterBatch", []string{register(id("forged"), 7*model.Tonne)}, maker},
-		{"accepting the recycler's batch, never offered", "AcceptTransfer", []string{flakes, "0", ""}, maker},
+		{"accepting the recycler's batch, never offered", "AcceptTransfer", []string{flakes, "0"}, maker},
 		{"processing the recycler's batch", "Process", []string{arg(model.ProcessRequest{Step: model.StepExtrusion,
 			Inputs:  []model.ProcessInput{{ID: flakes, Mass: 10 * model.Kilogram}},
 			Outputs: []model.ProcessOutput{{ID: id("stolen"), Material: "PET", Form: model.FormFilament, Mass: 10 * model.Kilogram}}})}, maker},
@@ -335,7 +335,7 @@ func TestTwoColludingMembers(t *testing.T) {
 	self := arg(model.Participant{MSP: "MakerMSP", Role: model.RoleCollector, Name: "Kadikoy Makerspace"})
 	tb.mount(pair, "forgecc on maker's and recycler's peers", []attack{
 		{"self-promotion to collector in the registry", "SetParticipant", []string{self}, contract(t, "maker-admin")},
-		{"accepting the municipality's batch, never offered", "AcceptTransfer", []string{citys, "0", ""}, contract(t, "maker")},
+		{"accepting the municipality's batch, never offered", "AcceptTransfer", []string{citys, "0"}, contract(t, "maker")},
 	})
 	tb.print()
 	settle(t)

@@ -104,7 +104,7 @@ func (e *env) offer(ctx context.Context, id string) Sample {
 func (e *env) accept(ctx context.Context, id string) Sample {
 	start := time.Now()
 	for retries := 0; ; retries++ {
-		s := e.rec.Submit(ctx, api.AcceptTransfer, id, "0", "")
+		s := e.rec.Submit(ctx, api.AcceptTransfer, id, "0")
 		if lagging(s) && time.Since(start) < lagLimit && ctx.Err() == nil {
 			time.Sleep(lagPause)
 			continue
