@@ -32,6 +32,8 @@ const (
 	// Handovers.
 	OfferTransfer  = "OfferTransfer"
 	AcceptTransfer = "AcceptTransfer"
+	// AcceptTransferAt is AcceptTransfer at a named site (contract 0.6.0).
+	AcceptTransferAt = "AcceptTransferAt"
 	RejectTransfer = "RejectTransfer"
 	CancelTransfer = "CancelTransfer"
 
@@ -116,7 +118,8 @@ var Transactions = []Tx{
 	{Name: AttachDocument, Write: true, Params: []Param{p[string]("id"), p[string]("name"), p[string]("sha256"), p[string]("uri")}},
 
 	{Name: OfferTransfer, Write: true, Params: []Param{p[string]("id"), p[string]("to")}},
-	{Name: AcceptTransfer, Write: true, Params: []Param{p[string]("id"), p[int64]("receivedMass"), p[string]("site")}},
+	{Name: AcceptTransfer, Write: true, Params: []Param{p[string]("id"), p[int64]("receivedMass")}},
+	{Name: AcceptTransferAt, Write: true, Params: []Param{p[string]("id"), p[int64]("receivedMass"), p[string]("site")}},
 	{Name: RejectTransfer, Write: true, Params: []Param{p[string]("id"), p[string]("reason")}},
 	{Name: CancelTransfer, Write: true, Params: []Param{p[string]("id")}},
 

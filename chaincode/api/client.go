@@ -148,10 +148,15 @@ func (c *Client) OfferTransfer(ctx context.Context, id, to string) error {
 	return c.write(ctx, OfferTransfer, id, to)
 }
 
-// AcceptTransfer takes custody of an offered batch at site (empty for
-// the receiver's default site); receivedMass 0 means the mass offered.
-func (c *Client) AcceptTransfer(ctx context.Context, id string, receivedMass int64, site string) error {
-	return c.write(ctx, AcceptTransfer, id, receivedMass, site)
+// AcceptTransfer takes custody of an offered batch at the receiver's
+// default site; receivedMass 0 means the mass offered.
+func (c *Client) AcceptTransfer(ctx context.Context, id string, receivedMass int64) error {
+	return c.write(ctx, AcceptTransfer, id, receivedMass)
+}
+
+// AcceptTransferAt takes custody of an offered batch at a named site.
+func (c *Client) AcceptTransferAt(ctx context.Context, id string, receivedMass int64, site string) error {
+	return c.write(ctx, AcceptTransferAt, id, receivedMass, site)
 }
 
 // RejectTransfer refuses an offered batch.

@@ -31,7 +31,7 @@ func TestEmptyNumberRefused(t *testing.T) {
 	w := newWorld(t)
 	w.register("C1", kg(100))
 	w.ok(w.mun, nil, "OfferTransfer", "C1", "RecyclerMSP")
-	w.fail(w.rec, "must be a whole number, got an empty string", "AcceptTransfer", "C1", "", "")
+	w.fail(w.rec, "must be a whole number, got an empty string", "AcceptTransfer", "C1", "")
 }
 
 func TestArgumentErrorsStayShortAndOnOneLine(t *testing.T) {

@@ -216,7 +216,7 @@ func TestQuarantineAndRelease(t *testing.T) {
 
 	// Nobody uses the held batch, and nobody but the auditor lifts it.
 	w.fail(w.aud, `batch "B1" is already held by AuditorMSP`, "Quarantine", "B1", "again")
-	w.fail(w.rec, `batch "B1" is held by auditor AuditorMSP since `+at(time.Minute), "AcceptTransfer", "B1", 0, "")
+	w.fail(w.rec, `batch "B1" is held by auditor AuditorMSP since `+at(time.Minute), "AcceptTransfer", "B1", 0)
 	w.fail(w.rec, `is held by auditor AuditorMSP`, "RejectTransfer", "B1", "no thanks")
 	w.fail(w.mun, `is held by auditor AuditorMSP`, "CancelTransfer", "B1")
 	w.fail(w.mun, `batch "B1" is held by auditor AuditorMSP; only AuditorMSP may release it`, "Release", "B1")
@@ -244,7 +244,7 @@ func TestQuarantineAndRelease(t *testing.T) {
 	w.fail(w.aud, `batch "B1" is not quarantined (status in_transit)`, "Release", "B1")
 
 	w.l.Advance(time.Minute)
-	w.okBatch(w.rec, &b, "AcceptTransfer", "B1", 0, "")
+	w.okBatch(w.rec, &b, "AcceptTransfer", "B1", 0)
 	assert.Equal(t, "RecyclerMSP", b.Owner)
 	w.assertGuarded("B1", "RecyclerMSP")
 
@@ -315,7 +315,7 @@ func TestHoldAndUseConflict(t *testing.T) {
 	require.ErrorIs(t, hold.Commit(), fakestub.ErrMVCCReadConflict)
 	assert.Empty(t, w.batch("B2").Holds, "the hold did not commit; the auditor submits it again")
 	w.ok(w.aud, nil, "Quarantine", "B2", "lab: PVC")
-	w.fail(w.rec, `batch "B2" is held by auditor AuditorMSP`, "AcceptTransfer", "B2", 0, "")
+	w.fail(w.rec, `batch "B2" is held by auditor AuditorMSP`, "AcceptTransfer", "B2", 0)
 }
 
 // TestTraceMarksHeldBatches: a trace shows every batch under an

@@ -192,7 +192,7 @@ func (w *world) move(id string, from, to *fakestub.Identity, received int64) *mo
 	w.tb.Helper()
 	w.ok(from, nil, "OfferTransfer", id, to.MSP)
 	var b model.Batch
-	w.okBatch(to, &b, "AcceptTransfer", id, received, "")
+	w.okBatch(to, &b, "AcceptTransfer", id, received)
 	return &b
 }
 

@@ -131,7 +131,7 @@ func TestEveryLedgerFaultAborts(t *testing.T) {
 	}{
 		{w.mun, "RegisterBatch", []any{regReq("NEW-1", kg(10))}},
 		{w.mun, "OfferTransfer", []any{"NEW-0", w.rec.MSP}},
-		{w.mak, "AcceptTransfer", []any{"SPOOL-2", int64(0), ""}},
+		{w.mak, "AcceptTransfer", []any{"SPOOL-2", int64(0)}},
 		{w.mak, "RejectTransfer", []any{"SPOOL-2", "wet"}},
 		{w.rec, "CancelTransfer", []any{"SPOOL-2"}},
 		{w.rec, "Process", []any{model.ProcessRequest{Step: model.StepSplitting,

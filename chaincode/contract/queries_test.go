@@ -97,7 +97,7 @@ func TestGetHistory(t *testing.T) {
 	w.l.Advance(60e9)
 	off := w.ok(w.mun, nil, "OfferTransfer", "H1", "RecyclerMSP")
 	w.l.Advance(60e9)
-	acc := w.ok(w.rec, nil, "AcceptTransfer", "H1", 0, "")
+	acc := w.ok(w.rec, nil, "AcceptTransfer", "H1", 0)
 
 	var h []model.HistoryEntry
 	w.query(w.aud, &h, "GetHistory", "H1")

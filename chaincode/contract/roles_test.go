@@ -22,7 +22,7 @@ var (
 	writeFuncs = []string{
 		"AcceptTransfer", "AttachDocument", "CancelTransfer", "Capture",
 		"OfferTransfer", "Process", "Quarantine", "RegisterBatch", "RejectTransfer", "Release",
-		"ClaimDeclaration", "IssueDeclaration", "RegisterPurchase",
+		"AcceptTransferAt", "ClaimDeclaration", "IssueDeclaration", "RegisterPurchase",
 	}
 	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "RejectChange", "SetSite", "WithdrawChange"}
 )
@@ -151,7 +151,7 @@ func TestPersonRecordedOnEveryVersion(t *testing.T) {
 
 	w.ok(ali, nil, "RegisterBatch", regReq("C1", kg(100)))
 	w.ok(ali, nil, "OfferTransfer", "C1", "RecyclerMSP")
-	w.ok(derya, nil, "AcceptTransfer", "C1", 0, "")
+	w.ok(derya, nil, "AcceptTransfer", "C1", 0)
 	var rec model.Process
 	w.ok(derya, &rec, "Process", model.ProcessRequest{Step: model.StepSorting,
 		Inputs: []model.ProcessInput{in("C1", kg(40))}, Outputs: []model.ProcessOutput{out("S1", model.FormSorted, kg(40))}})

@@ -127,15 +127,15 @@ func TestAcceptAtSite(t *testing.T) {
 	w := withSites(t)
 	w.register("C1", kg(100))
 	w.ok(w.mun, nil, "OfferTransfer", "C1", "RecyclerMSP")
-	w.fail(w.rec, "site: site 8690000000012 is not a site of RecyclerMSP", "AcceptTransfer", "C1", 0, depot)
-	w.fail(w.rec, "site: must be a GLN of 13 digits", "AcceptTransfer", "C1", 0, "plant")
+	w.fail(w.rec, "site: site 8690000000012 is not a site of RecyclerMSP", "AcceptTransferAt", "C1", 0, depot)
+	w.fail(w.rec, "site: must be a GLN of 13 digits", "AcceptTransferAt", "C1", 0, "plant")
 	var b model.Batch
-	w.okBatch(w.rec, &b, "AcceptTransfer", "C1", 0, annex)
+	w.okBatch(w.rec, &b, "AcceptTransferAt", "C1", 0, annex)
 	assert.Equal(t, annex, b.Site)
 	assert.Equal(t, annex, b.Handovers[0].Site)
 	assert.Equal(t, annex, b.Event.Where.Site)
 	w.ok(w.rec, nil, "OfferTransfer", "C1", "MakerMSP")
-	w.okBatch(w.mak, &b, "AcceptTransfer", "C1", 0, "")
+	w.okBatch(w.mak, &b, "AcceptTransfer", "C1", 0)
 	assert.Equal(t, makerWs, b.Site, "the receiver's default site")
 }
 
@@ -308,7 +308,7 @@ func TestDeclarations(t *testing.T) {
 	// Only the recipient claims, and only after accepting.
 	w.fail(w.mak, `has not accepted the transfer of batch "PEL"`, "ClaimDeclaration", "DECL-1")
 	var b model.Batch
-	w.okBatch(w.mak, &b, "AcceptTransfer", "PEL", 0, "")
+	w.okBatch(w.mak, &b, "AcceptTransfer", "PEL", 0)
 	assert.Equal(t, "DECL-1", b.Handovers[0].Declaration)
 	w.fail(w.rec, `declaration "DECL-1" was issued to MakerMSP; RecyclerMSP may not claim it`, "ClaimDeclaration", "DECL-1")
 	w.fail(w.aud, `may not claim it`, "ClaimDeclaration", "DECL-1")
@@ -344,7 +344,7 @@ func TestDeclarations(t *testing.T) {
 func TestDeclarationConflicts(t *testing.T) {
 	w := shipped(t)
 	w.ok(w.rec, nil, "IssueDeclaration", model.DeclarationRequest{ID: "D", Batch: "PEL", Model: model.ControlledBlending})
-	w.ok(w.mak, nil, "AcceptTransfer", "PEL", 0, "")
+	w.ok(w.mak, nil, "AcceptTransfer", "PEL", 0)
 	sim := func(fn string, a ...string) *fakestub.Stub {
 		st := w.l.NewStub(w.mak, append([]string{fn}, a...)...)
 		resp := w.cc.Invoke(st)
@@ -365,7 +365,7 @@ func TestDeclarationConflicts(t *testing.T) {
 	resp := w2.cc.Invoke(issue)
 	require.EqualValues(t, shim.OK, resp.Status, resp.Message)
 	require.NoError(t, issue.FinishWriteBatch())
-	w2.ok(w2.mak, nil, "AcceptTransfer", "PEL", 0, "")
+	w2.ok(w2.mak, nil, "AcceptTransfer", "PEL", 0)
 	require.ErrorIs(t, issue.Commit(), fakestub.ErrMVCCReadConflict)
 	w2.queryFail(w2.aud, `declaration "LATE" not found`, "ReadDeclaration", "LATE")
 }

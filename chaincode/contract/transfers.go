@@ -61,10 +61,18 @@ func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id
 	return t.emit(ev, b.ID)
 }
 
-// AcceptTransfer takes custody of an offered batch. receivedMass is what
-// arrived, from 1 g to the offered mass; 0 means all that was offered. The
-// difference is recorded as transit loss.
-func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, id string, receivedMass int64, site string) error {
+// AcceptTransfer takes custody of an offered batch at the receiver's
+// default site. receivedMass is what arrived, from 1 g to the offered
+// mass; 0 means all that was offered. The difference is recorded as
+// transit loss. It keeps the arguments of contracts before 0.6.0, so that
+// their clients work on.
+func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, id string, receivedMass int64) error {
+	return c.AcceptTransferAt(ctx, id, receivedMass, "")
+}
+
+// AcceptTransferAt is AcceptTransfer at a named site of the receiver's
+// (empty for its default site).
+func (c *Contract) AcceptTransferAt(ctx contractapi.TransactionContextInterface, id string, receivedMass int64, site string) error {
 	t, old, b, err := pendingFor(ctx, id, true)
 	if err != nil {
 		return err

@@ -29,15 +29,15 @@ func TestOfferAndAccept(t *testing.T) {
 	assert.Equal(t, "RecyclerMSP", ce.Event.Destination)
 
 	w.fail(w.mun, `batch "B1" is in transit to RecyclerMSP`, "OfferTransfer", "B1", "MakerMSP")
-	w.fail(w.mak, `caller MakerMSP is not the receiver of batch "B1" (offered to RecyclerMSP)`, "AcceptTransfer", "B1", 0, "")
-	w.fail(w.rec, `receivedMass: must be from 1 g to the 1000 kg offered, got 1000001 g`, "AcceptTransfer", "B1", 1_000_001, "")
-	w.fail(w.rec, `receivedMass: must be from 1 g`, "AcceptTransfer", "B1", -1, "")
+	w.fail(w.mak, `caller MakerMSP is not the receiver of batch "B1" (offered to RecyclerMSP)`, "AcceptTransfer", "B1", 0)
+	w.fail(w.rec, `receivedMass: must be from 1 g to the 1000 kg offered, got 1000001 g`, "AcceptTransfer", "B1", 1_000_001)
+	w.fail(w.rec, `receivedMass: must be from 1 g`, "AcceptTransfer", "B1", -1)
 	w.fail(w.rec, `caller RecyclerMSP is not the owner of batch "B1" (owner MunicipalityMSP)`, "CancelTransfer", "B1")
-	w.fail(w.aud, `role auditor may not take part in transfers`, "AcceptTransfer", "B1", 0, "")
+	w.fail(w.aud, `role auditor may not take part in transfers`, "AcceptTransfer", "B1", 0)
 
 	w.l.Advance(3600e9)
 	var got model.Batch
-	acc := w.okBatch(w.rec, &got, "AcceptTransfer", "B1", 985_500, "")
+	acc := w.okBatch(w.rec, &got, "AcceptTransfer", "B1", 985_500)
 	assert.Equal(t, "RecyclerMSP", got.Owner)
 	assert.Equal(t, model.StatusActive, got.Status)
 	assert.Nil(t, got.Pending)
@@ -54,7 +54,7 @@ func TestOfferAndAccept(t *testing.T) {
 	assert.Equal(t, model.BizReceiving, ce.Event.BizStep)
 	assert.Equal(t, []model.Quantity{model.Qty("B1", 985_500)}, ce.Event.Quantities)
 
-	w.fail(w.rec, `batch "B1" has no pending transfer (status active)`, "AcceptTransfer", "B1", 0, "")
+	w.fail(w.rec, `batch "B1" has no pending transfer (status active)`, "AcceptTransfer", "B1", 0)
 	w.fail(w.mun, `caller MunicipalityMSP is not the owner of batch "B1" (owner RecyclerMSP)`, "OfferTransfer", "B1", "MakerMSP")
 }
 
@@ -100,5 +100,5 @@ func TestRejectAndCancel(t *testing.T) {
 	w.assertGuarded("B1", "MunicipalityMSP")
 	name, _ = w.lastEvent()
 	assert.Equal(t, model.EvTransferCancelled, name)
-	w.fail(w.mak, `batch "B1" has no pending transfer (status active)`, "AcceptTransfer", "B1", 0, "")
+	w.fail(w.mak, `batch "B1" has no pending transfer (status active)`, "AcceptTransfer", "B1", 0)
 }

@@ -130,7 +130,7 @@ func (f *forger) RegisterBatch(ctx contractapi.TransactionContextInterface, req 
 
 // AcceptTransfer takes custody of a batch that was never offered to the
 // caller.
-func (f *forger) AcceptTransfer(ctx contractapi.TransactionContextInterface, id string, receivedMass int64, site string) error {
+func (f *forger) AcceptTransfer(ctx contractapi.TransactionContextInterface, id string, receivedMass int64) error {
 	stub := ctx.GetStub()
 	b, err := get[model.Batch](stub, key("batch", id))
 	if err != nil {

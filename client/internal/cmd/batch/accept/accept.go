@@ -73,7 +73,12 @@ func runAccept(ctx context.Context, opts *Options) error {
 	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
 		IO: opts.IO, Format: opts.Format, ID: opts.ID,
 		Write: func(ctx context.Context, c *api.Client) error {
-			return c.AcceptTransfer(ctx, opts.ID, int64(opts.Received), opts.Site)
+			if opts.Site != "" {
+				return c.AcceptTransferAt(ctx, opts.ID, int64(opts.Received), opts.Site)
+			}
+			// Without a site, the call of every contract version: a client
+			// of this release keeps working before the upgrade.
+			return c.AcceptTransfer(ctx, opts.ID, int64(opts.Received))
 		},
 		Summary: func(b *model.Batch) string {
 			s := fmt.Sprintf("Accepted %s: now owned by %s, %s received", b.ID, b.Owner, b.RemainingMass)
