@@ -34,8 +34,8 @@ const (
 	AcceptTransfer = "AcceptTransfer"
 	// AcceptTransferAt is AcceptTransfer at a named site (contract 0.6.0).
 	AcceptTransferAt = "AcceptTransferAt"
-	RejectTransfer = "RejectTransfer"
-	CancelTransfer = "CancelTransfer"
+	RejectTransfer   = "RejectTransfer"
+	CancelTransfer   = "CancelTransfer"
 
 	// Transformations.
 	Process    = "Process"
