@@ -86,6 +86,25 @@ func TestSitesPurchasesAndDeclarations(t *testing.T) {
 	}
 	assert.Equal(t, "https://id.gs1.org/414/6410000000018", mapped[3].BizLocation.ID)
 
+	// Captured back: the site is a site, not a place; a declaration's
+	// issue and claim are no second offer and acceptance.
+	var items []Item
+	require.NoError(t, b.ReadDocuments(bytes.NewReader(buf.Bytes()), func(c Captured) error {
+		require.NoError(t, c.Err)
+		items = c.Items
+		return nil
+	}))
+	require.Len(t, items, 5)
+	assert.Contains(t, items[0].Refused, "only a collecting event may ADD", "a purchase is registered with mtrace purchase, not captured")
+	require.NotNil(t, items[1].Request)
+	assert.Equal(t, "8690000000029", items[1].Request.Process.Site)
+	assert.Empty(t, items[1].Request.Process.Location, "a site's URI is not a place")
+	assert.Contains(t, items[2].Refused, `bizStep "mt:declaring" has no mtrace transaction`)
+	require.NotNil(t, items[3].Request)
+	assert.Equal(t, model.CaptureAccept, items[3].Request.Kind)
+	assert.Equal(t, "6410000000018", items[3].Request.Site)
+	assert.Contains(t, items[4].Refused, `bizStep "mt:claiming_declaration" has no mtrace transaction`)
+
 	_, _, err := b.Map(purchased, Batches{"BUY-1": pel})
 	assert.ErrorContains(t, err, `batch "BUY-1" was bought in but has no purchase`)
 	_, _, err = b.Map(purchased, Batches{})

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"github.com/mtrace/mtrace/chaincode/model"
 	"net/url"
 	"strings"
 )
@@ -65,7 +66,16 @@ func (b Base) Supplier(name string) string { return string(b) + "supplier/" + es
 // identifier 414), an event's business location. The GS1 company
 // prefix's length is not known here, so the GLN cannot be written as an
 // SGLN URN.
-func Site(gln string) string { return "https://id.gs1.org/414/" + gln }
+func Site(gln string) string { return siteURI + gln }
+
+const siteURI = "https://id.gs1.org/414/"
+
+// SiteOf is the GLN of a site URI written by Site; ok is false for any
+// other URI.
+func SiteOf(uri string) (gln string, ok bool) {
+	gln, ok = strings.CutPrefix(uri, siteURI)
+	return gln, ok && model.CheckGLN("site", gln) == nil
+}
 
 // BatchID is the batch id a URI names: the id under this base, or else the
 // URI itself (a foreign class id such as urn:epc:class:lgtin:...).

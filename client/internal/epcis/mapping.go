@@ -16,6 +16,9 @@ import (
 const (
 	bizVoidShipping = "void_shipping"
 	bizReleasing    = Prefix + ":releasing"
+	// A declaration's issue and claim, in mtrace's own vocabulary.
+	bizDeclaring    = Prefix + ":declaring"
+	bizClaiming     = Prefix + ":claiming_declaration"
 	dispUnavailable = "unavailable"
 	dispAvailable   = "available"
 	utcOffset       = "+00:00"
@@ -115,6 +118,12 @@ func (b Base) Map(ev model.Event, bs Batches) (e *Event, ok bool, err error) {
 		e.Document = &DocumentRef{Name: "weighbridge ticket " + p.Ticket, SHA256: p.TicketSHA256}
 		e.CertificationInfo = niURI(p.TicketSHA256)
 	case model.EvDeclarationIssued, model.EvDeclarationClaimed:
+		// Steps of their own, not shipping and receiving: a capture must
+		// not take a declaration for a second offer or acceptance.
+		e.BizStep = bizDeclaring
+		if ev.Name == model.EvDeclarationClaimed {
+			e.BizStep = bizClaiming
+		}
 		e.SourceList, e.DestinationList = b.parties(true, ev.Source), b.parties(false, ev.Destination)
 	case model.EvTransferOffered, model.EvTransferRejected, model.EvTransferCancelled:
 		e.SourceList, e.DestinationList = b.parties(true, ev.Source), b.parties(false, ev.Destination)
