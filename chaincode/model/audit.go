@@ -117,7 +117,7 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 					taken[in.ID] += in.Mass
 				}
 			}
-		case b.Origin.Collection != nil:
+		case b.Origin.Collection != nil, b.Origin.Purchase != nil:
 			r.Registered += b.InitialMass
 			org(b.Submitter.MSP).Registered += b.InitialMass
 		default:
