@@ -124,6 +124,28 @@ func incremental(t Totals, reg model.Registry, written, processes []string, src 
 	for _, id := range written {
 		check[id] = true
 	}
+	// A batch deleted since: the outputs of the processes that took from
+	// it now name a parent that does not exist.
+	for _, id := range written {
+		if im := imgs[id]; im.before == nil || im.after != nil {
+			continue
+		}
+		ts, err := src.takes(id)
+		if err != nil {
+			return r, Scope{}, err
+		}
+		for _, t := range ts {
+			rec, err := src.process(t.Tx)
+			if err != nil {
+				return r, Scope{}, err
+			}
+			if rec != nil {
+				for _, o := range rec.Outputs {
+					check[o.ID] = true
+				}
+			}
+		}
+	}
 	takenDelta := map[string]model.Grams{}
 	txs := sortedKeys(touched)
 	for _, tx := range txs {

@@ -95,6 +95,9 @@ func (s *ledgerSource) takes(id string) ([]model.Take, error) {
 	bookmark := ""
 	for {
 		page, err := api.New(s.l).ListTakes(s.ctx, id, bookmark, model.MaxListLimit)
+		if bookmark == "" && rejected(err) {
+			return nil, nil // a batch deleted with its takes
+		}
 		if err != nil {
 			return nil, fmt.Errorf("takes of batch %q: %w", id, err)
 		}
