@@ -160,7 +160,7 @@ func scan(ctx context.Context, l ledger.Ledger, w *Writes, height uint64, prev [
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	blocks, err := l.Blocks(ctx, nil, w.To)
+	blocks, err := l.Blocks(ctx, fromBlock(w.To), w.To)
 	if err != nil {
 		return err
 	}
@@ -178,6 +178,13 @@ func scan(ctx context.Context, l ledger.Ledger, w *Writes, height uint64, prev [
 	}
 	return fmt.Errorf("block stream ended at block %d, before the height %d", w.To, height)
 }
+
+// fromBlock is a block stream checkpoint at a block number: the stream
+// starts there.
+type fromBlock uint64
+
+func (c fromBlock) BlockNumber() uint64   { return uint64(c) }
+func (c fromBlock) TransactionID() string { return "" }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
