@@ -10,7 +10,8 @@
 //
 // The tests leave a forged record on the ledger (the collusion case): the
 // suite leaves harness.Forged, so every suite that audits the whole ledger
-// runs before it (test/internal/harness/suites.go).
+// runs before it, and the suite avoids it: its first test checkpoints a
+// clean ledger for audit --since (test/internal/harness/suites.go).
 package trust
 
 import (
