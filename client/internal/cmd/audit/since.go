@@ -3,7 +3,6 @@ package audit
 import (
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/mtrace/mtrace/chaincode/model"
 )
@@ -217,31 +216,16 @@ func incremental(t Totals, reg model.Registry, written, processes []string, src 
 		if b == nil {
 			continue
 		}
-		if b.RemainingMass < 0 {
-			violate("batch %q: remaining mass %s is negative", b.ID, b.RemainingMass)
-		} else if b.RemainingMass > b.InitialMass {
-			violate("batch %q: remaining mass %s exceeds its initial mass %s", b.ID, b.RemainingMass, b.InitialMass)
-		}
-		if b.Format != model.CurrentFormat {
-			violate("batch %q: stored in the format of contract 0.2.0 (format %d); an admin must migrate it (mtrace migrate)", b.ID, b.Format)
-		}
-		if _, ok := reg.Lookup(b.Owner); !ok {
-			violate("batch %q: owner %s is not a registered organisation", b.ID, b.Owner)
-		}
-		switch {
-		case b.Origin.Process != nil:
-			for _, in := range b.Origin.Process.Inputs {
-				p, err := exists(in.ID)
-				if err != nil {
-					return r, Scope{}, err
-				}
-				if p == nil {
-					violate("batch %q: parent %q does not exist", b.ID, in.ID)
-				}
+		var ferr error
+		r.Violations = append(r.Violations, model.BatchFaults(b, reg, func(id string) bool {
+			p, err := exists(id)
+			if err != nil && ferr == nil {
+				ferr = err
 			}
-		case b.Origin.Collection != nil, b.Origin.Purchase != nil:
-		default:
-			violate("batch %q: has neither a collection nor a process origin", b.ID)
+			return p != nil
+		})...)
+		if ferr != nil {
+			return r, Scope{}, ferr
 		}
 	}
 
@@ -257,11 +241,7 @@ func incremental(t Totals, reg model.Registry, written, processes []string, src 
 			return err
 		}
 		used[[2]string{tx, parent}] = true
-		for _, h := range p.Holds {
-			if after(at, h.At) {
-				violate("batch %q: process %s took %s from it at %s, while auditor %s's hold of %s (tx %s) was in force", parent, model.ShortTx(tx), mass, at, h.By.MSP, h.At, model.ShortTx(h.Tx))
-			}
-		}
+		r.Violations = append(r.Violations, model.TakeHoldFaults(p, tx, mass, at)...)
 		return nil
 	}
 	for _, id := range ids {
@@ -270,13 +250,7 @@ func incremental(t Totals, reg model.Registry, written, processes []string, src 
 			continue
 		}
 		r.Holds = append(r.Holds, b.Holds...)
-		for _, h := range b.Holds {
-			for _, x := range b.Handovers {
-				if after(x.AcceptedAt, h.At) {
-					violate("batch %q: handed over to %s at %s, while auditor %s's hold of %s (tx %s) was in force", b.ID, x.To, x.AcceptedAt, h.By.MSP, h.At, model.ShortTx(h.Tx))
-				}
-			}
-		}
+		r.Violations = append(r.Violations, model.HandoverHoldFaults(b)...)
 		if p := b.Origin.Process; p != nil {
 			for _, in := range p.Inputs {
 				if err := took(p.Tx, in.ID, in.Mass, p.At); err != nil {
@@ -318,41 +292,11 @@ func incremental(t Totals, reg model.Registry, written, processes []string, src 
 		}
 	}
 
-	supplied := r.Registered + r.Virgin
-	accounted := r.Remaining + r.TransitLoss + r.ProcessLoss
-	if supplied != accounted {
-		how := fmt.Sprintf("%s created from nothing", accounted-supplied)
-		if accounted < supplied {
-			how = fmt.Sprintf("%s unaccounted for", supplied-accounted)
-		}
-		violate("mass conservation: %s registered + %s virgin != %s accounted (%s)", r.Registered, r.Virgin, accounted, how)
-	}
-	names := make([]string, 0, len(orgs))
-	for n := range orgs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		o := *orgs[n]
-		if o == (model.OrgBalance{MSP: o.MSP}) {
-			continue // only ever named by a version that is gone
-		}
-		r.Orgs = append(r.Orgs, o)
-		if want := o.Expected(); want != o.OnHand {
-			violate("organisation %s: flows account for %s on hand, but it holds %s", n, want, o.OnHand)
+	for n, o := range orgs {
+		if *o == (model.OrgBalance{MSP: o.MSP}) {
+			delete(orgs, n) // only ever named by a version that is gone
 		}
 	}
-	r.OK = len(r.Violations) == 0
+	r.Conclude(orgs)
 	return r, Scope{Written: len(written), Checked: len(cur), Processes: len(txs), written: written}, nil
-}
-
-// after reports whether ledger time a is not before b; times that do not
-// parse are not compared (as model.Audit does).
-func after(a, b string) bool {
-	ta, err := time.Parse(time.RFC3339Nano, a)
-	if err != nil {
-		return false
-	}
-	tb, err := time.Parse(time.RFC3339Nano, b)
-	return err == nil && !ta.Before(tb)
 }
