@@ -15,11 +15,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/network/topology"
 )
 
 // waitCommand holds the waits of network.sh: until started nodes answer
-// /healthz, until the orderers have a Raft leader, and until every peer
+// /healthz, until the orderers agree on a BFT leader, and until every peer
 // sees the others through gossip. Each gives up after --timeout and names
 // what it waited for.
 func waitCommand(e *env) *cobra.Command {
@@ -50,26 +51,23 @@ func waitCommand(e *env) *cobra.Command {
 	}
 	leader := &cobra.Command{
 		Use:   "leader",
-		Short: "Wait until one orderer reports itself Raft leader of the channel",
+		Short: "Wait until a quorum of the orderers (SmartBFT consenters) agree on a leader of the channel and that leader reports itself leader",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
 			if err != nil {
 				return err
 			}
-			want := fmt.Sprintf("consensus_etcdraft_is_leader{channel=%q}", t.Channel)
+			var last string
 			return poll(cmd.Context(), timeout, func() bool {
-				for _, n := range t.Nodes(e.base) {
-					if n.Kind == "orderer" && metric(n.Ops, want) == 1 {
-						return true
-					}
-				}
-				return false
+				var ok bool
+				ok, last = bftLeader(t, e.base)
+				return ok
 			}, func() error {
-				for _, n := range t.Orderers.Nodes {
-					e.showLog(cmd.ErrOrStderr(), n)
+				for _, n := range t.Orderers(e.base) {
+					e.showLog(cmd.ErrOrStderr(), n.Name)
 				}
-				return fmt.Errorf("no Raft leader for channel %s within %s", t.Channel, timeout)
+				return fmt.Errorf("no BFT leader for channel %s within %s (%s)", t.Channel, timeout, last)
 			})
 		},
 	}
@@ -100,6 +98,38 @@ func waitCommand(e *env) *cobra.Command {
 	}
 	cmd.AddCommand(healthy, leader, gossip)
 	return cmd
+}
+
+// bftLeader reports whether a quorum of the channel's orderers agree on
+// one leader (the SmartBFT metric consensus_BFT_leader_id, which each
+// consenter sets from its latest decision) and one of them reports itself
+// leader (consensus_BFT_is_leader). It also says what it saw.
+func bftLeader(t *topology.Topology, base int) (bool, string) {
+	ids := map[float64]int{}
+	leaders := 0
+	var seen []string
+	for _, n := range t.Orderers(base) {
+		body, err := get(n.Ops, "/metrics")
+		if err != nil {
+			seen = append(seen, n.Name+" unreachable")
+			continue
+		}
+		id := sample(body, fmt.Sprintf("consensus_BFT_leader_id{channel=%q}", t.Channel))
+		if sample(body, fmt.Sprintf("consensus_BFT_is_leader{channel=%q}", t.Channel)) == 1 {
+			leaders++
+		}
+		if id > 0 {
+			ids[id]++
+		}
+		seen = append(seen, fmt.Sprintf("%s leader %v", n.Name, id))
+	}
+	quorum := channel.Quorum(len(t.Organisations))
+	for _, c := range ids {
+		if c >= quorum && leaders > 0 {
+			return true, strings.Join(seen, ", ")
+		}
+	}
+	return false, strings.Join(seen, ", ")
 }
 
 // opsPorts maps every node and CA server to its operations port.
