@@ -155,6 +155,11 @@ client_roots() {
 	echo "${roots[*]}"
 }
 
+# start_orderer ORDERER: one member's orderer, a SmartBFT consenter. It
+# replicates missing blocks with the "simple" policy (Fabric's cluster
+# block puller, as Raft does): the default "consensus" policy's deliverer
+# in Fabric v3.1.1 sends no TLS certificate hash, so orderers that require
+# client certificates refuse it and a restarted orderer never catches up.
 start_orderer() {
 	local o=$1 d
 	d=$(ord_dir "$o")
@@ -172,6 +177,7 @@ start_orderer() {
 		ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED=true \
 		ORDERER_GENERAL_TLS_CLIENTROOTCAS="[$(client_roots)]" \
 		ORDERER_CHANNELPARTICIPATION_ENABLED=true \
+		ORDERER_GENERAL_CLUSTER_REPLICATIONPOLICY=simple \
 		ORDERER_FILELEDGER_LOCATION="$H/data/$o/ledger" \
 		ORDERER_CONSENSUS_WALDIR="$H/data/$o/wal" \
 		ORDERER_CONSENSUS_SNAPDIR="$H/data/$o/snap" \

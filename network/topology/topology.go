@@ -55,7 +55,7 @@ type Topology struct {
 	// Legacy is the orderers section of a consortium file made before the
 	// members ran the ordering themselves (one organisation with Raft
 	// orderers); it is refused with an explanation.
-	Legacy *yaml.Node `yaml:"orderers,omitempty"`
+	Legacy any `yaml:"orderers,omitempty"`
 }
 
 // Org is one member organisation with one peer.

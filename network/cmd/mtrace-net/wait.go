@@ -100,32 +100,54 @@ func waitCommand(e *env) *cobra.Command {
 	return cmd
 }
 
+// leaderView is what one orderer's metrics say about the channel's
+// SmartBFT leader: the leader's consenter ID (consensus_BFT_leader_id,
+// which each consenter sets from its latest decision; -1 when it has
+// none or does not answer) and whether it is that leader itself
+// (consensus_BFT_is_leader).
+type leaderView struct {
+	Node   string
+	Leader float64
+	Self   bool
+}
+
 // bftLeader reports whether a quorum of the channel's orderers agree on
-// one leader (the SmartBFT metric consensus_BFT_leader_id, which each
-// consenter sets from its latest decision) and one of them reports itself
-// leader (consensus_BFT_is_leader). It also says what it saw.
+// one leader and one of them reports itself leader, and what it saw.
 func bftLeader(t *topology.Topology, base int) (bool, string) {
-	ids := map[float64]int{}
-	leaders := 0
-	var seen []string
+	var vs []leaderView
 	for _, n := range t.Orderers(base) {
-		body, err := get(n.Ops, "/metrics")
-		if err != nil {
-			seen = append(seen, n.Name+" unreachable")
-			continue
+		v := leaderView{Node: n.Name, Leader: -1}
+		if body, err := get(n.Ops, "/metrics"); err == nil {
+			v.Leader = sample(body, fmt.Sprintf("consensus_BFT_leader_id{channel=%q}", t.Channel))
+			v.Self = sample(body, fmt.Sprintf("consensus_BFT_is_leader{channel=%q}", t.Channel)) == 1
 		}
-		id := sample(body, fmt.Sprintf("consensus_BFT_leader_id{channel=%q}", t.Channel))
-		if sample(body, fmt.Sprintf("consensus_BFT_is_leader{channel=%q}", t.Channel)) == 1 {
-			leaders++
-		}
-		if id > 0 {
-			ids[id]++
-		}
-		seen = append(seen, fmt.Sprintf("%s leader %v", n.Name, id))
+		vs = append(vs, v)
 	}
-	quorum := channel.Quorum(len(t.Organisations))
-	for _, c := range ids {
-		if c >= quorum && leaders > 0 {
+	return leaderAgreed(vs, channel.Quorum(len(vs)))
+}
+
+// leaderAgreed reports whether at least quorum of the views name the same
+// leader (an ID above 0) and one of those is the leader itself; it also
+// says what each view holds.
+func leaderAgreed(vs []leaderView, quorum int) (bool, string) {
+	votes := map[float64]int{}
+	self := map[float64]bool{}
+	seen := make([]string, len(vs))
+	for i, v := range vs {
+		switch {
+		case v.Leader <= 0:
+			seen[i] = v.Node + " no leader"
+		default:
+			votes[v.Leader]++
+			self[v.Leader] = self[v.Leader] || v.Self
+			seen[i] = fmt.Sprintf("%s leader %v", v.Node, v.Leader)
+			if v.Self {
+				seen[i] += " (itself)"
+			}
+		}
+	}
+	for id, n := range votes {
+		if n >= quorum && self[id] {
 			return true, strings.Join(seen, ", ")
 		}
 	}
