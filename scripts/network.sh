@@ -637,14 +637,16 @@ cmd_down() {
 cmd_status() {
 	local n pid h out
 	have_topology || fail "no network in $H"
-	printf '%-16s %-6s %s\n' NODE STATE PID
+	printf '%-24s %-6s %s\n' NODE STATE PID
 	for n in $(all_nodes) $(cc_nodes); do
 		if running "$n"; then
-			printf '%-16s %-6s %s\n' "$n" up "$(pid_of "$n")"
+			printf '%-24s %-6s %s\n' "$n" up "$(pid_of "$n")"
 		else
-			printf '%-16s %-6s %s\n' "$n" down -
+			printf '%-24s %-6s %s\n' "$n" down -
 		fi
 	done
+	echo
+	net orderers
 	echo
 	for n in "${PEERS[@]}"; do
 		h=

@@ -32,7 +32,7 @@ func channelCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "channel", Short: "Read or change the channel's member organisations"}
 	show := &cobra.Command{
 		Use:   "show [-o json]",
-		Short: "Print the channel's current config block number and member organisations, as an orderer has them",
+		Short: "Print the channel's current config block number, member organisations and SmartBFT consenters (by MSP ID), as an orderer has them",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withOrderer(cmd.Context(), e, nil, func(t *topology.Topology, ord *channel.Orderer) error {
@@ -45,13 +45,22 @@ func channelCommand(e *env) *cobra.Command {
 					return err
 				}
 				slices.Sort(members)
+				// The consenters in ConsenterMapping order; none on a
+				// channel that is not BFT.
+				cs, _ := channel.Consenters(cfg.Config)
+				consenters := []string{}
+				for _, c := range cs {
+					consenters = append(consenters, c.MspId)
+				}
 				if o.output == "json" {
 					return json.NewEncoder(cmd.OutOrStdout()).Encode(struct {
 						ConfigBlock uint64   `json:"configBlock"`
 						Members     []string `json:"members"`
-					}{cfg.Block, members})
+						Consenters  []string `json:"consenters"`
+					}{cfg.Block, members, consenters})
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "channel %s: config block %d, members %s\n", t.Channel, cfg.Block, strings.Join(members, " "))
+				fmt.Fprintf(cmd.OutOrStdout(), "channel %s: config block %d, members %s; consenters %s\n", t.Channel, cfg.Block,
+					strings.Join(members, " "), strings.Join(consenters, " "))
 				return nil
 			})
 		},

@@ -172,10 +172,11 @@ func TestChannelCommands(t *testing.T) {
 
 	out, err := run(t, e, "channel", "show")
 	require.NoError(t, err)
-	assert.Equal(t, "channel circular: config block 0, members AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP\n", out)
+	assert.Equal(t, "channel circular: config block 0, members AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP; consenters MunicipalityMSP RecyclerMSP MakerMSP AuditorMSP\n", out)
 	out, err = run(t, e, "channel", "show", "-o", "json")
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"configBlock":0,"members":["AuditorMSP","MakerMSP","MunicipalityMSP","RecyclerMSP"]}`, out)
+	assert.JSONEq(t, `{"configBlock":0,"members":["AuditorMSP","MakerMSP","MunicipalityMSP","RecyclerMSP"],
+		"consenters":["MunicipalityMSP","RecyclerMSP","MakerMSP","AuditorMSP"]}`, out)
 
 	// Removing the maker is signed by a majority of the other members.
 	o.Reset()

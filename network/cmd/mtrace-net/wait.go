@@ -100,6 +100,40 @@ func waitCommand(e *env) *cobra.Command {
 	return cmd
 }
 
+// orderersCommand prints what each orderer's metrics say about the
+// channel's SmartBFT consensus: the leader it follows and its last
+// decided block (network.sh status).
+func orderersCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "orderers",
+		Short: "Print each orderer's view of the channel's SmartBFT consensus: the leader's consenter ID and the last block it decided",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, n := range t.Orderers(e.base) {
+				body, err := get(n.Ops, "/metrics")
+				if err != nil {
+					fmt.Fprintf(out, "%-24s no answer on 127.0.0.1:%d\n", n.Name, n.Ops)
+					continue
+				}
+				ch := fmt.Sprintf("{channel=%q}", t.Channel)
+				role := "follower"
+				if sample(body, "consensus_BFT_is_leader"+ch) == 1 {
+					role = "leader"
+				}
+				fmt.Fprintf(out, "%-24s %-8s leader %v, cluster of %v, last decided block %v\n", n.Name, role,
+					sample(body, "consensus_BFT_leader_id"+ch), sample(body, "consensus_BFT_cluster_size"+ch),
+					sample(body, "consensus_BFT_committed_block_number"+ch))
+			}
+			return nil
+		},
+	}
+}
+
 // leaderView is what one orderer's metrics say about the channel's
 // SmartBFT leader: the leader's consenter ID (consensus_BFT_leader_id,
 // which each consenter sets from its latest decision; -1 when it has

@@ -118,3 +118,16 @@ func TestLeaderAgreed(t *testing.T) {
 		})
 	}
 }
+
+func TestOrderersCommand(t *testing.T) {
+	e := network(t)
+	e.base = baseFor(t, e, "recycler-orderer", opsServer(t,
+		"consensus_BFT_leader_id{channel=\"circular\"} 2\nconsensus_BFT_is_leader{channel=\"circular\"} 1\n"+
+			"consensus_BFT_cluster_size{channel=\"circular\"} 4\nconsensus_BFT_committed_block_number{channel=\"circular\"} 41\n"))
+	out, err := run(t, e, "orderers")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 4)
+	assert.Regexp(t, `^municipality-orderer +no answer on 127\.0\.0\.1:\d+$`, lines[0])
+	assert.Regexp(t, `^recycler-orderer +leader +leader 2, cluster of 4, last decided block 41$`, lines[1])
+}

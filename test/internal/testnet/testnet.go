@@ -270,11 +270,12 @@ func BasePort() int {
 }
 
 // OpsAddr is the operations (health and metrics) address of a node of
-// the four founding members: a peer (municipality, recycler, maker,
-// auditor) or a member's orderer (<member>-orderer).
+// the four founding members or of kaunas, whom the add-org suite admits
+// into the first free slot: a peer (municipality, recycler, maker,
+// auditor, kaunas) or a member's orderer (<member>-orderer).
 func OpsAddr(node string) (string, error) {
 	b := BasePort()
-	slots := map[string]int{"municipality": 0, "recycler": 1, "maker": 2, "auditor": 3}
+	slots := map[string]int{"municipality": 0, "recycler": 1, "maker": 2, "auditor": 3, "kaunas": 4}
 	if org, ok := strings.CutSuffix(node, "-orderer"); ok {
 		j, ok := slots[org]
 		if !ok {
@@ -385,10 +386,12 @@ func (e *Env) Reload() error {
 }
 
 // Membership is the channel's configuration as an orderer has it: the
-// number of its config block and its member organisations' MSP IDs.
+// number of its config block, its member organisations' MSP IDs and the
+// MSP IDs of its SmartBFT consenters.
 type Membership struct {
 	ConfigBlock uint64   `json:"configBlock"`
 	Members     []string `json:"members"`
+	Consenters  []string `json:"consenters"`
 }
 
 // Membership asks an orderer for the channel's current configuration,
