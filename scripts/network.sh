@@ -425,9 +425,19 @@ join_orderer() {
 	}
 }
 
+# join_orderers: every orderer joins at once. A consenter's join returns
+# once its chain has started, which includes asking the other orderers for
+# blocks they might have (SyncOnStart) and waiting up to the cluster's
+# pull timeout (5 s) for those not yet joined; side by side the waits
+# overlap.
 join_orderers() {
-	local o
-	for o in "${ORDERERS[@]}"; do join_orderer "$o"; done
+	local o pids=() bad=0
+	for o in "${ORDERERS[@]}"; do
+		join_orderer "$o" &
+		pids+=($!)
+	done
+	for o in "${pids[@]}"; do wait "$o" || bad=1; done
+	((bad == 0)) || fail "not every orderer joined channel $CHANNEL"
 }
 
 # orderer_joined ORDERER: the orderer already has the channel.
@@ -525,6 +535,11 @@ deploy() {
 	say "installed on ${#PEERS[@]} peers ($(since))"
 	parallel approve approve_for
 	say "approved by ${#PEERS[@]} organisations ($(since))"
+	# Each approval waited for its own peer only; the commit is endorsed by
+	# every peer, and a peer that has not yet the block with the last
+	# approval answers differently (BFT orderers hand the peers their blocks
+	# a moment apart). So wait until every peer has every block.
+	wait_peers_level
 	ord "${PEERS[0]}"
 	out=$(as "${PEERS[0]}" peer lifecycle chaincode commit "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
 		--version "$VERSION" --sequence "$SEQ" --signature-policy "$POLICY" \
@@ -598,6 +613,7 @@ cmd_up() {
 	say "nodes healthy ($(since))"
 	((fresh)) && join_orderers
 	wait_leader
+	say "orderers agree on a BFT leader ($(since))"
 	if ((fresh)); then
 		parallel join join_peer
 		say "channel $CHANNEL joined ($(since))"
@@ -706,6 +722,26 @@ fail_step() { fail "add-org/remove-org step '$STEP' failed: $*"; }
 # the peer cannot tell.
 height() {
 	as "$1" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p' || true
+}
+
+# wait_peers_level: wait until every peer has the highest height any of
+# them has now (up to 30 s).
+wait_peers_level() {
+	local i p h want=0 behind
+	for p in "${PEERS[@]}"; do
+		h=$(height "$p")
+		[[ -n $h ]] && ((h > want)) && want=$h
+	done
+	for ((i = 0; i < 150; i++)); do
+		behind=""
+		for p in "${PEERS[@]}"; do
+			h=$(height "$p")
+			[[ -n $h && $h -ge $want ]] || behind+=" $p"
+		done
+		[[ -z $behind ]] && return 0
+		sleep 0.2
+	done
+	fail "peers$behind did not reach height $want within 30 s"
 }
 
 # wait_level NODE: wait until NODE's peer has every block the first peer

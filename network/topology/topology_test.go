@@ -262,6 +262,7 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 		c.Orderer.ConsenterMapping[4], "the identity is the enrolment certificate, not the TLS one")
 	assert.Equal(t, "5s", c.Orderer.SmartBFT["ViewChangeTimeout"])
 	assert.Equal(t, "500ms", c.Orderer.SmartBFT["RequestForwardTimeout"])
+	assert.Equal(t, true, c.Orderer.SmartBFT["SyncOnStart"])
 	require.Len(t, c.Orderer.Organizations, 5)
 	assert.Equal(t, "OR('KaunasMSP.orderer')", c.Orderer.Organizations[4].Policies["Writers"].Rule,
 		"SmartBFT checks the consenters' votes against /Channel/Orderer/Writers")
