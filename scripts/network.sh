@@ -326,14 +326,19 @@ on_exit() {
 
 # --- peer CLI ---------------------------------------------------------------
 
-# ord ORG: the peer CLI's orderer flags for ORG, into ORDC: ORG's own
-# orderer, ORG's TLS CA, and ORG's admin's TLS client certificate, which
-# the orderers require.
+# ord ORG: the peer CLI's orderer flags for ORG, into ORDC: the orderer
+# that leads the consensus (else ORG's own), its organisation's TLS CA,
+# and ORG's admin's TLS client certificate, which the orderers require.
+# The peer CLI sends a transaction to one orderer only; Fabric v3.1.1's
+# SmartBFT can leave a follower that accepts requests but never orders
+# them (docs/design/2026-12-06-bft-ordering.md), while the leader is by
+# definition ordering.
 ORDC=()
 ord() {
-	local tls
+	local tls o
 	tls=$(org_dir "$1")/users/Admin@${HOST[$1]#peer0.}/tls
-	ORDC=(-o "127.0.0.1:${PORT[$1-orderer]}" --tls --cafile "$(tlsca "$1")" --clientauth
+	o=$(net leader 2>/dev/null) && [[ -n ${PORT[$o]:-} ]] || o=$1-orderer
+	ORDC=(-o "127.0.0.1:${PORT[$o]}" --tls --cafile "$(tlsca "${o%-orderer}")" --clientauth
 		--certfile "$tls/client.crt" --keyfile "$tls/client.key")
 }
 

@@ -100,6 +100,52 @@ func waitCommand(e *env) *cobra.Command {
 	return cmd
 }
 
+// leaderCommand prints the node name of the orderer that leads the
+// channel's SmartBFT consensus, as a quorum of the orderers agree.
+func leaderCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "leader",
+		Short: "Print the node name of the orderer that leads the channel's SmartBFT consensus (a quorum agreeing); fail when none does",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			name, seen := bftLeaderNode(t, e.base)
+			if name == "" {
+				return fmt.Errorf("no orderer leads channel %s with a quorum agreeing (%s)", t.Channel, seen)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), name)
+			return nil
+		},
+	}
+}
+
+// bftLeaderNode is the name of the orderer that reports itself leader of
+// the channel while a quorum of the orderers name the same leader, or "".
+func bftLeaderNode(t *topology.Topology, base int) (string, string) {
+	var vs []leaderView
+	for _, n := range t.Orderers(base) {
+		v := leaderView{Node: n.Name, Leader: -1}
+		if body, err := get(n.Ops, "/metrics"); err == nil {
+			v.Leader = sample(body, fmt.Sprintf("consensus_BFT_leader_id{channel=%q}", t.Channel))
+			v.Self = sample(body, fmt.Sprintf("consensus_BFT_is_leader{channel=%q}", t.Channel)) == 1
+		}
+		vs = append(vs, v)
+	}
+	ok, seen := leaderAgreed(vs, channel.Quorum(len(vs)))
+	if !ok {
+		return "", seen
+	}
+	for _, v := range vs {
+		if v.Self {
+			return v.Node, seen
+		}
+	}
+	return "", seen
+}
+
 // orderersCommand prints what each orderer's metrics say about the
 // channel's SmartBFT consensus: the leader it follows and its last
 // decided block (network.sh status).

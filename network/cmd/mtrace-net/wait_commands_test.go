@@ -76,6 +76,9 @@ func TestWaitLeaderAndGossip(t *testing.T) {
 	e1.base = baseFor(t, e1, "municipality-orderer", port)
 	_, err = run(t, e1, "-t", one, "wait", "leader", "--timeout", "2s")
 	require.NoError(t, err)
+	out, err := run(t, e1, "-t", one, "leader")
+	require.NoError(t, err)
+	assert.Equal(t, "municipality-orderer\n", out)
 
 	// The peers' operations ports answer nothing here: gossip has not settled.
 	require.NoError(t, os.MkdirAll(filepath.Join(e.home, "logs"), 0o755))
@@ -91,7 +94,9 @@ func TestWaitLeaderAndGossip(t *testing.T) {
 		"consensus_BFT_leader_id{channel=\"circular\"} 1\nconsensus_BFT_is_leader{channel=\"circular\"} 1\n"))
 	require.NoError(t, os.MkdirAll(filepath.Join(e2.home, "logs"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(e2.home, "logs", "recycler-orderer.log"), []byte("smartbft: view change\n"), 0o644))
-	out, err := run(t, e2, "wait", "leader", "--timeout", "300ms")
+	_, err = run(t, e2, "leader")
+	assert.ErrorContains(t, err, "no orderer leads channel circular with a quorum agreeing")
+	out, err = run(t, e2, "wait", "leader", "--timeout", "300ms")
 	assert.EqualError(t, err, "no BFT leader for channel circular within 300ms (municipality-orderer leader 1 (itself), "+
 		"recycler-orderer no leader, maker-orderer no leader, auditor-orderer no leader)")
 	assert.Contains(t, out, "smartbft: view change")
