@@ -90,8 +90,9 @@ func channelCommand(e *env) *cobra.Command {
 	return cmd
 }
 
-// withOrderer connects to the first organisation's orderer as id (by
-// default that organisation's admin) and runs f.
+// withOrderer connects to the orderer that leads the consensus (else the
+// first organisation's) as id (by default the first organisation's admin)
+// and runs f.
 func withOrderer(ctx context.Context, e *env, id *configtx.SigningIdentity, f func(*topology.Topology, *channel.Orderer) error) error {
 	t, err := e.topology()
 	if err != nil {
@@ -109,9 +110,15 @@ func withOrderer(ctx context.Context, e *env, id *configtx.SigningIdentity, f fu
 	if err != nil {
 		return fmt.Errorf("TLS client certificate for the orderer: %w", err)
 	}
-	first := t.Organisations[0]
-	n, _ := t.Node(e.base, first.Orderer())
-	ord, err := channel.Dial(fmt.Sprintf("127.0.0.1:%d", n.Port), t.TLSCA(e.crypto(), first.Node), n.Host, cert, t.Channel, id)
+	// The orderer that leads the consensus, else the first
+	// organisation's: Fabric v3.1.1's SmartBFT can leave a follower that
+	// no longer orders nor receives blocks, and its view of the channel
+	// would stay old (docs/design/2026-12-06-bft-ordering.md).
+	n, _ := t.Node(e.base, t.Organisations[0].Orderer())
+	if name, _ := bftLeaderNode(t, e.base); name != "" {
+		n, _ = t.Node(e.base, name)
+	}
+	ord, err := channel.Dial(fmt.Sprintf("127.0.0.1:%d", n.Port), t.TLSCA(e.crypto(), n.Org), n.Host, cert, t.Channel, id)
 	if err != nil {
 		return err
 	}
