@@ -10,14 +10,15 @@
 #                               the Go main package MAIN: bench networks deploy the benchmark's
 #                               baseline with 'deploy mtrace-baseline ./test/bench/baselinecc'
 #   network.sh stop NODE...     stop single nodes (fault tests); 'up' starts them again
-#   network.sh logs [node]      follow the logs (orderer1..3, a peer's node name, cc-<peer>,
+#   network.sh logs [node]      follow the logs (<org>-orderer, a peer's node name, cc-<peer>,
 #                               cc-<peer>-<chaincode> for another chaincode)
 #   network.sh add-org --msp ID --role ROLE --name TEXT [--node NAME] [--signers NODE,...]
 #                               a new organisation joins the running channel
 #   network.sh remove-org NODE [--signers NODE,...]
 #                               an organisation leaves the registry and the channel
 #
-# The consortium (organisations, roles, orderers) is a file: a new network
+# The consortium (organisations and roles; each member runs a CA, a peer and
+# an orderer, a SmartBFT consenter) is a file: a new network
 # is built from MTRACE_TOPOLOGY (default network/consortium.yaml) and keeps
 # its own copy in MTRACE_HOME/consortium.yaml, which add-org and remove-org
 # change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes Fabric's
@@ -61,8 +62,6 @@ load_topology() {
 		MSP[$name]=$msp HOST[$name]=$host PORT[$name]=$port APORT[$name]=$admin OPORT[$name]=$ops
 	done <<<"$lines"
 	CHANNEL=$(sed -n 's/^channel: *//p' "$TOPO")
-	OORG=$CRYPTO/ordererOrganizations/${HOST[${ORDERERS[0]}]#*.}
-	OTLSCA=$OORG/tlsca/tlsca.${HOST[${ORDERERS[0]}]#*.}-cert.pem
 	# The chaincode-level endorsement policy governs keys without a
 	# key-level policy, above all every key a transaction creates: peers of
 	# two member organisations, so no organisation alone can create a
@@ -70,7 +69,6 @@ load_topology() {
 	# (docs/explanation/trust-model.md). MTRACE_CC_POLICY overrides it (benchmarks compare
 	# designs with it).
 	POLICY=${MTRACE_CC_POLICY:-$(net policy)}
-	ORD=(-o "127.0.0.1:${PORT[${ORDERERS[0]}]}" --tls --cafile "$OTLSCA" --clientauth)
 	TARGETS=()
 	local p
 	for p in "${PEERS[@]}"; do
@@ -102,7 +100,7 @@ fail() {
 # --- paths -------------------------------------------------------------------
 
 org_dir() { echo "$CRYPTO/peerOrganizations/${HOST[$1]#peer0.}"; }
-ord_dir() { echo "$OORG/orderers/${HOST[$1]}"; }
+ord_dir() { echo "$(org_dir "${1%-orderer}")/orderers/${HOST[$1]}"; }
 peer_dir() { echo "$(org_dir "$1")/peers/${HOST[$1]}"; }
 tlsca() { echo "$(org_dir "$1")/tlsca/tlsca.${HOST[$1]#peer0.}-cert.pem"; }
 is_orderer() { [[ " ${ORDERERS[*]} " == *" $1 "* ]]; }
@@ -115,8 +113,8 @@ ours() {
 	[[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
 	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
 	case $node in
-	orderer[0-9]*) [[ $cmd == "$BIN/orderer "* ]] || return 1 ;;
 	cc-*) [[ $cmd == *"-cc -peer-config "* ]] || return 1 ;;
+	*-orderer) [[ $cmd == "$BIN/orderer "* ]] || return 1 ;;
 	ca-*) [[ $cmd == "$BIN/fabric-ca-server start "* ]] || return 1 ;;
 	*) [[ $cmd == "$BIN/peer node start "* ]] || return 1 ;;
 	esac
@@ -142,20 +140,26 @@ running() {
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # client_roots: the TLS CAs whose certificates the orderers accept from
-# clients, comma-separated: every member organisation's and the ordering
-# organisation's. The orderers require a client certificate (defence in
+# clients, comma-separated: every member organisation's. The orderers
+# require a client certificate (defence in
 # depth: a party without one from a member's TLS CA cannot even reach
 # Broadcast or Deliver). The orderer adds the TLS CAs of the channel's
 # MSPs by itself whenever the channel configuration changes, so an
 # organisation that joins is trusted without a restart.
 client_roots() {
-	local p roots=$OTLSCA
+	local p roots=()
 	for p in "${PEERS[@]}"; do
-		[[ -f $(tlsca "$p") ]] && roots+=",$(tlsca "$p")"
+		[[ -f $(tlsca "$p") ]] && roots+=("$(tlsca "$p")")
 	done
-	echo "$roots"
+	local IFS=,
+	echo "${roots[*]}"
 }
 
+# start_orderer ORDERER: one member's orderer, a SmartBFT consenter. It
+# replicates missing blocks with the "simple" policy (Fabric's cluster
+# block puller, as Raft does): the default "consensus" policy's deliverer
+# in Fabric v3.1.1 sends no TLS certificate hash, so orderers that require
+# client certificates refuse it and a restarted orderer never catches up.
 start_orderer() {
 	local o=$1 d
 	d=$(ord_dir "$o")
@@ -173,6 +177,7 @@ start_orderer() {
 		ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED=true \
 		ORDERER_GENERAL_TLS_CLIENTROOTCAS="[$(client_roots)]" \
 		ORDERER_CHANNELPARTICIPATION_ENABLED=true \
+		ORDERER_GENERAL_CLUSTER_REPLICATIONPOLICY=simple \
 		ORDERER_FILELEDGER_LOCATION="$H/data/$o/ledger" \
 		ORDERER_CONSENSUS_WALDIR="$H/data/$o/wal" \
 		ORDERER_CONSENSUS_SNAPDIR="$H/data/$o/snap" \
@@ -241,7 +246,7 @@ start_nodes() {
 		todo+=("$n")
 	done
 	for n in "${todo[@]}"; do
-		case $n in ca-*) start_ca "$n" ;; orderer[0-9]*) start_orderer "$n" ;; *) start_peer "$n" ;; esac
+		case $n in ca-*) start_ca "$n" ;; *-orderer) start_orderer "$n" ;; *) start_peer "$n" ;; esac
 	done
 	((${#todo[@]} == 0)) || net wait healthy "${todo[@]}" || fail "not every one of ${todo[*]} started"
 }
@@ -257,7 +262,8 @@ starting() {
 }
 
 # The waits are mtrace-net's: until nodes answer /healthz (failing with the
-# log's tail when one exits), until Raft has a leader, until every peer sees
+# log's tail when one exits), until a quorum of the BFT consenters agree on
+# a leader, until every peer sees
 # the others through gossip (service discovery, and so the gateway's choice
 # of endorsers for policies that need a second organisation, relies on it).
 wait_leader() { net wait leader || fail "the orderers elected no leader"; }
@@ -320,13 +326,20 @@ on_exit() {
 
 # --- peer CLI ---------------------------------------------------------------
 
-# ord ORG: ORD with ORG's admin's TLS client certificate, which the
-# orderers require, into ORDC.
+# ord ORG: the peer CLI's orderer flags for ORG, into ORDC: the orderer
+# that leads the consensus (else ORG's own), its organisation's TLS CA,
+# and ORG's admin's TLS client certificate, which the orderers require.
+# The peer CLI sends a transaction to one orderer only; Fabric v3.1.1's
+# SmartBFT can leave a follower that accepts requests but never orders
+# them (docs/design/2026-12-06-bft-ordering.md), while the leader is by
+# definition ordering.
 ORDC=()
 ord() {
-	local tls
+	local tls o
 	tls=$(org_dir "$1")/users/Admin@${HOST[$1]#peer0.}/tls
-	ORDC=("${ORD[@]}" --certfile "$tls/client.crt" --keyfile "$tls/client.key")
+	o=$(net leader 2>/dev/null) && [[ -n ${PORT[$o]:-} ]] || o=$1-orderer
+	ORDC=(-o "127.0.0.1:${PORT[$o]}" --tls --cafile "$(tlsca "${o%-orderer}")" --clientauth
+		--certfile "$tls/client.crt" --keyfile "$tls/client.key")
 }
 
 # as ORG [USER] CMD...: run a peer CLI command as ORG's admin (or USER).
@@ -402,17 +415,42 @@ genesis() {
 	}
 }
 
+# join_orderer ORDERER [BLOCK]: the organisation's admin joins its own
+# orderer to the channel through the orderer's admin endpoint, with the
+# genesis block (or BLOCK, the latest config block, for an orderer that
+# joins a running channel).
+join_orderer() {
+	local o=$1 org=${1%-orderer} block=${2:-$H/artifacts/$CHANNEL.block} tls out
+	tls=$(org_dir "$org")/users/Admin@${HOST[$org]#peer0.}/tls
+	out=$(osnadmin channel join --channelID "$CHANNEL" --config-block "$block" \
+		-o "127.0.0.1:${APORT[$o]}" --ca-file "$(tlsca "$org")" \
+		--client-cert "$tls/client.crt" --client-key "$tls/client.key" 2>&1) || {
+		printf '%s\n' "$out" >&2
+		fail "$o could not join channel $CHANNEL"
+	}
+}
+
+# join_orderers: every orderer joins at once. A consenter's join returns
+# once its chain has started, which includes asking the other orderers for
+# blocks they might have (SyncOnStart) and waiting up to the cluster's
+# pull timeout (5 s) for those not yet joined; side by side the waits
+# overlap.
 join_orderers() {
-	local o out
+	local o pids=() bad=0
 	for o in "${ORDERERS[@]}"; do
-		out=$(osnadmin channel join --channelID "$CHANNEL" --config-block "$H/artifacts/$CHANNEL.block" \
-			-o "127.0.0.1:${APORT[$o]}" --ca-file "$OTLSCA" \
-			--client-cert "$OORG/users/Admin@${OORG##*/}/tls/client.crt" \
-			--client-key "$OORG/users/Admin@${OORG##*/}/tls/client.key" 2>&1) || {
-			printf '%s\n' "$out" >&2
-			fail "$o could not join channel $CHANNEL"
-		}
+		join_orderer "$o" &
+		pids+=($!)
 	done
+	for o in "${pids[@]}"; do wait "$o" || bad=1; done
+	((bad == 0)) || fail "not every orderer joined channel $CHANNEL"
+}
+
+# orderer_joined ORDERER: the orderer already has the channel.
+orderer_joined() {
+	local o=$1 org=${1%-orderer} tls
+	tls=$(org_dir "$org")/users/Admin@${HOST[$org]#peer0.}/tls
+	osnadmin channel info --channelID "$CHANNEL" -o "127.0.0.1:${APORT[$o]}" --ca-file "$(tlsca "$org")" \
+		--client-cert "$tls/client.crt" --client-key "$tls/client.key" 2>/dev/null | grep -q '"name"'
 }
 
 join_peer() { as "$1" peer channel join -b "$H/artifacts/$CHANNEL.block"; }
@@ -502,6 +540,11 @@ deploy() {
 	say "installed on ${#PEERS[@]} peers ($(since))"
 	parallel approve approve_for
 	say "approved by ${#PEERS[@]} organisations ($(since))"
+	# Each approval waited for its own peer only; the commit is endorsed by
+	# every peer, and a peer that has not yet the block with the last
+	# approval answers differently (BFT orderers hand the peers their blocks
+	# a moment apart). So wait until every peer has every block.
+	wait_peers_level
 	ord "${PEERS[0]}"
 	out=$(as "${PEERS[0]}" peer lifecycle chaincode commit "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
 		--version "$VERSION" --sequence "$SEQ" --signature-policy "$POLICY" \
@@ -575,6 +618,7 @@ cmd_up() {
 	say "nodes healthy ($(since))"
 	((fresh)) && join_orderers
 	wait_leader
+	say "orderers agree on a BFT leader ($(since))"
 	if ((fresh)); then
 		parallel join join_peer
 		say "channel $CHANNEL joined ($(since))"
@@ -614,14 +658,16 @@ cmd_down() {
 cmd_status() {
 	local n pid h out
 	have_topology || fail "no network in $H"
-	printf '%-16s %-6s %s\n' NODE STATE PID
+	printf '%-24s %-6s %s\n' NODE STATE PID
 	for n in $(all_nodes) $(cc_nodes); do
 		if running "$n"; then
-			printf '%-16s %-6s %s\n' "$n" up "$(pid_of "$n")"
+			printf '%-24s %-6s %s\n' "$n" up "$(pid_of "$n")"
 		else
-			printf '%-16s %-6s %s\n' "$n" down -
+			printf '%-24s %-6s %s\n' "$n" down -
 		fi
 	done
+	echo
+	net orderers
 	echo
 	for n in "${PEERS[@]}"; do
 		h=
@@ -652,7 +698,7 @@ cmd_deploy() {
 cmd_stop() {
 	local n
 	have_topology || fail "no network in $H"
-	(($# > 0)) || fail "usage: network.sh stop NODE... (orderer1..3, ${PEERS[*]}, cc-<peer>)"
+	(($# > 0)) || fail "usage: network.sh stop NODE... (${ORDERERS[*]}, ${PEERS[*]}, cc-<peer>)"
 	for n in "$@"; do
 		[[ " $(all_nodes | tr '\n' ' ') $(cc_nodes | tr '\n' ' ') " == *" $n "* ]] || fail "unknown node $n"
 		running "$n" || say "$n is not running"
@@ -681,6 +727,26 @@ fail_step() { fail "add-org/remove-org step '$STEP' failed: $*"; }
 # the peer cannot tell.
 height() {
 	as "$1" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p' || true
+}
+
+# wait_peers_level: wait until every peer has the highest height any of
+# them has now (up to 30 s).
+wait_peers_level() {
+	local i p h want=0 behind
+	for p in "${PEERS[@]}"; do
+		h=$(height "$p")
+		[[ -n $h ]] && ((h > want)) && want=$h
+	done
+	for ((i = 0; i < 150; i++)); do
+		behind=""
+		for p in "${PEERS[@]}"; do
+			h=$(height "$p")
+			[[ -n $h && $h -ge $want ]] || behind+=" $p"
+		done
+		[[ -z $behind ]] && return 0
+		sleep 0.2
+	done
+	fail "peers$behind did not reach height $want within 30 s"
 }
 
 # wait_level NODE: wait until NODE's peer has every block the first peer
@@ -741,29 +807,45 @@ cmd_add_org() {
 	fi
 
 	for n in $(all_nodes); do
-		[[ $n == "$node" || $n == "ca-$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
+		[[ $n == "$node" || $n == "$node-orderer" || $n == "ca-$node" ]] || running "$n" || fail_step "$n is not running; run 'network.sh up' first"
 	done
 
-	# The newcomer's own Fabric CA issues its peer's, Admin's and User1's
-	# certificates into the same MSP folder layout, which the later steps read.
+	# The newcomer's own Fabric CA issues its peer's, orderer's, Admin's and
+	# User1's certificates into the same MSP folder layout, which the later
+	# steps read.
 	step identities
 	net ca-config "$node" || fail_step "cannot write the CA server's config"
 	identities "$node"
-	say "identities: $msp's CA ca-$node (127.0.0.1:${PORT[ca-$node]}) issued its peer, Admin and User1"
+	say "identities: $msp's CA ca-$node (127.0.0.1:${PORT[ca-$node]}) issued its peer, orderer, Admin and User1"
 
-	step peer
-	if running "$node"; then
-		say "peer: $node is already running"
+	step nodes
+	if running "$node" && running "$node-orderer"; then
+		say "nodes: $node and $node-orderer are already running"
 	else
 		write_config
-		start_nodes "$node"
-		say "peer: ${HOST[$node]} started on 127.0.0.1:${PORT[$node]} ($(since))"
+		start_nodes "$node-orderer" "$node"
+		say "nodes: ${HOST[$node-orderer]} on 127.0.0.1:${PORT[$node-orderer]} and ${HOST[$node]} on 127.0.0.1:${PORT[$node]} started ($(since))"
 	fi
 
 	# The only step that changes the channel: one config transaction, which
-	# the orderers apply whole or refuse whole.
+	# the orderers apply whole or refuse whole. It adds the organisation to
+	# the application and orderer groups and its orderer to the SmartBFT
+	# consenters, with the block validation policy for the new set.
 	step channel
 	net channel add-org "$node" ${signers:+--signers "$signers"} || fail_step "the channel is unchanged"
+
+	# The new consenter joins with the latest config block, which names it;
+	# it fetches the earlier blocks from the other orderers.
+	step orderer
+	if orderer_joined "$node-orderer"; then
+		say "orderer: $node-orderer has joined channel $CHANNEL already"
+	else
+		ord "${PEERS[0]}"
+		as "${PEERS[0]}" peer channel fetch config "$H/artifacts/config-$node.block" -c "$CHANNEL" "${ORDC[@]}" \
+			>"$H/logs/cli/fetch-$node.log" 2>&1 || fail_step "cannot fetch the config block (logs/cli/fetch-$node.log)"
+		join_orderer "$node-orderer" "$H/artifacts/config-$node.block"
+		say "orderer: $node-orderer joined channel $CHANNEL as a consenter ($(since))"
+	fi
 	if [[ $next != "$H/consortium.yaml" ]]; then
 		mv "$next" "$H/consortium.yaml"
 		TOPO=$H/consortium.yaml
@@ -832,7 +914,7 @@ cmd_remove_org() {
 	(
 		TOPO=$full
 		load_topology
-		stop_nodes "cc-$node" "$node" "ca-$node"
+		stop_nodes "cc-$node" "$node" "$node-orderer" "ca-$node"
 	)
 	net profiles
 	say "remove-org: $msp left the registry, the chaincode definition and the channel; its ledger stays in $H/data/$node and its MSP in $(org_dir "$node")"

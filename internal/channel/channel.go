@@ -21,11 +21,16 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"maps"
+	"net"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/hyperledger/fabric-config/configtx"
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	mb "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -46,6 +51,10 @@ type Orderer struct {
 	// that requires client certificates serves a Deliver request only if
 	// its channel header names the certificate of the connection.
 	certHash []byte
+	// addr is the orderer's address and cert the TLS client certificate,
+	// with which Submit reaches the channel's other orderers.
+	addr string
+	cert tls.Certificate
 }
 
 // Dial connects to the orderer at addr over TLS, trusting the root
@@ -71,7 +80,7 @@ func Dial(addr, tlsCA, serverName string, cert tls.Certificate, channel string, 
 	if err != nil {
 		return nil, fmt.Errorf("connect to orderer %s: %w", addr, err)
 	}
-	o := &Orderer{conn: conn, client: ab.NewAtomicBroadcastClient(conn), channel: channel, id: id}
+	o := &Orderer{conn: conn, client: ab.NewAtomicBroadcastClient(conn), channel: channel, id: id, addr: addr, cert: cert}
 	if len(cert.Certificate) > 0 {
 		h := sha256.Sum256(cert.Certificate[0])
 		o.certHash = h[:]
@@ -188,10 +197,99 @@ func (e *RefusedError) Error() string {
 // Submit sends a signed config update envelope to the orderer. The
 // orderer validates a config update when it receives it, so a missing
 // signature comes back here as a *RefusedError and nothing is ordered.
+//
+// On a BFT channel it also sends the envelope to every other orderer the
+// channel's configuration names, as the peers' gateways do with
+// transactions: a SmartBFT follower that accepted a request but cannot
+// take part in consensus (Fabric v3.1.1's SmartBFT can leave one so after
+// a sync) would otherwise hold it forever. The first orderer's answer is
+// the one returned; the others are asked on a best-effort basis.
 func (o *Orderer) Submit(ctx context.Context, env *cb.Envelope) error {
+	var others []endpoint
+	if cfg, err := o.Config(ctx); err == nil {
+		others = slices.DeleteFunc(ordererEndpoints(cfg.Config), func(e endpoint) bool { return e.addr == o.addr })
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.submitOthers(ctx, others, env)
+	}()
+	err := broadcast(ctx, o.client, env)
+	<-done
+	return err
+}
+
+// endpoint is one orderer the channel names, with its organisation's TLS
+// root certificates.
+type endpoint struct {
+	addr  string
+	roots *x509.CertPool
+}
+
+// ordererEndpoints lists the orderers of a BFT channel's configuration
+// (each orderer organisation's Endpoints with the TLS roots of its MSP),
+// or nothing when the channel has no SmartBFT consenters.
+func ordererEndpoints(cfg *cb.Config) []endpoint {
+	if _, err := Consenters(cfg); err != nil {
+		return nil
+	}
+	og, _ := ordererGroup(cfg)
+	var eps []endpoint
+	for _, name := range slices.Sorted(maps.Keys(og.Groups)) {
+		g := og.Groups[name]
+		var addrs cb.OrdererAddresses
+		var mc mb.MSPConfig
+		var fc mb.FabricMSPConfig
+		if g.Values["Endpoints"] == nil || g.Values["MSP"] == nil ||
+			proto.Unmarshal(g.Values["Endpoints"].Value, &addrs) != nil ||
+			proto.Unmarshal(g.Values["MSP"].Value, &mc) != nil || proto.Unmarshal(mc.Config, &fc) != nil {
+			continue
+		}
+		roots := x509.NewCertPool()
+		for _, c := range slices.Concat(fc.TlsRootCerts, fc.TlsIntermediateCerts) {
+			roots.AppendCertsFromPEM(c)
+		}
+		for _, a := range addrs.Addresses {
+			eps = append(eps, endpoint{addr: a, roots: roots})
+		}
+	}
+	return eps
+}
+
+// submitOthers sends env to each endpoint side by side, presenting the
+// same TLS client certificate, and waits for their answers (at most 10 s).
+func (o *Orderer) submitOthers(ctx context.Context, eps []endpoint, env *cb.Envelope) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, e := range eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			host, _, err := net.SplitHostPort(e.addr)
+			if err != nil {
+				return
+			}
+			cert := o.cert
+			creds := credentials.NewTLS(&tls.Config{RootCAs: e.roots, ServerName: host, MinVersion: tls.VersionTLS12,
+				GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }})
+			conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(creds))
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			_ = broadcast(ctx, ab.NewAtomicBroadcastClient(conn), env)
+		}()
+	}
+	wg.Wait()
+}
+
+// broadcast sends env on a Broadcast stream of c and returns the answer
+// as an error unless it is SUCCESS.
+func broadcast(ctx context.Context, c ab.AtomicBroadcastClient, env *cb.Envelope) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	stream, err := o.client.Broadcast(ctx)
+	stream, err := c.Broadcast(ctx)
 	if err != nil {
 		return fmt.Errorf("broadcast: %w", err)
 	}

@@ -195,3 +195,30 @@ func MemberOrg(m configtx.MSP, anchorHost string, anchorPort int) configtx.Organ
 		AnchorPeers: []configtx.Address{{Host: anchorHost, Port: anchorPort}},
 	}
 }
+
+// OrdererOrg is the orderer-group definition of a member organisation
+// that runs a SmartBFT consenter at endpoint: its orderer reads (pulls
+// blocks) and writes (SmartBFT checks consenters' votes against
+// /Channel/Orderer/Writers); its admins administer it.
+func OrdererOrg(m configtx.MSP, endpoint string) configtx.Organization {
+	sig := func(roles ...string) configtx.Policy {
+		rule := "OR("
+		for i, r := range roles {
+			if i > 0 {
+				rule += ", "
+			}
+			rule += fmt.Sprintf("'%s.%s'", m.Name, r)
+		}
+		return configtx.Policy{Type: configtx.SignaturePolicyType, Rule: rule + ")"}
+	}
+	return configtx.Organization{
+		Name: m.Name,
+		MSP:  m,
+		Policies: map[string]configtx.Policy{
+			configtx.ReadersPolicyKey: sig("admin", "peer", "client", "orderer"),
+			configtx.WritersPolicyKey: sig("orderer"),
+			configtx.AdminsPolicyKey:  sig("admin"),
+		},
+		OrdererEndpoints: []string{endpoint},
+	}
+}

@@ -35,7 +35,8 @@ func ParseCRL(crlPEM []byte) (*pkix.CertificateList, error) {
 // newest one is all that is needed), CRLs of other issuers are kept, and
 // the CRL is added when the MSP has none from its issuer. It reports
 // whether the MSP changed. The organisation must be an application
-// organisation of the channel.
+// organisation of the channel; when it is also in the orderer group (it
+// runs an orderer), its MSP there changes the same way.
 func SetRevocationList(c *configtx.ConfigTx, mspID string, crl *pkix.CertificateList) (bool, error) {
 	org := c.Application().Organization(mspID)
 	if org == nil {
@@ -76,6 +77,16 @@ func SetRevocationList(c *configtx.ConfigTx, mspID string, crl *pkix.Certificate
 	m.RevocationList = list
 	if err := org.SetMSP(m); err != nil {
 		return false, fmt.Errorf("MSP %s: %w", mspID, err)
+	}
+	// A member that runs an orderer is in the orderer group too, with
+	// the same MSP: Fabric refuses a channel that defines one MSP ID in
+	// two versions, so both change together.
+	if cfg := c.UpdatedConfig(); cfg.GetChannelGroup().GetGroups()["Orderer"] != nil {
+		if oo := c.Orderer().Organization(mspID); oo != nil {
+			if err := oo.SetMSP(m); err != nil {
+				return false, fmt.Errorf("MSP %s in the orderer group: %w", mspID, err)
+			}
+		}
 	}
 	return true, nil
 }

@@ -130,3 +130,38 @@ func TestSetRevocationList(t *testing.T) {
 	_, err = ParseCRL([]byte("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"))
 	assert.EqualError(t, err, "no PEM CRL found")
 }
+
+// A member that runs an orderer has its MSP in the orderer group too; a
+// revocation list changes both copies the same way, since Fabric refuses
+// a channel whose two copies of one MSP differ.
+func TestSetRevocationListInBothGroups(t *testing.T) {
+	cityCA, recCA := newTestCA(t, "ca.municipality"), newTestCA(t, "ca.recycler")
+	city, rec := orgOf(cityCA, "MunicipalityMSP", 25600), orgOf(recCA, "RecyclerMSP", 25601)
+	c := configtx.New(&cb.Config{ChannelGroup: &cb.ConfigGroup{Groups: map[string]*cb.ConfigGroup{
+		"Application": {Groups: map[string]*cb.ConfigGroup{"placeholder": {}}, ModPolicy: configtx.AdminsPolicyKey},
+		"Orderer":     {Groups: map[string]*cb.ConfigGroup{"placeholder": {}}, ModPolicy: configtx.AdminsPolicyKey},
+	}}})
+	for _, o := range []configtx.Organization{city, rec} {
+		require.NoError(t, c.Application().SetOrganization(o))
+		require.NoError(t, c.Orderer().SetOrganization(OrdererOrg(o.MSP, "127.0.0.1:25500")))
+	}
+	c.Application().RemoveOrganization("placeholder")
+	c.Orderer().RemoveOrganization("placeholder")
+	cfg := c.UpdatedConfig()
+
+	crl, err := ParseCRL(recCA.crl(t, 1, 0x1a2b))
+	require.NoError(t, err)
+	u, err := Compute(cfg, "circular", func(c *configtx.ConfigTx) error {
+		_, err := SetRevocationList(c, "RecyclerMSP", crl)
+		return err
+	})
+	require.NoError(t, err)
+	var up cb.ConfigUpdate
+	require.NoError(t, proto.Unmarshal(u.Marshaled, &up))
+	app := up.WriteSet.Groups["Application"].Groups["RecyclerMSP"].GetValues()["MSP"]
+	ord := up.WriteSet.Groups["Orderer"].GetGroups()["RecyclerMSP"].GetValues()["MSP"]
+	require.NotNil(t, app)
+	require.NotNil(t, ord, "the orderer group's copy of the MSP is written too")
+	assert.Equal(t, app.Value, ord.Value, "both copies are the same MSP")
+	assert.Empty(t, up.WriteSet.Groups["Orderer"].Groups["MunicipalityMSP"].GetValues(), "other members are only read")
+}

@@ -39,7 +39,7 @@ func (h Holder) Node() bool { return h.Type == "peer" || h.Type == "orderer" }
 // and everyone its CA enrols.
 type Org struct {
 	CA      topology.CA
-	Dir     string // crypto/peerOrganizations/<domain> or crypto/ordererOrganizations/<domain>
+	Dir     string // crypto/peerOrganizations/<domain>
 	Holders []Holder
 }
 
@@ -63,8 +63,9 @@ func (o Org) adminIndex() int {
 	panic("pki: organisation " + o.CA.Org + " has no Admin")
 }
 
-// Orgs lists every organisation's identities as the topology names them,
-// the ordering organisation first.
+// Orgs lists every organisation's identities as the topology names them:
+// its peer, its orderer, Admin, User1 and its people, all issued by the
+// organisation's own CA.
 func Orgs(t *topology.Topology, base int, crypto string) []Org {
 	var orgs []Org
 	for _, ca := range t.CAs(base) {
@@ -84,20 +85,13 @@ func Orgs(t *topology.Topology, base int, crypto string) []Org {
 			return Holder{ID: host, Type: typ, Dir: filepath.Join(o.Dir, sub, host), File: host,
 				Hosts: []string{host, "localhost", "127.0.0.1"}}
 		}
-		if ca.Org == topology.OrdererCAOrg {
-			o.Dir = filepath.Join(crypto, "ordererOrganizations", ca.Domain)
-			for _, n := range t.Orderers.Nodes {
-				o.Holders = append(o.Holders, node(t.Host(n), "orderer", "orderers"))
-			}
-			o.Holders = append(o.Holders, user("Admin", "admin", model.PersonAdmin))
-		} else {
-			org, _ := t.Org(ca.Org)
-			o.Dir = filepath.Join(crypto, "peerOrganizations", ca.Domain)
-			o.Holders = append(o.Holders, node(t.Host(org.Node), "peer", "peers"),
-				user("Admin", "admin", model.PersonAdmin), user("User1", "client", model.PersonOperator))
-			for _, p := range org.People {
-				o.Holders = append(o.Holders, user(p.Name, "person", p.Role))
-			}
+		org, _ := t.Org(ca.Org)
+		o.Dir = filepath.Join(crypto, "peerOrganizations", ca.Domain)
+		o.Holders = append(o.Holders, node(t.Host(org.Node), "peer", "peers"),
+			node(t.Host(org.Orderer()), "orderer", "orderers"),
+			user("Admin", "admin", model.PersonAdmin), user("User1", "client", model.PersonOperator))
+		for _, p := range org.People {
+			o.Holders = append(o.Holders, user(p.Name, "person", p.Role))
 		}
 		orgs = append(orgs, o)
 	}
@@ -126,7 +120,7 @@ func registration(h Holder) fabca.Registration {
 // Enrol registers and enrols, from each organisation's CA server, every
 // holder whose folders are not complete yet, and writes the organisations'
 // MSP folders. Organisations are enrolled side by side; only those named
-// in only (node names, "orderer"), when any are. It returns how many
+// in only (node names), when any are. It returns how many
 // holders it enrolled.
 func Enrol(ctx context.Context, home string, orgs []Org, only ...string) (int, error) {
 	var wg sync.WaitGroup

@@ -134,11 +134,11 @@ func TestEnrolWritesEveryHoldersFolders(t *testing.T) {
 	}
 
 	// A second run finds everything complete and asks the CAs nothing.
-	before := s.Enrolments(orgs[1].CA.Name)
+	before := s.Enrolments(orgs[0].CA.Name)
 	n, err = Enrol(context.Background(), home, orgs)
 	require.NoError(t, err)
 	assert.Zero(t, n)
-	assert.Equal(t, before, s.Enrolments(orgs[1].CA.Name))
+	assert.Equal(t, before, s.Enrolments(orgs[0].CA.Name))
 }
 
 // A run that stopped after registering a holder finishes it the next time
@@ -147,7 +147,7 @@ func TestEnrolResumesWithTheKeptSecret(t *testing.T) {
 	home := t.TempDir()
 	orgs := Orgs(consortium(t), 27000, filepath.Join(home, "crypto"))
 	s := caServers(t, home, orgs)
-	mun := orgs[1]
+	mun := orgs[0]
 	s.Refuse(func(ca, endpoint, id string) error {
 		if ca == mun.CA.Name && endpoint == "enroll" && id == "zeynep" {
 			return errors.New("the CA's database is locked")
@@ -172,7 +172,7 @@ func TestEnrolResumesWithTheKeptSecret(t *testing.T) {
 	n, err = Enrol(context.Background(), home, orgs, "municipality")
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "only zeynep is left")
-	assert.True(t, complete(mun.Holders[5]))
+	assert.True(t, complete(mun.Holders[6]))
 	_, err = os.Stat(filepath.Join(ServerDir(home, mun.CA), "secrets", "ca", "zeynep"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
@@ -193,7 +193,7 @@ func TestEnrolRegistrationRefused(t *testing.T) {
 	require.ErrorContains(t, err, "ayse: ")
 	assert.Contains(t, err.Error(), "affiliation unknown")
 	for _, sub := range []string{"ca", "tlsca"} {
-		_, err = os.Stat(filepath.Join(ServerDir(home, orgs[1].CA), "secrets", sub, "ayse"))
+		_, err = os.Stat(filepath.Join(ServerDir(home, orgs[0].CA), "secrets", sub, "ayse"))
 		assert.ErrorIs(t, err, os.ErrNotExist)
 	}
 }
@@ -208,7 +208,7 @@ func TestEnrolWithoutTheCAServer(t *testing.T) {
 
 	// A registrar secret the server does not know.
 	s := caServers(t, home, orgs)
-	s.AddUser(orgs[3].CA.Name, Registrar, "another secret", "client")
+	s.AddUser(orgs[2].CA.Name, Registrar, "another secret", "client")
 	_, err = Enrol(context.Background(), home, orgs, "maker")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "registrar of ca-maker: ")
@@ -223,7 +223,7 @@ func TestFetchCRLs(t *testing.T) {
 	require.NoError(t, err)
 
 	// The municipality's admin revokes mehmet.
-	mun := orgs[1]
+	mun := orgs[0]
 	c, err := fabca.New(mun.CA.URL(), mun.CA.Name, s.TLSRootPEM)
 	require.NoError(t, err)
 	a := mun.Admin()
@@ -232,7 +232,7 @@ func TestFetchCRLs(t *testing.T) {
 	revoked, err := c.Revoke(context.Background(), admin, "mehmet", "")
 	require.NoError(t, err)
 	require.Len(t, revoked, 1)
-	mehmet := readCert(t, filepath.Join(mun.Holders[4].Dir, "msp", "signcerts", mun.Holders[4].File+"-cert.pem"))
+	mehmet := readCert(t, filepath.Join(mun.Holders[5].Dir, "msp", "signcerts", mun.Holders[5].File+"-cert.pem"))
 
 	require.NoError(t, FetchCRLs(context.Background(), home, orgs))
 	var msps []string
@@ -255,7 +255,7 @@ func TestFetchCRLs(t *testing.T) {
 		assert.Equal(t, mehmet.SerialNumber, crl.RevokedCertificateEntries[0].SerialNumber)
 	}
 	// Another organisation's CRL is its own, and empty.
-	raw, err := os.ReadFile(filepath.Join(orgs[2].Dir, "msp", CRLFile))
+	raw, err := os.ReadFile(filepath.Join(orgs[1].Dir, "msp", CRLFile))
 	require.NoError(t, err)
 	b, _ := pem.Decode(raw)
 	crl, err := x509.ParseRevocationList(b.Bytes)
@@ -263,11 +263,11 @@ func TestFetchCRLs(t *testing.T) {
 	assert.Empty(t, crl.RevokedCertificateEntries)
 
 	// An organisation whose admin has no folder cannot ask for its CRL.
-	require.NoError(t, os.RemoveAll(orgs[3].Admin().Dir))
+	require.NoError(t, os.RemoveAll(orgs[2].Admin().Dir))
 	err = FetchCRLs(context.Background(), home, orgs)
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "CRL of ca-maker: "), err.Error())
-	require.NoError(t, os.Remove(TLSRoot(home, orgs[4].CA)))
+	require.NoError(t, os.Remove(TLSRoot(home, orgs[3].CA)))
 	err = FetchCRLs(context.Background(), home, orgs)
 	assert.ErrorContains(t, err, "CRL of ca-auditor: the CA server's TLS root (is ca-auditor running?)")
 }

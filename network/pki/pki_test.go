@@ -89,26 +89,25 @@ func TestCertsRefuseAFileThatIsNotACertificate(t *testing.T) {
 
 func TestOrgsFollowCryptogensLayout(t *testing.T) {
 	orgs := Orgs(consortium(t), 27000, "/n/crypto")
-	require.Len(t, orgs, 5)
-	ord := orgs[0]
-	assert.Equal(t, "/n/crypto/ordererOrganizations/orderer.mtrace.local", ord.Dir)
-	assert.Equal(t, "/n/crypto/ordererOrganizations/orderer.mtrace.local/tlsca/tlsca.orderer.mtrace.local-cert.pem", ord.TLSCACert())
-	require.Len(t, ord.Holders, 4, "three orderers and the Admin")
-	assert.Equal(t, Holder{ID: "orderer2.orderer.mtrace.local", Type: "orderer",
-		Dir:  "/n/crypto/ordererOrganizations/orderer.mtrace.local/orderers/orderer2.orderer.mtrace.local",
-		File: "orderer2.orderer.mtrace.local", Hosts: []string{"orderer2.orderer.mtrace.local", "localhost", "127.0.0.1"}}, ord.Holders[1])
-	assert.Equal(t, "Admin@orderer.mtrace.local", ord.Admin().ID)
-
-	mun := orgs[1]
+	require.Len(t, orgs, 4, "one per member: no ordering organisation")
+	mun := orgs[0]
+	assert.Equal(t, "/n/crypto/peerOrganizations/municipality.mtrace.local", mun.Dir)
+	assert.Equal(t, "/n/crypto/peerOrganizations/municipality.mtrace.local/tlsca/tlsca.municipality.mtrace.local-cert.pem", mun.TLSCACert())
+	assert.Equal(t, Holder{ID: "orderer0.municipality.mtrace.local", Type: "orderer",
+		Dir:  "/n/crypto/peerOrganizations/municipality.mtrace.local/orderers/orderer0.municipality.mtrace.local",
+		File: "orderer0.municipality.mtrace.local", Hosts: []string{"orderer0.municipality.mtrace.local", "localhost", "127.0.0.1"}}, mun.Holders[1],
+		"each member's own CA issues its orderer")
+	assert.True(t, mun.Holders[1].Node())
+	assert.Equal(t, "Admin@municipality.mtrace.local", mun.Admin().ID)
 	assert.Equal(t, "ca-municipality", mun.CA.Name)
 	assert.Equal(t, "/n/crypto/peerOrganizations/municipality.mtrace.local/ca/ca.municipality.mtrace.local-cert.pem", mun.CACert())
 	var ids []string
 	for _, h := range mun.Holders {
 		ids = append(ids, h.ID+" "+h.Type+" "+string(h.Role))
 	}
-	assert.Equal(t, []string{"peer0.municipality.mtrace.local peer ", "Admin@municipality.mtrace.local admin admin",
+	assert.Equal(t, []string{"peer0.municipality.mtrace.local peer ", "orderer0.municipality.mtrace.local orderer ", "Admin@municipality.mtrace.local admin admin",
 		"User1@municipality.mtrace.local client operator", "ayse client operator", "mehmet client operator", "zeynep client viewer"}, ids)
-	zeynep := mun.Holders[5]
+	zeynep := mun.Holders[6]
 	assert.Equal(t, "/n/crypto/peerOrganizations/municipality.mtrace.local/users/zeynep@municipality.mtrace.local", zeynep.Dir)
 	assert.Equal(t, "zeynep@municipality.mtrace.local", zeynep.File)
 	assert.Empty(t, zeynep.Hosts, "a user's TLS certificate is a client certificate")
@@ -117,21 +116,24 @@ func TestOrgsFollowCryptogensLayout(t *testing.T) {
 
 func TestRegistrationCarriesTheRole(t *testing.T) {
 	orgs := Orgs(consortium(t), 27000, "/n/crypto")
-	admin := registration(orgs[1].Admin())
+	admin := registration(orgs[0].Admin())
 	assert.Equal(t, "admin", admin.Type)
 	assert.Equal(t, -1, admin.MaxEnrollments)
 	assert.Equal(t, []fabca.Attribute{{Name: "mtrace.role", Value: "admin", ECert: true},
 		{Name: "hf.Registrar.Roles", Value: "client,admin"}, {Name: "hf.Registrar.Attributes", Value: "mtrace.role"},
 		{Name: "hf.Revoker", Value: "true"}, {Name: "hf.GenCRL", Value: "true"}}, admin.Attrs)
-	viewer := registration(orgs[1].Holders[5])
+	viewer := registration(orgs[0].Holders[6])
 	assert.Equal(t, fabca.Registration{Name: "zeynep", Type: "client", MaxEnrollments: -1,
 		Attrs: []fabca.Attribute{{Name: "mtrace.role", Value: "viewer", ECert: true}}}, viewer)
-	peer := registration(orgs[1].Holders[0])
+	peer := registration(orgs[0].Holders[0])
 	assert.Empty(t, peer.Attrs, "nodes carry no in-house role")
+	ord := registration(orgs[0].Holders[1])
+	assert.Equal(t, fabca.Registration{Name: "orderer0.municipality.mtrace.local", Type: "orderer", MaxEnrollments: -1}, ord,
+		"an orderer is registered with the identity type orderer, its certificate's OU")
 
 	top := consortium(t)
 	top.Organisations[2].People = []topology.Person{{Name: "selin", Role: model.PersonAdmin}}
-	selin := Orgs(top, 27000, "/n/crypto")[3].Holders[3]
+	selin := Orgs(top, 27000, "/n/crypto")[2].Holders[4]
 	assert.Equal(t, "selin", selin.ID)
 	assert.Equal(t, "admin", registration(selin).Type, "a person with the admin role is an organisation admin")
 }

@@ -18,7 +18,7 @@
 //	                            but not yet written into crypto/
 //	crypto/                     the MSP folders (network/README.md)
 //
-// <org> is the member's node name, or "orderer". scripts/network.sh starts
+// <org> is the member's node name. scripts/network.sh starts
 // and stops the servers; this package only talks to them.
 package pki
 

@@ -8,10 +8,11 @@ import (
 // Node is one orderer or peer process and its three listeners.
 type Node struct {
 	Kind string // "orderer" or "peer"
-	Name string // orderer1, or the organisation's node name
+	Name string // the organisation's node name (peer) or <node>-orderer
+	Org  string // the organisation's node name
 	MSP  string
 	Host string
-	// Port serves clients (and Raft, for an orderer; gossip, for a peer).
+	// Port serves clients (and SmartBFT, for an orderer; gossip, for a peer).
 	Port int
 	// Admin is the orderer's admin endpoint (osnadmin) or the peer's
 	// chaincode listener.
@@ -20,27 +21,32 @@ type Node struct {
 	Ops int
 }
 
-// Nodes lists the orderers, then the peers, with ports from base:
-// orderer i (from 1) on base+i-1, +10, +20; the peer in slot s on
-// base+100+s, +110+s, +120+s.
+// Nodes lists the organisations' orderers, then their peers, with ports
+// from base: the organisation in slot s runs its orderer on base+s,
+// base+10+s, base+20+s and its peer on base+100+s, +110+s, +120+s.
 func (t *Topology) Nodes(base int) []Node {
 	var ns []Node
-	for i, n := range t.Orderers.Nodes {
-		ns = append(ns, Node{Kind: "orderer", Name: n, MSP: t.Orderers.MSP, Host: t.Host(n),
-			Port: base + i, Admin: base + 10 + i, Ops: base + 20 + i})
+	for _, o := range t.Organisations {
+		ns = append(ns, Node{Kind: "orderer", Name: o.Orderer(), Org: o.Node, MSP: o.MSP, Host: t.Host(o.Orderer()),
+			Port: base + o.Slot, Admin: base + 10 + o.Slot, Ops: base + 20 + o.Slot})
 	}
 	for _, o := range t.Organisations {
-		ns = append(ns, Node{Kind: "peer", Name: o.Node, MSP: o.MSP, Host: t.Host(o.Node),
+		ns = append(ns, Node{Kind: "peer", Name: o.Node, Org: o.Node, MSP: o.MSP, Host: t.Host(o.Node),
 			Port: base + 100 + o.Slot, Admin: base + 110 + o.Slot, Ops: base + 120 + o.Slot})
 	}
 	return ns
 }
 
+// Orderers lists the organisations' orderer nodes, in topology order.
+func (t *Topology) Orderers(base int) []Node {
+	return slices.DeleteFunc(t.Nodes(base), func(n Node) bool { return n.Kind != "orderer" })
+}
+
 // CA is one organisation's Fabric CA server: one process serving two CAs,
 // the enrolment CA (Name) and the TLS CA (TLSName), on one port.
 type CA struct {
-	Process string // ca-<node>, or ca-orderer for the ordering organisation
-	Org     string // the organisation's node name, or "orderer"
+	Process string // ca-<node>
+	Org     string // the organisation's node name
 	MSP     string
 	Domain  string // the organisation's domain
 	Name    string // enrolment CA: ca-<node>
@@ -49,18 +55,14 @@ type CA struct {
 	Ops     int // /healthz and /metrics
 }
 
-// OrdererCAOrg is the Org of the ordering organisation's CA.
-const OrdererCAOrg = "orderer"
-
 // URL is the CA server's address.
 func (c CA) URL() string { return fmt.Sprintf("https://127.0.0.1:%d", c.Port) }
 
-// CAs lists the organisations' CA servers, the ordering organisation's
-// first: it listens on base+30 (operations base+31), the member in slot s
-// on base+40+s (operations base+50+s).
+// CAs lists the organisations' CA servers: the member in slot s listens
+// on base+40+s (operations base+50+s). Each issues its organisation's
+// peer, orderer and users.
 func (t *Topology) CAs(base int) []CA {
-	cas := []CA{{Process: "ca-" + OrdererCAOrg, Org: OrdererCAOrg, MSP: t.Orderers.MSP, Domain: t.OrdererDomain(),
-		Name: "ca-" + OrdererCAOrg, TLSName: "tlsca-" + OrdererCAOrg, Port: base + 30, Ops: base + 31}}
+	var cas []CA
 	for _, o := range t.Organisations {
 		cas = append(cas, CA{Process: "ca-" + o.Node, Org: o.Node, MSP: o.MSP, Domain: t.OrgDomain(o.Node),
 			Name: "ca-" + o.Node, TLSName: "tlsca-" + o.Node, Port: base + 40 + o.Slot, Ops: base + 50 + o.Slot})
@@ -68,8 +70,7 @@ func (t *Topology) CAs(base int) []CA {
 	return cas
 }
 
-// CA returns the CA server of the organisation whose node name (or
-// "orderer") is org.
+// CA returns the CA server of the organisation whose node name is org.
 func (t *Topology) CA(base int, org string) (CA, bool) {
 	cas := t.CAs(base)
 	i := slices.IndexFunc(cas, func(c CA) bool { return c.Org == org })

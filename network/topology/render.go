@@ -17,23 +17,37 @@ var templates embed.FS
 
 var tmpl = template.Must(template.ParseFS(templates, "templates/*.tmpl"))
 
-// view is what the templates see: the topology, its nodes on one base
-// port, and the folder of the MSPs (network/pki writes it).
+// view is what the templates see: the topology, each organisation with
+// its nodes on one base port, and the folder of the MSPs (network/pki
+// writes it).
 type view struct {
 	*Topology
-	Crypto  string
-	Orderer []Node
-	Peers   []Node
+	Crypto string
+	Orgs   []orgView
+}
+
+// orgView is one organisation in the genesis block: its MSP, its anchor
+// peer, and its orderer as a SmartBFT consenter.
+type orgView struct {
+	Org
+	MSPDir  string
+	Peer    Node
+	Orderer Node
+	// ID is the orderer's consenter ID: slot+1 in the genesis block (a
+	// consenter added later gets the next free ID).
+	ID int
+	// Identity is the orderer's enrolment certificate, TLS its TLS
+	// server (and client) certificate.
+	Identity, TLS string
 }
 
 func (t *Topology) view(base int, crypto string) view {
 	v := view{Topology: t, Crypto: crypto}
-	for _, n := range t.Nodes(base) {
-		if n.Kind == "orderer" {
-			v.Orderer = append(v.Orderer, n)
-		} else {
-			v.Peers = append(v.Peers, n)
-		}
+	for _, o := range t.Organisations {
+		p, _ := t.Node(base, o.Node)
+		ord, _ := t.Node(base, o.Orderer())
+		v.Orgs = append(v.Orgs, orgView{Org: o, MSPDir: t.MSPDir(crypto, o.Node), Peer: p, Orderer: ord, ID: o.Slot + 1,
+			Identity: t.OrdererCert(crypto, o.Node), TLS: filepath.Join(t.OrdererDir(crypto, o.Node), "tls", "server.crt")})
 	}
 	return v
 }
@@ -78,10 +92,17 @@ func (t *Topology) TLSCA(crypto, node string) string {
 	return filepath.Join(crypto, "peerOrganizations", d, "tlsca", "tlsca."+d+"-cert.pem")
 }
 
-// OrdererTLSCA is the ordering organisation's TLS root certificate.
-func (t *Topology) OrdererTLSCA(crypto string) string {
-	d := t.OrdererDomain()
-	return filepath.Join(crypto, "ordererOrganizations", d, "tlsca", "tlsca."+d+"-cert.pem")
+// OrdererDir is the folder of an organisation's orderer node (msp/ and
+// tls/), beside its peer's.
+func (t *Topology) OrdererDir(crypto, node string) string {
+	return filepath.Join(crypto, "peerOrganizations", t.OrgDomain(node), "orderers", t.Host(node+OrdererSuffix))
+}
+
+// OrdererCert is the enrolment (signing) certificate of an organisation's
+// orderer: its identity in the channel's ConsenterMapping and in the
+// signatures on blocks.
+func (t *Topology) OrdererCert(crypto, node string) string {
+	return filepath.Join(t.OrdererDir(crypto, node), "msp", "signcerts", t.Host(node+OrdererSuffix)+"-cert.pem")
 }
 
 // CACert is an organisation's enrolment CA certificate; it also signs the
@@ -93,8 +114,8 @@ func (t *Topology) CACert(crypto, node string) string {
 
 // Profiles is the mtrace CLI's config file: for every organisation a
 // client profile (<node>, User1), an admin profile (<node>-admin) and one
-// per person (<node>-<name>), each naming the organisation's CA and the
-// first orderer, and the first organisation as the default. genesis, when
+// per person (<node>-<name>), each naming the organisation's CA and its
+// own orderer, and the first organisation as the default. genesis, when
 // not empty, is the hex SHA-256 of the channel's genesis block header,
 // which every profile pins.
 func (t *Topology) Profiles(base int, crypto, home, chaincode, genesis string) ([]byte, error) {
@@ -105,8 +126,6 @@ func (t *Topology) Profiles(base int, crypto, home, chaincode, genesis string) (
 		CA                                                                                   ca
 		Orderer                                                                              orderer
 	}
-	first, _ := t.Node(base, t.Orderers.Nodes[0])
-	ord := orderer{Endpoint: fmt.Sprintf("127.0.0.1:%d", first.Port), TLSRootCert: t.OrdererTLSCA(crypto), ServerName: first.Host}
 	var ps []profile
 	for _, n := range t.Nodes(base) {
 		if n.Kind != "peer" {
@@ -114,6 +133,8 @@ func (t *Topology) Profiles(base int, crypto, home, chaincode, genesis string) (
 		}
 		org, _ := t.Org(n.Name)
 		c, _ := t.CA(base, n.Name)
+		own, _ := t.Node(base, org.Orderer())
+		ord := orderer{Endpoint: fmt.Sprintf("127.0.0.1:%d", own.Port), TLSRootCert: t.TLSCA(crypto, n.Name), ServerName: own.Host}
 		users := []struct{ user, profile string }{{"User1", n.Name}, {"Admin", n.Name + "-admin"}}
 		for _, p := range org.People {
 			users = append(users, struct{ user, profile string }{p.Name, n.Name + "-" + p.Name})

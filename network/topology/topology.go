@@ -1,7 +1,8 @@
 // Package topology reads and checks the consortium file
-// (network/consortium.yaml): the channel, the ordering organisation and its
-// orderers, and the member organisations with their mtrace roles. It derives
-// every node's ports from a base port and the organisation's slot, and it
+// (network/consortium.yaml): the channel and the member organisations with
+// their mtrace roles. Every member runs one peer and one orderer, a SmartBFT
+// consenter: there is no separate ordering organisation. It derives every
+// node's ports from a base port and the organisation's slot, and it
 // writes what Fabric's tools and the mtrace CLI read: configtxgen's input
 // and the CLI profiles. It also names each organisation's people (with
 // their in-house roles) and places each organisation's Fabric CA server
@@ -28,12 +29,10 @@ import (
 )
 
 // Slots is how many member organisations a network can place: slot 0 to
-// Slots-1. Each takes three ports from base+100, base+110 and base+120.
+// Slots-1. Each takes three ports for its orderer from base+0, base+10 and
+// base+20, two for its CA from base+40 and base+50, and three for its peer
+// from base+100, base+110 and base+120.
 const Slots = 10
-
-// MaxOrderers is how many orderers fit in the ports from base+0, base+10
-// and base+20.
-const MaxOrderers = 10
 
 // MaxPort is the highest port a node may listen on: every listener stays
 // below the ephemeral range.
@@ -41,22 +40,22 @@ const MaxPort = 32767
 
 // Span is how many ports above the base a network may use; two networks
 // whose bases are at least Span apart never clash. The Fabric CAs use
-// base+30 to base+59 (ports.go), between the orderers' and the peers'.
+// base+40 to base+59 (ports.go), between the orderers' and the peers'.
 const Span = 100 + 2*10 + Slots
+
+// OrdererSuffix ends the name of an organisation's orderer node:
+// <node>-orderer.
+const OrdererSuffix = "-orderer"
 
 // Topology is one consortium file.
 type Topology struct {
-	Channel       string     `yaml:"channel"`
-	Domain        string     `yaml:"domain"`
-	Orderers      OrdererOrg `yaml:"orderers"`
-	Organisations []Org      `yaml:"organisations"`
-}
-
-// OrdererOrg is the organisation that runs the ordering service.
-type OrdererOrg struct {
-	Name  string   `yaml:"name"`
-	MSP   string   `yaml:"msp"`
-	Nodes []string `yaml:"nodes"`
+	Channel       string `yaml:"channel"`
+	Domain        string `yaml:"domain"`
+	Organisations []Org  `yaml:"organisations"`
+	// Legacy is the orderers section of a consortium file made before the
+	// members ran the ordering themselves (one organisation with Raft
+	// orderers); it is refused with an explanation.
+	Legacy any `yaml:"orderers,omitempty"`
 }
 
 // Org is one member organisation with one peer.
@@ -144,17 +143,14 @@ func (t *Topology) Validate() error {
 	if !domainPattern.MatchString(t.Domain) {
 		return fmt.Errorf("domain: must be a DNS name such as mtrace.local, got %q", t.Domain)
 	}
-	if err := t.Orderers.validate(); err != nil {
-		return err
+	if t.Legacy != nil {
+		return errors.New("orderers: a separate ordering organisation is no longer supported: every member organisation runs its own orderer, a SmartBFT consenter; remove the orderers section (network/README.md)")
 	}
 	if len(t.Organisations) == 0 {
 		return errors.New("organisations: the consortium needs at least one member organisation")
 	}
-	msps := map[string]string{t.Orderers.MSP: "orderers.msp"}
+	msps := map[string]string{}
 	nodes := map[string]string{}
-	for _, n := range t.Orderers.Nodes {
-		nodes[n] = "orderers.nodes"
-	}
 	slots := map[int]string{}
 	collector := false
 	for i, o := range t.Organisations {
@@ -183,24 +179,6 @@ func (t *Topology) Validate() error {
 	// check holds whatever the scheme becomes.
 	_, err := t.Ports(1)
 	return err
-}
-
-func (o OrdererOrg) validate() error {
-	if err := model.CheckMSP("orderers.msp", o.MSP); err != nil {
-		return err
-	}
-	if err := model.CheckText("orderers.name", o.Name, true); err != nil {
-		return err
-	}
-	if len(o.Nodes) == 0 || len(o.Nodes) > MaxOrderers {
-		return fmt.Errorf("orderers.nodes: must name 1 to %d orderers, got %d", MaxOrderers, len(o.Nodes))
-	}
-	for i, n := range o.Nodes {
-		if n != fmt.Sprintf("orderer%d", i+1) {
-			return fmt.Errorf("orderers.nodes[%d]: must be orderer%d (orderers are numbered in order, which places their ports), got %q", i, i+1, n)
-		}
-	}
-	return nil
 }
 
 func (o Org) validate(f string) error {
@@ -349,17 +327,18 @@ func (t *Topology) Policy() string {
 	return fmt.Sprintf("OutOf(%d,%s)", min(2, len(ids)), strings.Join(ids, ","))
 }
 
-// Host is a node's host name: orderer1.orderer.<domain> or
-// peer0.<node>.<domain>.
+// Orderer is the name of the organisation's orderer node: <node>-orderer.
+func (o Org) Orderer() string { return o.Node + OrdererSuffix }
+
+// Host is a node's host name: orderer0.<org>.<domain> for an
+// organisation's orderer (<org>-orderer), peer0.<node>.<domain> for its
+// peer.
 func (t *Topology) Host(node string) string {
-	if slices.Contains(t.Orderers.Nodes, node) {
-		return node + "." + t.OrdererDomain()
+	if org, ok := strings.CutSuffix(node, OrdererSuffix); ok {
+		return "orderer0." + t.OrgDomain(org)
 	}
 	return "peer0." + t.OrgDomain(node)
 }
-
-// OrdererDomain is the ordering organisation's domain.
-func (t *Topology) OrdererDomain() string { return "orderer." + t.Domain }
 
 // OrgDomain is a member organisation's domain.
 func (t *Topology) OrgDomain(node string) string { return node + "." + t.Domain }

@@ -23,7 +23,6 @@ func defaultTopology(t *testing.T) *Topology {
 func TestDefaultConsortium(t *testing.T) {
 	top := defaultTopology(t)
 	assert.Equal(t, "circular", top.Channel)
-	assert.Equal(t, []string{"orderer1", "orderer2", "orderer3"}, top.Orderers.Nodes)
 	require.Len(t, top.Organisations, 4)
 	// The policy and registry are today's, so that a network made before
 	// the consortium file keeps its chaincode definition's version.
@@ -33,25 +32,31 @@ func TestDefaultConsortium(t *testing.T) {
 
 	ns, err := top.Ports(27000)
 	require.NoError(t, err)
+	// Every member runs one orderer and one peer: no ordering organisation.
 	want := map[string][3]int{
-		"orderer1": {27000, 27010, 27020}, "orderer3": {27002, 27012, 27022},
+		"municipality-orderer": {27000, 27010, 27020}, "maker-orderer": {27002, 27012, 27022},
 		"municipality": {27100, 27110, 27120}, "auditor": {27103, 27113, 27123},
 	}
+	require.Len(t, ns, 8)
 	for _, n := range ns {
 		if w, ok := want[n.Name]; ok {
 			assert.Equal(t, w, [3]int{n.Port, n.Admin, n.Ops}, n.Name)
 		}
 	}
+	ords := top.Orderers(27000)
+	require.Len(t, ords, 4)
+	assert.Equal(t, Node{Kind: "orderer", Name: "auditor-orderer", Org: "auditor", MSP: "AuditorMSP", Host: "orderer0.auditor.mtrace.local",
+		Port: 27003, Admin: 27013, Ops: 27023}, ords[3], "the orderer is its organisation's, in its MSP")
 	assert.Equal(t, []Person{{"ayse", model.PersonOperator}, {"mehmet", model.PersonOperator}, {"zeynep", model.PersonViewer}}, top.Organisations[0].People)
 	cas := top.CAs(27000)
-	require.Len(t, cas, 5)
-	assert.Equal(t, CA{Process: "ca-orderer", Org: "orderer", MSP: "OrdererMSP", Domain: "orderer.mtrace.local",
-		Name: "ca-orderer", TLSName: "tlsca-orderer", Port: 27030, Ops: 27031}, cas[0])
+	require.Len(t, cas, 4, "one CA per member, none for ordering")
 	assert.Equal(t, CA{Process: "ca-auditor", Org: "auditor", MSP: "AuditorMSP", Domain: "auditor.mtrace.local",
-		Name: "ca-auditor", TLSName: "tlsca-auditor", Port: 27043, Ops: 27053}, cas[4])
-	assert.Equal(t, "https://127.0.0.1:27043", cas[4].URL())
+		Name: "ca-auditor", TLSName: "tlsca-auditor", Port: 27043, Ops: 27053}, cas[3])
+	assert.Equal(t, "https://127.0.0.1:27043", cas[3].URL())
 	assert.Equal(t, "peer0.maker.mtrace.local", top.Host("maker"))
-	assert.Equal(t, "orderer2.orderer.mtrace.local", top.Host("orderer2"))
+	assert.Equal(t, "orderer0.maker.mtrace.local", top.Host("maker-orderer"))
+	assert.Equal(t, "/c/peerOrganizations/maker.mtrace.local/orderers/orderer0.maker.mtrace.local/msp/signcerts/orderer0.maker.mtrace.local-cert.pem",
+		top.OrdererCert("/c", "maker"))
 }
 
 // mutate loads the default file, changes it, and parses it again.
@@ -73,8 +78,6 @@ func TestValidationErrors(t *testing.T) {
 	}{
 		{"duplicate MSP ID", func(t *Topology) { t.Organisations[2].MSP = "RecyclerMSP" },
 			"organisations[2].msp: duplicate MSP ID RecyclerMSP (also organisations[1].msp)"},
-		{"member reuses the orderer MSP", func(t *Topology) { t.Organisations[0].MSP = "OrdererMSP" },
-			"duplicate MSP ID OrdererMSP (also orderers.msp)"},
 		{"unknown role", func(t *Topology) { t.Organisations[1].Role = "broker" },
 			`organisations[1].role: must be one of`},
 		{"no collector", func(t *Topology) { t.Organisations[0].Role = model.RoleAuditor },
@@ -100,8 +103,6 @@ func TestValidationErrors(t *testing.T) {
 			"organisations[3].node: must be a lower-case name"},
 		{"two peers", func(t *Topology) { t.Organisations[3].Peers = 2 },
 			"only one peer per organisation"},
-		{"orderers out of order", func(t *Topology) { t.Orderers.Nodes = []string{"orderer1", "orderer3"} },
-			"orderers.nodes[1]: must be orderer2"},
 		{"no organisations", func(t *Topology) { t.Organisations = nil },
 			"at least one member organisation"},
 		{"bad channel", func(t *Topology) { t.Channel = "Circular" },
@@ -116,6 +117,18 @@ func TestValidationErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), c.want)
 		})
 	}
+}
+
+// A consortium file of the Raft layout (an ordering organisation) is
+// refused with the reason, not half-read.
+func TestOrderersSectionIsRefused(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "consortium.yaml"))
+	require.NoError(t, err)
+	old := strings.Replace(string(raw), "domain: mtrace.local\n",
+		"domain: mtrace.local\norderers:\n  name: OrdererOrg\n  msp: OrdererMSP\n  nodes: [orderer1, orderer2, orderer3]\n", 1)
+	_, err = Parse([]byte(old))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "orderers: a separate ordering organisation is no longer supported")
 }
 
 func TestUnknownFieldIsAnError(t *testing.T) {
@@ -147,6 +160,8 @@ func TestWithAndWithout(t *testing.T) {
 	assert.Equal(t, 4, k.Slot, "the first free slot")
 	n, _ := next.Node(25500, "kaunas")
 	assert.Equal(t, [3]int{25604, 25614, 25624}, [3]int{n.Port, n.Admin, n.Ops})
+	o, _ := next.Node(25500, "kaunas-orderer")
+	assert.Equal(t, [3]int{25504, 25514, 25524}, [3]int{o.Port, o.Admin, o.Ops}, "a newcomer's orderer takes its slot's ports")
 	assert.Contains(t, next.Policy(), "'KaunasMSP.peer'")
 	assert.True(t, strings.HasPrefix(next.Policy(), "OutOf(2,"))
 
@@ -192,30 +207,65 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	type named struct {
 		Name string `yaml:"Name"`
 	}
+	type consenter struct {
+		ID            int    `yaml:"ID"`
+		Host          string `yaml:"Host"`
+		Port          int    `yaml:"Port"`
+		MSPID         string `yaml:"MSPID"`
+		Identity      string `yaml:"Identity"`
+		ClientTLSCert string `yaml:"ClientTLSCert"`
+		ServerTLSCert string `yaml:"ServerTLSCert"`
+	}
+	type policy struct {
+		Rule string `yaml:"Rule"`
+	}
 	var ctx struct {
 		Organizations []struct {
-			ID          string   `yaml:"ID"`
-			MSPDir      string   `yaml:"MSPDir"`
-			AnchorPeers []anchor `yaml:"AnchorPeers"`
+			ID               string   `yaml:"ID"`
+			MSPDir           string   `yaml:"MSPDir"`
+			AnchorPeers      []anchor `yaml:"AnchorPeers"`
+			OrdererEndpoints []string `yaml:"OrdererEndpoints"`
 		} `yaml:"Organizations"`
+		Capabilities struct {
+			Channel map[string]bool `yaml:"Channel"`
+		} `yaml:"Capabilities"`
 		Profiles map[string]struct {
 			Application struct {
 				Organizations []named `yaml:"Organizations"`
 			} `yaml:"Application"`
 			Orderer struct {
-				EtcdRaft struct {
-					Consenters []anchor `yaml:"Consenters"`
-				} `yaml:"EtcdRaft"`
+				OrdererType      string         `yaml:"OrdererType"`
+				ConsenterMapping []consenter    `yaml:"ConsenterMapping"`
+				SmartBFT         map[string]any `yaml:"SmartBFT"`
+				Organizations    []struct {
+					Name     string            `yaml:"Name"`
+					Policies map[string]policy `yaml:"Policies"`
+				} `yaml:"Organizations"`
 			} `yaml:"Orderer"`
 		} `yaml:"Profiles"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &ctx), string(raw))
-	require.Len(t, ctx.Organizations, 6)
-	assert.Equal(t, "KaunasMSP", ctx.Organizations[5].ID)
-	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/msp", ctx.Organizations[5].MSPDir)
-	assert.Equal(t, 25604, ctx.Organizations[5].AnchorPeers[0].Port)
-	assert.Len(t, ctx.Profiles["Circular"].Application.Organizations, 5)
-	assert.Equal(t, 25502, ctx.Profiles["Circular"].Orderer.EtcdRaft.Consenters[2].Port)
+	require.Len(t, ctx.Organizations, 5, "the members only: no ordering organisation")
+	assert.Equal(t, "KaunasMSP", ctx.Organizations[4].ID)
+	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/msp", ctx.Organizations[4].MSPDir)
+	assert.Equal(t, 25604, ctx.Organizations[4].AnchorPeers[0].Port)
+	assert.Equal(t, []string{"127.0.0.1:25504"}, ctx.Organizations[4].OrdererEndpoints, "each member names its own orderer")
+	assert.True(t, ctx.Capabilities.Channel["V3_0"], "BFT needs the V3_0 channel capability")
+	c := ctx.Profiles["Circular"]
+	assert.Len(t, c.Application.Organizations, 5)
+	assert.Equal(t, "BFT", c.Orderer.OrdererType)
+	require.Len(t, c.Orderer.ConsenterMapping, 5, "one consenter per member")
+	assert.Equal(t, consenter{ID: 5, Host: "127.0.0.1", Port: 25504, MSPID: "KaunasMSP",
+		Identity:      "/net/crypto/peerOrganizations/kaunas.mtrace.local/orderers/orderer0.kaunas.mtrace.local/msp/signcerts/orderer0.kaunas.mtrace.local-cert.pem",
+		ClientTLSCert: "/net/crypto/peerOrganizations/kaunas.mtrace.local/orderers/orderer0.kaunas.mtrace.local/tls/server.crt",
+		ServerTLSCert: "/net/crypto/peerOrganizations/kaunas.mtrace.local/orderers/orderer0.kaunas.mtrace.local/tls/server.crt"},
+		c.Orderer.ConsenterMapping[4], "the identity is the enrolment certificate, not the TLS one")
+	assert.Equal(t, "5s", c.Orderer.SmartBFT["ViewChangeTimeout"])
+	assert.Equal(t, "500ms", c.Orderer.SmartBFT["RequestForwardTimeout"])
+	assert.Equal(t, true, c.Orderer.SmartBFT["SyncOnStart"])
+	require.Len(t, c.Orderer.Organizations, 5)
+	assert.Equal(t, "OR('KaunasMSP.orderer')", c.Orderer.Organizations[4].Policies["Writers"].Rule,
+		"SmartBFT checks the consenters' votes against /Channel/Orderer/Writers")
 
 	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace", "ab12")
 	require.NoError(t, err)
@@ -233,8 +283,8 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/msp/signcerts/Admin@kaunas.mtrace.local-cert.pem", k["cert"])
 	assert.Equal(t, map[string]any{"url": "https://127.0.0.1:25544", "name": "ca-kaunas",
 		"tlsRootCert": "/net/crypto/peerOrganizations/kaunas.mtrace.local/ca/ca.kaunas.mtrace.local-cert.pem"}, k["ca"])
-	assert.Equal(t, map[string]any{"endpoint": "127.0.0.1:25500", "serverName": "orderer1.orderer.mtrace.local",
-		"tlsRootCert": "/net/crypto/ordererOrganizations/orderer.mtrace.local/tlsca/tlsca.orderer.mtrace.local-cert.pem",
+	assert.Equal(t, map[string]any{"endpoint": "127.0.0.1:25504", "serverName": "orderer0.kaunas.mtrace.local",
+		"tlsRootCert": "/net/crypto/peerOrganizations/kaunas.mtrace.local/tlsca/tlsca.kaunas.mtrace.local-cert.pem",
 		"tlsCert":     "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/tls/client.crt",
 		"tlsKey":      "/net/crypto/peerOrganizations/kaunas.mtrace.local/users/Admin@kaunas.mtrace.local/tls/client.key"}, k["orderer"])
 	ayse := prof.Profiles["municipality-ayse"]
@@ -242,6 +292,7 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Equal(t, "/net/crypto/peerOrganizations/municipality.mtrace.local/users/ayse@municipality.mtrace.local/tls/client.crt",
 		ayse["orderer"].(map[string]any)["tlsCert"], "each profile presents its own user's TLS client certificate to the orderers")
 	assert.Equal(t, "MunicipalityMSP", ayse["mspId"])
+	assert.Equal(t, "127.0.0.1:25500", ayse["orderer"].(map[string]any)["endpoint"], "a member's profiles name its own orderer")
 }
 
 func TestKeepAddedKeepsEnrolledPeopleOfMembers(t *testing.T) {

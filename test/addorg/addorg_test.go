@@ -106,6 +106,12 @@ func TestKaunasJoins(t *testing.T) {
 	if m := membership(t); !slices.Contains(m.Members, kaunasMSP) || len(m.Members) != 5 {
 		t.Fatalf("channel members after add-org: %+v", m)
 	}
+	// The newcomer orders too: its orderer is the fifth consenter, and it
+	// has every block the others have.
+	if m := membership(t); !slices.Contains(m.Consenters, kaunasMSP) || len(m.Consenters) != 5 {
+		t.Fatalf("consenters after add-org: %+v", m)
+	}
+	ordererLevel(t, "kaunas-orderer", 5)
 	// Every step is idempotent: a second run changes nothing.
 	again, err := env.Network(addKaunas...)
 	if err != nil {
@@ -212,6 +218,40 @@ func fivePeersLevel(t *testing.T) {
 	}
 }
 
+// ordererLevel waits until node's orderer has the same chain height as
+// the municipality's orderer and, when size is above 0, reports a cluster
+// of size consenters. (Fabric sets that metric when a consenter's chain
+// starts, so it is the newcomer's to check, not that of an orderer that
+// saw a member leave.)
+func ordererLevel(t *testing.T, node string, size float64) {
+	t.Helper()
+	var h, ref, got float64
+	err := testnet.Eventually(60*time.Second, 250*time.Millisecond, func() error {
+		var err error
+		if got, err = testnet.Metric(node, "consensus_BFT_cluster_size", env.Channel()); err != nil {
+			return err
+		}
+		if h, err = testnet.Metric(node, "ledger_blockchain_height", env.Channel()); err != nil {
+			return err
+		}
+		if ref, err = testnet.Metric("municipality-orderer", "ledger_blockchain_height", env.Channel()); err != nil {
+			return err
+		}
+		if (size > 0 && got != size) || h != ref {
+			return fmt.Errorf("%s: cluster of %v (want %v), height %v (municipality's orderer %v)", node, got, size, h, ref)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size > 0 {
+		t.Logf("%s: a consenter in a cluster of %v, at height %v like the others", node, got, h)
+		return
+	}
+	t.Logf("%s: at height %v like the others", node, h)
+}
+
 func membership(t *testing.T) testnet.Membership {
 	t.Helper()
 	m, err := env.Membership()
@@ -242,6 +282,13 @@ func TestKaunasLeaves(t *testing.T) {
 	if slices.Contains(m.Members, kaunasMSP) || len(m.Members) != 4 {
 		t.Fatalf("channel members after remove-org: %+v", m)
 	}
+	if slices.Contains(m.Consenters, kaunasMSP) || len(m.Consenters) != 4 {
+		t.Fatalf("consenters after remove-org: %+v", m)
+	}
+	if pid, err := env.PID("kaunas-orderer"); err == nil && testnet.Alive(pid) {
+		t.Errorf("the kaunas orderer (pid %d) still runs after remove-org", pid)
+	}
+	ordererLevel(t, "recycler-orderer", 0)
 	var reg model.Registry
 	env.JSON(t, &reg, "municipality", "registry", "show")
 	if p, ok := reg.Lookup(kaunasMSP); ok {

@@ -34,11 +34,12 @@ func TestPeersAgreeAfterTransaction(t *testing.T) {
 	t.Logf("all 4 peers at height %d (was %d)", after, before)
 }
 
-// TestOrdererRestartCatchesUp stops one of the three Raft orderers, commits
-// a transaction on the two that remain, starts it again, and waits until
-// its copy of the chain reaches the peers' height.
+// TestOrdererRestartCatchesUp stops one member's orderer (one of the four
+// SmartBFT consenters), commits a transaction on the three that remain,
+// starts it again, and waits until its copy of the chain reaches the
+// peers' height.
 func TestOrdererRestartCatchesUp(t *testing.T) {
-	const node = "orderer2"
+	const node = "recycler-orderer"
 	pid, err := env.PID(node)
 	if err != nil {
 		t.Fatalf("pid of %s: %v", node, err)
@@ -55,8 +56,8 @@ func TestOrdererRestartCatchesUp(t *testing.T) {
 		}
 	})
 
-	// Two of three orderers are a Raft majority: transactions still commit.
-	// If the stopped orderer led, the others elect a new leader first.
+	// Three of four consenters are a BFT quorum: transactions still commit.
+	// If the stopped orderer led, the others change the view first.
 	b := id("orderer-down")
 	if err := testnet.Eventually(30*time.Second, time.Second, func() error {
 		r := env.Run(t, "municipality", "batch", "register", b, "--material", "HDPE", "--mass", "75kg",
@@ -111,12 +112,19 @@ func TestNetworkRestartKeepsLedger(t *testing.T) {
 	for _, o := range orgs {
 		nodes = append(nodes, o.CA.Process)
 	}
-	mun := orgs[1]
+	mun := orgs[0]
 	registered := caRegistry(t, mun)
 	if !slices.Contains(registered, "ayse") || !slices.Contains(registered, "User1@municipality.mtrace.local") {
 		t.Fatalf("the municipality's CA lists %v, without ayse or User1", registered)
 	}
-	ayse := filepath.Join(mun.Holders[3].Dir, "msp", "signcerts", mun.Holders[3].File+"-cert.pem")
+	i := 0
+	for i < len(mun.Holders) && mun.Holders[i].ID != "ayse" {
+		i++
+	}
+	if i == len(mun.Holders) {
+		t.Fatalf("the municipality has no holder ayse: %+v", mun.Holders)
+	}
+	ayse := filepath.Join(mun.Holders[i].Dir, "msp", "signcerts", mun.Holders[i].File+"-cert.pem")
 	ayseCert := readCert(t, ayse)
 	var pids []int
 	for _, n := range nodes {

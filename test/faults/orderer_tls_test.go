@@ -60,11 +60,16 @@ func TestOrdererRequiresMemberTLSClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, o := range orderers {
-		// orderer n listens on base+n-1; its certificate names
-		// orderer<n>.<the ordering organisation's domain>.
-		addr := fmt.Sprintf("127.0.0.1:%d", testnet.BasePort()+i)
-		p.Orderer.ServerName = strings.Replace(env.Profiles["municipality"].Orderer.ServerName, "orderer1.", o+".", 1)
+	for _, o := range orderers {
+		// Each member's orderer is the one its own profiles name, with
+		// its own TLS CA; the municipality's TLS client certificate is
+		// a member's for every one of them.
+		own := env.Profiles[strings.TrimSuffix(o, "-orderer")].Orderer
+		if own.Endpoint == "" {
+			t.Fatalf("no profile names %s", o)
+		}
+		addr := own.Endpoint
+		p.Orderer.ServerName, p.Orderer.TLSRootCert = own.ServerName, own.TLSRootCert
 		if err := ordererConfig(t, p, addr, member); err != nil {
 			t.Fatalf("%s refuses a member's TLS client certificate: %v", o, err)
 		}

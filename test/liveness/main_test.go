@@ -100,8 +100,13 @@ func newMember(t *testing.T, profile string) *member {
 		t.Fatalf("profile %s has no orderer section", profile)
 	}
 	cert, key := p.ClientTLS()
-	o, err := rawtx.Dial(p.Orderer.Endpoint, rawtx.TLS{
-		Root: p.Orderer.TLSRootCert, ServerName: p.Orderer.ServerName, ClientCert: cert, ClientKey: key,
+	// The attacker sends to the orderer that leads the consensus, as the
+	// profiles of its organisation name it: Fabric v3.1.1's SmartBFT can
+	// leave a follower that accepts requests but no longer orders them,
+	// nor receives blocks (docs/design/2026-12-06-bft-ordering.md).
+	ord := leaderOrderer(t)
+	o, err := rawtx.Dial(ord.Endpoint, rawtx.TLS{
+		Root: ord.TLSRootCert, ServerName: ord.ServerName, ClientCert: cert, ClientKey: key,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -487,4 +492,24 @@ func short(tx string) string {
 		return tx[:12]
 	}
 	return tx
+}
+
+// leaderOrderer is the orderer section of the profile of the organisation
+// whose orderer reports itself leader of the channel's consensus.
+func leaderOrderer(t *testing.T) (o struct{ Endpoint, TLSRootCert, ServerName string }) {
+	t.Helper()
+	err := testnet.Eventually(30*time.Second, 200*time.Millisecond, func() error {
+		for _, n := range testnet.Orderers {
+			if v, err := testnet.Metric(n, "consensus_BFT_is_leader", env.Channel()); err == nil && v == 1 {
+				p := env.Profiles[strings.TrimSuffix(n, "-orderer")].Orderer
+				o.Endpoint, o.TLSRootCert, o.ServerName = p.Endpoint, p.TLSRootCert, p.ServerName
+				return nil
+			}
+		}
+		return fmt.Errorf("no orderer reports itself leader")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

@@ -16,10 +16,10 @@
 //	      url: https://127.0.0.1:27150
 //	      name: ca-municipality
 //	      tlsRootCert: /abs/ca-tls.pem
-//	    orderer:                   # optional: for channel config updates
-//	      endpoint: 127.0.0.1:27050
+//	    orderer:                   # optional: for channel config updates (the organisation's own orderer)
+//	      endpoint: 127.0.0.1:27000
 //	      tlsRootCert: /abs/orderer-tlsca.pem
-//	      serverName: orderer1.orderer.mtrace.local
+//	      serverName: orderer0.municipality.mtrace.local
 //	      tlsCert: /abs/tls/client.crt   # the orderers require a TLS client certificate
 //	      tlsKey: /abs/tls/client.key
 //

@@ -7,14 +7,19 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/client/internal/config"
@@ -176,9 +181,28 @@ func (g *Gateway) Submit(ctx context.Context, fn string, args ...string) ([]byte
 }
 
 func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]byte, error) {
-	res, commit, err := g.contract.SubmitAsyncWithContext(ctx, fn, client.WithArguments(args...))
+	prop, err := g.contract.NewProposal(fn, client.WithArguments(args...))
 	if err != nil {
 		return nil, g.mapError(err)
+	}
+	tx, err := prop.EndorseWithContext(ctx)
+	if err != nil {
+		return nil, g.mapError(err)
+	}
+	commit, err := tx.SubmitWithContext(ctx)
+	if err != nil {
+		if !alreadyOrdered(err) {
+			return nil, g.mapError(err)
+		}
+		// Under BFT the gateway sends the transaction to every orderer
+		// and wants a quorum of them to take it; an orderer that got it
+		// only after the others had ordered it answers "request already
+		// processed", and Fabric v3.1.1's gateway counts that as a
+		// failure. The transaction is ordered all the same: its commit
+		// status says how it ended.
+		if commit, err = g.commitOf(tx.TransactionID()); err != nil {
+			return nil, err
+		}
 	}
 	st, err := commit.StatusWithContext(ctx)
 	if err != nil {
@@ -188,7 +212,56 @@ func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]b
 		return nil, &CommitError{TxID: st.TransactionID, Code: st.Code.String()}
 	}
 	g.sync.committed(st.BlockNumber)
-	return res, nil
+	return tx.Result(), nil
+}
+
+// processed is what a SmartBFT orderer answers for a request it has
+// already ordered.
+const processed = "request already processed"
+
+// alreadyOrdered reports whether a submit failed only because orderers
+// answered that they had already ordered the transaction: every orderer
+// the gateway names as failing says so.
+func alreadyOrdered(err error) bool {
+	var se *client.SubmitError
+	if !errors.As(err, &se) {
+		return false
+	}
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unavailable {
+		return false
+	}
+	n := 0
+	for _, d := range st.Details() {
+		ed, ok := d.(*gateway.ErrorDetail)
+		if !ok || !strings.Contains(ed.GetMessage(), processed) {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+// commitOf is the commit of the transaction txID on the channel, to ask
+// the gateway peer for its status.
+func (g *Gateway) commitOf(txID string) (*client.Commit, error) {
+	id, _, err := loadIdentity(&g.profile)
+	if err != nil {
+		return nil, err
+	}
+	creator, err := proto.Marshal(&msp.SerializedIdentity{Mspid: id.MspID(), IdBytes: id.Credentials()})
+	if err != nil {
+		return nil, err
+	}
+	req, err := proto.Marshal(&gateway.CommitStatusRequest{ChannelId: g.profile.Channel, TransactionId: txID, Identity: creator})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := proto.Marshal(&gateway.SignedCommitStatusRequest{Request: req})
+	if err != nil {
+		return nil, err
+	}
+	return g.gw.NewCommit(raw)
 }
 
 // Evaluate runs a query on the gateway peer.

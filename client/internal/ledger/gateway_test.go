@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/client/internal/config"
@@ -60,6 +62,8 @@ type fakeGateway struct {
 	result       []byte
 	statuses     []peer.TxValidationCode // one per commit, in order
 	endorsements int
+	submitErr    error    // what Submit answers, if not success
+	commitTxIDs  []string // the transaction IDs CommitStatus was asked for
 	eventsReqs   []*gateway.ChaincodeEventsRequest
 	events       []*gateway.ChaincodeEventsResponse
 }
@@ -96,12 +100,20 @@ func (g *fakeGateway) Endorse(_ context.Context, req *gateway.EndorseRequest) (*
 }
 
 func (g *fakeGateway) Submit(context.Context, *gateway.SubmitRequest) (*gateway.SubmitResponse, error) {
+	if g.submitErr != nil {
+		return nil, g.submitErr
+	}
 	return &gateway.SubmitResponse{}, nil
 }
 
-func (g *fakeGateway) CommitStatus(context.Context, *gateway.SignedCommitStatusRequest) (*gateway.CommitStatusResponse, error) {
+func (g *fakeGateway) CommitStatus(_ context.Context, sreq *gateway.SignedCommitStatusRequest) (*gateway.CommitStatusResponse, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	var req gateway.CommitStatusRequest
+	if err := proto.Unmarshal(sreq.GetRequest(), &req); err != nil {
+		return nil, err
+	}
+	g.commitTxIDs = append(g.commitTxIDs, req.GetTransactionId())
 	code := peer.TxValidationCode_VALID
 	if len(g.statuses) > 0 {
 		code, g.statuses = g.statuses[0], g.statuses[1:]
@@ -188,6 +200,54 @@ func TestGatewaySubmitRetriesConflicts(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Regexp(t, `^transaction [0-9a-f]{64} failed validation: ENDORSEMENT_POLICY_FAILURE$`, err.Error())
 	assert.Equal(t, 1, fg.endorsements, "other validation failures are not retried")
+}
+
+// bftSubmitErr is the gateway's answer when some orderers fail a
+// submission (Fabric v3.1.1's wording), each detail one orderer's answer.
+func bftSubmitErr(t *testing.T, infos ...string) error {
+	st := status.New(codes.Unavailable, "insufficient number of orderers could successfully process transaction to satisfy quorum requirement")
+	var ds []protoadapt.MessageV1
+	for i, info := range infos {
+		ds = append(ds, &gateway.ErrorDetail{Address: fmt.Sprintf("127.0.0.1:2000%d", i), MspId: "RecyclerMSP",
+			Message: "received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=" + info})
+	}
+	st, err := st.WithDetails(ds...)
+	require.NoError(t, err)
+	return st.Err()
+}
+
+// Under BFT an orderer that receives a transaction after the others have
+// ordered it answers "request already processed", and the gateway reports
+// the submission as failed although the transaction is in a block: the
+// client then asks for the transaction's commit status and reports how it
+// ended. Any other failing orderer is a failure.
+func TestGatewaySubmitAlreadyOrderedByBFT(t *testing.T) {
+	fg := &fakeGateway{result: []byte(`"ok"`),
+		submitErr: bftSubmitErr(t, "failed to submit request: request already processed", "failed to submit request: request already processed")}
+	g, err := Dial(serve(t, fg), Options{Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	defer g.Close()
+	res, err := g.Submit(context.Background(), api.RegisterBatch, "{}")
+	require.NoError(t, err)
+	assert.Equal(t, `"ok"`, string(res))
+	require.Len(t, fg.commitTxIDs, 1)
+	assert.Regexp(t, `^[0-9a-f]{64}$`, fg.commitTxIDs[0])
+
+	fg.statuses = []peer.TxValidationCode{peer.TxValidationCode_MVCC_READ_CONFLICT}
+	_, err = g.Submit(context.Background(), api.RegisterBatch, "{}")
+	var ce *CommitError
+	require.ErrorAs(t, err, &ce, "the commit status decides")
+	assert.Equal(t, "MVCC_READ_CONFLICT", ce.Code)
+
+	fg.commitTxIDs = nil
+	fg.submitErr = bftSubmitErr(t, "failed to submit request: request already processed", "failed to submit request: request pool full")
+	_, err = g.Submit(context.Background(), api.RegisterBatch, "{}")
+	require.Error(t, err, "an orderer that refused for another reason is a failure")
+	assert.Empty(t, fg.commitTxIDs)
+	fg.submitErr = bftSubmitErr(t)
+	_, err = g.Submit(context.Background(), api.RegisterBatch, "{}")
+	require.Error(t, err, "a failure that names no orderer is a failure")
+	assert.Empty(t, fg.commitTxIDs)
 }
 
 func TestGatewayEventsCheckpoint(t *testing.T) {

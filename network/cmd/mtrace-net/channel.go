@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-config/configtx"
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/internal/channel"
@@ -29,7 +32,7 @@ func channelCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "channel", Short: "Read or change the channel's member organisations"}
 	show := &cobra.Command{
 		Use:   "show [-o json]",
-		Short: "Print the channel's current config block number and member organisations, as an orderer has them",
+		Short: "Print the channel's current config block number, member organisations and SmartBFT consenters (by MSP ID), as an orderer has them",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withOrderer(cmd.Context(), e, nil, func(t *topology.Topology, ord *channel.Orderer) error {
@@ -42,13 +45,22 @@ func channelCommand(e *env) *cobra.Command {
 					return err
 				}
 				slices.Sort(members)
+				// The consenters in ConsenterMapping order; none on a
+				// channel that is not BFT.
+				cs, _ := channel.Consenters(cfg.Config)
+				consenters := []string{}
+				for _, c := range cs {
+					consenters = append(consenters, c.MspId)
+				}
 				if o.output == "json" {
 					return json.NewEncoder(cmd.OutOrStdout()).Encode(struct {
 						ConfigBlock uint64   `json:"configBlock"`
 						Members     []string `json:"members"`
-					}{cfg.Block, members})
+						Consenters  []string `json:"consenters"`
+					}{cfg.Block, members, consenters})
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "channel %s: config block %d, members %s\n", t.Channel, cfg.Block, strings.Join(members, " "))
+				fmt.Fprintf(cmd.OutOrStdout(), "channel %s: config block %d, members %s; consenters %s\n", t.Channel, cfg.Block,
+					strings.Join(members, " "), strings.Join(consenters, " "))
 				return nil
 			})
 		},
@@ -78,8 +90,9 @@ func channelCommand(e *env) *cobra.Command {
 	return cmd
 }
 
-// withOrderer connects to the topology's first orderer as id (by default
-// the first organisation's admin) and runs f.
+// withOrderer connects to the orderer that leads the consensus (else the
+// first organisation's) as id (by default the first organisation's admin)
+// and runs f.
 func withOrderer(ctx context.Context, e *env, id *configtx.SigningIdentity, f func(*topology.Topology, *channel.Orderer) error) error {
 	t, err := e.topology()
 	if err != nil {
@@ -97,8 +110,15 @@ func withOrderer(ctx context.Context, e *env, id *configtx.SigningIdentity, f fu
 	if err != nil {
 		return fmt.Errorf("TLS client certificate for the orderer: %w", err)
 	}
-	n, _ := t.Node(e.base, t.Orderers.Nodes[0])
-	ord, err := channel.Dial(fmt.Sprintf("127.0.0.1:%d", n.Port), t.OrdererTLSCA(e.crypto()), n.Host, cert, t.Channel, id)
+	// The orderer that leads the consensus, else the first
+	// organisation's: Fabric v3.1.1's SmartBFT can leave a follower that
+	// no longer orders nor receives blocks, and its view of the channel
+	// would stay old (docs/design/2026-12-06-bft-ordering.md).
+	n, _ := t.Node(e.base, t.Organisations[0].Orderer())
+	if name, _ := bftLeaderNode(t, e.base); name != "" {
+		n, _ = t.Node(e.base, name)
+	}
+	ord, err := channel.Dial(fmt.Sprintf("127.0.0.1:%d", n.Port), t.TLSCA(e.crypto(), n.Org), n.Host, cert, t.Channel, id)
 	if err != nil {
 		return err
 	}
@@ -128,7 +148,7 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 		if err != nil {
 			return fmt.Errorf("read the channel configuration: %w", err)
 		}
-		if channel.IsMember(cfg.Config, org.MSP) == add {
+		if inChannel(cfg.Config, org.MSP) == add {
 			state := "already a member of"
 			if !add {
 				state = "not a member of"
@@ -141,21 +161,35 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 			return err
 		}
 		var edit func(*configtx.ConfigTx) error
-		what := "remove " + org.MSP
+		what := "remove " + org.MSP + " and its orderer"
 		if add {
 			m, err := channel.LoadMSP(t.MSPDir(e.crypto(), org.Node), org.MSP)
 			if err != nil {
 				return err
 			}
 			n, _ := t.Node(e.base, org.Node)
-			what = fmt.Sprintf("add %s with anchor peer 127.0.0.1:%d", org.MSP, n.Port)
+			on, _ := t.Node(e.base, org.Orderer())
+			cons, err := consenter(e, t, org, on)
+			if err != nil {
+				return err
+			}
+			what = fmt.Sprintf("add %s with anchor peer 127.0.0.1:%d and its orderer 127.0.0.1:%d as a BFT consenter", org.MSP, n.Port, on.Port)
 			edit = func(c *configtx.ConfigTx) error {
-				return c.Application().SetOrganization(channel.MemberOrg(m, "127.0.0.1", n.Port))
+				mo := channel.MemberOrg(m, "127.0.0.1", n.Port)
+				if err := c.Application().SetOrganization(mo); err != nil {
+					return err
+				}
+				oo := channel.OrdererOrg(m, fmt.Sprintf("127.0.0.1:%d", on.Port))
+				if err := c.Orderer().SetOrganization(oo); err != nil {
+					return err
+				}
+				return channel.AddConsenter(c.UpdatedConfig(), cons)
 			}
 		} else {
 			edit = func(c *configtx.ConfigTx) error {
 				c.Application().RemoveOrganization(org.MSP)
-				return nil
+				c.Orderer().RemoveOrganization(org.MSP)
+				return channel.RemoveConsenters(c.UpdatedConfig(), org.MSP)
 			}
 		}
 		u, err := channel.Compute(cfg.Config, t.Channel, edit)
@@ -186,7 +220,7 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			now, err := ord.Config(ctx)
-			if err == nil && channel.IsMember(now.Config, org.MSP) == add {
+			if err == nil && inChannel(now.Config, org.MSP) == add {
 				fmt.Fprintf(out, "channel: %s done (config block %d)\n", what, now.Block)
 				return nil
 			}
@@ -196,6 +230,35 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 			time.Sleep(200 * time.Millisecond)
 		}
 	})
+}
+
+// inChannel reports whether the organisation mspID is a member of the
+// channel and its orderer one of the consenters; an organisation that is
+// only half in (an update made by hand) counts as out for adding and as
+// in for removing, so that either command completes it.
+func inChannel(cfg *cb.Config, mspID string) bool {
+	return channel.IsMember(cfg, mspID) && isConsenter(cfg, mspID)
+}
+
+func isConsenter(cfg *cb.Config, mspID string) bool {
+	cs, err := channel.Consenters(cfg)
+	return err == nil && slices.ContainsFunc(cs, func(c *cb.Consenter) bool { return c.MspId == mspID })
+}
+
+// consenter is the ConsenterMapping entry of org's orderer node n: its
+// enrolment certificate as identity and its TLS certificate for both
+// directions of the cluster's connections.
+func consenter(e *env, t *topology.Topology, org topology.Org, n topology.Node) (*cb.Consenter, error) {
+	id, err := os.ReadFile(t.OrdererCert(e.crypto(), org.Node))
+	if err != nil {
+		return nil, fmt.Errorf("%s's orderer identity: %w", org.MSP, err)
+	}
+	tlsCert, err := os.ReadFile(filepath.Join(t.OrdererDir(e.crypto(), org.Node), "tls", "server.crt"))
+	if err != nil {
+		return nil, fmt.Errorf("%s's orderer TLS certificate: %w", org.MSP, err)
+	}
+	return &cb.Consenter{Host: "127.0.0.1", Port: uint32(n.Port), MspId: org.MSP, Identity: id,
+		ClientTlsCert: tlsCert, ServerTlsCert: tlsCert}, nil
 }
 
 // signingAdmins loads the admin identities that sign an update about

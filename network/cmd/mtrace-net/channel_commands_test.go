@@ -51,36 +51,65 @@ func enrolled(t *testing.T) *env {
 }
 
 // ordered serves e's channel from a fake orderer whose first block holds
-// every member of the topology, on the base port that names it as
-// orderer1. An accepted update is ordered as edit makes it of the newest
-// configuration.
+// every member of the topology, in the application and orderer groups and
+// as SmartBFT consenters, on the base port that names it as the first
+// member's orderer. An accepted update is ordered as edit makes it of the
+// newest configuration.
 func ordered(t *testing.T, e *env) *channeltest.Orderer {
 	top, err := e.topology()
 	require.NoError(t, err)
-	n, _ := top.Node(0, top.Orderers.Nodes[0])
-	o := channeltest.NewNamed(t, top.Channel, top.Host(top.Orderers.Nodes[0]))
+	first := top.Organisations[0]
+	n, _ := top.Node(0, first.Orderer())
+	o := channeltest.NewNamed(t, top.Channel, n.Host)
 	_, port, err := net.SplitHostPort(o.Addr)
 	require.NoError(t, err)
 	p, err := strconv.Atoi(port)
 	require.NoError(t, err)
 	e.base = p - n.Port
+	// mtrace-net trusts the first member's TLS CA for its orderer: here
+	// the fake's root stands in for it.
 	root, err := os.ReadFile(o.RootFile)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(top.OrdererTLSCA(e.crypto()), root, 0o644))
+	require.NoError(t, os.WriteFile(top.TLSCA(e.crypto(), first.Node), root, 0o644))
 
 	c := configtx.New(&cb.Config{ChannelGroup: &cb.ConfigGroup{Groups: map[string]*cb.ConfigGroup{
 		"Application": {Groups: map[string]*cb.ConfigGroup{"placeholder": {}}, ModPolicy: configtx.AdminsPolicyKey},
+		"Orderer": {Groups: map[string]*cb.ConfigGroup{"placeholder": {}}, ModPolicy: configtx.AdminsPolicyKey,
+			Values:   map[string]*cb.ConfigValue{"Orderers": {ModPolicy: configtx.AdminsPolicyKey}},
+			Policies: map[string]*cb.ConfigPolicy{"BlockValidation": {ModPolicy: configtx.AdminsPolicyKey}}},
 	}}})
+	cfg := c.UpdatedConfig()
 	for _, org := range top.Organisations {
 		m, err := channel.LoadMSP(top.MSPDir(e.crypto(), org.Node), org.MSP)
 		require.NoError(t, err)
 		peer, _ := top.Node(e.base, org.Node)
+		ord, _ := top.Node(e.base, org.Orderer())
 		require.NoError(t, c.Application().SetOrganization(channel.MemberOrg(m, "127.0.0.1", peer.Port)))
+		require.NoError(t, c.Orderer().SetOrganization(channel.OrdererOrg(m, "127.0.0.1:"+strconv.Itoa(ord.Port))))
+		cons, err := consenter(e, top, org, ord)
+		require.NoError(t, err)
+		require.NoError(t, channel.AddConsenter(cfg, cons))
 	}
 	c.Application().RemoveOrganization("placeholder")
-	o.AddBlock(c.UpdatedConfig())
+	c.Orderer().RemoveOrganization("placeholder")
+	o.AddBlock(cfg)
 	o.AddBlock(nil)
 	return o
+}
+
+// consenterMSPs lists the MSP IDs and IDs of cfg's consenters and the N
+// of its BlockValidation policy.
+func consenterMSPs(t *testing.T, cfg *cb.Config) ([]string, int32) {
+	cs, err := channel.Consenters(cfg)
+	require.NoError(t, err)
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.MspId+"#"+strconv.Itoa(int(c.Id)))
+	}
+	var env cb.SignaturePolicyEnvelope
+	require.NoError(t, proto.Unmarshal(cfg.ChannelGroup.Groups["Orderer"].Policies["BlockValidation"].Policy.Value, &env))
+	require.Len(t, env.Identities, len(cs))
+	return ids, env.Rule.GetNOutOf().GetN()
 }
 
 // applyUpdates makes o order each accepted config update on its newest
@@ -94,12 +123,27 @@ func applyUpdates(t *testing.T, o *channeltest.Orderer, latest func() *cb.Config
 		var up cb.ConfigUpdate
 		require.NoError(t, proto.Unmarshal(ue.ConfigUpdate, &up))
 		cfg := proto.Clone(latest()).(*cb.Config)
-		app := cfg.ChannelGroup.Groups["Application"]
-		app.Groups = up.WriteSet.Groups["Application"].Groups
-		for name, g := range app.Groups {
-			if len(g.Values) == 0 && len(g.Groups) == 0 {
-				// Only read: keep the full group.
-				app.Groups[name] = latest().ChannelGroup.Groups["Application"].Groups[name]
+		for _, name := range []string{"Application", "Orderer"} {
+			g, w := cfg.ChannelGroup.Groups[name], up.WriteSet.Groups[name]
+			if w == nil {
+				continue
+			}
+			g.Groups = w.Groups
+			for org, og := range g.Groups {
+				if len(og.Values) == 0 && len(og.Groups) == 0 {
+					// Only read: keep the full group.
+					g.Groups[org] = latest().ChannelGroup.Groups[name].Groups[org]
+				}
+			}
+			for k, v := range w.Values {
+				if v.Value != nil {
+					g.Values[k] = v
+				}
+			}
+			for k, p := range w.Policies {
+				if p.Policy != nil {
+					g.Policies[k] = p
+				}
 			}
 		}
 		o.AddBlock(cfg)
@@ -114,10 +158,10 @@ func TestChannelCommands(t *testing.T) {
 		id, err := channel.LoadSigner(filepath.Join(e.crypto(), "peerOrganizations", "municipality.mtrace.local", "users", "Admin@municipality.mtrace.local", "msp"), "MunicipalityMSP")
 		require.NoError(t, err)
 		top, _ := e.topology()
-		n, _ := top.Node(e.base, top.Orderers.Nodes[0])
+		n, _ := top.Node(e.base, top.Organisations[0].Orderer())
 		cert, err := tls.LoadX509KeyPair(top.UserTLS(e.crypto(), top.Organisations[0].Node, "Admin"))
 		require.NoError(t, err)
-		ord, err := channel.Dial(o.Addr, top.OrdererTLSCA(e.crypto()), n.Host, cert, top.Channel, id)
+		ord, err := channel.Dial(o.Addr, top.TLSCA(e.crypto(), top.Organisations[0].Node), n.Host, cert, top.Channel, id)
 		require.NoError(t, err)
 		defer ord.Close()
 		cfg, err := ord.Config(ctx)
@@ -128,17 +172,22 @@ func TestChannelCommands(t *testing.T) {
 
 	out, err := run(t, e, "channel", "show")
 	require.NoError(t, err)
-	assert.Equal(t, "channel circular: config block 0, members AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP\n", out)
+	assert.Equal(t, "channel circular: config block 0, members AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP; consenters MunicipalityMSP RecyclerMSP MakerMSP AuditorMSP\n", out)
 	out, err = run(t, e, "channel", "show", "-o", "json")
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"configBlock":0,"members":["AuditorMSP","MakerMSP","MunicipalityMSP","RecyclerMSP"]}`, out)
+	assert.JSONEq(t, `{"configBlock":0,"members":["AuditorMSP","MakerMSP","MunicipalityMSP","RecyclerMSP"],
+		"consenters":["MunicipalityMSP","RecyclerMSP","MakerMSP","AuditorMSP"]}`, out)
 
 	// Removing the maker is signed by a majority of the other members.
 	o.Reset()
 	out, err = run(t, e, "channel", "remove-org", "maker")
 	require.NoError(t, err)
-	assert.Contains(t, out, "channel: update to remove MakerMSP signed by the admins of MunicipalityMSP, RecyclerMSP (2 of 4 members; MAJORITY Admins needs 3)\n")
-	assert.Contains(t, out, "channel: remove MakerMSP done (config block 2)\n")
+	assert.Contains(t, out, "channel: update to remove MakerMSP and its orderer signed by the admins of MunicipalityMSP, RecyclerMSP (2 of 4 members; MAJORITY Admins needs 3)\n")
+	assert.Contains(t, out, "channel: remove MakerMSP and its orderer done (config block 2)\n")
+	cons, n := consenterMSPs(t, latest())
+	assert.Equal(t, []string{"MunicipalityMSP#1", "RecyclerMSP#2", "AuditorMSP#4"}, cons, "the maker's orderer is no consenter any more")
+	assert.Equal(t, int32(2), n, "blocks need 2 of the 3 consenters' signatures")
+	assert.NotContains(t, latest().ChannelGroup.Groups["Orderer"].Groups, "MakerMSP")
 	got := o.Received()
 	require.Len(t, got, 1)
 	var p cb.Payload
@@ -150,6 +199,7 @@ func TestChannelCommands(t *testing.T) {
 	out, err = run(t, e, "channel", "remove-org", "maker")
 	require.NoError(t, err)
 	assert.Equal(t, "channel: MakerMSP is not a member of channel circular (config block 2); nothing to do\n", out)
+	before := len(o.Received())
 
 	// Adding it back, signed by the named admins; the orderer refuses.
 	o.Answer(&ab.BroadcastResponse{Status: cb.Status_FORBIDDEN, Info: "implicit policy evaluation failed"})
@@ -161,7 +211,15 @@ func TestChannelCommands(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, "channel: update to add MakerMSP with anchor peer 127.0.0.1:")
 	assert.Contains(t, out, "signed by the admins of AuditorMSP, RecyclerMSP, MunicipalityMSP (3 of 3 members; MAJORITY Admins needs 2)")
+	assert.Contains(t, out, "and its orderer 127.0.0.1:")
+	assert.Contains(t, out, "as a BFT consenter")
 	assert.Contains(t, out, "done (config block 3)")
+	assert.Len(t, o.Received(), before+2, "the refused update and the accepted one")
+	cons, n = consenterMSPs(t, latest())
+	assert.Equal(t, []string{"MunicipalityMSP#1", "RecyclerMSP#2", "AuditorMSP#4", "MakerMSP#5"}, cons,
+		"the maker's orderer is a consenter again, under a new ID")
+	assert.Equal(t, int32(3), n, "blocks need 3 of the 4 consenters' signatures")
+	assert.Contains(t, latest().ChannelGroup.Groups["Orderer"].Groups, "MakerMSP")
 	out, err = run(t, e, "channel", "add-org", "maker")
 	require.NoError(t, err)
 	assert.Contains(t, out, "MakerMSP is already a member of channel circular")

@@ -47,7 +47,7 @@ func TestValidate(t *testing.T) {
 	e := network(t)
 	out, err := run(t, e, "validate")
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(e.home, "consortium.yaml")+": channel circular, 3 orderers, 4 organisations, ports 27000-27129\n", out)
+	assert.Equal(t, filepath.Join(e.home, "consortium.yaml")+": channel circular, 4 organisations, each with a peer and an orderer (4 BFT consenters, quorum 3, tolerating 1 faulty), ports 27000-27129\n", out)
 
 	out, err = run(t, e, "validate", consortiumFile)
 	require.NoError(t, err)
@@ -69,7 +69,8 @@ func TestNodes(t *testing.T) {
 	out, err := run(t, e, "nodes")
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	assert.Len(t, lines, 3+4+5, "three orderers, four peers, five CA servers")
+	assert.Len(t, lines, 4+4+4, "four orderers, four peers, four CA servers: one of each per member")
+	assert.Contains(t, lines, "orderer maker-orderer MakerMSP orderer0.maker.mtrace.local 27002 27012 27022")
 	assert.Contains(t, lines, "ca ca-maker MakerMSP ca.maker.mtrace.local 27042 0 27052")
 	for _, l := range lines {
 		assert.Len(t, strings.Fields(l), 7, l)
@@ -92,7 +93,9 @@ func TestInitRenderProfilesPolicyParticipants(t *testing.T) {
 	require.NoError(t, err)
 	ctx, err := os.ReadFile(filepath.Join(e.home, "artifacts", "configtx.yaml"))
 	require.NoError(t, err)
-	for _, msp := range []string{"OrdererMSP", "MunicipalityMSP", "RecyclerMSP", "MakerMSP", "AuditorMSP"} {
+	assert.NotContains(t, string(ctx), "OrdererMSP", "no ordering organisation")
+	assert.Contains(t, string(ctx), "OrdererType: BFT")
+	for _, msp := range []string{"MunicipalityMSP", "RecyclerMSP", "MakerMSP", "AuditorMSP"} {
 		assert.Contains(t, string(ctx), msp)
 	}
 
@@ -182,9 +185,9 @@ func TestNodeName(t *testing.T) {
 
 func TestCAConfig(t *testing.T) {
 	e := network(t)
-	_, err := run(t, e, "ca-config", "maker", "orderer")
+	_, err := run(t, e, "ca-config", "maker", "auditor")
 	require.NoError(t, err)
-	for _, org := range []string{"maker", "orderer"} {
+	for _, org := range []string{"maker", "auditor"} {
 		_, err := os.Stat(filepath.Join(e.home, "ca", org, "fabric-ca-server-config.yaml"))
 		assert.NoError(t, err, org)
 	}
@@ -219,7 +222,7 @@ func TestEnrollAndCRLs(t *testing.T) {
 
 	out, err := run(t, e, "enroll", "maker")
 	require.NoError(t, err)
-	assert.Regexp(t, `^enrolled 3 identities \(a signing and a TLS certificate each\) from the organisations' CAs in [0-9.]+ s\n$`, out)
+	assert.Regexp(t, `^enrolled 4 identities \(a signing and a TLS certificate each\) from the organisations' CAs in [0-9.]+ s\n$`, out)
 	out, err = run(t, e, "enroll", "maker")
 	require.NoError(t, err)
 	assert.Empty(t, out, "nothing left to enrol: nothing said")

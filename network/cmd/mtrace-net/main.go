@@ -14,13 +14,15 @@
 //	mtrace-net crls                       each organisation's CRL into its local MSPs
 //	mtrace-net certs [--all]              certificates that expire within 30 days
 //	mtrace-net fabric-config ...          the nodes' orderer.yaml and core.yaml into MTRACE_HOME/config
-//	mtrace-net wait healthy|leader|gossip until started nodes answer /healthz, Raft has a leader, gossip has settled
+//	mtrace-net wait healthy|leader|gossip until started nodes answer /healthz, a quorum of the BFT orderers agree on a leader, gossip has settled
+//	mtrace-net orderers                   each orderer's view of the SmartBFT leader and its last decided block
+//	mtrace-net leader                     the orderer that leads the consensus (network.sh sends the peer CLI's transactions there)
 //	mtrace-net profiles                   the CLI profiles into MTRACE_HOME/config.yaml
 //	mtrace-net policy | participants      the chaincode policy; the registry's first entries
 //	mtrace-net org add|remove ...         a copy of the consortium file with one organisation more or less
 //	mtrace-net channel show               the channel's config block and member organisations
-//	mtrace-net channel add-org NODE       add an organisation and its anchor peer to the channel
-//	mtrace-net channel remove-org NODE    take an organisation out of the channel
+//	mtrace-net channel add-org NODE       add an organisation, its anchor peer and its orderer (a consenter) to the channel
+//	mtrace-net channel remove-org NODE    take an organisation and its orderer out of the channel
 //	mtrace-net registry set|remove ...    the registry change through the governed vote (runs bin/mtrace)
 //
 // The consortium file is --topology, by default MTRACE_HOME/consortium.yaml
@@ -82,7 +84,7 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
 	root.AddCommand(topologyCommands(e)...)
 	root.AddCommand(pkiCommands(e)...)
-	root.AddCommand(fabricConfigCommand(e), waitCommand(e))
+	root.AddCommand(fabricConfigCommand(e), waitCommand(e), orderersCommand(e), leaderCommand(e))
 	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e))
 	return root
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/configblock"
 	"github.com/mtrace/mtrace/network/topology"
 )
@@ -33,8 +34,9 @@ func topologyCommands(e *env) []*cobra.Command {
 			if _, err := t.Ports(e.base); err != nil {
 				return fmt.Errorf("%s on base port %d: %w", path, e.base, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: channel %s, %d orderers, %d organisations, ports %d-%d\n",
-				path, t.Channel, len(t.Orderers.Nodes), len(t.Organisations), e.base, e.base+topology.Span-1)
+			n := len(t.Organisations)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: channel %s, %d organisations, each with a peer and an orderer (%d BFT consenters, quorum %d, tolerating %d faulty), ports %d-%d\n",
+				path, t.Channel, n, n, channel.Quorum(n), (n-1)/3, e.base, e.base+topology.Span-1)
 			return nil
 		},
 	}

@@ -15,11 +15,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/network/topology"
 )
 
 // waitCommand holds the waits of network.sh: until started nodes answer
-// /healthz, until the orderers have a Raft leader, and until every peer
+// /healthz, until the orderers agree on a BFT leader, and until every peer
 // sees the others through gossip. Each gives up after --timeout and names
 // what it waited for.
 func waitCommand(e *env) *cobra.Command {
@@ -50,26 +51,23 @@ func waitCommand(e *env) *cobra.Command {
 	}
 	leader := &cobra.Command{
 		Use:   "leader",
-		Short: "Wait until one orderer reports itself Raft leader of the channel",
+		Short: "Wait until a quorum of the orderers (SmartBFT consenters) agree on a leader of the channel and that leader reports itself leader",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
 			if err != nil {
 				return err
 			}
-			want := fmt.Sprintf("consensus_etcdraft_is_leader{channel=%q}", t.Channel)
+			var last string
 			return poll(cmd.Context(), timeout, func() bool {
-				for _, n := range t.Nodes(e.base) {
-					if n.Kind == "orderer" && metric(n.Ops, want) == 1 {
-						return true
-					}
-				}
-				return false
+				var ok bool
+				ok, last = bftLeader(t, e.base)
+				return ok
 			}, func() error {
-				for _, n := range t.Orderers.Nodes {
-					e.showLog(cmd.ErrOrStderr(), n)
+				for _, n := range t.Orderers(e.base) {
+					e.showLog(cmd.ErrOrStderr(), n.Name)
 				}
-				return fmt.Errorf("no Raft leader for channel %s within %s", t.Channel, timeout)
+				return fmt.Errorf("no BFT leader for channel %s within %s (%s)", t.Channel, timeout, last)
 			})
 		},
 	}
@@ -100,6 +98,140 @@ func waitCommand(e *env) *cobra.Command {
 	}
 	cmd.AddCommand(healthy, leader, gossip)
 	return cmd
+}
+
+// leaderCommand prints the node name of the orderer that leads the
+// channel's SmartBFT consensus, as a quorum of the orderers agree.
+func leaderCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "leader",
+		Short: "Print the node name of the orderer that leads the channel's SmartBFT consensus (a quorum agreeing); fail when none does",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			name, seen := bftLeaderNode(t, e.base)
+			if name == "" {
+				return fmt.Errorf("no orderer leads channel %s with a quorum agreeing (%s)", t.Channel, seen)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), name)
+			return nil
+		},
+	}
+}
+
+// bftLeaderNode is the name of the orderer that reports itself leader of
+// the channel while a quorum of the orderers name the same leader, or "".
+func bftLeaderNode(t *topology.Topology, base int) (string, string) {
+	var vs []leaderView
+	for _, n := range t.Orderers(base) {
+		v := leaderView{Node: n.Name, Leader: -1}
+		if body, err := get(n.Ops, "/metrics"); err == nil {
+			v.Leader = sample(body, fmt.Sprintf("consensus_BFT_leader_id{channel=%q}", t.Channel))
+			v.Self = sample(body, fmt.Sprintf("consensus_BFT_is_leader{channel=%q}", t.Channel)) == 1
+		}
+		vs = append(vs, v)
+	}
+	ok, seen := leaderAgreed(vs, channel.Quorum(len(vs)))
+	if !ok {
+		return "", seen
+	}
+	for _, v := range vs {
+		if v.Self {
+			return v.Node, seen
+		}
+	}
+	return "", seen
+}
+
+// orderersCommand prints what each orderer's metrics say about the
+// channel's SmartBFT consensus: the leader it follows and its last
+// decided block (network.sh status).
+func orderersCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "orderers",
+		Short: "Print each orderer's view of the channel's SmartBFT consensus: the leader's consenter ID and the last block it decided",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, n := range t.Orderers(e.base) {
+				body, err := get(n.Ops, "/metrics")
+				if err != nil {
+					fmt.Fprintf(out, "%-24s no answer on 127.0.0.1:%d\n", n.Name, n.Ops)
+					continue
+				}
+				ch := fmt.Sprintf("{channel=%q}", t.Channel)
+				role := "follower"
+				if sample(body, "consensus_BFT_is_leader"+ch) == 1 {
+					role = "leader"
+				}
+				fmt.Fprintf(out, "%-24s %-8s leader %v, cluster of %v, last decided block %v\n", n.Name, role,
+					sample(body, "consensus_BFT_leader_id"+ch), sample(body, "consensus_BFT_cluster_size"+ch),
+					sample(body, "consensus_BFT_committed_block_number"+ch))
+			}
+			return nil
+		},
+	}
+}
+
+// leaderView is what one orderer's metrics say about the channel's
+// SmartBFT leader: the leader's consenter ID (consensus_BFT_leader_id,
+// which each consenter sets from its latest decision; -1 when it has
+// none or does not answer) and whether it is that leader itself
+// (consensus_BFT_is_leader).
+type leaderView struct {
+	Node   string
+	Leader float64
+	Self   bool
+}
+
+// bftLeader reports whether a quorum of the channel's orderers agree on
+// one leader and one of them reports itself leader, and what it saw.
+func bftLeader(t *topology.Topology, base int) (bool, string) {
+	var vs []leaderView
+	for _, n := range t.Orderers(base) {
+		v := leaderView{Node: n.Name, Leader: -1}
+		if body, err := get(n.Ops, "/metrics"); err == nil {
+			v.Leader = sample(body, fmt.Sprintf("consensus_BFT_leader_id{channel=%q}", t.Channel))
+			v.Self = sample(body, fmt.Sprintf("consensus_BFT_is_leader{channel=%q}", t.Channel)) == 1
+		}
+		vs = append(vs, v)
+	}
+	return leaderAgreed(vs, channel.Quorum(len(vs)))
+}
+
+// leaderAgreed reports whether at least quorum of the views name the same
+// leader (an ID above 0) and one of those is the leader itself; it also
+// says what each view holds.
+func leaderAgreed(vs []leaderView, quorum int) (bool, string) {
+	votes := map[float64]int{}
+	self := map[float64]bool{}
+	seen := make([]string, len(vs))
+	for i, v := range vs {
+		switch {
+		case v.Leader <= 0:
+			seen[i] = v.Node + " no leader"
+		default:
+			votes[v.Leader]++
+			self[v.Leader] = self[v.Leader] || v.Self
+			seen[i] = fmt.Sprintf("%s leader %v", v.Node, v.Leader)
+			if v.Self {
+				seen[i] += " (itself)"
+			}
+		}
+	}
+	for id, n := range votes {
+		if n >= quorum && self[id] {
+			return true, strings.Join(seen, ", ")
+		}
+	}
+	return false, strings.Join(seen, ", ")
 }
 
 // opsPorts maps every node and CA server to its operations port.

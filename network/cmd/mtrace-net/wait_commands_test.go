@@ -62,12 +62,23 @@ func TestWaitHealthyCommand(t *testing.T) {
 
 func TestWaitLeaderAndGossip(t *testing.T) {
 	e := network(t)
-	// orderer1 reports itself leader of circular (and not of another channel).
-	port := opsServer(t, "consensus_etcdraft_is_leader{channel=\"other\"} 0\nconsensus_etcdraft_is_leader{channel=\"circular\"} 1\n"+
-		"gossip_membership_total_peers_known{channel=\"circular\"} 3\n")
-	e.base = baseFor(t, e, "orderer1", port)
-	_, err := run(t, e, "wait", "leader", "--timeout", "2s")
+	// A consortium of one: its orderer reports itself leader of circular
+	// (and not of another channel), which is a quorum of one.
+	one := filepath.Join(t.TempDir(), "one.yaml")
+	raw, err := os.ReadFile(e.topoPath)
 	require.NoError(t, err)
+	i := strings.Index(string(raw), "  - node: recycler")
+	require.Positive(t, i)
+	require.NoError(t, os.WriteFile(one, raw[:i], 0o644))
+	e1 := &env{home: e.home, topoPath: one}
+	port := opsServer(t, "consensus_BFT_leader_id{channel=\"other\"} 2\nconsensus_BFT_is_leader{channel=\"other\"} 0\n"+
+		"consensus_BFT_leader_id{channel=\"circular\"} 1\nconsensus_BFT_is_leader{channel=\"circular\"} 1\n")
+	e1.base = baseFor(t, e1, "municipality-orderer", port)
+	_, err = run(t, e1, "-t", one, "wait", "leader", "--timeout", "2s")
+	require.NoError(t, err)
+	out, err := run(t, e1, "-t", one, "leader")
+	require.NoError(t, err)
+	assert.Equal(t, "municipality-orderer\n", out)
 
 	// The peers' operations ports answer nothing here: gossip has not settled.
 	require.NoError(t, os.MkdirAll(filepath.Join(e.home, "logs"), 0o755))
@@ -76,12 +87,52 @@ func TestWaitLeaderAndGossip(t *testing.T) {
 	assert.Contains(t, err.Error(), "the peers did not all see each other through gossip within 300ms (still short: ")
 	assert.True(t, strings.HasSuffix(err.Error(), "(still short: municipality, recycler, maker, auditor)"), err.Error())
 
-	// With no leader anywhere, leader fails and shows the orderers' logs.
+	// Of four orderers only one answers, and it names a leader: no quorum;
+	// leader fails, says what it saw and shows the orderers' logs.
 	e2 := network(t)
-	e2.base = baseFor(t, e2, "orderer1", opsServer(t, "consensus_etcdraft_is_leader{channel=\"circular\"} 0\n"))
+	e2.base = baseFor(t, e2, "municipality-orderer", opsServer(t,
+		"consensus_BFT_leader_id{channel=\"circular\"} 1\nconsensus_BFT_is_leader{channel=\"circular\"} 1\n"))
 	require.NoError(t, os.MkdirAll(filepath.Join(e2.home, "logs"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(e2.home, "logs", "orderer1.log"), []byte("raft: no quorum\n"), 0o644))
-	out, err := run(t, e2, "wait", "leader", "--timeout", "300ms")
-	assert.EqualError(t, err, "no Raft leader for channel circular within 300ms")
-	assert.Contains(t, out, "raft: no quorum")
+	require.NoError(t, os.WriteFile(filepath.Join(e2.home, "logs", "recycler-orderer.log"), []byte("smartbft: view change\n"), 0o644))
+	_, err = run(t, e2, "leader")
+	assert.ErrorContains(t, err, "no orderer leads channel circular with a quorum agreeing")
+	out, err = run(t, e2, "wait", "leader", "--timeout", "300ms")
+	assert.EqualError(t, err, "no BFT leader for channel circular within 300ms (municipality-orderer leader 1 (itself), "+
+		"recycler-orderer no leader, maker-orderer no leader, auditor-orderer no leader)")
+	assert.Contains(t, out, "smartbft: view change")
+}
+
+func TestLeaderAgreed(t *testing.T) {
+	v := func(node string, leader float64, self bool) leaderView { return leaderView{node, leader, self} }
+	cases := []struct {
+		name string
+		vs   []leaderView
+		want bool
+	}{
+		{"three of four agree, the leader among them", []leaderView{v("a", 2, false), v("b", 2, true), v("c", 2, false), v("d", -1, false)}, true},
+		{"all four agree", []leaderView{v("a", 1, true), v("b", 1, false), v("c", 1, false), v("d", 1, false)}, true},
+		{"two of four agree", []leaderView{v("a", 2, false), v("b", 2, true), v("c", 3, false), v("d", -1, false)}, false},
+		{"three agree on a leader that does not answer", []leaderView{v("a", 4, false), v("b", 4, false), v("c", 4, false), v("d", -1, false)}, false},
+		{"a leader of its own only", []leaderView{v("a", 1, true), v("b", 2, false), v("c", 3, false), v("d", 4, false)}, false},
+		{"nobody answers", []leaderView{v("a", -1, false), v("b", -1, false), v("c", -1, false), v("d", -1, false)}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, _ := leaderAgreed(c.vs, 3)
+			assert.Equal(t, c.want, got)
+		})
+	}
+}
+
+func TestOrderersCommand(t *testing.T) {
+	e := network(t)
+	e.base = baseFor(t, e, "recycler-orderer", opsServer(t,
+		"consensus_BFT_leader_id{channel=\"circular\"} 2\nconsensus_BFT_is_leader{channel=\"circular\"} 1\n"+
+			"consensus_BFT_cluster_size{channel=\"circular\"} 4\nconsensus_BFT_committed_block_number{channel=\"circular\"} 41\n"))
+	out, err := run(t, e, "orderers")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 4)
+	assert.Regexp(t, `^municipality-orderer +no answer on 127\.0\.0\.1:\d+$`, lines[0])
+	assert.Regexp(t, `^recycler-orderer +leader +leader 2, cluster of 4, last decided block 41$`, lines[1])
 }

@@ -239,7 +239,7 @@ func (e *Env) Network(args ...string) (string, error) {
 	return string(out), nil
 }
 
-// PID returns the recorded PID of a node, such as orderer1 or peer0.maker.
+// PID returns the recorded PID of a node, such as maker-orderer or maker.
 func (e *Env) PID(node string) (int, error) {
 	raw, err := os.ReadFile(filepath.Join(e.Home, "pids", node+".pid"))
 	if err != nil {
@@ -269,29 +269,29 @@ func BasePort() int {
 	return 27000
 }
 
-// OpsAddr is the operations (health and metrics) address of a node:
-// orderer1..3 or municipality, recycler, maker, auditor.
+// OpsAddr is the operations (health and metrics) address of a node of
+// the four founding members or of kaunas, whom the add-org suite admits
+// into the first free slot: a peer (municipality, recycler, maker,
+// auditor, kaunas) or a member's orderer (<member>-orderer).
 func OpsAddr(node string) (string, error) {
 	b := BasePort()
-	peers := map[string]int{"municipality": 0, "recycler": 1, "maker": 2, "auditor": 3}
-	switch {
-	case strings.HasPrefix(node, "orderer"):
-		n, err := strconv.Atoi(strings.TrimPrefix(node, "orderer"))
-		if err != nil || n < 1 || n > 3 {
+	slots := map[string]int{"municipality": 0, "recycler": 1, "maker": 2, "auditor": 3, "kaunas": 4}
+	if org, ok := strings.CutSuffix(node, "-orderer"); ok {
+		j, ok := slots[org]
+		if !ok {
 			return "", fmt.Errorf("no orderer %q", node)
 		}
-		return fmt.Sprintf("127.0.0.1:%d", b+20+n-1), nil
-	default:
-		j, ok := peers[node]
-		if !ok {
-			return "", fmt.Errorf("no node %q", node)
-		}
-		return fmt.Sprintf("127.0.0.1:%d", b+120+j), nil
+		return fmt.Sprintf("127.0.0.1:%d", b+20+j), nil
 	}
+	j, ok := slots[node]
+	if !ok {
+		return "", fmt.Errorf("no node %q", node)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", b+120+j), nil
 }
 
 // Metric reads one Prometheus gauge of a node for the channel, such as
-// ledger_blockchain_height or consensus_etcdraft_is_leader.
+// ledger_blockchain_height or consensus_BFT_is_leader.
 func Metric(node, name, channel string) (float64, error) {
 	addr, err := OpsAddr(node)
 	if err != nil {
@@ -331,8 +331,9 @@ func Alive(pid int) bool {
 	return len(f) == 0 || f[0] != "Z"
 }
 
-// Orderers are the three Raft orderers' node names.
-var Orderers = []string{"orderer1", "orderer2", "orderer3"}
+// Orderers are the node names of the four founding members' orderers,
+// the channel's SmartBFT consenters (consenter IDs 1 to 4, in this order).
+var Orderers = []string{"municipality-orderer", "recycler-orderer", "maker-orderer", "auditor-orderer"}
 
 // Peers are the profiles of the four member organisations, one per peer.
 var Peers = []string{"municipality", "recycler", "maker", "auditor"}
@@ -385,10 +386,12 @@ func (e *Env) Reload() error {
 }
 
 // Membership is the channel's configuration as an orderer has it: the
-// number of its config block and its member organisations' MSP IDs.
+// number of its config block, its member organisations' MSP IDs and the
+// MSP IDs of its SmartBFT consenters.
 type Membership struct {
 	ConfigBlock uint64   `json:"configBlock"`
 	Members     []string `json:"members"`
+	Consenters  []string `json:"consenters"`
 }
 
 // Membership asks an orderer for the channel's current configuration,

@@ -574,11 +574,11 @@ echo '{"configBlock": 4, "members": ["MunicipalityMSP", "MakerMSP"]}'
 
 func TestPID(t *testing.T) {
 	f := newFixture(t)
-	write(t, filepath.Join(f.env.Home, "pids", "orderer2.pid"), []byte("4242\n"), 0o644)
-	pid, err := f.env.PID("orderer2")
+	write(t, filepath.Join(f.env.Home, "pids", "recycler-orderer.pid"), []byte("4242\n"), 0o644)
+	pid, err := f.env.PID("recycler-orderer")
 	require.NoError(t, err)
 	assert.Equal(t, 4242, pid)
-	_, err = f.env.PID("orderer3")
+	_, err = f.env.PID("maker-orderer")
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	write(t, filepath.Join(f.env.Home, "pids", "bad.pid"), []byte("x"), 0o644)
 	_, err = f.env.PID("bad")
@@ -617,19 +617,21 @@ func TestOpsAddr(t *testing.T) {
 	assert.Equal(t, 28000, BasePort())
 
 	for node, want := range map[string]string{
-		"orderer1": "127.0.0.1:28020", "orderer3": "127.0.0.1:28022",
+		"municipality-orderer": "127.0.0.1:28020", "maker-orderer": "127.0.0.1:28022", "auditor-orderer": "127.0.0.1:28023", "kaunas-orderer": "127.0.0.1:28024",
 		"municipality": "127.0.0.1:28120", "recycler": "127.0.0.1:28121", "maker": "127.0.0.1:28122", "auditor": "127.0.0.1:28123",
 	} {
 		got, err := OpsAddr(node)
 		require.NoError(t, err, node)
 		assert.Equal(t, want, got, node)
 	}
-	for _, node := range []string{"orderer0", "orderer4", "ordererX"} {
+	for _, node := range []string{"vilnius-orderer", "-orderer"} {
 		_, err := OpsAddr(node)
 		assert.EqualError(t, err, fmt.Sprintf("no orderer %q", node))
 	}
 	_, err := OpsAddr("peer9")
 	assert.EqualError(t, err, `no node "peer9"`)
+	_, err = OpsAddr("orderer1")
+	assert.EqualError(t, err, `no node "orderer1"`, "the Raft layout's orderers are gone")
 }
 
 func TestMetric(t *testing.T) {
@@ -641,7 +643,7 @@ func TestMetric(t *testing.T) {
 		fmt.Fprint(w, `# HELP ledger_blockchain_height Height of the chain in blocks.
 ledger_blockchain_height{channel="other"} 99
 ledger_blockchain_height{channel="circular"} 17
-consensus_etcdraft_is_leader{channel="circular"} 1
+consensus_BFT_is_leader{channel="circular"} 1
 `)
 	}))
 	defer srv.Close()
@@ -655,7 +657,7 @@ consensus_etcdraft_is_leader{channel="circular"} 1
 	v, err := Metric("maker", "ledger_blockchain_height", "circular")
 	require.NoError(t, err)
 	assert.Equal(t, 17.0, v)
-	v, err = Metric("maker", "consensus_etcdraft_is_leader", "circular")
+	v, err = Metric("maker", "consensus_BFT_is_leader", "circular")
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, v)
 	_, err = Metric("maker", "ledger_blockchain_height", "absent")
