@@ -55,7 +55,7 @@ func freePorts(t *testing.T) Ports {
 		require.NoError(t, err)
 		return n
 	}
-	return Ports{Peer: p(), Orderer: p(), OrdererAdmin: p(), PeerOps: p(), OrdererOps: p(), CAOps: p()}
+	return Ports{Peer: p(), Orderer: p(), OrdererAdmin: p(), PeerOps: p(), OrdererOps: p(), CAOps: p(), Chaincode: p()}
 }
 
 // startOrderer runs the organisation's orderer from its own folder, as

@@ -18,6 +18,9 @@
 //	mtrace-org submit X.update SIG...
 //	mtrace-org chaincode define --name N --version V --sequence S --package PKG
 //	mtrace-org chaincode approve|status|commit NAME-S.chaincode
+//	mtrace-org node config|start|stop|status        the organisation's own CA, orderer and peer
+//	mtrace-org chaincode package --binary BIN --out PKG; chaincode install PKG
+//	mtrace-org profile --genesis BLOCK              the mtrace CLI's configuration
 //	mtrace-org keys [DIR]                            private keys of other organisations in a folder
 //
 // Every command can be run again: a file that is already what the
@@ -82,7 +85,7 @@ func newRoot(out io.Writer) *cobra.Command {
 	root.SetOut(out)
 	root.PersistentFlags().StringVar(&a.home, "home", a.home, "the organisation's folder (MTRACE_ORG_HOME)")
 	root.PersistentFlags().StringVar(&a.bin, "bin", a.bin, "the folder of the Fabric binaries (fabric-ca-server, peer)")
-	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), chaincodeCmd(a), keysCmd(a))
+	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), chaincodeCmd(a), keysCmd(a), nodeCmd(a), profileCmd(a))
 	return root
 }
 
@@ -143,6 +146,7 @@ it enrols only what is missing; other settings are refused.`,
 	f.IntVar(&s.Ports.OrdererOps, "orderer-ops-port", member.DefaultPorts.OrdererOps, "the orderer's operations port")
 	f.IntVar(&s.Ports.CA, "ca-port", member.DefaultPorts.CA, "the Fabric CA's port, on 127.0.0.1")
 	f.IntVar(&s.Ports.CAOps, "ca-ops-port", member.DefaultPorts.CAOps, "the Fabric CA's operations port")
+	f.IntVar(&s.Ports.Chaincode, "chaincode-port", member.DefaultPorts.Chaincode, "the peer's chaincode listener, on 127.0.0.1")
 	f.BoolVar(&noCA, "no-ca", false, "write the settings and the CA's configuration only")
 	return cmd
 }
