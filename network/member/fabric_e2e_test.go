@@ -62,7 +62,9 @@ func freePorts(t *testing.T) Ports {
 // configuration WriteNodeConfig writes from Fabric's sample, the process
 // detached with its PID file; it is stopped by that PID when the test
 // ends.
-func startOrderer(t *testing.T, bin, sample string, o *testOrg) { startNode(t, bin, sample, o, NodeOrderer) }
+func startOrderer(t *testing.T, bin, sample string, o *testOrg) {
+	startNode(t, bin, sample, o, NodeOrderer)
+}
 
 // startPeer runs the organisation's peer from its own folder.
 func startPeer(t *testing.T, bin, sample string, o *testOrg) { startNode(t, bin, sample, o, NodePeer) }

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mtrace/mtrace/chaincode/api"
+	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/internal/configblock"
 	"github.com/mtrace/mtrace/network/pki"
 )
@@ -205,4 +208,73 @@ func keyFile(dir string) (string, error) {
 		return "", fmt.Errorf("%s holds %d keys, want 1", dir, len(keys))
 	}
 	return keys[0], nil
+}
+
+// Bootstrap writes the chaincode's first participant registry, the
+// organisations of the cards with their roles and names, as the
+// organisation's admin (BootstrapRegistry), endorsed by every member's
+// anchor peer (addresses and TLS roots from the configuration in force,
+// read from the organisation's own orderer) and ordered by its own
+// orderer. already is true when the registry exists: the chaincode
+// refuses a second bootstrap.
+func (h *Home) Bootstrap(ctx context.Context, bin, channelID, chaincode string, cards []*Card) (already bool, err error) {
+	if len(cards) == 0 {
+		return false, errors.New("the registry needs the members' cards")
+	}
+	var ps []model.Participant
+	for _, c := range cards {
+		ps = append(ps, model.Participant{MSP: c.MSPID, Role: model.Role(c.Role), Name: c.Name})
+	}
+	if err := model.ValidateParticipants(ps); err != nil {
+		return false, err
+	}
+	rawPs, err := json.Marshal(ps)
+	if err != nil {
+		return false, err
+	}
+	call, err := json.Marshal(map[string]any{"function": api.BootstrapRegistry, "Args": []string{string(rawPs)}})
+	if err != nil {
+		return false, err
+	}
+	o, err := h.Orderer(channelID)
+	if err != nil {
+		return false, err
+	}
+	cfg, err := o.Config(ctx)
+	_ = o.Close()
+	if err != nil {
+		return false, err
+	}
+	peers, err := anchorPeers(cfg.Config)
+	if err != nil {
+		return false, err
+	}
+	tmp, err := os.MkdirTemp("", "mtrace-bootstrap")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(tmp)
+	args := append([]string{"chaincode", "invoke"}, h.ordererArgs()...)
+	args = append(args, "-C", channelID, "-n", chaincode, "-c", string(call), "--waitForEvent")
+	members := make([]string, 0, len(peers))
+	for m := range peers {
+		members = append(members, m)
+	}
+	slices.Sort(members)
+	for _, m := range members {
+		p := peers[m]
+		if p.addr == "" {
+			continue
+		}
+		f := filepath.Join(tmp, m+".pem")
+		if err := os.WriteFile(f, p.tlsRoots, 0o644); err != nil {
+			return false, err
+		}
+		args = append(args, "--peerAddresses", p.addr, "--tlsRootCertFiles", f)
+	}
+	out, err := h.peerCmd(ctx, bin, args...)
+	if err != nil && bytes.Contains(out, []byte("registry already bootstrapped")) {
+		return true, nil
+	}
+	return false, err
 }

@@ -21,6 +21,7 @@
 //	mtrace-org node config|start|stop|status        the organisation's own CA, orderer and peer
 //	mtrace-org chaincode package --binary BIN --out PKG; chaincode install PKG
 //	mtrace-org profile --genesis BLOCK              the mtrace CLI's configuration
+//	mtrace-org registry bootstrap --member CARD...   the chaincode's first registry
 //	mtrace-org keys [DIR]                            private keys of other organisations in a folder
 //
 // Every command can be run again: a file that is already what the
@@ -85,7 +86,7 @@ func newRoot(out io.Writer) *cobra.Command {
 	root.SetOut(out)
 	root.PersistentFlags().StringVar(&a.home, "home", a.home, "the organisation's folder (MTRACE_ORG_HOME)")
 	root.PersistentFlags().StringVar(&a.bin, "bin", a.bin, "the folder of the Fabric binaries (fabric-ca-server, peer)")
-	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), chaincodeCmd(a), keysCmd(a), nodeCmd(a), profileCmd(a))
+	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), chaincodeCmd(a), keysCmd(a), nodeCmd(a), profileCmd(a), registryCmd(a))
 	return root
 }
 

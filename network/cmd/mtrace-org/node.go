@@ -217,3 +217,45 @@ hash is pinned, so that every block the CLI reads is checked from it.`,
 	cmd.Flags().StringVar(&chaincode, "chaincode", "mtrace", "the chaincode's name")
 	return cmd
 }
+
+// registryCmd writes the chaincode's first registry from the members'
+// cards.
+func registryCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "registry", Short: "The chaincode's participant registry"}
+	var cards []string
+	var channel, chaincode string
+	bootstrap := &cobra.Command{
+		Use:   "bootstrap --member CARD...",
+		Short: "Write the first registry (the cards' organisations, roles and names) as the organisation's admin, endorsed by every member's anchor peer",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, err := a.open()
+			if err != nil {
+				return err
+			}
+			var cs []*member.Card
+			for _, f := range cards {
+				c, err := member.ReadCard(f)
+				if err != nil {
+					return err
+				}
+				cs = append(cs, c)
+			}
+			already, err := h.Bootstrap(cmd.Context(), filepath.Join(a.bin, "peer"), channel, chaincode, cs)
+			if err != nil {
+				return err
+			}
+			if already {
+				fmt.Fprintln(a.out, "the registry exists already; nothing to do")
+			} else {
+				fmt.Fprintf(a.out, "registry bootstrapped with %d members\n", len(cs))
+			}
+			return nil
+		},
+	}
+	bootstrap.Flags().StringArrayVar(&cards, "member", nil, "a member card (repeat)")
+	bootstrap.Flags().StringVar(&channel, "channel", "circular", "the channel")
+	bootstrap.Flags().StringVar(&chaincode, "chaincode", "mtrace", "the chaincode")
+	cmd.AddCommand(bootstrap)
+	return cmd
+}
