@@ -109,37 +109,55 @@ func (h *Home) Install(ctx context.Context, bin, pkg string) (id string, already
 	return id, false, nil
 }
 
-// ProfileFile is the mtrace CLI's configuration Profile writes, in the
-// home.
+// ProfileFile is the mtrace CLI's configuration WriteProfile writes, in
+// the home.
 func (h *Home) ProfileFile() string { return filepath.Join(h.Dir, "client", "config.yaml") }
 
-// Profile is the mtrace CLI's configuration for the organisation (the
-// format of client/internal/config): profile <node> acts as User1 (an
-// operator) and <node>-admin as the admin, both through the
-// organisation's own peer, with its own orderer (the TLS client
-// certificate the orderers require) and its own CA, and every block the
-// CLI reads checked from the channel's genesis block, whose hash is
-// pinned from the block file given.
-func (h *Home) Profile(genesisFile, channel, chaincode string) ([]byte, error) {
+// WriteProfile writes the mtrace CLI's configuration for the
+// organisation to out (the format of client/internal/config): profile
+// <node> acts as User1 (an operator) and <node>-admin as the admin, both
+// through the organisation's own peer, with its own orderer (the TLS
+// client certificate the orderers require) and its own CA, every block
+// the CLI reads checked from the channel's genesis block, whose hash is
+// pinned from the block file given. For every other member whose anchor
+// peer the config block names (configFile, or the genesis block), a
+// profile peer-<MSP ID> holds only that peer's address and TLS roots
+// (written beside out): `mtrace verify` asks those peers to confirm the
+// answers of its own; no identity goes with them. changed is false when
+// out was already so.
+func (h *Home) WriteProfile(out, genesisFile, configFile, channel, chaincode string) (changed bool, err error) {
 	raw, err := os.ReadFile(genesisFile)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	hash, err := configblock.GenesisHash(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", genesisFile, err)
+		return false, fmt.Errorf("%s: %w", genesisFile, err)
 	}
 	b, err := ReadBlock(genesisFile)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	if b.Header.Number != 0 {
-		return nil, fmt.Errorf("%s: block %d, not the channel's genesis block", genesisFile, b.Header.Number)
+		return false, fmt.Errorf("%s: block %d, not the channel's genesis block", genesisFile, b.Header.Number)
 	}
 	if channel == "" {
 		if channel, err = blockChannel(b); err != nil {
-			return nil, err
+			return false, err
 		}
+	}
+	if configFile != "" {
+		if b, err = ReadBlock(configFile); err != nil {
+			return false, err
+		}
+	}
+	cfg, err := configblock.Config(b)
+	if err != nil {
+		return false, err
+	}
+	peers, err := anchorPeers(cfg)
+	if err != nil {
+		return false, err
 	}
 	type orderer struct {
 		Endpoint    string `yaml:"endpoint"`
@@ -154,17 +172,17 @@ func (h *Home) Profile(genesisFile, channel, chaincode string) ([]byte, error) {
 		TLSRootCert string `yaml:"tlsRootCert"`
 	}
 	type profile struct {
-		Endpoint    string  `yaml:"endpoint"`
-		TLSRootCert string  `yaml:"tlsRootCert"`
-		ServerName  string  `yaml:"serverName"`
-		MSPID       string  `yaml:"mspId"`
-		Cert        string  `yaml:"cert"`
-		Key         string  `yaml:"key"`
-		Channel     string  `yaml:"channel"`
-		Chaincode   string  `yaml:"chaincode"`
-		CA          ca      `yaml:"ca"`
-		Orderer     orderer `yaml:"orderer"`
-		Genesis     string  `yaml:"genesis"`
+		Endpoint    string   `yaml:"endpoint"`
+		TLSRootCert string   `yaml:"tlsRootCert"`
+		ServerName  string   `yaml:"serverName,omitempty"`
+		MSPID       string   `yaml:"mspId"`
+		Cert        string   `yaml:"cert,omitempty"`
+		Key         string   `yaml:"key,omitempty"`
+		Channel     string   `yaml:"channel"`
+		Chaincode   string   `yaml:"chaincode"`
+		CA          *ca      `yaml:"ca,omitempty"`
+		Orderer     *orderer `yaml:"orderer,omitempty"`
+		Genesis     string   `yaml:"genesis"`
 	}
 	c := h.CA()
 	ps := map[string]profile{}
@@ -174,22 +192,45 @@ func (h *Home) Profile(genesisFile, channel, chaincode string) ([]byte, error) {
 	} {
 		key, err := keyFile(filepath.Join(u.dir, "msp", "keystore"))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w (run init)", u.file, err)
+			return false, fmt.Errorf("%s: %w (run init)", u.file, err)
 		}
 		ps[u.name] = profile{
 			Endpoint: h.PeerAddress(), TLSRootCert: filepath.Join(h.PeerDir(), "tls", "ca.crt"), ServerName: h.PeerHost(),
 			MSPID: h.MSPID, Cert: filepath.Join(u.dir, "msp", "signcerts", u.file+"-cert.pem"), Key: key,
 			Channel: channel, Chaincode: chaincode,
-			CA: ca{URL: c.URL(), Name: c.Name, TLSRootCert: pki.TLSRoot(h.Dir, c)},
-			Orderer: orderer{Endpoint: h.OrdererAddress(), TLSRootCert: filepath.Join(h.OrdererDir(), "tls", "ca.crt"),
+			CA: &ca{URL: c.URL(), Name: c.Name, TLSRootCert: pki.TLSRoot(h.Dir, c)},
+			Orderer: &orderer{Endpoint: h.OrdererAddress(), TLSRootCert: filepath.Join(h.OrdererDir(), "tls", "ca.crt"),
 				ServerName: h.OrdererHost(), TLSCert: filepath.Join(u.dir, "tls", "client.crt"), TLSKey: filepath.Join(u.dir, "tls", "client.key")},
 			Genesis: hash,
 		}
 	}
-	return yaml.Marshal(struct {
+	roots := map[string][]byte{}
+	for msp, p := range peers {
+		if msp == h.MSPID || p.addr == "" {
+			continue
+		}
+		f := filepath.Join(filepath.Dir(out), "peers", msp+"-tlsroots.pem")
+		roots[f] = p.tlsRoots
+		ps["peer-"+msp] = profile{Endpoint: p.addr, TLSRootCert: f, MSPID: msp, Channel: channel, Chaincode: chaincode, Genesis: hash}
+	}
+	file, err := yaml.Marshal(struct {
 		DefaultProfile string             `yaml:"defaultProfile"`
 		Profiles       map[string]profile `yaml:"profiles"`
 	}{h.Node, ps})
+	if err != nil {
+		return false, err
+	}
+	roots[out] = file
+	for f, raw := range roots {
+		if old, err := os.ReadFile(f); err == nil && bytes.Equal(old, raw) {
+			continue
+		}
+		if err := writeFile(f, raw, 0o644); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	return changed, nil
 }
 
 // keyFile is the one private key file of an MSP's keystore.

@@ -47,23 +47,30 @@ type program struct {
 	health string // its operations /healthz URL, if any
 }
 
+// logSpec is the nodes' log level unless FABRIC_LOGGING_SPEC says
+// otherwise: gRPC's connection chatter at info drowns what matters.
+const logSpec = "info:grpc=warning"
+
 func (h *Home) program(node, bin string) (program, error) {
-	marker := "MTRACE_ORG_HOME=" + h.Dir
+	base := []string{"MTRACE_ORG_HOME=" + h.Dir}
+	if os.Getenv("FABRIC_LOGGING_SPEC") == "" {
+		base = append(base, "FABRIC_LOGGING_SPEC="+logSpec)
+	}
 	switch node {
 	case NodeCA:
 		return program{bin: filepath.Join(bin, "fabric-ca-server"),
 			args:   []string{"start", "-H", pki.ServerDir(h.Dir, h.CA())},
-			env:    []string{marker},
+			env:    base,
 			listen: local(h.Ports.CA)}, nil
 	case NodeOrderer:
 		return program{bin: filepath.Join(bin, "orderer"),
-			env:    []string{marker, "FABRIC_CFG_PATH=" + h.ConfigDir(NodeOrderer)},
+			env:    append(base, "FABRIC_CFG_PATH="+h.ConfigDir(NodeOrderer)),
 			listen: h.OrdererAddress(), health: "http://" + local(h.Ports.OrdererOps) + "/healthz"}, nil
 	case NodePeer:
 		return program{bin: filepath.Join(bin, "peer"), args: []string{"node", "start"},
 			// network/builder's run script keeps the chaincode's PID and
 			// log beside the nodes' (pids/cc-peer.pid, logs/cc-peer.log).
-			env:    []string{marker, "FABRIC_CFG_PATH=" + h.ConfigDir(NodePeer), "MTRACE_HOME=" + h.Dir, "MTRACE_PEER=" + NodePeer},
+			env:    append(base, "FABRIC_CFG_PATH="+h.ConfigDir(NodePeer), "MTRACE_HOME="+h.Dir, "MTRACE_PEER="+NodePeer),
 			listen: h.PeerAddress(), health: "http://" + local(h.Ports.PeerOps) + "/healthz"}, nil
 	}
 	return program{}, fmt.Errorf("no node %q: the nodes are %s", node, strings.Join(Nodes, ", "))

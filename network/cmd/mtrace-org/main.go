@@ -320,6 +320,7 @@ it apart can compare its hash.`,
 	fetch.Flags().StringVar(&fetchOut, "out", "latest.block", "the block file")
 
 	var peer bool
+	var peerBlock string
 	join := &cobra.Command{
 		Use:   "join BLOCK [--peer]",
 		Short: "Join the organisation's orderer (and with --peer its peer) to the channel of a config block",
@@ -327,7 +328,10 @@ it apart can compare its hash.`,
 API (the admin's TLS client certificate) with the genesis block, or for a
 member that joins later the config block that added it. With --peer it
 also joins the peer (bin/peer channel join; FABRIC_CFG_PATH must name the
-peer's core.yaml folder). A node that has the channel is left as it is.`,
+peer's core.yaml folder, or node config wrote config/peer/core.yaml). A
+peer joins from the channel's genesis block (it validates every block
+from there): a member that joins later names it with --peer-block. A node
+that has the channel is left as it is.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := a.open()
@@ -352,7 +356,11 @@ peer's core.yaml folder). A node that has the channel is left as it is.`,
 			}
 			fmt.Fprintf(a.out, "orderer %s %s %s (%s, %s)\n", h.OrdererHost(), verb, info.Name, info.ConsensusRelation, info.Status)
 			if peer {
-				joined, err := h.JoinPeer(cmd.Context(), filepath.Join(a.bin, "peer"), args[0])
+				pb := args[0]
+				if peerBlock != "" {
+					pb = peerBlock
+				}
+				joined, err := h.JoinPeer(cmd.Context(), filepath.Join(a.bin, "peer"), pb)
 				if err != nil {
 					return err
 				}
@@ -362,6 +370,7 @@ peer's core.yaml folder). A node that has the channel is left as it is.`,
 		},
 	}
 	join.Flags().BoolVar(&peer, "peer", false, "also join the peer")
+	join.Flags().StringVar(&peerBlock, "peer-block", "", "the block the peer joins with (default BLOCK): the genesis block, for a member that joins later")
 	cmd.AddCommand(genesis, inspect, fetch, join)
 	return cmd
 }

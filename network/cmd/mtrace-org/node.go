@@ -172,15 +172,19 @@ func configured(h *member.Home) bool {
 
 // profileCmd writes the mtrace CLI's configuration for the organisation.
 func profileCmd(a *app) *cobra.Command {
-	var genesis, out, channel, chaincode string
+	var genesis, config, out, channel, chaincode string
 	cmd := &cobra.Command{
-		Use:   "profile --genesis BLOCK [--out FILE]",
+		Use:   "profile --genesis BLOCK [--config BLOCK] [--out FILE]",
 		Short: "Write the mtrace CLI's configuration (profiles NODE and NODE-admin) from the organisation's folder",
 		Long: `profile writes the mtrace CLI's configuration file (client/config.yaml in
 the folder, or --out): profile NODE acts as User1 (an operator), NODE-admin
 as the admin, both through the organisation's own peer, orderer (with the
 TLS client certificate the orderers require) and CA; the genesis block's
-hash is pinned, so that every block the CLI reads is checked from it.`,
+hash is pinned, so that every block the CLI reads is checked from it. For
+each other member whose anchor peer the channel configuration names (the
+genesis block's, or --config, a later config block), profile peer-MSPID
+holds that peer's address and TLS roots only: mtrace verify asks them to
+confirm what its own peer says.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			h, err := a.open()
@@ -190,28 +194,23 @@ hash is pinned, so that every block the CLI reads is checked from it.`,
 			if genesis == "" {
 				return errors.New("--genesis: the channel's genesis block file is required")
 			}
-			raw, err := h.Profile(genesis, channel, chaincode)
-			if err != nil {
-				return err
-			}
 			if out == "" {
 				out = h.ProfileFile()
 			}
-			if old, err := os.ReadFile(out); err == nil && string(old) == string(raw) {
+			changed, err := h.WriteProfile(out, genesis, config, channel, chaincode)
+			if err != nil {
+				return err
+			}
+			if !changed {
 				fmt.Fprintf(a.out, "%s: kept\n", out)
 				return nil
-			}
-			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(out, raw, 0o600); err != nil {
-				return err
 			}
 			fmt.Fprintf(a.out, "%s: written (MTRACE_CONFIG=%s)\n", out, out)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&genesis, "genesis", "", "the channel's genesis block (its hash is pinned)")
+	cmd.Flags().StringVar(&config, "config", "", "a later config block, for the members' peers (default: the genesis block's)")
 	cmd.Flags().StringVar(&out, "out", "", "where to write (default client/config.yaml in the folder)")
 	cmd.Flags().StringVar(&channel, "channel", "", "the channel (default: the genesis block's)")
 	cmd.Flags().StringVar(&chaincode, "chaincode", "mtrace", "the chaincode's name")
