@@ -50,7 +50,7 @@ func local(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(
 // TLS roots of the channels' members), channel participation, the admin
 // endpoint on the host's loopback with TLS and client authentication by
 // the organisation's TLS CA, the operations endpoint, and the ledger in
-// data/orderer.
+// data/orderer, and replication by the "simple" block puller.
 func (h *Home) OrdererSettings() map[string]any {
 	d := h.OrdererDir()
 	tls := func(f string) string { return filepath.Join(d, "tls", f) }
@@ -66,19 +66,25 @@ func (h *Home) OrdererSettings() map[string]any {
 		"General.TLS.RootCAs":            []string{tls("ca.crt")},
 		"General.TLS.ClientAuthRequired": true,
 		"General.TLS.ClientRootCAs":      []string{tls("ca.crt")},
-		"FileLedger.Location":            filepath.Join(data, "ledger"),
-		"Consensus.WALDir":               filepath.Join(data, "wal"),
-		"Consensus.SnapDir":              filepath.Join(data, "snap"),
-		"ChannelParticipation.Enabled":   true,
-		"Operations.ListenAddress":       local(h.Ports.OrdererOps),
-		"Metrics.Provider":               "prometheus",
-		"Admin.ListenAddress":            local(h.Ports.OrdererAdmin),
-		"Admin.TLS.Enabled":              true,
-		"Admin.TLS.Certificate":          tls("server.crt"),
-		"Admin.TLS.PrivateKey":           tls("server.key"),
-		"Admin.TLS.RootCAs":              []string{tls("ca.crt")},
-		"Admin.TLS.ClientAuthRequired":   true,
-		"Admin.TLS.ClientRootCAs":        []string{tls("ca.crt")},
+		// A consenter that restarts behind catches up with Fabric's
+		// cluster block puller: the default "consensus" policy's
+		// deliverer in Fabric v3.1.1 sends no TLS certificate hash, so
+		// orderers that require client certificates refuse it with
+		// BAD_REQUEST and it never catches up.
+		"General.Cluster.ReplicationPolicy": "simple",
+		"FileLedger.Location":               filepath.Join(data, "ledger"),
+		"Consensus.WALDir":                  filepath.Join(data, "wal"),
+		"Consensus.SnapDir":                 filepath.Join(data, "snap"),
+		"ChannelParticipation.Enabled":      true,
+		"Operations.ListenAddress":          local(h.Ports.OrdererOps),
+		"Metrics.Provider":                  "prometheus",
+		"Admin.ListenAddress":               local(h.Ports.OrdererAdmin),
+		"Admin.TLS.Enabled":                 true,
+		"Admin.TLS.Certificate":             tls("server.crt"),
+		"Admin.TLS.PrivateKey":              tls("server.key"),
+		"Admin.TLS.RootCAs":                 []string{tls("ca.crt")},
+		"Admin.TLS.ClientAuthRequired":      true,
+		"Admin.TLS.ClientRootCAs":           []string{tls("ca.crt")},
 	}
 }
 

@@ -168,6 +168,9 @@ func TestWriteNodeConfigPutsTheMemberOnItsHostWithTLSAndItsBuilder(t *testing.T)
 				ClientRootCAs      []string `yaml:"ClientRootCAs"`
 			} `yaml:"TLS"`
 			Keepalive map[string]string `yaml:"Keepalive"`
+			Cluster   struct {
+				ReplicationPolicy string `yaml:"ReplicationPolicy"`
+			} `yaml:"Cluster"`
 		} `yaml:"General"`
 		Admin struct {
 			ListenAddress string `yaml:"ListenAddress"`
@@ -196,6 +199,7 @@ func TestWriteNodeConfigPutsTheMemberOnItsHostWithTLSAndItsBuilder(t *testing.T)
 	assert.Equal(t, filepath.Join(h.OrdererDir(), "tls", "server.crt"), o.General.TLS.Certificate)
 	assert.Equal(t, []string{filepath.Join(h.OrdererDir(), "tls", "ca.crt")}, o.General.TLS.ClientRootCAs)
 	assert.Equal(t, "60s", o.General.Keepalive["ServerMinInterval"], "Fabric's other settings stay")
+	assert.Equal(t, "simple", o.General.Cluster.ReplicationPolicy, "a restarted consenter catches up through orderers that require client certificates")
 	assert.Equal(t, "127.0.0.1:"+strconv.Itoa(h.Ports.OrdererAdmin), o.Admin.ListenAddress, "the admin endpoint stays on the host")
 	assert.True(t, o.Admin.TLS.Enabled && o.Admin.TLS.ClientAuthRequired)
 	assert.Equal(t, "127.0.0.1:"+strconv.Itoa(h.Ports.OrdererOps), o.Operations.ListenAddress)
