@@ -3,6 +3,8 @@ package member
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -45,6 +47,11 @@ type program struct {
 	env    []string
 	listen string // host:port it listens on once started
 	health string // its operations /healthz URL, if any
+	// tls, when set, is how a client completes a TLS handshake with the
+	// node's listener: an orderer syncs with the others before it serves
+	// (its socket accepts connections, and its /healthz answers, before
+	// that), so only a handshake says it serves.
+	tls *tls.Config
 }
 
 // logSpec is the nodes' log level unless FABRIC_LOGGING_SPEC says
@@ -65,13 +72,15 @@ func (h *Home) program(node, bin string) (program, error) {
 	case NodeOrderer:
 		return program{bin: filepath.Join(bin, "orderer"),
 			env:    append(base, "FABRIC_CFG_PATH="+h.ConfigDir(NodeOrderer)),
-			listen: h.OrdererAddress(), health: "http://" + local(h.Ports.OrdererOps) + "/healthz"}, nil
+			listen: h.OrdererAddress(), health: "http://" + local(h.Ports.OrdererOps) + "/healthz",
+			tls: h.clientTLS(h.OrdererHost(), filepath.Join(h.OrdererDir(), "tls", "ca.crt"))}, nil
 	case NodePeer:
 		return program{bin: filepath.Join(bin, "peer"), args: []string{"node", "start"},
 			// network/builder's run script keeps the chaincode's PID and
 			// log beside the nodes' (pids/cc-peer.pid, logs/cc-peer.log).
 			env:    append(base, "FABRIC_CFG_PATH="+h.ConfigDir(NodePeer), "MTRACE_HOME="+h.Dir, "MTRACE_PEER="+NodePeer),
-			listen: h.PeerAddress(), health: "http://" + local(h.Ports.PeerOps) + "/healthz"}, nil
+			listen: h.PeerAddress(), health: "http://" + local(h.Ports.PeerOps) + "/healthz",
+			tls: h.clientTLS(h.PeerHost(), filepath.Join(h.PeerDir(), "tls", "ca.crt"))}, nil
 	}
 	return program{}, fmt.Errorf("no node %q: the nodes are %s", node, strings.Join(Nodes, ", "))
 }
@@ -341,7 +350,37 @@ func (h *Home) waitUp(ctx context.Context, node string, p program, r pidRecord) 
 	}
 }
 
+// clientTLS is the admin's TLS client configuration for one of the
+// organisation's nodes (server name and TLS root); nil when the files are
+// not there (a node that cannot be probed by TLS is probed without).
+func (h *Home) clientTLS(server, rootFile string) *tls.Config {
+	root, err := os.ReadFile(rootFile)
+	if err != nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(root) {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(h.AdminDir(), "tls", "client.crt"), filepath.Join(h.AdminDir(), "tls", "client.key"))
+	if err != nil {
+		return nil
+	}
+	return &tls.Config{ServerName: server, RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"h2"}}
+}
+
 func probe(client *http.Client, p program) error {
+	if p.tls != nil {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: p.tls}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := d.DialContext(ctx, "tcp", p.listen)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("no TLS handshake on %s: %w", p.listen, err)
+		}
+		_ = c.Close()
+	}
 	c, err := net.DialTimeout("tcp", p.listen, time.Second)
 	if err != nil {
 		return err
