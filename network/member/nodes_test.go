@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 
+	"github.com/mtrace/mtrace/internal/configblock"
 	"github.com/mtrace/mtrace/internal/testport"
 )
 
@@ -433,4 +434,99 @@ func TestPackageIsReproducibleAndRunsWithTheBuilder(t *testing.T) {
 	assert.ErrorContains(t, Package(bin, "Bad Label", a), "label")
 	assert.Error(t, Package(filepath.Join(dir, "missing"), "mtrace", filepath.Join(dir, "c.tar.gz")))
 	assert.NoFileExists(t, filepath.Join(dir, "c.tar.gz"), "nothing written on bad input")
+}
+
+func TestWriteProfileGivesTheCLIItsOwnIdentitiesAndTheOtherMembersPeers(t *testing.T) {
+	orgs, mail := consortium(t, "istanbul", "recycler", "maker", "certifier")
+	var cards []*Card
+	for _, o := range orgs {
+		cards = append(cards, o.Card)
+	}
+	b, err := Genesis("circular", cards)
+	require.NoError(t, err)
+	gen := filepath.Join(mail, "genesis.block")
+	require.NoError(t, WriteBlock(gen, b))
+	raw, err := os.ReadFile(gen)
+	require.NoError(t, err)
+	hash, err := configblock.GenesisHash(raw)
+	require.NoError(t, err)
+
+	h := orgs["istanbul"].Home
+	out := h.ProfileFile()
+	changed, err := h.WriteProfile(out, gen, "", "", "mtrace")
+	require.NoError(t, err)
+	assert.True(t, changed)
+	// The format of client/internal/config (which network/ cannot
+	// import).
+	type profile struct {
+		Endpoint    string `yaml:"endpoint"`
+		TLSRootCert string `yaml:"tlsRootCert"`
+		ServerName  string `yaml:"serverName"`
+		MSPID       string `yaml:"mspId"`
+		Cert        string `yaml:"cert"`
+		Key         string `yaml:"key"`
+		Channel     string `yaml:"channel"`
+		Genesis     string `yaml:"genesis"`
+		CA          *struct {
+			Name string `yaml:"name"`
+		} `yaml:"ca"`
+		Orderer *struct {
+			Endpoint string `yaml:"endpoint"`
+			TLSCert  string `yaml:"tlsCert"`
+			TLSKey   string `yaml:"tlsKey"`
+		} `yaml:"orderer"`
+	}
+	var f struct {
+		DefaultProfile string             `yaml:"defaultProfile"`
+		Profiles       map[string]profile `yaml:"profiles"`
+	}
+	file, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(file, &f))
+	assert.Equal(t, "istanbul", f.DefaultProfile)
+	var names []string
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	assert.ElementsMatch(t, []string{"istanbul", "istanbul-admin", "peer-RecyclerMSP", "peer-MakerMSP", "peer-CertifierMSP"}, names)
+
+	for name, user := range map[string]string{"istanbul": "User1", "istanbul-admin": "Admin"} {
+		p, ok := f.Profiles[name]
+		require.True(t, ok)
+		assert.Equal(t, "IstanbulMSP", p.MSPID)
+		assert.Equal(t, h.PeerAddress(), p.Endpoint)
+		assert.Equal(t, h.PeerHost(), p.ServerName)
+		assert.Equal(t, "circular", p.Channel, "the channel, from the genesis block")
+		assert.Equal(t, hash, p.Genesis, "the genesis block's hash is pinned")
+		assert.FileExists(t, p.Cert)
+		assert.Contains(t, p.Cert, user+"@istanbul.mtrace.example")
+		assert.FileExists(t, p.Key)
+		assert.True(t, strings.HasPrefix(p.Key, h.Dir), "the key is the organisation's own")
+		require.NotNil(t, p.Orderer)
+		assert.Equal(t, h.OrdererAddress(), p.Orderer.Endpoint, "its own orderer")
+		assert.FileExists(t, p.Orderer.TLSCert, "the TLS client certificate the orderers require")
+		assert.FileExists(t, p.Orderer.TLSKey)
+		require.NotNil(t, p.CA)
+		assert.Equal(t, "ca-istanbul", p.CA.Name)
+	}
+	p := f.Profiles["peer-RecyclerMSP"]
+	assert.Equal(t, "RecyclerMSP", p.MSPID)
+	assert.Equal(t, net.JoinHostPort(orgs["recycler"].Card.Peer.Host, strconv.Itoa(orgs["recycler"].Card.Peer.Port)), p.Endpoint, "the anchor peer")
+	assert.Empty(t, p.Cert, "no identity goes with another member's peer")
+	assert.Empty(t, p.Key)
+	roots, err := os.ReadFile(p.TLSRootCert)
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimSpace(orgs["recycler"].Card.TLSRootCert), strings.TrimSpace(string(roots)), "its TLS roots, from the channel configuration")
+
+	changed, err = h.WriteProfile(out, gen, "", "", "mtrace")
+	require.NoError(t, err)
+	assert.False(t, changed, "written again: kept")
+
+	// A block that is not the genesis block is refused, and nothing is
+	// written.
+	b.Header.Number = 1
+	other := filepath.Join(mail, "one.block")
+	require.NoError(t, WriteBlock(other, b))
+	_, err = h.WriteProfile(filepath.Join(t.TempDir(), "c.yaml"), other, "", "", "mtrace")
+	assert.ErrorContains(t, err, "is not a genesis block")
 }
