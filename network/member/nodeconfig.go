@@ -24,6 +24,14 @@ type NodeFiles struct {
 	// Builder is the external builder's folder (network/builder), whose
 	// bin/ runs a chaincode package's prebuilt binary.
 	Builder string
+	// Members are member cards whose TLS roots the orderer trusts for
+	// client certificates from the start. The orderer adds the channel
+	// members' TLS roots by itself once it has joined; before that, a
+	// consenter that joined earlier and dials it is refused (Go's TLS
+	// client sends no certificate the server's list of CAs does not
+	// name), and on Fabric v3.1.1 such a refused start left a consenter
+	// that never ordered what it received.
+	Members []*Card
 }
 
 // ConfigDir is the folder of a node's configuration file (FABRIC_CFG_PATH):
@@ -51,10 +59,11 @@ func local(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(
 // endpoint on the host's loopback with TLS and client authentication by
 // the organisation's TLS CA, the operations endpoint, and the ledger in
 // data/orderer, and replication by the "simple" block puller.
-func (h *Home) OrdererSettings() map[string]any {
+func (h *Home) OrdererSettings(trusted ...string) map[string]any {
 	d := h.OrdererDir()
 	tls := func(f string) string { return filepath.Join(d, "tls", f) }
 	data := h.DataDir("orderer")
+	clientRoots := append([]string{tls("ca.crt")}, trusted...)
 	return map[string]any{
 		"General.ListenAddress":          h.Host,
 		"General.ListenPort":             h.Ports.Orderer,
@@ -65,7 +74,7 @@ func (h *Home) OrdererSettings() map[string]any {
 		"General.TLS.PrivateKey":         tls("server.key"),
 		"General.TLS.RootCAs":            []string{tls("ca.crt")},
 		"General.TLS.ClientAuthRequired": true,
-		"General.TLS.ClientRootCAs":      []string{tls("ca.crt")},
+		"General.TLS.ClientRootCAs":      clientRoots,
 		// A consenter that restarts behind catches up with Fabric's
 		// cluster block puller: the default "consensus" policy's
 		// deliverer in Fabric v3.1.1 sends no TLS certificate hash, so
@@ -147,11 +156,32 @@ func (h *Home) WriteNodeConfig(f NodeFiles) (changed []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The members' TLS roots, one file per card, beside orderer.yaml.
+	var trusted []string
+	for _, c := range f.Members {
+		if _, err := parseCert("tls_root_cert", c.TLSRootCert); err != nil {
+			return nil, fmt.Errorf("%s's card: %w", c.MSPID, err)
+		}
+	}
+	for _, c := range f.Members {
+		if c.MSPID == h.MSPID {
+			continue
+		}
+		p := filepath.Join(h.ConfigDir("orderer"), "members", c.MSPID+"-tlsca.pem")
+		if old, err := os.ReadFile(p); err != nil || !bytes.Equal(old, []byte(c.TLSRootCert)) {
+			if err := writeFile(p, []byte(c.TLSRootCert), 0o644); err != nil {
+				return nil, err
+			}
+			changed = append(changed, p)
+		}
+		trusted = append(trusted, p)
+	}
+	slices.Sort(trusted)
 	for _, n := range []struct {
 		node, file string
 		settings   map[string]any
 	}{
-		{"orderer", "orderer.yaml", h.OrdererSettings()},
+		{"orderer", "orderer.yaml", h.OrdererSettings(trusted...)},
 		{"peer", "core.yaml", h.PeerSettings(builder)},
 	} {
 		src := filepath.Join(f.Sample, n.file)

@@ -253,6 +253,33 @@ func TestWriteNodeConfigPutsTheMemberOnItsHostWithTLSAndItsBuilder(t *testing.T)
 	require.NoError(t, err)
 	assert.Empty(t, changed, "written again, the same files are kept")
 
+	// The members' cards: their TLS roots are trusted for client
+	// certificates from the start.
+	orgs, _ := consortium(t, "recycler", "maker")
+	files.Members = []*Card{orgs["recycler"].Card, orgs["maker"].Card}
+	changed, err = h.WriteNodeConfig(files)
+	require.NoError(t, err)
+	assert.Len(t, changed, 3, "two root files and orderer.yaml")
+	raw, err = os.ReadFile(filepath.Join(h.ConfigDir("orderer"), "orderer.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(raw, &o))
+	require.Len(t, o.General.TLS.ClientRootCAs, 3)
+	assert.Equal(t, filepath.Join(h.OrdererDir(), "tls", "ca.crt"), o.General.TLS.ClientRootCAs[0])
+	for i, msp := range []string{"MakerMSP", "RecyclerMSP"} {
+		f := o.General.TLS.ClientRootCAs[i+1]
+		assert.Equal(t, filepath.Join(h.ConfigDir("orderer"), "members", msp+"-tlsca.pem"), f)
+		pem, err := os.ReadFile(f)
+		require.NoError(t, err)
+		want := map[string]string{"MakerMSP": orgs["maker"].Card.TLSRootCert, "RecyclerMSP": orgs["recycler"].Card.TLSRootCert}[msp]
+		assert.Equal(t, want, string(pem))
+	}
+	bad := *orgs["maker"].Card
+	bad.TLSRootCert = "not a certificate"
+	files.Members = []*Card{&bad}
+	_, err = h.WriteNodeConfig(files)
+	assert.ErrorContains(t, err, "MakerMSP's card")
+	files.Members = nil
+
 	_, err = h.WriteNodeConfig(NodeFiles{Sample: t.TempDir(), Builder: files.Builder})
 	assert.ErrorContains(t, err, "orderer.yaml", "a folder without Fabric's sample is named")
 	_, err = h.WriteNodeConfig(NodeFiles{Sample: files.Sample, Builder: t.TempDir()})

@@ -239,7 +239,7 @@ func TestConsortiumOfEquals(t *testing.T) {
 	// 3. Each founder starts its own nodes and joins them.
 	t0 = time.Now()
 	for _, o := range founders {
-		out := o.must(t, "node", "start", "--sample", tl.sample, "--builder", tl.builder)
+		out := o.must(t, append([]string{"node", "start", "--sample", tl.sample, "--builder", tl.builder}, abs(o, cardArgs)...)...)
 		assert.Contains(t, out, "orderer: started")
 		out = o.must(t, "node", "start")
 		assert.Contains(t, out, "running already", "a second start is a no-op")
@@ -377,10 +377,17 @@ func TestConsortiumOfEquals(t *testing.T) {
 	t.Logf("with the leader (%s) frozen, a commit in %s", leader.msp, time.Since(t0).Round(time.Millisecond))
 	require.NoError(t, syscall.Kill(lpid, syscall.SIGCONT))
 	frozen = false
-	newLeader := waitLeader(t, founders)
+	register(client, "col-4")
+	var others []*org
+	for _, o := range founders {
+		if o != leader {
+			others = append(others, o)
+		}
+	}
+	newLeader := waitLeader(t, others)
 	assert.NotEqual(t, leader.msp, newLeader.msp, "another orderer leads after the freeze")
 	t.Logf("new leader: %s's orderer", newLeader.msp)
-	register(client, "col-4")
+	waitHeight(t, founders)
 
 	// One member's host cut off and reconnected: it catches up.
 	cut := cert
@@ -411,7 +418,12 @@ func TestConsortiumOfEquals(t *testing.T) {
 	kaunas.take(t, mail, "latest.block")
 	kaunas.take(t, mail, "genesis.block")
 	kaunas.must(t, "channel", "inspect", filepath.Join(kaunas.home(), "latest.block"), "--member", filepath.Join(kaunas.home(), kaunas.card()))
-	kaunas.must(t, "node", "start", "--sample", tl.sample, "--builder", tl.builder)
+	// Kaunas's orderer trusts the founders' TLS roots from the start (the
+	// founders' consenters dial it as soon as the update applies).
+	for _, f := range founders {
+		kaunas.take(t, mail, f.card())
+	}
+	kaunas.must(t, append([]string{"node", "start", "--sample", tl.sample, "--builder", tl.builder}, abs(kaunas, cardArgs)...)...)
 	kaunas.must(t, "channel", "join", filepath.Join(kaunas.home(), "latest.block"), "--peer", "--peer-block", filepath.Join(kaunas.home(), "genesis.block"))
 	require.Eventually(t, func() bool {
 		out, err := kaunas.run(context.Background(), "channel", "join", filepath.Join(kaunas.home(), "latest.block"))
@@ -503,6 +515,31 @@ func waitLeader(t *testing.T, orgs []*org) *org {
 	}, 90*time.Second, 500*time.Millisecond)
 	require.True(t, ok, "the orderers agree on one leader: %s", last)
 	return leader
+}
+
+// waitHeight waits until every orderer of orgs has committed the same
+// number of blocks (from their metrics): one that was frozen or cut off
+// has caught up.
+func waitHeight(t *testing.T, orgs []*org) {
+	t.Helper()
+	var last string
+	ok := assert.Eventually(t, func() bool {
+		hs := map[float64]bool{}
+		var views []string
+		for _, o := range orgs {
+			h, err := o.metric("consensus_BFT_committed_block_number")
+			if err != nil {
+				views = append(views, fmt.Sprintf("%s: %v", o.msp, err))
+				hs[-1] = true
+				continue
+			}
+			hs[h] = true
+			views = append(views, fmt.Sprintf("%s at %v", o.msp, h))
+		}
+		last = strings.Join(views, "; ")
+		return len(hs) == 1
+	}, 90*time.Second, 500*time.Millisecond)
+	require.True(t, ok, "the orderers reach the same block: %s", last)
 }
 
 // keepLogs copies the member's node logs out of the lab (which is

@@ -16,6 +16,7 @@ import (
 func nodeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "node", Short: "Configure, start, stop and check the organisation's own CA, orderer and peer"}
 	var files member.NodeFiles
+	var cards []string
 	var which struct{ ca, orderer, peer bool }
 	chosen := func() []string {
 		var ns []string
@@ -38,8 +39,17 @@ func nodeCmd(a *app) *cobra.Command {
 	fileFlags := func(c *cobra.Command) {
 		c.Flags().StringVar(&files.Sample, "sample", os.Getenv("MTRACE_FABRIC_SAMPLE"), "Fabric's sampleconfig folder (orderer.yaml, core.yaml) (MTRACE_FABRIC_SAMPLE)")
 		c.Flags().StringVar(&files.Builder, "builder", os.Getenv("MTRACE_BUILDER"), "mtrace's external chaincode builder, network/builder (MTRACE_BUILDER)")
+		c.Flags().StringArrayVar(&cards, "member", nil, "a member card whose TLS root the orderer trusts from the start (repeat; the founders' cards before the channel exists)")
 	}
 	writeConfig := func(h *member.Home) error {
+		files.Members = nil
+		for _, f := range cards {
+			c, err := member.ReadCard(f)
+			if err != nil {
+				return err
+			}
+			files.Members = append(files.Members, c)
+		}
 		changed, err := h.WriteNodeConfig(files)
 		if err != nil {
 			return err
@@ -58,8 +68,11 @@ organisation's settings over them: the orderer and the peer listen on the
 organisation's host address (member.yaml), with TLS, client authentication
 on the orderer and on its admin endpoint; the admin, operations and
 chaincode listeners stay on 127.0.0.1; the ledgers are in data/; the peer
-runs chaincode packages with mtrace's external builder. A file already so
-is kept.`,
+runs chaincode packages with mtrace's external builder. The orderer trusts
+client certificates from the TLS roots of the cards given with --member
+from the start (it adds the channel members' by itself once it has
+joined): give the founders' cards before the channel exists. A file
+already so is kept.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			h, err := a.open()
@@ -87,7 +100,7 @@ left alone; a PID file of a process that is gone is replaced.`,
 			}
 			ns := chosen()
 			needsConfig := len(ns) == 0 || which.orderer || which.peer
-			if needsConfig && (files.Sample != "" || files.Builder != "" || !configured(h)) {
+			if needsConfig && (files.Sample != "" || files.Builder != "" || len(cards) > 0 || !configured(h)) {
 				if err := writeConfig(h); err != nil {
 					return err
 				}
