@@ -395,6 +395,7 @@ func TestConsortiumOfEquals(t *testing.T) {
 	register(ist, "col-5")
 	register(ist, "col-6")
 	require.NoError(t, cut.host.Reconnect())
+	waitHeight(t, founders)
 
 	// 7. The fifth member, Kaunas, by update and signature files.
 	t0 = time.Now()
@@ -517,29 +518,35 @@ func waitLeader(t *testing.T, orgs []*org) *org {
 	return leader
 }
 
-// waitHeight waits until every orderer of orgs has committed the same
-// number of blocks (from their metrics): one that was frozen or cut off
-// has caught up.
+// waitHeight waits until every orderer of orgs has the same ledger
+// height, as its channel participation API reports it to its admin (a
+// join of the channel it has is a no-op that prints it): one that was
+// frozen or cut off has caught up.
 func waitHeight(t *testing.T, orgs []*org) {
 	t.Helper()
 	var last string
 	ok := assert.Eventually(t, func() bool {
-		hs := map[float64]bool{}
+		hs := map[string]bool{}
 		var views []string
 		for _, o := range orgs {
-			h, err := o.metric("consensus_BFT_committed_block_number")
-			if err != nil {
-				views = append(views, fmt.Sprintf("%s: %v", o.msp, err))
-				hs[-1] = true
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			out, err := o.run(ctx, "channel", "join", filepath.Join(o.home(), "genesis.block"))
+			cancel()
+			i := strings.Index(out, "height ")
+			if err != nil || i < 0 {
+				views = append(views, fmt.Sprintf("%s: %v %s", o.msp, err, out))
+				hs["?"+o.msp] = true
 				continue
 			}
+			h := strings.TrimRight(strings.Fields(out[i+len("height "):])[0], ")")
 			hs[h] = true
-			views = append(views, fmt.Sprintf("%s at %v", o.msp, h))
+			views = append(views, fmt.Sprintf("%s at %s", o.msp, h))
 		}
 		last = strings.Join(views, "; ")
 		return len(hs) == 1
-	}, 90*time.Second, 500*time.Millisecond)
-	require.True(t, ok, "the orderers reach the same block: %s", last)
+	}, 90*time.Second, time.Second)
+	require.True(t, ok, "the orderers reach the same height: %s", last)
+	t.Logf("orderers' heights: %s", last)
 }
 
 // keepLogs copies the member's node logs out of the lab (which is

@@ -354,7 +354,7 @@ that has the channel is left as it is.`,
 			if joined {
 				verb = "joined"
 			}
-			fmt.Fprintf(a.out, "orderer %s %s %s (%s, %s)\n", h.OrdererHost(), verb, info.Name, info.ConsensusRelation, info.Status)
+			fmt.Fprintf(a.out, "orderer %s %s %s (%s, %s, height %d)\n", h.OrdererHost(), verb, info.Name, info.ConsensusRelation, info.Status, info.Height)
 			if peer {
 				pb := args[0]
 				if peerBlock != "" {
