@@ -332,7 +332,9 @@ func (h *Home) waitUp(ctx context.Context, node string, p program, r pidRecord) 
 	deadline := time.Now().Add(60 * time.Second)
 	var last error
 	for {
-		if !h.ours(node, r, p.bin) {
+		// Just started: alive with the start time recorded is enough
+		// (its environment may not be readable yet under load).
+		if !alive(r) {
 			_ = os.Remove(h.PIDFile(node))
 			return fmt.Errorf("%s stopped at once; %s ends:\n%s", node, h.LogFile(node), logTail(h.LogFile(node), 1500))
 		}
@@ -398,6 +400,13 @@ func probe(client *http.Client, p program) error {
 		return fmt.Errorf("%s: %s", p.health, res.Status)
 	}
 	return nil
+}
+
+// alive reports whether the recorded process still runs (not a zombie)
+// with the start time recorded.
+func alive(r pidRecord) bool {
+	state, start, err := procStat(r.pid)
+	return err == nil && state != 'Z' && state != 'X' && (r.start == 0 || start == r.start)
 }
 
 func logTail(path string, n int) string {
