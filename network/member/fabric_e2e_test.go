@@ -61,18 +61,19 @@ func freePorts(t *testing.T) Ports {
 // its admin would on its host (node config, node start): the
 // configuration WriteNodeConfig writes from Fabric's sample, the process
 // detached with its PID file; it is stopped by that PID when the test
-// ends.
-func startOrderer(t *testing.T, bin, sample string, o *testOrg) {
-	startNode(t, bin, sample, o, NodeOrderer)
+// ends. Its orderer trusts the TLS roots of the members' cards from the
+// start (node start --member).
+func startOrderer(t *testing.T, bin, sample string, o *testOrg, members ...*Card) {
+	startNode(t, bin, sample, o, NodeOrderer, members...)
 }
 
 // startPeer runs the organisation's peer from its own folder.
 func startPeer(t *testing.T, bin, sample string, o *testOrg) { startNode(t, bin, sample, o, NodePeer) }
 
-func startNode(t *testing.T, bin, sample string, o *testOrg, node string) {
+func startNode(t *testing.T, bin, sample string, o *testOrg, node string, members ...*Card) {
 	builder, err := filepath.Abs("../builder")
 	require.NoError(t, err)
-	_, err = o.WriteNodeConfig(NodeFiles{Sample: sample, Builder: builder})
+	_, err = o.WriteNodeConfig(NodeFiles{Sample: sample, Builder: builder, Members: members})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		stopped, err := o.Stop(bin, 10*time.Second, node)
@@ -124,7 +125,9 @@ func TestRealNodesFoundTheChannel(t *testing.T) {
 	var cards []*Card
 	for _, o := range orgs {
 		cards = append(cards, o.Card)
-		startOrderer(t, bin, sample, o)
+	}
+	for _, o := range orgs {
+		startOrderer(t, bin, sample, o, cards...)
 	}
 	b, err := Genesis("circular", cards)
 	require.NoError(t, err)
@@ -227,8 +230,12 @@ func TestRealOrderersAddAMemberByFiles(t *testing.T) {
 	for _, n := range founders {
 		cards = append(cards, orgs[n].Card)
 	}
+	var all []*Card
 	for _, o := range orgs {
-		startOrderer(t, bin, sample, o)
+		all = append(all, o.Card)
+	}
+	for _, o := range orgs {
+		startOrderer(t, bin, sample, o, all...)
 	}
 	b, err := Genesis("circular", cards)
 	require.NoError(t, err)
