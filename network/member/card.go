@@ -171,7 +171,7 @@ func (c *Card) Validate(now time.Time) error {
 		return fmt.Errorf("format %q: expected %q", c.Format, CardFormat)
 	}
 	s := Settings{MSPID: c.MSPID, Node: c.Node, Role: c.Role, Name: c.Name, Host: c.Peer.Host, Domain: "x.example",
-		Ports: Ports{Peer: c.Peer.Port, Orderer: c.Orderer.Port, OrdererAdmin: 1, PeerOps: 2, OrdererOps: 3, CA: 4, CAOps: 5}}
+		Ports: Ports{Peer: c.Peer.Port, Orderer: c.Orderer.Port, OrdererAdmin: 1, PeerOps: 2, OrdererOps: 3, CA: 4, CAOps: 5, Chaincode: 6}}
 	if err := s.Validate(); err != nil {
 		return err
 	}

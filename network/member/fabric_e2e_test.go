@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,102 +54,39 @@ func freePorts(t *testing.T) Ports {
 		require.NoError(t, err)
 		return n
 	}
-	return Ports{Peer: p(), Orderer: p(), OrdererAdmin: p(), PeerOps: p(), OrdererOps: p(), CAOps: p()}
+	return Ports{Peer: p(), Orderer: p(), OrdererAdmin: p(), PeerOps: p(), OrdererOps: p(), CAOps: p(), Chaincode: p()}
 }
 
 // startOrderer runs the organisation's orderer from its own folder, as
-// the organisation would on its host; it is stopped by its PID when the
-// test ends.
-func startOrderer(t *testing.T, bin, sample string, o *testOrg) {
-	d := o.OrdererDir()
-	data := filepath.Join(o.Dir, "data", "orderer")
-	require.NoError(t, os.MkdirAll(data, 0o755))
-	logf, err := os.Create(filepath.Join(o.Dir, "orderer.log"))
-	require.NoError(t, err)
-	cmd := exec.Command(filepath.Join(bin, "orderer"))
-	cmd.Env = append(os.Environ(),
-		"FABRIC_CFG_PATH="+sample,
-		"FABRIC_LOGGING_SPEC=info",
-		"ORDERER_GENERAL_LISTENADDRESS=127.0.0.1",
-		fmt.Sprintf("ORDERER_GENERAL_LISTENPORT=%d", o.Ports.Orderer),
-		"ORDERER_GENERAL_LOCALMSPID="+o.MSPID,
-		"ORDERER_GENERAL_LOCALMSPDIR="+filepath.Join(d, "msp"),
-		"ORDERER_GENERAL_BOOTSTRAPMETHOD=none",
-		"ORDERER_GENERAL_TLS_ENABLED=true",
-		"ORDERER_GENERAL_TLS_CERTIFICATE="+filepath.Join(d, "tls", "server.crt"),
-		"ORDERER_GENERAL_TLS_PRIVATEKEY="+filepath.Join(d, "tls", "server.key"),
-		"ORDERER_GENERAL_TLS_ROOTCAS=["+filepath.Join(d, "tls", "ca.crt")+"]",
-		"ORDERER_CHANNELPARTICIPATION_ENABLED=true",
-		"ORDERER_FILELEDGER_LOCATION="+filepath.Join(data, "ledger"),
-		"ORDERER_CONSENSUS_WALDIR="+filepath.Join(data, "wal"),
-		"ORDERER_CONSENSUS_SNAPDIR="+filepath.Join(data, "snap"),
-		fmt.Sprintf("ORDERER_OPERATIONS_LISTENADDRESS=127.0.0.1:%d", o.Ports.OrdererOps),
-		fmt.Sprintf("ORDERER_ADMIN_LISTENADDRESS=127.0.0.1:%d", o.Ports.OrdererAdmin),
-		"ORDERER_ADMIN_TLS_ENABLED=true",
-		"ORDERER_ADMIN_TLS_CERTIFICATE="+filepath.Join(d, "tls", "server.crt"),
-		"ORDERER_ADMIN_TLS_PRIVATEKEY="+filepath.Join(d, "tls", "server.key"),
-		"ORDERER_ADMIN_TLS_ROOTCAS=["+filepath.Join(d, "tls", "ca.crt")+"]",
-		"ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true",
-		"ORDERER_ADMIN_TLS_CLIENTROOTCAS=["+filepath.Join(d, "tls", "ca.crt")+"]",
-	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_, _ = cmd.Process.Wait()
-		_ = logf.Close()
-		if t.Failed() {
-			raw, _ := os.ReadFile(logf.Name())
-			t.Logf("%s orderer log (tail):\n%s", o.MSPID, tail(string(raw), 3000))
-		}
-	})
+// its admin would on its host (node config, node start): the
+// configuration WriteNodeConfig writes from Fabric's sample, the process
+// detached with its PID file; it is stopped by that PID when the test
+// ends. Its orderer trusts the TLS roots of the members' cards from the
+// start (node start --member).
+func startOrderer(t *testing.T, bin, sample string, o *testOrg, members ...*Card) {
+	startNode(t, bin, sample, o, NodeOrderer, members...)
 }
 
 // startPeer runs the organisation's peer from its own folder.
-func startPeer(t *testing.T, bin, sample string, o *testOrg) {
-	d := o.PeerDir()
-	data := filepath.Join(o.Dir, "data", "peer")
-	require.NoError(t, os.MkdirAll(data, 0o755))
-	logf, err := os.Create(filepath.Join(o.Dir, "peer.log"))
+func startPeer(t *testing.T, bin, sample string, o *testOrg) { startNode(t, bin, sample, o, NodePeer) }
+
+func startNode(t *testing.T, bin, sample string, o *testOrg, node string, members ...*Card) {
+	builder, err := filepath.Abs("../builder")
 	require.NoError(t, err)
-	addr := fmt.Sprintf("%s:%d", o.Host, o.Ports.Peer)
-	cc := fmt.Sprintf("127.0.0.1:%d", freePorts(t).Peer)
-	cmd := exec.Command(filepath.Join(bin, "peer"), "node", "start")
-	cmd.Env = append(os.Environ(),
-		"FABRIC_CFG_PATH="+sample,
-		"FABRIC_LOGGING_SPEC=info",
-		"CORE_PEER_ID="+o.PeerHost(),
-		"CORE_PEER_LOCALMSPID="+o.MSPID,
-		"CORE_PEER_MSPCONFIGPATH="+filepath.Join(d, "msp"),
-		"CORE_PEER_ADDRESS="+addr,
-		"CORE_PEER_LISTENADDRESS="+addr,
-		"CORE_PEER_GOSSIP_BOOTSTRAP="+addr,
-		"CORE_PEER_GOSSIP_EXTERNALENDPOINT="+addr,
-		"CORE_PEER_CHAINCODEADDRESS="+cc,
-		"CORE_PEER_CHAINCODELISTENADDRESS="+cc,
-		"CORE_PEER_TLS_ENABLED=true",
-		"CORE_PEER_TLS_CERT_FILE="+filepath.Join(d, "tls", "server.crt"),
-		"CORE_PEER_TLS_KEY_FILE="+filepath.Join(d, "tls", "server.key"),
-		"CORE_PEER_TLS_ROOTCERT_FILE="+filepath.Join(d, "tls", "ca.crt"),
-		"CORE_PEER_FILESYSTEMPATH="+data,
-		"CORE_LEDGER_SNAPSHOTS_ROOTDIR="+filepath.Join(data, "snapshots"),
-		fmt.Sprintf("CORE_OPERATIONS_LISTENADDRESS=127.0.0.1:%d", o.Ports.PeerOps),
-		"CORE_METRICS_PROVIDER=disabled",
-		"CORE_VM_ENDPOINT=",
-	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
+	_, err = o.WriteNodeConfig(NodeFiles{Sample: sample, Builder: builder, Members: members})
+	require.NoError(t, err)
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_, _ = cmd.Process.Wait()
-		_ = logf.Close()
+		stopped, err := o.Stop(bin, 10*time.Second, node)
+		assert.NoError(t, err)
+		assert.Equal(t, []string{node}, stopped, "%s's %s was still running", o.MSPID, node)
 		if t.Failed() {
-			raw, _ := os.ReadFile(logf.Name())
-			t.Logf("%s peer log (tail):\n%s", o.MSPID, tail(string(raw), 3000))
+			raw, _ := os.ReadFile(o.LogFile(node))
+			t.Logf("%s %s log (tail):\n%s", o.MSPID, node, tail(string(raw), 3000))
 		}
 	})
+	started, err := o.Start(context.Background(), bin, node)
+	require.NoError(t, err)
+	require.Equal(t, []string{node}, started)
 }
 
 // fakePackage writes a chaincode package (metadata.json with a label):
@@ -189,7 +125,9 @@ func TestRealNodesFoundTheChannel(t *testing.T) {
 	var cards []*Card
 	for _, o := range orgs {
 		cards = append(cards, o.Card)
-		startOrderer(t, bin, sample, o)
+	}
+	for _, o := range orgs {
+		startOrderer(t, bin, sample, o, cards...)
 	}
 	b, err := Genesis("circular", cards)
 	require.NoError(t, err)
@@ -292,8 +230,12 @@ func TestRealOrderersAddAMemberByFiles(t *testing.T) {
 	for _, n := range founders {
 		cards = append(cards, orgs[n].Card)
 	}
+	var all []*Card
 	for _, o := range orgs {
-		startOrderer(t, bin, sample, o)
+		all = append(all, o.Card)
+	}
+	for _, o := range orgs {
+		startOrderer(t, bin, sample, o, all...)
 	}
 	b, err := Genesis("circular", cards)
 	require.NoError(t, err)

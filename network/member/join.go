@@ -179,6 +179,9 @@ func (h *Home) peerCmd(ctx context.Context, bin string, args ...string) ([]byte,
 		"CORE_PEER_TLS_CLIENTCERT_FILE="+filepath.Join(tlsDir, "client.crt"),
 		"CORE_PEER_TLS_CLIENTKEY_FILE="+filepath.Join(tlsDir, "client.key"),
 	)
+	if os.Getenv("FABRIC_CFG_PATH") == "" && exists(filepath.Join(h.ConfigDir(NodePeer), "core.yaml")) {
+		cmd.Env = append(cmd.Env, "FABRIC_CFG_PATH="+h.ConfigDir(NodePeer))
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -76,10 +76,13 @@ type Ports struct {
 	OrdererOps   int `yaml:"orderer_operations"`
 	CA           int `yaml:"ca"`
 	CAOps        int `yaml:"ca_operations"`
+	// Chaincode is the peer's listener for its chaincode processes, on
+	// the host's loopback.
+	Chaincode int `yaml:"chaincode"`
 }
 
 // DefaultPorts are the ports of a member alone on its host.
-var DefaultPorts = Ports{Peer: 7051, Orderer: 7050, OrdererAdmin: 7053, PeerOps: 9444, OrdererOps: 9443, CA: 7054, CAOps: 9445}
+var DefaultPorts = Ports{Peer: 7051, Orderer: 7050, OrdererAdmin: 7053, PeerOps: 9444, OrdererOps: 9443, CA: 7054, CAOps: 9445, Chaincode: 7052}
 
 var (
 	nodePattern   = regexp.MustCompile(`^[a-z][a-z0-9]{0,30}$`)
@@ -100,7 +103,7 @@ func (s *Settings) Normalize() {
 		{&s.Ports.Peer, DefaultPorts.Peer}, {&s.Ports.Orderer, DefaultPorts.Orderer},
 		{&s.Ports.OrdererAdmin, DefaultPorts.OrdererAdmin}, {&s.Ports.PeerOps, DefaultPorts.PeerOps},
 		{&s.Ports.OrdererOps, DefaultPorts.OrdererOps}, {&s.Ports.CA, DefaultPorts.CA},
-		{&s.Ports.CAOps, DefaultPorts.CAOps},
+		{&s.Ports.CAOps, DefaultPorts.CAOps}, {&s.Ports.Chaincode, DefaultPorts.Chaincode},
 	} {
 		if *p.into == 0 {
 			*p.into = p.def
@@ -135,7 +138,7 @@ func (s Settings) Validate() error {
 	}{
 		{"peer", s.Ports.Peer}, {"orderer", s.Ports.Orderer}, {"orderer_admin", s.Ports.OrdererAdmin},
 		{"peer_operations", s.Ports.PeerOps}, {"orderer_operations", s.Ports.OrdererOps},
-		{"ca", s.Ports.CA}, {"ca_operations", s.Ports.CAOps},
+		{"ca", s.Ports.CA}, {"ca_operations", s.Ports.CAOps}, {"chaincode", s.Ports.Chaincode},
 	} {
 		if p.port < 1 || p.port > 65535 {
 			return fmt.Errorf("ports.%s: %d is not a port", p.name, p.port)
@@ -196,8 +199,9 @@ func (h *Home) CA() topology.CA {
 func (h *Home) Crypto() string { return filepath.Join(h.Dir, "crypto") }
 
 // Org is the organisation's identities: its peer, its orderer (enrolled
-// with type orderer) and its admin. The nodes' TLS certificates name
-// Host beside the node's name, localhost and 127.0.0.1.
+// with type orderer), its admin and User1 (an operator, the everyday
+// identity of the mtrace CLI). The nodes' TLS certificates name Host
+// beside the node's name, localhost and 127.0.0.1.
 func (h *Home) Org() pki.Org {
 	dir := h.Crypto()
 	hosts := func(name string) []string {
@@ -209,16 +213,18 @@ func (h *Home) Org() pki.Org {
 		}
 		return hs
 	}
-	admin := "Admin@" + h.Domain
+	admin, user := "Admin@"+h.Domain, "User1@"+h.Domain
 	return pki.Org{CA: h.CA(), Dir: dir, Holders: []pki.Holder{
 		{ID: h.PeerHost(), Type: "peer", Dir: filepath.Join(dir, "peers", h.PeerHost()), File: h.PeerHost(), Hosts: hosts(h.PeerHost())},
 		{ID: h.OrdererHost(), Type: "orderer", Dir: filepath.Join(dir, "orderers", h.OrdererHost()), File: h.OrdererHost(), Hosts: hosts(h.OrdererHost())},
 		{ID: admin, Type: "admin", Role: model.PersonAdmin, Dir: filepath.Join(dir, "users", admin), File: admin},
+		{ID: user, Type: "client", Role: model.PersonOperator, Dir: filepath.Join(dir, "users", user), File: user},
 	}}
 }
 
 // Paths of the identities' folders.
 func (h *Home) MSPDir() string     { return filepath.Join(h.Crypto(), "msp") }
 func (h *Home) AdminDir() string   { return filepath.Join(h.Crypto(), "users", "Admin@"+h.Domain) }
+func (h *Home) UserDir() string    { return filepath.Join(h.Crypto(), "users", "User1@"+h.Domain) }
 func (h *Home) PeerDir() string    { return filepath.Join(h.Crypto(), "peers", h.PeerHost()) }
 func (h *Home) OrdererDir() string { return filepath.Join(h.Crypto(), "orderers", h.OrdererHost()) }

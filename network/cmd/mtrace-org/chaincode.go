@@ -147,6 +147,50 @@ folder with core.yaml). Installing the package on the peer is separate
 			return nil
 		},
 	}
-	cmd.AddCommand(define, approve, status, commit)
+	var binary, label string
+	pack := &cobra.Command{
+		Use:   "package --binary FILE [--label mtrace] --out PKG.tar.gz",
+		Short: "Write a chaincode package of a compiled chaincode binary (the same binary gives the same package ID)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if binary == "" || out == "" {
+				return errors.New("--binary and --out are required")
+			}
+			if err := member.Package(binary, label, out); err != nil {
+				return err
+			}
+			id, err := member.PackageID(out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "%s: package %s\n", out, id)
+			return nil
+		},
+	}
+	pack.Flags().StringVar(&binary, "binary", "", "the compiled chaincode (make build: bin/mtrace-cc)")
+	pack.Flags().StringVar(&label, "label", "mtrace", "the package's label: the chaincode's name")
+	pack.Flags().StringVar(&out, "out", "", "the package file to write")
+	install := &cobra.Command{
+		Use:   "install PKG.tar.gz",
+		Short: "Install a chaincode package on the organisation's own peer, as its admin, unless it is installed",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := a.open()
+			if err != nil {
+				return err
+			}
+			id, already, err := h.Install(cmd.Context(), filepath.Join(a.bin, "peer"), args[0])
+			if err != nil {
+				return err
+			}
+			if already {
+				fmt.Fprintf(a.out, "%s: installed already\n", id)
+			} else {
+				fmt.Fprintf(a.out, "%s: installed\n", id)
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(define, approve, status, commit, pack, install)
 	return cmd
 }

@@ -18,6 +18,10 @@
 //	mtrace-org submit X.update SIG...
 //	mtrace-org chaincode define --name N --version V --sequence S --package PKG
 //	mtrace-org chaincode approve|status|commit NAME-S.chaincode
+//	mtrace-org node config|start|stop|status        the organisation's own CA, orderer and peer
+//	mtrace-org chaincode package --binary BIN --out PKG; chaincode install PKG
+//	mtrace-org profile --genesis BLOCK              the mtrace CLI's configuration
+//	mtrace-org registry bootstrap --member CARD...   the chaincode's first registry
 //	mtrace-org keys [DIR]                            private keys of other organisations in a folder
 //
 // Every command can be run again: a file that is already what the
@@ -82,7 +86,7 @@ func newRoot(out io.Writer) *cobra.Command {
 	root.SetOut(out)
 	root.PersistentFlags().StringVar(&a.home, "home", a.home, "the organisation's folder (MTRACE_ORG_HOME)")
 	root.PersistentFlags().StringVar(&a.bin, "bin", a.bin, "the folder of the Fabric binaries (fabric-ca-server, peer)")
-	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), chaincodeCmd(a), keysCmd(a))
+	root.AddCommand(initCmd(a), exportCmd(a), checkCmd(a), channelCmd(a), updateCmd(a), signCmd(a), verifyCmd(a), submitCmd(a), chaincodeCmd(a), keysCmd(a), nodeCmd(a), profileCmd(a), registryCmd(a))
 	return root
 }
 
@@ -143,6 +147,7 @@ it enrols only what is missing; other settings are refused.`,
 	f.IntVar(&s.Ports.OrdererOps, "orderer-ops-port", member.DefaultPorts.OrdererOps, "the orderer's operations port")
 	f.IntVar(&s.Ports.CA, "ca-port", member.DefaultPorts.CA, "the Fabric CA's port, on 127.0.0.1")
 	f.IntVar(&s.Ports.CAOps, "ca-ops-port", member.DefaultPorts.CAOps, "the Fabric CA's operations port")
+	f.IntVar(&s.Ports.Chaincode, "chaincode-port", member.DefaultPorts.Chaincode, "the peer's chaincode listener, on 127.0.0.1")
 	f.BoolVar(&noCA, "no-ca", false, "write the settings and the CA's configuration only")
 	return cmd
 }
@@ -315,6 +320,7 @@ it apart can compare its hash.`,
 	fetch.Flags().StringVar(&fetchOut, "out", "latest.block", "the block file")
 
 	var peer bool
+	var peerBlock string
 	join := &cobra.Command{
 		Use:   "join BLOCK [--peer]",
 		Short: "Join the organisation's orderer (and with --peer its peer) to the channel of a config block",
@@ -322,7 +328,10 @@ it apart can compare its hash.`,
 API (the admin's TLS client certificate) with the genesis block, or for a
 member that joins later the config block that added it. With --peer it
 also joins the peer (bin/peer channel join; FABRIC_CFG_PATH must name the
-peer's core.yaml folder). A node that has the channel is left as it is.`,
+peer's core.yaml folder, or node config wrote config/peer/core.yaml). A
+peer joins from the channel's genesis block (it validates every block
+from there): a member that joins later names it with --peer-block. A node
+that has the channel is left as it is.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := a.open()
@@ -345,9 +354,13 @@ peer's core.yaml folder). A node that has the channel is left as it is.`,
 			if joined {
 				verb = "joined"
 			}
-			fmt.Fprintf(a.out, "orderer %s %s %s (%s, %s)\n", h.OrdererHost(), verb, info.Name, info.ConsensusRelation, info.Status)
+			fmt.Fprintf(a.out, "orderer %s %s %s (%s, %s, height %d)\n", h.OrdererHost(), verb, info.Name, info.ConsensusRelation, info.Status, info.Height)
 			if peer {
-				joined, err := h.JoinPeer(cmd.Context(), filepath.Join(a.bin, "peer"), args[0])
+				pb := args[0]
+				if peerBlock != "" {
+					pb = peerBlock
+				}
+				joined, err := h.JoinPeer(cmd.Context(), filepath.Join(a.bin, "peer"), pb)
 				if err != nil {
 					return err
 				}
@@ -357,6 +370,7 @@ peer's core.yaml folder). A node that has the channel is left as it is.`,
 		},
 	}
 	join.Flags().BoolVar(&peer, "peer", false, "also join the peer")
+	join.Flags().StringVar(&peerBlock, "peer-block", "", "the block the peer joins with (default BLOCK): the genesis block, for a member that joins later")
 	cmd.AddCommand(genesis, inspect, fetch, join)
 	return cmd
 }
