@@ -140,10 +140,6 @@ func (s *sqlStore) Next(ctx context.Context) (uint64, error) {
 }
 
 func (s *sqlStore) Apply(ctx context.Context, b *Block) error {
-	rows, err := Rows(b)
-	if err != nil {
-		return err
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -163,6 +159,21 @@ func (s *sqlStore) Apply(ctx context.Context, b *Block) error {
 			return fmt.Errorf("block %d: checkpoint: %w", b.Number, errors.Join(err, nerr))
 		}
 		return fmt.Errorf("block %d is not the next block of the projection (%d)", b.Number, next)
+	}
+	rows, err := Rows(b, func(id string) (Prior, bool, error) {
+		var p Prior
+		var site sql.NullString
+		var post, pre sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT site, material, remaining_mass, post_ppm, pre_ppm FROM batches WHERE id = $1", id).
+			Scan(&site, &p.Material, &p.Remaining, &post, &pre)
+		if errors.Is(err, sql.ErrNoRows) {
+			return p, false, nil
+		}
+		p.Site, p.PostPPM, p.PrePPM = site.String, post.Int64, pre.Int64
+		return p, err == nil, err
+	})
+	if err != nil {
+		return err
 	}
 	byName := map[string]*table{}
 	for _, t := range tables {
