@@ -45,28 +45,28 @@ type (
 		Disposition string `json:"disposition"`
 	}
 	batch struct {
-		ID              string `json:"id"`
-		Material        string `json:"material"`
-		WasteCode       string `json:"wasteCode"`
-		Form            string `json:"form"`
-		InitialMass     int64  `json:"initialMass"`
-		RemainingMass   int64  `json:"remainingMass"`
-		TransitLoss     int64  `json:"transitLoss"`
-		Owner           string `json:"owner"`
-		Status          string `json:"status"`
-		TakenMass       int64  `json:"takenMass"`
-		Takes           int64  `json:"takes"`
-		RecycledContent int64  `json:"recycledContentBp"`
-		CreatedAt       string `json:"createdAt"`
-		CreatedTx       string `json:"createdTx"`
-		UpdatedAt       string `json:"updatedAt"`
-		LastTx          string `json:"lastTx"`
-		UpdatedBy       actor  `json:"updatedBy"`
-		Event           event  `json:"event"`
-		Format          int64  `json:"format"`
-		Shares          *shares     `json:"shares"`
-		Site            string      `json:"site"`
-		Handovers       []handover  `json:"handovers"`
+		ID              string     `json:"id"`
+		Material        string     `json:"material"`
+		WasteCode       string     `json:"wasteCode"`
+		Form            string     `json:"form"`
+		InitialMass     int64      `json:"initialMass"`
+		RemainingMass   int64      `json:"remainingMass"`
+		TransitLoss     int64      `json:"transitLoss"`
+		Owner           string     `json:"owner"`
+		Status          string     `json:"status"`
+		TakenMass       int64      `json:"takenMass"`
+		Takes           int64      `json:"takes"`
+		RecycledContent int64      `json:"recycledContentBp"`
+		CreatedAt       string     `json:"createdAt"`
+		CreatedTx       string     `json:"createdTx"`
+		UpdatedAt       string     `json:"updatedAt"`
+		LastTx          string     `json:"lastTx"`
+		UpdatedBy       actor      `json:"updatedBy"`
+		Event           event      `json:"event"`
+		Format          int64      `json:"format"`
+		Shares          *shares    `json:"shares"`
+		Site            string     `json:"site"`
+		Handovers       []handover `json:"handovers"`
 		Origin          struct {
 			Collection *collection     `json:"collection"`
 			Purchase   *purchase       `json:"purchase"`
