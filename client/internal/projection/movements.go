@@ -25,9 +25,11 @@ const (
 	// MoveProcessOut is an output a process made, at the process's site
 	// (delta +made).
 	MoveProcessOut = "process_out"
-	// MovePlaced is a batch written before contract 0.6.0 placed at its
-	// owner's default site by its first later write (delta +remaining);
-	// MoveMovedOut takes it from a site it was at before, if any.
+	// MovePlaced is a batch placed at a site by a write that is not a
+	// receipt: a batch written before its owner listed a site (contract
+	// 0.5.0 and before) placed at the owner's default site by the
+	// migration or its first later write (delta +remaining); MoveMovedOut
+	// takes it from where it was (site "" for no site).
 	MovePlaced   = "placed"
 	MoveMovedOut = "moved_out"
 )
@@ -133,9 +135,9 @@ func (m *moves) rows(prior func(string) (Prior, bool, error)) ([]Row, error) {
 			add(from, h.From, b.Material, id, MoveDispatch, -h.Offered, "", sh, h.To, ref)
 			add(h.Site, h.To, b.Material, id, MoveReceipt, h.Received, "", sh, h.From, ref)
 		case had && b.Site != before.Site:
-			if before.Site != "" {
-				add(before.Site, b.Owner, b.Material, id, MoveMovedOut, -before.Remaining, "", sh, "", "")
-			}
+			// From where it was, which is "" (no site known) for a batch
+			// written before its organisation listed one.
+			add(before.Site, b.Owner, b.Material, id, MoveMovedOut, -before.Remaining, "", sh, "", "")
 			add(b.Site, b.Owner, b.Material, id, MovePlaced, before.Remaining, "", sh, "", "")
 		}
 	}

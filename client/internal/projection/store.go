@@ -30,6 +30,11 @@ type Store interface {
 // Open opens the database named by url, "sqlite:PATH" or
 // "postgres://...", and creates or migrates its tables.
 func Open(ctx context.Context, url string) (Store, error) {
+	return open(ctx, url, SchemaVersion)
+}
+
+// open opens url and migrates it to schema version v.
+func open(ctx context.Context, url string, v int) (*sqlStore, error) {
 	var driver, dsn string
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
@@ -54,7 +59,7 @@ func Open(ctx context.Context, url string) (Store, error) {
 		// One connection: SQLite writes one transaction at a time anyway.
 		db.SetMaxOpenConns(1)
 	}
-	s := &sqlStore{db: db}
+	s := &sqlStore{db: db, version: v}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", redact(url), err)
@@ -80,6 +85,9 @@ func redact(url string) string {
 // statements.
 type sqlStore struct {
 	db *sql.DB
+	// version is the schema version to migrate to: SchemaVersion but
+	// in tests.
+	version int
 	// beforeRow, when set, runs before each row is written; an error
 	// aborts the block's transaction (tests use it to crash mid-block).
 	beforeRow func(i int) error
@@ -114,10 +122,10 @@ func (s *sqlStore) step(ctx context.Context) (bool, error) {
 	case err != nil:
 		return false, fmt.Errorf("read schema version: %w", err)
 	}
-	if v == SchemaVersion {
+	if v == s.version {
 		return true, tx.Commit()
 	}
-	if v > SchemaVersion {
+	if v > s.version {
 		return false, fmt.Errorf("schema version %d is newer than this mtrace's (%d): upgrade mtrace", v, SchemaVersion)
 	}
 	for _, stmt := range migrations[v] {
