@@ -2,7 +2,7 @@ package projection
 
 import (
 	"context"
-		"path/filepath"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"

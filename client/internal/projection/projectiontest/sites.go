@@ -21,7 +21,7 @@ const (
 // reduced to what the projection reads.
 type BatchSpec struct {
 	ID, Material, Form, Owner, Status, Site, Event string
-	Initial, Remaining, TransitLoss, Taken        int64
+	Initial, Remaining, TransitLoss, Taken         int64
 	// Post and Pre are the shares in ppm; Legacy writes a batch of
 	// contract 0.5.0 (no shares, no site, format 1).
 	Post, Pre int64
