@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	// The two backends: database/sql drivers "pgx" and "sqlite".
@@ -33,23 +34,60 @@ func Open(ctx context.Context, url string) (Store, error) {
 	return open(ctx, url, SchemaVersion)
 }
 
-// open opens url and migrates it to schema version v.
-func open(ctx context.Context, url string, v int) (*sqlStore, error) {
-	var driver, dsn string
+// OpenReader opens the database named by url for reading, as reports do:
+// it must exist and be at this release's schema version; it is never
+// created or migrated (a migration empties it for a rebuild, which only
+// `mtrace project` should start).
+func OpenReader(ctx context.Context, url string) (*sql.DB, error) {
+	driver, dsn, err := dataSource(url)
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite" {
+		path := strings.TrimPrefix(url, "sqlite:")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("database %s: %w (run mtrace project --db %s first)", url, err, url)
+		}
+		dsn += "&_pragma=query_only(1)"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", redact(url), err)
+	}
+	var v int
+	if err := db.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&v); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: not a projection (%w): run mtrace project --db URL first", redact(url), err)
+	}
+	if v != SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("database %s: projection schema %d, this mtrace reads %d: run mtrace project --db URL to bring it up to date", redact(url), v, SchemaVersion)
+	}
+	return db, nil
+}
+
+func dataSource(url string) (driver, dsn string, err error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(url, "sqlite:")
 		if path == "" {
-			return nil, errors.New("database sqlite: needs a file path, as in sqlite:projection.db")
+			return "", "", errors.New("database sqlite: needs a file path, as in sqlite:projection.db")
 		}
 		// Wait for another process's transaction rather than fail; with
 		// a write-ahead log, readers (reports, --dump) do not block the
 		// projection, and FULL sync makes each committed block durable.
-		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+		return "sqlite", "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)", nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		driver, dsn = "pgx", url
-	default:
-		return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://...", redact(url))
+		return "pgx", url, nil
+	}
+	return "", "", fmt.Errorf("database %q: want sqlite:PATH or postgres://...", redact(url))
+}
+
+// open opens url and migrates it to schema version v.
+func open(ctx context.Context, url string, v int) (*sqlStore, error) {
+	driver, dsn, err := dataSource(url)
+	if err != nil {
+		return nil, err
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
