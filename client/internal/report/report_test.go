@@ -163,37 +163,8 @@ func TestBalanceOnPostgresEqualsSQLite(t *testing.T) {
 	assert.Equal(t, dl, d)
 }
 
-// negativeLedger goes below zero at Gebze and comes back: a process at
-// Dilovasi takes 150 kg from a batch of 100 kg held at Gebze (values no
-// honest chaincode writes, which the projection records as they are),
-// then a purchase of 80 kg at Gebze. The period ends at +30 kg.
-func negativeLedger(t *testing.T) []*common.Block {
-	const ok = 0
-	rec := "RecyclerMSP"
-	x := pt.BatchSpec{ID: "X", Material: "PET", Form: "waste", Owner: rec, Status: "active", Site: pt.SiteGebze, Event: "BatchPurchased",
-		Initial: 100_000, Remaining: 100_000, Pre: 1_000_000, CreatedTx: "n1", Origin: "purchase", Class: "pre-consumer", Supplier: "F"}
-	xUsed := x
-	xUsed.Event, xUsed.Remaining, xUsed.Taken, xUsed.Status = "BatchProcessed", 0, 150_000, "consumed"
-	y := pt.BatchSpec{ID: "Y", Material: "PET", Form: "flakes", Owner: rec, Status: "active", Site: pt.SiteDilovasi, Event: "BatchProcessed",
-		Initial: 140_000, Remaining: 140_000, Pre: 1_000_000, CreatedTx: "n2", Origin: "process"}
-	z := x
-	z.ID, z.CreatedTx, z.Initial, z.Remaining = "Z", "n3", 80_000, 80_000
-	return []*common.Block{
-		pt.Block(t, 0, pt.Tx{ID: "genesis", Code: ok, Config: true}),
-		pt.Block(t, 1, pt.Tx{ID: "s", Code: ok, Writes: []pt.KV{{Key: pt.Key("sites", rec), Value: pt.SiteList(t, rec, pt.SiteGebze, pt.SiteDilovasi)}}}),
-		pt.Block(t, 2, pt.Tx{ID: "n1", Code: ok, Writes: []pt.KV{{Key: pt.Key("batch", "X"), Value: x.Value(t, "n1")}}}),
-		pt.Block(t, 3, pt.Tx{ID: "n2", Code: ok, Writes: []pt.KV{
-			{Key: pt.Key("batch", "Y"), Value: y.Value(t, "n2")},
-			{Key: pt.Key("batch", "X"), Value: xUsed.Value(t, "n2")},
-			{Key: pt.Key("process", "n2"), Value: pt.ProcessValue(t, "n2", rec, pt.SiteDilovasi, map[string]int64{"X": 150_000},
-				map[string]int64{"Y": 140_000}, []string{"X", "Y"}, 0, 10_000, 0, 1_000_000)},
-		}}),
-		pt.Block(t, 4, pt.Tx{ID: "n3", Code: ok, Writes: []pt.KV{{Key: pt.Key("batch", "Z"), Value: z.Value(t, "n3")}}}),
-	}
-}
-
 func TestANegativeBalanceWithinThePeriodIsFlagged(t *testing.T) {
-	db := lite(t, negativeLedger(t))
+	db := lite(t, pt.NegativeLedger(t))
 	b, err := BalanceOf(context.Background(), db, pt.SiteGebze, november(t), now)
 	require.NoError(t, err)
 	assert.True(t, b.Negative)

@@ -88,13 +88,13 @@ func SiteList(t testing.TB, org string, ids ...string) []byte {
 	return JSON(t, map[string]any{"org": org, "sites": ss, "updatedAt": "2026-11-20T07:00:01Z", "updatedBy": map[string]any{"msp": org}, "lastTx": "s-" + org})
 }
 
-// Declaration is a stored ("decl", id) value; claimTx empty for an
-// unclaimed one.
-func Declaration(t testing.TB, id, batch, supplier, recipient, site string, mass, post, pre int64, claimTx, claimSite string) []byte {
+// Declaration is a stored ("decl", id) value issued by transaction
+// issueTx; claimTx empty for an unclaimed one.
+func Declaration(t testing.TB, id, issueTx, batch, supplier, recipient, site string, mass, post, pre int64, claimTx, claimSite string) []byte {
 	v := map[string]any{"id": id, "batch": batch, "supplier": supplier, "recipient": recipient, "site": site,
 		"material": "PET", "mass": mass, "shares": map[string]any{"postConsumerPpm": post, "preConsumerPpm": pre},
 		"model": "controlled-blending", "certificate": "RC-2026-1", "offerTx": "o-" + batch,
-		"issuedBy": map[string]any{"msp": supplier}, "issuedAt": "2026-11-20T07:00:03Z", "issueTx": "d-" + id}
+		"issuedBy": map[string]any{"msp": supplier}, "issuedAt": "2026-11-20T07:00:03Z", "issueTx": issueTx}
 	if claimTx != "" {
 		v["claim"] = map[string]any{"by": map[string]any{"msp": recipient}, "at": "2026-11-20T07:00:04Z", "tx": claimTx, "site": claimSite}
 	}
@@ -189,11 +189,11 @@ func SitesLedger(t testing.TB) []*common.Block {
 		},
 		{
 			{ID: "o1", Code: ok, Writes: []KV{w(Key("batch", "PET-1"), offered.Value(t, "o1")),
-				w(Key("decl", "D-1"), Declaration(t, "D-1", "PET-1", ist, rec, SiteCollector, 1_000_000, 1_000_000, 0, "", ""))}},
+				w(Key("decl", "D-1"), Declaration(t, "D-1", "o1", "PET-1", ist, rec, SiteCollector, 1_000_000, 1_000_000, 0, "", ""))}},
 			{ID: "a1", Code: ok, Writes: []KV{w(Key("batch", "PET-1"), accepted.Value(t, "a1"))}},
 		},
 		{
-			{ID: "c1", Code: ok, Writes: []KV{w(Key("decl", "D-1"), Declaration(t, "D-1", "PET-1", ist, rec, SiteCollector, 1_000_000, 1_000_000, 0, "c1", SiteGebze))}},
+			{ID: "c1", Code: ok, Writes: []KV{w(Key("decl", "D-1"), Declaration(t, "D-1", "o1", "PET-1", ist, rec, SiteCollector, 1_000_000, 1_000_000, 0, "c1", SiteGebze))}},
 			{ID: "p1", Code: ok, Writes: []KV{
 				w(Key("batch", "FLK-1"), flk.Value(t, "p1")),
 				w(Key("batch", "PET-1"), petUsed.Value(t, "p1")),
@@ -205,7 +205,7 @@ func SitesLedger(t testing.TB) []*common.Block {
 		},
 		{
 			{ID: "o2", Code: ok, Writes: []KV{w(Key("batch", "FLK-1"), flkOffered.Value(t, "o2")),
-				w(Key("decl", "D-2"), Declaration(t, "D-2", "FLK-1", rec, mak, SiteGebze, 1_300_000, FlakePost, FlakePre, "", ""))}},
+				w(Key("decl", "D-2"), Declaration(t, "D-2", "o2", "FLK-1", rec, mak, SiteGebze, 1_300_000, FlakePost, FlakePre, "", ""))}},
 			{ID: "a2", Code: ok, Writes: []KV{w(Key("batch", "FLK-1"), flkAccepted.Value(t, "a2"))}},
 			{ID: "m1", Code: ok, Writes: []KV{w(Key("batch", "OLD-1"), migrated.Value(t, "m1"))}},
 		},
@@ -219,3 +219,32 @@ func SitesLedger(t testing.TB) []*common.Block {
 
 // BlockTime is the timestamp of block n's transactions.
 func BlockTime(n int) time.Time { return TxTime.Add(time.Duration(n) * time.Second) }
+
+// NegativeLedger goes below zero at Gebze and comes back: a process at
+// Dilovasi takes 150 kg from a batch of 100 kg held at Gebze (values no
+// honest chaincode writes, which the projection records as they are),
+// then a purchase of 80 kg at Gebze. The period ends at +30 kg.
+func NegativeLedger(t *testing.T) []*common.Block {
+	const ok = peer.TxValidationCode_VALID
+	rec := "RecyclerMSP"
+	x := BatchSpec{ID: "X", Material: "PET", Form: "waste", Owner: rec, Status: "active", Site: SiteGebze, Event: "BatchPurchased",
+		Initial: 100_000, Remaining: 100_000, Pre: 1_000_000, CreatedTx: "n1", Origin: "purchase", Class: "pre-consumer", Supplier: "F"}
+	xUsed := x
+	xUsed.Event, xUsed.Remaining, xUsed.Taken, xUsed.Status = "BatchProcessed", 0, 150_000, "consumed"
+	y := BatchSpec{ID: "Y", Material: "PET", Form: "flakes", Owner: rec, Status: "active", Site: SiteDilovasi, Event: "BatchProcessed",
+		Initial: 140_000, Remaining: 140_000, Pre: 1_000_000, CreatedTx: "n2", Origin: "process"}
+	z := x
+	z.ID, z.CreatedTx, z.Initial, z.Remaining = "Z", "n3", 80_000, 80_000
+	return []*common.Block{
+		Block(t, 0, Tx{ID: "genesis", Code: ok, Config: true}),
+		Block(t, 1, Tx{ID: "s", Code: ok, Writes: []KV{{Key: Key("sites", rec), Value: SiteList(t, rec, SiteGebze, SiteDilovasi)}}}),
+		Block(t, 2, Tx{ID: "n1", Code: ok, Writes: []KV{{Key: Key("batch", "X"), Value: x.Value(t, "n1")}}}),
+		Block(t, 3, Tx{ID: "n2", Code: ok, Writes: []KV{
+			{Key: Key("batch", "Y"), Value: y.Value(t, "n2")},
+			{Key: Key("batch", "X"), Value: xUsed.Value(t, "n2")},
+			{Key: Key("process", "n2"), Value: ProcessValue(t, "n2", rec, SiteDilovasi, map[string]int64{"X": 150_000},
+				map[string]int64{"Y": 140_000}, []string{"X", "Y"}, 0, 10_000, 0, 1_000_000)},
+		}}),
+		Block(t, 4, Tx{ID: "n3", Code: ok, Writes: []KV{{Key: Key("batch", "Z"), Value: z.Value(t, "n3")}}}),
+	}
+}
