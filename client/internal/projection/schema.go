@@ -197,6 +197,7 @@ func schemaV2() []string {
 		"CREATE INDEX batches_site ON batches (site, material)",
 		"CREATE INDEX movements_site ON stock_movements (site, material, at)",
 		"CREATE INDEX movements_batch ON stock_movements (batch_id)",
+		"CREATE INDEX movements_ref ON stock_movements (ref)",
 		"CREATE INDEX processes_site ON processes (site, at)",
 		"CREATE INDEX declarations_supplier ON declarations (supplier, issued_at)",
 		"CREATE INDEX declarations_recipient ON declarations (recipient, claimed_at)",
