@@ -48,7 +48,8 @@ var palette = []string{"#1f5fa8", "#b5651d", "#2e7d32", "#6a1b9a", "#00838f", "#
 // chart draws each material's balance after every transaction of the
 // period as a step line, with the zero line, as inline SVG.
 func chart(b *Balance) template.HTML {
-	const W, H, pad = 720.0, 260.0, 48.0
+	// left leaves room for the axis labels, such as "-12345.678 kg".
+	const W, H, pad, left = 760.0, 260.0, 40.0, 100.0
 	start, _ := time.Parse(time.DateOnly, b.Period.From)
 	end, _ := time.Parse(time.DateOnly, b.Period.To)
 	end = end.AddDate(0, 0, 1)
@@ -59,18 +60,18 @@ func chart(b *Balance) template.HTML {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
-	x := func(t time.Time) float64 { return pad + (W-2*pad)*t.Sub(start).Seconds()/span }
+	x := func(t time.Time) float64 { return left + (W-left-pad)*t.Sub(start).Seconds()/span }
 	y := func(v int64) float64 { return H - pad - (H-2*pad)*float64(v-lo)/float64(hi-lo) }
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="balance over the period">`, W, H, W, H)
-	fmt.Fprintf(&sb, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#999"/>`, pad, pad, W-2*pad, H-2*pad)
-	fmt.Fprintf(&sb, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#c62828" stroke-dasharray="4 3"/>`, pad, W-pad, y(0), y(0))
-	fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">0</text>`, pad-4, y(0)+3)
-	fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, pad-4, y(hi)+3, template.HTMLEscapeString(Kg(hi)))
+	fmt.Fprintf(&sb, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#999"/>`, left, pad, W-left-pad, H-2*pad)
+	fmt.Fprintf(&sb, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#c62828" stroke-dasharray="4 3"/>`, left, W-pad, y(0), y(0))
+	fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">0 kg</text>`, left-4, y(0)+3)
+	fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, left-4, y(hi)+3, template.HTMLEscapeString(Kg(hi)))
 	if lo < 0 {
-		fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, pad-4, y(lo)+3, template.HTMLEscapeString(Kg(lo)))
+		fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, left-4, y(lo)+3, template.HTMLEscapeString(Kg(lo)))
 	}
-	fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" font-size="10">%s</text>`, pad, H-pad+14, b.Period.From)
+	fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" font-size="10">%s</text>`, left, H-pad+14, b.Period.From)
 	fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" font-size="10" text-anchor="end">%s</text>`, W-pad, H-pad+14, b.Period.To)
 	for i, m := range b.Materials {
 		c := palette[i%len(palette)]
@@ -89,7 +90,7 @@ func chart(b *Balance) template.HTML {
 		}
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(end), py))
 		fmt.Fprintf(&sb, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, c, strings.Join(pts, " "))
-		fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" font-size="11" fill="%s">%s</text>`, pad+float64(i)*110, pad-10, c, template.HTMLEscapeString(m.Material))
+		fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" font-size="11" fill="%s">%s</text>`, left+float64(i)*110, pad-10, c, template.HTMLEscapeString(m.Material))
 	}
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String()) // built from numbers and escaped text only
