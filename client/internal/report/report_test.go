@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,16 @@ func project(t *testing.T, url string, blocks []*common.Block) *sql.DB {
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// startPG starts a PostgreSQL server on the port after pgtest's: the
+// projection package's tests, which go test may run at the same time,
+// take pgtest's own.
+func startPG(t *testing.T) *pgtest.Server {
+	p, err := pgtest.Port()
+	require.NoError(t, err)
+	t.Setenv("MTRACE_TEST_PG_PORT", strconv.Itoa(p+1))
+	return pgtest.Start(t)
 }
 
 func lite(t *testing.T, blocks []*common.Block) *sql.DB {
@@ -142,7 +153,7 @@ func TestBalanceOfTheRecyclersSite(t *testing.T) {
 }
 
 func TestBalanceOnPostgresEqualsSQLite(t *testing.T) {
-	srv := pgtest.Start(t)
+	srv := startPG(t)
 	pg := project(t, srv.CreateDB(t, "report"), pt.SitesLedger(t))
 	b, err := BalanceOf(context.Background(), pg, pt.SiteGebze, november(t), now)
 	require.NoError(t, err)
