@@ -15,6 +15,8 @@ var statementHTML string
 var page = template.Must(template.New("statement").Funcs(template.FuncMap{
 	"kg": Kg, "pct": Percent, "label": LineLabel, "anchor": anchor, "or": or,
 	"chart": chart, "prev": func(h int64) int64 { return h - 1 },
+	// idOnce is replaced for each page (see HTML).
+	"idOnce": func(string) template.HTMLAttr { return "" },
 }).Parse(statementHTML))
 
 // anchor is the id of a transaction's row in the statement's list.
@@ -39,7 +41,17 @@ func HTML(w io.Writer, s any) error {
 	default:
 		return fmt.Errorf("no HTML statement for %T", s)
 	}
-	return page.Execute(w, data)
+	// A transaction may stand behind several figures or movements; its
+	// first row in the page gets its anchor, so every id is unique.
+	seen := map[string]bool{}
+	t := template.Must(page.Clone()).Funcs(template.FuncMap{"idOnce": func(tx string) template.HTMLAttr {
+		if seen[tx] {
+			return ""
+		}
+		seen[tx] = true
+		return template.HTMLAttr(`id="` + template.HTMLEscapeString(anchor(tx)) + `"`)
+	}})
+	return t.Execute(w, data)
 }
 
 // palette colours the materials' lines.

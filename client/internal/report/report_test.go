@@ -308,6 +308,8 @@ func TestFormatsOfTheBalance(t *testing.T) {
 	}
 	assert.NotContains(t, page, "<script", "self-contained, no scripts")
 	assert.Equal(t, 1, strings.Count(page, "http"), "only the SVG namespace names a URL")
+	assert.Equal(t, 1, strings.Count(page, `id="tx-p1"`), "one anchor per transaction, though p1 is behind two figures")
+	assert.Contains(t, page, `href="#tx-p1"`)
 
 	assert.ErrorContains(t, Render(&out, "pdf", b), `--format: must be one of table, json, csv, html, got "pdf"`)
 }
