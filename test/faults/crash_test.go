@@ -105,6 +105,10 @@ func newPID(t *testing.T, node string, old int) int {
 // and checks that it still keeps up.
 func TestKillBFTLeaderUnderLoad(t *testing.T) {
 	audit(t)
+	// The fault is one orderer: start from four that agree.
+	if _, err := orderersLevel(60*time.Second, 0); err != nil {
+		t.Fatalf("the orderers are not level before the test: %v", err)
+	}
 	node := leader(t)
 	l := startLoad(t, "ord", workers)
 	time.Sleep(2 * time.Second)
@@ -179,26 +183,11 @@ func TestKillBFTLeaderUnderLoad(t *testing.T) {
 	more := startLoad(t, "ord-after", workers)
 	time.Sleep(30 * time.Second) // how long the load runs, not a check
 	extra := more.Stop()
-	heights := map[string]float64{}
-	err = testnet.Eventually(30*time.Second, 200*time.Millisecond, func() error {
-		for _, o := range orderers {
-			h, err := testnet.Metric(o, "ledger_blockchain_height", env.Channel())
-			if err != nil {
-				return err
-			}
-			heights[o] = h
-		}
-		for _, o := range orderers {
-			if heights[o] != heights[node] || heights[o] <= got {
-				return fmt.Errorf("orderer heights %v after more load (the restarted %s was level at %v)", heights, node, got)
-			}
-		}
-		return nil
-	})
+	after, err := orderersLevel(30*time.Second, got+1)
 	if err != nil {
-		t.Fatalf("%s did not stay level under continued load: %v", node, err)
+		t.Fatalf("%s did not stay level under continued load (it was level at %v): %v", node, got, err)
 	}
-	t.Logf("after 30 s more load every orderer is at height %v", heights[node])
+	t.Logf("after 30 s more load every orderer is at height %v", after)
 
 	t.Logf("new leader %s seen %s after the kill; a fresh client's registration committed on the 3 survivors %s after the kill (attempt %d)",
 		next, election.Round(time.Millisecond), survivors.Round(time.Millisecond), tries)
@@ -334,6 +323,30 @@ func TestKillChaincodeProcess(t *testing.T) {
 	agreed(t, 30*time.Second)
 	verify(t, outs)
 	audit(t)
+}
+
+// orderersLevel waits until every orderer reports the same ledger height,
+// no lower than least, and returns it.
+func orderersLevel(timeout time.Duration, least float64) (float64, error) {
+	heights := map[string]float64{}
+	var h float64
+	err := testnet.Eventually(timeout, 200*time.Millisecond, func() error {
+		for _, o := range orderers {
+			v, err := testnet.Metric(o, "ledger_blockchain_height", env.Channel())
+			if err != nil {
+				return err
+			}
+			heights[o] = v
+		}
+		h = heights[orderers[0]]
+		for _, o := range orderers {
+			if heights[o] != h || heights[o] < least {
+				return fmt.Errorf("orderer heights differ or lag: %v (want all >= %v)", heights, least)
+			}
+		}
+		return nil
+	})
+	return h, err
 }
 
 // catchUp watches, while the node restarts, for the first moment its
