@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hyperledger/fabric-config/configtx"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/etcdraft"
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/internal/channel"
+)
+
+// migrateOpts says which orderer to talk to and who signs the orderer
+// group's updates. On a network made by the previous release the orderer
+// group has one organisation, OrdererOrg, so its admin alone satisfies
+// /Channel/Orderer/Admins (MAJORITY of one).
+type migrateOpts struct {
+	addr, tlsCA, serverName string
+	mspDir, mspID           string
+	tlsCert, tlsKey         string
+	channel                 string
+	env                     *env
+}
+
+func (o *migrateOpts) flags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&o.addr, "orderer", "", "orderer address (default 127.0.0.1:BASE, orderer1 of the previous release)")
+	f.StringVar(&o.tlsCA, "tls-ca", "", "the orderer's TLS root certificate (default OrdererOrg's TLS CA)")
+	f.StringVar(&o.serverName, "server-name", "orderer1.orderer.mtrace.local", "the name in the orderer's TLS certificate")
+	f.StringVar(&o.mspDir, "msp-dir", "", "the signing admin's MSP folder (default OrdererOrg's Admin)")
+	f.StringVar(&o.mspID, "msp", "OrdererMSP", "the signing admin's MSP ID")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS client certificate (default OrdererOrg's Admin's)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "TLS client key (default OrdererOrg's Admin's)")
+	f.StringVar(&o.channel, "channel", "circular", "channel")
+}
+
+// resolve fills in the defaults that depend on the home and base port,
+// which are known only once the root's flags are parsed.
+func (o *migrateOpts) resolve(e *env) {
+	oorg := e.home + "/crypto/ordererOrganizations/orderer.mtrace.local/"
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&o.addr, fmt.Sprintf("127.0.0.1:%d", e.base))
+	def(&o.tlsCA, oorg+"tlsca/tlsca.orderer.mtrace.local-cert.pem")
+	def(&o.mspDir, oorg+"users/Admin@orderer.mtrace.local/msp")
+	def(&o.tlsCert, oorg+"users/Admin@orderer.mtrace.local/tls/client.crt")
+	def(&o.tlsKey, oorg+"users/Admin@orderer.mtrace.local/tls/client.key")
+}
+
+// migrateCommand is the config-update half of Fabric's Raft-to-BFT
+// migration; network.sh migrate-bft stops, backs up and starts the
+// processes between the steps (docs/how-to/migrate-raft-to-bft.md).
+func migrateCommand(e *env) *cobra.Command {
+	o := &migrateOpts{}
+	cmd := &cobra.Command{Use: "migrate-bft", Short: "Config updates that move a Raft channel to BFT in place"}
+	o.flags(cmd)
+	o.env = e
+	cmd.AddCommand(&cobra.Command{
+		Use:   "status",
+		Short: "The channel's consensus type, mode and consenters",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return o.withConfig(c.Context(), func(cfg *channel.Config, _ *channel.Orderer) error {
+				return migrationStatus(c.OutOrStdout(), cfg)
+			})
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "add-raft HOST:PORT TLS-CERT",
+		Short: "Add a Raft consenter (normal mode); done already when it is one",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			host, port, err := hostPort(args[0])
+			if err != nil {
+				return err
+			}
+			cert, err := os.ReadFile(args[1])
+			if err != nil {
+				return err
+			}
+			return o.update(c.Context(), c.OutOrStdout(), "add the Raft consenter "+args[0],
+				func(cfg *channel.Config) (bool, error) {
+					cs, err := channel.RaftConsenters(cfg.Config)
+					if err != nil {
+						return false, err
+					}
+					for _, x := range cs {
+						if x.Host == host && x.Port == port {
+							return true, nil
+						}
+					}
+					return false, nil
+				},
+				func(c *configtx.ConfigTx) error {
+					return channel.AddRaftConsenter(c.UpdatedConfig(), &etcdraft.Consenter{Host: host, Port: port,
+						ClientTlsCert: cert, ServerTlsCert: cert})
+				})
+		},
+	})
+	for _, on := range []bool{true, false} {
+		use, what := "maintenance", "enter maintenance mode"
+		if !on {
+			use, what = "normal", "return to normal mode"
+		}
+		cmd.AddCommand(&cobra.Command{
+			Use:   use,
+			Short: strings.ToUpper(what[:1]) + what[1:] + "; done already when the channel is so",
+			Args:  cobra.NoArgs,
+			RunE: func(c *cobra.Command, _ []string) error {
+				return o.update(c.Context(), c.OutOrStdout(), what,
+					func(cfg *channel.Config) (bool, error) {
+						_, m, err := channel.Consensus(cfg.Config)
+						return m == on, err
+					},
+					func(c *configtx.ConfigTx) error { return channel.SetMaintenance(c.UpdatedConfig(), on) })
+			},
+		})
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "to-bft HOST:PORT=MSP:ENROLMENT-CERT...",
+		Short: "Switch the consensus type to BFT (in maintenance mode) with the Raft nodes as consenters",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ids := map[string]channel.BFTIdentity{}
+			for _, a := range args {
+				addr, rest, ok1 := strings.Cut(a, "=")
+				msp, file, ok2 := strings.Cut(rest, ":")
+				if !ok1 || !ok2 {
+					return fmt.Errorf("%q: want HOST:PORT=MSP:ENROLMENT-CERT", a)
+				}
+				cert, err := os.ReadFile(file)
+				if err != nil {
+					return err
+				}
+				ids[addr] = channel.BFTIdentity{MSP: msp, Cert: cert}
+			}
+			return o.update(c.Context(), c.OutOrStdout(), "switch to BFT",
+				func(cfg *channel.Config) (bool, error) {
+					typ, _, err := channel.Consensus(cfg.Config)
+					return typ == channel.BFT, err
+				},
+				func(c *configtx.ConfigTx) error {
+					return channel.ToBFT(c.UpdatedConfig(), channel.SmartBFTOptions(), ids)
+				})
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "remove-consenter HOST:PORT",
+		Short: "Take the BFT consenter at HOST:PORT out; done already when there is none",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			host, port, err := hostPort(args[0])
+			if err != nil {
+				return err
+			}
+			return o.update(c.Context(), c.OutOrStdout(), "remove the consenter "+args[0],
+				func(cfg *channel.Config) (bool, error) {
+					_, there := channel.ConsenterAt(cfg.Config, host, port)
+					return !there, nil
+				},
+				func(c *configtx.ConfigTx) error { return channel.RemoveConsenterAt(c.UpdatedConfig(), host, port) })
+		},
+	})
+	return cmd
+}
+
+func hostPort(s string) (string, uint32, error) {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.ParseUint(p, 10, 16)
+	if err != nil {
+		return "", 0, fmt.Errorf("port of %s: %w", s, err)
+	}
+	return h, uint32(n), nil
+}
+
+func migrationStatus(w io.Writer, cfg *channel.Config) error {
+	typ, m, err := channel.Consensus(cfg.Config)
+	if err != nil {
+		return err
+	}
+	mode := "normal"
+	if m {
+		mode = "maintenance"
+	}
+	fmt.Fprintf(w, "config block %d: consensus %s, %s mode\n", cfg.Block, typ, mode)
+	if typ == channel.Raft {
+		cs, err := channel.RaftConsenters(cfg.Config)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			fmt.Fprintf(w, "  raft consenter %s:%d\n", c.Host, c.Port)
+		}
+		return nil
+	}
+	cs, err := channel.Consenters(cfg.Config)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		fmt.Fprintf(w, "  bft consenter %d %s:%d %s\n", c.Id, c.Host, c.Port, c.MspId)
+	}
+	return nil
+}
+
+func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *channel.Orderer) error) error {
+	o.resolve(o.env)
+	id, err := channel.LoadSigner(o.mspDir, o.mspID)
+	if err != nil {
+		return err
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return fmt.Errorf("TLS client certificate: %w", err)
+	}
+	ord, err := channel.Dial(o.addr, o.tlsCA, o.serverName, cert, o.channel, id)
+	if err != nil {
+		return err
+	}
+	defer ord.Close()
+	cfg, err := ord.Config(ctx)
+	if err != nil {
+		return fmt.Errorf("read the channel configuration from %s: %w", o.addr, err)
+	}
+	return f(cfg, ord)
+}
+
+// update makes one config update unless done says it is made already,
+// and waits until a config block holds it.
+func (o *migrateOpts) update(ctx context.Context, w io.Writer, what string, done func(*channel.Config) (bool, error), edit func(*configtx.ConfigTx) error) error {
+	return o.withConfig(ctx, func(cfg *channel.Config, ord *channel.Orderer) error {
+		id, err := channel.LoadSigner(o.mspDir, o.mspID)
+		if err != nil {
+			return err
+		}
+		ok, err := done(cfg)
+		if err != nil {
+			return err
+		}
+		if ok {
+			fmt.Fprintf(w, "migrate-bft: %s: done already (config block %d)\n", what, cfg.Block)
+			return nil
+		}
+		u, err := channel.Compute(cfg.Config, o.channel, edit)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := u.Sign(id); err != nil {
+			return err
+		}
+		env, err := u.Envelope(id)
+		if err != nil {
+			return err
+		}
+		if err := ord.Submit(ctx, env); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			now, err := ord.Config(ctx)
+			if err == nil {
+				if ok, _ := done(now); ok {
+					fmt.Fprintf(w, "migrate-bft: %s (config block %d)\n", what, now.Block)
+					return nil
+				}
+			}
+			if time.Now().After(deadline) {
+				return errors.Join(fmt.Errorf("%s: the orderer accepted the update but no config block holds it after 60 s", what), err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+}
