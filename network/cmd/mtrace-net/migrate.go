@@ -15,6 +15,7 @@ import (
 	"github.com/hyperledger/fabric-config/configtx"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/etcdraft"
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/internal/channel"
 )
@@ -171,6 +172,24 @@ func migrateCommand(e *env) *cobra.Command {
 					return !there, nil
 				},
 				func(c *configtx.ConfigTx) error { return channel.RemoveConsenterAt(c.UpdatedConfig(), host, port) })
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "config-block FILE",
+		Short: "Write the channel's last config block to FILE (a joining orderer's)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return o.withConfig(c.Context(), func(_ *channel.Config, ord *channel.Orderer) error {
+				b, err := ord.ConfigBlock(c.Context())
+				if err != nil {
+					return err
+				}
+				raw, err := proto.Marshal(b)
+				if err != nil {
+					return err
+				}
+				return os.WriteFile(args[0], raw, 0o644)
+			})
 		},
 	})
 	return cmd
