@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+	mb "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/etcdraft"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/smartbft"
@@ -250,4 +251,24 @@ func (o *Orderer) ConfigBlock(ctx context.Context) (*cb.Block, error) {
 		return newest, nil
 	}
 	return o.block(ctx, &ab.SeekPosition{Type: &ab.SeekPosition_Specified{Specified: &ab.SeekSpecified{Number: n}}})
+}
+
+// OrdererOrgs maps each organisation of the orderer group (its group
+// name) to its MSP ID.
+func OrdererOrgs(cfg *cb.Config) (map[string]string, error) {
+	og, err := ordererGroup(cfg)
+	if err != nil {
+		return nil, err
+	}
+	orgs := map[string]string{}
+	for name, g := range og.Groups {
+		var mc mb.MSPConfig
+		var fc mb.FabricMSPConfig
+		v := g.Values["MSP"]
+		if v == nil || proto.Unmarshal(v.Value, &mc) != nil || proto.Unmarshal(mc.Config, &fc) != nil {
+			return nil, fmt.Errorf("orderer organisation %s has no readable MSP", name)
+		}
+		orgs[name] = fc.Name
+	}
+	return orgs, nil
 }

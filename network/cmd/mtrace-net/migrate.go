@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +18,11 @@ import (
 	"github.com/hyperledger/fabric-config/configtx"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/etcdraft"
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/internal/channel"
+	"github.com/mtrace/mtrace/network/topology"
 )
 
 // migrateOpts says which orderer to talk to and who signs the orderer
@@ -29,6 +34,7 @@ type migrateOpts struct {
 	mspDir, mspID           string
 	tlsCert, tlsKey         string
 	channel                 string
+	next                    string
 	env                     *env
 }
 
@@ -42,6 +48,7 @@ func (o *migrateOpts) flags(cmd *cobra.Command) {
 	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS client certificate (default OrdererOrg's Admin's)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "TLS client key (default OrdererOrg's Admin's)")
 	f.StringVar(&o.channel, "channel", "circular", "channel")
+	f.StringVar(&o.next, "next", "", "the consortium file in the new layout (default HOME/migrate-bft/consortium.yaml)")
 }
 
 // resolve fills in the defaults that depend on the home and base port,
@@ -58,6 +65,7 @@ func (o *migrateOpts) resolve(e *env) {
 	def(&o.mspDir, oorg+"users/Admin@orderer.mtrace.local/msp")
 	def(&o.tlsCert, oorg+"users/Admin@orderer.mtrace.local/tls/client.crt")
 	def(&o.tlsKey, oorg+"users/Admin@orderer.mtrace.local/tls/client.key")
+	def(&o.next, filepath.Join(e.home, "migrate-bft", "consortium.yaml"))
 }
 
 // migrateCommand is the config-update half of Fabric's Raft-to-BFT
@@ -171,7 +179,98 @@ func migrateCommand(e *env) *cobra.Command {
 					_, there := channel.ConsenterAt(cfg.Config, host, port)
 					return !there, nil
 				},
-				func(c *configtx.ConfigTx) error { return channel.RemoveConsenterAt(c.UpdatedConfig(), host, port) })
+				func(c *configtx.ConfigTx) error {
+					x, ok := channel.ConsenterAt(c.UpdatedConfig(), host, port)
+					if !ok {
+						return fmt.Errorf("no consenter at %s", args[0])
+					}
+					orgs, err := channel.OrdererOrgs(c.UpdatedConfig())
+					if err != nil {
+						return err
+					}
+					for name, msp := range orgs {
+						if msp == x.MspId {
+							// Its organisation stops naming it as an endpoint
+							// (an address it no longer has is no error).
+							_ = c.Orderer().Organization(name).RemoveEndpoint(configtx.Address{Host: host, Port: int(port)})
+						}
+					}
+					return channel.RemoveConsenterAt(c.UpdatedConfig(), host, port)
+				})
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "topology",
+		Short: "Write the new layout's consortium file (no ordering organisation) to --next",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return o.nextTopology(c.OutOrStdout()) },
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "add-member NODE",
+		Short: "Add the member's orderer to the orderer group and as a BFT consenter; done already when it is one",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.resolve(e)
+			t, err := topology.Load(o.next)
+			if err != nil {
+				return err
+			}
+			org, ok := t.Org(args[0])
+			if !ok {
+				return fmt.Errorf("no organisation %s in %s", args[0], o.next)
+			}
+			n, _ := t.Node(e.base, org.Orderer())
+			cons, err := consenter(e, t, org, n)
+			if err != nil {
+				return err
+			}
+			m, err := channel.LoadMSP(t.MSPDir(e.crypto(), org.Node), org.MSP)
+			if err != nil {
+				return err
+			}
+			return o.update(c.Context(), c.OutOrStdout(), fmt.Sprintf("add %s's orderer 127.0.0.1:%d", org.MSP, n.Port),
+				func(cfg *channel.Config) (bool, error) {
+					orgs, err := channel.OrdererOrgs(cfg.Config)
+					return err == nil && slices.Contains(slices.Collect(maps.Values(orgs)), org.MSP) && isConsenter(cfg.Config, org.MSP), err
+				},
+				func(c *configtx.ConfigTx) error {
+					if _, busy := channel.ConsenterAt(c.UpdatedConfig(), "127.0.0.1", uint32(n.Port)); busy {
+						if x, _ := channel.ConsenterAt(c.UpdatedConfig(), "127.0.0.1", uint32(n.Port)); x.MspId != org.MSP {
+							return fmt.Errorf("%s's consenter 127.0.0.1:%d is still in the channel: remove it first", x.MspId, n.Port)
+						}
+					}
+					if err := c.Orderer().SetOrganization(channel.OrdererOrg(m, fmt.Sprintf("127.0.0.1:%d", n.Port))); err != nil {
+						return err
+					}
+					return channel.AddConsenter(c.UpdatedConfig(), cons)
+				})
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "remove-ordererorg",
+		Short: "Take the ordering organisation out of the orderer group once none of its nodes is a consenter",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return o.update(c.Context(), c.OutOrStdout(), "remove "+o.mspID+" from the orderer group",
+				func(cfg *channel.Config) (bool, error) {
+					orgs, err := channel.OrdererOrgs(cfg.Config)
+					return err == nil && !slices.Contains(slices.Collect(maps.Values(orgs)), o.mspID), err
+				},
+				func(c *configtx.ConfigTx) error {
+					if isConsenter(c.UpdatedConfig(), o.mspID) {
+						return fmt.Errorf("%s still runs consenters: move them to the members first", o.mspID)
+					}
+					orgs, err := channel.OrdererOrgs(c.UpdatedConfig())
+					if err != nil {
+						return err
+					}
+					for name, msp := range orgs {
+						if msp == o.mspID {
+							c.Orderer().RemoveOrganization(name)
+						}
+					}
+					return nil
+				})
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -279,8 +378,14 @@ func (o *migrateOpts) update(ctx context.Context, w io.Writer, what string, done
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		if err := u.Sign(id); err != nil {
+		signers, err := o.signers(cfg)
+		if err != nil {
 			return err
+		}
+		for _, s := range signers {
+			if err := u.Sign(s); err != nil {
+				return err
+			}
 		}
 		env, err := u.Envelope(id)
 		if err != nil {
@@ -304,4 +409,90 @@ func (o *migrateOpts) update(ctx context.Context, w io.Writer, what string, done
 			time.Sleep(200 * time.Millisecond)
 		}
 	})
+}
+
+// signers are the admins of every organisation of the orderer group,
+// whose MAJORITY the orderer group's changes need: OrdererOrg's from
+// --msp-dir, the members' from the new consortium file's layout (on this
+// machine every admin's key is at hand).
+func (o *migrateOpts) signers(cfg *channel.Config) ([]*configtx.SigningIdentity, error) {
+	orgs, err := channel.OrdererOrgs(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	var t *topology.Topology
+	var ids []*configtx.SigningIdentity
+	for _, msp := range slices.Sorted(maps.Values(orgs)) {
+		dir := o.mspDir
+		if msp != o.mspID {
+			if t == nil {
+				if t, err = topology.Load(o.next); err != nil {
+					return nil, fmt.Errorf("the new consortium file (run 'migrate-bft topology' first): %w", err)
+				}
+			}
+			i := slices.IndexFunc(t.Organisations, func(x topology.Org) bool { return x.MSP == msp })
+			if i < 0 {
+				return nil, fmt.Errorf("orderer organisation %s is not in %s", msp, o.next)
+			}
+			dir = t.UserMSPDir(o.env.crypto(), t.Organisations[i].Node, "Admin")
+		}
+		id, err := channel.LoadSigner(dir, msp)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// nextTopology writes the new layout's consortium file: the home's, less
+// its ordering organisation (each member now runs an orderer). It keeps a
+// file written already.
+func (o *migrateOpts) nextTopology(w io.Writer) error {
+	o.resolve(o.env)
+	if _, err := os.Stat(o.next); err == nil {
+		if _, err := topology.Load(o.next); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "migrate-bft: %s exists already\n", o.next)
+		return nil
+	}
+	src := filepath.Join(o.env.home, "consortium.yaml")
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return fmt.Errorf("%s is not a consortium file", src)
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "orderers" {
+			m.Content = slices.Delete(m.Content, i, i+2)
+			break
+		}
+	}
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(o.next), 0o755); err != nil {
+		return err
+	}
+	tmp := o.next + ".tmp"
+	if err := os.WriteFile(tmp, out, 0o644); err != nil {
+		return err
+	}
+	if _, err := topology.Load(tmp); err != nil {
+		return fmt.Errorf("the new consortium file: %w", err)
+	}
+	if err := os.Rename(tmp, o.next); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "migrate-bft: wrote %s\n", o.next)
+	return nil
 }
