@@ -40,32 +40,59 @@ type migrateOpts struct {
 
 func (o *migrateOpts) flags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.addr, "orderer", "", "orderer address (default 127.0.0.1:BASE, orderer1 of the previous release)")
-	f.StringVar(&o.tlsCA, "tls-ca", "", "the orderer's TLS root certificate (default OrdererOrg's TLS CA)")
-	f.StringVar(&o.serverName, "server-name", "orderer1.orderer.mtrace.local", "the name in the orderer's TLS certificate")
-	f.StringVar(&o.mspDir, "msp-dir", "", "the signing admin's MSP folder (default OrdererOrg's Admin)")
-	f.StringVar(&o.mspID, "msp", "OrdererMSP", "the signing admin's MSP ID")
-	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS client certificate (default OrdererOrg's Admin's)")
-	f.StringVar(&o.tlsKey, "tls-key", "", "TLS client key (default OrdererOrg's Admin's)")
+	f.StringVar(&o.addr, "orderer", "", "orderer addresses to try in turn (default 127.0.0.1:BASE..BASE+9, every orderer port of both layouts)")
+	f.StringVar(&o.tlsCA, "tls-ca", "", "the orderers' TLS root certificates (default HOME/migrate-bft/tls-roots.pem, every organisation's TLS CA)")
+	f.StringVar(&o.serverName, "server-name", "127.0.0.1", "the name in the orderers' TLS certificates")
+	f.StringVar(&o.mspDir, "msp-dir", "", "the ordering organisation admin's MSP folder (default OrdererOrg's Admin)")
+	f.StringVar(&o.mspID, "msp", "OrdererMSP", "the ordering organisation's MSP ID")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS client certificate (default the first member's Admin's, which both layouts' orderers accept)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "TLS client key")
 	f.StringVar(&o.channel, "channel", "circular", "channel")
 	f.StringVar(&o.next, "next", "", "the consortium file in the new layout (default HOME/migrate-bft/consortium.yaml)")
 }
 
 // resolve fills in the defaults that depend on the home and base port,
 // which are known only once the root's flags are parsed.
-func (o *migrateOpts) resolve(e *env) {
+func (o *migrateOpts) resolve(e *env) error {
 	oorg := e.home + "/crypto/ordererOrganizations/orderer.mtrace.local/"
 	def := func(p *string, v string) {
 		if *p == "" {
 			*p = v
 		}
 	}
-	def(&o.addr, fmt.Sprintf("127.0.0.1:%d", e.base))
-	def(&o.tlsCA, oorg+"tlsca/tlsca.orderer.mtrace.local-cert.pem")
+	var addrs []string
+	for i := range 10 {
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", e.base+i))
+	}
+	def(&o.addr, strings.Join(addrs, ","))
 	def(&o.mspDir, oorg+"users/Admin@orderer.mtrace.local/msp")
-	def(&o.tlsCert, oorg+"users/Admin@orderer.mtrace.local/tls/client.crt")
-	def(&o.tlsKey, oorg+"users/Admin@orderer.mtrace.local/tls/client.key")
 	def(&o.next, filepath.Join(e.home, "migrate-bft", "consortium.yaml"))
+	if o.tlsCert == "" {
+		admins, _ := filepath.Glob(e.home + "/crypto/peerOrganizations/*/users/Admin@*/tls/client.crt")
+		if len(admins) == 0 {
+			return errors.New("no member admin's TLS client certificate in the home: give --tls-cert and --tls-key")
+		}
+		o.tlsCert, o.tlsKey = admins[0], strings.TrimSuffix(admins[0], ".crt")+".key"
+	}
+	if o.tlsCA == "" {
+		roots, _ := filepath.Glob(e.home + "/crypto/*/*/tlsca/*-cert.pem")
+		var bundle []byte
+		for _, r := range roots {
+			raw, err := os.ReadFile(r)
+			if err != nil {
+				return err
+			}
+			bundle = append(bundle, raw...)
+		}
+		o.tlsCA = filepath.Join(e.home, "migrate-bft", "tls-roots.pem")
+		if err := os.MkdirAll(filepath.Dir(o.tlsCA), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.tlsCA, bundle, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrateCommand is the config-update half of Fabric's Raft-to-BFT
@@ -210,7 +237,9 @@ func migrateCommand(e *env) *cobra.Command {
 		Short: "Add the member's orderer to the orderer group and as a BFT consenter; done already when it is one",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			o.resolve(e)
+			if err := o.resolve(e); err != nil {
+				return err
+			}
 			t, err := topology.Load(o.next)
 			if err != nil {
 				return err
@@ -224,10 +253,6 @@ func migrateCommand(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := channel.LoadMSP(t.MSPDir(e.crypto(), org.Node), org.MSP)
-			if err != nil {
-				return err
-			}
 			return o.update(c.Context(), c.OutOrStdout(), fmt.Sprintf("add %s's orderer 127.0.0.1:%d", org.MSP, n.Port),
 				func(cfg *channel.Config) (bool, error) {
 					orgs, err := channel.OrdererOrgs(cfg.Config)
@@ -238,6 +263,16 @@ func migrateCommand(e *env) *cobra.Command {
 						if x, _ := channel.ConsenterAt(c.UpdatedConfig(), "127.0.0.1", uint32(n.Port)); x.MspId != org.MSP {
 							return fmt.Errorf("%s's consenter 127.0.0.1:%d is still in the channel: remove it first", x.MspId, n.Port)
 						}
+					}
+					// The orderer group must define the member's MSP exactly
+					// as the application group does.
+					app := c.Application().Organization(org.MSP)
+					if app == nil {
+						return fmt.Errorf("%s is not a member of the channel", org.MSP)
+					}
+					m, err := app.MSP().Configuration()
+					if err != nil {
+						return err
 					}
 					if err := c.Orderer().SetOrganization(channel.OrdererOrg(m, fmt.Sprintf("127.0.0.1:%d", n.Port))); err != nil {
 						return err
@@ -336,8 +371,13 @@ func migrationStatus(w io.Writer, cfg *channel.Config) error {
 	return nil
 }
 
+// withConfig runs f with the channel's configuration and the first of
+// the orderers that serves it: during the migration nodes come and go on
+// the same ports.
 func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *channel.Orderer) error) error {
-	o.resolve(o.env)
+	if err := o.resolve(o.env); err != nil {
+		return err
+	}
 	id, err := channel.LoadSigner(o.mspDir, o.mspID)
 	if err != nil {
 		return err
@@ -346,16 +386,24 @@ func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *c
 	if err != nil {
 		return fmt.Errorf("TLS client certificate: %w", err)
 	}
-	ord, err := channel.Dial(o.addr, o.tlsCA, o.serverName, cert, o.channel, id)
-	if err != nil {
-		return err
+	var errs []error
+	for _, addr := range strings.Split(o.addr, ",") {
+		ord, err := channel.Dial(addr, o.tlsCA, o.serverName, cert, o.channel, id)
+		if err != nil {
+			return err
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		cfg, err := ord.Config(cctx)
+		cancel()
+		if err != nil {
+			ord.Close()
+			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+			continue
+		}
+		defer ord.Close()
+		return f(cfg, ord)
 	}
-	defer ord.Close()
-	cfg, err := ord.Config(ctx)
-	if err != nil {
-		return fmt.Errorf("read the channel configuration from %s: %w", o.addr, err)
-	}
-	return f(cfg, ord)
+	return fmt.Errorf("no orderer served the channel configuration: %w", errors.Join(errs...))
 }
 
 // update makes one config update unless done says it is made already,
@@ -449,7 +497,9 @@ func (o *migrateOpts) signers(cfg *channel.Config) ([]*configtx.SigningIdentity,
 // its ordering organisation (each member now runs an orderer). It keeps a
 // file written already.
 func (o *migrateOpts) nextTopology(w io.Writer) error {
-	o.resolve(o.env)
+	if err := o.resolve(o.env); err != nil {
+		return err
+	}
 	if _, err := os.Stat(o.next); err == nil {
 		if _, err := topology.Load(o.next); err != nil {
 			return err
