@@ -272,3 +272,12 @@ func OrdererOrgs(cfg *cb.Config) (map[string]string, error) {
 	}
 	return orgs, nil
 }
+
+// Height returns the number of blocks the orderer has.
+func (o *Orderer) Height(ctx context.Context) (uint64, error) {
+	newest, err := o.block(ctx, &ab.SeekPosition{Type: &ab.SeekPosition_Newest{Newest: &ab.SeekNewest{}}})
+	if err != nil {
+		return 0, err
+	}
+	return newest.GetHeader().GetNumber() + 1, nil
+}

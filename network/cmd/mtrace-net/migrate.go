@@ -109,7 +109,10 @@ func migrateCommand(e *env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return o.withConfig(c.Context(), func(cfg *channel.Config, _ *channel.Orderer) error {
-				return migrationStatus(c.OutOrStdout(), cfg)
+				if err := migrationStatus(c.OutOrStdout(), cfg); err != nil {
+					return err
+				}
+				return endpointsStatus(c.OutOrStdout(), cfg)
 			})
 		},
 	})
@@ -371,9 +374,31 @@ func migrationStatus(w io.Writer, cfg *channel.Config) error {
 	return nil
 }
 
-// withConfig runs f with the channel's configuration and the first of
-// the orderers that serves it: during the migration nodes come and go on
-// the same ports.
+func endpointsStatus(w io.Writer, cfg *channel.Config) error {
+	c := configtx.New(cfg.Config)
+	orgs, err := channel.OrdererOrgs(cfg.Config)
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(orgs)) {
+		oc, err := c.Orderer().Organization(name).Configuration()
+		if err != nil {
+			return err
+		}
+		var eps []string
+		for _, a := range oc.OrdererEndpoints {
+			eps = append(eps, a)
+		}
+		fmt.Fprintf(w, "  orderer organisation %s (%s): endpoints %s\n", name, orgs[name], strings.Join(eps, " "))
+	}
+	return nil
+}
+
+// withConfig runs f with the channel's configuration as the orderer
+// with the most blocks serves it: during the migration nodes come and go
+// on the same ports, and a SmartBFT follower of Fabric v3.1.1 can stop
+// receiving blocks (docs/design/2026-12-06-bft-ordering.md), so its view
+// of the configuration would stay old.
 func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *channel.Orderer) error) error {
 	if err := o.resolve(o.env); err != nil {
 		return err
@@ -386,24 +411,40 @@ func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *c
 	if err != nil {
 		return fmt.Errorf("TLS client certificate: %w", err)
 	}
-	var errs []error
+	var (
+		best *channel.Orderer
+		top  uint64
+		errs []error
+	)
 	for _, addr := range strings.Split(o.addr, ",") {
 		ord, err := channel.Dial(addr, o.tlsCA, o.serverName, cert, o.channel, id)
 		if err != nil {
 			return err
 		}
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		cfg, err := ord.Config(cctx)
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		h, err := ord.Height(cctx)
 		cancel()
-		if err != nil {
+		if err != nil || h <= top {
 			ord.Close()
-			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+			}
 			continue
 		}
-		defer ord.Close()
-		return f(cfg, ord)
+		if best != nil {
+			best.Close()
+		}
+		best, top = ord, h
 	}
-	return fmt.Errorf("no orderer served the channel configuration: %w", errors.Join(errs...))
+	if best == nil {
+		return fmt.Errorf("no orderer answered: %w", errors.Join(errs...))
+	}
+	defer best.Close()
+	cfg, err := best.Config(ctx)
+	if err != nil {
+		return fmt.Errorf("read the channel configuration: %w", err)
+	}
+	return f(cfg, best)
 }
 
 // update makes one config update unless done says it is made already,
