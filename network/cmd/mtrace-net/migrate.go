@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-config/configtx"
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/etcdraft"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -143,8 +144,22 @@ func migrateCommand(e *env) *cobra.Command {
 					return false, nil
 				},
 				func(c *configtx.ConfigTx) error {
-					return channel.AddRaftConsenter(c.UpdatedConfig(), &etcdraft.Consenter{Host: host, Port: port,
-						ClientTlsCert: cert, ServerTlsCert: cert})
+					if err := channel.AddRaftConsenter(c.UpdatedConfig(), &etcdraft.Consenter{Host: host, Port: port,
+						ClientTlsCert: cert, ServerTlsCert: cert}); err != nil {
+						return err
+					}
+					// The ordering organisation names the new node as an
+					// endpoint, for the peers and their gateways.
+					orgs, err := channel.OrdererOrgs(c.UpdatedConfig())
+					if err != nil {
+						return err
+					}
+					for name, msp := range orgs {
+						if msp == o.mspID {
+							return c.Orderer().Organization(name).SetEndpoint(configtx.Address{Host: host, Port: int(port)})
+						}
+					}
+					return fmt.Errorf("no orderer organisation %s in the channel", o.mspID)
 				})
 		},
 	})
@@ -218,14 +233,39 @@ func migrateCommand(e *env) *cobra.Command {
 					if err != nil {
 						return err
 					}
+					if err := channel.RemoveConsenterAt(c.UpdatedConfig(), host, port); err != nil {
+						return err
+					}
+					// Its organisation stops naming it as an endpoint (an
+					// address it no longer has is no error). An orderer
+					// organisation must name one: it names its remaining
+					// consenters, or leaves the orderer group with its last.
 					for name, msp := range orgs {
-						if msp == x.MspId {
-							// Its organisation stops naming it as an endpoint
-							// (an address it no longer has is no error).
-							_ = c.Orderer().Organization(name).RemoveEndpoint(configtx.Address{Host: host, Port: int(port)})
+						if msp != x.MspId {
+							continue
+						}
+						oo := c.Orderer().Organization(name)
+						_ = oo.RemoveEndpoint(configtx.Address{Host: host, Port: int(port)})
+						cfg, err := oo.Configuration()
+						if err != nil {
+							return err
+						}
+						if len(cfg.OrdererEndpoints) > 0 {
+							continue
+						}
+						cs, _ := channel.Consenters(c.UpdatedConfig())
+						left := slices.DeleteFunc(cs, func(k *cb.Consenter) bool { return k.MspId != msp })
+						if len(left) == 0 {
+							c.Orderer().RemoveOrganization(name)
+							continue
+						}
+						for _, k := range left {
+							if err := oo.SetEndpoint(configtx.Address{Host: k.Host, Port: int(k.Port)}); err != nil {
+								return err
+							}
 						}
 					}
-					return channel.RemoveConsenterAt(c.UpdatedConfig(), host, port)
+					return nil
 				})
 		},
 	})
@@ -403,7 +443,15 @@ func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *c
 	if err := o.resolve(o.env); err != nil {
 		return err
 	}
-	id, err := channel.LoadSigner(o.mspDir, o.mspID)
+	// Blocks are read as a member's admin: the ordering organisation
+	// leaves the channel at the end.
+	readerDir, readerMSP := o.mspDir, o.mspID
+	if t, err := topology.Load(o.next); err == nil {
+		first := t.Organisations[0]
+		readerDir, readerMSP = t.UserMSPDir(o.env.crypto(), first.Node, "Admin"), first.MSP
+		o.tlsCert, o.tlsKey = t.UserTLS(o.env.crypto(), first.Node, "Admin")
+	}
+	id, err := channel.LoadSigner(readerDir, readerMSP)
 	if err != nil {
 		return err
 	}
@@ -451,10 +499,6 @@ func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *c
 // and waits until a config block holds it.
 func (o *migrateOpts) update(ctx context.Context, w io.Writer, what string, done func(*channel.Config) (bool, error), edit func(*configtx.ConfigTx) error) error {
 	return o.withConfig(ctx, func(cfg *channel.Config, ord *channel.Orderer) error {
-		id, err := channel.LoadSigner(o.mspDir, o.mspID)
-		if err != nil {
-			return err
-		}
 		ok, err := done(cfg)
 		if err != nil {
 			return err
@@ -476,7 +520,9 @@ func (o *migrateOpts) update(ctx context.Context, w io.Writer, what string, done
 				return err
 			}
 		}
-		env, err := u.Envelope(id)
+		// The submitter must be a channel writer: the first signer, an
+		// admin of an orderer organisation.
+		env, err := u.Envelope(signers[0])
 		if err != nil {
 			return err
 		}
