@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/internal/channel"
+	"github.com/mtrace/mtrace/network/pki"
 	"github.com/mtrace/mtrace/network/topology"
 )
 
@@ -267,6 +268,20 @@ func migrateCommand(e *env) *cobra.Command {
 					}
 					return nil
 				})
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "enrol-orderer NAME",
+		Short: "Enrol the ordering organisation's orderer NAME (orderer4) from its CA, ca-orderer; done already when its folders are complete",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			org := raftOrg(e.home, e.base, args[0])
+			n, err := pki.Enrol(c.Context(), e.home, []pki.Org{org})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "migrate-bft: enrolled %d identities from ca-orderer\n", n)
+			return nil
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -632,4 +647,23 @@ func (o *migrateOpts) nextTopology(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "migrate-bft: wrote %s\n", o.next)
 	return nil
+}
+
+// raftOrg is the previous release's ordering organisation as network/pki
+// enrols it: its CA server ca-orderer (base+30, operations base+31), its
+// folder under crypto/ordererOrganizations, its Admin and the node name.
+func raftOrg(home string, base int, name string) pki.Org {
+	const domain = "orderer.mtrace.local"
+	dir := filepath.Join(home, "crypto", "ordererOrganizations", domain)
+	host := name + "." + domain
+	return pki.Org{
+		CA: topology.CA{Process: "ca-orderer", Org: "orderer", MSP: "OrdererMSP", Domain: domain,
+			Name: "ca-orderer", TLSName: "tlsca-orderer", Port: base + 30, Ops: base + 31},
+		Dir: dir,
+		Holders: []pki.Holder{
+			{ID: host, Type: "orderer", Dir: filepath.Join(dir, "orderers", host), File: host,
+				Hosts: []string{host, "localhost", "127.0.0.1"}},
+			{ID: "Admin@" + domain, Type: "admin", Dir: filepath.Join(dir, "users", "Admin@"+domain), File: "Admin@" + domain},
+		},
+	}
 }
