@@ -87,6 +87,9 @@ var Suites = []Suite{
 	// for good, so only addorg (which needs no audit) runs after them.
 	{Name: "liveness", About: "a hostile member's replayed and crafted envelopes sent straight to an orderer; the network keeps committing", Avoids: Founders},
 	{Name: "addorg", About: "a fifth organisation joins the consortium, and leaves", Leaves: []Mark{Grown}},
+	// migrate brings its own network (the previous release's, on base+500)
+	// and leaves the shared one alone.
+	{Name: "migrate", About: "the previous release's Raft network moved to BFT in place, story kept", Timeout: 30 * time.Minute},
 }
 
 // Lookup returns the declared suite of that name.
