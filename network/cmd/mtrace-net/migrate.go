@@ -458,46 +458,54 @@ func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *c
 	if err := o.resolve(o.env); err != nil {
 		return err
 	}
-	// Blocks are read as a member's admin: the ordering organisation
-	// leaves the channel at the end.
-	readerDir, readerMSP := o.mspDir, o.mspID
+	// Blocks are read as the ordering organisation's admin while it is in
+	// the channel (in maintenance mode only orderer organisations may
+	// read), then as the first member's admin (it leaves at the end).
+	type reader struct{ dir, msp, cert, key string }
+	readers := []reader{{o.mspDir, o.mspID, o.tlsCert, o.tlsKey}}
 	if t, err := topology.Load(o.next); err == nil {
 		first := t.Organisations[0]
-		readerDir, readerMSP = t.UserMSPDir(o.env.crypto(), first.Node, "Admin"), first.MSP
-		o.tlsCert, o.tlsKey = t.UserTLS(o.env.crypto(), first.Node, "Admin")
-	}
-	id, err := channel.LoadSigner(readerDir, readerMSP)
-	if err != nil {
-		return err
-	}
-	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
-	if err != nil {
-		return fmt.Errorf("TLS client certificate: %w", err)
+		cert, key := t.UserTLS(o.env.crypto(), first.Node, "Admin")
+		readers = append(readers, reader{t.UserMSPDir(o.env.crypto(), first.Node, "Admin"), first.MSP, cert, key})
 	}
 	var (
 		best *channel.Orderer
 		top  uint64
 		errs []error
 	)
-	for _, addr := range strings.Split(o.addr, ",") {
-		ord, err := channel.Dial(addr, o.tlsCA, o.serverName, cert, o.channel, id)
+	for _, r := range readers {
+		id, err := channel.LoadSigner(r.dir, r.msp)
 		if err != nil {
-			return err
-		}
-		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		h, err := ord.Height(cctx)
-		cancel()
-		if err != nil || h <= top {
-			ord.Close()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", addr, err))
-			}
+			errs = append(errs, err)
 			continue
 		}
-		if best != nil {
-			best.Close()
+		cert, err := tls.LoadX509KeyPair(r.cert, r.key)
+		if err != nil {
+			return fmt.Errorf("TLS client certificate: %w", err)
 		}
-		best, top = ord, h
+		for _, addr := range strings.Split(o.addr, ",") {
+			ord, err := channel.Dial(addr, o.tlsCA, o.serverName, cert, o.channel, id)
+			if err != nil {
+				return err
+			}
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			h, err := ord.Height(cctx)
+			cancel()
+			if err != nil || h <= top {
+				ord.Close()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s as %s: %w", addr, r.msp, err))
+				}
+				continue
+			}
+			if best != nil {
+				best.Close()
+			}
+			best, top = ord, h
+		}
+		if best != nil {
+			break
+		}
 	}
 	if best == nil {
 		return fmt.Errorf("no orderer answered: %w", errors.Join(errs...))
