@@ -455,6 +455,25 @@ func endpointsStatus(w io.Writer, cfg *channel.Config) error {
 // receiving blocks (docs/design/2026-12-06-bft-ordering.md), so its view
 // of the configuration would stay old.
 func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *channel.Orderer) error) error {
+	// Orderers that have just started answer SERVICE_UNAVAILABLE until
+	// their consensus is up: ask again for a minute.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := o.withConfigOnce(ctx, f)
+		var none *noOrdererError
+		if !errors.As(err, &none) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// noOrdererError says that no orderer served the channel's blocks.
+type noOrdererError struct{ err error }
+
+func (e *noOrdererError) Error() string { return "no orderer answered: " + e.err.Error() }
+
+func (o *migrateOpts) withConfigOnce(ctx context.Context, f func(*channel.Config, *channel.Orderer) error) error {
 	if err := o.resolve(o.env); err != nil {
 		return err
 	}
@@ -508,7 +527,7 @@ func (o *migrateOpts) withConfig(ctx context.Context, f func(*channel.Config, *c
 		}
 	}
 	if best == nil {
-		return fmt.Errorf("no orderer answered: %w", errors.Join(errs...))
+		return &noOrdererError{errors.Join(errs...)}
 	}
 	defer best.Close()
 	cfg, err := best.Config(ctx)
