@@ -573,7 +573,13 @@ func (o *migrateOpts) update(ctx context.Context, w io.Writer, what string, done
 		}
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			now, err := ord.Config(ctx)
+			// Read afresh each time: the update may have taken the
+			// reader's organisation out of the channel.
+			var now *channel.Config
+			err := o.withConfigOnce(ctx, func(c *channel.Config, _ *channel.Orderer) error {
+				now = c
+				return nil
+			})
 			if err == nil {
 				if ok, _ := done(now); ok {
 					fmt.Fprintf(w, "migrate-bft: %s (config block %d)\n", what, now.Block)
