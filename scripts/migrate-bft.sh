@@ -189,6 +189,10 @@ while read -r kind name msp _ port _ _; do
 	done_step "member-$org" && continue
 	s=$((port - B))
 	old=orderer$((s + 1))
+	# A peer that has not read the last move's config block would check
+	# the node that now takes this port against the old TLS CA, and never
+	# catch up.
+	net migrate-bft wait-peers
 	net migrate-bft remove-consenter "127.0.0.1:$port"
 	stop "$old"
 	dir=$H/crypto/peerOrganizations/$org.mtrace.local
@@ -200,6 +204,7 @@ while read -r kind name msp _ port _ _; do
 	say "$msp's orderer is a consenter"
 done < <(net -t "$M/consortium.yaml" nodes)
 net migrate-bft remove-ordererorg
+net migrate-bft wait-peers
 stop "${OLD[@]}" ca-orderer
 
 # 5. Hand over to this release's network.sh: the new consortium file,

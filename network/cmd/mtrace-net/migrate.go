@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -282,6 +283,19 @@ func migrateCommand(e *env) *cobra.Command {
 			}
 			fmt.Fprintf(c.OutOrStdout(), "migrate-bft: enrolled %d identities from ca-orderer\n", n)
 			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "wait-peers",
+		Short: "Wait until every peer has every block the orderers have",
+		Long: `Wait until every peer has every block the orderers have. A consenter move
+reuses the port of the node that left, with a certificate from another TLS
+CA: a peer that has not read the config block of the move would check the
+new node against the old organisation's TLS CA and never catch up, so the
+migration waits for every peer before each move.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return o.waitPeers(c.Context(), c.OutOrStdout())
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -699,4 +713,70 @@ func raftOrg(home string, base int, name string) pki.Org {
 			{ID: "Admin@" + domain, Type: "admin", Dir: filepath.Join(dir, "users", "Admin@"+domain), File: "Admin@" + domain},
 		},
 	}
+}
+
+// waitPeers waits (at most two minutes) until every peer of the new
+// consortium file reports, on its operations endpoint, at least the
+// height the orderers have now.
+func (o *migrateOpts) waitPeers(ctx context.Context, w io.Writer) error {
+	var top uint64
+	if err := o.withConfig(ctx, func(_ *channel.Config, ord *channel.Orderer) error {
+		var err error
+		top, err = ord.Height(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	t, err := topology.Load(o.next)
+	if err != nil {
+		return err
+	}
+	want := fmt.Sprintf("ledger_blockchain_height{channel=%q} ", o.channel)
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, n := range t.Nodes(o.env.base) {
+		if n.Kind != "peer" {
+			continue
+		}
+		var h uint64
+		for {
+			h = peerHeight(ctx, n.Ops, want)
+			if h >= top {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("peer %s has %d blocks, the orderers %d: restart it (it must read every config block of the migration before the next consenter move)", n.Name, h, top)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	fmt.Fprintf(w, "migrate-bft: every peer has the orderers' %d blocks\n", top)
+	return nil
+}
+
+// peerHeight reads a peer's height from its metrics (0 if unknown).
+func peerHeight(ctx context.Context, ops int, metric string) uint64 {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", ops), nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, metric); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return uint64(f)
+			}
+		}
+	}
+	return 0
 }
