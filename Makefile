@@ -27,13 +27,14 @@ fabric: ## Build Fabric v3.1.1 and Fabric CA 1.5.15 binaries from the Go module 
 # never committed (client/internal/cmd/passport/assets/README.md).
 PASSPORT_ASSETS := client/internal/cmd/passport/assets
 
-build: ## Build the mtrace CLI (with the passport's wasm verifier), the chaincode binary, the network tool and mtrace-bench into bin/
+build: ## Build the mtrace CLI (with the passport's wasm verifier), the chaincode binary, the network tools (mtrace-net, mtrace-org) and mtrace-bench into bin/
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags='-s -w' -o $(PASSPORT_ASSETS)/verifier.wasm ./client/cmd/mtrace-wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(PASSPORT_ASSETS)/wasm_exec.js
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace ./client/cmd/mtrace
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-bench ./client/cmd/mtrace-bench
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-cc ./chaincode/cmd/mtrace-cc
 	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-net ./network/cmd/mtrace-net
+	$(GO) build -trimpath -buildvcs=false -o $(BIN)/mtrace-org ./network/cmd/mtrace-org
 
 network-up: deps build ## Start (or restart) the local network and deploy the chaincode
 	@scripts/network.sh up
@@ -95,4 +96,4 @@ docs-check: ## Fail if the committed CLI reference differs from the commands (ru
 	$(GO) run ./client/cmd/mtrace-docs -dir docs/reference/cli -check
 
 clean: ## Remove build outputs (keeps Fabric binaries and network state)
-	rm -f $(BIN)/mtrace $(BIN)/mtrace-bench $(BIN)/mtrace-cc $(BIN)/mtrace-net $(PASSPORT_ASSETS)/verifier.wasm $(PASSPORT_ASSETS)/wasm_exec.js
+	rm -f $(BIN)/mtrace $(BIN)/mtrace-bench $(BIN)/mtrace-cc $(BIN)/mtrace-net $(BIN)/mtrace-org $(PASSPORT_ASSETS)/verifier.wasm $(PASSPORT_ASSETS)/wasm_exec.js

@@ -11,7 +11,7 @@ cd "$root"
 say() { printf '==> %s\n' "$*"; }
 
 # Debian packages: command -> package.
-declare -A wanted=([curl]=curl [jq]=jq [patch]=patch [envsubst]=gettext-base [setsid]=util-linux [shellcheck]=shellcheck [dot]=graphviz [chromium]=chromium)
+declare -A wanted=([curl]=curl [jq]=jq [patch]=patch [envsubst]=gettext-base [setsid]=util-linux [shellcheck]=shellcheck [dot]=graphviz [chromium]=chromium [ip]=iproute2)
 missing=()
 for cmd in "${!wanted[@]}"; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")

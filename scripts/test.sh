@@ -4,7 +4,8 @@
 #   test.sh unit   unit tests of every package (no network)
 #   test.sh e2e    bring a fresh test network up, run the end-to-end suites
 #                  against it in the order test/internal/harness/suites.go
-#                  declares (a suite declared Fresh gets a new network),
+#                  declares (a suite declared Fresh gets a new network;
+#                  one declared Own brings its own and runs apart),
 #                  stop it; each suite's log goes to .mtrace-test-logs/
 #   test.sh fabric the Fabric patches (network/tools/patches/fabric): the
 #                  patched packages' tests pass on the patched source, and
@@ -80,6 +81,14 @@ e2e() {
 	trap 'say "stopping the test network"; scripts/network.sh down' EXIT
 	scripts/network.sh up
 	while IFS=$'\t' read -r name kind target timeout fresh about; do
+		if [[ $fresh == own ]]; then
+			# The suite brings its own network (and stops it); the shared
+			# one is left as it is, and its environment is not the suite's.
+			say "$name: $about ($target, its own network)"
+			env -u MTRACE_HOME -u MTRACE_CONFIG -u MTRACE_BASE_PORT \
+				go test -count=1 -p 1 -tags e2e -timeout "$timeout" -v "$target" 2>&1 | tee "$logs/$name.log" || rc=1
+			continue
+		fi
 		if [[ $fresh == fresh && $first == 0 ]]; then
 			say "a fresh network for $name"
 			scripts/network.sh down --purge >/dev/null

@@ -32,8 +32,10 @@ const (
 	// Handovers.
 	OfferTransfer  = "OfferTransfer"
 	AcceptTransfer = "AcceptTransfer"
-	RejectTransfer = "RejectTransfer"
-	CancelTransfer = "CancelTransfer"
+	// AcceptTransferAt is AcceptTransfer at a named site (contract 0.6.0).
+	AcceptTransferAt = "AcceptTransferAt"
+	RejectTransfer   = "RejectTransfer"
+	CancelTransfer   = "CancelTransfer"
 
 	// Transformations.
 	Process    = "Process"
@@ -57,6 +59,14 @@ const (
 	ApproveChange     = "ApproveChange"
 	WithdrawChange    = "WithdrawChange"
 	RejectChange      = "RejectChange"
+
+	// Sites, bought-in batches and declarations.
+	SetSite          = "SetSite"
+	GetSites         = "GetSites"
+	RegisterPurchase = "RegisterPurchase"
+	IssueDeclaration = "IssueDeclaration"
+	ClaimDeclaration = "ClaimDeclaration"
+	ReadDeclaration  = "ReadDeclaration"
 
 	// Upgrades.
 	PendingMigration = "PendingMigration"
@@ -109,6 +119,7 @@ var Transactions = []Tx{
 
 	{Name: OfferTransfer, Write: true, Params: []Param{p[string]("id"), p[string]("to")}},
 	{Name: AcceptTransfer, Write: true, Params: []Param{p[string]("id"), p[int64]("receivedMass")}},
+	{Name: AcceptTransferAt, Write: true, Params: []Param{p[string]("id"), p[int64]("receivedMass"), p[string]("site")}},
 	{Name: RejectTransfer, Write: true, Params: []Param{p[string]("id"), p[string]("reason")}},
 	{Name: CancelTransfer, Write: true, Params: []Param{p[string]("id")}},
 
@@ -130,6 +141,13 @@ var Transactions = []Tx{
 	{Name: ApproveChange, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Vote](), Answer: t[model.Vote]()},
 	{Name: WithdrawChange, Write: true, Params: []Param{p[string]("id")}},
 	{Name: RejectChange, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Vote](), Answer: t[model.Vote]()},
+
+	{Name: SetSite, Write: true, Params: []Param{p[model.SiteRequest]("req")}, Result: t[*model.SiteList](), Answer: t[model.SiteList]()},
+	{Name: GetSites, Params: []Param{p[string]("msp")}, Result: t[*model.SiteList](), Answer: t[model.SiteList]()},
+	{Name: RegisterPurchase, Write: true, Params: []Param{p[model.PurchaseRequest]("req")}},
+	{Name: IssueDeclaration, Write: true, Params: []Param{p[model.DeclarationRequest]("req")}, Result: t[*model.Declaration](), Answer: t[model.Declaration]()},
+	{Name: ClaimDeclaration, Write: true, Params: []Param{p[string]("id")}, Result: t[*model.Declaration](), Answer: t[model.Declaration]()},
+	{Name: ReadDeclaration, Params: []Param{p[string]("id")}, Result: t[*model.Declaration](), Answer: t[model.Declaration]()},
 
 	{Name: PendingMigration, Params: []Param{p[string]("bookmark"), p[int]("limit")}, Result: t[*model.IDPage](), Answer: t[model.IDPage]()},
 	{Name: MigrateBatches, Write: true, Params: []Param{p[[]string]("ids")}, Result: t[[]string](), Answer: t[[]string]()},

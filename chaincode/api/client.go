@@ -148,10 +148,15 @@ func (c *Client) OfferTransfer(ctx context.Context, id, to string) error {
 	return c.write(ctx, OfferTransfer, id, to)
 }
 
-// AcceptTransfer takes custody of an offered batch; receivedMass 0 means
-// the mass offered.
+// AcceptTransfer takes custody of an offered batch at the receiver's
+// default site; receivedMass 0 means the mass offered.
 func (c *Client) AcceptTransfer(ctx context.Context, id string, receivedMass int64) error {
 	return c.write(ctx, AcceptTransfer, id, receivedMass)
+}
+
+// AcceptTransferAt takes custody of an offered batch at a named site.
+func (c *Client) AcceptTransferAt(ctx context.Context, id string, receivedMass int64, site string) error {
+	return c.write(ctx, AcceptTransferAt, id, receivedMass, site)
 }
 
 // RejectTransfer refuses an offered batch.
@@ -239,6 +244,36 @@ func (c *Client) WithdrawChange(ctx context.Context, id string) error {
 // majority of rejections closes it.
 func (c *Client) RejectChange(ctx context.Context, id string) (model.Vote, error) {
 	return written[model.Vote](c, ctx, RejectChange, id)
+}
+
+// SetSite adds or renames a site of the caller's organisation.
+func (c *Client) SetSite(ctx context.Context, req model.SiteRequest) (model.SiteList, error) {
+	return written[model.SiteList](c, ctx, SetSite, req)
+}
+
+// GetSites returns an organisation's sites.
+func (c *Client) GetSites(ctx context.Context, msp string) (model.SiteList, error) {
+	return read[model.SiteList](c, ctx, GetSites, msp)
+}
+
+// RegisterPurchase records a batch a recycler bought in.
+func (c *Client) RegisterPurchase(ctx context.Context, req model.PurchaseRequest) error {
+	return c.write(ctx, RegisterPurchase, req)
+}
+
+// IssueDeclaration issues a declaration for a batch's offered transfer.
+func (c *Client) IssueDeclaration(ctx context.Context, req model.DeclarationRequest) (model.Declaration, error) {
+	return written[model.Declaration](c, ctx, IssueDeclaration, req)
+}
+
+// ClaimDeclaration claims a declaration for its recipient, once.
+func (c *Client) ClaimDeclaration(ctx context.Context, id string) (model.Declaration, error) {
+	return written[model.Declaration](c, ctx, ClaimDeclaration, id)
+}
+
+// ReadDeclaration returns a declaration.
+func (c *Client) ReadDeclaration(ctx context.Context, id string) (model.Declaration, error) {
+	return read[model.Declaration](c, ctx, ReadDeclaration, id)
 }
 
 // PendingMigration returns one page of batches stored in an older format.

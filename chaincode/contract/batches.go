@@ -25,12 +25,18 @@ func (c *Contract) RegisterBatch(ctx contractapi.TransactionContextInterface, re
 		return err
 	}
 	collected, _ := time.Parse(time.RFC3339, req.CollectedAt) // validated above
+	site, err := t.site("site", req.Site)
+	if err != nil {
+		return err
+	}
 	if err := t.requireNew(req.ID); err != nil {
 		return err
 	}
+	shares := model.ClassShares(req.Class())
 	ev := t.event(model.EvBatchRegistered, model.ObjectEvent, model.BizCollecting, model.DispActive)
 	ev.Action = "ADD"
 	ev.Where.Place = req.Location
+	ev.Where.Site = site
 	ev.Quantities = []model.Quantity{model.Qty(req.ID, req.Mass)}
 	b := &model.Batch{
 		ID:            req.ID,
@@ -47,8 +53,12 @@ func (c *Contract) RegisterBatch(ctx contractapi.TransactionContextInterface, re
 			CollectedAt: model.FormatTime(collected),
 			Collector:   t.actor.MSP,
 			ZoneOffset:  collected.Format("-07:00"),
+			OriginClass: req.Class(),
+			Site:        site,
 		}},
-		RecycledContent: model.FullRecycled,
+		RecycledContent: shares.Bp(),
+		Shares:          &shares,
+		Site:            site,
 		CreatedAt:       t.at,
 		CreatedTx:       t.id,
 	}
@@ -109,6 +119,9 @@ func (t *txn) requireNew(id string) error {
 // anew. It does not emit the event: a transaction emits one event for all
 // the batches it writes.
 func (t *txn) save(old, b *model.Batch, ev model.Event) error {
+	if err := t.upgrade(b); err != nil {
+		return err
+	}
 	b.UpdatedAt = t.at
 	b.LastTx = t.id
 	b.Format = model.CurrentFormat

@@ -124,7 +124,7 @@ func (c *Contract) captured(ctx contractapi.TransactionContextInterface, req mod
 		}
 		return c.OfferTransfer(ctx, req.Batch, req.To)
 	case model.CaptureAccept:
-		return c.AcceptTransfer(ctx, req.Batch, int64(req.Mass))
+		return c.AcceptTransferAt(ctx, req.Batch, int64(req.Mass), req.Site)
 	case model.CaptureReject:
 		return c.RejectTransfer(ctx, req.Batch, req.Reason)
 	case model.CaptureCancel:

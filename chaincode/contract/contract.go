@@ -29,7 +29,7 @@ import (
 // Name and Version identify the contract in its metadata.
 const (
 	Name    = "mtrace"
-	Version = "0.5.0"
+	Version = "0.6.0"
 )
 
 // Contract holds every mtrace transaction. It is the chaincode's default
@@ -78,6 +78,8 @@ type txn struct {
 	reg   *model.Registry // read by member, members or the registry functions
 	// policies holds the key-level policies built so far, by required orgs.
 	policies map[string][]byte
+	// sites caches organisations' site lists read by upgrade.
+	sites map[string]*model.SiteList
 }
 
 // begin reads the transaction's id, timestamp and caller, and starts a

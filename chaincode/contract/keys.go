@@ -141,8 +141,12 @@ func getBatches(stub shim.ChaincodeStubInterface, ids []string) ([]*model.Batch,
 // are still in a list on the batch, where this contract does not look.
 // A nil batch passes.
 func requireCurrent(b *model.Batch) error {
-	if b != nil && b.Format != model.CurrentFormat {
+	switch {
+	case b == nil:
+	case b.Format < model.TakesFormat:
 		return fmt.Errorf("batch %q is stored in the format of contract 0.2.0: an admin must migrate the ledger first (MigrateBatches, `mtrace migrate`)", b.ID)
+	case b.Format > model.CurrentFormat:
+		return fmt.Errorf("batch %q has stored format %d, which this contract does not know", b.ID, b.Format)
 	}
 	return nil
 }

@@ -122,6 +122,12 @@ func TestEveryLedgerFaultAborts(t *testing.T) {
 	w := story(t)
 	w.register("NEW-0", kg(5))
 	w.ok(w.rec, nil, "OfferTransfer", "SPOOL-2", w.mak.MSP)
+	w.ok(recAdmin, nil, "SetSite", model.SiteRequest{ID: plant, Name: "plant"})
+	w.ok(makAdmin, nil, "SetSite", model.SiteRequest{ID: makerWs, Name: "workshop"})
+	w.register("NEW-2", kg(5))
+	w.ok(w.mun, nil, "OfferTransfer", "NEW-2", w.rec.MSP)
+	w.ok(w.mun, nil, "IssueDeclaration", model.DeclarationRequest{ID: "D-C", Batch: "NEW-2", Model: model.Segregated})
+	w.ok(w.rec, nil, "AcceptTransfer", "NEW-2", int64(0))
 	chair := w.batch("CHAIR-1")
 	spool := w.batch("SPOOL-3")
 	calls := []struct {
@@ -132,6 +138,13 @@ func TestEveryLedgerFaultAborts(t *testing.T) {
 		{w.mun, "RegisterBatch", []any{regReq("NEW-1", kg(10))}},
 		{w.mun, "OfferTransfer", []any{"NEW-0", w.rec.MSP}},
 		{w.mak, "AcceptTransfer", []any{"SPOOL-2", int64(0)}},
+		{w.mak, "AcceptTransferAt", []any{"SPOOL-2", int64(0), makerWs}},
+		{recAdmin, "SetSite", []any{model.SiteRequest{ID: annex, Name: "annex", Default: true}}},
+		{w.aud, "GetSites", []any{"RecyclerMSP"}},
+		{w.rec, "RegisterPurchase", []any{purchase("BUY-F")}},
+		{w.rec, "IssueDeclaration", []any{model.DeclarationRequest{ID: "D-F", Batch: "SPOOL-2", Model: model.MassBalance}}},
+		{w.rec, "ClaimDeclaration", []any{"D-C"}},
+		{w.aud, "ReadDeclaration", []any{"D-C"}},
 		{w.mak, "RejectTransfer", []any{"SPOOL-2", "wet"}},
 		{w.rec, "CancelTransfer", []any{"SPOOL-2"}},
 		{w.rec, "Process", []any{model.ProcessRequest{Step: model.StepSplitting,

@@ -12,8 +12,9 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 )
 
-// Migration from the stored format of contract 0.2.0, and of auditors'
-// holds from the batch to keys of their own (contract 0.5.0).
+// Migration from the stored format of contract 0.2.0, of auditors'
+// holds from the batch to keys of their own (contract 0.5.0), and to
+// batches with a site and both recycled shares (contract 0.6.0, upgrade).
 //
 // Contract 0.2.0 kept, on every batch, a "children" list with one entry per
 // process that took from it, rewritten on every take. Contract 0.3.0 keeps
@@ -152,7 +153,7 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 			return nil, fmt.Errorf("batch %q not found", sorted[i])
 		case b.Format == model.CurrentFormat && !heldOnBatch(&b.Batch):
 			continue // migrated before: nothing to write
-		case b.Format != 0 && b.Format != model.CurrentFormat:
+		case b.Format > model.CurrentFormat:
 			return nil, fmt.Errorf("batch %q has stored format %d, which this contract does not know", b.ID, b.Format)
 		}
 		todo = append(todo, b)
@@ -183,7 +184,7 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 		old := lb.Batch
 		b := clone(&old)
 		children := lb.Children
-		if lb.Format == model.CurrentFormat {
+		if lb.Format >= model.TakesFormat {
 			children = nil // its takes are under their own keys already
 		}
 		for _, c := range children {
@@ -228,6 +229,38 @@ func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, i
 		migrated = append(migrated, b.ID)
 	}
 	return migrated, t.emit(ev, migrated...)
+}
+
+// upgrade brings a batch written before contract 0.6.0 to the current
+// format before it is written again, by MigrateBatches or by any other
+// transaction: its shares are its post-consumer basis points in parts per
+// million (an exact conversion; nothing before 0.6.0 was pre-consumer),
+// and a batch with no site is placed at its owner's default site, when
+// the owner lists one. A batch that has its shares is left as it is.
+func (t *txn) upgrade(b *model.Batch) error {
+	if b.Shares != nil {
+		return nil
+	}
+	s := model.SharesOf(b)
+	b.Shares = &s
+	if b.Site != "" {
+		return nil
+	}
+	l, ok := t.sites[b.Owner]
+	if !ok {
+		var err error
+		if l, err = getSites(t.stub, b.Owner); err != nil {
+			return err
+		}
+		if t.sites == nil {
+			t.sites = map[string]*model.SiteList{}
+		}
+		t.sites[b.Owner] = l
+	}
+	if d, ok := l.DefaultSite(); ok {
+		b.Site = d.ID
+	}
+	return nil
 }
 
 // heldOnBatch reports whether an auditor's hold is stored on the batch

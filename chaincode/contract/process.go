@@ -82,6 +82,10 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 		}
 	}
 
+	site, err := t.site("site", req.Site)
+	if err != nil {
+		return nil, err
+	}
 	taken, made := req.Totals()
 	rec := &model.Process{
 		Derivation: model.Derivation{
@@ -90,28 +94,32 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 			By:         t.actor,
 			At:         t.at,
 			Location:   req.Location,
+			Site:       site,
 			Inputs:     make([]model.Take, len(req.Inputs)),
 			VirginMass: req.VirginMass,
 			Loss:       taken + req.VirginMass - made,
 		},
 		Outputs: make([]model.Take, len(req.Outputs)),
 	}
-	shares := make([]model.Share, len(req.Inputs))
+	portions := make([]model.Portion, len(req.Inputs))
 	ev := t.event(model.EvBatchProcessed, model.TransformationEvent, model.BizTransforming, model.DispActive)
 	ev.ProcessStep = string(req.Step)
 	ev.Where.Place = req.Location
+	ev.Where.Site = site
 	ev.Inputs = make([]model.Quantity, len(req.Inputs))
 	ev.Outputs = make([]model.Quantity, len(req.Outputs))
 	for i, in := range req.Inputs {
 		rec.Inputs[i] = model.Take{ID: in.ID, Mass: in.Mass}
-		shares[i] = model.Share{Mass: in.Mass, RecycledContent: inputs[i].RecycledContent}
+		portions[i] = model.Portion{Mass: in.Mass, Shares: model.SharesOf(inputs[i])}
 		ev.Inputs[i] = model.Qty(in.ID, in.Mass)
 	}
 	for i, out := range req.Outputs {
 		rec.Outputs[i] = model.Take{ID: out.ID, Mass: out.Mass}
 		ev.Outputs[i] = model.Qty(out.ID, out.Mass)
 	}
-	rec.RecycledContent = model.RecycledContent(shares, req.VirginMass)
+	shares := model.Blend(portions, req.VirginMass)
+	rec.Shares = &shares
+	rec.RecycledContent = shares.Bp()
 	first := req.Outputs[0].ID
 
 	// begin started a write batch; the shim sends it when the call returns.
@@ -150,6 +158,8 @@ func process(ctx contractapi.TransactionContextInterface, req model.ProcessReque
 			Status:          model.StatusActive,
 			Origin:          origin,
 			RecycledContent: rec.RecycledContent,
+			Shares:          &shares,
+			Site:            site,
 			CreatedAt:       t.at,
 			CreatedTx:       t.id,
 		}

@@ -58,6 +58,7 @@ func TestProcess(t *testing.T) {
 		},
 		Outputs:         []model.Take{{ID: "S1", Mass: kg(500)}, {ID: "S2", Mass: kg(350)}},
 		RecycledContent: 9000,
+		Shares:          &model.Shares{PostConsumer: 900_000},
 	}
 	assert.Equal(t, proc, &got)
 	var stored model.Process

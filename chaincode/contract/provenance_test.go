@@ -70,7 +70,7 @@ func TestStoryVerify(t *testing.T) {
 	assert.Equal(t, 8, v.Nodes)
 	require.Len(t, v.Sources, 3)
 	assert.Equal(t, model.Source{ID: "C1", Location: "Hervanta eco-point 4", CollectedAt: "2026-11-20T06:30:00Z",
-		Collector: "MunicipalityMSP", WasteCode: "15 01 02", Mass: kg(1000)}, v.Sources[0])
+		Collector: "MunicipalityMSP", WasteCode: "15 01 02", Mass: kg(1000), Kind: model.SourceCollection, OriginClass: model.PostConsumer}, v.Sources[0])
 	assert.Equal(t, "C3", v.Sources[2].ID)
 	names := []string{}
 	for _, c := range v.Checks {

@@ -22,8 +22,9 @@ var (
 	writeFuncs = []string{
 		"AcceptTransfer", "AttachDocument", "CancelTransfer", "Capture",
 		"OfferTransfer", "Process", "Quarantine", "RegisterBatch", "RejectTransfer", "Release",
+		"AcceptTransferAt", "ClaimDeclaration", "IssueDeclaration", "RegisterPurchase",
 	}
-	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "RejectChange", "WithdrawChange"}
+	adminFuncs = []string{"ApproveChange", "BootstrapRegistry", "MigrateBatches", "ProposeChange", "RejectChange", "SetSite", "WithdrawChange"}
 )
 
 func TestFunctionsClassified(t *testing.T) {

@@ -61,11 +61,23 @@ func (c *Contract) OfferTransfer(ctx contractapi.TransactionContextInterface, id
 	return t.emit(ev, b.ID)
 }
 
-// AcceptTransfer takes custody of an offered batch. receivedMass is what
-// arrived, from 1 g to the offered mass; 0 means all that was offered. The
-// difference is recorded as transit loss.
+// AcceptTransfer takes custody of an offered batch at the receiver's
+// default site. receivedMass is what arrived, from 1 g to the offered
+// mass; 0 means all that was offered. The difference is recorded as
+// transit loss. It keeps the arguments of contracts before 0.6.0, so that
+// their clients work on.
 func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, id string, receivedMass int64) error {
+	return c.AcceptTransferAt(ctx, id, receivedMass, "")
+}
+
+// AcceptTransferAt is AcceptTransfer at a named site of the receiver's
+// (empty for its default site).
+func (c *Contract) AcceptTransferAt(ctx contractapi.TransactionContextInterface, id string, receivedMass int64, site string) error {
 	t, old, b, err := pendingFor(ctx, id, true)
+	if err != nil {
+		return err
+	}
+	at, err := t.site("site", site)
 	if err != nil {
 		return err
 	}
@@ -83,7 +95,9 @@ func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, i
 		Offered: offered, Received: received,
 		OfferTx: b.Pending.OfferTx, AcceptTx: t.id,
 		AcceptedBy: t.actor, AcceptedAt: t.at,
+		Site: at, Declaration: b.Pending.Declaration,
 	})
+	b.Site = at
 	b.TransitLoss += offered - received
 	b.RemainingMass = received
 	b.Owner = b.Pending.To
@@ -92,6 +106,8 @@ func (c *Contract) AcceptTransfer(ctx contractapi.TransactionContextInterface, i
 	ev := t.event(model.EvTransferAccepted, model.ObjectEvent, model.BizReceiving, model.DispActive)
 	ev.Action = "OBSERVE"
 	ev.Source, ev.Destination = from, b.Owner
+	ev.Where.Site = at
+	ev.Declaration = b.Handovers[len(b.Handovers)-1].Declaration
 	ev.Quantities = []model.Quantity{model.Qty(b.ID, received)}
 	if err := t.save(old, b, ev); err != nil {
 		return err

@@ -83,26 +83,11 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 		b := &bs[i]
 		r.Remaining += b.RemainingMass
 		r.TransitLoss += b.TransitLoss
-		if b.RemainingMass < 0 {
-			violate("batch %q: remaining mass %s is negative", b.ID, b.RemainingMass)
-		} else if b.RemainingMass > b.InitialMass {
-			violate("batch %q: remaining mass %s exceeds its initial mass %s", b.ID, b.RemainingMass, b.InitialMass)
-		}
-		if b.Format != CurrentFormat {
-			violate("batch %q: stored in the format of contract 0.2.0 (format %d); an admin must migrate it (mtrace migrate)", b.ID, b.Format)
-		}
-		if _, ok := reg.Lookup(b.Owner); !ok {
-			violate("batch %q: owner %s is not a registered organisation", b.ID, b.Owner)
-		}
+		r.Violations = append(r.Violations, BatchFaults(b, reg, func(id string) bool { return byID[id] != nil })...)
 		switch {
 		case b.Origin.Process != nil:
 			p := b.Origin.Process
 			org(b.Submitter.MSP).Produced += b.InitialMass
-			for _, in := range p.Inputs {
-				if _, ok := byID[in.ID]; !ok {
-					violate("batch %q: parent %q does not exist", b.ID, in.ID)
-				}
-			}
 			if !processes[p.Tx] {
 				processes[p.Tx] = true
 				r.Virgin += p.VirginMass
@@ -117,11 +102,9 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 					taken[in.ID] += in.Mass
 				}
 			}
-		case b.Origin.Collection != nil:
+		case b.Origin.Collection != nil, b.Origin.Purchase != nil:
 			r.Registered += b.InitialMass
 			org(b.Submitter.MSP).Registered += b.InitialMass
-		default:
-			violate("batch %q: has neither a collection nor a process origin", b.ID)
 		}
 		for _, h := range b.Handovers {
 			org(h.From).Shipped += h.Offered
@@ -139,13 +122,7 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 	for i := range bs {
 		b := &bs[i]
 		r.Holds = append(r.Holds, b.Holds...)
-		for _, h := range b.Holds {
-			for _, x := range b.Handovers {
-				if after(x.AcceptedAt, h.At) {
-					violate("batch %q: handed over to %s at %s, while auditor %s's hold of %s (tx %s) was in force", b.ID, x.To, x.AcceptedAt, h.By.MSP, h.At, ShortTx(h.Tx))
-				}
-			}
-		}
+		r.Violations = append(r.Violations, HandoverHoldFaults(b)...)
 		if p := b.Origin.Process; p != nil {
 			for _, in := range p.Inputs {
 				parent := byID[in.ID]
@@ -153,11 +130,7 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 					continue
 				}
 				used[[2]string{p.Tx, in.ID}] = true
-				for _, h := range parent.Holds {
-					if after(p.At, h.At) {
-						violate("batch %q: process %s took %s from it at %s, while auditor %s's hold of %s (tx %s) was in force", in.ID, ShortTx(p.Tx), in.Mass, p.At, h.By.MSP, h.At, ShortTx(h.Tx))
-					}
-				}
+				r.Violations = append(r.Violations, TakeHoldFaults(parent, p.Tx, in.Mass, p.At)...)
 			}
 		}
 	}
@@ -168,6 +141,14 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 		}
 	}
 
+	r.Conclude(orgs)
+	return r
+}
+
+// Conclude finishes a report whose totals are summed: it checks mass
+// conservation and each organisation's balance, lists the organisations
+// in MSP order and sets OK.
+func (r *AuditReport) Conclude(orgs map[string]*OrgBalance) {
 	supplied := r.Registered + r.Virgin
 	accounted := r.Remaining + r.TransitLoss + r.ProcessLoss
 	if supplied != accounted {
@@ -175,9 +156,8 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 		if accounted < supplied {
 			how = fmt.Sprintf("%s unaccounted for", supplied-accounted)
 		}
-		violate("mass conservation: %s registered + %s virgin != %s accounted (%s)", r.Registered, r.Virgin, accounted, how)
+		r.Violations = append(r.Violations, fmt.Sprintf("mass conservation: %s registered + %s virgin != %s accounted (%s)", r.Registered, r.Virgin, accounted, how))
 	}
-
 	names := make([]string, 0, len(orgs))
 	for n := range orgs {
 		names = append(names, n)
@@ -187,11 +167,67 @@ func Audit(batches []Batch, reg Registry) AuditReport {
 		o := *orgs[n]
 		r.Orgs = append(r.Orgs, o)
 		if want := o.Expected(); want != o.OnHand {
-			violate("organisation %s: flows account for %s on hand, but it holds %s", n, want, o.OnHand)
+			r.Violations = append(r.Violations, fmt.Sprintf("organisation %s: flows account for %s on hand, but it holds %s", n, want, o.OnHand))
 		}
 	}
 	r.OK = len(r.Violations) == 0
-	return r
+}
+
+// BatchFaults lists what is wrong with one batch on its own: its remaining
+// mass, its stored format, an owner the registry does not know, and an
+// origin that is missing or names a parent that exists does not know.
+func BatchFaults(b *Batch, reg Registry, exists func(id string) bool) []string {
+	var v []string
+	violate := func(format string, a ...any) { v = append(v, fmt.Sprintf(format, a...)) }
+	if b.RemainingMass < 0 {
+		violate("batch %q: remaining mass %s is negative", b.ID, b.RemainingMass)
+	} else if b.RemainingMass > b.InitialMass {
+		violate("batch %q: remaining mass %s exceeds its initial mass %s", b.ID, b.RemainingMass, b.InitialMass)
+	}
+	if b.Format != CurrentFormat {
+		violate("batch %q: stored in the format of contract 0.2.0 (format %d); an admin must migrate it (mtrace migrate)", b.ID, b.Format)
+	}
+	if _, ok := reg.Lookup(b.Owner); !ok {
+		violate("batch %q: owner %s is not a registered organisation", b.ID, b.Owner)
+	}
+	switch {
+	case b.Origin.Process != nil:
+		for _, in := range b.Origin.Process.Inputs {
+			if !exists(in.ID) {
+				violate("batch %q: parent %q does not exist", b.ID, in.ID)
+			}
+		}
+	case b.Origin.Collection != nil, b.Origin.Purchase != nil:
+	default:
+		violate("batch %q: has neither a collection nor a process origin", b.ID)
+	}
+	return v
+}
+
+// HandoverHoldFaults lists the handovers of b accepted while an auditor's
+// hold on it was in force.
+func HandoverHoldFaults(b *Batch) []string {
+	var v []string
+	for _, h := range b.Holds {
+		for _, x := range b.Handovers {
+			if after(x.AcceptedAt, h.At) {
+				v = append(v, fmt.Sprintf("batch %q: handed over to %s at %s, while auditor %s's hold of %s (tx %s) was in force", b.ID, x.To, x.AcceptedAt, h.By.MSP, h.At, ShortTx(h.Tx)))
+			}
+		}
+	}
+	return v
+}
+
+// TakeHoldFaults reports a process (tx, at the ledger time at) that took
+// mass from parent while an auditor's hold on it was in force.
+func TakeHoldFaults(parent *Batch, tx string, mass Grams, at string) []string {
+	var v []string
+	for _, h := range parent.Holds {
+		if after(at, h.At) {
+			v = append(v, fmt.Sprintf("batch %q: process %s took %s from it at %s, while auditor %s's hold of %s (tx %s) was in force", parent.ID, ShortTx(tx), mass, at, h.By.MSP, h.At, ShortTx(h.Tx)))
+		}
+	}
+	return v
 }
 
 // after reports whether ledger time a is not before b; times that do not

@@ -42,6 +42,15 @@ type Batch struct {
 	// 100%). Collected waste is 10000; a derived batch has the mass-weighted
 	// share of its inputs, lowered by declared virgin material.
 	RecycledContent int64 `json:"recycledContentBp"`
+	// Shares are the batch's post- and pre-consumer shares in parts per
+	// million (contract 0.6.0); RecycledContent is then Shares.Bp(). A
+	// batch of an earlier contract not yet migrated has none: SharesOf
+	// reads its basis points.
+	Shares *Shares `json:"shares,omitempty" metadata:",optional"`
+	// Site is the GLN of the site that holds the batch: where it was
+	// registered, made or last received. Empty when its organisation
+	// listed no sites then.
+	Site string `json:"site,omitempty" metadata:",optional"`
 
 	Documents []Document `json:"documents,omitempty" metadata:",optional"`
 
@@ -75,8 +84,15 @@ type Batch struct {
 }
 
 // CurrentFormat is the stored format of batches that keep their takes
-// under keys of their own (contract 0.3.0).
-const CurrentFormat = 1
+// under keys of their own (contract 0.3.0, format 1) and carry their
+// site and both recycled shares (contract 0.6.0, format 2). A batch of
+// format 1 is still used as it is; the migration gives it its shares and
+// its owner's default site.
+const CurrentFormat = 2
+
+// TakesFormat is the first stored format with takes under keys of their
+// own; batches of an older format must be migrated before they are used.
+const TakesFormat = 1
 
 // Actor is who submitted a transaction: the organisation, the
 // certificate's subject common name, and the person behind it.
@@ -110,6 +126,9 @@ type Transfer struct {
 	OfferedBy Actor  `json:"offeredBy"`
 	OfferedAt string `json:"offeredAt"`
 	OfferTx   string `json:"offerTx"`
+	// Declaration is the id of the batch declaration its owner issued for
+	// this transfer, if any.
+	Declaration string `json:"declaration,omitempty" metadata:",optional"`
 }
 
 // Handover is an accepted transfer.
@@ -122,6 +141,10 @@ type Handover struct {
 	AcceptTx   string `json:"acceptTx"`
 	AcceptedBy Actor  `json:"acceptedBy"`
 	AcceptedAt string `json:"acceptedAt"`
+	// Site is the receiver's site that took the batch in, when known.
+	Site string `json:"site,omitempty" metadata:",optional"`
+	// Declaration is the declaration issued for this transfer, if any.
+	Declaration string `json:"declaration,omitempty" metadata:",optional"`
 }
 
 // Quarantine records why and by whom a batch was held. Only the same role
@@ -200,9 +223,11 @@ const (
 )
 
 // Origin says where a batch came from: a collection for waste registered
-// by a collector, or a process for a derived batch.
+// by a collector, a purchase for material a recycler bought in from
+// outside the consortium, or a process for a derived batch.
 type Origin struct {
 	Collection *Collection `json:"collection,omitempty" metadata:",optional"`
+	Purchase   *Purchase   `json:"purchase,omitempty" metadata:",optional"`
 	Process    *Derivation `json:"process,omitempty" metadata:",optional"`
 }
 
@@ -216,6 +241,11 @@ type Collection struct {
 	// Batches registered before it was kept have none; EPCIS exports give
 	// their collection time in UTC.
 	ZoneOffset string `json:"zoneOffset,omitempty" metadata:",optional"`
+	// OriginClass is the collected waste's class (contract 0.6.0);
+	// collections registered before it are post-consumer.
+	OriginClass OriginClass `json:"originClass,omitempty" metadata:",optional"`
+	// Site is the collector's receiving site, when it listed sites.
+	Site string `json:"site,omitempty" metadata:",optional"`
 }
 
 // Derivation is how a derived batch was made: the process step, its
@@ -224,11 +254,13 @@ type Collection struct {
 // the record is stored once per transaction, so a process with m outputs
 // does not store its output list m times.
 type Derivation struct {
-	Step       Step   `json:"step"`
-	Tx         string `json:"tx"`
-	By         Actor  `json:"by"`
-	At         string `json:"at"`
-	Location   string `json:"location,omitempty" metadata:",optional"`
+	Step     Step   `json:"step"`
+	Tx       string `json:"tx"`
+	By       Actor  `json:"by"`
+	At       string `json:"at"`
+	Location string `json:"location,omitempty" metadata:",optional"`
+	// Site is the processor's site where the process ran, when known.
+	Site       string `json:"site,omitempty" metadata:",optional"`
 	Inputs     []Take `json:"inputs"`
 	VirginMass Grams  `json:"virginMass"`
 	Loss       Grams  `json:"loss"` // inputs taken + virgin - outputs
@@ -242,8 +274,11 @@ type Derivation struct {
 type Process struct {
 	Derivation
 	Outputs []Take `json:"outputs"`
-	// RecycledContent is the share every output carries, in basis points.
-	RecycledContent int64 `json:"recycledContentBp"`
+	// RecycledContent is the post-consumer share every output carries, in
+	// basis points; Shares are both shares in parts per million (records
+	// of contract 0.6.0 on).
+	RecycledContent int64   `json:"recycledContentBp"`
+	Shares          *Shares `json:"shares,omitempty" metadata:",optional"`
 }
 
 // made reports whether id is an output of the process; a take written

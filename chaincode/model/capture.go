@@ -45,6 +45,9 @@ type CaptureRequest struct {
 	// event gives no quantity.
 	Mass   Grams  `json:"mass,omitempty" metadata:",optional"`
 	Reason string `json:"reason,omitempty" metadata:",optional"`
+	// Site is the receiving site of an accept (the receiver's default
+	// site when empty).
+	Site string `json:"site,omitempty" metadata:",optional"`
 	// Document is what an attach anchors.
 	Document *DocumentRequest `json:"document,omitempty" metadata:",optional"`
 }

@@ -76,6 +76,11 @@ func BatchClaims(b *Batch, createdTx string) []Claim {
 		cs = append(cs, Claim{Subject: subject, What: "collector", Tx: createdTx,
 			Actor: Actor{MSP: c.Collector, Identity: b.Submitter.Identity, EnrollmentID: b.Submitter.EnrollmentID, Role: b.Submitter.Role}, Endorsers: []string{c.Collector},
 			Wrote: createdAs(b)})
+	case b.Origin.Purchase != nil:
+		p := b.Origin.Purchase
+		cs = append(cs, Claim{Subject: subject, What: "purchaser (its own claim of a supplier outside the consortium)", Tx: createdTx,
+			Actor: Actor{MSP: p.Purchaser, Identity: b.Submitter.Identity, EnrollmentID: b.Submitter.EnrollmentID, Role: b.Submitter.Role}, Endorsers: []string{p.Purchaser},
+			Wrote: createdAs(b)})
 	case b.Origin.Process != nil:
 		d := b.Origin.Process
 		cs = append(cs, Claim{Subject: subject, What: "processor", Tx: d.Tx,
@@ -236,7 +241,7 @@ func createdAs(b *Batch) func(*SignedTx) string {
 	return batchWrote(b.ID, func(w *Batch) bool {
 		return w.Material == b.Material && w.WasteCode == b.WasteCode && w.Form == b.Form &&
 			w.InitialMass == b.InitialMass && w.Submitter == b.Submitter && w.CreatedAt == b.CreatedAt &&
-			w.RecycledContent == b.RecycledContent && reflect.DeepEqual(w.Origin, b.Origin) && len(w.Handovers) == 0
+			w.RecycledContent == b.RecycledContent && SharesOf(w) == SharesOf(b) && reflect.DeepEqual(w.Origin, b.Origin) && len(w.Handovers) == 0
 	}, "the batch as it was created")
 }
 

@@ -30,6 +30,9 @@ type Event struct {
 	Source      string `json:"source,omitempty" metadata:",optional"`
 	Destination string `json:"destination,omitempty" metadata:",optional"`
 	Reason      string `json:"reason,omitempty" metadata:",optional"`
+	// Declaration is the batch declaration the event issued, claimed or
+	// carried (EPCIS certificationInfo).
+	Declaration string `json:"declaration,omitempty" metadata:",optional"`
 	TxID        string `json:"txId"`
 	By          Actor  `json:"by"`
 }
@@ -60,6 +63,8 @@ func only(qs []Quantity, id string) []Quantity {
 type Where struct {
 	Org   string `json:"org"`
 	Place string `json:"place,omitempty" metadata:",optional"`
+	// Site is the GLN of the organisation's site, when known.
+	Site string `json:"site,omitempty" metadata:",optional"`
 }
 
 // Quantity is an EPCIS quantity element: a batch (the EPC class) and its
@@ -96,6 +101,10 @@ const (
 	EvBatchReleased        = "BatchReleased"
 	EvDocumentAttached     = "DocumentAttached"
 	EvBatchesMigrated      = "BatchesMigrated"
+	EvBatchPurchased       = "BatchPurchased"
+	EvSiteSet              = "SiteSet"
+	EvDeclarationIssued    = "DeclarationIssued"
+	EvDeclarationClaimed   = "DeclarationClaimed"
 )
 
 // EPCIS event types.

@@ -54,12 +54,18 @@ type TraceEdge struct {
 // Verdict is the answer of VerifyProvenance: a named list of checks, the
 // recycled content and the collection sources behind a batch.
 type Verdict struct {
-	BatchID         string   `json:"batchId"`
-	OK              bool     `json:"ok"`
-	Checks          []Check  `json:"checks"`
-	RecycledContent int64    `json:"recycledContentBp"`
-	Sources         []Source `json:"sources"`
-	Nodes           int      `json:"nodes"`
+	BatchID         string  `json:"batchId"`
+	OK              bool    `json:"ok"`
+	Checks          []Check `json:"checks"`
+	RecycledContent int64   `json:"recycledContentBp"`
+	// Shares are the batch's post- and pre-consumer shares.
+	Shares  *Shares  `json:"shares,omitempty" metadata:",optional"`
+	Sources []Source `json:"sources"`
+	Nodes   int      `json:"nodes"`
+	// Declared are the declarations the graph's handovers name, and
+	// Declarations what the ledger holds of them (the client reads them).
+	Declared     []DeclRef     `json:"declared,omitempty" metadata:",optional"`
+	Declarations []Declaration `json:"declarations,omitempty" metadata:",optional"`
 }
 
 // Check is one named verification with its outcome. Detail says what was
@@ -79,6 +85,7 @@ const (
 	CheckRecycledContent = "recycled-content"  // recorded share equals the recomputed share
 	CheckDocument        = "document-anchored" // the given SHA-256 is anchored on the batch or an ancestor
 	CheckSignatures      = "signatures"        // every claim matches the signed transaction that made it (client side)
+	CheckDeclared        = "declarations"      // every declaration on the path agrees with its handover (client side)
 )
 
 // Add appends a check made outside the chaincode, such as the client's
@@ -96,7 +103,23 @@ type Source struct {
 	Collector   string `json:"collector"`
 	WasteCode   string `json:"wasteCode"`
 	Mass        Grams  `json:"mass"` // the batch's initial mass
+	// Kind is "collection" for a collector's registration, "purchase" for
+	// material a recycler bought in from outside the consortium and
+	// registered on its own signed word; Collector is then the purchaser
+	// and CollectedAt the receipt time.
+	Kind        string      `json:"kind,omitempty" metadata:",optional"`
+	OriginClass OriginClass `json:"originClass,omitempty" metadata:",optional"`
+	Site        string      `json:"site,omitempty" metadata:",optional"`
+	Supplier    string      `json:"supplier,omitempty" metadata:",optional"`
+	SupplierID  string      `json:"supplierId,omitempty" metadata:",optional"`
+	Ticket      string      `json:"ticketSha256,omitempty" metadata:",optional"`
 }
+
+// Source kinds.
+const (
+	SourceCollection = "collection"
+	SourcePurchase   = "purchase"
+)
 
 // HistoryEntry is one version of a batch, as the ledger's history holds it.
 type HistoryEntry struct {

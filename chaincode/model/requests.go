@@ -103,6 +103,18 @@ type RegisterRequest struct {
 	Mass        Grams    `json:"mass"`
 	Location    string   `json:"location"`
 	CollectedAt string   `json:"collectedAt"` // RFC 3339
+	// OriginClass is the waste's class; empty for post-consumer.
+	OriginClass OriginClass `json:"originClass,omitempty" metadata:",optional"`
+	// Site is the collector's receiving site; empty for its default.
+	Site string `json:"site,omitempty" metadata:",optional"`
+}
+
+// Class is the request's origin class: post-consumer unless it names one.
+func (r RegisterRequest) Class() OriginClass {
+	if r.OriginClass == "" {
+		return PostConsumer
+	}
+	return r.OriginClass
 }
 
 // Validate checks every field; now is the transaction time.
@@ -122,8 +134,16 @@ func (r RegisterRequest) Validate(now time.Time) error {
 	if err := CheckText("location", r.Location, true); err != nil {
 		return err
 	}
-	_, err := CheckTime("collectedAt", r.CollectedAt, now)
-	return err
+	if _, err := CheckTime("collectedAt", r.CollectedAt, now); err != nil {
+		return err
+	}
+	if err := checkOriginClass("originClass", r.Class()); err != nil {
+		return err
+	}
+	if r.Site != "" {
+		return CheckGLN("site", r.Site)
+	}
+	return nil
 }
 
 // ProcessRequest transforms input batches into output batches in one
@@ -134,6 +154,8 @@ type ProcessRequest struct {
 	Outputs    []ProcessOutput `json:"outputs"`
 	VirginMass Grams           `json:"virginMass,omitempty" metadata:",optional"`
 	Location   string          `json:"location,omitempty" metadata:",optional"`
+	// Site is the processor's site; empty for its default.
+	Site string `json:"site,omitempty" metadata:",optional"`
 }
 
 // ProcessInput takes Mass grams from batch ID.
@@ -204,6 +226,11 @@ func (r ProcessRequest) Validate() error {
 	}
 	if err := CheckText("location", r.Location, false); err != nil {
 		return err
+	}
+	if r.Site != "" {
+		if err := CheckGLN("site", r.Site); err != nil {
+			return err
+		}
 	}
 	if out > in+r.VirginMass {
 		return &RuleError{Field: "outputs", Rule: fmt.Sprintf("mass balance: outputs total %s, more than the %s taken plus %s virgin", out, in, r.VirginMass)}

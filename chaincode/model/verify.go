@@ -34,7 +34,7 @@ func Verify(root string, batches map[string]*Batch, processes map[string]*Proces
 		result(CheckMassBalance, g.massBalance(), fmt.Sprintf("%d batches and %d processes balance", len(g.ids), len(g.procs))),
 		result(CheckCustody, g.custody(root), "every handover was accepted by its receiver and every process run by the custodian of its inputs"),
 		result(CheckNotQuarantined, g.quarantined(), "no batch in the graph is quarantined or under an auditor's hold"),
-		result(CheckRecycledContent, g.recycled(), fmt.Sprintf("recorded shares match the recomputed ones; %s of %q is post-consumer", Percent(r.RecycledContent), root)),
+		result(CheckRecycledContent, g.recycled(), fmt.Sprintf("recorded shares match the recomputed ones; %q is %s", root, SharesOf(r))),
 	)
 	if documentSHA256 != "" {
 		where, problems := g.document(documentSHA256)
@@ -45,11 +45,24 @@ func Verify(root string, batches map[string]*Batch, processes map[string]*Proces
 		v.OK = v.OK && c.OK
 	}
 	v.RecycledContent = r.RecycledContent
+	v.Declared = DeclarationRefs(batches)
+	sh := SharesOf(r)
+	v.Shares = &sh
 	for _, id := range g.ids {
 		b := g.b[id]
-		if b.Origin.Process == nil && b.Origin.Collection != nil {
+		if b.Origin.Process != nil {
+			continue
+		}
+		class, _ := b.Origin.RegisteredClass()
+		switch {
+		case b.Origin.Collection != nil:
 			c := b.Origin.Collection
-			v.Sources = append(v.Sources, Source{ID: id, Location: c.Location, CollectedAt: c.CollectedAt, Collector: c.Collector, WasteCode: b.WasteCode, Mass: b.InitialMass})
+			v.Sources = append(v.Sources, Source{ID: id, Kind: SourceCollection, Location: c.Location, CollectedAt: c.CollectedAt, Collector: c.Collector,
+				WasteCode: b.WasteCode, Mass: b.InitialMass, OriginClass: class, Site: c.Site})
+		case b.Origin.Purchase != nil:
+			p := b.Origin.Purchase
+			v.Sources = append(v.Sources, Source{ID: id, Kind: SourcePurchase, CollectedAt: p.ReceivedAt, Collector: p.Purchaser,
+				WasteCode: b.WasteCode, Mass: b.InitialMass, OriginClass: class, Site: p.Site, Supplier: p.Supplier, SupplierID: p.SupplierID, Ticket: p.TicketSHA256})
 		}
 	}
 	return v
@@ -127,6 +140,8 @@ func (g graph) collected() []string {
 		switch {
 		case o.Process != nil && o.Collection != nil:
 			problems = append(problems, fmt.Sprintf("batch %q claims both a collection and a process origin", id))
+		case o.Purchase != nil && (o.Process != nil || o.Collection != nil):
+			problems = append(problems, fmt.Sprintf("batch %q claims more than one origin", id))
 		case o.Process != nil:
 			for _, in := range o.Process.Inputs {
 				if g.b[in.ID] == nil {
@@ -136,8 +151,10 @@ func (g graph) collected() []string {
 			if len(o.Process.Inputs) == 0 {
 				problems = append(problems, fmt.Sprintf("batch %q comes from a process without inputs", id))
 			}
+		case o.Purchase != nil:
+			problems = append(problems, g.purchased(b)...)
 		case o.Collection == nil:
-			problems = append(problems, fmt.Sprintf("batch %q has neither a collection nor a process origin", id))
+			problems = append(problems, fmt.Sprintf("batch %q has neither a collection, a purchase nor a process origin", id))
 		case o.Collection.Collector == "":
 			problems = append(problems, fmt.Sprintf("collection batch %q names no collector", id))
 		case b.Form != FormWaste:
@@ -156,7 +173,26 @@ func (g graph) collectedSummary() string {
 			n++
 		}
 	}
-	return fmt.Sprintf("every path ends at one of %d collector registrations", n)
+	return fmt.Sprintf("every path ends at one of %d registrations (collections, or purchases the recycler signed for)", n)
+}
+
+// purchased lists the problems of a bought-in batch's origin.
+func (g graph) purchased(b *Batch) []string {
+	p := b.Origin.Purchase
+	var problems []string
+	switch {
+	case p.Purchaser == "" || p.Supplier == "":
+		problems = append(problems, fmt.Sprintf("bought-in batch %q names no purchaser or supplier", b.ID))
+	case b.Submitter.MSP != p.Purchaser:
+		problems = append(problems, fmt.Sprintf("bought-in batch %q names purchaser %s but was registered by %s", b.ID, p.Purchaser, b.Submitter.MSP))
+	case b.Form != FormWaste:
+		problems = append(problems, fmt.Sprintf("bought-in batch %q has form %s, not waste", b.ID, b.Form))
+	case checkOriginClass("originClass", p.OriginClass) != nil:
+		problems = append(problems, fmt.Sprintf("bought-in batch %q has origin class %q", b.ID, p.OriginClass))
+	case !slices.ContainsFunc(b.Documents, func(d Document) bool { return d.SHA256 == p.TicketSHA256 }):
+		problems = append(problems, fmt.Sprintf("bought-in batch %q does not anchor its weighbridge ticket %s", b.ID, p.TicketSHA256))
+	}
+	return problems
 }
 
 func (g graph) massBalance() []string {
@@ -294,27 +330,66 @@ func (g graph) recycled() []string {
 	for _, id := range g.ids {
 		b := g.b[id]
 		p := b.Origin.Process
+		got := SharesOf(b)
+		if err := got.Validate("shares"); err != nil {
+			problems = append(problems, fmt.Sprintf("batch %q records impossible shares: %v", id, err))
+			continue
+		}
+		if b.Shares != nil && b.RecycledContent != got.Bp() {
+			problems = append(problems, fmt.Sprintf("batch %q records %s recycled content but a post-consumer share of %s", id, Percent(b.RecycledContent), PPM(got.PostConsumer)))
+		}
 		if p == nil {
-			if b.RecycledContent != FullRecycled {
+			class, ok := b.Origin.RegisteredClass()
+			switch {
+			case ok && b.Shares == nil && b.RecycledContent != FullRecycled:
 				problems = append(problems, fmt.Sprintf("collection batch %q records %s, not 100%%", id, Percent(b.RecycledContent)))
+			case ok && got != ClassShares(class):
+				problems = append(problems, fmt.Sprintf("%s batch %q records %s, not all %s", class, id, got, class))
 			}
 			continue
 		}
-		shares := make([]Share, 0, len(p.Inputs))
-		complete := true
-		for _, t := range p.Inputs {
-			parent := g.b[t.ID]
-			if parent == nil {
-				complete = false // reported by collection-origin
-				break
-			}
-			shares = append(shares, Share{Mass: t.Mass, RecycledContent: parent.RecycledContent})
+		problems = append(problems, g.blended(b, p)...)
+	}
+	return problems
+}
+
+// blended checks a derived batch's shares against its inputs. A process
+// of contract 0.6.0 on records both shares in parts per million; an
+// earlier one recorded the post-consumer share in basis points, which is
+// checked as it was computed then.
+func (g graph) blended(b *Batch, p *Derivation) []string {
+	var problems []string
+	rec := g.rec[p.Tx]
+	// Without the record (reported by mass-balance) either rule may hold.
+	legacy := rec != nil && rec.Shares == nil || rec == nil && b.Shares == nil
+	portions := make([]Portion, 0, len(p.Inputs))
+	bps := make([]Share, 0, len(p.Inputs))
+	for _, t := range p.Inputs {
+		parent := g.b[t.ID]
+		if parent == nil {
+			return nil // reported by collection-origin
 		}
-		if want := RecycledContent(shares, p.VirginMass); complete && want != b.RecycledContent {
-			problems = append(problems, fmt.Sprintf("batch %q records %s but its inputs give %s", id, Percent(b.RecycledContent), Percent(want)))
+		portions = append(portions, Portion{Mass: t.Mass, Shares: SharesOf(parent)})
+		bps = append(bps, Share{Mass: t.Mass, RecycledContent: parent.RecycledContent})
+	}
+	got := SharesOf(b)
+	if rec == nil && b.Shares != nil {
+		want := RecycledContent(bps, p.VirginMass)
+		legacy = want == b.RecycledContent && got == Shares{PostConsumer: want * 100}
+	}
+	if legacy {
+		if want := RecycledContent(bps, p.VirginMass); want != b.RecycledContent || got != (Shares{PostConsumer: want * 100}) {
+			problems = append(problems, fmt.Sprintf("batch %q records %s but its inputs give %s", b.ID, Percent(b.RecycledContent), Percent(want)))
 		}
-		if rec := g.rec[p.Tx]; rec != nil && rec.RecycledContent != b.RecycledContent {
-			problems = append(problems, fmt.Sprintf("batch %q records %s but the record of process %s says %s", id, Percent(b.RecycledContent), p.Tx, Percent(rec.RecycledContent)))
+	} else if want := Blend(portions, p.VirginMass); want != got {
+		problems = append(problems, fmt.Sprintf("batch %q records %s but its inputs give %s", b.ID, got, want))
+	}
+	if rec != nil {
+		if rec.RecycledContent != b.RecycledContent {
+			problems = append(problems, fmt.Sprintf("batch %q records %s but the record of process %s says %s", b.ID, Percent(b.RecycledContent), p.Tx, Percent(rec.RecycledContent)))
+		}
+		if rec.Shares != nil && *rec.Shares != got {
+			problems = append(problems, fmt.Sprintf("batch %q records %s but the record of process %s says %s", b.ID, got, p.Tx, *rec.Shares))
 		}
 	}
 	return problems

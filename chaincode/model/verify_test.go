@@ -92,7 +92,7 @@ func TestVerifyOK(t *testing.T) {
 	assert.Equal(t, int64(9214), v.RecycledContent)
 	assert.Equal(t, 3, v.Nodes)
 	require.Len(t, v.Sources, 2)
-	assert.Equal(t, Source{ID: "C1", Location: "eco-point", CollectedAt: "2026-11-20T08:00:00Z", Collector: "MunicipalityMSP", WasteCode: "15 01 02", Mass: 1000}, v.Sources[0])
+	assert.Equal(t, Source{ID: "C1", Location: "eco-point", CollectedAt: "2026-11-20T08:00:00Z", Collector: "MunicipalityMSP", WasteCode: "15 01 02", Mass: 1000, Kind: SourceCollection, OriginClass: PostConsumer}, v.Sources[0])
 	// The recorded share is the model's rule: floor((990+300)*10000/1400).
 	assert.Equal(t, int64(9214), RecycledContent([]Share{{990, 10000}, {300, 10000}}, 110))
 
@@ -124,7 +124,7 @@ func TestVerifyCorruptions(t *testing.T) {
 		{"registered by another org", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) {
 			g["C1"].Origin.Collection = &Collection{Collector: "RecyclerMSP"}
 		}, CheckCollected, `names collector RecyclerMSP but was registered by MunicipalityMSP`},
-		{"no origin", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["C1"].Origin = Origin{} }, CheckCollected, `batch "C1" has neither a collection nor a process origin`},
+		{"no origin", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["C1"].Origin = Origin{} }, CheckCollected, `batch "C1" has neither a collection, a purchase nor a process origin`},
 		{"missing input", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { delete(g, "C2") }, CheckCollected, `input "C2" of batch "P1" is missing`},
 
 		{"remaining forged", "P1", "", func(g map[string]*Batch, r map[string]*Process, tk map[TakeRef]Take) { g["P1"].RemainingMass = 1100 }, CheckMassBalance, `batch "P1": initial 1 kg - transit loss 0 g - taken 0 g = 1 kg, but 1.1 kg remain`},

@@ -101,6 +101,20 @@ type Config struct {
 // Config reads the channel's current configuration: the newest block
 // names the last config block, which holds it.
 func (o *Orderer) Config(ctx context.Context) (*Config, error) {
+	b, err := o.ConfigBlock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := configblock.Config(b)
+	if err != nil {
+		return nil, fmt.Errorf("config block %d: %w", b.GetHeader().GetNumber(), err)
+	}
+	return &Config{Config: cfg, Block: b.GetHeader().GetNumber()}, nil
+}
+
+// ConfigBlock reads the config block in force: the one the newest block
+// names.
+func (o *Orderer) ConfigBlock(ctx context.Context) (*cb.Block, error) {
 	newest, err := o.block(ctx, &ab.SeekPosition{Type: &ab.SeekPosition_Newest{Newest: &ab.SeekNewest{}}})
 	if err != nil {
 		return nil, err
@@ -109,18 +123,11 @@ func (o *Orderer) Config(ctx context.Context) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newest
-	if n != newest.GetHeader().GetNumber() {
-		at := &ab.SeekPosition{Type: &ab.SeekPosition_Specified{Specified: &ab.SeekSpecified{Number: n}}}
-		if b, err = o.block(ctx, at); err != nil {
-			return nil, err
-		}
+	if n == newest.GetHeader().GetNumber() {
+		return newest, nil
 	}
-	cfg, err := configblock.Config(b)
-	if err != nil {
-		return nil, fmt.Errorf("config block %d: %w", n, err)
-	}
-	return &Config{Config: cfg, Block: n}, nil
+	at := &ab.SeekPosition{Type: &ab.SeekPosition_Specified{Specified: &ab.SeekSpecified{Number: n}}}
+	return o.block(ctx, at)
 }
 
 // block fetches one block through Deliver.

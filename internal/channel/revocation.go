@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -46,8 +47,8 @@ func SetRevocationList(c *configtx.ConfigTx, mspID string, crl *pkix.Certificate
 		return false, fmt.Errorf("MSP %s: %w", mspID, err)
 	}
 	issuer := issuerOf(crl)
-	if !issuedByMSP(m, issuer) {
-		return false, fmt.Errorf("the CRL is issued by %q, which is not a CA of MSP %s", issuer, mspID)
+	if err := signedByMSP(m, issuer, crl); err != nil {
+		return false, fmt.Errorf("MSP %s: %w", mspID, err)
 	}
 	var list []*pkix.CertificateList
 	replaced, changed := false, false
@@ -97,17 +98,35 @@ func issuerOf(crl *pkix.CertificateList) string {
 	return n.String()
 }
 
-// issuedByMSP reports whether issuer is the subject of one of the MSP's
-// root or intermediate CA certificates.
-func issuedByMSP(m configtx.MSP, issuer string) bool {
+// signedByMSP checks that the CRL is signed by one of the MSP's root or
+// intermediate CA certificates whose subject is its issuer: a list that
+// only names a CA, unsigned or signed by another key, is refused before it
+// reaches the channel, where the peers would reject it.
+func signedByMSP(m configtx.MSP, issuer string, crl *pkix.CertificateList) error {
+	raw, err := asn1.Marshal(*crl)
+	if err != nil {
+		return fmt.Errorf("encode the CRL: %w", err)
+	}
+	rl, err := x509.ParseRevocationList(raw)
+	if err != nil {
+		return fmt.Errorf("parse the CRL: %w", err)
+	}
+	named := false
 	for _, cs := range [][]*x509.Certificate{m.RootCerts, m.IntermediateCerts} {
 		for _, c := range cs {
-			if c.Subject.String() == issuer {
-				return true
+			if c.Subject.String() != issuer {
+				continue
+			}
+			named = true
+			if rl.CheckSignatureFrom(c) == nil {
+				return nil
 			}
 		}
 	}
-	return false
+	if !named {
+		return fmt.Errorf("the CRL is issued by %q, which is not a CA of the MSP", issuer)
+	}
+	return fmt.Errorf("the CRL names %q as its issuer but that CA did not sign it", issuer)
 }
 
 // RevokedSerials lists the serial numbers (hex) in the revocation list of

@@ -111,7 +111,16 @@ func TestSetRevocationList(t *testing.T) {
 	foreign, err := ParseCRL(other.crl(t, 1, 7))
 	require.NoError(t, err)
 	_, err = SetRevocationList(&c, "RecyclerMSP", foreign)
-	assert.ErrorContains(t, err, `the CRL is issued by "CN=ca.elsewhere,O=mtrace", which is not a CA of MSP RecyclerMSP`)
+	assert.EqualError(t, err, `MSP RecyclerMSP: the CRL is issued by "CN=ca.elsewhere,O=mtrace", which is not a CA of the MSP`)
+	// A CRL that names the recycler's CA but is signed by another key (an
+	// impostor CA with the same name) is refused, and nothing changes.
+	impostor, err := ParseCRL(newTestCA(t, "ca.recycler").crl(t, 3, 0x1a2b, 0x99, 0x42))
+	require.NoError(t, err)
+	_, err = SetRevocationList(&c, "RecyclerMSP", impostor)
+	assert.EqualError(t, err, `MSP RecyclerMSP: the CRL names "CN=ca.recycler,O=mtrace" as its issuer but that CA did not sign it`)
+	serials, err = RevokedSerials(&c, "RecyclerMSP")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1a2b", "99"}, serials, "the impostor's CRL changed nothing")
 	_, err = SetRevocationList(&c, "KaunasMSP", second)
 	assert.EqualError(t, err, "KaunasMSP is not an application organisation of the channel")
 	serials, err = RevokedSerials(&c, "MunicipalityMSP")

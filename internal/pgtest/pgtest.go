@@ -14,6 +14,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -106,6 +107,10 @@ func Start(t testing.TB) *Server {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+		c.Close()
+		t.Fatalf("port %d already has a listener: set MTRACE_TEST_PG_PORT to a free port below 32768", port)
+	}
 	srv := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-p", strconv.Itoa(port), "-h", "127.0.0.1",
 		"-F", "-c", "max_connections=20")
 	srv.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
@@ -118,7 +123,7 @@ func Start(t testing.TB) *Server {
 	exited := make(chan error, 1)
 	go func() { exited <- srv.Wait() }()
 	t.Cleanup(func() { s.stop(t, srv, exited) })
-	if err := s.ready(exited); err != nil {
+	if err := s.ready(exited, data); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		t.Fatalf("postgres on 127.0.0.1:%d: %v\n%s", port, err, log)
 	}
@@ -144,7 +149,7 @@ func runAs(dir string) (*syscall.Credential, error) {
 }
 
 // ready waits until the server accepts connections.
-func (s *Server) ready(exited <-chan error) error {
+func (s *Server) ready(exited <-chan error, data string) error {
 	db, err := sql.Open("pgx", s.URL("postgres"))
 	if err != nil {
 		return err
@@ -153,9 +158,15 @@ func (s *Server) ready(exited <-chan error) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err = db.PingContext(ctx)
+		var dir string
+		err = db.QueryRowContext(ctx, "SELECT current_setting('data_directory')").Scan(&dir)
 		cancel()
 		if err == nil {
+			// A server that answers from another data directory is not
+			// the one this test started (it lost the race for the port).
+			if dir != data {
+				return fmt.Errorf("the server on port %d serves %s, not this test's %s", s.Port, dir, data)
+			}
 			return nil
 		}
 		select {

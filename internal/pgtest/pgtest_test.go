@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -242,5 +243,25 @@ func TestStartServesAndStops(t *testing.T) {
 	db.SetConnMaxLifetime(time.Second)
 	if err := db.Ping(); err == nil {
 		t.Error("the stopped server still answers")
+	}
+}
+
+// TestStartRefusesATakenPort: with another listener on the port, Start
+// fails naming the port instead of testing against a stranger's server.
+func TestStartRefusesATakenPort(t *testing.T) {
+	if _, err := BinDir(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:"+testPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	t.Setenv("MTRACE_TEST_PG_PORT", testPort)
+	f := &fatalTB{TB: t}
+	var got *Server
+	f.run(func(tb testing.TB) { got = Start(tb) })
+	if !f.failed || got != nil || !strings.Contains(f.msg, "already has a listener") {
+		t.Fatalf("Start on a taken port: server %+v, failed=%v, %q", got, f.failed, f.msg)
 	}
 }

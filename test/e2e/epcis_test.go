@@ -347,6 +347,25 @@ func TestEPCISCaptureMalformed(t *testing.T) {
 
 // freshNetwork brings up a second, empty network beside the test network,
 // with its own home and ports, and stops it by PID when the test ends.
+// copySites lists on to every site that each organisation lists on from:
+// a captured event at a site needs that site on the ledger it is captured
+// into, as its organisation does (sites are each organisation's own, added
+// by its admin).
+func copySites(t *testing.T, from, to *testnet.Env) {
+	t.Helper()
+	for _, org := range []string{"municipality", "recycler", "maker"} {
+		var l model.SiteList
+		from.JSON(t, &l, org, "site", "list")
+		for _, s := range l.Sites {
+			args := []string{"site", "add", s.ID, "--name", s.Name}
+			if s.Default {
+				args = append(args, "--default")
+			}
+			to.MustRun(t, org+"-admin", args...)
+		}
+	}
+}
+
 func freshNetwork(t *testing.T) *testnet.Env {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "fresh")
@@ -416,6 +435,7 @@ func TestEPCISRoundTrip(t *testing.T) {
 	env.JSON(t, &vBefore, "maker", "verify", vase)
 
 	fresh := freshNetwork(t)
+	copySites(t, env, fresh)
 	var r captureReport
 	fresh.JSON(t, &r, "municipality", "epcis", "capture", file)
 	mustEqual(t, r.Captured, len(before.Body.EventList), "captured into the fresh network")

@@ -37,6 +37,8 @@ var signatures = []struct {
 	{"BatchExists", 1}, {"GetHistory", 1}, {"Trace", 2}, {"VerifyProvenance", 2}, {"ListBatches", 1},
 	{"GetProcess", 1}, {"Evidence", 1},
 	{"Capture", 1}, {"GetCapture", 1}, {"ReadBatches", 1},
+	{"AcceptTransferAt", 3}, {"SetSite", 1}, {"GetSites", 1}, {"RegisterPurchase", 1},
+	{"IssueDeclaration", 1}, {"ClaimDeclaration", 1}, {"ReadDeclaration", 1},
 }
 
 // rawRegister is a RegisterRequest with one field replaced by raw JSON.
@@ -295,12 +297,19 @@ func TestSurplusArgumentsRefused(t *testing.T) {
 		"Capture":           {`{"eventId":"urn:uuid:surplus","kind":"release","batch":` + q(held) + `}`},
 		"GetCapture":        {"urn:uuid:surplus"},
 		"ReadBatches":       {`[` + q(own) + `]`},
+		"AcceptTransferAt":  {pending, "0", ""},
+		"SetSite":           {`{"id":"8690000000029","name":"surplus"}`},
+		"GetSites":          {"MunicipalityMSP"},
+		"RegisterPurchase":  {`{"id":"surplus-buy"}`},
+		"IssueDeclaration":  {`{"id":"surplus-decl","batch":` + q(pending) + `,"model":"segregated"}`},
+		"ClaimDeclaration":  {"surplus-decl"},
+		"ReadDeclaration":   {"surplus-decl"},
 	}
 	ignored := 0
 	for _, s := range signatures {
 		c := muni
 		switch s.fn {
-		case "AcceptTransfer", "RejectTransfer":
+		case "AcceptTransfer", "AcceptTransferAt", "RejectTransfer":
 			c = rec
 		case "BootstrapRegistry":
 			c = admin

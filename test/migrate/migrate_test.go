@@ -5,7 +5,8 @@
 // SmartBFT orderer per member) in place: scripts/migrate-bft.sh on a
 // network the previous release built and played the story on. It brings
 // its own network, from the previous release's source (git archive of
-// previousRelease), on MTRACE_BASE_PORT+500, and removes it at the end;
+// previousRelease), on MTRACE_BASE_PORT (or MTRACE_TEST_BASE_PORT) + 500,
+// and removes it at the end;
 // the shared network is not used.
 package migrate
 
@@ -23,15 +24,11 @@ import (
 	"time"
 
 	"github.com/mtrace/mtrace/test/internal/harness"
-	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
-// shared is the harness's network, which this suite does not use (it
-// brings its own).
-var shared *testnet.Env
-
-// TestMain runs the suite under the harness (test/internal/harness).
-func TestMain(m *testing.M) { harness.Main(m, "migrate", &shared) }
+// TestMain runs the suite under the harness (test/internal/harness); it
+// brings its own network.
+func TestMain(m *testing.M) { harness.Main(m, "migrate", nil) }
 
 // previousRelease is the last commit of the Raft release.
 const previousRelease = "774b9c1"
@@ -67,9 +64,14 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 
 func TestRaftNetworkMovesToBFT(t *testing.T) {
 	root := repo(t)
-	base := 27000
-	if b, err := strconv.Atoi(os.Getenv("MTRACE_BASE_PORT")); err == nil {
-		base = b
+	// scripts/test.sh runs a suite that brings its own network without
+	// MTRACE_BASE_PORT; the shared network uses base..base+129.
+	base := 28000
+	for _, v := range []string{"MTRACE_BASE_PORT", "MTRACE_TEST_BASE_PORT"} {
+		if b, err := strconv.Atoi(os.Getenv(v)); err == nil {
+			base = b
+			break
+		}
 	}
 	base += 500
 	old := t.TempDir()

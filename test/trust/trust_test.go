@@ -10,7 +10,8 @@
 //
 // The tests leave a forged record on the ledger (the collusion case): the
 // suite leaves harness.Forged, so every suite that audits the whole ledger
-// runs before it (test/internal/harness/suites.go).
+// runs before it, and the suite avoids it: its first test checkpoints a
+// clean ledger for audit --since (test/internal/harness/suites.go).
 package trust
 
 import (
@@ -312,6 +313,44 @@ func TestOneDishonestMember(t *testing.T) {
 	env.JSON(t, &recAfter, "auditor", "process", printing)
 	mustSame(t, recAfter, rec, "the printing record")
 	env.MustRun(t, "recycler-admin", "registry", "withdraw", prop.ID)
+}
+
+// TestSitesAndDeclarationsCannotBeForged: a member running forgecc on its
+// own peer and endorsing alone cannot put a site into another
+// organisation's list, claim a declaration before its batch arrived, or
+// rewrite a declaration's shares: each key's policy needs the
+// organisations it belongs to and a witness.
+func TestSitesAndDeclarationsCannotBeForged(t *testing.T) {
+	const plant, annex = "8690000000029", "8690000000036"
+	lot, decl := id("declared"), id("decl")
+	env.MustRun(t, "recycler-admin", "site", "add", plant, "--name", "Gebze plant", "--default")
+	env.MustRun(t, "municipality", "batch", "register", lot, "--material", "PET", "--mass", "50kg",
+		"--location", "Kartal, Istanbul", "--collected-at", "2026-11-21T08:00:00+03:00", "--waste-code", "15 01 02")
+	env.MustRun(t, "municipality", "batch", "transfer", lot, "--to", "MakerMSP")
+	env.MustRun(t, "municipality", "declaration", "issue", decl, "--batch", lot, "--model", "segregated")
+	settle(t)
+	var sitesBefore model.SiteList
+	env.JSON(t, &sitesBefore, "auditor", "site", "list", "--org", "RecyclerMSP")
+	var declBefore model.Declaration
+	env.JSON(t, &declBefore, "auditor", "declaration", "get", decl)
+
+	tb := &table{t: t}
+	maker, makerAdmin := contract(t, "maker"), contract(t, "maker-admin")
+	swap(t, "maker", forger(t))
+	tb.mount([]string{"MakerMSP"}, "forgecc on maker's peer, maker endorses alone", []attack{
+		{"a site put into the recycler's list", "ForgeSites", []string{"RecyclerMSP", annex}, makerAdmin},
+		{"a declaration claimed before its batch arrived", "ClaimDeclaration", []string{decl}, maker},
+		{"a declaration rewritten as all post-consumer", "InflateDeclaration", []string{decl}, maker},
+	})
+	tb.print()
+
+	settle(t)
+	var sitesAfter model.SiteList
+	env.JSON(t, &sitesAfter, "auditor", "site", "list", "--org", "RecyclerMSP")
+	mustSame(t, sitesAfter, sitesBefore, "the recycler's sites")
+	var declAfter model.Declaration
+	env.JSON(t, &declAfter, "auditor", "declaration", "get", decl)
+	mustSame(t, declAfter, declBefore, "the declaration")
 }
 
 // TestTwoColludingMembers: the maker and the recycler both run forgecc and

@@ -28,10 +28,12 @@ import (
 
 // release020 is the last commit of contract 0.2.0, release040 the last of
 // contract 0.4.0 (auditors' holds on the batch, capture records keyed by
-// event ID alone).
+// event ID alone), release050 the last of contract 0.5.0 (no sites, one
+// recycled share in basis points).
 const (
 	release020 = "94b76b2"
 	release040 = "897bf56"
+	release050 = "599dc2c"
 )
 
 var env *testnet.Env
@@ -363,4 +365,94 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// TestUpgradeFrom050: batches and process records of contract 0.5.0 (no
+// site, no pre-consumer share) work on after the upgrade; `mtrace migrate`
+// gives each its post-consumer basis points as parts per million and its
+// owner's default site, in place, and verify (signatures included) holds
+// on every one; a new blend of old and new batches carries both shares.
+func TestUpgradeFrom050(t *testing.T) {
+	run := fmt.Sprintf("w%d", time.Now().Unix()%1_000_000)
+	id := func(s string) string { return run + "-" + s }
+	c1, c2, flakes, pellets, scrap, blend := id("c1"), id("c2"), id("flakes"), id("pellets"), id("scrap"), id("blend")
+	const plant = "8690000000029"
+	deploy(t, source(t, release050, "0.5.0"), "0.5.0")
+	t.Cleanup(func() {
+		if contractVersion(t) != contract.Version {
+			deploy(t, "", contract.Version)
+		}
+	})
+	for _, c := range []struct{ id, mass string }{{c1, "600kg"}, {c2, "301kg"}} {
+		env.MustRun(t, "municipality", "batch", "register", c.id, "--material", "PET", "--mass", c.mass,
+			"--location", "Kadıköy, Istanbul", "--collected-at", "2026-11-20T09:30:00+03:00", "--waste-code", "15 01 02")
+		env.MustRun(t, "municipality", "batch", "transfer", c.id, "--to", "RecyclerMSP")
+		env.MustRun(t, "recycler", "batch", "accept", c.id)
+	}
+	env.MustRun(t, "recycler", "batch", "process", "--step", "shredding", "--in", c1+":600kg", "--in", c2+":300kg",
+		"--virgin", "99kg", "--out", flakes+":PET:flakes:900kg")
+	var before model.Batch
+	env.JSON(t, &before, "auditor", "batch", "get", flakes)
+	if before.Format != 1 || before.Shares != nil || before.RecycledContent != 9009 {
+		t.Fatalf("contract 0.5.0 wrote format %d, shares %v, %d bp", before.Format, before.Shares, before.RecycledContent)
+	}
+
+	deploy(t, "", contract.Version)
+	// Old batches are used before the migration: a process reads their
+	// basis points as parts per million.
+	env.MustRun(t, "recycler-admin", "site", "add", plant, "--name", "Gebze plant", "--default")
+	var outs []model.Batch
+	env.JSON(t, &outs, "recycler", "batch", "process", "--step", "extrusion", "--in", flakes+":450kg", "--out", pellets+":PET:pellets:450kg")
+	if len(outs) != 1 || outs[0].Shares == nil || *outs[0].Shares != (model.Shares{PostConsumer: 900_900}) || outs[0].Site != plant {
+		t.Fatalf("a blend of an unmigrated batch: %+v", outs)
+	}
+	var res struct {
+		Pending  int      `json:"pending"`
+		Migrated []string `json:"migrated"`
+	}
+	env.JSON(t, &res, "municipality-admin", "migrate")
+	for _, b := range []string{c1, c2} {
+		if !slices.Contains(res.Migrated, b) {
+			t.Errorf("the migration did not migrate %s: %+v", b, res)
+		}
+	}
+	env.JSON(t, &res, "municipality-admin", "migrate")
+	if len(res.Migrated) != 0 || res.Pending != 0 {
+		t.Fatalf("a second migration run found work: %+v", res)
+	}
+	for _, b := range []string{c1, c2, flakes} {
+		var got model.Batch
+		env.JSON(t, &got, "auditor", "batch", "get", b)
+		if got.Format != model.CurrentFormat || got.Shares == nil || *got.Shares != (model.Shares{PostConsumer: got.RecycledContent * 100}) {
+			t.Errorf("migrated %s: format %d, shares %v, %d bp", b, got.Format, got.Shares, got.RecycledContent)
+		}
+		if got.Site != plant {
+			t.Errorf("migrated %s (owner %s) is at site %q, not its owner's default %s", b, got.Owner, got.Site, plant)
+		}
+		if class, _ := got.Origin.RegisteredClass(); got.Origin.Collection != nil && class != model.PostConsumer {
+			t.Errorf("migrated collection %s is %s", b, class)
+		}
+	}
+
+	// New material joins the old: pre-consumer scrap blended with the
+	// migrated flakes.
+	env.MustRun(t, "municipality", "batch", "register", scrap, "--material", "PET", "--mass", "450kg", "--origin-class", "pre-consumer",
+		"--location", "Tuzla, Istanbul", "--collected-at", "2026-11-21T09:30:00+03:00", "--waste-code", "07 02 13")
+	env.MustRun(t, "municipality", "batch", "transfer", scrap, "--to", "RecyclerMSP")
+	env.MustRun(t, "recycler", "batch", "accept", scrap)
+	env.JSON(t, &outs, "recycler", "batch", "process", "--step", "extrusion", "--in", flakes+":450kg", "--in", scrap+":450kg",
+		"--out", blend+":PET:pellets:900kg")
+	if len(outs) != 1 || *outs[0].Shares != (model.Shares{PostConsumer: 450_450, PreConsumer: 500_000}) {
+		t.Fatalf("a blend of migrated and new batches: %+v", outs)
+	}
+	for _, b := range []string{c1, c2, flakes, pellets, blend} {
+		var v model.Verdict
+		r := env.Run(t, "auditor", "verify", b, "-o", "json")
+		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+			t.Fatalf("verify %s: %v\n%s", b, err, r)
+		}
+		if !v.OK || r.Code != 0 {
+			t.Errorf("verify %s after the upgrade: %+v", b, v.Checks)
+		}
+	}
 }

@@ -224,6 +224,12 @@ func (b Base) request(e *Event, raw json.RawMessage, places map[string]string) (
 		if err != nil {
 			return nil, "", err
 		}
+		r.Site = siteOf(e)
+		if e.OriginClass != "" {
+			if r.OriginClass, err = model.ParseOriginClass(e.OriginClass); err != nil {
+				return nil, "", fmt.Errorf("mt:originClass: %w", err)
+			}
+		}
 		*req = model.CaptureRequest{EventID: e.EventID, Kind: model.CaptureRegister, Register: r}
 		return req, or(actor, to), nil
 	case e.Action == "ADD" || e.Action == "DELETE":
@@ -242,6 +248,7 @@ func (b Base) request(e *Event, raw json.RawMessage, places map[string]string) (
 		return req, or(actor, to), nil
 	case step == "receiving":
 		req.Kind = model.CaptureAccept
+		req.Site = siteOf(e)
 		return req, or(actor, to), nil
 	case step == "void_shipping":
 		req.Kind, req.Mass = model.CaptureCancel, 0
@@ -308,7 +315,7 @@ func (b Base) processRequest(e *Event, step string, places map[string]string) (*
 			return nil, fmt.Errorf("bizStep %s: %w", e.BizStep, err)
 		}
 	}
-	p := &model.ProcessRequest{Step: s, Location: b.placeOf(e, places)}
+	p := &model.ProcessRequest{Step: s, Location: b.placeOf(e, places), Site: siteOf(e)}
 	for i, q := range e.InputQuantityList {
 		g, err := grams(fmt.Sprintf("inputQuantityList[%d]", i), q.Quantity, q.UOM)
 		if err != nil {
@@ -346,18 +353,36 @@ func (b Base) processRequest(e *Event, step string, places map[string]string) (*
 
 // placeOf names the event's place: the business location, else the read
 // point, by its master data name or the text its URI encodes.
+// A site's GS1 Digital Link names a site (siteOf), not a place.
 func (b Base) placeOf(e *Event, places map[string]string) string {
-	ref := e.BizLocation
-	if ref == nil {
-		ref = e.ReadPoint
+	for _, ref := range []*Ref{e.BizLocation, e.ReadPoint} {
+		if ref == nil {
+			continue
+		}
+		if _, site := SiteOf(ref.ID); site {
+			continue
+		}
+		if name, ok := places[ref.ID]; ok {
+			return name
+		}
+		return b.PlaceName(ref.ID)
 	}
-	if ref == nil {
-		return ""
+	return ""
+}
+
+// siteOf is the GLN of the event's site: its business location, else its
+// read point, when written as a site's GS1 Digital Link; "" when neither
+// is.
+func siteOf(e *Event) string {
+	for _, ref := range []*Ref{e.BizLocation, e.ReadPoint} {
+		if ref == nil {
+			continue
+		}
+		if gln, ok := SiteOf(ref.ID); ok {
+			return gln
+		}
 	}
-	if name, ok := places[ref.ID]; ok {
-		return name
-	}
-	return b.PlaceName(ref.ID)
+	return ""
 }
 
 // localEventTime writes the event time in the event's own time-zone

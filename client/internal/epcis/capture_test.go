@@ -42,7 +42,8 @@ func TestCaptureOwnExport(t *testing.T) {
 		"reject", "cancel", "offer", "accept", "process", "process", "attach", "quarantine", "release", "offer", "accept", "process"}, kinds)
 
 	assert.Equal(t, &model.RegisterRequest{ID: "K-1", Material: model.PET, WasteCode: "15 01 02", Mass: 1_250_000,
-		Location: "Kadıköy, Istanbul", CollectedAt: "2026-11-20T09:30:00+03:00"}, items[0].Request.Register)
+		Location: "Kadıköy, Istanbul", CollectedAt: "2026-11-20T09:30:00+03:00", OriginClass: model.PostConsumer}, items[0].Request.Register,
+		"the export's mt:originClass is kept")
 	assert.Equal(t, "2026-11-20T11:05:30.25+03:00", items[2].Request.Register.CollectedAt)
 	assert.Equal(t, model.CaptureRequest{EventID: items[3].EventID, Kind: model.CaptureOffer, Batch: "K-1", To: "RecyclerMSP", Mass: 1_250_000}, *items[3].Request)
 	assert.Equal(t, model.Grams(1_240_000), items[4].Request.Mass, "received")

@@ -39,6 +39,17 @@ type Event struct {
 	Loss            *Mass        `json:"mt:loss,omitempty"`
 	RecycledContent *json.Number `json:"mt:recycledContentBp,omitempty"`
 	Document        *DocumentRef `json:"mt:document,omitempty"`
+	// PostConsumer and PreConsumer are a transformation's outputs'
+	// recycled shares in parts per million (contract 0.6.0).
+	PostConsumer *json.Number `json:"mt:postConsumerPpm,omitempty"`
+	PreConsumer  *json.Number `json:"mt:preConsumerPpm,omitempty"`
+	// Supplier and OriginClass describe a registration: the supplier
+	// outside the consortium of a bought-in batch, and the origin class.
+	Supplier    string `json:"mt:supplier,omitempty"`
+	OriginClass string `json:"mt:originClass,omitempty"`
+	// Declaration is the id of the batch declaration an event issued,
+	// claimed or carried; certificationInfo is its URI.
+	Declaration string `json:"mt:declaration,omitempty"`
 
 	// places names the place URIs the event uses, for master data.
 	places map[string]string

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"github.com/mtrace/mtrace/chaincode/model"
 	"net/url"
 	"strings"
 )
@@ -53,6 +54,28 @@ func (b Base) Place(name string) string { return string(b) + "place/" + escape(n
 
 // Process is the transformationID of the process transaction tx.
 func (b Base) Process(tx string) string { return string(b) + "process/" + escape(tx) }
+
+// Declaration is the URI of a batch declaration, an event's
+// certificationInfo.
+func (b Base) Declaration(id string) string { return string(b) + "declaration/" + escape(id) }
+
+// Supplier is the URI of a supplier outside the consortium, by name.
+func (b Base) Supplier(name string) string { return string(b) + "supplier/" + escape(name) }
+
+// Site is a site's GLN as a GS1 Digital Link URI (application
+// identifier 414), an event's business location. The GS1 company
+// prefix's length is not known here, so the GLN cannot be written as an
+// SGLN URN.
+func Site(gln string) string { return siteURI + gln }
+
+const siteURI = "https://id.gs1.org/414/"
+
+// SiteOf is the GLN of a site URI written by Site; ok is false for any
+// other URI.
+func SiteOf(uri string) (gln string, ok bool) {
+	gln, ok = strings.CutPrefix(uri, siteURI)
+	return gln, ok && model.CheckGLN("site", gln) == nil
+}
 
 // BatchID is the batch id a URI names: the id under this base, or else the
 // URI itself (a foreign class id such as urn:epc:class:lgtin:...).

@@ -16,6 +16,9 @@ import (
 const (
 	bizVoidShipping = "void_shipping"
 	bizReleasing    = Prefix + ":releasing"
+	// A declaration's issue and claim, in mtrace's own vocabulary.
+	bizDeclaring    = Prefix + ":declaring"
+	bizClaiming     = Prefix + ":claiming_declaration"
 	dispUnavailable = "unavailable"
 	dispAvailable   = "available"
 	utcOffset       = "+00:00"
@@ -36,7 +39,7 @@ func Needs(ev model.Event) []string {
 			ids[i] = q.Batch
 		}
 		return ids
-	case model.EvBatchRegistered, model.EvTransferAccepted, model.EvDocumentAttached:
+	case model.EvBatchRegistered, model.EvBatchPurchased, model.EvTransferAccepted, model.EvDocumentAttached:
 		if len(ev.Quantities) > 0 {
 			return []string{ev.Quantities[0].Batch}
 		}
@@ -94,6 +97,34 @@ func (b Base) Map(ev model.Event, bs Batches) (e *Event, ok bool, err error) {
 		e.place(b, c.Location)
 		e.ILMD = &ILMD{Material: string(x.Material), Form: string(model.FormWaste), WasteCode: x.WasteCode}
 		e.DestinationList = b.parties(false, ev.By.MSP)
+		class, _ := x.Origin.RegisteredClass()
+		e.OriginClass = string(class)
+	case model.EvBatchPurchased:
+		x, err := need(subject)
+		if err != nil {
+			return nil, false, err
+		}
+		p := x.Origin.Purchase
+		if p == nil {
+			return nil, false, fmt.Errorf("batch %q was bought in but has no purchase", subject)
+		}
+		if e.EventTime, e.EventTimeZoneOffset, err = localTime(p.ReceivedAt, p.ZoneOffset); err != nil {
+			return nil, false, fmt.Errorf("batch %q: %w", subject, err)
+		}
+		e.ILMD = &ILMD{Material: string(x.Material), Form: string(model.FormWaste), WasteCode: x.WasteCode}
+		e.SourceList = []Party{{Type: OwningParty, Source: b.Supplier(p.Supplier)}, {Type: PossessingParty, Source: b.Supplier(p.Supplier)}}
+		e.DestinationList = b.parties(false, ev.By.MSP)
+		e.Supplier, e.OriginClass = p.Supplier, string(p.OriginClass)
+		e.Document = &DocumentRef{Name: "weighbridge ticket " + p.Ticket, SHA256: p.TicketSHA256}
+		e.CertificationInfo = niURI(p.TicketSHA256)
+	case model.EvDeclarationIssued, model.EvDeclarationClaimed:
+		// Steps of their own, not shipping and receiving: a capture must
+		// not take a declaration for a second offer or acceptance.
+		e.BizStep = bizDeclaring
+		if ev.Name == model.EvDeclarationClaimed {
+			e.BizStep = bizClaiming
+		}
+		e.SourceList, e.DestinationList = b.parties(true, ev.Source), b.parties(false, ev.Destination)
 	case model.EvTransferOffered, model.EvTransferRejected, model.EvTransferCancelled:
 		e.SourceList, e.DestinationList = b.parties(true, ev.Source), b.parties(false, ev.Destination)
 		if ev.Name == model.EvTransferCancelled {
@@ -142,6 +173,16 @@ func (b Base) Map(ev model.Event, bs Batches) (e *Event, ok bool, err error) {
 	default:
 		return nil, false, fmt.Errorf("ledger event %q of tx %s has no EPCIS mapping", ev.Name, ev.TxID)
 	}
+	if ev.Declaration != "" {
+		e.Declaration = ev.Declaration
+		e.CertificationInfo = b.Declaration(ev.Declaration)
+	}
+	if ev.Where.Site != "" {
+		e.BizLocation = &Ref{ID: Site(ev.Where.Site)}
+		if e.ReadPoint == nil {
+			e.ReadPoint = e.BizLocation
+		}
+	}
 	return e, true, nil
 }
 
@@ -169,6 +210,10 @@ func (b Base) transformation(e *Event, ev model.Event, need func(string) (*model
 		e.Loss = &Mass{Quantity: json.Number(d.Loss.Kg()), UOM: "KGM"}
 		rc := json.Number(strconv.FormatInt(x.RecycledContent, 10))
 		e.RecycledContent = &rc
+		if x.Shares != nil {
+			post, pre := json.Number(strconv.FormatInt(x.Shares.PostConsumer, 10)), json.Number(strconv.FormatInt(x.Shares.PreConsumer, 10))
+			e.PostConsumer, e.PreConsumer = &post, &pre
+		}
 	}
 	return nil
 }

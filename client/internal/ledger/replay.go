@@ -7,7 +7,8 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/client/internal/fabtx"
 )
 
 // Replay calls fn with every chaincode event of the chaincode's valid
@@ -65,48 +66,19 @@ func blockEvents(blk *common.Block, chaincode string) ([]Event, error) {
 		if i >= len(valid) || peer.TxValidationCode(valid[i]) != peer.TxValidationCode_VALID {
 			continue
 		}
-		env, pl, ch := &common.Envelope{}, &common.Payload{}, &common.ChannelHeader{}
-		if err := unmarshal(raw, env, "envelope"); err != nil {
+		tx, err := fabtx.Decode(raw)
+		if err != nil {
 			return nil, err
 		}
-		if err := unmarshal(env.GetPayload(), pl, "payload"); err != nil {
-			return nil, err
-		}
-		if err := unmarshal(pl.GetHeader().GetChannelHeader(), ch, "channel header"); err != nil {
-			return nil, err
-		}
-		if common.HeaderType(ch.GetType()) != common.HeaderType_ENDORSER_TRANSACTION {
-			continue
-		}
-		tx := &peer.Transaction{}
-		if err := unmarshal(pl.GetData(), tx, "transaction"); err != nil {
-			return nil, err
-		}
-		for _, a := range tx.GetActions() {
-			cap, prp, cca, ev := &peer.ChaincodeActionPayload{}, &peer.ProposalResponsePayload{}, &peer.ChaincodeAction{}, &peer.ChaincodeEvent{}
-			if err := unmarshal(a.GetPayload(), cap, "action payload"); err != nil {
-				return nil, err
-			}
-			if err := unmarshal(cap.GetAction().GetProposalResponsePayload(), prp, "proposal response"); err != nil {
-				return nil, err
-			}
-			if err := unmarshal(prp.GetExtension(), cca, "chaincode action"); err != nil {
-				return nil, err
-			}
-			if err := unmarshal(cca.GetEvents(), ev, "chaincode event"); err != nil {
+		for _, cca := range tx.Actions {
+			ev := &peer.ChaincodeEvent{}
+			if err := fabtx.Unmarshal(cca.GetEvents(), ev, "chaincode event"); err != nil {
 				return nil, err
 			}
 			if ev.GetChaincodeId() == chaincode && ev.GetEventName() != "" {
-				out = append(out, Event{Block: blk.GetHeader().GetNumber(), TxID: ch.GetTxId(), Name: ev.GetEventName(), Payload: ev.GetPayload()})
+				out = append(out, Event{Block: blk.GetHeader().GetNumber(), TxID: tx.Header.GetTxId(), Name: ev.GetEventName(), Payload: ev.GetPayload()})
 			}
 		}
 	}
 	return out, nil
-}
-
-func unmarshal(raw []byte, m proto.Message, what string) error {
-	if err := proto.Unmarshal(raw, m); err != nil {
-		return fmt.Errorf("decode %s: %w", what, err)
-	}
-	return nil
 }

@@ -18,7 +18,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/client/internal/fabtx"
 )
 
 // Block is what one block's valid transactions wrote to the namespace.
@@ -86,36 +87,15 @@ func Decode(blk *common.Block, ns string) (*Block, error) {
 // decodeTx returns the writes of an endorser transaction to namespace ns,
 // or nil for another kind of transaction (a configuration update).
 func decodeTx(raw []byte, ns string) (*Tx, error) {
-	env, pl, ch := &common.Envelope{}, &common.Payload{}, &common.ChannelHeader{}
-	if err := unmarshal(raw, env, "envelope"); err != nil {
+	d, err := fabtx.Decode(raw)
+	if err != nil || !d.Endorser {
 		return nil, err
 	}
-	if err := unmarshal(env.GetPayload(), pl, "payload"); err != nil {
-		return nil, err
-	}
-	if err := unmarshal(pl.GetHeader().GetChannelHeader(), ch, "channel header"); err != nil {
-		return nil, err
-	}
-	if common.HeaderType(ch.GetType()) != common.HeaderType_ENDORSER_TRANSACTION {
-		return nil, nil
-	}
+	ch := d.Header
 	tx := &Tx{ID: ch.GetTxId(), Time: ch.GetTimestamp().AsTime().UTC().Format(time.RFC3339Nano)}
-	ptx := &peer.Transaction{}
-	if err := unmarshal(pl.GetData(), ptx, "transaction"); err != nil {
-		return nil, err
-	}
-	for _, a := range ptx.GetActions() {
-		cap, prp, cca, rws := &peer.ChaincodeActionPayload{}, &peer.ProposalResponsePayload{}, &peer.ChaincodeAction{}, &rwset.TxReadWriteSet{}
-		if err := unmarshal(a.GetPayload(), cap, "action payload"); err != nil {
-			return nil, err
-		}
-		if err := unmarshal(cap.GetAction().GetProposalResponsePayload(), prp, "proposal response"); err != nil {
-			return nil, err
-		}
-		if err := unmarshal(prp.GetExtension(), cca, "chaincode action"); err != nil {
-			return nil, err
-		}
-		if err := unmarshal(cca.GetResults(), rws, "read-write set"); err != nil {
+	for _, cca := range d.Actions {
+		rws := &rwset.TxReadWriteSet{}
+		if err := fabtx.Unmarshal(cca.GetResults(), rws, "read-write set"); err != nil {
 			return nil, err
 		}
 		for _, set := range rws.GetNsRwset() {
@@ -123,7 +103,7 @@ func decodeTx(raw []byte, ns string) (*Tx, error) {
 				continue
 			}
 			kv := &kvrwset.KVRWSet{}
-			if err := unmarshal(set.GetRwset(), kv, "key-value set"); err != nil {
+			if err := fabtx.Unmarshal(set.GetRwset(), kv, "key-value set"); err != nil {
 				return nil, err
 			}
 			for _, w := range kv.GetWrites() {
@@ -144,11 +124,4 @@ func splitKey(k string) (string, []string) {
 	}
 	parts := strings.Split(k[1:len(k)-1], "\x00")
 	return parts[0], parts[1:]
-}
-
-func unmarshal(raw []byte, m proto.Message, what string) error {
-	if err := proto.Unmarshal(raw, m); err != nil {
-		return fmt.Errorf("decode %s: %w", what, err)
-	}
-	return nil
 }

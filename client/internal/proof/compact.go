@@ -88,26 +88,56 @@ func (p *Proof) Compact() error {
 	return nil
 }
 
+// qsccAnswer is a qscc answer (a proposal response payload) opened down to
+// the message its chaincode response carries.
+type qsccAnswer struct {
+	prp peer.ProposalResponsePayload
+	act peer.ChaincodeAction
+}
+
+// openAnswer decodes raw down to its response's payload, into m.
+func openAnswer(raw []byte, m proto.Message) (*qsccAnswer, error) {
+	a := &qsccAnswer{}
+	if err := proto.Unmarshal(raw, &a.prp); err != nil {
+		return nil, err
+	}
+	if err := proto.Unmarshal(a.prp.GetExtension(), &a.act); err != nil {
+		return nil, err
+	}
+	if a.act.GetResponse() == nil {
+		return nil, errors.New("the answer holds no response")
+	}
+	if err := proto.Unmarshal(a.act.GetResponse().GetPayload(), m); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// seal encodes the answer again with m as its response's payload.
+func (a *qsccAnswer) seal(m proto.Message) ([]byte, error) {
+	var err error
+	if a.act.Response.Payload, err = proto.Marshal(m); err != nil {
+		return nil, err
+	}
+	if a.prp.Extension, err = proto.Marshal(&a.act); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&a.prp)
+}
+
 // splitEnvelope reads a GetTransactionByID answer's payload and returns
 // the transaction envelope it holds, and the payload without it.
 func splitEnvelope(payload []byte) (env, elided []byte, err error) {
-	var prp peer.ProposalResponsePayload
-	var act peer.ChaincodeAction
 	var pt peer.ProcessedTransaction
-	if err := proto.Unmarshal(payload, &prp); err != nil {
-		return nil, nil, err
-	}
-	if err := proto.Unmarshal(prp.GetExtension(), &act); err != nil {
-		return nil, nil, err
-	}
-	if err := proto.Unmarshal(act.GetResponse().GetPayload(), &pt); err != nil {
+	a, err := openAnswer(payload, &pt)
+	if err != nil {
 		return nil, nil, err
 	}
 	if env, err = proto.Marshal(pt.GetTransactionEnvelope()); err != nil {
 		return nil, nil, err
 	}
 	pt.TransactionEnvelope = nil
-	if elided, err = rewrap(&prp, &act, &pt); err != nil {
+	if elided, err = a.seal(&pt); err != nil {
 		return nil, nil, err
 	}
 	return env, elided, nil
@@ -115,101 +145,50 @@ func splitEnvelope(payload []byte) (env, elided []byte, err error) {
 
 // joinEnvelope puts env back into an elided payload.
 func joinEnvelope(elided, env []byte) ([]byte, error) {
-	var prp peer.ProposalResponsePayload
-	var act peer.ChaincodeAction
 	var pt peer.ProcessedTransaction
-	var e common.Envelope
-	if err := proto.Unmarshal(elided, &prp); err != nil {
-		return nil, err
-	}
-	if err := proto.Unmarshal(prp.GetExtension(), &act); err != nil {
-		return nil, err
-	}
-	if act.GetResponse() == nil {
-		return nil, errors.New("the answer holds no response")
-	}
-	if err := proto.Unmarshal(act.GetResponse().GetPayload(), &pt); err != nil {
+	a, err := openAnswer(elided, &pt)
+	if err != nil {
 		return nil, err
 	}
 	if pt.GetTransactionEnvelope() != nil {
 		return nil, errors.New("the answer already holds a transaction")
 	}
+	var e common.Envelope
 	if err := proto.Unmarshal(env, &e); err != nil {
 		return nil, err
 	}
 	pt.TransactionEnvelope = &e
-	return rewrap(&prp, &act, &pt)
-}
-
-func rewrap(prp *peer.ProposalResponsePayload, act *peer.ChaincodeAction, pt *peer.ProcessedTransaction) ([]byte, error) {
-	var err error
-	if act.Response.Payload, err = proto.Marshal(pt); err != nil {
-		return nil, err
-	}
-	if prp.Extension, err = proto.Marshal(act); err != nil {
-		return nil, err
-	}
-	return proto.Marshal(prp)
+	return a.seal(&pt)
 }
 
 // splitBlockData reads a GetBlockByNumber answer's payload and returns
 // the block's hash and the payload without the block's transactions. It
 // fails on an answer that holds no block with transactions.
 func splitBlockData(payload []byte) (hash, elided []byte, err error) {
-	var prp peer.ProposalResponsePayload
-	var act peer.ChaincodeAction
 	var b common.Block
-	if err := proto.Unmarshal(payload, &prp); err != nil {
-		return nil, nil, err
-	}
-	if err := proto.Unmarshal(prp.GetExtension(), &act); err != nil {
-		return nil, nil, err
-	}
-	if err := proto.Unmarshal(act.GetResponse().GetPayload(), &b); err != nil {
+	a, err := openAnswer(payload, &b)
+	if err != nil {
 		return nil, nil, err
 	}
 	if b.GetHeader() == nil || len(b.GetData().GetData()) == 0 {
 		return nil, nil, errors.New("not a block")
 	}
 	b.Data = nil
-	if act.Response.Payload, err = proto.Marshal(&b); err != nil {
-		return nil, nil, err
-	}
-	if prp.Extension, err = proto.Marshal(&act); err != nil {
-		return nil, nil, err
-	}
-	elided, err = proto.Marshal(&prp)
+	elided, err = a.seal(&b)
 	return configblock.HeaderHash(b.GetHeader()), elided, err
 }
 
 // joinBlockData puts a block's transactions back into an elided
 // GetBlockByNumber answer.
 func joinBlockData(elided []byte, data [][]byte) ([]byte, error) {
-	var prp peer.ProposalResponsePayload
-	var act peer.ChaincodeAction
 	var b common.Block
-	if err := proto.Unmarshal(elided, &prp); err != nil {
-		return nil, err
-	}
-	if err := proto.Unmarshal(prp.GetExtension(), &act); err != nil {
-		return nil, err
-	}
-	if act.GetResponse() == nil {
-		return nil, errors.New("the answer holds no response")
-	}
-	if err := proto.Unmarshal(act.GetResponse().GetPayload(), &b); err != nil {
+	a, err := openAnswer(elided, &b)
+	if err != nil {
 		return nil, err
 	}
 	if len(b.GetData().GetData()) > 0 {
 		return nil, errors.New("the answer already holds transactions")
 	}
 	b.Data = &common.BlockData{Data: data}
-	var err error
-	if act.Response.Payload, err = proto.Marshal(&b); err != nil {
-		return nil, err
-	}
-	if prp.Extension, err = proto.Marshal(&act); err != nil {
-		return nil, err
-	}
-	return proto.Marshal(&prp)
+	return a.seal(&b)
 }

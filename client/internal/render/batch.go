@@ -31,11 +31,25 @@ func Batch(w io.Writer, b *model.Batch, children []model.Take) error {
 	}
 	t.Row("Mass", mass)
 	t.Row("Recycled content", model.Percent(b.RecycledContent))
+	t.Row("Recycled shares", model.SharesOf(b).String())
+	if b.Site != "" {
+		t.Row("Site", b.Site)
+	}
 	if b.WasteCode != "" {
 		t.Row("Waste code", b.WasteCode)
 	}
 	if c := b.Origin.Collection; c != nil {
 		t.Row("Collected", fmt.Sprintf("%s, %s, by %s", c.Location, c.CollectedAt, c.Collector))
+	}
+	if p := b.Origin.Purchase; p != nil {
+		supplier := p.Supplier
+		if p.SupplierID != "" {
+			supplier += " (" + p.SupplierID + ")"
+		}
+		t.Row("Bought in", fmt.Sprintf("from %s, received %s by %s: its own claim, weighbridge ticket %s sha256:%s", supplier, p.ReceivedAt, p.Purchaser, p.Ticket, p.TicketSHA256))
+	}
+	if class, ok := b.Origin.RegisteredClass(); ok {
+		t.Row("Origin class", string(class))
 	}
 	if p := b.Origin.Process; p != nil {
 		t.Row("Process", fmt.Sprintf("%s by %s at %s (tx %s)", p.Step, p.By.MSP, p.At, p.Tx))
@@ -46,7 +60,11 @@ func Batch(w io.Writer, b *model.Batch, children []model.Take) error {
 		}
 	}
 	if p := b.Pending; p != nil {
-		t.Row("Pending transfer", fmt.Sprintf("%s to %s, offered by %s at %s", p.Mass, p.To, p.OfferedBy.MSP, p.OfferedAt))
+		pending := fmt.Sprintf("%s to %s, offered by %s at %s", p.Mass, p.To, p.OfferedBy.MSP, p.OfferedAt)
+		if p.Declaration != "" {
+			pending += ", declaration " + p.Declaration
+		}
+		t.Row("Pending transfer", pending)
 	}
 	if q := b.Quarantine; q != nil {
 		t.Row("Quarantine", fmt.Sprintf("held by %s %s at %s: %s", q.ByRole, q.By.MSP, q.At, q.Reason))
@@ -63,7 +81,14 @@ func Batch(w io.Writer, b *model.Batch, children []model.Take) error {
 		if i == 0 {
 			label = "Handovers"
 		}
-		t.Row(label, fmt.Sprintf("%s -> %s, %s offered, %s received, %s", h.From, h.To, h.Offered, h.Received, h.AcceptedAt))
+		line := fmt.Sprintf("%s -> %s, %s offered, %s received, %s", h.From, h.To, h.Offered, h.Received, h.AcceptedAt)
+		if h.Site != "" {
+			line += ", site " + h.Site
+		}
+		if h.Declaration != "" {
+			line += ", declaration " + h.Declaration
+		}
+		t.Row(label, line)
 	}
 	for i, c := range children {
 		label := ""

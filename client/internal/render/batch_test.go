@@ -75,6 +75,33 @@ func TestBatchOfCollectedWaste(t *testing.T) {
 	assert.NotRegexp(t, `(?m)^Process `, out, "no process row for collected waste")
 }
 
+func TestBatchBoughtInAtASite(t *testing.T) {
+	var buf bytes.Buffer
+	shares := model.Shares{PreConsumer: model.WholePPM}
+	require.NoError(t, Batch(&buf, &model.Batch{
+		ID: "BUY-1", Material: model.PET, Form: model.FormWaste, InitialMass: 2_000_000, RemainingMass: 2_000_000, Owner: "MakerMSP",
+		Shares: &shares, Site: "6410000000018",
+		Origin: model.Origin{Purchase: &model.Purchase{Supplier: "Akdeniz Ambalaj", SupplierID: "TR-1", OriginClass: model.PreConsumer,
+			ReceivedAt: "2026-11-19T11:00:00Z", Purchaser: "RecyclerMSP", Ticket: "WB-42", TicketSHA256: "ab12"}},
+		Pending: &model.Transfer{To: "AuditorMSP", Mass: 2_000_000, OfferedAt: "2026-11-21T00:00:00Z", Declaration: "D-8"},
+		Handovers: []model.Handover{{From: "RecyclerMSP", To: "MakerMSP", Offered: 2_000_000, Received: 2_000_000,
+			AcceptedAt: "2026-11-20T11:00:00Z", Site: "6410000000018", Declaration: "D-7"}},
+	}, nil))
+	out := buf.String()
+	for _, want := range []string{
+		"Recycled content  0%\n",
+		"Recycled shares   post-consumer 0%, pre-consumer 100%\n",
+		"Site              6410000000018\n",
+		"Bought in         from Akdeniz Ambalaj (TR-1), received 2026-11-19T11:00:00Z by RecyclerMSP: its own claim, weighbridge ticket WB-42 sha256:ab12\n",
+		"Origin class      pre-consumer\n",
+		"offered by  at 2026-11-21T00:00:00Z, declaration D-8\n",
+		"Handovers         RecyclerMSP -> MakerMSP, 2000 kg offered, 2000 kg received, 2026-11-20T11:00:00Z, site 6410000000018, declaration D-7\n",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, "Collected")
+}
+
 func TestBatchesTable(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Batches(&buf, []model.Batch{*spool()}))

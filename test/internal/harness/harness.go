@@ -37,6 +37,19 @@ func run(m interface{ Run() int }, name string, env **testnet.Env, log io.Writer
 		fmt.Fprintf(log, "harness: suite %q is not declared in test/internal/harness/suites.go\n", name)
 		return 2
 	}
+	if s.Own {
+		// The suite brings its own network; it has no use for the shared
+		// one's environment.
+		if env != nil {
+			fmt.Fprintf(log, "harness: suite %s brings its own network: call harness.Main(m, %q, nil)\n", name, name)
+			return 2
+		}
+		return m.Run()
+	}
+	if env == nil {
+		fmt.Fprintf(log, "harness: suite %s runs on the shared network: pass harness.Main the suite's *testnet.Env\n", name)
+		return 2
+	}
 	var stop func()
 	if os.Getenv("MTRACE_HOME") == "" && os.Getenv("MTRACE_CONFIG") == "" {
 		var err error

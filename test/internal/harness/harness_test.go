@@ -106,6 +106,38 @@ func TestRunRefuses(t *testing.T) {
 	})
 }
 
+// A suite that brings its own network runs without the shared one's
+// environment, and brings nothing up.
+func TestRunASuiteWithItsOwnNetwork(t *testing.T) {
+	t.Setenv("MTRACE_HOME", "")
+	t.Setenv("MTRACE_CONFIG", "")
+	m := &suiteRun{code: 4}
+	var log strings.Builder
+	if got := run(m, "consortium", nil, &log, noUp(t)); got != 4 || !m.ran {
+		t.Fatalf("exit %d, ran %v (%s)", got, m.ran, log.String())
+	}
+
+	var env *testnet.Env
+	m = &suiteRun{}
+	log.Reset()
+	if got := run(m, "consortium", &env, &log, noUp(t)); got != 2 || m.ran {
+		t.Fatalf("with an env: exit %d, ran %v", got, m.ran)
+	}
+	if !strings.Contains(log.String(), `suite consortium brings its own network: call harness.Main(m, "consortium", nil)`) {
+		t.Errorf("said %q", log.String())
+	}
+
+	networkEnv(t)
+	m = &suiteRun{}
+	log.Reset()
+	if got := run(m, "trust", nil, &log, noUp(t)); got != 2 || m.ran {
+		t.Fatalf("a shared-network suite without an env: exit %d, ran %v", got, m.ran)
+	}
+	if !strings.Contains(log.String(), "suite trust runs on the shared network") {
+		t.Errorf("said %q", log.String())
+	}
+}
+
 func TestRunAloneBringsANetworkUpAndDown(t *testing.T) {
 	t.Setenv("MTRACE_HOME", "")
 	t.Setenv("MTRACE_CONFIG", "")

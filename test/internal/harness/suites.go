@@ -11,7 +11,8 @@
 //
 // Main brings a test network up, or reuses the one scripts/test.sh brought
 // up, refuses a network that carries a mark the suite avoids, records the
-// marks the suite leaves, and runs the suite.
+// marks the suite leaves, and runs the suite. A suite declared Own brings
+// its own network (harness.Main(m, "consortium", nil)): Main only runs it.
 package harness
 
 import (
@@ -54,6 +55,13 @@ type Suite struct {
 	// Fresh asks for a network of its own: scripts/test.sh purges the
 	// shared network and brings a new one up before the suite.
 	Fresh bool
+	// Own says the suite brings its own network and stops it (the
+	// consortium suite: one host per member in network namespaces), so
+	// it neither uses nor touches the shared one: scripts/test.sh runs it
+	// apart, harness.Main brings no network up and loads none, and the
+	// marks of the shared network are nothing to it (it has no Fresh,
+	// Leaves or Avoids).
+	Own bool
 	// Leaves lists the marks the suite leaves on the network.
 	Leaves []Mark
 	// Avoids lists the marks the suite cannot run after: a network that
@@ -81,15 +89,15 @@ var Suites = []Suite{
 	{Name: "projection", About: "mtrace project into SQLite and PostgreSQL: killed mid-stream, resumed, equal to a rebuild and to the chain", Timeout: 15 * time.Minute},
 	{Name: "demo", Script: "scripts/demo.sh", About: "the demo story, make demo's script", Avoids: Audits},
 	{Name: "upgrade", About: "contract 0.2.0 to this one, in place, then a whole-ledger audit", Avoids: Audits},
-	{Name: "trust", About: "dishonest members running a forged chaincode", Leaves: []Mark{Forged}, Avoids: Founders},
+	{Name: "trust", About: "dishonest members running a forged chaincode; audit --since finds a forgery after a checkpoint", Leaves: []Mark{Forged}, Avoids: Audits},
 	{Name: "identity", About: "people, roles and revocation through the channel configuration", Timeout: 10 * time.Minute, Avoids: Founders},
 	// On a peer without the validation fix these attacks halt every peer
 	// for good, so only addorg (which needs no audit) runs after them.
 	{Name: "liveness", About: "a hostile member's replayed and crafted envelopes sent straight to an orderer; the network keeps committing", Avoids: Founders},
 	{Name: "addorg", About: "a fifth organisation joins the consortium, and leaves", Leaves: []Mark{Grown}},
-	// migrate brings its own network (the previous release's, on base+500)
-	// and leaves the shared one alone.
-	{Name: "migrate", About: "the previous release's Raft network moved to BFT in place, story kept", Timeout: 30 * time.Minute},
+	{Name: "consortium", About: "five members on five hosts (network namespaces) exchanging only files: BFT channel, the story, a fifth member, an orderer killed, the leader frozen, a host cut off", Timeout: 30 * time.Minute, Own: true},
+	// migrate brings its own network: the previous release's, on base+500.
+	{Name: "migrate", About: "the previous release's Raft network moved to BFT in place, story kept", Timeout: 30 * time.Minute, Own: true},
 }
 
 // Lookup returns the declared suite of that name.
@@ -127,6 +135,15 @@ func Check(suites []Suite) error {
 			if !slices.Contains(Marks, m) {
 				errs = append(errs, fmt.Errorf("suite %s: unknown mark %q", s.Name, m))
 			}
+		}
+		if s.Own {
+			if s.Fresh || len(s.Leaves) > 0 || len(s.Avoids) > 0 {
+				errs = append(errs, fmt.Errorf("suite %s brings its own network: Fresh, Leaves and Avoids concern the shared one", s.Name))
+			}
+			if s.Script != "" {
+				errs = append(errs, fmt.Errorf("suite %s: a script suite cannot bring its own network", s.Name))
+			}
+			continue
 		}
 		// Walk back to the last fresh network: every suite run on it
 		// before this one must leave nothing this one avoids.

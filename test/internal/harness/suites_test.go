@@ -33,6 +33,11 @@ func TestCheckRefusesABadOrder(t *testing.T) {
 		{"unknown mark", []Suite{{Name: "a", About: "x", Leaves: []Mark{"mud"}}}, `unknown mark "mud"`},
 		{"no name", []Suite{{About: "x"}}, "must be a folder name"},
 		{"no about", []Suite{{Name: "a"}}, "About is empty"},
+		{"its own network between", []Suite{forger, {Name: "consortium", About: "x", Own: true}, auditor}, "suite faults runs after trust"},
+		{"its own network after a forgery", []Suite{forger, {Name: "consortium", About: "x", Own: true}}, ""},
+		{"its own network with marks", []Suite{{Name: "consortium", About: "x", Own: true, Avoids: Audits}}, "suite consortium brings its own network: Fresh, Leaves and Avoids concern the shared one"},
+		{"its own network, fresh", []Suite{{Name: "consortium", About: "x", Own: true, Fresh: true}}, "brings its own network"},
+		{"its own network as a script", []Suite{{Name: "c", About: "x", Own: true, Script: "x.sh"}}, "a script suite cannot bring its own network"},
 	} {
 		err := Check(c.suites)
 		switch {

@@ -118,7 +118,17 @@ func Changes(prev, cur *model.Batch) []string {
 		return []string{fmt.Sprintf("created: %s %s %s, owner %s, status %s", cur.InitialMass, cur.Material, cur.Form, cur.Owner, cur.Status)}
 	}
 	if cur.Event.Name == model.EvBatchesMigrated {
-		return []string{fmt.Sprintf("migrated to stored format %d: %d takes, %s taken, moved to keys of their own", cur.Format, cur.Takes, cur.TakenMass)}
+		s := fmt.Sprintf("migrated to stored format %d", cur.Format)
+		if prev.Format < model.TakesFormat {
+			s += fmt.Sprintf(": %d takes, %s taken, moved to keys of their own", cur.Takes, cur.TakenMass)
+		}
+		if prev.Shares == nil && cur.Shares != nil {
+			s += "; shares " + cur.Shares.String()
+		}
+		if prev.Site != cur.Site {
+			s += "; site " + cur.Site
+		}
+		return []string{s}
 	}
 	var out []string
 	change := func(field, a, b string) {
@@ -131,6 +141,10 @@ func Changes(prev, cur *model.Batch) []string {
 	change("remaining", prev.RemainingMass.String(), cur.RemainingMass.String())
 	change("transit loss", prev.TransitLoss.String(), cur.TransitLoss.String())
 	change("recycled", model.Percent(prev.RecycledContent), model.Percent(cur.RecycledContent))
+	change("site", prev.Site, cur.Site)
+	if prev.Pending != nil && cur.Pending != nil && prev.Pending.Declaration == "" && cur.Pending.Declaration != "" {
+		out = append(out, "declaration "+cur.Pending.Declaration+" issued")
+	}
 	switch {
 	case prev.Pending == nil && cur.Pending != nil:
 		out = append(out, fmt.Sprintf("offered %s to %s", cur.Pending.Mass, cur.Pending.To))

@@ -87,5 +87,10 @@ func TestChangesOfAMigration(t *testing.T) {
 	cur := prev
 	cur.Format, cur.Takes, cur.TakenMass = model.CurrentFormat, 3, 3000
 	cur.Event = model.Event{Name: model.EvBatchesMigrated}
-	assert.Equal(t, []string{"migrated to stored format 1: 3 takes, 3 kg taken, moved to keys of their own"}, Changes(&prev, &cur))
+	assert.Equal(t, []string{"migrated to stored format 2: 3 takes, 3 kg taken, moved to keys of their own"}, Changes(&prev, &cur))
+
+	// From contract 0.5.0: shares and the owner's default site.
+	prev.Format = model.TakesFormat
+	cur.Shares, cur.Site = &model.Shares{PostConsumer: model.WholePPM}, "8690000000029"
+	assert.Equal(t, []string{"migrated to stored format 2; shares post-consumer 100%, pre-consumer 0%; site 8690000000029"}, Changes(&prev, &cur))
 }

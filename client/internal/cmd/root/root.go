@@ -7,6 +7,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/audit"
 	"github.com/mtrace/mtrace/client/internal/cmd/batch"
 	"github.com/mtrace/mtrace/client/internal/cmd/completion"
+	"github.com/mtrace/mtrace/client/internal/cmd/declaration"
 	"github.com/mtrace/mtrace/client/internal/cmd/epcis"
 	"github.com/mtrace/mtrace/client/internal/cmd/events"
 	"github.com/mtrace/mtrace/client/internal/cmd/history"
@@ -16,7 +17,9 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/process"
 	"github.com/mtrace/mtrace/client/internal/cmd/project"
 	"github.com/mtrace/mtrace/client/internal/cmd/proof"
+	"github.com/mtrace/mtrace/client/internal/cmd/purchase"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
+	"github.com/mtrace/mtrace/client/internal/cmd/site"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
 	"github.com/mtrace/mtrace/client/internal/cmd/verify"
 	"github.com/mtrace/mtrace/client/internal/cmd/version"
@@ -46,6 +49,9 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 	cmdutil.AddGlobalFlags(cmd, f.Globals)
 	cmd.AddCommand(
 		batch.NewCmdBatch(f),
+		purchase.NewCmdPurchase(f),
+		declaration.NewCmdDeclaration(f),
+		site.NewCmdSite(f),
 		history.NewCmdHistory(f, nil),
 		process.NewCmdProcess(f, nil),
 		trace.NewCmdTrace(f, nil),

@@ -6,7 +6,9 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -59,9 +61,13 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Use:   "verify ID [--document FILE]",
 		Short: "Check a batch's provenance back to its collections; exit 1 if it fails",
 		Long: `Check, on the ledger, that a batch's whole upstream graph holds together:
-every path ends at a collector's registration, every process and handover
-balances, custody passed only by acceptance, nothing on the path is
-quarantined, and the recycled content claimed is the one recomputed.
+every path ends at a registration (a collector's collection, or material
+a recycler bought in from outside the consortium, listed apart as the
+recycler's own signed claim), every process and handover balances,
+custody passed only by acceptance, nothing on the path is quarantined,
+and the post- and pre-consumer shares claimed are those recomputed. Every
+batch declaration a handover on the path names is read and must agree
+with that handover and the batch's shares (declarations).
 
 The signatures check (on unless --no-signatures) then holds every record of
 the graph against the signed transaction that wrote it, read from your own
@@ -148,6 +154,9 @@ func runVerify(ctx context.Context, opts *Options) error {
 				}
 			}
 		}
+		if err := declarations(ctx, api.New(l), &v); err != nil {
+			return err
+		}
 		if opts.Format == cmdutil.FormatJSON {
 			err = render.JSON(opts.IO.Out, v)
 		} else {
@@ -161,6 +170,33 @@ func runVerify(ctx context.Context, opts *Options) error {
 		}
 		return nil
 	})
+}
+
+// declarations reads the declarations the graph's handovers name and adds
+// the declarations check to the verdict; a graph without any gets none.
+func declarations(ctx context.Context, c *api.Client, v *model.Verdict) error {
+	if len(v.Declared) == 0 {
+		return nil
+	}
+	found := make(map[string]*model.Declaration, len(v.Declared))
+	for _, r := range v.Declared {
+		if _, done := found[r.ID]; done {
+			continue
+		}
+		d, err := c.ReadDeclaration(ctx, r.ID)
+		var ee *ledger.EndorseError
+		switch {
+		case errors.As(err, &ee) && ee.Chaincode && strings.Contains(ee.Message, "not found"):
+			found[r.ID] = nil
+			continue
+		case err != nil:
+			return fmt.Errorf("read declaration %q: %w", r.ID, err)
+		}
+		found[r.ID] = &d
+		v.Declarations = append(v.Declarations, d)
+	}
+	v.Add(model.CheckDeclarations(v.Declared, found))
+	return nil
 }
 
 func printVerdict(opts *Options, v *model.Verdict) error {
@@ -182,11 +218,57 @@ func printVerdict(opts *Options, v *model.Verdict) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nRecycled content: %s\n", model.Percent(v.RecycledContent))
-	fmt.Fprintf(w, "Collection sources (%d):\n", len(v.Sources))
-	t = render.NewTable(w)
-	t.Row("  ID", "LOCATION", "COLLECTED", "COLLECTOR", "WASTE CODE", "MASS")
-	for _, s := range v.Sources {
-		t.Row("  "+s.ID, s.Location, s.CollectedAt, s.Collector, render.Or(s.WasteCode, "-"), s.Mass.String())
+	if v.Shares != nil {
+		fmt.Fprintf(w, "Recycled shares: %s\n", v.Shares)
 	}
-	return t.Flush()
+	var collections, purchases []model.Source
+	for _, s := range v.Sources {
+		if s.Kind == model.SourcePurchase {
+			purchases = append(purchases, s)
+		} else {
+			collections = append(collections, s)
+		}
+	}
+	fmt.Fprintf(w, "Collection sources (%d):\n", len(collections))
+	t = render.NewTable(w)
+	t.Row("  ID", "LOCATION", "COLLECTED", "COLLECTOR", "WASTE CODE", "CLASS", "MASS")
+	for _, s := range collections {
+		t.Row("  "+s.ID, s.Location, s.CollectedAt, s.Collector, render.Or(s.WasteCode, "-"), render.Or(string(s.OriginClass), string(model.PostConsumer)), s.Mass.String())
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if len(purchases) > 0 {
+		fmt.Fprintf(w, "Bought in from outside the consortium (%d; each the purchaser's own signed claim):\n", len(purchases))
+		t = render.NewTable(w)
+		t.Row("  ID", "SUPPLIER", "CLASS", "RECEIVED", "PURCHASER", "SITE", "MASS", "TICKET SHA-256")
+		for _, s := range purchases {
+			t.Row("  "+s.ID, s.Supplier+supplierID(s.SupplierID), string(s.OriginClass), s.CollectedAt, s.Collector, render.Or(s.Site, "-"), s.Mass.String(), s.Ticket)
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(v.Declarations) > 0 {
+		fmt.Fprintf(w, "Declarations (%d):\n", len(v.Declarations))
+		t = render.NewTable(w)
+		t.Row("  ID", "BATCH", "SUPPLIER", "RECIPIENT", "DATE", "MASS", "POST-CONSUMER", "PRE-CONSUMER", "MODEL", "CERTIFICATE", "CLAIMED")
+		for _, d := range v.Declarations {
+			claimed := "no"
+			if d.Claim != nil {
+				claimed = d.Claim.At
+			}
+			t.Row("  "+d.ID, d.Batch, d.Supplier, d.Recipient, d.IssuedAt, d.Mass.String(), model.PPM(d.Shares.PostConsumer),
+				model.PPM(d.Shares.PreConsumer), string(d.Model), render.Or(d.Certificate, "-"), claimed)
+		}
+		return t.Flush()
+	}
+	return nil
+}
+
+func supplierID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (" + id + ")"
 }

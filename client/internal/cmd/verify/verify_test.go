@@ -71,3 +71,48 @@ func TestVerifyErrors(t *testing.T) {
 	assert.EqualError(t, err, `rejected by chaincode: batch "CUP-1" not found`)
 	assert.NotErrorIs(t, err, cmdutil.ErrSilent)
 }
+
+// A graph with a bought-in batch and a declared handover: verify names
+// the purchase as the purchaser's own claim, reads the declaration, adds
+// the declarations check and lists it.
+func TestVerifyPurchasesAndDeclarations(t *testing.T) {
+	v := verdict(true)
+	shares := model.Shares{PostConsumer: 600_000, PreConsumer: 386_800}
+	v.Shares = &shares
+	v.Sources = append(v.Sources, model.Source{ID: "BUY-1", Kind: model.SourcePurchase, CollectedAt: "2026-11-19T11:00:00Z", Collector: "RecyclerMSP",
+		Mass: 2_000_000, OriginClass: model.PreConsumer, Site: "8690000000029", Supplier: "Akdeniz Ambalaj", SupplierID: "TR-1", Ticket: "ab12"})
+	ref := model.DeclRef{ID: "D-7", Batch: "PEL-7", From: "RecyclerMSP", To: "MakerMSP", OfferTx: "tx-offer", Offered: 950_000, Shares: shares}
+	v.Declared = []model.DeclRef{ref}
+	d := model.Declaration{ID: "D-7", Batch: "PEL-7", Supplier: "RecyclerMSP", Recipient: "MakerMSP", OfferTx: "tx-offer", Mass: 950_000,
+		Shares: shares, Model: model.MassBalance, Certificate: "ISCC-1", IssuedAt: "2026-11-21T10:00:00Z",
+		Claim: &model.DeclClaim{By: model.Actor{MSP: "MakerMSP"}, At: "2026-11-22T10:00:00Z", Tx: "tx-claim"}}
+
+	e := cmdtest.New(t)
+	e.Fake.OnJSON(api.VerifyProvenance, v).OnJSON(api.ReadDeclaration, d)
+	require.NoError(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures"))
+	out := e.Out.String()
+	assert.Equal(t, []string{"D-7"}, e.Fake.CallsTo(api.ReadDeclaration)[0].Args)
+	assert.Regexp(t, `ok\s+declarations\s+1 declarations on the path agree with their handovers; 1 claimed by their recipients`, out)
+	assert.Contains(t, out, "Recycled shares: post-consumer 60%, pre-consumer 38.68%\n")
+	assert.Contains(t, out, "Collection sources (2):\n")
+	assert.Contains(t, out, "Bought in from outside the consortium (1; each the purchaser's own signed claim):\n")
+	assert.Regexp(t, `BUY-1\s+Akdeniz Ambalaj \(TR-1\)\s+pre-consumer\s+2026-11-19T11:00:00Z\s+RecyclerMSP\s+8690000000029\s+2000 kg\s+ab12`, out)
+	assert.Regexp(t, `D-7\s+PEL-7\s+RecyclerMSP\s+MakerMSP\s+2026-11-21T10:00:00Z\s+950 kg\s+60%\s+38.68%\s+mass-balance\s+ISCC-1\s+2026-11-22T10:00:00Z`, out)
+
+	// A declaration that says more than the handover fails verify.
+	d.Mass = 1_000_000
+	e = cmdtest.New(t)
+	e.Fake.OnJSON(api.VerifyProvenance, v).OnJSON(api.ReadDeclaration, d)
+	err := e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures")
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	assert.Regexp(t, `FAIL\s+declarations\s+declaration "D-7" declares 1000 kg, but 950 kg was offered`, e.Out.String())
+
+	// A missing one too; another read error is an error.
+	e = cmdtest.New(t)
+	e.Fake.OnJSON(api.VerifyProvenance, v).OnError(api.ReadDeclaration, ledgertest.Rejection(`declaration "D-7" not found`))
+	require.ErrorIs(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures"), cmdutil.ErrSilent)
+	assert.Contains(t, e.Out.String(), `declaration "D-7" named by the handover of batch "PEL-7" to MakerMSP is missing`)
+	e = cmdtest.New(t)
+	e.Fake.OnJSON(api.VerifyProvenance, v).OnError(api.ReadDeclaration, ledgertest.Rejection("peer unavailable"))
+	assert.ErrorContains(t, e.Run(newCmd(e), "verify", "CUP-1", "--no-signatures"), `read declaration "D-7": rejected by chaincode: peer unavailable`)
+}

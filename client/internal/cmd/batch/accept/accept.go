@@ -22,6 +22,8 @@ type Options struct {
 	ID     string
 	// Received is the mass weighed on arrival; 0 means all that was offered.
 	Received model.Grams
+	// Site is the GLN of the receiving site; empty for the default site.
+	Site string
 }
 
 // NewCmdAccept builds the command; runF replaces runAccept in tests.
@@ -29,12 +31,14 @@ func NewCmdAccept(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
 	var received string
 	cmd := &cobra.Command{
-		Use:   "accept ID [--received-mass MASS]",
+		Use:   "accept ID [--received-mass MASS] [--site GLN]",
 		Short: "Accept a batch offered to your organisation",
 		Long: `Accept a batch offered to your organisation and take custody of it. Give
 the mass weighed on arrival with --received-mass; the difference from the
 offered mass is recorded as transit loss. Without it, all of the offered
-mass is taken as received.`,
+mass is taken as received. --site names the site that took the batch in
+(a site of your organisation, see mtrace site list); without it, your
+organisation's default site.`,
 		Example: `  mtrace -p recycler batch accept PET-2026-0001
   mtrace -p recycler batch accept PET-2026-0001 --received-mass 1240kg`,
 		Args: cmdutil.ExactArgs(1, "one batch ID"),
@@ -44,6 +48,11 @@ mass is taken as received.`,
 				return err
 			}
 			opts.ID = args[0]
+			if opts.Site != "" {
+				if err := model.CheckGLN("--site", opts.Site); err != nil {
+					return cmdutil.FlagErrorf("%v", err)
+				}
+			}
 			if received != "" {
 				if opts.Received, err = cmdutil.ParseMass("--received-mass", received); err != nil {
 					return err
@@ -55,6 +64,7 @@ mass is taken as received.`,
 			return cmdutil.Run(cmd.Context(), f, opts, runF, runAccept)
 		},
 	}
+	cmd.Flags().StringVar(&opts.Site, "site", "", "GLN of the receiving site (default: your organisation's default site)")
 	cmd.Flags().StringVar(&received, "received-mass", "", "mass weighed on arrival, such as 1240kg (default: all that was offered)")
 	return cmd
 }
@@ -63,6 +73,11 @@ func runAccept(ctx context.Context, opts *Options) error {
 	return cmdutil.SubmitBatch(ctx, opts.Ledger, cmdutil.BatchWrite{
 		IO: opts.IO, Format: opts.Format, ID: opts.ID,
 		Write: func(ctx context.Context, c *api.Client) error {
+			if opts.Site != "" {
+				return c.AcceptTransferAt(ctx, opts.ID, int64(opts.Received), opts.Site)
+			}
+			// Without a site, the call of every contract version: a client
+			// of this release keeps working before the upgrade.
 			return c.AcceptTransfer(ctx, opts.ID, int64(opts.Received))
 		},
 		Summary: func(b *model.Batch) string {

@@ -4,14 +4,9 @@ package importcmd
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,9 +14,8 @@ import (
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/csvimport"
 	"github.com/mtrace/mtrace/client/internal/iostreams"
-	"github.com/mtrace/mtrace/client/internal/ledger"
-	"github.com/mtrace/mtrace/client/internal/render"
 )
 
 // Columns is the CSV header an import file must have, in any order.
@@ -45,21 +39,12 @@ type Row struct {
 	Err  error
 }
 
-// Failure is a row that was not registered.
-type Failure struct {
-	Line  int    `json:"line"`
-	ID    string `json:"id"`
-	Error string `json:"error"`
-}
-
-// Result is the outcome of an import; its JSON is the -o json output.
-type Result struct {
-	Registered int       `json:"registered"`
-	Skipped    int       `json:"skipped"`
-	Failed     int       `json:"failed"`
-	SkippedIDs []string  `json:"skippedIds"`
-	Failures   []Failure `json:"failures"`
-}
+// Failure and Result are the outcome of an import; Result's JSON is the
+// -o json output.
+type (
+	Failure = csvimport.Failure
+	Result  = csvimport.Result
+)
 
 // NewCmdImport builds the command; runF replaces runImport in tests.
 func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
@@ -72,6 +57,8 @@ names the columns, in any order:
 
   id,material,mass,location,collected_at,waste_code
 
+and may add origin_class (post-consumer, the default, or pre-consumer)
+and site (the GLN of the receiving site; empty for your default site).
 Rows are submitted concurrently. A batch id already on the ledger is
 skipped, so an interrupted import can simply be run again. Failed rows are
 listed by line number with their cause, and the exit status is 1 if any
@@ -101,60 +88,29 @@ row failed.`,
 // ReadRows parses the CSV. A malformed file is an error; a malformed row
 // is a Row with Err set.
 func ReadRows(r io.Reader, now time.Time) ([]Row, error) {
-	cr := csv.NewReader(r)
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, errors.New("empty file: want a header line " + strings.Join(Columns, ","))
-	}
-	if err != nil {
-		return nil, err
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, c := range Columns {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("header: missing column %q (want %s)", c, strings.Join(Columns, ","))
-		}
-	}
-	var rows []Row
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
-				rows = append(rows, Row{Line: pe.Line, Err: fmt.Errorf("has %d fields, the header has %d", len(rec), len(header))})
-				continue
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
-		rows = append(rows, parseRow(line, rec, col, now))
-	}
-	if len(rows) == 0 {
-		return nil, errors.New("no rows after the header")
-	}
-	return rows, nil
+	return csvimport.Read(r, Columns, func(rec csvimport.Record) Row { return parseRow(rec, now) },
+		func(line int, err error) Row { return Row{Line: line, Err: err} })
 }
 
-func parseRow(line int, rec []string, col map[string]int, now time.Time) Row {
-	get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
-	row := Row{Line: line, Req: model.RegisterRequest{
-		ID: get("id"), WasteCode: get("waste_code"), Location: get("location"), CollectedAt: get("collected_at"),
+func parseRow(rec csvimport.Record, now time.Time) Row {
+	row := Row{Line: rec.Line, Req: model.RegisterRequest{
+		ID: rec.Get("id"), WasteCode: rec.Get("waste_code"), Location: rec.Get("location"), CollectedAt: rec.Get("collected_at"),
+		Site: rec.Get("site"),
 	}}
 	var err error
-	if row.Req.Material, err = model.ParseMaterial(get("material")); err != nil {
+	if row.Req.Material, err = model.ParseMaterial(rec.Get("material")); err != nil {
 		row.Err = err
 		return row
 	}
-	if row.Req.Mass, err = model.ParseMass(get("mass")); err != nil {
+	if row.Req.Mass, err = model.ParseMass(rec.Get("mass")); err != nil {
 		row.Err = fmt.Errorf("mass: %w", err)
 		return row
+	}
+	if c := rec.Get("origin_class"); c != "" {
+		if row.Req.OriginClass, err = model.ParseOriginClass(c); err != nil {
+			row.Err = err
+			return row
+		}
 	}
 	row.Err = row.Req.Validate(now)
 	return row
@@ -176,131 +132,15 @@ func runImport(ctx context.Context, opts *Options) error {
 	}
 	defer l.Close()
 
-	res := importRows(ctx, l, rows, opts.Concurrency, newProgress(opts.IO, len(rows)))
+	jobs := make([]csvimport.Job, len(rows))
+	for i, r := range rows {
+		req := r.Req
+		jobs[i] = csvimport.Job{Line: r.Line, ID: req.ID, Err: r.Err,
+			Write: func(ctx context.Context, c *api.Client) error { return c.RegisterBatch(ctx, req) }}
+	}
+	res := csvimport.Submit(ctx, l, jobs, opts.Concurrency, opts.IO)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if opts.Format == cmdutil.FormatJSON {
-		if err := render.JSON(opts.IO.Out, res); err != nil {
-			return err
-		}
-	} else {
-		for _, f := range res.Failures {
-			fmt.Fprintf(opts.IO.ErrOut, "line %d (%s): %s\n", f.Line, render.Or(f.ID, "no id"), f.Error)
-		}
-		fmt.Fprintf(opts.IO.Out, "registered %d, skipped %d, failed %d\n", res.Registered, res.Skipped, res.Failed)
-	}
-	if res.Failed > 0 {
-		return &cmdutil.SilentError{Reason: fmt.Sprintf("%d row(s) failed", res.Failed)}
-	}
-	return nil
-}
-
-type outcome int
-
-const (
-	registered outcome = iota
-	skipped
-	failed
-)
-
-// importRows registers the rows with n workers and tallies the outcomes.
-func importRows(ctx context.Context, l ledger.Ledger, rows []Row, n int, p *progress) Result {
-	res := Result{SkippedIDs: []string{}, Failures: []Failure{}}
-	var mu sync.Mutex
-	record := func(r Row, o outcome, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch o {
-		case registered:
-			res.Registered++
-		case skipped:
-			res.Skipped++
-			res.SkippedIDs = append(res.SkippedIDs, r.Req.ID)
-		case failed:
-			res.Failed++
-			res.Failures = append(res.Failures, Failure{Line: r.Line, ID: r.Req.ID, Error: err.Error()})
-		}
-		p.step()
-	}
-	jobs := make(chan Row)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range jobs {
-				o, err := importRow(ctx, l, r)
-				record(r, o, err)
-			}
-		}()
-	}
-	for _, r := range rows {
-		if r.Err != nil {
-			record(r, failed, r.Err)
-			continue
-		}
-		select {
-		case jobs <- r:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	p.done()
-	sort.Strings(res.SkippedIDs)
-	sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Line < res.Failures[j].Line })
-	return res
-}
-
-// importRow registers one row. An id already on the ledger is refused by
-// the chaincode at endorsement, before anything is ordered, so there is no
-// separate existence check: it would cost every new row a second round trip
-// and could still race with another importer.
-func importRow(ctx context.Context, l ledger.Ledger, r Row) (outcome, error) {
-	err := api.New(l).RegisterBatch(ctx, r.Req)
-	var ee *ledger.EndorseError
-	switch {
-	case err == nil:
-		return registered, nil
-	case errors.As(err, &ee) && ee.Chaincode && strings.Contains(ee.Message, "already exists"):
-		return skipped, nil // on the ledger already, or listed twice in the file
-	}
-	return failed, err
-}
-
-// progress draws a bar on the error stream when it is a terminal.
-type progress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	total int
-	n     int
-}
-
-func newProgress(io *iostreams.IOStreams, total int) *progress {
-	if !io.IsStderrTerminal() {
-		return &progress{total: total}
-	}
-	return &progress{w: io.ErrOut, total: total}
-}
-
-func (p *progress) step() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n++
-	if p.w == nil {
-		return
-	}
-	const width = 30
-	filled := width * p.n / p.total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.n, p.total)
-}
-
-func (p *progress) done() {
-	if p.w != nil {
-		fmt.Fprint(p.w, "\n")
-	}
+	return csvimport.Print(opts.IO, opts.Format, res)
 }

@@ -110,6 +110,23 @@ func TestReadRows(t *testing.T) {
 	assert.ErrorContains(t, rows[2].Err, "collectedAt: must not be after")
 }
 
+func TestReadRowsOptionalColumns(t *testing.T) {
+	rows, err := ReadRows(strings.NewReader("id,material,mass,location,collected_at,waste_code,origin_class,site\n"+
+		"A,PET,2kg,X,2026-11-20T09:30:00Z,15 01 02,Pre-Consumer,8690000000012\n"+
+		"B,PET,2kg,X,2026-11-20T09:30:00Z,15 01 02,,\n"+
+		"C,PET,2kg,X,2026-11-20T09:30:00Z,15 01 02,industrial,\n"+
+		"D,PET,2kg,X,2026-11-20T09:30:00Z,15 01 02,,8690000000013\n"), cmdtest.Now)
+	require.NoError(t, err)
+	require.Len(t, rows, 4)
+	require.NoError(t, rows[0].Err)
+	assert.Equal(t, model.PreConsumer, rows[0].Req.OriginClass)
+	assert.Equal(t, "8690000000012", rows[0].Req.Site)
+	require.NoError(t, rows[1].Err)
+	assert.Equal(t, model.PostConsumer, rows[1].Req.Class())
+	assert.ErrorContains(t, rows[2].Err, "originClass: must be one of")
+	assert.ErrorContains(t, rows[3].Err, "site: GLN 8690000000013 has check digit 3")
+}
+
 func TestImportErrors(t *testing.T) {
 	e := cmdtest.New(t)
 	assert.ErrorContains(t, e.Run(newCmd(e), "import", "/nonexistent.csv"), "open /nonexistent.csv: no such file or directory")

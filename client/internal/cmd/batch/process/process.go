@@ -30,13 +30,15 @@ func NewCmdProcess(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 	var step, virgin string
 	var ins, outs []string
 	cmd := &cobra.Command{
-		Use:   "process --step STEP --in ID:MASS... --out ID:MATERIAL:FORM:MASS... [--virgin MASS] [--location TEXT]",
+		Use:   "process --step STEP --in ID:MASS... --out ID:MATERIAL:FORM:MASS... [--virgin MASS] [--location TEXT] [--site GLN]",
 		Short: "Transform batches you own into new batches (sort, wash, shred, pelletise, extrude, print)",
 		Long: `Record one processing step: take a mass from each input batch and create the
 output batches. The outputs may not weigh more than the inputs taken plus any
 virgin material added; the difference is recorded as process loss. Each
-output's recycled content is the mass-weighted share of its inputs, diluted
-by the virgin material.
+output carries the mass-weighted post-consumer and pre-consumer shares of
+its inputs, diluted by the virgin material (each rounded down, in parts
+per million). --site names the site where the step ran (a GLN your
+organisation lists); without it, your organisation's default site.
 
 Steps: sorting, washing, shredding, pelletising, extrusion, printing,
 splitting, merging, other.`,
@@ -87,6 +89,7 @@ splitting, merging, other.`,
 	fl.StringArrayVar(&outs, "out", nil, "output ID:MATERIAL:FORM:MASS created (repeat for each output)")
 	fl.StringVar(&virgin, "virgin", "", "virgin material added, such as 20kg (default 0)")
 	fl.StringVar(&opts.Request.Location, "location", "", "where the step took place")
+	fl.StringVar(&opts.Request.Site, "site", "", "GLN of the site where the step ran (default: your organisation's default site)")
 	for _, n := range []string{"step", "in", "out"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
@@ -118,7 +121,11 @@ func runProcess(ctx context.Context, opts *Options) error {
 		if rec.VirginMass > 0 {
 			line += fmt.Sprintf(" + %s virgin", rec.VirginMass)
 		}
-		line += fmt.Sprintf(", made %s in %d output(s), loss %s (tx %s)", out, len(rec.Outputs), rec.Loss, rec.Tx)
+		line += fmt.Sprintf(", made %s in %d output(s), loss %s", out, len(rec.Outputs), rec.Loss)
+		if rec.Site != "" {
+			line += ", site " + rec.Site
+		}
+		line += fmt.Sprintf(" (tx %s)", rec.Tx)
 		if _, err := fmt.Fprintln(opts.IO.Out, line); err != nil {
 			return err
 		}
@@ -129,10 +136,14 @@ func runProcess(ctx context.Context, opts *Options) error {
 			kinds[o.ID] = o
 		}
 		t := render.NewTable(opts.IO.Out)
-		t.Row("ID", "MATERIAL", "FORM", "MASS", "RECYCLED", "OWNER")
+		shares := model.Shares{PostConsumer: rec.RecycledContent * 100}
+		if rec.Shares != nil {
+			shares = *rec.Shares
+		}
+		t.Row("ID", "MATERIAL", "FORM", "MASS", "POST-CONSUMER", "PRE-CONSUMER", "OWNER")
 		for _, o := range rec.Outputs {
 			k := kinds[o.ID]
-			t.Row(o.ID, string(k.Material), string(k.Form), o.Mass.String(), model.Percent(rec.RecycledContent), rec.By.MSP)
+			t.Row(o.ID, string(k.Material), string(k.Form), o.Mass.String(), model.PPM(shares.PostConsumer), model.PPM(shares.PreConsumer), rec.By.MSP)
 		}
 		return t.Flush()
 	})

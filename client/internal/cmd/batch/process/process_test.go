@@ -94,6 +94,24 @@ func TestProcess(t *testing.T) {
 	}, req)
 }
 
+func TestProcessAtSite(t *testing.T) {
+	e := cmdtest.New(t)
+	rec := record()
+	rec.Site, rec.Shares = "8690000000029", &model.Shares{PostConsumer: 600_000, PreConsumer: 386_800}
+	e.Fake.OnJSON(api.Process, rec)
+	require.NoError(t, e.Run(newCmd(e), append(append([]string(nil), args...), "--site", "8690000000029")...))
+	var req model.ProcessRequest
+	require.NoError(t, json.Unmarshal([]byte(e.Fake.CallsTo(api.Process)[0].Args[0]), &req))
+	assert.Equal(t, "8690000000029", req.Site)
+	assert.Contains(t, e.Out.String(), "loss 100 kg, site 8690000000029 (tx tx-extrude)")
+	assert.Regexp(t, `FIL-1\s+PET\s+filament\s+700 kg\s+60%\s+38.68%`, e.Out.String())
+
+	e = cmdtest.New(t)
+	err := e.Run(newCmd(e), append(append([]string(nil), args...), "--site", "8690000000028")...)
+	assert.ErrorContains(t, err, "site: GLN 8690000000028 has check digit 8, want 9")
+	assert.Empty(t, e.Fake.Calls())
+}
+
 func TestProcessErrors(t *testing.T) {
 	cmdtest.SubmitErrors(t, newCmd, api.Process, args...)
 	for _, tt := range []struct {

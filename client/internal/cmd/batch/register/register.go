@@ -26,13 +26,17 @@ type Options struct {
 // NewCmdRegister builds the command; runF replaces runRegister in tests.
 func NewCmdRegister(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
-	var material, mass string
+	var material, mass, class string
 	cmd := &cobra.Command{
-		Use:   "register ID --material M --mass MASS --location TEXT --collected-at TIME --waste-code CODE",
+		Use:   "register ID --material M --mass MASS --location TEXT --collected-at TIME --waste-code CODE [--origin-class C] [--site GLN]",
 		Short: "Register a batch of collected waste (collectors only)",
 		Long: `Register a batch of collected waste on the ledger. Only an organisation
-with the collector role may do so. The batch starts as form "waste" with
-100% recycled content, owned by your organisation.
+with the collector role may do so. The batch starts as form "waste",
+owned by your organisation, 100% of its origin class: post-consumer
+(household and municipal collections, the default) or pre-consumer
+(manufacturing scrap), given with --origin-class. --site names the
+receiving site (a GLN your organisation lists, see mtrace site list);
+without it, your organisation's default site.
 
 Masses take a unit: 1250kg, 1.25t or 900g. Times are RFC 3339.`,
 		Example: `  mtrace batch register PET-2026-0001 --material PET --mass 1250kg \
@@ -51,6 +55,16 @@ Masses take a unit: 1250kg, 1.25t or 900g. Times are RFC 3339.`,
 			if opts.Request.Mass, err = cmdutil.ParseMass("--mass", mass); err != nil {
 				return err
 			}
+			if class != "" {
+				if opts.Request.OriginClass, err = model.ParseOriginClass(class); err != nil {
+					return cmdutil.FlagErrorf("--origin-class: %w", err)
+				}
+			}
+			if opts.Request.Site != "" {
+				if err := model.CheckGLN("--site", opts.Request.Site); err != nil {
+					return cmdutil.FlagErrorf("%w", err)
+				}
+			}
 			return cmdutil.Run(cmd.Context(), f, opts, runF, runRegister)
 		},
 	}
@@ -60,6 +74,8 @@ Masses take a unit: 1250kg, 1.25t or 900g. Times are RFC 3339.`,
 	fl.StringVar(&opts.Request.Location, "location", "", "where the waste was collected")
 	fl.StringVar(&opts.Request.CollectedAt, "collected-at", "", "collection time, RFC 3339")
 	fl.StringVar(&opts.Request.WasteCode, "waste-code", "", `European List of Waste code, such as "15 01 02"`)
+	fl.StringVar(&class, "origin-class", "", "post-consumer (default) or pre-consumer")
+	fl.StringVar(&opts.Request.Site, "site", "", "GLN of the receiving site (default: your organisation's default site)")
 	for _, n := range []string{"material", "mass", "location", "collected-at", "waste-code"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

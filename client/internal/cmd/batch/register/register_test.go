@@ -27,6 +27,18 @@ func TestRegister(t *testing.T) {
 		Mass: 1_250_000, Location: "Kadıköy, Istanbul", CollectedAt: "2026-11-20T09:30:00+03:00"}, req)
 }
 
+func TestRegisterAtSite(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Fake.On(api.RegisterBatch, ledgertest.Nothing).OnJSON(api.ReadBatch, cmdtest.Collected("PET-1", 1_250_000))
+	require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "--origin-class", "Pre-Consumer", "--site", "8690000000012")...))
+	calls := e.Fake.CallsTo(api.RegisterBatch)
+	require.Len(t, calls, 1)
+	var req model.RegisterRequest
+	require.NoError(t, json.Unmarshal([]byte(calls[0].Args[0]), &req))
+	assert.Equal(t, model.PreConsumer, req.OriginClass)
+	assert.Equal(t, "8690000000012", req.Site)
+}
+
 func TestRegisterOptions(t *testing.T) {
 	e := cmdtest.New(t)
 	var got *Options
@@ -64,6 +76,8 @@ func TestRegisterErrors(t *testing.T) {
 		{"bad mass", bad("--mass", "12.5"), nil, `--mass: malformed mass: "12.5" has no unit`},
 		{"fractional gram", bad("--mass", "0.0005kg"), nil, "not a whole number of grams"},
 		{"bad material", bad("--material", "glass"), nil, `--material: material: must be one of`},
+		{"bad origin class", append(args, "--origin-class", "industrial"), nil, `--origin-class: originClass: must be one of post-consumer, pre-consumer`},
+		{"bad site", append(args, "--site", "8690000000013"), nil, `--site: GLN 8690000000013 has check digit 3, want 2`},
 		{"unknown profile", append(args, "-p", "nobody"), nil, `profile "nobody" not found in`},
 		{"rejected", args, func(f *ledgertest.Fake) {
 			f.OnError(api.RegisterBatch, ledgertest.Rejection(`batch "PET-1" already exists`))

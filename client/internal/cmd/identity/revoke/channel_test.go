@@ -128,7 +128,7 @@ func TestSetChannelCRLErrors(t *testing.T) {
 
 	// A CRL of a CA that is not the recycler's.
 	_, err = SetChannelCRL(ctx, p, foreignCRL(t))
-	assert.ErrorContains(t, err, "which is not a CA of MSP RecyclerMSP")
+	assert.ErrorContains(t, err, "which is not a CA of the MSP")
 	assert.Empty(t, o.Received(), "nothing is sent for a CRL the channel would refuse")
 
 	// The orderer refuses the update: nothing is ordered.

@@ -4,7 +4,8 @@
 //	suites plan         one tab-separated line per suite, in order:
 //	                    NAME KIND TARGET TIMEOUT FRESH ABOUT, where KIND is
 //	                    go (TARGET the packages) or script (TARGET the program)
-//	                    and FRESH is fresh or shared; fails if the order
+//	                    and FRESH is fresh, shared or own (the suite
+//	                    brings its own network: run it apart); fails if the order
 //	                    does not keep every suite's needs
 //	suites begin NAME   before a script suite: refuse the network in
 //	                    $MTRACE_HOME if it carries a mark NAME avoids, and
@@ -40,6 +41,9 @@ func run(w io.Writer, args []string, home string) error {
 			}
 			if s.Fresh {
 				fresh = "fresh"
+			}
+			if s.Own {
+				fresh = "own"
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, kind, s.Target(), s.Limit(), fresh, s.About)
 		}

@@ -27,6 +27,18 @@ func TestPlan(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "e2e\tgo\t./test/e2e/...\t30m0s\tshared\t") {
 		t.Errorf("first line %q", lines[0])
 	}
+	own := 0
+	for i, s := range harness.Suites {
+		if s.Own {
+			own++
+			if f := strings.Split(lines[i], "\t"); f[4] != "own" {
+				t.Errorf("suite %s brings its own network, planned %q", s.Name, f[4])
+			}
+		}
+	}
+	if own == 0 {
+		t.Error("no suite brings its own network (the consortium suite does)")
+	}
 }
 
 func TestBeginAndUsage(t *testing.T) {

@@ -1,0 +1,11 @@
+package declaration
+
+import (
+	"testing"
+
+	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+)
+
+func TestGroup(t *testing.T) {
+	cmdtest.Group(t, "declaration", NewCmdDeclaration, "claim", "get", "issue")
+}

@@ -1,0 +1,137 @@
+// Package importcmd implements `mtrace purchase import`: register many
+// bought-in batches from a CSV file, concurrently.
+package importcmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtrace/mtrace/chaincode/api"
+	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/client/internal/cmdutil"
+	"github.com/mtrace/mtrace/client/internal/csvimport"
+	"github.com/mtrace/mtrace/client/internal/iostreams"
+)
+
+// Columns is the CSV header an import file must have, in any order; it
+// may also have supplier_id, site and waste_code.
+var Columns = []string{"id", "material", "mass", "supplier", "origin_class", "received_at", "ticket", "ticket_sha256"}
+
+// Options are the inputs of one import.
+type Options struct {
+	IO          *iostreams.IOStreams
+	Ledger      cmdutil.LedgerFunc
+	Format      string
+	File        string
+	Concurrency int
+	// Now is the clock used to pre-check receipt times.
+	Now func() time.Time
+}
+
+// Row is one data line of the file: a request, or why it is unusable.
+type Row struct {
+	Line int
+	Req  model.PurchaseRequest
+	Err  error
+}
+
+// NewCmdImport builds the command; runF replaces runImport in tests.
+func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "import FILE.csv [--concurrency N]",
+		Short: "Register bought-in batches from a CSV file (recyclers only)",
+		Long: `Register every row of a CSV file as a batch bought in from outside the
+consortium. The header names the columns, in any order:
+
+  id,material,mass,supplier,origin_class,received_at,ticket,ticket_sha256
+
+and may add supplier_id, site (the receiving site's GLN; empty for your
+default site) and waste_code. ticket_sha256 is the SHA-256 of the
+weighbridge ticket's file (sha256sum prints it). Rows are submitted
+concurrently; a batch id already on the ledger is skipped, so an
+interrupted import can simply be run again. Failed rows are listed by
+line number with their cause, and the exit status is 1 if any row failed.`,
+		Example: `  mtrace -p recycler purchase import purchases.csv
+  mtrace -p recycler purchase import week48.csv --concurrency 8 -o json`,
+		Args: cmdutil.ExactArgs(1, "one CSV file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			opts.File = args[0]
+			if opts.Concurrency < 1 || opts.Concurrency > 256 {
+				return cmdutil.FlagErrorf("--concurrency: must be from 1 to 256, got %d", opts.Concurrency)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runImport(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 16, "transactions in flight at once")
+	return cmd
+}
+
+// ReadRows parses the CSV. A malformed file is an error; a malformed row
+// is a Row with Err set.
+func ReadRows(r io.Reader, now time.Time) ([]Row, error) {
+	return csvimport.Read(r, Columns, func(rec csvimport.Record) Row { return parseRow(rec, now) },
+		func(line int, err error) Row { return Row{Line: line, Err: err} })
+}
+
+func parseRow(rec csvimport.Record, now time.Time) Row {
+	row := Row{Line: rec.Line, Req: model.PurchaseRequest{
+		ID: rec.Get("id"), WasteCode: rec.Get("waste_code"), Supplier: rec.Get("supplier"), SupplierID: rec.Get("supplier_id"),
+		Site: rec.Get("site"), ReceivedAt: rec.Get("received_at"), Ticket: rec.Get("ticket"), TicketSHA256: rec.Get("ticket_sha256"),
+	}}
+	var err error
+	if row.Req.Material, err = model.ParseMaterial(rec.Get("material")); err != nil {
+		row.Err = err
+		return row
+	}
+	if row.Req.Mass, err = model.ParseMass(rec.Get("mass")); err != nil {
+		row.Err = fmt.Errorf("mass: %w", err)
+		return row
+	}
+	if row.Req.OriginClass, err = model.ParseOriginClass(rec.Get("origin_class")); err != nil {
+		row.Err = err
+		return row
+	}
+	row.Err = row.Req.Validate(now)
+	return row
+}
+
+func runImport(ctx context.Context, opts *Options) error {
+	file, err := os.Open(opts.File)
+	if err != nil {
+		return err
+	}
+	rows, err := ReadRows(file, opts.Now())
+	file.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.File, err)
+	}
+	l, err := opts.Ledger(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	jobs := make([]csvimport.Job, len(rows))
+	for i, r := range rows {
+		req := r.Req
+		jobs[i] = csvimport.Job{Line: r.Line, ID: req.ID, Err: r.Err,
+			Write: func(ctx context.Context, c *api.Client) error { return c.RegisterPurchase(ctx, req) }}
+	}
+	res := csvimport.Submit(ctx, l, jobs, opts.Concurrency, opts.IO)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return csvimport.Print(opts.IO, opts.Format, res)
+}

@@ -1,0 +1,11 @@
+package purchase
+
+import (
+	"testing"
+
+	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+)
+
+func TestGroup(t *testing.T) {
+	cmdtest.Group(t, "purchase", NewCmdPurchase, "import", "register")
+}
