@@ -12,8 +12,6 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/etcdraft"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/smartbft"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/mtrace/mtrace/internal/configblock"
 )
 
 // Fabric's consensus-type migration (Raft to BFT, in place) is a series
@@ -234,23 +232,6 @@ func SmartBFTOptions() *smartbft.Options {
 		LeaderHeartbeatTimeout: "10s", LeaderHeartbeatCount: 10, CollectTimeout: "1s",
 		SyncOnStart: true, LeaderRotation: smartbft.Options_ROTATION_OFF, DecisionsPerLeader: 3,
 	}
-}
-
-// ConfigBlock returns the channel's last config block, with which a new
-// orderer joins (osnadmin channel join --config-block).
-func (o *Orderer) ConfigBlock(ctx context.Context) (*cb.Block, error) {
-	newest, err := o.block(ctx, &ab.SeekPosition{Type: &ab.SeekPosition_Newest{Newest: &ab.SeekNewest{}}})
-	if err != nil {
-		return nil, err
-	}
-	n, err := configblock.LastConfig(newest)
-	if err != nil {
-		return nil, err
-	}
-	if n == newest.GetHeader().GetNumber() {
-		return newest, nil
-	}
-	return o.block(ctx, &ab.SeekPosition{Type: &ab.SeekPosition_Specified{Specified: &ab.SeekSpecified{Number: n}}})
 }
 
 // OrdererOrgs maps each organisation of the orderer group (its group
