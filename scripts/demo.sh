@@ -24,6 +24,10 @@
 #      before and after the quarantine) offline against the genesis hash:
 #      both authentic, the first holds, the second does not; tampered
 #      copies are not authentic. The network is then started again.
+#  10. The auditor projects the ledger into SQLite and produces the
+#      quarter's mass balance of the recycler's plant and the PPWR line of
+#      the maker's plant (both organisations list their sites first, in
+#      chapter 0, so that every receipt and process records its site).
 #
 # `make demo` starts the network first. Ids carry a run suffix, so the demo
 # can be played again on the same ledger.
@@ -61,6 +65,13 @@ cert=$(mktemp -d)/lab-certificate-$s.txt
 trap 'rm -rf "$(dirname "$cert")"' EXIT
 proofs=$MTRACE_HOME/proofs
 mkdir -p "$proofs"
+
+# The recycler's plant and the maker's workshop, by GLN (13 digits, the
+# last the GS1 check digit).
+recycler_site=8690000000029 maker_site=8690000000043
+chapter "0. The recycler and the maker list their sites"
+step mtrace -p recycler-admin site add "$recycler_site" --name "Gebze recycling plant" --default
+step mtrace -p maker-admin site add "$maker_site" --name "Kadıköy print workshop" --default
 
 chapter "1. Two municipality operators register three PET collections and hand them to the recycler"
 step mtrace -p municipality-ayse batch register "$k" --material PET --mass 1250kg --location "Kadıköy, Istanbul" --collected-at 2026-11-20T09:30:00+03:00 --waste-code "15 01 02"
@@ -174,6 +185,27 @@ want 3 "$proofs/$vase-unattested.proof"
 echo "(not authentic, as they must not be)"
 step "$root/scripts/network.sh" up
 
+chapter "10. The auditor's period statements: the quarter's mass balance of the recycler's plant, the maker's PPWR line"
+db=sqlite:$MTRACE_HOME/projection.db
+year=$(date -u +%Y) month=$((10#$(date -u +%m)))
+qfirst=$(((month - 1) / 3 * 3 + 1))
+qfrom=$(printf '%s-%02d-01' "$year" "$qfirst")
+qto=$(date -u -d "$qfrom +3 months -1 day" +%F)
+step mtrace -p auditor project --db "$db" --once
+# --fail-on-negative: a balance below zero at any time in the quarter
+# fails the demo.
+step mtrace report balance --db "$db" --site "$recycler_site" --from "$qfrom" --to "$qto" --fail-on-negative
+balance=$MTRACE_HOME/balance-$recycler_site-$qfrom.html
+mtrace report balance --db "$db" --site "$recycler_site" --from "$qfrom" --to "$qto" --format html >"$balance"
+echo "(the same statement as a page an auditor signs: $balance)"
+printf '%s$ %s%s\n' "$dim" "mtrace report ppwr --db $db --plant $maker_site --year $year" "$off"
+ppwr=$(mtrace report ppwr --db "$db" --plant "$maker_site" --year "$year")
+printf '%s\n' "$ppwr"
+if ! grep -Eq '^PET +[0-9]+ ' <<<"$ppwr"; then
+	echo "demo: the maker's PPWR statement has no PET line" >&2
+	exit 1
+fi
+
 chapter "Done"
 cat <<EOF
 The network is still running. Try it yourself:
@@ -182,5 +214,6 @@ The network is still running. Try it yourself:
   mtrace -p auditor trace $u --down --format dot | dot -Tsvg > recall.svg
   jq '.epcisBody.eventList[] | {type, bizStep, eventTime}' $epcis
   chromium $passport/index.html   # the vase's passport, checked in the browser
+  chromium $balance                # the recycler's quarterly balance, ready to sign
 Stop it with 'make network-down' (the ledger is kept), or 'make network-purge'.
 EOF

@@ -7,9 +7,10 @@
 #                  declares (a suite declared Fresh gets a new network;
 #                  one declared Own brings its own and runs apart),
 #                  stop it; each suite's log goes to .mtrace-test-logs/
-#   test.sh fabric the Fabric patches (network/tools/patches/fabric): the
-#                  patched packages' tests pass on the patched source, and
-#                  the regression tests alone fail on the pristine source
+#   test.sh fabric the Fabric and SmartBFT patches (network/tools/patches/
+#                  fabric, smartbft): the patched packages' tests pass on the
+#                  patched source, and the regression tests alone fail on
+#                  the pristine source
 #   test.sh fuzz   every fuzz target for FUZZTIME (default 60s), on Go 1.27
 #   test.sh all    unit, fabric, then e2e, then fuzz
 #
@@ -28,27 +29,27 @@ unit() {
 	go test -count=1 -cover ./...
 }
 
-# The Fabric packages the patches touch, and the one that holds the
-# regression tests (whose names the test patches declare).
+# The packages the patches touch, and the one that holds the regression
+# tests (whose names the test patches declare), per patched module.
 fabric_pkgs=(./core/committer/txvalidator/v20/... ./core/common/validation/statebased/... ./core/handlers/validation/builtin/... ./core/deliverservice/...)
 fabric_test_pkg=./core/committer/txvalidator/v20
+smartbft_pkgs=(./internal/bft/...)
+smartbft_test_pkg=./internal/bft
 
-fabric() {
-	local dir=$root/build/fabric-test t tests=() pids=() bad=""
-	say "Fabric patches: the patched packages' tests, on the patched source"
-	scripts/fabric-source.sh "$dir/patched" all
-	(cd "$dir/patched" && go test -count=1 "${fabric_pkgs[@]}")
-
-	say "Fabric patches: the regression tests fail on the pristine source"
-	scripts/fabric-source.sh "$dir/pristine" tests
-	(cd "$dir/pristine" && go test -c -o "$dir/pristine.test" "$fabric_test_pkg")
-	mapfile -t tests < <(sed -nE 's/^\+func (Test[A-Za-z0-9_]+)\(t \*testing\.T\).*/\1/p' network/tools/patches/fabric/*-tests-*.patch)
-	((${#tests[@]} > 0)) || { echo "no regression tests found in the test patches" >&2; return 1; }
-	# Without the fix each test waits for its validation deadline (or the
-	# peer code panics), so they run at once; each must fail, and none of
-	# its subtests may pass.
+# pristine_fails NAME PKG: apply only NAME's test patches to a pristine copy
+# and require each regression test that they add to PKG to fail there.
+pristine_fails() {
+	local name=$1 pkg=$2 dir=$root/build/$1-test t tests=() pids=() bad=""
+	say "$name patches: the regression tests fail on the pristine source"
+	scripts/fabric-source.sh "$dir/pristine" tests "$name"
+	(cd "$dir/pristine" && go test -c -o "$dir/pristine.test" "$pkg")
+	mapfile -t tests < <(sed -nE 's/^\+func (Test[A-Za-z0-9_]+)\(t \*testing\.T\).*/\1/p' "network/tools/patches/$name"/*-tests-*.patch)
+	((${#tests[@]} > 0)) || { echo "no regression tests found in the $name test patches" >&2; return 1; }
+	# Without the fix each test waits for its deadline (or the code
+	# panics), so they run at once; each must fail, and none of its
+	# subtests may pass.
 	for t in "${tests[@]}"; do
-		(cd "$dir/pristine/${fabric_test_pkg#./}" && "$dir/pristine.test" -test.count=1 -test.v -test.run "^$t\$" >"$dir/$t.log" 2>&1) &
+		(cd "$dir/pristine/${pkg#./}" && "$dir/pristine.test" -test.count=1 -test.v -test.run "^$t\$" >"$dir/$t.log" 2>&1) &
 		pids+=($!)
 	done
 	for i in "${!tests[@]}"; do
@@ -57,10 +58,24 @@ fabric() {
 			bad+=" $t"
 			echo "$t: did not fail on the pristine source (log: $dir/$t.log)" >&2
 		else
-			echo "$t: fails without the fix ($(grep -aoE 'did not complete within [0-9a-z]+|^panic: .{0,40}' "$dir/$t.log" | head -n 1))"
+			echo "$t: fails without the fix ($(grep -aoE '(did not complete|did not start|did not happen) within [0-9a-z]+|^panic: .{0,40}' "$dir/$t.log" | head -n 1))"
 		fi
 	done
 	[[ -z $bad ]] || { echo "regression tests that pass without the fix:$bad" >&2; return 1; }
+}
+
+fabric() {
+	local dir=$root/build/fabric-test
+	say "Fabric patches: the patched packages' tests, on the patched source"
+	scripts/fabric-source.sh "$dir/patched" all fabric
+	(cd "$dir/patched" && go test -count=1 "${fabric_pkgs[@]}")
+	pristine_fails fabric "$fabric_test_pkg"
+
+	dir=$root/build/smartbft-test
+	say "smartbft patches: the patched packages' tests, on the patched source"
+	scripts/fabric-source.sh "$dir/patched" all smartbft
+	(cd "$dir/patched" && go test -count=1 "${smartbft_pkgs[@]}")
+	pristine_fails smartbft "$smartbft_test_pkg"
 }
 
 e2e() {

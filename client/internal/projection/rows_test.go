@@ -76,7 +76,7 @@ func TestRowsOfABlock(t *testing.T) {
 	b, err := Decode(blk, ns)
 	require.NoError(t, err)
 	assert.Equal(t, 2, b.Unknown(), "the hold and the document")
-	rows, err := Rows(b)
+	rows, err := Rows(b, nil)
 	require.NoError(t, err)
 	at := func(tx string, i int64, m map[string]any) map[string]any {
 		m["block"], m["tx_index"], m["tx_id"] = int64(9), i, tx
@@ -88,7 +88,8 @@ func TestRowsOfABlock(t *testing.T) {
 			"owner": "RecyclerMSP", "status": "ACTIVE", "origin": "collection", "initial_mass": int64(1000), "remaining_mass": int64(400),
 			"transit_loss": int64(0), "taken_mass": int64(600), "takes": int64(0), "recycled_content_bp": int64(10000),
 			"created_at": "2026-11-20T07:00:00Z", "created_tx": "tx-FLK-1", "updated_at": "2026-11-20T07:00:00Z", "last_tx": "tx-FLK-1",
-			"event": "BatchProcessed", "format": int64(1), "doc": string(flk1)})},
+			"event": "BatchProcessed", "format": int64(1), "doc": string(flk1),
+			"site": "", "post_ppm": int64(1000000), "pre_ppm": int64(0), "origin_class": "post-consumer"})},
 		{Table: "events", Values: at("txP", 0, map[string]any{"batch_id": "FLK-1", "deleted": int64(0), "name": "BatchProcessed",
 			"type": "ObjectEvent", "biz_step": "collecting", "disposition": "active", "event_time": "2026-11-20T07:00:00Z",
 			"by_msp": "RecyclerMSP", "owner": "RecyclerMSP", "status": "ACTIVE", "remaining_mass": int64(400), "doc": string(flk1)})},
@@ -105,7 +106,8 @@ func TestRowsOfABlock(t *testing.T) {
 	assert.Len(t, byTable["events"], 2, "one event row per batch version")
 	assert.Equal(t, []Row{{Table: "processes", Values: at("txP", 0, map[string]any{"process_tx": "txP", "step": "sorting",
 		"by_msp": "RecyclerMSP", "at": "2026-11-21T08:00:00Z", "location": "", "inputs": int64(1), "outputs": int64(1),
-		"virgin_mass": int64(0), "loss": int64(0), "recycled_content_bp": int64(10000), "doc": string(proc)})}}, byTable["processes"])
+		"virgin_mass": int64(0), "loss": int64(0), "recycled_content_bp": int64(10000), "doc": string(proc),
+		"site": "", "post_ppm": int64(1000000), "pre_ppm": int64(0)})}}, byTable["processes"])
 	assert.Equal(t, []Row{{Table: "takes", Values: at("txP", 0, map[string]any{"parent": "PET-1", "at": "20261121T080000.000000000Z",
 		"process_tx": "txP", "output_id": "FLK-1", "mass": int64(400), "handovers": int64(1), "doc": string(tk)})}}, byTable["takes"])
 	assert.Equal(t, []Row{
@@ -126,7 +128,7 @@ func TestRowsOfADeletion(t *testing.T) {
 	}})
 	b, err := Decode(blk, ns)
 	require.NoError(t, err)
-	rows, err := Rows(b)
+	rows, err := Rows(b, nil)
 	require.NoError(t, err)
 	require.Len(t, rows, 4)
 	assert.Equal(t, Row{Table: "batches", Delete: true, Values: map[string]any{"id": "PET-9"}}, rows[1])
@@ -146,7 +148,7 @@ func TestRowsRefuseUndecodableValuesOfKnownKeys(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b, err := Decode(makeBlock(t, 5, txSpec{ID: "txX", Code: valid, Writes: []kv{w}}), ns)
 			require.NoError(t, err)
-			_, err = Rows(b)
+			_, err = Rows(b, nil)
 			assert.ErrorContains(t, err, "block 5, transaction txX: ")
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	// The two backends: database/sql drivers "pgx" and "sqlite".
@@ -30,21 +31,63 @@ type Store interface {
 // Open opens the database named by url, "sqlite:PATH" or
 // "postgres://...", and creates or migrates its tables.
 func Open(ctx context.Context, url string) (Store, error) {
-	var driver, dsn string
+	return open(ctx, url, SchemaVersion)
+}
+
+// OpenReader opens the database named by url for reading, as reports do:
+// it must exist and be at this release's schema version; it is never
+// created or migrated (a migration empties it for a rebuild, which only
+// `mtrace project` should start).
+func OpenReader(ctx context.Context, url string) (*sql.DB, error) {
+	driver, dsn, err := dataSource(url)
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite" {
+		path := strings.TrimPrefix(url, "sqlite:")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("database %s: %w (run mtrace project --db %s first)", url, err, url)
+		}
+		dsn += "&_pragma=query_only(1)"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", redact(url), err)
+	}
+	var v int
+	if err := db.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&v); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: not a projection (%w): run mtrace project --db URL first", redact(url), err)
+	}
+	if v != SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("database %s: projection schema %d, this mtrace reads %d: run mtrace project --db URL to bring it up to date", redact(url), v, SchemaVersion)
+	}
+	return db, nil
+}
+
+func dataSource(url string) (driver, dsn string, err error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(url, "sqlite:")
 		if path == "" {
-			return nil, errors.New("database sqlite: needs a file path, as in sqlite:projection.db")
+			return "", "", errors.New("database sqlite: needs a file path, as in sqlite:projection.db")
 		}
 		// Wait for another process's transaction rather than fail; with
 		// a write-ahead log, readers (reports, --dump) do not block the
 		// projection, and FULL sync makes each committed block durable.
-		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+		return "sqlite", "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)", nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		driver, dsn = "pgx", url
-	default:
-		return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://...", redact(url))
+		return "pgx", url, nil
+	}
+	return "", "", fmt.Errorf("database %q: want sqlite:PATH or postgres://...", redact(url))
+}
+
+// open opens url and migrates it to schema version v.
+func open(ctx context.Context, url string, v int) (*sqlStore, error) {
+	driver, dsn, err := dataSource(url)
+	if err != nil {
+		return nil, err
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
@@ -54,7 +97,7 @@ func Open(ctx context.Context, url string) (Store, error) {
 		// One connection: SQLite writes one transaction at a time anyway.
 		db.SetMaxOpenConns(1)
 	}
-	s := &sqlStore{db: db}
+	s := &sqlStore{db: db, version: v}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", redact(url), err)
@@ -80,6 +123,9 @@ func redact(url string) string {
 // statements.
 type sqlStore struct {
 	db *sql.DB
+	// version is the schema version to migrate to: SchemaVersion but
+	// in tests.
+	version int
 	// beforeRow, when set, runs before each row is written; an error
 	// aborts the block's transaction (tests use it to crash mid-block).
 	beforeRow func(i int) error
@@ -114,10 +160,10 @@ func (s *sqlStore) step(ctx context.Context) (bool, error) {
 	case err != nil:
 		return false, fmt.Errorf("read schema version: %w", err)
 	}
-	if v == SchemaVersion {
+	if v == s.version {
 		return true, tx.Commit()
 	}
-	if v > SchemaVersion {
+	if v > s.version {
 		return false, fmt.Errorf("schema version %d is newer than this mtrace's (%d): upgrade mtrace", v, SchemaVersion)
 	}
 	for _, stmt := range migrations[v] {
@@ -140,10 +186,6 @@ func (s *sqlStore) Next(ctx context.Context) (uint64, error) {
 }
 
 func (s *sqlStore) Apply(ctx context.Context, b *Block) error {
-	rows, err := Rows(b)
-	if err != nil {
-		return err
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -163,6 +205,21 @@ func (s *sqlStore) Apply(ctx context.Context, b *Block) error {
 			return fmt.Errorf("block %d: checkpoint: %w", b.Number, errors.Join(err, nerr))
 		}
 		return fmt.Errorf("block %d is not the next block of the projection (%d)", b.Number, next)
+	}
+	rows, err := Rows(b, func(id string) (Prior, bool, error) {
+		var p Prior
+		var site sql.NullString
+		var post, pre sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT site, material, remaining_mass, post_ppm, pre_ppm FROM batches WHERE id = $1", id).
+			Scan(&site, &p.Material, &p.Remaining, &post, &pre)
+		if errors.Is(err, sql.ErrNoRows) {
+			return p, false, nil
+		}
+		p.Site, p.PostPPM, p.PrePPM = site.String, post.Int64, pre.Int64
+		return p, err == nil, err
+	})
+	if err != nil {
+		return err
 	}
 	byName := map[string]*table{}
 	for _, t := range tables {

@@ -162,7 +162,7 @@ func TestSQLiteResumesAfterACrash(t *testing.T) {
 func checkContent(t *testing.T, got string) {
 	for _, want := range []string{
 		`{"row":{"next_block":8},"table":"checkpoint"}`,
-		`"id":"FLK-1"`, `"process_tx":"txP","recycled_content_bp":10000,"step":"sorting"`,
+		`"id":"FLK-1"`, `"process_tx":"txP","recycled_content_bp":10000,"site":"","step":"sorting"`,
 		`"key_type":"hold"`, `"doc":"{\"v\":2}"`, `"event_id":"urn:ev:1"`,
 	} {
 		assert.True(t, strings.Contains(got, want), "the projection has %s", want)
@@ -213,5 +213,5 @@ func TestOpenRefusesBadURLsAndNewerSchemas(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	_, err = Open(ctx, "sqlite:"+path)
-	assert.ErrorContains(t, err, "schema version 99 is newer than this mtrace's (1)")
+	assert.ErrorContains(t, err, "schema version 99 is newer than this mtrace's (2)")
 }

@@ -38,8 +38,9 @@ func NewCmdProject(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 		Short: "Keep a SQL projection of the ledger up to date",
 		Long: `Follow the channel's blocks and keep a SQL database of batches (their
 current state), events (one row per batch version), processes, takes,
-captured EPCIS events and the registry, each row tied to the block,
-transaction and position that wrote it. Only transactions the peers marked
+captured EPCIS events, the registry, sites, purchases, declarations and
+per-site stock movements, each row tied to the block, transaction and
+position that wrote it. mtrace report reads it. Only transactions the peers marked
 VALID count; writes to key types this release does not know are kept in
 unknown_writes.
 
@@ -49,8 +50,9 @@ the next block, with no gap and no duplicate.
 
 --db is sqlite:PATH (an embedded file, created when missing) or a
 postgres:// URL. The tables are created, or migrated to this release's
-schema, on first use. With --once, catch up to the channel's height and
-exit; without it, follow until interrupted (Ctrl-C). --dump prints every
+schema, on first use (from schema 1, by emptying it and replaying the
+channel from block 0: schema 1 never kept what schema 2 adds). With
+--once, catch up to the channel's height and exit; without it, follow until interrupted (Ctrl-C). --dump prints every
 table in key order, one JSON object a line, without reading the ledger.`,
 		Example: `  mtrace project --db sqlite:mtrace.db --once
   mtrace project --db postgres://mtrace@127.0.0.1:5432/mtrace

@@ -19,6 +19,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmd/proof"
 	"github.com/mtrace/mtrace/client/internal/cmd/purchase"
 	"github.com/mtrace/mtrace/client/internal/cmd/registry"
+	"github.com/mtrace/mtrace/client/internal/cmd/report"
 	"github.com/mtrace/mtrace/client/internal/cmd/site"
 	"github.com/mtrace/mtrace/client/internal/cmd/trace"
 	"github.com/mtrace/mtrace/client/internal/cmd/verify"
@@ -62,6 +63,7 @@ $XDG_CONFIG_HOME/mtrace/config.yaml); choose one with -p/--profile.`,
 		audit.NewCmdAudit(f, nil),
 		migrate.NewCmdMigrate(f, nil),
 		project.NewCmdProject(f, nil),
+		report.NewCmdReport(f),
 		epcis.NewCmdEPCIS(f),
 		registry.NewCmdRegistry(f),
 		identity.NewCmdIdentity(f),
