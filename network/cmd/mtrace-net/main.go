@@ -85,6 +85,6 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(topologyCommands(e)...)
 	root.AddCommand(pkiCommands(e)...)
 	root.AddCommand(fabricConfigCommand(e), waitCommand(e), orderersCommand(e), leaderCommand(e))
-	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e))
+	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e), migrateCommand(e))
 	return root
 }

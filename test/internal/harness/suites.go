@@ -96,6 +96,8 @@ var Suites = []Suite{
 	{Name: "liveness", About: "a hostile member's replayed and crafted envelopes sent straight to an orderer; the network keeps committing", Avoids: Founders},
 	{Name: "addorg", About: "a fifth organisation joins the consortium, and leaves", Leaves: []Mark{Grown}},
 	{Name: "consortium", About: "five members on five hosts (network namespaces) exchanging only files: BFT channel, the story, a fifth member, an orderer killed, the leader frozen, a host cut off", Timeout: 30 * time.Minute, Own: true},
+	// migrate brings its own network: the previous release's, on base+500.
+	{Name: "migrate", About: "the previous release's Raft network moved to BFT in place, story kept", Timeout: 30 * time.Minute, Own: true},
 }
 
 // Lookup returns the declared suite of that name.
