@@ -463,12 +463,9 @@ func (h *Home) stopOne(node, bin string, r pidRecord, grace time.Duration) error
 	}
 	// A stopped (SIGSTOP) process does not act on TERM until continued.
 	_ = syscall.Kill(r.pid, syscall.SIGCONT)
-	// Wait until the process is gone, not only no longer ours: an exiting
-	// process has lost its environment before it ends, and may still hold
-	// its ports.
 	deadline := time.Now().Add(grace)
 	for time.Now().Before(deadline) {
-		if gone(r) {
+		if !h.ours(node, r, bin) {
 			return os.Remove(h.PIDFile(node))
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -477,18 +474,11 @@ func (h *Home) stopOne(node, bin string, r pidRecord, grace time.Duration) error
 		if err := syscall.Kill(r.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fmt.Errorf("kill %s (PID %d): %w", node, r.pid, err)
 		}
-	}
-	for i := 0; i < 100 && !gone(r); i++ {
-		time.Sleep(20 * time.Millisecond)
+		for i := 0; i < 100 && h.ours(node, r, bin); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	return os.Remove(h.PIDFile(node))
-}
-
-// gone reports whether the recorded process has ended: no such process, a
-// zombie, or another process that got the PID since.
-func gone(r pidRecord) bool {
-	state, start, err := procStat(r.pid)
-	return err != nil || state == 'Z' || state == 'X' || (r.start != 0 && start != r.start)
 }
 
 // Status reports each node: running (by its PID file, checked to be

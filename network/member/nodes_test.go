@@ -21,7 +21,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mtrace/mtrace/internal/configblock"
-	"github.com/mtrace/mtrace/internal/testport"
 )
 
 // The test binary doubles as a fake node: started as bin/orderer (a link
@@ -62,11 +61,32 @@ func fakeNode(mode string) int {
 	return 0
 }
 
+// fakePorts is where the fake nodes listen: a range of their own, below
+// testport's. A fake node binds its port after freePort has let it go, and
+// the test binaries of other packages, run at the same time by go test,
+// take ports from testport's range: one of them could take it in between.
+const fakePortLow, fakePortHigh = 30600, 30999
+
+var fakePortNext = fakePortLow + os.Getpid()%(fakePortHigh-fakePortLow+1)
+
+// freePort is a port of fakePorts that nothing listens on now.
 func freePort(t *testing.T) int {
-	l := testport.Listen(t)
-	p := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	return p
+	t.Helper()
+	for range fakePortHigh - fakePortLow + 1 {
+		p := fakePortNext
+		fakePortNext++
+		if fakePortNext > fakePortHigh {
+			fakePortNext = fakePortLow
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		require.NoError(t, l.Close())
+		return p
+	}
+	t.Fatalf("no free port from %d to %d", fakePortLow, fakePortHigh)
+	return 0
 }
 
 // fakeHome is an organisation's folder with its settings on 127.0.0.1
@@ -334,8 +354,7 @@ func TestStartRecordsThePIDAndIsIdempotentAndStopEndsItByThatPID(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{NodeOrderer}, stopped)
 	assert.NoFileExists(t, h.PIDFile(NodeOrderer))
-	state, _, err := procStat(r.pid)
-	assert.True(t, err != nil || state == 'Z', "the process has ended")
+	assert.True(t, ends(r), "the process has ended")
 	stopped, err = h.Stop(bin, time.Second)
 	require.NoError(t, err)
 	assert.Empty(t, stopped, "stopping again does nothing")
@@ -353,10 +372,22 @@ func TestStopKillsANodeThatIgnoresTERM(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{NodeOrderer}, stopped)
 	assert.GreaterOrEqual(t, time.Since(t0), 300*time.Millisecond, "TERM first, KILL after the grace")
-	// Gone: no such process, a zombie, or another process that got the
-	// PID since (a busy machine reuses PIDs; the start time tells).
-	state, start, err := procStat(r.pid)
-	assert.True(t, err != nil || state == 'Z' || start != r.start, "killed (state %c)", state)
+	assert.True(t, ends(r), "killed")
+}
+
+// ends reports whether the process of r is gone within a few seconds: no
+// such process, a zombie, or another process that got the PID since. Stop
+// returns once the process is no longer the node's, which an exiting
+// process is before it has quite ended.
+func ends(r pidRecord) bool {
+	for range 100 {
+		state, start, err := procStat(r.pid)
+		if err != nil || state == 'Z' || state == 'X' || (r.start != 0 && start != r.start) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }
 
 // A PID file that names another process (the PID reused, or a process
