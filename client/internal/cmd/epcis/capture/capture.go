@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -224,7 +225,21 @@ func (c *capturer) capture(ctx context.Context, it epcis.Item, o Outcome) Outcom
 	} else if !strings.Contains(err.Error(), "not captured") {
 		return refuse(err.Error())
 	}
-	if err := api.New(l).Capture(ctx, *it.Request); err != nil {
+	err = api.New(l).Capture(ctx, *it.Request)
+	// The previous event of the document committed on this profile's
+	// peer, but the other organisation's peer that also endorses may not
+	// have that block yet, and then refuses an event that follows from it
+	// (a cancel of the offer just captured). A refusal by the chaincode is
+	// tried again a few times, a moment apart, before it counts.
+	for wait := 250 * time.Millisecond; err != nil && strings.Contains(err.Error(), "rejected by chaincode") && wait <= 2*time.Second; wait *= 2 {
+		select {
+		case <-ctx.Done():
+			return refuse(ctx.Err().Error())
+		case <-time.After(wait):
+		}
+		err = api.New(l).Capture(ctx, *it.Request)
+	}
+	if err != nil {
 		if strings.Contains(err.Error(), "was already captured") {
 			if rec, qerr := api.New(l).GetCapture(ctx, it.EventID); qerr == nil {
 				return known(rec)
