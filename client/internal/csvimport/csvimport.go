@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -238,4 +239,29 @@ func (p *progress) done() {
 	if p.w != nil {
 		fmt.Fprint(p.w, "\n")
 	}
+}
+
+// Import reads the jobs of file with read, submits them through the
+// ledger open gives (n at a time) and prints the outcome: the whole run
+// of an import command.
+func Import(ctx context.Context, ios *iostreams.IOStreams, format, file string, n int, open cmdutil.LedgerFunc, read func(io.Reader) ([]Job, error)) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	jobs, err := read(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	l, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	res := Submit(ctx, l, jobs, n, ios)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return Print(ios, format, res)
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -117,30 +116,17 @@ func parseRow(rec csvimport.Record, now time.Time) Row {
 }
 
 func runImport(ctx context.Context, opts *Options) error {
-	file, err := os.Open(opts.File)
-	if err != nil {
-		return err
-	}
-	rows, err := ReadRows(file, opts.Now())
-	file.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.File, err)
-	}
-	l, err := opts.Ledger(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-
-	jobs := make([]csvimport.Job, len(rows))
-	for i, r := range rows {
-		req := r.Req
-		jobs[i] = csvimport.Job{Line: r.Line, ID: req.ID, Err: r.Err,
-			Write: func(ctx context.Context, c *api.Client) error { return c.RegisterBatch(ctx, req) }}
-	}
-	res := csvimport.Submit(ctx, l, jobs, opts.Concurrency, opts.IO)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return csvimport.Print(opts.IO, opts.Format, res)
+	return csvimport.Import(ctx, opts.IO, opts.Format, opts.File, opts.Concurrency, opts.Ledger, func(r io.Reader) ([]csvimport.Job, error) {
+		rows, err := ReadRows(r, opts.Now())
+		if err != nil {
+			return nil, err
+		}
+		jobs := make([]csvimport.Job, len(rows))
+		for i, row := range rows {
+			req := row.Req
+			jobs[i] = csvimport.Job{Line: row.Line, ID: req.ID, Err: row.Err,
+				Write: func(ctx context.Context, c *api.Client) error { return c.RegisterBatch(ctx, req) }}
+		}
+		return jobs, nil
+	})
 }
