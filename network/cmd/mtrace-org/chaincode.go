@@ -71,11 +71,7 @@ folder with core.yaml). Installing the package on the peer is separate
 (peer lifecycle chaincode install).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := a.open()
-			if err != nil {
-				return err
-			}
-			d, err := member.ReadDefinition(args[0])
+			h, d, err := a.definition(args[0])
 			if err != nil {
 				return err
 			}
@@ -96,11 +92,7 @@ folder with core.yaml). Installing the package on the peer is separate
 		Short: "Which organisations have approved the definition, from the organisation's peer",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := a.open()
-			if err != nil {
-				return err
-			}
-			d, err := member.ReadDefinition(args[0])
+			h, d, err := a.definition(args[0])
 			if err != nil {
 				return err
 			}
@@ -127,11 +119,7 @@ folder with core.yaml). Installing the package on the peer is separate
 		Short: "Commit the definition once a majority of the organisations approved it; names those missing",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := a.open()
-			if err != nil {
-				return err
-			}
-			d, err := member.ReadDefinition(args[0])
+			h, d, err := a.definition(args[0])
 			if err != nil {
 				return err
 			}
@@ -193,4 +181,15 @@ folder with core.yaml). Installing the package on the peer is separate
 	}
 	cmd.AddCommand(define, approve, status, commit, pack, install)
 	return cmd
+}
+
+// definition opens the organisation's folder and reads the definition
+// file at path.
+func (a *app) definition(path string) (*member.Home, *member.Definition, error) {
+	h, err := a.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := member.ReadDefinition(path)
+	return h, d, err
 }
