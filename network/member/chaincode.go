@@ -197,24 +197,80 @@ func (h *Home) Approvals(ctx context.Context, bin string, d *Definition) (map[st
 func (h *Home) Approve(ctx context.Context, bin string, d *Definition) (already bool, err error) {
 	if v, seq, err := h.Committed(ctx, bin, d); err != nil {
 		return false, err
-	} else if seq >= d.Sequence {
-		if seq == d.Sequence && v == d.Version {
+	} else if seq > d.Sequence || seq == d.Sequence && v != d.Version {
+		return false, fmt.Errorf("sequence %d of %s is committed already (version %s): define sequence %d", seq, d.Name, v, seq+1)
+	} else if seq == d.Sequence {
+		// Committed before this organisation approved it (a member that
+		// joined later): its own approval of the same sequence is what
+		// lets its peer run the package.
+		if pkg, err := h.approvedPackage(ctx, bin, d); err != nil {
+			return false, err
+		} else if pkg == d.PackageID {
 			return true, nil
 		}
-		return false, fmt.Errorf("sequence %d of %s is committed already (version %s): define sequence %d", seq, d.Name, v, seq+1)
-	}
-	ap, err := h.Approvals(ctx, bin, d)
-	if err != nil {
-		return false, err
-	}
-	if ap[h.MSPID] {
-		return true, nil
+	} else {
+		ap, err := h.Approvals(ctx, bin, d)
+		if err != nil {
+			return false, err
+		}
+		if ap[h.MSPID] {
+			return true, nil
+		}
 	}
 	args := append([]string{"lifecycle", "chaincode", "approveformyorg"}, h.ordererArgs()...)
 	args = append(args, d.lifecycleArgs()...)
 	args = append(args, "--package-id", d.PackageID, "--waitForEventTimeout", "60s")
 	_, err = h.peerCmd(ctx, bin, args...)
 	return false, err
+}
+
+// approvedPackage is the package ID this organisation approved for the
+// definition's sequence ("" when it approved none).
+func (h *Home) approvedPackage(ctx context.Context, bin string, d *Definition) (string, error) {
+	out, err := h.peerCmd(ctx, bin, "lifecycle", "chaincode", "queryapproved", "-C", d.Channel, "-n", d.Name,
+		"--sequence", strconv.FormatInt(d.Sequence, 10), "-O", "json")
+	if err != nil {
+		if bytes.Contains(out, []byte("could not fetch approved chaincode definition")) {
+			return "", nil
+		}
+		return "", err
+	}
+	// The peer CLI prints the result struct with encoding/json: the
+	// package ID sits in the source's oneof, whose field names follow
+	// the generated Go code rather than the proto.
+	var a any
+	if err := json.Unmarshal(out, &a); err != nil {
+		return "", fmt.Errorf("queryapproved: %w", err)
+	}
+	return findString(a, "package_id"), nil
+}
+
+// findString is the first string value named key in a decoded JSON tree
+// (depth first, object keys in sorted order); "" when there is none.
+func findString(v any, key string) string {
+	switch x := v.(type) {
+	case map[string]any:
+		if s, ok := x[key].(string); ok {
+			return s
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if s := findString(x[k], key); s != "" {
+				return s
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if s := findString(e, key); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // NotApprovedError names the organisations whose approval a commit still

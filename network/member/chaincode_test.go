@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -87,4 +88,28 @@ func TestCommitReadinessNamesTheMissing(t *testing.T) {
 	ok, err := readiness(members, map[string]bool{"AMSP": true, "CMSP": true, "EMSP": true, "ZMSP": true})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"AMSP", "CMSP", "EMSP"}, ok, "an approval by an organisation not in the channel does not count")
+}
+
+func TestFindStringReadsThePackageIDOfAnApproval(t *testing.T) {
+	// The shape `peer lifecycle chaincode queryapproved -O json` prints:
+	// the package ID inside the source's oneof.
+	out := []byte(`{"sequence":2,"version":"1","endorsement_plugin":"escc","validation_plugin":"vscc",
+		"source":{"Type":{"LocalPackage":{"package_id":"mtrace:4a5b"}}}}`)
+	var v any
+	require.NoError(t, json.Unmarshal(out, &v))
+	assert.Equal(t, "mtrace:4a5b", findString(v, "package_id"))
+	assert.Equal(t, "", findString(v, "label"), "a key that is not there")
+	assert.Equal(t, "b", findString([]any{map[string]any{"x": 1}, map[string]any{"k": "b"}}, "k"), "in a list")
+	assert.Equal(t, "", findString(map[string]any{"k": 3.0}, "k"), "a value that is no string")
+}
+
+func TestParseChainInfoReadsTheHeightGetinfoPrints(t *testing.T) {
+	h, err := parseChainInfo([]byte("2026-12-06 07:33:08.534 UTC 0001 INFO [channelCmd] InitCmdFactory -> Endorser and orderer connections initialized\n" +
+		`Blockchain info: {"height":25,"currentBlockHash":"3q2+7w==","previousBlockHash":"AAEC"}` + "\n"))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(25), h)
+	for _, out := range []string{"", "Blockchain info: {}", "Blockchain info: not json", `{"height":3}`} {
+		_, err := parseChainInfo([]byte(out))
+		assert.ErrorContains(t, err, "no height", "%q", out)
+	}
 }

@@ -162,6 +162,29 @@ func (h *Home) JoinPeer(ctx context.Context, bin, blockFile string) (joined bool
 	return err == nil, err
 }
 
+// PeerHeight is the height of the channel's ledger on the organisation's
+// peer (peer channel getinfo, as the admin).
+func (h *Home) PeerHeight(ctx context.Context, bin, channel string) (uint64, error) {
+	out, err := h.peerCmd(ctx, bin, "channel", "getinfo", "-c", channel)
+	if err != nil {
+		return 0, err
+	}
+	return parseChainInfo(out)
+}
+
+// parseChainInfo reads the height from what peer channel getinfo
+// prints: "Blockchain info: {"height":25,...}".
+func parseChainInfo(out []byte) (uint64, error) {
+	_, js, ok := bytes.Cut(out, []byte("Blockchain info:"))
+	var info struct {
+		Height *uint64 `json:"height"`
+	}
+	if !ok || json.Unmarshal(bytes.TrimSpace(js), &info) != nil || info.Height == nil {
+		return 0, fmt.Errorf("peer channel getinfo: no height in %q", bytes.TrimSpace(out))
+	}
+	return *info.Height, nil
+}
+
 // peerCmd runs the peer CLI against the organisation's peer as its admin.
 func (h *Home) peerCmd(ctx context.Context, bin string, args ...string) ([]byte, error) {
 	tlsDir := filepath.Join(h.AdminDir(), "tls")

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -96,10 +97,16 @@ func (o *org) mtrace(ctx context.Context, profile string, args ...string) ([]byt
 
 func (o *org) cli(t *testing.T, args ...string) []byte {
 	t.Helper()
+	return o.cliAs(t, o.node, args...)
+}
+
+// cliAs runs the mtrace CLI with one of the organisation's profiles.
+func (o *org) cliAs(t *testing.T, profile string, args ...string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := o.mtrace(ctx, o.node, args...)
-	require.NoError(t, err, "%s: mtrace %s", o.msp, strings.Join(args, " "))
+	out, err := o.mtrace(ctx, profile, args...)
+	require.NoError(t, err, "%s: mtrace -p %s %s: %s", o.msp, profile, strings.Join(args, " "), out)
 	return out
 }
 
@@ -433,9 +440,59 @@ func TestConsortiumOfEquals(t *testing.T) {
 	t.Logf("Kaunas joined as the fifth consenter in %s", time.Since(t0).Round(time.Millisecond))
 	register(ist, "col-7")
 
-	// Every commit a client saw is on every founder's peer (Kaunas's
-	// too, once it has caught up from block 0).
-	for _, o := range founders {
+	// Kaunas transacts: a new chaincode definition (sequence 2) whose
+	// policy names its peer too, mailed, approved by each of the five
+	// (a majority of five is three: two do not do), committed; then the
+	// registry admits Kaunas by the members' vote (three approvals of
+	// four members; a proposal is not an approval).
+	t0 = time.Now()
+	def2 := []string{"chaincode", "define", "--channel", channel, "--name", "mtrace", "--version", "1", "--sequence", "2",
+		"--signature-policy", "OutOf(2," + strings.Join(append(policy, "'"+kaunas.msp+".peer'"), ",") + ")"}
+	kaunas.must(t, "chaincode", "package", "--binary", filepath.Join(tl.bin, "mtrace-cc"), "--out", filepath.Join(kaunas.home(), "mtrace.tar.gz"))
+	kaunas.must(t, "chaincode", "install", filepath.Join(kaunas.home(), "mtrace.tar.gz"))
+	ist.must(t, append(def2, "--package", filepath.Join(ist.home(), "mtrace.tar.gz"), "--out", filepath.Join(ist.home(), "mtrace-2.chaincode"))...)
+	ist.send(t, mail, "mtrace-2.chaincode", "mtrace-2.chaincode")
+	for _, o := range all[1:] {
+		o.take(t, mail, "mtrace-2.chaincode")
+	}
+	for _, o := range []*org{kaunas, ist} {
+		o.must(t, "chaincode", "approve", filepath.Join(o.home(), "mtrace-2.chaincode"))
+	}
+	_, err = ist.run(context.Background(), "chaincode", "commit", filepath.Join(ist.home(), "mtrace-2.chaincode"))
+	require.ErrorContains(t, err, "1 more needed", "two approvals of five are not a majority")
+	for _, o := range founders[1:] {
+		o.must(t, "chaincode", "approve", filepath.Join(o.home(), "mtrace-2.chaincode"))
+	}
+	ist.must(t, "chaincode", "commit", filepath.Join(ist.home(), "mtrace-2.chaincode"))
+	kaunas.must(t, "profile", "--genesis", filepath.Join(kaunas.home(), "genesis.block"))
+	var prop struct {
+		ID string `json:"id"`
+	}
+	require.NoError(t, json.Unmarshal(ist.cliAs(t, "istanbul-admin", "registry", "propose", "--msp", kaunas.msp, "--role", kaunas.role, "--name", kaunas.name), &prop))
+	var vote struct {
+		Votes   int  `json:"votes"`
+		Needed  int  `json:"needed"`
+		Applied bool `json:"applied"`
+	}
+	for _, o := range []*org{rec, mk, cert} {
+		require.NoError(t, json.Unmarshal(o.cliAs(t, o.node+"-admin", "registry", "approve", prop.ID), &vote))
+		require.Equal(t, o == cert, vote.Applied, "%s's approval: %+v (three of four admit Kaunas)", o.msp, vote)
+	}
+	// Kaunas's own peer has the entry once it has the vote's block.
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		raw, err := kaunas.mtrace(ctx, kaunas.node, "registry", "show")
+		return err == nil && strings.Contains(string(raw), `"`+kaunas.msp+`"`)
+	}, 30*time.Second, 500*time.Millisecond, "Kaunas's peer sees its registry entry")
+	register(kaunas, "kau-1")
+	t.Logf("Kaunas's chaincode definition and registry entry in %s; it registered kau-1", time.Since(t0).Round(time.Millisecond))
+
+	waitHeight(t, all)
+
+	// Every commit a client saw is on every peer, Kaunas's too (it
+	// caught up from block 0): each member asks through its own peer.
+	for _, o := range all {
 		for _, id := range seen {
 			require.Eventually(t, func() bool {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -497,36 +554,40 @@ func waitLeader(t *testing.T, orgs []*org) *org {
 	return leader
 }
 
-// waitHeight waits until every orderer of orgs has the same ledger
-// height, as its channel participation API reports it to its admin (a
-// join of the channel it has is a no-op that prints it): one that was
-// frozen or cut off has caught up.
+// waitHeight waits until every orderer and peer of orgs has the same
+// ledger height, as each reports it to its organisation's admin (a join
+// of the channel a node has is a no-op that prints it): one that was
+// frozen or cut off has caught up. It logs how long that took.
 func waitHeight(t *testing.T, orgs []*org) {
 	t.Helper()
+	t0 := time.Now()
 	var last string
 	ok := assert.Eventually(t, func() bool {
 		hs := map[string]bool{}
 		var views []string
 		for _, o := range orgs {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			out, err := o.run(ctx, "channel", "join", filepath.Join(o.home(), "genesis.block"))
+			out, err := o.run(ctx, "channel", "join", filepath.Join(o.home(), "genesis.block"), "--peer")
 			cancel()
-			i := strings.Index(out, "height ")
-			if err != nil || i < 0 {
+			m := heightRE.FindAllStringSubmatch(out, -1)
+			if err != nil || len(m) != 2 {
 				views = append(views, fmt.Sprintf("%s: %v %s", o.msp, err, out))
 				hs["?"+o.msp] = true
 				continue
 			}
-			h := strings.TrimRight(strings.Fields(out[i+len("height "):])[0], ")")
-			hs[h] = true
-			views = append(views, fmt.Sprintf("%s at %s", o.msp, h))
+			for _, x := range m {
+				hs[x[1]] = true
+			}
+			views = append(views, fmt.Sprintf("%s: orderer %s, peer %s", o.msp, m[0][1], m[1][1]))
 		}
 		last = strings.Join(views, "; ")
 		return len(hs) == 1
-	}, 90*time.Second, time.Second)
-	require.True(t, ok, "the orderers reach the same height: %s", last)
-	t.Logf("orderers' heights: %s", last)
+	}, 3*time.Minute, time.Second)
+	require.True(t, ok, "the orderers and peers reach the same height: %s", last)
+	t.Logf("heights, level after %s: %s", time.Since(t0).Round(time.Millisecond), last)
 }
+
+var heightRE = regexp.MustCompile(`height (\d+)\)`)
 
 // keepLogs copies the member's node logs out of the lab (which is
 // removed) into .mtrace-test-logs/consortium/<node> of the repository.

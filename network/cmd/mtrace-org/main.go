@@ -364,7 +364,15 @@ that has the channel is left as it is.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.out, "peer %s joined: %v (false: it had the channel)\n", h.PeerHost(), joined)
+				if joined {
+					fmt.Fprintf(a.out, "peer %s joined %s\n", h.PeerHost(), info.Name)
+					return nil
+				}
+				height, err := h.PeerHeight(cmd.Context(), filepath.Join(a.bin, "peer"), info.Name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "peer %s has %s (height %d)\n", h.PeerHost(), info.Name, height)
 			}
 			return nil
 		},
