@@ -463,19 +463,26 @@ func (h *Home) stopOne(node, bin string, r pidRecord, grace time.Duration) error
 	}
 	// A stopped (SIGSTOP) process does not act on TERM until continued.
 	_ = syscall.Kill(r.pid, syscall.SIGCONT)
+	// From here the process is known to be the node's: wait until it has
+	// exited, not only until it stops looking like the node (an exiting
+	// process loses its command line and environment before it closes its
+	// files, so its ports are still taken for a moment then).
 	deadline := time.Now().Add(grace)
 	for time.Now().Before(deadline) {
-		if !h.ours(node, r, bin) {
+		if !alive(r) {
 			return os.Remove(h.PIDFile(node))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if h.ours(node, r, bin) {
+	if alive(r) {
 		if err := syscall.Kill(r.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fmt.Errorf("kill %s (PID %d): %w", node, r.pid, err)
 		}
-		for i := 0; i < 100 && h.ours(node, r, bin); i++ {
+		for i := 0; i < 250 && alive(r); i++ {
 			time.Sleep(20 * time.Millisecond)
+		}
+		if alive(r) {
+			return fmt.Errorf("stop %s (PID %d): still running 5 s after SIGKILL", node, r.pid)
 		}
 	}
 	return os.Remove(h.PIDFile(node))

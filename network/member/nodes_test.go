@@ -34,6 +34,14 @@ func TestMain(m *testing.M) {
 }
 
 func fakeNode(mode string) int {
+	if mode == "exiting" {
+		// What "lingering" became on TERM: no longer looking like the
+		// node (another name, no environment) while it still holds the
+		// node's port (fd 3), as a real process does between losing its
+		// memory and closing its files.
+		time.Sleep(time.Second)
+		return 0
+	}
 	if mode == "stubborn" {
 		signal.Ignore(syscall.SIGTERM) // before it answers /healthz: Start returns then
 	}
@@ -55,6 +63,25 @@ func fakeNode(mode string) int {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"status":"OK"}`)) })
 		go func() { _ = http.ListenAndServe(h, mux) }()
+	}
+	if mode == "lingering" {
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		go func() {
+			<-term
+			f, err := l.(*net.TCPListener).File()
+			if err == nil {
+				err = syscall.Dup2(int(f.Fd()), 3)
+			}
+			if err == nil {
+				var exe string
+				if exe, err = os.Executable(); err == nil {
+					err = syscall.Exec(exe, []string{"exiting"}, []string{"MEMBER_FAKE_NODE=exiting"})
+				}
+			}
+			fmt.Fprintln(os.Stderr, "lingering:", err)
+			os.Exit(1)
+		}()
 	}
 	fmt.Println("fake node up")
 	time.Sleep(time.Hour)
@@ -358,6 +385,24 @@ func TestStartRecordsThePIDAndIsIdempotentAndStopEndsItByThatPID(t *testing.T) {
 	stopped, err = h.Stop(bin, time.Second)
 	require.NoError(t, err)
 	assert.Empty(t, stopped, "stopping again does nothing")
+}
+
+func TestStopReturnsOnceTheNodeHasExitedAndFreedItsPort(t *testing.T) {
+	h, bin := fakeHome(t, "lingering")
+	configure(t, h)
+	_, err := h.Start(context.Background(), bin, NodeOrderer)
+	require.NoError(t, err)
+	r, err := readPID(h.PIDFile(NodeOrderer))
+	require.NoError(t, err)
+	stopped, err := h.Stop(bin, 5*time.Second, NodeOrderer)
+	require.NoError(t, err)
+	assert.Equal(t, []string{NodeOrderer}, stopped)
+	// At once, not eventually: a start right after a stop must find the
+	// node's port free.
+	assert.False(t, alive(r), "the process has exited")
+	l, err := net.Listen("tcp", h.OrdererAddress())
+	require.NoError(t, err, "the stopped node's port is free")
+	require.NoError(t, l.Close())
 }
 
 func TestStopKillsANodeThatIgnoresTERM(t *testing.T) {
