@@ -70,59 +70,40 @@ type (
 // times in UTC, empty lists as nil. Two statements with the same figures
 // are equal once both are normal.
 func (b Balance) Normal() Balance {
-	b.Materials = slices.Clone(b.Materials)
-	for i := range b.Materials {
-		m := &b.Materials[i]
+	b.Materials = normal(b.Materials, func(m *Material) {
 		for _, ls := range []*[]Line{&m.Inputs, &m.Outputs, &m.Losses} {
-			*ls = normalLines(*ls)
+			*ls = normal(*ls, func(l *Line) { l.Refs = normalRefs(l.Refs) })
+			slices.SortFunc(*ls, func(x, y Line) int { return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.Class, y.Class)) })
 		}
 		if m.LowestAt != nil {
 			at := *m.LowestAt
 			at.At = normalTime(at.At)
 			m.LowestAt = &at
 		}
-		m.Negative, m.Series = normalPoints(m.Negative), normalPoints(m.Series)
-	}
+		fix := func(p *Point) { p.At = normalTime(p.At) }
+		m.Negative, m.Series = normal(m.Negative, fix), normal(m.Series, fix)
+	})
 	slices.SortFunc(b.Materials, func(x, y Material) int { return strings.Compare(x.Material, y.Material) })
-	if len(b.Materials) == 0 {
-		b.Materials = nil
-	}
 	return b
 }
 
-func normalLines(ls []Line) []Line {
-	if len(ls) == 0 {
+// normal returns a copy of xs with fix applied to each, or nil for none.
+func normal[T any](xs []T, fix func(*T)) []T {
+	if len(xs) == 0 {
 		return nil
 	}
-	ls = slices.Clone(ls)
-	for i := range ls {
-		ls[i].Refs = normalRefs(ls[i].Refs)
+	xs = slices.Clone(xs)
+	for i := range xs {
+		fix(&xs[i])
 	}
-	slices.SortFunc(ls, func(x, y Line) int { return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.Class, y.Class)) })
-	return ls
+	return xs
 }
 
+// normalRefs returns refs with their times in UTC, in chain order.
 func normalRefs(refs []Ref) []Ref {
-	if len(refs) == 0 {
-		return nil
-	}
-	refs = slices.Clone(refs)
-	for i := range refs {
-		refs[i].At = normalTime(refs[i].At)
-	}
+	refs = normal(refs, func(r *Ref) { r.At = normalTime(r.At) })
 	sortRefs(refs)
 	return refs
-}
-
-func normalPoints(ps []Point) []Point {
-	if len(ps) == 0 {
-		return nil
-	}
-	ps = slices.Clone(ps)
-	for i := range ps {
-		ps[i].At = normalTime(ps[i].At)
-	}
-	return ps
 }
 
 // Balance rebuilds the mass balance of site over the days from to to

@@ -32,14 +32,8 @@ type (
 // Normal returns p with its lines by material and their transactions in
 // chain order, as Balance.Normal does for a balance.
 func (p PPWR) Normal() PPWR {
-	p.Materials = slices.Clone(p.Materials)
-	for i := range p.Materials {
-		p.Materials[i].Refs = normalRefs(p.Materials[i].Refs)
-	}
+	p.Materials = normal(p.Materials, func(l *PPWRLine) { l.Refs = normalRefs(l.Refs) })
 	slices.SortFunc(p.Materials, func(x, y PPWRLine) int { return strings.Compare(x.Material, y.Material) })
-	if len(p.Materials) == 0 {
-		p.Materials = nil
-	}
 	return p
 }
 
