@@ -108,7 +108,8 @@ func Read(ctx context.Context, l Ledger, ids []string) (*Chain, error) {
 	// written[tx][id] is the version of batch id that transaction tx
 	// wrote.
 	written := map[string]map[string]*model.Batch{}
-	var procs []string
+	var procs []string // the process transactions, each once
+	seen := map[string]bool{}
 	for _, id := range ids {
 		hist, err := l.History(ctx, id)
 		if err != nil {
@@ -127,7 +128,8 @@ func Read(ctx context.Context, l Ledger, ids []string) (*Chain, error) {
 			}
 			written[h.TxID][id] = b
 			c.versionMoves(h.TxID, id, prev, b)
-			if prev == nil && b.Origin.Process != nil && !slices.Contains(procs, b.Origin.Process.Tx) {
+			if prev == nil && b.Origin.Process != nil && !seen[b.Origin.Process.Tx] {
+				seen[b.Origin.Process.Tx] = true
 				procs = append(procs, b.Origin.Process.Tx)
 			}
 			prev = b
