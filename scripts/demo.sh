@@ -28,6 +28,9 @@
 #      quarter's mass balance of the recycler's plant and the PPWR line of
 #      the maker's plant (both organisations list their sites first, in
 #      chapter 0, so that every receipt and process records its site).
+#      What they cover is written to $MTRACE_HOME/demo-statements.json:
+#      the demo suite (test/demo) plays this script, then rebuilds both
+#      statements from the chain and compares every figure.
 #
 # `make demo` starts the network first. Ids carry a run suffix, so the demo
 # can be played again on the same ledger.
@@ -65,6 +68,10 @@ cert=$(mktemp -d)/lab-certificate-$s.txt
 trap 'rm -rf "$(dirname "$cert")"' EXIT
 proofs=$MTRACE_HOME/proofs
 mkdir -p "$proofs"
+# What chapter 10 reports on, for the demo suite's check of its statements
+# against the chain (test/demo); written once they are printed.
+statements=$MTRACE_HOME/demo-statements.json
+rm -f "$statements"
 
 # The recycler's plant and the maker's workshop, by GLN (13 digits, the
 # last the GS1 check digit).
@@ -205,6 +212,8 @@ if ! grep -Eq '^PET +[0-9]+ ' <<<"$ppwr"; then
 	echo "demo: the maker's PPWR statement has no PET line" >&2
 	exit 1
 fi
+jq -n --arg db "$db" --arg site "$recycler_site" --arg from "$qfrom" --arg to "$qto" --arg plant "$maker_site" --argjson year "$year" \
+	'{db: $db, site: $site, from: $from, to: $to, plant: $plant, year: $year}' >"$statements"
 
 chapter "Done"
 cat <<EOF

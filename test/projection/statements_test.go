@@ -3,10 +3,10 @@
 package projection
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/internal/pgtest"
+	"github.com/mtrace/mtrace/test/internal/statement"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
 
@@ -36,8 +37,10 @@ func gln(base string) string {
 // TestStatementsAgreeWithTheChain plays flows with sites, origin classes,
 // a purchase and declarations on the live network, projects them into
 // SQLite and PostgreSQL, produces the statements, and rebuilds every
-// figure of them from the chain itself (batch histories, process records
-// and declarations as the peers serve them, not the projection).
+// figure of them from the chain itself, not the projection: the balance
+// and the PPWR line with test/internal/statement (every batch the
+// chaincode lists, their histories, the process records and the blocks),
+// the declarations as the peers serve them.
 func TestStatementsAgreeWithTheChain(t *testing.T) {
 	if os.Getenv("MTRACE_TEST_PG_PORT") == "" {
 		t.Setenv("MTRACE_TEST_PG_PORT", strconv.Itoa(testnet.BasePort()+200))
@@ -81,8 +84,6 @@ func TestStatementsAgreeWithTheChain(t *testing.T) {
 	env.MustRun(t, "maker", "batch", "accept", flk, "--site", makerSite)
 	env.MustRun(t, "maker", "declaration", "claim", d2)
 	env.MustRun(t, "maker", "batch", "process", "--step", "printing", "--in", flk+":750kg", "--out", prod+":PET:product:700kg", "--site", makerSite)
-	ours := []string{c1, c2, c3, buy, flk, prod}
-
 	// Project into both backends.
 	pg := pgtest.Start(t)
 	dbs := []string{"sqlite:" + filepath.Join(t.TempDir(), "stm.db"), pg.CreateDB(t, "statements")}
@@ -96,51 +97,56 @@ func TestStatementsAgreeWithTheChain(t *testing.T) {
 	from, to := today.AddDate(0, 0, -30).Format(time.DateOnly), today.AddDate(0, 0, 1).Format(time.DateOnly)
 	year := today.Year()
 
-	// The chain's own account of the recycler's site.
-	chain := chainBalance(t, ours, recSite)
-	t.Logf("the chain's account of %s: %+v", recSite, chain)
-	// What the flows above put there, so that the comparison below
-	// cannot pass on two empty accounts.
-	mass := map[string]int64{}
-	for k, f := range chain.lines {
-		mass[k] = f.Mass
-	}
-	require.Equal(t, map[string]int64{"in/purchase/pre-consumer": 200_000, "in/receipt/": 915_000, "in/virgin/": 5_000,
-		"out/dispatch/": 750_000, "loss/process_loss/": 50_000}, mass)
-	require.Equal(t, int64(320_000), chain.closing)
+	// The chain itself: every batch the chaincode lists (not only this
+	// run's, so that a figure the projection invented elsewhere shows),
+	// their histories, the process records and the blocks.
+	ctx := context.Background()
+	live, done, err := statement.Dial(env, "auditor")
+	require.NoError(t, err)
+	defer done()
+	chain, err := statement.Read(ctx, live, nil)
+	require.NoError(t, err)
 
 	for i, db := range dbs {
-		var b balanceJSON
+		var b statement.Balance
 		env.JSON(t, &b, "auditor", "report", "balance", "--db", db, "--site", recSite, "--from", from, "--to", to)
 		assert.Equal(t, int64(heights[i]), b.Height, "the statement states the height its projection reflects")
 		assert.False(t, b.Negative)
-		require.Len(t, b.Materials, 1)
-		m := b.Materials[0]
-		assert.Equal(t, "PET", m.Material)
-		assert.Equal(t, int64(0), m.Opening, "a fresh site")
-		assert.Equal(t, chain.lines, figures(m), "%s: every figure as the chain has it", db)
-		assert.Equal(t, chain.closing, m.Closing, "%s: the closing stock is what the chain's batches hold at the site", db)
-		assert.Equal(t, chain.series, series(m), "%s: the balance after each transaction", db)
-		for _, l := range append(append(m.Inputs, m.Outputs...), m.Losses...) {
-			for _, r := range l.Refs {
-				assert.Less(t, r.Block, b.Height, "every transaction is within the stated height")
+		want, err := chain.Balance(ctx, recSite, from, to, b.Height)
+		require.NoError(t, err)
+		// What the flows above put there, so that the comparison
+		// cannot pass on two empty accounts; and the rebuild's closing
+		// stock is what the site's batches hold.
+		require.Len(t, want.Materials, 1)
+		m := want.Materials[0]
+		mass := map[string]int64{}
+		for sec, ls := range map[string][]statement.Line{"in": m.Inputs, "out": m.Outputs, "loss": m.Losses} {
+			for _, l := range ls {
+				mass[sec+"/"+l.Kind+"/"+l.Class] = l.Mass
 			}
 		}
+		require.Equal(t, map[string]int64{"in/purchase/pre-consumer": 200_000, "in/receipt/": 915_000, "in/virgin/": 5_000,
+			"out/dispatch/": 750_000, "loss/process_loss/": 50_000}, mass)
+		require.Equal(t, []int64{0, 320_000}, []int64{m.Opening, m.Closing}, "a fresh site")
+		require.Equal(t, map[string]int64{"PET": 320_000}, chain.Holdings(recSite))
+		assert.Equal(t, want, b.Normal(), "%s: every figure, its transactions and the balance after each, as the chain has it", db)
 
 		// PPWR: the maker's plant made one product this year.
-		var p ppwrJSON
+		var p statement.PPWR
 		env.JSON(t, &p, "auditor", "report", "ppwr", "--db", db, "--plant", makerSite, "--year", strconv.Itoa(year))
+		wantP, err := chain.PPWR(ctx, makerSite, year, p.Height)
+		require.NoError(t, err)
 		var product model.Batch
 		env.JSON(t, &product, "auditor", "batch", "get", prod)
 		require.NotNil(t, product.Shares)
 		require.Equal(t, makerSite, product.Site)
 		post := int64(product.InitialMass) * product.Shares.PostConsumer / model.WholePPM
-		require.Len(t, p.Materials, 1)
-		assert.Equal(t, int64(product.InitialMass), p.Materials[0].Mass)
-		assert.Equal(t, post, p.Materials[0].PostConsumer)
-		assert.Equal(t, post*model.WholePPM/int64(product.InitialMass), p.Materials[0].PostConsumerPpm)
-		require.Len(t, p.Materials[0].Refs, 1)
-		assert.Equal(t, product.CreatedTx, p.Materials[0].Refs[0].Tx)
+		require.Len(t, wantP.Materials, 1)
+		require.Equal(t, []int64{int64(product.InitialMass), post, post * model.WholePPM / int64(product.InitialMass)},
+			[]int64{wantP.Materials[0].Mass, wantP.Materials[0].PostConsumer, wantP.Materials[0].PostConsumerPpm})
+		require.Len(t, wantP.Materials[0].Refs, 1)
+		require.Equal(t, product.CreatedTx, wantP.Materials[0].Refs[0].Tx)
+		assert.Equal(t, wantP, p.Normal(), "%s: the PPWR line as the chain has it", db)
 
 		// Declarations at the recycler's site: one claimed there, one
 		// issued there, each as the chain has it.
@@ -166,196 +172,9 @@ func TestStatementsAgreeWithTheChain(t *testing.T) {
 	assert.Empty(t, r.Stdout)
 }
 
-type fig struct {
-	Kind, Class     string
-	Mass, Post, Pre int64
-	Txs             []string
-}
-
-func figures(m materialJSON) map[string]fig {
-	out := map[string]fig{}
-	for sec, ls := range map[string][]lineJSON{"in": m.Inputs, "out": m.Outputs, "loss": m.Losses} {
-		for _, l := range ls {
-			f := fig{Kind: l.Kind, Class: l.Class, Mass: l.Mass, Post: l.PostConsumer, Pre: l.PreConsumer}
-			for _, r := range l.Refs {
-				f.Txs = append(f.Txs, r.Tx)
-			}
-			sort.Strings(f.Txs)
-			out[sec+"/"+l.Kind+"/"+l.Class] = f
-		}
-	}
-	return out
-}
-
-func series(m materialJSON) []int64 {
-	var out []int64
-	for _, p := range m.Series {
-		out = append(out, p.Balance)
-	}
-	return out
-}
-
-type chainAccount struct {
-	lines   map[string]fig
-	closing int64
-	series  []int64
-}
-
-// chainBalance computes the site's account from the chain: each batch's
-// history (registrations and purchases at the site, handovers into and
-// out of it), the records of the processes that ran there, and where the
-// batches are now. It shares no code with the projection or the report.
-func chainBalance(t *testing.T, ids []string, site string) chainAccount {
-	type event struct {
-		at    string
-		tx    string
-		delta int64
-	}
-	var events []event
-	lines := map[string]fig{}
-	add := func(key, kind, class string, mass, post, pre int64, tx, at string, delta int64) {
-		f := lines[key]
-		f.Kind, f.Class = kind, class
-		f.Mass += mass
-		f.Post += mass * post / model.WholePPM
-		f.Pre += mass * pre / model.WholePPM
-		f.Txs = append(f.Txs, tx)
-		sort.Strings(f.Txs)
-		lines[key] = f
-		events = append(events, event{at, tx, delta})
-	}
-	processes := map[string]bool{}
-	var closing int64
-	for _, id := range ids {
-		var hist []model.HistoryEntry
-		env.JSON(t, &hist, "auditor", "history", id)
-		var prev *model.Batch
-		for _, h := range hist {
-			b := h.Batch
-			if b == nil {
-				continue
-			}
-			sh := model.Shares{}
-			if b.Shares != nil {
-				sh = *b.Shares
-			}
-			switch {
-			case prev == nil && b.Origin.Purchase != nil && b.Site == site:
-				c := string(b.Origin.Purchase.OriginClass)
-				add("in/purchase/"+c, "purchase", c, int64(b.InitialMass), sh.PostConsumer, sh.PreConsumer, h.TxID, h.Timestamp, int64(b.InitialMass))
-			case prev == nil && b.Origin.Collection != nil && b.Site == site:
-				c := string(b.Origin.Collection.OriginClass)
-				add("in/collection/"+c, "collection", c, int64(b.InitialMass), sh.PostConsumer, sh.PreConsumer, h.TxID, h.Timestamp, int64(b.InitialMass))
-			case prev == nil && b.Origin.Process != nil:
-				processes[b.Origin.Process.Tx] = true
-			case prev != nil && len(b.Handovers) > len(prev.Handovers):
-				ho := b.Handovers[len(b.Handovers)-1]
-				if prev.Site == site {
-					add("out/dispatch/", "dispatch", "", int64(ho.Offered), sh.PostConsumer, sh.PreConsumer, h.TxID, h.Timestamp, -int64(ho.Offered))
-				}
-				if ho.Site == site {
-					add("in/receipt/", "receipt", "", int64(ho.Received), sh.PostConsumer, sh.PreConsumer, h.TxID, h.Timestamp, int64(ho.Received))
-				}
-			}
-			prev = b
-		}
-		var now model.Batch
-		env.JSON(t, &now, "auditor", "batch", "get", id)
-		if now.Site == site && now.Status != model.StatusInTransit {
-			closing += int64(now.RemainingMass)
-		}
-	}
-	for tx := range processes {
-		var p model.Process
-		env.JSON(t, &p, "auditor", "process", tx)
-		if p.Site != site {
-			continue
-		}
-		// Every input of this run's processes is at the process's site
-		// and of its one material, so the process shows as its virgin
-		// material and its loss.
-		if p.VirginMass > 0 {
-			add("in/virgin/", "virgin", "", int64(p.VirginMass), 0, 0, tx, p.At, 0)
-		}
-		if p.Loss > 0 {
-			add("loss/process_loss/", "process_loss", "", int64(p.Loss), 0, 0, tx, p.At, 0)
-		}
-		var taken, made int64
-		for _, in := range p.Inputs {
-			taken += int64(in.Mass)
-		}
-		for _, o := range p.Outputs {
-			made += int64(o.Mass)
-		}
-		events = append(events, event{p.At, tx, made - taken})
-	}
-	// The balance after each transaction, in time order.
-	sort.SliceStable(events, func(i, j int) bool {
-		ti, _ := time.Parse(time.RFC3339Nano, events[i].at)
-		tj, _ := time.Parse(time.RFC3339Nano, events[j].at)
-		return ti.Before(tj)
-	})
-	var series []int64
-	var bal int64
-	for i, e := range events {
-		bal += e.delta
-		if i+1 < len(events) && events[i+1].tx == e.tx {
-			continue
-		}
-		series = append(series, bal)
-	}
-	var sum int64
-	for k, f := range lines {
-		if k[:3] == "in/" {
-			sum += f.Mass
-		} else {
-			sum -= f.Mass
-		}
-	}
-	require.Equal(t, closing, sum, "the chain's own account adds up: what came in less what left is what the site holds")
-	return chainAccount{lines: lines, closing: closing, series: series}
-}
-
-// The statements as their JSON reads (client/internal/report's types,
-// which a test outside client/ cannot import).
+// The declarations statement as its JSON reads (client/internal/report's
+// types, which a test outside client/ cannot import).
 type (
-	refJSON struct {
-		Block int64  `json:"block"`
-		Tx    string `json:"tx"`
-	}
-	lineJSON struct {
-		Kind         string    `json:"kind"`
-		Class        string    `json:"originClass"`
-		Mass         int64     `json:"mass"`
-		PostConsumer int64     `json:"postConsumer"`
-		PreConsumer  int64     `json:"preConsumer"`
-		Refs         []refJSON `json:"transactions"`
-	}
-	materialJSON struct {
-		Material string     `json:"material"`
-		Opening  int64      `json:"opening"`
-		Inputs   []lineJSON `json:"inputs"`
-		Outputs  []lineJSON `json:"outputs"`
-		Losses   []lineJSON `json:"losses"`
-		Closing  int64      `json:"closing"`
-		Series   []struct {
-			Balance int64 `json:"balance"`
-		} `json:"series"`
-	}
-	balanceJSON struct {
-		Height    int64          `json:"height"`
-		Negative  bool           `json:"negative"`
-		Materials []materialJSON `json:"materials"`
-	}
-	ppwrJSON struct {
-		Height    int64 `json:"height"`
-		Materials []struct {
-			Mass            int64     `json:"mass"`
-			PostConsumer    int64     `json:"postConsumer"`
-			PostConsumerPpm int64     `json:"postConsumerPpm"`
-			Refs            []refJSON `json:"transactions"`
-		} `json:"materials"`
-	}
 	declTotalsJSON struct {
 		Site        string `json:"site"`
 		Issued      int    `json:"issued"`
@@ -369,18 +188,18 @@ type (
 	declJSON struct {
 		Sites        []declTotalsJSON `json:"sites"`
 		Declarations []struct {
-			ID        string   `json:"id"`
-			Batch     string   `json:"batch"`
-			Supplier  string   `json:"supplier"`
-			Site      string   `json:"site"`
-			Recipient string   `json:"recipient"`
-			ClaimSite string   `json:"claimSite"`
-			Mass      int64    `json:"mass"`
-			PostPpm   int64    `json:"postConsumerPpm"`
-			PrePpm    int64    `json:"preConsumerPpm"`
-			Model     string   `json:"model"`
-			Issue     refJSON  `json:"issue"`
-			Claim     *refJSON `json:"claim"`
+			ID        string         `json:"id"`
+			Batch     string         `json:"batch"`
+			Supplier  string         `json:"supplier"`
+			Site      string         `json:"site"`
+			Recipient string         `json:"recipient"`
+			ClaimSite string         `json:"claimSite"`
+			Mass      int64          `json:"mass"`
+			PostPpm   int64          `json:"postConsumerPpm"`
+			PrePpm    int64          `json:"preConsumerPpm"`
+			Model     string         `json:"model"`
+			Issue     statement.Ref  `json:"issue"`
+			Claim     *statement.Ref `json:"claim"`
 		} `json:"declarations"`
 	}
 )

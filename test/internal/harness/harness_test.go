@@ -301,7 +301,7 @@ func TestSuiteTargetAndLimit(t *testing.T) {
 	if _, ok := Lookup("nope"); ok {
 		t.Error("an undeclared suite is found")
 	}
-	if s, ok := Lookup("demo"); !ok || s.Script == "" {
+	if s, ok := Lookup("demo"); !ok || s.Target() != "./test/demo/..." {
 		t.Errorf("demo: %+v, %v", s, ok)
 	}
 }
