@@ -3,12 +3,14 @@ package member
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -288,12 +290,14 @@ func newParticipation(t *testing.T, h *Home) *participation {
 	tlsDir := filepath.Join(h.OrdererDir(), "tls")
 	cert, err := tls.LoadX509KeyPair(filepath.Join(tlsDir, "server.crt"), filepath.Join(tlsDir, "server.key"))
 	require.NoError(t, err)
-	adminTLS := h.clientTLS(h.OrdererHost(), filepath.Join(tlsDir, "ca.crt"))
-	require.NotNil(t, adminTLS)
+	ca, err := os.ReadFile(filepath.Join(tlsDir, "ca.crt"))
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(ca))
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	_ = srv.Listener.Close()
 	srv.Listener = testport.Listen(t)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: adminTLS.RootCAs, ClientAuth: tls.RequireAndVerifyClientCert}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: roots, ClientAuth: tls.RequireAndVerifyClientCert}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	h.Ports.OrdererAdmin = srv.Listener.Addr().(*net.TCPAddr).Port
