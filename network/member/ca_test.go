@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,8 +18,52 @@ import (
 	"github.com/mtrace/mtrace/network/pki"
 )
 
+// The test binary doubles as a fake CA server: started with
+// MEMBER_FAKE_CA set (as bin/fabric-ca-server, a link to it), it records
+// its PID and arguments in MEMBER_FAKE_ARGS and, as fabric-ca-server does
+// when it starts, writes its TLS certificate (MEMBER_FAKE_TLSROOT) and
+// listens (MEMBER_FAKE_LISTEN); mode "exit" fails at once, "silent"
+// never listens.
+func init() {
+	if mode := os.Getenv("MEMBER_FAKE_CA"); mode != "" {
+		os.Exit(fakeCA(mode))
+	}
+}
+
+func fakeCA(mode string) int {
+	rec := append([]string{strconv.Itoa(os.Getpid())}, os.Args[1:]...)
+	if err := writeFile(os.Getenv("MEMBER_FAKE_ARGS"), []byte(strings.Join(rec, "\n")), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	switch mode {
+	case "exit":
+		fmt.Fprintln(os.Stderr, "fake CA: cannot start")
+		return 3
+	case "silent":
+		time.Sleep(time.Hour)
+		return 0
+	}
+	if err := os.WriteFile(os.Getenv("MEMBER_FAKE_TLSROOT"), []byte("fake TLS root\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	l, err := net.Listen("tcp", os.Getenv("MEMBER_FAKE_LISTEN"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return 1
+		}
+		_ = c.Close()
+	}
+}
+
 // caHome is an initialised organisation's folder on 127.0.0.1 whose CA
-// port is free, and a bin/fabric-ca-server that is the fake node in mode;
+// port is free, and a bin/fabric-ca-server that is the fake CA in mode;
 // args is where the fake records its PID and arguments.
 func caHome(t *testing.T, mode string) (h *Home, bin, args string) {
 	t.Helper()
@@ -32,9 +77,8 @@ func caHome(t *testing.T, mode string) (h *Home, bin, args string) {
 	require.NoError(t, err)
 	require.NoError(t, os.Symlink(exe, bin))
 	args = filepath.Join(t.TempDir(), "args")
-	t.Setenv("MEMBER_FAKE_NODE", mode)
+	t.Setenv("MEMBER_FAKE_CA", mode)
 	t.Setenv("MEMBER_FAKE_LISTEN", local(h.Ports.CA))
-	t.Setenv("MEMBER_FAKE_HEALTH", "")
 	t.Setenv("MEMBER_FAKE_TLSROOT", pki.TLSRoot(dir, h.CA()))
 	t.Setenv("MEMBER_FAKE_ARGS", args)
 	return h, bin, args
@@ -78,7 +122,7 @@ func TestStartCAWaitsUntilItListensAndStopEndsIt(t *testing.T) {
 	c, err := net.DialTimeout("tcp", local(h.Ports.CA), time.Second)
 	require.NoError(t, err, "it listens")
 	require.NoError(t, c.Close())
-	assert.True(t, procEnv(r.pid, "MEMBER_FAKE_NODE=up"), "the PID is the server's")
+	assert.True(t, procEnv(r.pid, "MEMBER_FAKE_CA=up"), "the PID is the server's")
 
 	require.NoError(t, stop())
 	assert.True(t, ends(r), "stop ends the server")
@@ -94,7 +138,7 @@ func TestStartCAFailures(t *testing.T) {
 		assert.Contains(t, err.Error(), "the CA server stopped at once (exit status 3); see "+filepath.Join(dir, "server.log"))
 		log, err := os.ReadFile(filepath.Join(dir, "server.log"))
 		require.NoError(t, err)
-		assert.Contains(t, string(log), "fake node: cannot start", "its output is in server.log")
+		assert.Contains(t, string(log), "fake CA: cannot start", "its output is in server.log")
 		assert.NoFileExists(t, filepath.Join(dir, "server.pid"))
 	})
 	t.Run("cancelled before it listens", func(t *testing.T) {

@@ -34,22 +34,6 @@ func TestMain(m *testing.M) {
 }
 
 func fakeNode(mode string) int {
-	// The fake CA server: it records its PID and arguments, and writes its
-	// TLS certificate, as fabric-ca-server does when it starts.
-	if f := os.Getenv("MEMBER_FAKE_ARGS"); f != "" {
-		_ = writeFile(f, []byte(strings.Join(append([]string{strconv.Itoa(os.Getpid())}, os.Args[1:]...), "\n")), 0o644)
-	}
-	switch mode {
-	case "exit":
-		fmt.Fprintln(os.Stderr, "fake node: cannot start")
-		return 3
-	case "silent": // never listens
-		time.Sleep(time.Hour)
-		return 0
-	}
-	if f := os.Getenv("MEMBER_FAKE_TLSROOT"); f != "" {
-		_ = os.WriteFile(f, []byte("fake TLS root\n"), 0o644)
-	}
 	if mode == "stubborn" {
 		signal.Ignore(syscall.SIGTERM) // before it answers /healthz: Start returns then
 	}
