@@ -513,3 +513,34 @@ func TestKeysOfTheCAWithoutACertificate(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "", got[0].Owner)
 }
+
+// A config block in a folder names the organisations' roots: a key whose
+// certificate one of them issued is that organisation's.
+func TestKeysKnowTheOwnersFromAConfigBlock(t *testing.T) {
+	orgs, _ := consortium(t, "kaunas", "leuven")
+	b, err := Genesis("circular", cardsOf(orgs, "kaunas", "leuven"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	l := orgs["leuven"]
+	for src, dst := range map[string]string{
+		filepath.Join(l.AdminDir(), "msp", "keystore", "priv_sk"):                      "admin.key",
+		filepath.Join(l.AdminDir(), "msp", "signcerts", "Admin@"+l.Domain+"-cert.pem"): "admin.crt",
+	} {
+		raw, err := os.ReadFile(src)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, dst), raw, 0o600))
+	}
+	got, err := Keys(dir)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, Key{Path: "admin.key"}, got[0], "no root in the folder: the owner is unknown")
+
+	require.NoError(t, WriteBlock(filepath.Join(dir, "genesis.block"), b))
+	got, err = Keys(dir)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, Key{Path: "admin.key", Owner: "LeuvenMSP", Cert: "admin.crt"}, got[0])
+	ch, err := BlockChannel(b)
+	require.NoError(t, err)
+	assert.Equal(t, "circular", ch)
+}

@@ -9,14 +9,17 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -66,13 +69,55 @@ type fakeGateway struct {
 	commitTxIDs  []string // the transaction IDs CommitStatus was asked for
 	eventsReqs   []*gateway.ChaincodeEventsRequest
 	events       []*gateway.ChaincodeEventsResponse
+	// answers, when set, answer evaluations by "<chaincode> <function>";
+	// evaluated records each evaluation as "<chaincode> <args...>".
+	answers   map[string][]byte
+	evaluated []string
 }
 
 func (g *fakeGateway) Evaluate(_ context.Context, req *gateway.EvaluateRequest) (*gateway.EvaluateResponse, error) {
 	if g.evaluateErr != nil {
 		return nil, g.evaluateErr
 	}
+	if g.answers != nil {
+		cc, args, err := invocation(req.GetProposedTransaction())
+		if err != nil {
+			return nil, err
+		}
+		g.mu.Lock()
+		g.evaluated = append(g.evaluated, strings.Join(append([]string{cc}, args...), " "))
+		g.mu.Unlock()
+		res, ok := g.answers[cc+" "+args[0]]
+		if !ok {
+			return nil, status.Error(codes.Unknown, "no answer for "+cc+" "+args[0])
+		}
+		return &gateway.EvaluateResponse{Result: &peer.Response{Status: 200, Payload: res}}, nil
+	}
 	return &gateway.EvaluateResponse{Result: &peer.Response{Status: 200, Payload: g.result}}, nil
+}
+
+// invocation is the chaincode and arguments a signed proposal invokes.
+func invocation(sp *peer.SignedProposal) (string, []string, error) {
+	var prop peer.Proposal
+	var cpp peer.ChaincodeProposalPayload
+	var cis peer.ChaincodeInvocationSpec
+	if err := proto.Unmarshal(sp.GetProposalBytes(), &prop); err != nil {
+		return "", nil, err
+	}
+	if err := proto.Unmarshal(prop.GetPayload(), &cpp); err != nil {
+		return "", nil, err
+	}
+	if err := proto.Unmarshal(cpp.GetInput(), &cis); err != nil {
+		return "", nil, err
+	}
+	var args []string
+	for _, a := range cis.GetChaincodeSpec().GetInput().GetArgs() {
+		args = append(args, string(a))
+	}
+	if len(args) == 0 {
+		return "", nil, errors.New("no function")
+	}
+	return cis.GetChaincodeSpec().GetChaincodeId().GetName(), args, nil
 }
 
 func mustMarshal(m proto.Message) []byte {
@@ -313,4 +358,78 @@ func TestDialErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(p.Key, []byte("junk"), 0o600))
 	_, err = Dial(p, Options{})
 	assert.ErrorContains(t, err, "profile test: private key")
+}
+
+// The channel's blocks and configuration come from the gateway peer's
+// system chaincodes, for the profile's channel.
+func TestGatewayReadsBlocksAndConfigFromTheSystemChaincodes(t *testing.T) {
+	blk := func(n uint64) []byte { return mustMarshal(&common.Block{Header: &common.BlockHeader{Number: n}}) }
+	cfg := mustMarshal(&common.Config{Sequence: 4})
+	fg := &fakeGateway{answers: map[string][]byte{
+		"qscc GetChainInfo":       mustMarshal(&common.BlockchainInfo{Height: 8}),
+		"qscc GetBlockByNumber":   blk(7),
+		"qscc GetBlockByTxID":     blk(3),
+		"cscc GetChannelConfig":   cfg,
+		"mtrace " + api.ReadBatch: []byte(`{"id":"PET-1"}`),
+	}}
+	g, err := Dial(serve(t, fg), Options{Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	defer g.Close()
+	ctx := context.Background()
+
+	h, err := g.Height(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(8), h)
+	raw, err := g.BlockByTxID(ctx, "tx-3")
+	require.NoError(t, err)
+	assert.Equal(t, blk(3), raw)
+	raw, err = g.ChannelConfig(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, cfg, raw)
+	raw, err = g.Block(ctx, 5)
+	require.NoError(t, err)
+	assert.Equal(t, blk(7), raw, "whatever the peer answers")
+	_, err = g.Block(ctx, NewestBlock)
+	require.NoError(t, err)
+	assert.Equal(t, "mtrace", g.Chaincode())
+	assert.Equal(t, []string{
+		"qscc GetChainInfo circular",
+		"qscc GetBlockByTxID circular tx-3",
+		"cscc GetChannelConfig circular",
+		"qscc GetBlockByNumber circular 5",
+		"qscc GetChainInfo circular",
+		"qscc GetBlockByNumber circular 7", // the newest: height - 1
+	}, fg.evaluated)
+
+	fg.answers["qscc GetChainInfo"] = mustMarshal(&common.BlockchainInfo{})
+	_, err = g.Block(ctx, NewestBlock)
+	assert.EqualError(t, err, "the channel has no blocks")
+	fg.answers["qscc GetChainInfo"] = []byte("not chain info")
+	_, err = g.Block(ctx, NewestBlock)
+	assert.ErrorContains(t, err, "decode chain info")
+	_, err = g.Height(ctx)
+	assert.Error(t, err)
+	delete(fg.answers, "qscc GetChainInfo")
+	_, err = g.Block(ctx, NewestBlock)
+	assert.ErrorContains(t, err, "no answer for qscc GetChainInfo")
+	err = g.Replay(ctx, 0, func(Event) error { return nil })
+	assert.ErrorContains(t, err, "no answer for qscc GetChainInfo", "Replay needs the height first")
+}
+
+// Connect gives the plain gateway client, closed by the function it
+// returns, with no mtrace behaviour on top.
+func TestConnect(t *testing.T) {
+	fg := &fakeGateway{answers: map[string][]byte{"mtrace " + api.ReadBatch: []byte(`{"id":"PET-1"}`)}}
+	p := serve(t, fg)
+	gw, closeFn, err := Connect(p, 0)
+	require.NoError(t, err)
+	res, err := gw.GetNetwork(p.Channel).GetContract(p.Chaincode).Evaluate(api.ReadBatch, client.WithArguments("PET-1"))
+	require.NoError(t, err)
+	assert.Equal(t, `{"id":"PET-1"}`, string(res))
+	assert.Equal(t, []string{"mtrace " + api.ReadBatch + " PET-1"}, fg.evaluated)
+	require.NoError(t, closeFn())
+
+	require.NoError(t, os.WriteFile(p.TLSRootCert, []byte("junk"), 0o600))
+	_, _, err = Connect(p, time.Second)
+	assert.ErrorContains(t, err, "no PEM certificate in it")
 }

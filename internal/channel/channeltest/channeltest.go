@@ -73,7 +73,6 @@ func New(t testing.TB, channel string) *Orderer {
 // NewNamed is New with a TLS certificate for serverName.
 func NewNamed(t testing.TB, channel, serverName string) *Orderer {
 	t.Helper()
-	o := &Orderer{t: t, Channel: channel}
 	caKey := must(t, func() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tlsca.test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
@@ -94,16 +93,25 @@ func NewNamed(t testing.TB, channel, serverName string) *Orderer {
 	der := must(t, func() ([]byte, error) {
 		return x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
 	})
-	srv := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})))
-	ab.RegisterAtomicBroadcastServer(srv, o)
-	lis := testport.Listen(t)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	o.Addr = lis.Addr().String()
+	o := Serve(t, channel, testport.Listen(t), tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
 	o.RootFile = filepath.Join(t.TempDir(), "orderer-tlsca.pem")
 	if err := os.WriteFile(o.RootFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return o
+}
+
+// Serve starts an orderer of channel with no blocks on lis, presenting
+// cert (such as an organisation's own orderer's, whose TLS roots the
+// test knows: RootFile is empty), and stops it when the test ends.
+func Serve(t testing.TB, channel string, lis net.Listener, cert tls.Certificate) *Orderer {
+	t.Helper()
+	o := &Orderer{t: t, Channel: channel}
+	srv := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
+	ab.RegisterAtomicBroadcastServer(srv, o)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	o.Addr = lis.Addr().String()
 	return o
 }
 

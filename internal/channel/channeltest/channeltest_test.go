@@ -8,7 +8,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 
 	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/channel/channeltest"
+	"github.com/mtrace/mtrace/internal/testport"
 )
 
 func signer(t *testing.T, mspID string) *configtx.SigningIdentity {
@@ -90,4 +94,47 @@ func TestTheFakeServesTheOrdererClient(t *testing.T) {
 	o.EditBlocks(func([]*cb.Block) []*cb.Block { return nil })
 	_, err = c.Config(ctx)
 	assert.EqualError(t, err, "deliver: the orderer answered NOT_FOUND", "an empty channel has no newest block")
+}
+
+// Serve listens where it is told, with the TLS certificate it is given:
+// a client that trusts that certificate's CA, for its name, reads the
+// channel; one that trusts another CA does not.
+func TestServeUsesTheGivenListenerAndCertificate(t *testing.T) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tlsca.kaunas"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	caCert, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "orderer0.kaunas"}, DNSNames: []string{"orderer0.kaunas"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	require.NoError(t, err)
+	root := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644))
+
+	lis := testport.Listen(t)
+	o := channeltest.Serve(t, "circular", lis, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
+	assert.Equal(t, lis.Addr().String(), o.Addr)
+	assert.Empty(t, o.RootFile, "the caller knows the roots")
+	o.AddBlock(&cb.Config{Sequence: 1})
+
+	ctx := context.Background()
+	c, err := channel.Dial(o.Addr, root, "orderer0.kaunas", tls.Certificate{}, "circular", signer(t, "KaunasMSP"))
+	require.NoError(t, err)
+	defer c.Close()
+	got, err := c.Config(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), got.Config.Sequence)
+
+	other := channeltest.New(t, "circular")
+	c2, err := channel.Dial(o.Addr, other.RootFile, "orderer0.kaunas", tls.Certificate{}, "circular", signer(t, "KaunasMSP"))
+	require.NoError(t, err)
+	defer c2.Close()
+	_, err = c2.Config(ctx)
+	assert.ErrorContains(t, err, "certificate signed by unknown authority")
 }

@@ -33,6 +33,8 @@ type Options struct {
 	Chosen   func() (*config.Profile, error)
 	Config   func() (*config.File, error)
 	LedgerAs func(ctx context.Context, profile string) (ledger.Ledger, error)
+	// After is how a retry waits (time.After when nil).
+	After func(time.Duration) <-chan time.Time
 }
 
 // Results of one event.
@@ -140,6 +142,9 @@ func runCapture(ctx context.Context, opts *Options) error {
 		return err
 	}
 	c := &capturer{opts: opts, chosen: chosen, file: file, ledgers: map[string]ledger.Ledger{}}
+	if opts.After == nil {
+		opts.After = time.After
+	}
 	defer func() {
 		for _, l := range c.ledgers {
 			l.Close()
@@ -235,7 +240,7 @@ func (c *capturer) capture(ctx context.Context, it epcis.Item, o Outcome) Outcom
 		select {
 		case <-ctx.Done():
 			return refuse(ctx.Err().Error())
-		case <-time.After(wait):
+		case <-c.opts.After(wait):
 		}
 		err = api.New(l).Capture(ctx, *it.Request)
 	}

@@ -1,12 +1,14 @@
 package capture
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +19,7 @@ import (
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
 	"github.com/mtrace/mtrace/client/internal/config"
 	"github.com/mtrace/mtrace/client/internal/ledger"
+	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
 
 const doc = `{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",{"mt":"urn:mtrace:vocab:"}],
@@ -45,6 +48,8 @@ type env struct {
 	captured map[string]model.Captured // eventID -> record
 	profiles []string                  // profile of each Capture submit
 	reqs     []model.CaptureRequest
+	// capture is the fake's Capture: it records the event.
+	capture ledgertest.Responder
 }
 
 func newEnv(t *testing.T) *env {
@@ -66,13 +71,14 @@ func newEnv(t *testing.T) *env {
 		}
 		return nil, errors.New("rejected by chaincode: event " + args[0] + " not captured")
 	})
-	e.Fake.On(api.Capture, func(args []string) ([]byte, error) {
+	e.capture = func(args []string) ([]byte, error) {
 		var r model.CaptureRequest
 		require.NoError(t, json.Unmarshal([]byte(args[0]), &r))
 		e.reqs = append(e.reqs, r)
 		e.captured[r.EventID] = model.Captured{EventID: r.EventID, Tx: "tx-" + r.EventID[9:], By: model.Actor{MSP: "MunicipalityMSP"}, Digest: r.Digest()}
 		return nil, nil
-	})
+	}
+	e.Fake.On(api.Capture, e.capture)
 	return e
 }
 
@@ -186,4 +192,108 @@ func TestCaptureErrors(t *testing.T) {
 	assert.ErrorContains(t, e.Run(NewCmdCapture(e.F, nil), "capture"), "expected at least one FILE")
 	assert.ErrorContains(t, e.Run(NewCmdCapture(e.F, nil), "capture", "x", "--base", "nope"), "--base: identifier base")
 	assert.ErrorContains(t, e.Run(NewCmdCapture(e.F, nil), "capture", "x", "-p", "nobody"), `profile "nobody" not found`)
+}
+
+// oneEvent is a document of doc's first event alone: a register as the
+// municipality.
+const oneEvent = `{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",{"mt":"urn:mtrace:vocab:"}],
+"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-25T16:00:00+03:00",
+"epcisBody":{"eventList":[
+{"type":"ObjectEvent","eventID":"urn:uuid:c1","eventTime":"2026-11-25T08:10:00+03:00","eventTimeZoneOffset":"+03:00",
+ "action":"ADD","bizStep":"collecting","bizLocation":{"id":"urn:mtrace:id:place/depot"},
+ "quantityList":[{"epcClass":"urn:mtrace:id:batch/C-1","quantity":640.5,"uom":"KGM"}],
+ "ilmd":{"mt:material":"PET","mt:wasteCode":"15 01 02"}}
+]}}`
+
+// retrying runs capture of oneEvent whose first fails submits fail with
+// fail, recording each wait between tries instead of waiting; ctx is the
+// run's context. It returns the report, the run's error and the waits.
+func retrying(t *testing.T, ctx context.Context, fails int, fail error, after func(time.Duration) <-chan time.Time) (*env, Report, error, []time.Duration) {
+	e := newEnv(t)
+	tries := 0
+	e.Fake.On(api.Capture, func(args []string) ([]byte, error) {
+		if tries++; tries <= fails {
+			return nil, fail
+		}
+		return e.capture(args)
+	})
+	var waits []time.Duration
+	cmd := NewCmdCapture(e.F, func(o *Options) error {
+		o.After = func(d time.Duration) <-chan time.Time {
+			waits = append(waits, d)
+			if after != nil {
+				return after(d)
+			}
+			ch := make(chan time.Time, 1)
+			ch <- time.Time{}
+			return ch
+		}
+		return runCapture(ctx, o)
+	})
+	err := e.Run(cmd, "capture", e.file(t, oneEvent), "-o", "json")
+	var r Report
+	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &r), e.Out.String())
+	require.NotEmpty(t, r.Events)
+	return e, r, err, waits
+}
+
+// A refusal by the chaincode (the other endorsing peer has not seen the
+// block the event follows from yet) is tried again, 250 ms then twice as
+// long each time, and the event is captured once a try succeeds.
+func TestCaptureRetriesAChaincodeRefusalThatPasses(t *testing.T) {
+	e, r, err, waits := retrying(t, context.Background(), 2, ledgertest.Rejection(`batch "C-1": offer not found`), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}, waits)
+	assert.Len(t, e.Fake.CallsTo(api.Capture), 3, "two refusals, then the try that passes")
+	assert.Equal(t, 1, r.Captured)
+	require.Len(t, r.Events, 1)
+	assert.Equal(t, Captured, r.Events[0].Result)
+	assert.Equal(t, "tx-c1", r.Events[0].Tx)
+	assert.Empty(t, r.Events[0].Reason)
+}
+
+// A refusal that persists counts after the bounded tries (250 ms to 2 s
+// apart: five in all), with the chaincode's message.
+func TestCaptureGivesUpOnAPersistentChaincodeRefusal(t *testing.T) {
+	e, r, err, waits := retrying(t, context.Background(), 1000, ledgertest.Rejection(`batch "C-1" already exists`), nil)
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	assert.Equal(t, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}, waits)
+	assert.Len(t, e.Fake.CallsTo(api.Capture), 5)
+	assert.Equal(t, 1, r.Refused)
+	require.Len(t, r.Events, 1)
+	assert.Equal(t, Refused, r.Events[0].Result)
+	assert.Equal(t, `rejected by chaincode: batch "C-1" already exists`, r.Events[0].Reason)
+	assert.Empty(t, e.captured)
+}
+
+// Only the chaincode's refusals are tried again: a transaction that failed
+// validation, or a connection that failed, counts at once.
+func TestCaptureDoesNotRetryOtherErrors(t *testing.T) {
+	for _, fail := range []error{ledgertest.MVCC(), errors.New("rpc error: code = Unavailable desc = connection refused")} {
+		e, r, err, waits := retrying(t, context.Background(), 1, fail, nil)
+		require.ErrorIs(t, err, cmdutil.ErrSilent)
+		assert.Empty(t, waits, "%v", fail)
+		assert.Len(t, e.Fake.CallsTo(api.Capture), 1, "%v", fail)
+		require.Len(t, r.Events, 1)
+		assert.Equal(t, Refused, r.Events[0].Result)
+		assert.Equal(t, fail.Error(), r.Events[0].Reason)
+	}
+}
+
+// A run cancelled while it waits to try again stops waiting and counts
+// the event refused, saying why; the rest of the file is not read.
+func TestCaptureRetryStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, r, err, waits := retrying(t, ctx, 1000, ledgertest.Rejection("not yet"), func(time.Duration) <-chan time.Time {
+		cancel()
+		return nil // never fires
+	})
+	require.ErrorIs(t, err, cmdutil.ErrSilent)
+	assert.Equal(t, []time.Duration{250 * time.Millisecond}, waits)
+	assert.Len(t, e.Fake.CallsTo(api.Capture), 1)
+	require.Len(t, r.Events, 2)
+	assert.Equal(t, Outcome{File: r.Events[0].File, Document: 1, Index: 0, EventID: "urn:uuid:c1", Result: Refused, Kind: "register",
+		Profile: "municipality", Reason: context.Canceled.Error()}, r.Events[0])
+	assert.Equal(t, Outcome{File: r.Events[0].File, Index: -1, Result: Refused, Reason: context.Canceled.Error()}, r.Events[1])
 }
