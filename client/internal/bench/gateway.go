@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 )
@@ -78,6 +79,31 @@ func (g *gatewayClient) TxBytes(ctx context.Context, id string) (int, error) {
 		return 0, fmt.Errorf("decode transaction %s: %w", id, err)
 	}
 	return proto.Size(pt.GetTransactionEnvelope()), nil
+}
+
+// Block reads the block that holds committed transaction id from the
+// peer's ledger (qscc GetBlockByTxID): its size, its transactions and the
+// orderers' signatures in its SIGNATURES metadata.
+func (g *gatewayClient) Block(ctx context.Context, id string) (Block, error) {
+	raw, err := g.qscc.EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(g.channel, id))
+	if err != nil {
+		return Block{}, fmt.Errorf("read the block of transaction %s: %s", id, describe(err))
+	}
+	var b common.Block
+	if err := proto.Unmarshal(raw, &b); err != nil {
+		return Block{}, fmt.Errorf("decode the block of transaction %s: %w", id, err)
+	}
+	out := Block{Number: b.GetHeader().GetNumber(), Bytes: len(raw), Txs: len(b.GetData().GetData())}
+	if md := b.GetMetadata().GetMetadata(); len(md) > int(common.BlockMetadataIndex_SIGNATURES) {
+		sig := md[common.BlockMetadataIndex_SIGNATURES]
+		out.SigBytes = len(sig)
+		var m common.Metadata
+		if err := proto.Unmarshal(sig, &m); err != nil {
+			return Block{}, fmt.Errorf("decode the signatures of block %d: %w", out.Number, err)
+		}
+		out.Sigs = len(m.GetSignatures())
+	}
+	return out, nil
 }
 
 // describe puts the gateway's error, whose details hold each peer's
