@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/api"
@@ -299,7 +300,8 @@ func gatewayOpener(o *Options, getenv config.Getenv) func(string, string) (Clien
 			chaincode = p.Chaincode
 		}
 		nw := gw.GetNetwork(p.Channel)
-		c := &gatewayClient{contract: nw.GetContract(chaincode), qscc: nw.GetContract("qscc"), channel: p.Channel, orgs: o.EndorsingOrgs}
+		c := &gatewayClient{contract: nw.GetContract(chaincode), qscc: nw.GetContract("qscc"), channel: p.Channel, orgs: o.EndorsingOrgs,
+			commitOf: func(txID string) (*client.Commit, error) { return ledger.CommitOf(gw, p, txID) }}
 		return c, p.MSPID, closeFn, nil
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
 // gatewayClient times transactions through the Fabric Gateway step by
@@ -21,6 +23,10 @@ type gatewayClient struct {
 	qscc     *client.Contract // the peer's ledger queries, for TxBytes
 	channel  string
 	orgs     []string
+	// commitOf is the commit of a transaction by its ID, to read its
+	// status when the submit failed only because orderers had already
+	// ordered it (ledger.AlreadyOrdered).
+	commitOf func(txID string) (*client.Commit, error)
 }
 
 func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) Sample {
@@ -40,6 +46,12 @@ func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) S
 	}
 	id := tx.TransactionID()
 	commit, err := tx.SubmitWithContext(ctx)
+	if err != nil && ledger.AlreadyOrdered(err) && g.commitOf != nil {
+		// Under BFT, orderers that got the transaction after the others
+		// had ordered it answer "request already processed", which the
+		// gateway counts as a failed submit; the commit status tells.
+		commit, err = g.commitOf(id)
+	}
 	if err != nil {
 		return Sample{Code: "SUBMIT_ERROR", Err: describe(err), Endorse: endorse, TxID: id}
 	}
