@@ -625,7 +625,11 @@ cmd_up() {
 	say "nodes healthy ($(since))"
 	((fresh)) && join_orderers
 	wait_leader
-	say "orderers agree on a $CONSENSUS leader ($(since))"
+	if [[ $CONSENSUS == raft ]]; then
+		say "orderers have a Raft leader ($(since))"
+	else
+		say "orderers agree on a BFT leader ($(since))"
+	fi
 	if ((fresh)); then
 		parallel join join_peer
 		say "channel $CHANNEL joined ($(since))"
