@@ -79,7 +79,7 @@ test-e2e: deps build ## Run the end-to-end tests on a fresh test network
 fuzz: ## Run every fuzz target for 60 s each
 	@scripts/test.sh fuzz
 
-bench: deps build ## Benchmark a fresh network against the platform baseline (docs/reference/bench.md)
+bench: deps build ## Benchmark a fresh network against Raft and the platform baseline (docs/reference/bench.md)
 	@scripts/bench.sh
 
 bench-reports: ## Time the period statements on a synthetic projection of 250,000 batches (no network)

@@ -28,7 +28,10 @@
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
-# default the consortium file's), MTRACE_LOG_SPEC (Fabric logging spec for
+# default the consortium file's), MTRACE_CONSENSUS (a new network's
+# consensus: bft, the default, or raft, the same orderers as etcdraft
+# consenters, for benchmarks only; kept in the network's consortium file),
+# MTRACE_LOG_SPEC (Fabric logging spec for
 # the nodes, default grpc=warning:info), MTRACE_CC_SRC (module root that
 # deploy builds the mtrace chaincode from, default the repository; the upgrade test
 # points it at an older release).
@@ -62,6 +65,7 @@ load_topology() {
 		MSP[$name]=$msp HOST[$name]=$host PORT[$name]=$port APORT[$name]=$admin OPORT[$name]=$ops
 	done <<<"$lines"
 	CHANNEL=$(sed -n 's/^channel: *//p' "$TOPO")
+	CONSENSUS=$(net consensus) || fail "the consortium file $TOPO is not valid"
 	# The chaincode-level endorsement policy governs keys without a
 	# key-level policy, above all every key a transaction creates: peers of
 	# two member organisations, so no organisation alone can create a
@@ -388,11 +392,12 @@ write_config() {
 }
 
 create() {
-	say "creating the network in $H (base port $B)"
+	say "creating the network in $H (base port $B, consensus ${MTRACE_CONSENSUS:-of the consortium file})"
 	mkdir -p "$H"/{artifacts,logs,pids,data}
 	echo "$B" >"$H/base-port"
 	"$BIN/mtrace-net" init --from "${MTRACE_TOPOLOGY:-$root/network/consortium.yaml}" \
-		${MTRACE_CHANNEL:+--channel "$MTRACE_CHANNEL"} || fail "the consortium file is not valid"
+		${MTRACE_CHANNEL:+--channel "$MTRACE_CHANNEL"} ${MTRACE_CONSENSUS:+--consensus "$MTRACE_CONSENSUS"} ||
+		fail "the consortium file is not valid"
 	load_topology
 	echo "$CHANNEL" >"$H/channel"
 	{ net render && net ca-config; } || fail "writing configtx.yaml and the CA servers' config failed"
@@ -563,6 +568,8 @@ check_home() {
 	[[ $b == "$B" ]] || fail "the network in $H was created with MTRACE_BASE_PORT=$b, not $B"
 	[[ -z ${MTRACE_CHANNEL:-} || $MTRACE_CHANNEL == "$CHANNEL" ]] ||
 		fail "the network in $H was created with channel $CHANNEL, not MTRACE_CHANNEL=$MTRACE_CHANNEL"
+	[[ -z ${MTRACE_CONSENSUS:-} || $MTRACE_CONSENSUS == "$CONSENSUS" ]] ||
+		fail "the network in $H was created with consensus $CONSENSUS, not MTRACE_CONSENSUS=$MTRACE_CONSENSUS"
 }
 
 # have_topology: load the network's consortium file, if it has one. A
@@ -618,7 +625,11 @@ cmd_up() {
 	say "nodes healthy ($(since))"
 	((fresh)) && join_orderers
 	wait_leader
-	say "orderers agree on a BFT leader ($(since))"
+	if [[ $CONSENSUS == raft ]]; then
+		say "orderers have a Raft leader ($(since))"
+	else
+		say "orderers agree on a BFT leader ($(since))"
+	fi
 	if ((fresh)); then
 		parallel join join_peer
 		say "channel $CHANNEL joined ($(since))"
@@ -658,6 +669,7 @@ cmd_down() {
 cmd_status() {
 	local n pid h out
 	have_topology || fail "no network in $H"
+	say "consensus $CONSENSUS"
 	printf '%-24s %-6s %s\n' NODE STATE PID
 	for n in $(all_nodes) $(cc_nodes); do
 		if running "$n"; then
@@ -717,6 +729,12 @@ cmd_logs() {
 }
 
 # --- membership ---------------------------------------------------------------
+
+# no_raft CMD: membership changes are for BFT networks; a Raft network is
+# a benchmark's comparison only (docs/reference/bench.md).
+no_raft() {
+	[[ $CONSENSUS != raft ]] || fail "$1: raft networks are for benchmarks only; membership changes need a BFT network (MTRACE_CONSENSUS=bft, the default)"
+}
 
 # step NAME: say which step runs; a failure names it (on_exit).
 STEP=""
@@ -787,6 +805,7 @@ cmd_add_org() {
 	[[ -f $H/.ready ]] || fail "no network in $H; run 'network.sh up' first"
 	have_topology
 	check_home
+	no_raft add-org
 	# Until the channel step succeeds, a failure stops the new peer and
 	# deletes its data folder (it holds no ledger yet) and the topology
 	# copy that names it: the network is as it was.
@@ -885,6 +904,7 @@ cmd_remove_org() {
 	[[ -f $H/.ready ]] || fail "no network in $H"
 	have_topology
 	check_home
+	no_raft remove-org
 	trap 'on_exit; rm -f "$H/leaving.yaml"' EXIT
 	node=""
 	for p in "${PEERS[@]}"; do

@@ -5,8 +5,9 @@
 //
 // Ports come from Low to High, above every base port the networks of the
 // scripts use (27000 for the demo, 28000 for the tests, 30000 for the
-// benchmark, each with 130 ports, and base+200 for the projection's
-// PostgreSQL), so a unit test never takes a port a running network needs.
+// benchmark and 30200 for its Raft network, each with 130 ports, and
+// base+200 for the projection tests' PostgreSQL), so a unit test never
+// takes a port a running network needs.
 package testport
 
 import (

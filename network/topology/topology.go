@@ -47,11 +47,22 @@ const Span = 100 + 2*10 + Slots
 // <node>-orderer.
 const OrdererSuffix = "-orderer"
 
+// The consensus types a network can be created with.
+const (
+	ConsensusBFT  = "bft"
+	ConsensusRaft = "raft"
+)
+
 // Topology is one consortium file.
 type Topology struct {
 	Channel       string `yaml:"channel"`
 	Domain        string `yaml:"domain"`
 	Organisations []Org  `yaml:"organisations"`
+	// Consensus is how the members' orderers order: ConsensusBFT (the
+	// default, also when empty) or ConsensusRaft, the same orderers as
+	// etcdraft consenters, for benchmarks only. It is fixed when the
+	// network is created.
+	Consensus string `yaml:"consensus,omitempty"`
 	// Legacy is the orderers section of a consortium file made before the
 	// members ran the ordering themselves (one organisation with Raft
 	// orderers); it is refused with an explanation.
@@ -146,6 +157,9 @@ func (t *Topology) Validate() error {
 	if t.Legacy != nil {
 		return errors.New("orderers: a separate ordering organisation is no longer supported: every member organisation runs its own orderer, a SmartBFT consenter; remove the orderers section (network/README.md)")
 	}
+	if t.Consensus != "" && t.Consensus != ConsensusBFT && t.Consensus != ConsensusRaft {
+		return fmt.Errorf("consensus: must be %s or %s, got %q", ConsensusBFT, ConsensusRaft, t.Consensus)
+	}
 	if len(t.Organisations) == 0 {
 		return errors.New("organisations: the consortium needs at least one member organisation")
 	}
@@ -216,6 +230,18 @@ func (o Org) validate(f string) error {
 	}
 	return nil
 }
+
+// ConsensusType is the network's consensus: ConsensusRaft or, by default,
+// ConsensusBFT.
+func (t *Topology) ConsensusType() string {
+	if t.Consensus == ConsensusRaft {
+		return ConsensusRaft
+	}
+	return ConsensusBFT
+}
+
+// Raft reports whether the members' orderers are etcdraft consenters.
+func (t *Topology) Raft() bool { return t.ConsensusType() == ConsensusRaft }
 
 // Org returns the organisation whose node name or MSP ID is key.
 func (t *Topology) Org(key string) (Org, bool) {

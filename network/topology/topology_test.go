@@ -295,6 +295,84 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:25500", ayse["orderer"].(map[string]any)["endpoint"], "a member's profiles name its own orderer")
 }
 
+func TestRenderedRaftInputMakesTheSameOrderersRaftConsenters(t *testing.T) {
+	top := defaultTopology(t)
+	bft, err := top.Configtx(25500, "/net/crypto")
+	require.NoError(t, err)
+	top.Consensus = ConsensusRaft
+	require.NoError(t, top.Validate())
+	assert.True(t, top.Raft())
+	raw, err := top.Configtx(25500, "/net/crypto")
+	require.NoError(t, err)
+
+	type raftConsenter struct {
+		Host          string `yaml:"Host"`
+		Port          int    `yaml:"Port"`
+		ClientTLSCert string `yaml:"ClientTLSCert"`
+		ServerTLSCert string `yaml:"ServerTLSCert"`
+	}
+	type orderer struct {
+		OrdererType      string           `yaml:"OrdererType"`
+		BatchTimeout     string           `yaml:"BatchTimeout"`
+		BatchSize        map[string]any   `yaml:"BatchSize"`
+		ConsenterMapping []map[string]any `yaml:"ConsenterMapping"`
+		SmartBFT         map[string]any   `yaml:"SmartBFT"`
+		EtcdRaft         struct {
+			Consenters []raftConsenter `yaml:"Consenters"`
+			Options    map[string]any  `yaml:"Options"`
+		} `yaml:"EtcdRaft"`
+		Policies      map[string]map[string]string `yaml:"Policies"`
+		Organizations []struct {
+			Name     string                       `yaml:"Name"`
+			Policies map[string]map[string]string `yaml:"Policies"`
+		} `yaml:"Organizations"`
+	}
+	type input struct {
+		Organizations []map[string]any `yaml:"Organizations"`
+		Application   map[string]any   `yaml:"Application"`
+		Profiles      map[string]struct {
+			Orderer     orderer        `yaml:"Orderer"`
+			Application map[string]any `yaml:"Application"`
+		} `yaml:"Profiles"`
+	}
+	var r, b input
+	require.NoError(t, yaml.Unmarshal(raw, &r), string(raw))
+	require.NoError(t, yaml.Unmarshal(bft, &b), string(bft))
+	ro, bo := r.Profiles["Circular"].Orderer, b.Profiles["Circular"].Orderer
+	assert.Equal(t, "etcdraft", ro.OrdererType)
+	assert.Empty(t, ro.ConsenterMapping, "no SmartBFT consenters")
+	assert.Empty(t, ro.SmartBFT)
+	require.Len(t, ro.EtcdRaft.Consenters, 4, "one Raft consenter per member")
+	require.Len(t, bo.ConsenterMapping, 4)
+	for i, c := range ro.EtcdRaft.Consenters {
+		// The same orderer as under BFT: host, port and TLS certificates.
+		m := bo.ConsenterMapping[i]
+		assert.Equal(t, raftConsenter{Host: m["Host"].(string), Port: m["Port"].(int),
+			ClientTLSCert: m["ClientTLSCert"].(string), ServerTLSCert: m["ServerTLSCert"].(string)}, c)
+	}
+	assert.Equal(t, raftConsenter{Host: "127.0.0.1", Port: 25501,
+		ClientTLSCert: "/net/crypto/peerOrganizations/recycler.mtrace.local/orderers/orderer0.recycler.mtrace.local/tls/server.crt",
+		ServerTLSCert: "/net/crypto/peerOrganizations/recycler.mtrace.local/orderers/orderer0.recycler.mtrace.local/tls/server.crt"},
+		ro.EtcdRaft.Consenters[1])
+	assert.Equal(t, map[string]any{"TickInterval": "500ms", "ElectionTick": 10, "HeartbeatTick": 1,
+		"MaxInflightBlocks": 5, "SnapshotIntervalSize": "16 MB"}, ro.EtcdRaft.Options)
+	assert.Equal(t, "ANY Writers", ro.Policies["BlockValidation"]["Rule"], "one orderer's signature on a Raft block")
+	// Everything else is the BFT network's: block cutting, policies,
+	// organisations, the application group.
+	assert.Equal(t, bo.BatchTimeout, ro.BatchTimeout)
+	assert.Equal(t, bo.BatchSize, ro.BatchSize)
+	assert.Equal(t, bo.Policies, ro.Policies)
+	assert.Equal(t, bo.Organizations, ro.Organizations)
+	assert.Equal(t, b.Organizations, r.Organizations)
+	assert.Equal(t, b.Application, r.Application)
+	assert.Equal(t, b.Profiles["Circular"].Application, r.Profiles["Circular"].Application)
+
+	top.Consensus = "kafka"
+	assert.EqualError(t, top.Validate(), `consensus: must be bft or raft, got "kafka"`)
+	top.Consensus = ""
+	assert.Equal(t, ConsensusBFT, top.ConsensusType(), "no consensus named is BFT")
+}
+
 func TestKeepAddedKeepsEnrolledPeopleOfMembers(t *testing.T) {
 	top := defaultTopology(t)
 	fresh, err := top.Profiles(25000, "/net/crypto", "/net", "mtrace", "")

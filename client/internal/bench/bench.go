@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/api"
@@ -70,6 +71,12 @@ type Options struct {
 	// Open connects to chaincode ("" for the profile's own) as the named
 	// profile and returns the profile's MSP ID.
 	Open func(profile, chaincode string) (Client, string, func() error, error)
+	// Against is the config file of a second network (--against): the
+	// throughput scenarios then run on both, in alternating slices, and
+	// Labels name the two networks. OpenAgainst is Open on that network.
+	Against     string
+	Labels      []string
+	OpenAgainst func(profile, chaincode string) (Client, string, func() error, error)
 }
 
 // NewCommand builds the mtrace-bench command. getenv finds the config file
@@ -107,11 +114,21 @@ weighs on both sides alike. Every throughput scenario also reports the mean
 committed size of its transactions (bytes/tx, read back from the ledger for
 up to 100 of them), so that ledger growth shows next to tx/s.
 
+With --against CONFIG the throughput scenarios run on two networks in one
+invocation: the one of --config (or $MTRACE_CONFIG) and the one of CONFIG, the
+same profiles on each, at the same -n and -c, in --rounds slices that alternate
+which network goes first (A B, B A, A B). Each line then names its network
+(--labels), the first network's line has the ratio of its tx/s over the
+second's, and both report what their committed blocks weigh: block bytes per
+transaction, transactions and orderer signatures per block (read back for up
+to 20 blocks). scripts/bench.sh compares a BFT and a Raft network so.
+
 Connection profiles come from the mtrace config file (--config or
 $MTRACE_CONFIG), as for mtrace.`,
 		Example: `  mtrace-bench register --baseline -n 3000 -c 64 -o json
   mtrace-bench register transfer process mixed --baseline -n 2000 -c 64
-  mtrace-bench trace verify --nodes 10,100,1000 --depth 3,5,8 --calls 20`,
+  mtrace-bench trace verify --nodes 10,100,1000 --depth 3,5,8 --calls 20
+  mtrace-bench register transfer process --against raft/config.yaml --labels bft,raft`,
 		Args:          cobra.MinimumNArgs(1),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -128,6 +145,11 @@ $MTRACE_CONFIG), as for mtrace.`,
 			}
 			if opts.Open == nil {
 				opts.Open = gatewayOpener(opts, getenv)
+			}
+			if opts.Against != "" && opts.OpenAgainst == nil {
+				other := *opts
+				other.ConfigPath = opts.Against
+				opts.OpenAgainst = gatewayOpener(&other, getenv)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -157,6 +179,8 @@ $MTRACE_CONFIG), as for mtrace.`,
 	fl.IntVar(&opts.Calls, "calls", 20, "trace/verify: sequential calls per size")
 	fl.IntVar(&opts.Rounds, "rounds", 3, "with --baseline: slices of each scenario, each between two baseline slices")
 	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
+	fl.StringVar(&opts.Against, "against", "", "config file of a second network: run the throughput scenarios on both, in alternating slices")
+	fl.StringSliceVar(&opts.Labels, "labels", []string{"first", "second"}, "with --against: names of the two networks")
 	fl.IntVar(&opts.Descendants, "descendants", 5000, "recall: batches under the root")
 	fl.IntVar(&opts.RecallDepth, "recall-depth", 3, "recall: levels under the root")
 	return cmd
@@ -175,6 +199,9 @@ func (o *Options) Validate() error {
 	for _, s := range o.Scenarios {
 		if !slices.Contains(Scenarios, s) {
 			return cmdutil.FlagErrorf("unknown scenario %q: must be one of %s", s, strings.Join(Scenarios, ", "))
+		}
+		if o.Against != "" && slices.Contains(queryScenarios, s) {
+			return cmdutil.FlagErrorf("--against: %s is not a throughput scenario; compare register, transfer, process or mixed", s)
 		}
 		if seen[s] {
 			return cmdutil.FlagErrorf("scenario %q named twice", s)
@@ -196,6 +223,12 @@ func (o *Options) Validate() error {
 		return cmdutil.FlagErrorf("--baseline-bytes: must be at least 0, got %d", o.BaselineBytes)
 	case o.Baseline && o.BaselineChaincode == "":
 		return cmdutil.FlagErrorf("--baseline-chaincode: must name the baseline chaincode")
+	case o.Against != "" && o.Baseline:
+		return cmdutil.FlagErrorf("--against and --baseline: compare two networks or one against its baseline, not both at once")
+	case o.Against != "" && len(o.Labels) != 2:
+		return cmdutil.FlagErrorf("--labels: give two names, one per network, got %d", len(o.Labels))
+	case o.Against != "" && o.Labels[0] == o.Labels[1]:
+		return cmdutil.FlagErrorf("--labels: the two networks need different names, got %q twice", o.Labels[0])
 	case o.Calls < 1:
 		return cmdutil.FlagErrorf("--calls: must be at least 1, got %d", o.Calls)
 	case slices.Contains(o.Scenarios, Recall) && (o.Descendants < 1 || o.RecallDepth < 1):
@@ -267,35 +300,32 @@ func gatewayOpener(o *Options, getenv config.Getenv) func(string, string) (Clien
 			chaincode = p.Chaincode
 		}
 		nw := gw.GetNetwork(p.Channel)
-		c := &gatewayClient{contract: nw.GetContract(chaincode), qscc: nw.GetContract("qscc"), channel: p.Channel, orgs: o.EndorsingOrgs}
+		c := &gatewayClient{contract: nw.GetContract(chaincode), qscc: nw.GetContract("qscc"), channel: p.Channel, orgs: o.EndorsingOrgs,
+			commitOf: func(txID string) (*client.Commit, error) { return ledger.CommitOf(gw, p, txID) }}
 		return c, p.MSPID, closeFn, nil
 	}
 }
 
 func runBench(ctx context.Context, o *Options) error {
-	col, _, closeCol, err := o.Open(o.Collector, "")
+	e, closeEnv, err := o.env(o.Open)
 	if err != nil {
-		return fmt.Errorf("--as-collector %s: %w", o.Collector, err)
+		return err
 	}
-	defer closeCol()
-	rec, recMSP, closeRec, err := o.Open(o.Recycler, "")
-	if err != nil {
-		return fmt.Errorf("--as-recycler %s: %w", o.Recycler, err)
-	}
-	defer closeRec()
-	e := &env{
-		col: col, rec: rec, recMSP: recMSP, prefix: o.Prefix, c: o.C,
-		in: o.Inputs, out: o.Outputs, pad: o.BaselineBytes,
-		collectedAt: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
-		log:         o.Log,
-	}
-	if o.Baseline {
-		base, _, closeBase, err := o.Open(o.Collector, o.BaselineChaincode)
+	defer closeEnv()
+	if o.Against != "" {
+		f, closeF, err := o.env(o.OpenAgainst)
 		if err != nil {
-			return fmt.Errorf("--baseline-chaincode %s: %w", o.BaselineChaincode, err)
+			return fmt.Errorf("--against %s: %w", o.Against, err)
 		}
-		defer closeBase()
-		e.base = base
+		defer closeF()
+		vs, err := Compare(ctx, []*env{e, f}, o.Labels, o)
+		if err != nil {
+			return err
+		}
+		if o.Format == cmdutil.FormatJSON {
+			return WriteVersusJSON(o.Out, vs)
+		}
+		return WriteVersusTable(o.Out, vs)
 	}
 	results, err := Measure(ctx, e, o)
 	if err != nil {
@@ -305,6 +335,45 @@ func runBench(ctx context.Context, o *Options) error {
 		return WriteJSON(o.Out, results)
 	}
 	return WriteTable(o.Out, results)
+}
+
+// env connects the collector, the recycler and (with --baseline) the
+// baseline chaincode through open, and returns them with the function
+// that closes them.
+func (o *Options) env(open func(string, string) (Client, string, func() error, error)) (*env, func(), error) {
+	var closers []func() error
+	closeAll := func() {
+		for _, c := range slices.Backward(closers) {
+			_ = c()
+		}
+	}
+	col, _, closeCol, err := open(o.Collector, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("--as-collector %s: %w", o.Collector, err)
+	}
+	closers = append(closers, closeCol)
+	rec, recMSP, closeRec, err := open(o.Recycler, "")
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("--as-recycler %s: %w", o.Recycler, err)
+	}
+	closers = append(closers, closeRec)
+	e := &env{
+		col: col, rec: rec, recMSP: recMSP, prefix: o.Prefix, c: o.C,
+		in: o.Inputs, out: o.Outputs, pad: o.BaselineBytes,
+		collectedAt: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+		log:         o.Log,
+	}
+	if o.Baseline {
+		base, _, closeBase, err := open(o.Collector, o.BaselineChaincode)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("--baseline-chaincode %s: %w", o.BaselineChaincode, err)
+		}
+		closers = append(closers, closeBase)
+		e.base = base
+	}
+	return e, closeAll, nil
 }
 
 // Measure runs each scenario and returns one result per scenario (per

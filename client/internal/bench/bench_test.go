@@ -281,12 +281,34 @@ type fakeClient struct {
 	fail  func(fn string, args []string) string
 	lag   int                 // AcceptTransfer answers "no pending transfer" this many times
 	kids  map[string][]string // process outputs by input, for TraceDown
+	// sigs is how many orderer signatures each of its blocks carries
+	// (of 70 bytes each); every 10 transactions make a block of 5000 bytes.
+	sigs int
+	// name and journal: when set, every RegisterBatch writes name to the
+	// journal shared with another network's fakes, so a test can see the
+	// order in which networks ran.
+	name    string
+	journal *journal
+}
+
+type journal struct {
+	mu      sync.Mutex
+	entries []string
+}
+
+func (j *journal) add(s string) {
+	j.mu.Lock()
+	j.entries = append(j.entries, s)
+	j.mu.Unlock()
 }
 
 func (f *fakeClient) Submit(_ context.Context, fn string, args ...string) Sample {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fn+" "+strings.Join(args, " "))
+	if f.journal != nil && fn == api.RegisterBatch {
+		f.journal.add(f.name + " " + args[0])
+	}
 	if fn == api.Process {
 		var req model.ProcessRequest
 		_ = json.Unmarshal([]byte(args[0]), &req)
@@ -320,6 +342,14 @@ func (f *fakeClient) TxBytes(_ context.Context, id string) (int, error) {
 		return 0, fmt.Errorf("no transaction %q", id)
 	}
 	return n, nil
+}
+
+func (f *fakeClient) Block(_ context.Context, id string) (Block, error) {
+	var n, size int
+	if _, err := fmt.Sscanf(id, "tx%d/%d", &n, &size); err != nil {
+		return Block{}, fmt.Errorf("no transaction %q", id)
+	}
+	return Block{Number: uint64(n / 10), Bytes: 5000, Txs: 10, Sigs: f.sigs, SigBytes: 70 * f.sigs}, nil
 }
 
 func (f *fakeClient) Evaluate(_ context.Context, fn string, args ...string) ([]byte, Sample) {

@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
 // gatewayClient times transactions through the Fabric Gateway step by
@@ -20,6 +23,10 @@ type gatewayClient struct {
 	qscc     *client.Contract // the peer's ledger queries, for TxBytes
 	channel  string
 	orgs     []string
+	// commitOf is the commit of a transaction by its ID, to read its
+	// status when the submit failed only because orderers had already
+	// ordered it (ledger.AlreadyOrdered).
+	commitOf func(txID string) (*client.Commit, error)
 }
 
 func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) Sample {
@@ -39,6 +46,12 @@ func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) S
 	}
 	id := tx.TransactionID()
 	commit, err := tx.SubmitWithContext(ctx)
+	if err != nil && ledger.AlreadyOrdered(err) && g.commitOf != nil {
+		// Under BFT, orderers that got the transaction after the others
+		// had ordered it answer "request already processed", which the
+		// gateway counts as a failed submit; the commit status tells.
+		commit, err = g.commitOf(id)
+	}
 	if err != nil {
 		return Sample{Code: "SUBMIT_ERROR", Err: describe(err), Endorse: endorse, TxID: id}
 	}
@@ -78,6 +91,31 @@ func (g *gatewayClient) TxBytes(ctx context.Context, id string) (int, error) {
 		return 0, fmt.Errorf("decode transaction %s: %w", id, err)
 	}
 	return proto.Size(pt.GetTransactionEnvelope()), nil
+}
+
+// Block reads the block that holds committed transaction id from the
+// peer's ledger (qscc GetBlockByTxID): its size, its transactions and the
+// orderers' signatures in its SIGNATURES metadata.
+func (g *gatewayClient) Block(ctx context.Context, id string) (Block, error) {
+	raw, err := g.qscc.EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(g.channel, id))
+	if err != nil {
+		return Block{}, fmt.Errorf("read the block of transaction %s: %s", id, describe(err))
+	}
+	var b common.Block
+	if err := proto.Unmarshal(raw, &b); err != nil {
+		return Block{}, fmt.Errorf("decode the block of transaction %s: %w", id, err)
+	}
+	out := Block{Number: b.GetHeader().GetNumber(), Bytes: len(raw), Txs: len(b.GetData().GetData())}
+	if md := b.GetMetadata().GetMetadata(); len(md) > int(common.BlockMetadataIndex_SIGNATURES) {
+		sig := md[common.BlockMetadataIndex_SIGNATURES]
+		out.SigBytes = len(sig)
+		var m common.Metadata
+		if err := proto.Unmarshal(sig, &m); err != nil {
+			return Block{}, fmt.Errorf("decode the signatures of block %d: %w", out.Number, err)
+		}
+		out.Sigs = len(m.GetSignatures())
+	}
+	return out, nil
 }
 
 // describe puts the gateway's error, whose details hold each peer's

@@ -19,6 +19,9 @@ type Client interface {
 	// TxBytes returns the size of committed transaction id as the
 	// ledger stores it.
 	TxBytes(ctx context.Context, id string) (int, error)
+	// Block returns what the block that holds committed transaction id
+	// weighs.
+	Block(ctx context.Context, id string) (Block, error)
 }
 
 // Unit is one piece of work that submits one or more transactions in

@@ -71,6 +71,16 @@ type Result struct {
 	MsPer1000   float64 `json:"ms_per_1000_nodes,omitempty"`
 	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
 	HeapAfterMB float64 `json:"heap_after_mb,omitempty"`
+	// With --against only: the network's label, and what its blocks
+	// weigh, read back for up to BlockSample distinct blocks
+	// (BlocksRead): block bytes per transaction, transactions, orderer
+	// signatures and their bytes per block.
+	Network          string  `json:"network,omitempty"`
+	BlockBytesPerTx  float64 `json:"block_bytes_per_tx,omitempty"`
+	TxPerBlock       float64 `json:"tx_per_block,omitempty"`
+	SigsPerBlock     float64 `json:"signatures_per_block,omitempty"`
+	SigBytesPerBlock float64 `json:"signature_bytes_per_block,omitempty"`
+	BlocksRead       int     `json:"blocks_sampled,omitempty"`
 }
 
 // Segment is one slice of a silo's takes, numbered from 1.
@@ -173,9 +183,13 @@ func WriteJSON(w io.Writer, rs []Result) error {
 	if rs == nil {
 		rs = []Result{}
 	}
+	return writeJSON(w, rs)
+}
+
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(rs)
+	return enc.Encode(v)
 }
 
 // WriteTable prints the throughput results, then the trace and verify

@@ -191,7 +191,7 @@ func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]b
 	}
 	commit, err := tx.SubmitWithContext(ctx)
 	if err != nil {
-		if !alreadyOrdered(err) {
+		if !AlreadyOrdered(err) {
 			return nil, g.mapError(err)
 		}
 		// Under BFT the gateway sends the transaction to every orderer
@@ -200,7 +200,7 @@ func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]b
 		// processed", and Fabric v3.1.1's gateway counts that as a
 		// failure. The transaction is ordered all the same: its commit
 		// status says how it ended.
-		if commit, err = g.commitOf(tx.TransactionID()); err != nil {
+		if commit, err = CommitOf(g.gw, &g.profile, tx.TransactionID()); err != nil {
 			return nil, err
 		}
 	}
@@ -219,10 +219,15 @@ func (g *Gateway) submitOnce(ctx context.Context, fn string, args []string) ([]b
 // already ordered.
 const processed = "request already processed"
 
-// alreadyOrdered reports whether a submit failed only because orderers
+// AlreadyOrdered reports whether a submit failed only because orderers
 // answered that they had already ordered the transaction: every orderer
-// the gateway names as failing says so.
-func alreadyOrdered(err error) bool {
+// the gateway names as failing says so. Under BFT the gateway sends a
+// transaction to every orderer and wants a quorum of them to take it; an
+// orderer that got it only after the others had ordered it answers
+// "request already processed", and Fabric v3.1.1's gateway counts that as
+// a failure, though the transaction is ordered: CommitOf gives its status.
+// Raft orderers never answer so.
+func AlreadyOrdered(err error) bool {
 	var se *client.SubmitError
 	if !errors.As(err, &se) {
 		return false
@@ -242,10 +247,10 @@ func alreadyOrdered(err error) bool {
 	return n > 0
 }
 
-// commitOf is the commit of the transaction txID on the channel, to ask
-// the gateway peer for its status.
-func (g *Gateway) commitOf(txID string) (*client.Commit, error) {
-	id, _, err := loadIdentity(&g.profile)
+// CommitOf is the commit of the transaction txID on the profile's channel,
+// to ask the gateway peer gw, connected as the profile, for its status.
+func CommitOf(gw *client.Gateway, p *config.Profile, txID string) (*client.Commit, error) {
+	id, _, err := loadIdentity(p)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +258,7 @@ func (g *Gateway) commitOf(txID string) (*client.Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	req, err := proto.Marshal(&gateway.CommitStatusRequest{ChannelId: g.profile.Channel, TransactionId: txID, Identity: creator})
+	req, err := proto.Marshal(&gateway.CommitStatusRequest{ChannelId: p.Channel, TransactionId: txID, Identity: creator})
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +266,7 @@ func (g *Gateway) commitOf(txID string) (*client.Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.gw.NewCommit(raw)
+	return gw.NewCommit(raw)
 }
 
 // Evaluate runs a query on the gateway peer.

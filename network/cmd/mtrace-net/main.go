@@ -14,11 +14,12 @@
 //	mtrace-net crls                       each organisation's CRL into its local MSPs
 //	mtrace-net certs [--all]              certificates that expire within 30 days
 //	mtrace-net fabric-config ...          the nodes' orderer.yaml and core.yaml into MTRACE_HOME/config
-//	mtrace-net wait healthy|leader|gossip until started nodes answer /healthz, a quorum of the BFT orderers agree on a leader, gossip has settled
-//	mtrace-net orderers                   each orderer's view of the SmartBFT leader and its last decided block
+//	mtrace-net wait healthy|leader|gossip until started nodes answer /healthz, a quorum of the BFT orderers agree on a leader (Raft: one leads), gossip has settled
+//	mtrace-net orderers                   each orderer's view of the leader and its last decided block
 //	mtrace-net leader                     the orderer that leads the consensus (network.sh sends the peer CLI's transactions there)
 //	mtrace-net profiles                   the CLI profiles into MTRACE_HOME/config.yaml
 //	mtrace-net policy | participants      the chaincode policy; the registry's first entries
+//	mtrace-net consensus                  bft, or raft for a benchmark's comparison network (init --consensus)
 //	mtrace-net org add|remove ...         a copy of the consortium file with one organisation more or less
 //	mtrace-net channel show               the channel's config block and member organisations
 //	mtrace-net channel add-org NODE       add an organisation, its anchor peer and its orderer (a consenter) to the channel

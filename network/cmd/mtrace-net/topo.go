@@ -35,6 +35,11 @@ func topologyCommands(e *env) []*cobra.Command {
 				return fmt.Errorf("%s on base port %d: %w", path, e.base, err)
 			}
 			n := len(t.Organisations)
+			if t.Raft() {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: channel %s, %d organisations, each with a peer and an orderer (%d Raft consenters, tolerating %d crashed), ports %d-%d\n",
+					path, t.Channel, n, n, (n-1)/2, e.base, e.base+topology.Span-1)
+				return nil
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: channel %s, %d organisations, each with a peer and an orderer (%d BFT consenters, quorum %d, tolerating %d faulty), ports %d-%d\n",
 				path, t.Channel, n, n, channel.Quorum(n), (n-1)/3, e.base, e.base+topology.Span-1)
 			return nil
@@ -62,9 +67,9 @@ func topologyCommands(e *env) []*cobra.Command {
 			return nil
 		},
 	}
-	var from, channelName string
+	var from, channelName, consensus string
 	initCmd := &cobra.Command{
-		Use:   "init --from FILE [--channel NAME]",
+		Use:   "init --from FILE [--channel NAME] [--consensus bft|raft]",
 		Short: "Check a consortium file and make it the network's own (HOME/consortium.yaml)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -78,6 +83,12 @@ func topologyCommands(e *env) []*cobra.Command {
 					return fmt.Errorf("--channel: %w", err)
 				}
 			}
+			if consensus != "" {
+				t.Consensus = consensus
+				if err := t.Validate(); err != nil {
+					return fmt.Errorf("--consensus: %w", err)
+				}
+			}
 			if _, err := t.Ports(e.base); err != nil {
 				return fmt.Errorf("%s on base port %d: %w", from, e.base, err)
 			}
@@ -86,6 +97,7 @@ func topologyCommands(e *env) []*cobra.Command {
 	}
 	initCmd.Flags().StringVar(&from, "from", "", "the consortium file to start from")
 	initCmd.Flags().StringVar(&channelName, "channel", "", "channel name instead of the file's")
+	initCmd.Flags().StringVar(&consensus, "consensus", "", "consensus instead of the file's: bft (default) or raft (benchmarks only)")
 	_ = initCmd.MarkFlagRequired("from")
 	render := &cobra.Command{
 		Use:   "render",
@@ -168,7 +180,20 @@ func topologyCommands(e *env) []*cobra.Command {
 			return nil
 		},
 	}
-	return []*cobra.Command{initCmd, validate, nodes, render, profiles, policy, participants}
+	consensusCmd := &cobra.Command{
+		Use:   "consensus",
+		Short: "Print the network's consensus: bft, or raft (a benchmark's comparison network)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), t.ConsensusType())
+			return nil
+		},
+	}
+	return []*cobra.Command{initCmd, validate, nodes, render, profiles, policy, participants, consensusCmd}
 }
 
 // orgCommand writes a copy of the consortium file with one organisation

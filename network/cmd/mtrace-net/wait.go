@@ -51,7 +51,7 @@ func waitCommand(e *env) *cobra.Command {
 	}
 	leader := &cobra.Command{
 		Use:   "leader",
-		Short: "Wait until a quorum of the orderers (SmartBFT consenters) agree on a leader of the channel and that leader reports itself leader",
+		Short: "Wait until a quorum of the orderers (SmartBFT consenters) agree on a leader of the channel and that leader reports itself leader (Raft: one orderer leads and a majority answer)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
@@ -60,14 +60,14 @@ func waitCommand(e *env) *cobra.Command {
 			}
 			var last string
 			return poll(cmd.Context(), timeout, func() bool {
-				var ok bool
-				ok, last = bftLeader(t, e.base)
-				return ok
+				var name string
+				name, last = leaderNode(t, e.base)
+				return name != ""
 			}, func() error {
 				for _, n := range t.Orderers(e.base) {
 					e.showLog(cmd.ErrOrStderr(), n.Name)
 				}
-				return fmt.Errorf("no BFT leader for channel %s within %s (%s)", t.Channel, timeout, last)
+				return fmt.Errorf("no %s leader for channel %s within %s (%s)", kind(t), t.Channel, timeout, last)
 			})
 		},
 	}
@@ -101,25 +101,79 @@ func waitCommand(e *env) *cobra.Command {
 }
 
 // leaderCommand prints the node name of the orderer that leads the
-// channel's SmartBFT consensus, as a quorum of the orderers agree.
+// channel's consensus: under SmartBFT as a quorum of the orderers agree,
+// under Raft the one that reports itself leader.
 func leaderCommand(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "leader",
-		Short: "Print the node name of the orderer that leads the channel's SmartBFT consensus (a quorum agreeing); fail when none does",
+		Short: "Print the node name of the orderer that leads the channel's consensus (SmartBFT: a quorum agreeing); fail when none does",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
 			if err != nil {
 				return err
 			}
-			name, seen := bftLeaderNode(t, e.base)
-			if name == "" {
+			name, seen := leaderNode(t, e.base)
+			switch {
+			case name == "" && t.Raft():
+				return fmt.Errorf("no orderer leads channel %s's Raft with a majority answering (%s)", t.Channel, seen)
+			case name == "":
 				return fmt.Errorf("no orderer leads channel %s with a quorum agreeing (%s)", t.Channel, seen)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), name)
 			return nil
 		},
 	}
+}
+
+// kind names the network's consensus in messages.
+func kind(t *topology.Topology) string {
+	if t.Raft() {
+		return "Raft"
+	}
+	return "BFT"
+}
+
+// leaderNode is the name of the orderer that leads the channel's
+// consensus, or "", and what each orderer said.
+func leaderNode(t *topology.Topology, base int) (string, string) {
+	if t.Raft() {
+		return raftLeaderNode(t, base)
+	}
+	return bftLeaderNode(t, base)
+}
+
+// raftLeaderNode is the name of the only orderer that reports itself
+// leader of the channel's Raft (consensus_etcdraft_is_leader) while a
+// majority of the orderers answer, or "". Raft has no metric naming the
+// leader, so followers cannot vote as under BFT; a majority answering is
+// what a leader needs to order.
+func raftLeaderNode(t *topology.Topology, base int) (string, string) {
+	var leaders, seen []string
+	answered := 0
+	ords := t.Orderers(base)
+	for _, n := range ords {
+		body, err := get(n.Ops, "/metrics")
+		if err != nil {
+			seen = append(seen, n.Name+" no answer")
+			continue
+		}
+		switch sample(body, fmt.Sprintf("consensus_etcdraft_is_leader{channel=%q}", t.Channel)) {
+		case 1:
+			answered++
+			leaders = append(leaders, n.Name)
+			seen = append(seen, n.Name+" leader")
+		case 0:
+			answered++
+			seen = append(seen, n.Name+" follower")
+		default:
+			seen = append(seen, n.Name+" not in the channel")
+		}
+	}
+	if len(leaders) != 1 || answered < channel.Majority(len(ords)) {
+		return "", strings.Join(seen, ", ")
+	}
+	return leaders[0], strings.Join(seen, ", ")
 }
 
 // bftLeaderNode is the name of the orderer that reports itself leader of
@@ -147,12 +201,13 @@ func bftLeaderNode(t *topology.Topology, base int) (string, string) {
 }
 
 // orderersCommand prints what each orderer's metrics say about the
-// channel's SmartBFT consensus: the leader it follows and its last
-// decided block (network.sh status).
+// channel's consensus: under SmartBFT the leader it follows and its last
+// decided block, under Raft whether it leads and its last committed block
+// (network.sh status).
 func orderersCommand(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "orderers",
-		Short: "Print each orderer's view of the channel's SmartBFT consensus: the leader's consenter ID and the last block it decided",
+		Short: "Print each orderer's view of the channel's consensus: the leader and the last block it decided",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
@@ -167,6 +222,15 @@ func orderersCommand(e *env) *cobra.Command {
 					continue
 				}
 				ch := fmt.Sprintf("{channel=%q}", t.Channel)
+				if t.Raft() {
+					role := "follower"
+					if sample(body, "consensus_etcdraft_is_leader"+ch) == 1 {
+						role = "leader"
+					}
+					fmt.Fprintf(out, "%-24s %-8s cluster of %v, last committed block %v\n", n.Name, role,
+						sample(body, "consensus_etcdraft_cluster_size"+ch), sample(body, "consensus_etcdraft_committed_block_number"+ch))
+					continue
+				}
 				role := "follower"
 				if sample(body, "consensus_BFT_is_leader"+ch) == 1 {
 					role = "leader"
@@ -189,21 +253,6 @@ type leaderView struct {
 	Node   string
 	Leader float64
 	Self   bool
-}
-
-// bftLeader reports whether a quorum of the channel's orderers agree on
-// one leader and one of them reports itself leader, and what it saw.
-func bftLeader(t *topology.Topology, base int) (bool, string) {
-	var vs []leaderView
-	for _, n := range t.Orderers(base) {
-		v := leaderView{Node: n.Name, Leader: -1}
-		if body, err := get(n.Ops, "/metrics"); err == nil {
-			v.Leader = sample(body, fmt.Sprintf("consensus_BFT_leader_id{channel=%q}", t.Channel))
-			v.Self = sample(body, fmt.Sprintf("consensus_BFT_is_leader{channel=%q}", t.Channel)) == 1
-		}
-		vs = append(vs, v)
-	}
-	return leaderAgreed(vs, channel.Quorum(len(vs)))
 }
 
 // leaderAgreed reports whether at least quorum of the views name the same

@@ -136,3 +136,74 @@ func TestOrderersCommand(t *testing.T) {
 	assert.Regexp(t, `^municipality-orderer +no answer on 127\.0\.0\.1:\d+$`, lines[0])
 	assert.Regexp(t, `^recycler-orderer +leader +leader 2, cluster of 4, last decided block 41$`, lines[1])
 }
+
+// raftNetwork is network(t) created with consensus raft, as
+// `init --consensus raft` writes it.
+func raftNetwork(t *testing.T) *env {
+	e := network(t)
+	_, err := run(t, e, "init", "--from", consortiumFile, "--consensus", "raft")
+	require.NoError(t, err)
+	return e
+}
+
+func TestInitConsensus(t *testing.T) {
+	e := network(t)
+	out, err := run(t, e, "consensus")
+	require.NoError(t, err)
+	assert.Equal(t, "bft\n", out, "a file that names none is BFT")
+
+	e = raftNetwork(t)
+	out, err = run(t, e, "consensus")
+	require.NoError(t, err)
+	assert.Equal(t, "raft\n", out, "recorded in the network's own copy")
+	raw, err := os.ReadFile(e.topoPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "\nconsensus: raft\n")
+	out, err = run(t, e, "validate")
+	require.NoError(t, err)
+	assert.Contains(t, out, "(4 Raft consenters, tolerating 1 crashed)")
+
+	_, err = run(t, network(t), "init", "--from", consortiumFile, "--consensus", "pbft")
+	assert.EqualError(t, err, `--consensus: consensus: must be bft or raft, got "pbft"`)
+}
+
+func TestRaftLeader(t *testing.T) {
+	// A consortium of one under Raft: its orderer leads circular (and
+	// follows in another channel), and it is a majority of one.
+	e := raftNetwork(t)
+	one := filepath.Join(t.TempDir(), "one.yaml")
+	raw, err := os.ReadFile(e.topoPath)
+	require.NoError(t, err)
+	i := strings.Index(string(raw), "  - node: recycler")
+	require.Positive(t, i)
+	require.NoError(t, os.WriteFile(one, append(raw[:i:i], "consensus: raft\n"...), 0o644))
+	e1 := &env{home: e.home, topoPath: one}
+	port := opsServer(t, "consensus_etcdraft_is_leader{channel=\"other\"} 0\nconsensus_etcdraft_is_leader{channel=\"circular\"} 1\n"+
+		"consensus_etcdraft_cluster_size{channel=\"circular\"} 1\nconsensus_etcdraft_committed_block_number{channel=\"circular\"} 7\n")
+	e1.base = baseFor(t, e1, "municipality-orderer", port)
+	_, err = run(t, e1, "-t", one, "wait", "leader", "--timeout", "2s")
+	require.NoError(t, err)
+	out, err := run(t, e1, "-t", one, "leader")
+	require.NoError(t, err)
+	assert.Equal(t, "municipality-orderer\n", out)
+	out, err = run(t, e1, "-t", one, "orderers")
+	require.NoError(t, err)
+	assert.Regexp(t, `^municipality-orderer +leader +cluster of 1, last committed block 7\n$`, out)
+
+	// Of four Raft orderers only the one that leads answers: not a
+	// majority, so no leader; the BFT metrics do not count under Raft.
+	e2 := raftNetwork(t)
+	e2.base = baseFor(t, e2, "municipality-orderer", opsServer(t,
+		"consensus_etcdraft_is_leader{channel=\"circular\"} 1\nconsensus_BFT_leader_id{channel=\"circular\"} 1\n"))
+	_, err = run(t, e2, "leader")
+	assert.EqualError(t, err, "no orderer leads channel circular's Raft with a majority answering (municipality-orderer leader, "+
+		"recycler-orderer no answer, maker-orderer no answer, auditor-orderer no answer)")
+	_, err = run(t, e2, "wait", "leader", "--timeout", "300ms")
+	assert.ErrorContains(t, err, "no Raft leader for channel circular within 300ms")
+
+	// A BFT network ignores Raft's metrics.
+	e3 := network(t)
+	e3.base = baseFor(t, e3, "municipality-orderer", opsServer(t, "consensus_etcdraft_is_leader{channel=\"circular\"} 1\n"))
+	_, err = run(t, e3, "leader")
+	assert.ErrorContains(t, err, "municipality-orderer no leader")
+}
