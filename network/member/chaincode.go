@@ -217,10 +217,14 @@ func (h *Home) Approve(ctx context.Context, bin string, d *Definition) (already 
 			return true, nil
 		}
 	}
-	args := append([]string{"lifecycle", "chaincode", "approveformyorg"}, h.ordererArgs()...)
-	args = append(args, d.lifecycleArgs()...)
-	args = append(args, "--package-id", d.PackageID, "--waitForEventTimeout", "60s")
-	_, err = h.peerCmd(ctx, bin, args...)
+	_, err = h.submitVia(ctx, bin, d.Channel, nil, func(orderer []string) []string {
+		args := append([]string{"lifecycle", "chaincode", "approveformyorg"}, orderer...)
+		args = append(args, d.lifecycleArgs()...)
+		return append(args, "--package-id", d.PackageID, "--waitForEventTimeout", ordererWait)
+	}, func(ctx context.Context) bool {
+		pkg, err := h.approvedPackage(ctx, bin, d)
+		return err == nil && pkg == d.PackageID
+	})
 	return false, err
 }
 
@@ -356,8 +360,7 @@ func (h *Home) Commit(ctx context.Context, bin string, d *Definition) (already b
 		return false, err
 	}
 	defer os.RemoveAll(tmp)
-	args := append([]string{"lifecycle", "chaincode", "commit"}, h.ordererArgs()...)
-	args = append(args, d.lifecycleArgs()...)
+	var args []string
 	for _, m := range ok {
 		p := peers[m]
 		if p.addr == "" {
@@ -369,10 +372,93 @@ func (h *Home) Commit(ctx context.Context, bin string, d *Definition) (already b
 		}
 		args = append(args, "--peerAddresses", p.addr, "--tlsRootCertFiles", f)
 	}
-	args = append(args, "--waitForEventTimeout", "60s")
-	_, err = h.peerCmd(ctx, bin, args...)
+	_, err = h.submitVia(ctx, bin, d.Channel, cfg.Config, func(orderer []string) []string {
+		return slices.Concat([]string{"lifecycle", "chaincode", "commit"}, orderer, d.lifecycleArgs(), args,
+			[]string{"--waitForEventTimeout", ordererWait})
+	}, func(ctx context.Context) bool {
+		_, seq, err := h.Committed(ctx, bin, d)
+		return err == nil && seq >= d.Sequence
+	})
 	return false, err
 }
+
+// ordererWait is how long the peer CLI waits for a transaction it sent
+// through one orderer to reach the organisation's peer before submitVia
+// tries the next.
+const ordererWait = "30s"
+
+// submitVia runs a peer CLI command that submits a transaction (args
+// builds it for the orderer flags given), first through the
+// organisation's own orderer. Under SmartBFT one orderer may take a
+// request and never order it (a follower cut off from the leader for a
+// while, or one that has just joined), and the peer CLI sends to one
+// orderer only: when the transaction does not reach the peer in time,
+// and done does not report it in force, submitVia sends it again
+// through each other consenter of the channel (from cfg, or the
+// configuration the own orderer serves), trusted by its organisation's
+// TLS roots. A transaction that gets in twice is harmless: the second
+// is refused as a repeat, or writes the same.
+func (h *Home) submitVia(ctx context.Context, bin, channelID string, cfg *cb.Config, args func(orderer []string) []string, done func(context.Context) bool) ([]byte, error) {
+	out, err := h.peerCmd(ctx, bin, args(h.ordererArgs())...)
+	if err == nil || !timedOut(out) {
+		return out, err
+	}
+	first := err
+	if cfg == nil {
+		o, oerr := h.Orderer(channelID)
+		if oerr != nil {
+			return out, first
+		}
+		c, oerr := o.Config(ctx)
+		_ = o.Close()
+		if oerr != nil {
+			return out, first
+		}
+		cfg = c.Config
+	}
+	cs, cerr := Consenters(cfg)
+	if cerr != nil {
+		return out, first
+	}
+	tmp, terr := os.MkdirTemp("", "mtrace-orderers")
+	if terr != nil {
+		return out, first
+	}
+	defer os.RemoveAll(tmp)
+	orgs := cfg.GetChannelGroup().GetGroups()["Application"].GetGroups()
+	tlsDir := filepath.Join(h.AdminDir(), "tls")
+	for _, c := range cs {
+		if c.MspId == h.MSPID {
+			continue
+		}
+		if done(ctx) {
+			return out, nil
+		}
+		roots, rerr := tlsRoots(orgs[c.MspId])
+		f := filepath.Join(tmp, c.MspId+".pem")
+		if rerr != nil || os.WriteFile(f, roots, 0o644) != nil {
+			continue
+		}
+		out, err = h.peerCmd(ctx, bin, args([]string{"-o", net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))),
+			"--tls", "--cafile", f, "--clientauth",
+			"--certfile", filepath.Join(tlsDir, "client.crt"), "--keyfile", filepath.Join(tlsDir, "client.key")})...)
+		if err == nil {
+			return out, nil
+		}
+		if !timedOut(out) {
+			// Refused, perhaps as a repeat of one that got in meanwhile.
+			if done(ctx) {
+				return out, nil
+			}
+			return out, err
+		}
+	}
+	return out, first
+}
+
+// timedOut reports whether the peer CLI gave up waiting for its
+// transaction to reach the peer.
+func timedOut(out []byte) bool { return bytes.Contains(out, []byte("timed out waiting for txid")) }
 
 type anchor struct {
 	addr     string

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -172,11 +171,6 @@ func (h *Home) Submit(ctx context.Context, u *UpdateFile, cu *cb.ConfigUpdate, s
 	if err := o.Submit(ctx, env); err != nil {
 		return nil, err
 	}
-	// Under SmartBFT a client sends to every consenter, as the peers'
-	// gateway does: a follower whose links to the leader are broken
-	// (one that was frozen, cut off or has just joined) may never
-	// forward what it alone received. The others' answers only help.
-	h.submitToOthers(ctx, u.Channel, cfg.Config, env)
 	res := &SubmitResult{Checked: checked}
 	deadline := time.Now().Add(wait)
 	for {
@@ -195,53 +189,6 @@ func (h *Home) Submit(ctx context.Context, u *UpdateFile, cu *cb.ConfigUpdate, s
 			return res, ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
-	}
-}
-
-// submitToOthers sends env to every consenter of the configuration but
-// the organisation's own, each reached with the admin's TLS client
-// certificate and trusted by its organisation's TLS roots from the
-// configuration; it ignores those that cannot be reached.
-func (h *Home) submitToOthers(ctx context.Context, channelID string, cfg *cb.Config, env *cb.Envelope) {
-	cs, err := Consenters(cfg)
-	if err != nil {
-		return
-	}
-	id, err := channel.LoadSigner(filepath.Join(h.AdminDir(), "msp"), h.MSPID)
-	if err != nil {
-		return
-	}
-	tlsDir := filepath.Join(h.AdminDir(), "tls")
-	cert, err := tls.LoadX509KeyPair(filepath.Join(tlsDir, "client.crt"), filepath.Join(tlsDir, "client.key"))
-	if err != nil {
-		return
-	}
-	tmp, err := os.MkdirTemp("", "mtrace-submit")
-	if err != nil {
-		return
-	}
-	defer os.RemoveAll(tmp)
-	orgs := cfg.GetChannelGroup().GetGroups()["Application"].GetGroups()
-	for _, c := range cs {
-		if c.MspId == h.MSPID {
-			continue
-		}
-		roots, err := tlsRoots(orgs[c.MspId])
-		if err != nil {
-			continue
-		}
-		f := filepath.Join(tmp, c.MspId+".pem")
-		if err := os.WriteFile(f, roots, 0o644); err != nil {
-			continue
-		}
-		o, err := channel.Dial(net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))), f, "", cert, channelID, id)
-		if err != nil {
-			continue
-		}
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_ = o.Submit(sctx, env)
-		cancel()
-		_ = o.Close()
 	}
 }
 

@@ -295,8 +295,7 @@ func (h *Home) Bootstrap(ctx context.Context, bin, channelID, chaincode string, 
 		return false, err
 	}
 	defer os.RemoveAll(tmp)
-	args := append([]string{"chaincode", "invoke"}, h.ordererArgs()...)
-	args = append(args, "-C", channelID, "-n", chaincode, "-c", string(call), "--waitForEvent")
+	var args []string
 	members := make([]string, 0, len(peers))
 	for m := range peers {
 		members = append(members, m)
@@ -313,7 +312,10 @@ func (h *Home) Bootstrap(ctx context.Context, bin, channelID, chaincode string, 
 		}
 		args = append(args, "--peerAddresses", p.addr, "--tlsRootCertFiles", f)
 	}
-	out, err := h.peerCmd(ctx, bin, args...)
+	out, err := h.submitVia(ctx, bin, channelID, cfg.Config, func(orderer []string) []string {
+		return slices.Concat([]string{"chaincode", "invoke"}, orderer,
+			[]string{"-C", channelID, "-n", chaincode, "-c", string(call), "--waitForEvent", "--waitForEventTimeout", ordererWait}, args)
+	}, func(context.Context) bool { return false })
 	if err != nil && bytes.Contains(out, []byte("registry already bootstrapped")) {
 		return true, nil
 	}

@@ -24,7 +24,9 @@ import (
 // and FABRIC_* environment (calls/<n>.env) and a copy of every .pem file
 // it is given (calls/<n>.<file name>), and answers the subcommand X of
 // "lifecycle chaincode X", "channel X" or "chaincode X" from answers/:
-// X.out on stdout, X.err on stderr, exit status X.rc (0 when none).
+// X.out on stdout, X.err on stderr, exit status X.rc (0 when none), or
+// from X@ADDR.* when sent to the orderer at ADDR (-o ADDR) and those are
+// set.
 type fakePeer struct {
 	bin, dir string
 }
@@ -39,7 +41,14 @@ for a in "$@"; do
 	case $a in *.pem) cp "$a" "$dir/calls/$n.$(basename "$a")" ;; esac
 done
 if [ "$1" = lifecycle ]; then key=$3; else key=$2; fi
+o=
+prev=
+for x in "$@"; do
+	[ "$prev" = -o ] && o=$x
+	prev=$x
+done
 a="$dir/answers/$key"
+[ -n "$o" ] && [ -f "$dir/answers/$key@$o.rc" ] && a="$dir/answers/$key@$o"
 [ -f "$a.out" ] && cat "$a.out"
 [ -f "$a.err" ] && cat "$a.err" >&2
 [ -f "$a.rc" ] && exit "$(cat "$a.rc")"
@@ -64,6 +73,13 @@ func (p *fakePeer) answer(t *testing.T, sub, stdout, stderr string, rc int) {
 	require.NoError(t, os.WriteFile(a+".out", []byte(stdout), 0o644))
 	require.NoError(t, os.WriteFile(a+".err", []byte(stderr), 0o644))
 	require.NoError(t, os.WriteFile(a+".rc", []byte(strconv.Itoa(rc)), 0o644))
+}
+
+// answerAt sets how the peer answers subcommand sub sent through the
+// orderer at addr.
+func (p *fakePeer) answerAt(t *testing.T, sub, addr, stdout, stderr string, rc int) {
+	t.Helper()
+	p.answer(t, sub+"@"+addr, stdout, stderr, rc)
 }
 
 // peerRun is one recorded run of the fake peer.
@@ -317,7 +333,7 @@ func TestApprove(t *testing.T) {
 	def := []string{"-C", "circular", "-n", "mtrace", "--version", "3f2a", "--sequence", "2", "--signature-policy", "OR('KaunasMSP.peer')"}
 	assert.Equal(t, slices.Concat([]string{"lifecycle", "chaincode", "checkcommitreadiness", "-O", "json"}, def), runs[1].args)
 	assert.Equal(t, slices.Concat([]string{"lifecycle", "chaincode", "approveformyorg"}, wantOrdererArgs(h), def,
-		[]string{"--package-id", d.PackageID, "--waitForEventTimeout", "60s"}), runs[2].args)
+		[]string{"--package-id", d.PackageID, "--waitForEventTimeout", "30s"}), runs[2].args)
 	assert.Equal(t, wantEnv(h), runs[2].env)
 
 	// Approved already: nothing more.
@@ -350,6 +366,92 @@ func TestApprove(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, approvals, "approved once, the first time only")
+}
+
+// Under SmartBFT an orderer may take a transaction and never order it:
+// when the peer does not see it in time, it goes through each other
+// consenter in turn until it is in force.
+func TestApproveGoesThroughAnotherConsenterWhenItsOwnOrdererHoldsIt(t *testing.T) {
+	n := newFakeNet(t)
+	h := n.orgs["recycler"].Home
+	p := newFakePeer(t)
+	ctx := context.Background()
+	d := definition()
+	own := net.JoinHostPort(h.Host, strconv.Itoa(h.Ports.Orderer))
+	cs, err := Consenters(n.cfg)
+	require.NoError(t, err)
+	var others []string // in the configuration's order
+	msp := map[string]string{}
+	for _, c := range cs {
+		if a := net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))); a != own {
+			others = append(others, a)
+			msp[a] = c.MspId
+		}
+	}
+	require.Len(t, others, 3)
+	stuck := "Error: timed out waiting for txid on all peers\n"
+	p.answer(t, "querycommitted", "", "Error: namespace mtrace is not defined\n", 1)
+	p.answer(t, "checkcommitreadiness", `{"approvals":{"RecyclerMSP":false}}`, "", 0)
+	p.answer(t, "queryapproved", "", "Error: could not fetch approved chaincode definition (name: 'mtrace', sequence: '2') on channel 'circular'\n", 1)
+	p.answer(t, "approveformyorg", "", "", 0)
+	p.answerAt(t, "approveformyorg", own, "", stuck, 1)
+	p.answerAt(t, "approveformyorg", others[0], "", stuck, 1)
+
+	already, err := h.Approve(ctx, p.bin, d)
+	require.NoError(t, err)
+	assert.False(t, already)
+	runs := p.runs(t)
+	assert.Equal(t, []string{"lifecycle chaincode querycommitted", "lifecycle chaincode checkcommitreadiness",
+		"lifecycle chaincode approveformyorg", "lifecycle chaincode queryapproved", "lifecycle chaincode approveformyorg",
+		"lifecycle chaincode queryapproved", "lifecycle chaincode approveformyorg"}, subcommands(runs))
+	for i, want := range map[int]string{2: own, 4: others[0], 6: others[1]} {
+		assert.Equal(t, []string{"-o", want}, runs[i].args[3:5], "run %d", i)
+	}
+	tls := filepath.Join(h.AdminDir(), "tls")
+	for _, i := range []int{4, 6} {
+		r := runs[i]
+		a := r.args[4]
+		f := msp[a] + ".pem"
+		assert.Equal(t, slices.Concat([]string{"--tls", "--cafile"}, []string{r.args[7]}, []string{"--clientauth",
+			"--certfile", filepath.Join(tls, "client.crt"), "--keyfile", filepath.Join(tls, "client.key")}), r.args[5:13])
+		assert.Equal(t, f, filepath.Base(r.args[7]))
+		for _, o := range n.orgs {
+			if o.MSPID == msp[a] {
+				assert.Equal(t, o.Card.TLSRootCert, r.files[f], "the other orderer is trusted by its organisation's TLS roots")
+			}
+		}
+	}
+
+	// In force after the first try went nowhere visible: no second send.
+	p = newFakePeer(t)
+	p.answer(t, "querycommitted", "", "Error: namespace mtrace is not defined\n", 1)
+	p.answer(t, "checkcommitreadiness", `{"approvals":{"RecyclerMSP":false}}`, "", 0)
+	p.answer(t, "queryapproved", `{"source":{"Type":{"LocalPackage":{"package_id":"`+d.PackageID+`"}}}}`, "", 0)
+	p.answerAt(t, "approveformyorg", own, "", stuck, 1)
+	_, err = h.Approve(ctx, p.bin, d)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"lifecycle chaincode querycommitted", "lifecycle chaincode checkcommitreadiness",
+		"lifecycle chaincode approveformyorg", "lifecycle chaincode queryapproved"}, subcommands(p.runs(t)))
+
+	// Stuck everywhere: the first error.
+	p = newFakePeer(t)
+	p.answer(t, "querycommitted", "", "Error: namespace mtrace is not defined\n", 1)
+	p.answer(t, "checkcommitreadiness", `{"approvals":{"RecyclerMSP":false}}`, "", 0)
+	p.answer(t, "queryapproved", "", "Error: could not fetch approved chaincode definition\n", 1)
+	p.answer(t, "approveformyorg", "", stuck, 1)
+	_, err = h.Approve(ctx, p.bin, d)
+	assert.ErrorContains(t, err, "-o "+own)
+	assert.ErrorContains(t, err, "timed out waiting for txid")
+	assert.Len(t, p.runs(t), 2+4+3, "its own orderer and the three others, each checked first")
+
+	// A refusal is not retried.
+	p = newFakePeer(t)
+	p.answer(t, "querycommitted", "", "Error: namespace mtrace is not defined\n", 1)
+	p.answer(t, "checkcommitreadiness", `{"approvals":{"RecyclerMSP":false}}`, "", 0)
+	p.answer(t, "approveformyorg", "", "Error: proposal failed with status: 500 - access denied\n", 1)
+	_, err = h.Approve(ctx, p.bin, d)
+	assert.ErrorContains(t, err, "access denied")
+	assert.Len(t, p.runs(t), 3)
 }
 
 func TestApproveFailures(t *testing.T) {
@@ -418,7 +520,7 @@ func TestCommitIsEndorsedByTheApproversAnchorPeers(t *testing.T) {
 			_, err := os.Stat(rest[i+1])
 			assert.ErrorIs(t, err, os.ErrNotExist, "the TLS root files are removed after the commit")
 		default:
-			assert.Equal(t, []string{"--waitForEventTimeout", "60s"}, rest[i:])
+			assert.Equal(t, []string{"--waitForEventTimeout", "30s"}, rest[i:])
 		}
 	}
 	addr := func(node string) string { return n.orgs[node].Card.Peer.String() }
@@ -537,9 +639,9 @@ func TestBootstrapInvokesTheRegistryWithEveryMembersPeer(t *testing.T) {
 		{MSP: "CertifierMSP", Role: "auditor", Name: "certifier recyclers"},
 	}, ps)
 	rest := r.args[len(want)+1:]
-	assert.Equal(t, "--waitForEvent", rest[0])
+	assert.Equal(t, []string{"--waitForEvent", "--waitForEventTimeout", "30s"}, rest[:3])
 	var peers, roots []string
-	for i := 1; i+1 < len(rest); i += 2 {
+	for i := 3; i+1 < len(rest); i += 2 {
 		switch rest[i] {
 		case "--peerAddresses":
 			peers = append(peers, rest[i+1])
