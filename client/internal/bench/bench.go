@@ -318,7 +318,7 @@ func gatewayOpener(o *Options, getenv config.Getenv) func(string, string) (Clien
 			chaincode = p.Chaincode
 		}
 		nw := gw.GetNetwork(p.Channel)
-		c := &gatewayClient{contract: nw.GetContract(chaincode), qscc: nw.GetContract("qscc"), channel: p.Channel, orgs: o.EndorsingOrgs}
+		c := &gatewayClient{contract: nw.GetContract(chaincode), qscc: nw.GetContract("qscc"), channel: p.Channel, orgs: o.EndorsingOrgs, gw: gw, profile: p}
 		return c, p.MSPID, closeFn, nil
 	}
 }

@@ -22,9 +22,9 @@ import (
 // times the user commands as whole processes on this network and on
 // another (--against), side by side.
 const (
-	Probe    = "probe"
-	City     = "city"
-	CLI      = "cli"
+	Probe = "probe"
+	City  = "city"
+	CLI   = "cli"
 )
 
 // cityScenarios are run on their own, in this order, never mixed with the
@@ -161,7 +161,7 @@ func (r *cityRun) cityStages() []stage {
 			}
 			return ws
 		}},
-		{"sort into bales", min(r.c, 16), func(u CityUnit) []write {
+		{"sort into bales", r.c, func(u CityUnit) []write {
 			ws := make([]write, len(u.Bales))
 			for i, req := range u.Bales {
 				ws[i] = process(p.mun, req)
@@ -185,12 +185,14 @@ func (r *cityRun) cityStages() []stage {
 		{"purchase", r.c, func(u CityUnit) []write {
 			req := u.Purchase
 			return []write{{
-				submit: func(ctx context.Context) Sample { return p.rec.Submit(ctx, api.RegisterPurchase, cmdutil.MarshalArg(req)) },
-				done:   exists(req.ID),
+				submit: func(ctx context.Context) Sample {
+					return p.rec.Submit(ctx, api.RegisterPurchase, cmdutil.MarshalArg(req))
+				},
+				done: exists(req.ID),
 			}}
 		}},
-		{"wash", min(r.c, 16), func(u CityUnit) []write { return []write{process(p.rec, u.Wash)} }},
-		{"extrude", min(r.c, 16), func(u CityUnit) []write { return []write{process(p.rec, u.Extrude)} }},
+		{"wash", r.c, func(u CityUnit) []write { return []write{process(p.rec, u.Wash)} }},
+		{"extrude", r.c, func(u CityUnit) []write { return []write{process(p.rec, u.Extrude)} }},
 		{"offer lots", r.c, func(u CityUnit) []write {
 			ws := make([]write, len(u.Lots))
 			for i, l := range u.Lots {
@@ -231,7 +233,7 @@ func (r *cityRun) cityStages() []stage {
 			}
 			return ws
 		}},
-		{"print", min(r.c, 16), func(u CityUnit) []write {
+		{"print", r.c, func(u CityUnit) []write {
 			ws := make([]write, len(u.Lots))
 			for i, l := range u.Lots {
 				ws[i] = process(p.mak, l.Print)

@@ -9,6 +9,9 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/client/internal/config"
+	"github.com/mtrace/mtrace/client/internal/ledger"
 )
 
 // gatewayClient times transactions through the Fabric Gateway step by
@@ -20,6 +23,10 @@ type gatewayClient struct {
 	qscc     *client.Contract // the peer's ledger queries, for TxBytes
 	channel  string
 	orgs     []string
+	// gw and profile rebuild the commit of a transaction the orderers
+	// had ordered already (ledger.CommitOf).
+	gw      *client.Gateway
+	profile *config.Profile
 }
 
 func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) Sample {
@@ -39,6 +46,12 @@ func (g *gatewayClient) Submit(ctx context.Context, fn string, args ...string) S
 	}
 	id := tx.TransactionID()
 	commit, err := tx.SubmitWithContext(ctx)
+	if err != nil && ledger.AlreadyOrdered(err) && g.gw != nil {
+		// SmartBFT orderers that ordered the request already answer
+		// "request already processed", which the gateway counts as a
+		// failure; the transaction's commit status says how it ended.
+		commit, err = ledger.CommitOf(g.gw, g.profile, id)
+	}
 	if err != nil {
 		return Sample{Code: "SUBMIT_ERROR", Err: describe(err), Endorse: endorse, TxID: id}
 	}

@@ -245,7 +245,18 @@ func alreadyOrdered(err error) bool {
 // commitOf is the commit of the transaction txID on the channel, to ask
 // the gateway peer for its status.
 func (g *Gateway) commitOf(txID string) (*client.Commit, error) {
-	id, _, err := loadIdentity(&g.profile)
+	return CommitOf(g.gw, &g.profile, txID)
+}
+
+// AlreadyOrdered reports whether a submit failed only because the
+// SmartBFT orderers answered that they had already ordered the
+// transaction; its commit status (CommitOf) says how it ended.
+func AlreadyOrdered(err error) bool { return alreadyOrdered(err) }
+
+// CommitOf is the commit of transaction txID, submitted through gw as
+// profile p, to ask the gateway peer for its status.
+func CommitOf(gw *client.Gateway, p *config.Profile, txID string) (*client.Commit, error) {
+	id, _, err := loadIdentity(p)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +264,7 @@ func (g *Gateway) commitOf(txID string) (*client.Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	req, err := proto.Marshal(&gateway.CommitStatusRequest{ChannelId: g.profile.Channel, TransactionId: txID, Identity: creator})
+	req, err := proto.Marshal(&gateway.CommitStatusRequest{ChannelId: p.Channel, TransactionId: txID, Identity: creator})
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +272,7 @@ func (g *Gateway) commitOf(txID string) (*client.Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.gw.NewCommit(raw)
+	return gw.NewCommit(raw)
 }
 
 // Evaluate runs a query on the gateway peer.
