@@ -163,6 +163,25 @@ workshop=$(jq -r '.[0].workshop' "$work/city.json")
 say "each user command, $runs runs on each network, alternating"
 net "$city_home" "$city_port" "$bench" cli --against "$empty_home/config.yaml" --runs "$runs" -o json >"$work/cli.json"
 
+# A list whose two filters no one index covers: the chaincode reads the
+# owner's index and filters by status, so on the city's ledger it reads
+# every batch the municipality ever held to find none in transit. A few
+# runs on each network, alternating; a run that fails (a timeout) counts
+# with its time and exit status.
+say "a filtered list: batch list --owner MunicipalityMSP --status in_transit"
+for ((i = 0; i < 3; i++)); do
+	for side in empty city; do
+		home=$empty_home port=$empty_port
+		[[ $side == city ]] && home=$city_home port=$city_port
+		t0=$(date +%s%N)
+		rc=0
+		net "$home" "$port" "$mtrace" batch list --owner MunicipalityMSP --status in_transit --timeout 300s >/dev/null 2>"$work/list-filtered-$side.err" || rc=$?
+		t1=$(date +%s%N)
+		jq -n --arg side "$side" --argjson ms "$(((t1 - t0) / 1000000))" --argjson rc "$rc" '{side: $side, ms: $ms, exit: $rc}'
+	done
+done | jq -s 'group_by(.side) | map({key: .[0].side, value: {runs_ms: map(.ms), exits: map(.exit), median_ms: (map(.ms) | sort | .[length / 2 | floor])}}) | from_entries' >"$work/list-filtered.json"
+jq -c . "$work/list-filtered.json" >&2
+
 say "peer disk"
 city_bytes=$(peer_bytes "$city_home")
 empty_bytes=$(peer_bytes "$empty_home")
@@ -202,12 +221,12 @@ fi
 jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -m | awk '/^Mem:/ {printf "%.0f", $2 / 1024}') GiB" \
 	--arg load_start "$load_start" --arg load_after_load "$load_after" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--argjson n "$n" --argjson runs "$runs" --argjson c "$c" \
-	--slurpfile probe "$work/probe-empty.json" --slurpfile city "$work/city.json" --slurpfile cli "$work/cli.json" \
+	--slurpfile probe "$work/probe-empty.json" --slurpfile city "$work/city.json" --slurpfile cli "$work/cli.json" --slurpfile lf "$work/list-filtered.json" \
 	--slurpfile sq "$work/catchup-sqlite.json" --slurpfile sqr "$work/reports-sqlite.json" --argjson pg "$pg" \
 	--argjson city_bytes "$city_bytes" --argjson empty_bytes "$empty_bytes" \
 	'{stamp: $stamp, host: $host, load: {start: $load_start, after_load: $load_after_load, end: $load_end},
 	  n: $n, concurrency: $c, runs: $runs,
-	  load_run: $city[0][0], probe_empty: $probe[0][0], probe_city: $city[0][1], cli: $cli[0][0],
+	  load_run: $city[0][0], probe_empty: $probe[0][0], probe_city: $city[0][1], cli: $cli[0][0], list_filtered: $lf[0],
 	  disk: {peer: "municipality", city_bytes: $city_bytes, empty_bytes: $empty_bytes,
 	         bytes_per_batch: ($city_bytes / $city[0][0].batches | round),
 	         bytes_per_tx: ($city_bytes / $city[0][0].transactions | round),

@@ -161,7 +161,7 @@ func (r *cityRun) cityStages() []stage {
 			}
 			return ws
 		}},
-		{"sort into bales", r.c, func(u CityUnit) []write {
+		{"sort into bales", min(r.c, 32), func(u CityUnit) []write {
 			ws := make([]write, len(u.Bales))
 			for i, req := range u.Bales {
 				ws[i] = process(p.mun, req)

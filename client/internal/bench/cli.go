@@ -15,9 +15,13 @@ import (
 )
 
 // The probe set: the same batches on every network the user commands are
-// timed on, built by the probe scenario under ProbePrefix.
+// timed on, built by the probe scenario under ProbePrefix. The prefix
+// sorts before every other id the benchmarks write (upper case before
+// lower), so that the first pages of an unfiltered batch list are the
+// probe's batches on every network: the same page, on ledgers of any
+// size.
 const (
-	ProbePrefix = "probe"
+	ProbePrefix = "PROBE"
 	// ProbeNodes and ProbeDepth shape the ancestry that trace and verify
 	// read.
 	ProbeNodes = 100
