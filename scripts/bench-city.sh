@@ -28,7 +28,9 @@
 # command and network, default 30), BENCH_CITY_SEED (default 2026),
 # BENCH_CITY_RESUME=1 to restart the networks without purging them and go
 # on with the load where it stopped (its state file is in the city's
-# home), BENCH_CITY_PG=0 to skip PostgreSQL.
+# home), BENCH_CITY_LOAD=0 (with BENCH_CITY_RESUME=1) to measure the
+# city network as it is, without loading more, BENCH_CITY_PG=0 to skip
+# PostgreSQL.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -153,12 +155,18 @@ done
 say "the probe set on the empty network"
 net "$empty_home" "$empty_port" "$bench" probe -c "$c" -o json >"$work/probe-empty.json"
 
-say "the year of a city: at least $n batches, then the probe set"
-net "$city_home" "$city_port" "$bench" city probe --batches "$n" --seed "$seed" -c "$c" \
-	--state "$city_home/city-state.json" -o json >"$work/city.json"
+if [[ ${BENCH_CITY_LOAD:-1} == 1 ]]; then
+	say "the year of a city: at least $n batches"
+	net "$city_home" "$city_port" "$bench" city --batches "$n" --seed "$seed" -c "$c" \
+		--state "$city_home/city-state.json" -o json >"$work/city-load.json"
+else
+	echo '[null]' >"$work/city-load.json"
+fi
+say "the probe set on the city network"
+net "$city_home" "$city_port" "$bench" probe -c "$c" -o json >"$work/probe-city.json"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-plant=$(jq -r '.[0].plants[0]' "$work/city.json")
-workshop=$(jq -r '.[0].workshop' "$work/city.json")
+plant=$(jq -r '.[0].plants[0]' "$work/probe-city.json")
+workshop=$(jq -r '.[0].workshop' "$work/probe-city.json")
 
 say "each user command, $runs runs on each network, alternating"
 net "$city_home" "$city_port" "$bench" cli --against "$empty_home/config.yaml" --runs "$runs" -o json >"$work/cli.json"
@@ -221,16 +229,17 @@ fi
 jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -m | awk '/^Mem:/ {printf "%.0f", $2 / 1024}') GiB" \
 	--arg load_start "$load_start" --arg load_after_load "$load_after" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--argjson n "$n" --argjson runs "$runs" --argjson c "$c" \
-	--slurpfile probe "$work/probe-empty.json" --slurpfile city "$work/city.json" --slurpfile cli "$work/cli.json" --slurpfile lf "$work/list-filtered.json" \
+	--slurpfile probe "$work/probe-empty.json" --slurpfile city "$work/city-load.json" --slurpfile probe_city "$work/probe-city.json" --slurpfile cli "$work/cli.json" --slurpfile lf "$work/list-filtered.json" \
 	--slurpfile sq "$work/catchup-sqlite.json" --slurpfile sqr "$work/reports-sqlite.json" --argjson pg "$pg" \
 	--argjson city_bytes "$city_bytes" --argjson empty_bytes "$empty_bytes" \
 	'{stamp: $stamp, host: $host, load: {start: $load_start, after_load: $load_after_load, end: $load_end},
 	  n: $n, concurrency: $c, runs: $runs,
-	  load_run: $city[0][0], probe_empty: $probe[0][0], probe_city: $city[0][1], cli: $cli[0][0], list_filtered: $lf[0],
+	  load_run: $city[0][0], probe_empty: $probe[0][0], probe_city: $probe_city[0][0], cli: $cli[0][0], list_filtered: $lf[0],
 	  disk: {peer: "municipality", city_bytes: $city_bytes, empty_bytes: $empty_bytes,
-	         bytes_per_batch: ($city_bytes / $city[0][0].batches | round),
-	         bytes_per_tx: ($city_bytes / $city[0][0].transactions | round),
-	         growth_per_batch: (($city_bytes - $empty_bytes) / $city[0][0].batches | round)},
+	         batches: $sq[0].batches, transactions: $sq[0].transactions,
+	         bytes_per_batch: ($city_bytes / $sq[0].batches | round),
+	         bytes_per_tx: ($city_bytes / $sq[0].transactions | round),
+	         growth_per_batch: (($city_bytes - $empty_bytes) / $sq[0].batches | round)},
 	  projection: {sqlite: $sq[0], postgresql: ($pg[0] // null)},
 	  reports: {sqlite: $sqr[0], postgresql: ($pg[1] // null)}}' >"$out"
 

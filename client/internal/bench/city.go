@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,19 +69,22 @@ type StageStats struct {
 
 // CityResult is the city load's report.
 type CityResult struct {
-	Scenario     string        `json:"scenario"`
-	Seed         uint64        `json:"seed"`
-	Units        int           `json:"units"`
-	Batches      int           `json:"batches"`
-	Transactions int           `json:"transactions"`
-	Concurrency  int           `json:"concurrency"`
-	Wall         float64       `json:"wall_s"`
-	TPS          float64       `json:"tps"`
-	Resumed      bool          `json:"resumed"`
-	Stages       []*StageStats `json:"stages"`
-	Stations     []string      `json:"stations"`
-	Plants       []string      `json:"plants"`
-	Workshop     string        `json:"workshop"`
+	Scenario     string  `json:"scenario"`
+	Seed         uint64  `json:"seed"`
+	Units        int     `json:"units"`
+	Batches      int     `json:"batches"`
+	Transactions int     `json:"transactions"`
+	Concurrency  int     `json:"concurrency"`
+	Wall         float64 `json:"wall_s"`
+	TPS          float64 `json:"tps"`
+	Resumed      bool    `json:"resumed"`
+	// Stopped is the error that ended a load cut short (an interrupt);
+	// the figures are then those of the part loaded.
+	Stopped  string        `json:"stopped,omitempty"`
+	Stages   []*StageStats `json:"stages"`
+	Stations []string      `json:"stations"`
+	Plants   []string      `json:"plants"`
+	Workshop string        `json:"workshop"`
 }
 
 // cityState is what the state file holds: the plan and the last stage
@@ -429,8 +433,34 @@ func (r *cityRun) sites(ctx context.Context) error {
 	return nil
 }
 
-// load runs the plan from where the state file says it stopped.
+// load runs the plan from where the state file says it stopped. Cut
+// short, it returns the figures of the part it loaded with the error.
 func (r *cityRun) load(ctx context.Context) (CityResult, error) {
+	start := time.Now()
+	committed := 0
+	res, err := r.loadFrom(ctx, start, &committed)
+	res.Wall = time.Since(start).Seconds()
+	if res.Wall > 0 {
+		res.TPS = round1(float64(committed) / res.Wall)
+	}
+	r.mu.Lock()
+	for _, name := range r.order {
+		s := *r.stages[name]
+		if s.Wall > 0 {
+			s.TPS = round1(float64(s.Tx-s.Done) / s.Wall)
+		}
+		s.Wall = round1(s.Wall)
+		res.Stages = append(res.Stages, &s)
+	}
+	r.mu.Unlock()
+	res.Wall = round1(res.Wall)
+	if err != nil {
+		res.Stopped = err.Error()
+	}
+	return res, err
+}
+
+func (r *cityRun) loadFrom(ctx context.Context, start time.Time, committed *int) (CityResult, error) {
 	res := CityResult{Scenario: City, Seed: r.plan.Seed, Units: r.plan.Units, Batches: r.plan.Batches(),
 		Transactions: r.plan.Transactions(), Concurrency: r.c,
 		Stations: CityStations, Plants: CityPlants, Workshop: CityWorkshop}
@@ -449,8 +479,6 @@ func (r *cityRun) load(ctx context.Context) (CityResult, error) {
 	if resumed {
 		r.log.printf("city: resuming at wave %d, stage %d (%s)", st.Wave+1, st.Stage+1, stages[min(st.Stage, len(stages)-1)].name)
 	}
-	start := time.Now()
-	committed := 0
 	for w := st.Wave; w < waves; w++ {
 		lo, hi := w*r.wave, min((w+1)*r.wave, r.plan.Units)
 		units := make([]CityUnit, 0, hi-lo)
@@ -486,7 +514,7 @@ func (r *cityRun) load(ctx context.Context) (CityResult, error) {
 			if err != nil {
 				return res, err
 			}
-			committed += len(ws) - int(done.Load())
+			*committed += len(ws) - int(done.Load())
 			if err := r.saveState(cityState{Seed: r.plan.Seed, Units: r.plan.Units, Size: r.wave, Wave: w, Stage: k + 1}); err != nil {
 				return res, err
 			}
@@ -498,21 +526,8 @@ func (r *cityRun) load(ctx context.Context) (CityResult, error) {
 		el := time.Since(start)
 		left := time.Duration(float64(el) / float64(w+1-st.Wave) * float64(waves-w-1))
 		r.log.printf("city: %d of %d batches; %d transactions in %s (%.1f tx/s); about %s left",
-			hi*CityUnitBatches, r.plan.Batches(), committed, el.Round(time.Second), float64(committed)/el.Seconds(), left.Round(time.Minute))
+			hi*CityUnitBatches, r.plan.Batches(), *committed, el.Round(time.Second), float64(*committed)/el.Seconds(), left.Round(time.Minute))
 	}
-	res.Wall = time.Since(start).Seconds()
-	if res.Wall > 0 {
-		res.TPS = round1(float64(committed) / res.Wall)
-	}
-	for _, name := range r.order {
-		s := r.stages[name]
-		if s.Wall > 0 {
-			s.TPS = round1(float64(s.Tx-s.Done) / s.Wall)
-		}
-		s.Wall = round1(s.Wall)
-		res.Stages = append(res.Stages, s)
-	}
-	res.Wall = round1(res.Wall)
 	return res, nil
 }
 
@@ -568,10 +583,14 @@ func runCity(ctx context.Context, o *Options) error {
 			results = append(results, res)
 		case City:
 			res, err := r.load(ctx)
+			results = append(results, res)
 			if err != nil {
+				// What was loaded, for the record, then the error.
+				if o.Format == cmdutil.FormatJSON {
+					_ = writeJSON(o.Out, results)
+				}
 				return fmt.Errorf("city: %w", err)
 			}
-			results = append(results, res)
 		case CLI:
 			mtrace := o.MTrace
 			if mtrace == "" {
@@ -589,9 +608,7 @@ func runCity(ctx context.Context, o *Options) error {
 		}
 	}
 	if o.Format == cmdutil.FormatJSON {
-		enc := json.NewEncoder(o.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(results)
+		return writeJSON(o.Out, results)
 	}
 	for _, res := range results {
 		switch x := res.(type) {
@@ -610,4 +627,10 @@ func runCity(ctx context.Context, o *Options) error {
 		}
 	}
 	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

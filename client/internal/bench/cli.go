@@ -49,11 +49,17 @@ type ProbeResult struct {
 	History  string `json:"history"`
 	Listed   int    `json:"listed"`
 	Built    bool   `json:"built"` // false: it was there already
+	// The city's sites, which the probe adds first (so that the probe's
+	// batches are alike on every network) and the reports are run for.
+	Stations []string `json:"stations"`
+	Plants   []string `json:"plants"`
+	Workshop string   `json:"workshop"`
 }
 
 // probe builds the probe set unless its last batch exists.
 func (e *env) probe(ctx context.Context) (ProbeResult, error) {
-	res := ProbeResult{Scenario: Probe, Root: ProbeRoot, Nodes: ProbeNodes, History: ProbeHistory, Listed: ProbeListed}
+	res := ProbeResult{Scenario: Probe, Root: ProbeRoot, Nodes: ProbeNodes, History: ProbeHistory, Listed: ProbeListed,
+		Stations: CityStations, Plants: CityPlants, Workshop: CityWorkshop}
 	if batchExists(ctx, e.col, probeListed(ProbeListed-1)) {
 		return res, nil
 	}
