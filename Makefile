@@ -11,7 +11,7 @@ BIN   := $(CURDIR)/bin
 # ports from 28000, so it never touches a demo network that is running.
 
 .PHONY: help deps fabric build network-up network-down network-purge deploy status logs \
-        add-org remove-org demo test test-unit test-e2e fuzz bench bench-reports lint docs docs-check clean
+        add-org remove-org demo test test-unit test-e2e fuzz bench bench-reports bench-city lint docs docs-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -81,6 +81,9 @@ fuzz: ## Run every fuzz target for 60 s each
 
 bench: deps build ## Benchmark a fresh network against Raft and the platform baseline (docs/reference/bench.md)
 	@scripts/bench.sh
+
+bench-city: deps build ## A year of a city on a live network: user commands at 250,000 batches against an empty ledger, projection catch-up, reports, disk (BENCH_CITY_N=)
+	@scripts/bench-city.sh
 
 bench-reports: ## Time the period statements on a synthetic projection of 250,000 batches (no network)
 	go test -run '^$$' -bench BenchmarkReportsOnAYear -benchtime 5x -benchmem ./client/internal/report

@@ -68,12 +68,26 @@ type Options struct {
 	ConfigPath    string
 	Timeout       time.Duration
 	EndorsingOrgs []string
+	// The city scenarios (probe, city, cli): the maker's profile (each
+	// organisation's admin profile is its profile's name and "-admin"),
+	// the load's size, seed, wave and state file, and for cli the runs
+	// per command and the mtrace binary (the other network is Against).
+	Maker   string
+	Batches int
+	Seed    uint64
+	Wave    int
+	State   string
+	Runs    int
+	MTrace  string
+	// configFile is --config, or $MTRACE_CONFIG.
+	configFile string
 	// Open connects to chaincode ("" for the profile's own) as the named
 	// profile and returns the profile's MSP ID.
 	Open func(profile, chaincode string) (Client, string, func() error, error)
 	// Against is the config file of a second network (--against): the
 	// throughput scenarios then run on both, in alternating slices, and
-	// Labels name the two networks. OpenAgainst is Open on that network.
+	// Labels name the two networks; cli compares each command on the
+	// empty-ledger network it names. OpenAgainst is Open on that network.
 	Against     string
 	Labels      []string
 	OpenAgainst func(profile, chaincode string) (Client, string, func() error, error)
@@ -101,6 +115,21 @@ Scenarios:
              bytes per tenth of the takes, and the last tenth over the first
   recall     downstream trace, page by page, of a generated tree of
              --descendants batches (--recall-depth levels), --calls times
+
+The year of a city (run on their own, in this order):
+  probe      the fixed probe set the user commands are timed on: a
+             100-batch ancestry, a batch with a history, 300 batches to list
+  city       a year of a city's flows, at least --batches batches:
+             collections at four transfer stations, sorted into bales of 50,
+             handed to the recycler's two plants, washed with bought-in
+             pre-consumer scrap, extruded into filament lots, handed to the
+             maker with declarations (claimed) and printed into products;
+             planned from --seed, loaded in waves of --wave units of 537
+             batches, resumable with --state
+  cli        each user command (batch get, batch list first page and page 5,
+             history, trace and verify of the probe's ancestry) as a whole
+             mtrace process, --runs times on this network and on the one of
+             --against's config, alternating; medians, p90 and ratios
 
 Fixtures (batches to hand over, inputs to process, ancestries) are made
 before the timed window under a prefix unique to the run. With --baseline the
@@ -143,6 +172,10 @@ $MTRACE_CONFIG), as for mtrace.`,
 			if opts.Prefix == "" {
 				opts.Prefix = "bench" + strconv.FormatInt(time.Now().UnixNano()/int64(time.Millisecond), 36)
 			}
+			opts.configFile = opts.ConfigPath
+			if opts.configFile == "" {
+				opts.configFile = getenv("MTRACE_CONFIG")
+			}
 			if opts.Open == nil {
 				opts.Open = gatewayOpener(opts, getenv)
 			}
@@ -179,10 +212,17 @@ $MTRACE_CONFIG), as for mtrace.`,
 	fl.IntVar(&opts.Calls, "calls", 20, "trace/verify: sequential calls per size")
 	fl.IntVar(&opts.Rounds, "rounds", 3, "with --baseline: slices of each scenario, each between two baseline slices")
 	fl.StringVar(&opts.Prefix, "prefix", "", "batch id prefix (default: unique per run)")
-	fl.StringVar(&opts.Against, "against", "", "config file of a second network: run the throughput scenarios on both, in alternating slices")
+	fl.StringVar(&opts.Against, "against", "", "config file of a second network: run the throughput scenarios on both, in alternating slices (cli: the empty-ledger network)")
 	fl.StringSliceVar(&opts.Labels, "labels", []string{"first", "second"}, "with --against: names of the two networks")
 	fl.IntVar(&opts.Descendants, "descendants", 5000, "recall: batches under the root")
 	fl.IntVar(&opts.RecallDepth, "recall-depth", 3, "recall: levels under the root")
+	fl.StringVar(&opts.Maker, "as-maker", "maker", "city: profile that receives filament lots and prints")
+	fl.IntVar(&opts.Batches, "batches", 250_000, "city: batches to load, at least")
+	fl.Uint64Var(&opts.Seed, "seed", 2026, "city: seed of the plan")
+	fl.IntVar(&opts.Wave, "wave", 20, "city: units per wave")
+	fl.StringVar(&opts.State, "state", "", "city: state file to resume from and record progress in")
+	fl.IntVar(&opts.Runs, "runs", 30, "cli: timed runs of each command on each network")
+	fl.StringVar(&opts.MTrace, "mtrace", "", "cli: the mtrace binary (default: mtrace beside mtrace-bench)")
 	return cmd
 }
 
@@ -196,7 +236,11 @@ func (o *Options) Validate() error {
 		return cmdutil.FlagErrorf("--output: must be table or json, got %q", o.Format)
 	}
 	seen := map[string]bool{}
+	city := 0
 	for _, s := range o.Scenarios {
+		if slices.Contains(cityScenarios, s) {
+			city++
+		}
 		if !slices.Contains(Scenarios, s) {
 			return cmdutil.FlagErrorf("unknown scenario %q: must be one of %s", s, strings.Join(Scenarios, ", "))
 		}
@@ -209,6 +253,12 @@ func (o *Options) Validate() error {
 		seen[s] = true
 	}
 	switch {
+	case city > 0 && city < len(o.Scenarios):
+		return cmdutil.FlagErrorf("%s run on their own, not with other scenarios", strings.Join(cityScenarios, ", "))
+	case slices.Contains(o.Scenarios, City) && (o.Batches < 1 || o.Wave < 1):
+		return cmdutil.FlagErrorf("--batches and --wave: must be at least 1, got %d and %d", o.Batches, o.Wave)
+	case slices.Contains(o.Scenarios, CLI) && (o.Against == "" || o.Runs < 1):
+		return cmdutil.FlagErrorf("cli: needs --against (the empty network's config file) and --runs of at least 1")
 	case o.N < 1:
 		return cmdutil.FlagErrorf("-n: must be at least 1, got %d", o.N)
 	case o.C < 1:
@@ -307,6 +357,9 @@ func gatewayOpener(o *Options, getenv config.Getenv) func(string, string) (Clien
 }
 
 func runBench(ctx context.Context, o *Options) error {
+	if slices.Contains(cityScenarios, o.Scenarios[0]) {
+		return runCity(ctx, o)
+	}
 	e, closeEnv, err := o.env(o.Open)
 	if err != nil {
 		return err

@@ -30,7 +30,7 @@ const (
 
 // Scenarios lists the scenarios the command accepts, in the order it runs
 // them.
-var Scenarios = []string{Register, Transfer, Process, Mixed, TraceUp, Verify, Silo, Recall}
+var Scenarios = []string{Register, Transfer, Process, Mixed, TraceUp, Verify, Silo, Recall, Probe, City, CLI}
 
 // queryScenarios are the scenarios that are not throughput runs.
 var queryScenarios = []string{TraceUp, Verify, Silo, Recall}
