@@ -279,11 +279,14 @@ stop_nodes() {
 	local n pid i alive victims=()
 	for n in "$@"; do
 		pid=$(pid_of "$n") || continue
+		# The record goes before the signal: a peer may relaunch its
+		# chaincode the moment the old one exits, and the new run script's
+		# record must not be removed after it is written.
+		rm -f "$H/pids/$n.pid"
 		if ours "$pid" "$n"; then
 			kill -TERM "$pid" 2>/dev/null || true
 			victims+=("$n:$pid")
 		fi
-		rm -f "$H/pids/$n.pid"
 	done
 	for ((i = 0; i < 100; i++)); do
 		alive=0
