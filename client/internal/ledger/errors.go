@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -27,6 +28,20 @@ type EndorseError struct {
 	// Like a read conflict, nothing was written, and running it again is
 	// safe.
 	Mismatch bool
+	// Refusers are the organisations whose peers' chaincode refused, in
+	// the order the gateway reported them.
+	Refusers []string
+}
+
+// RefusedElsewhere reports whether the chaincode refused on other
+// organisations' peers only, not on the peer of msp, the client's own.
+// The gateway endorses on its own organisation's peer first and asks the
+// others only once that succeeded, so such a refusal means the peers
+// disagree about the state: usually another peer has not yet received the
+// block that the client's last transaction committed in (the recipient's
+// peer, a moment after an offer), sometimes a dishonest member.
+func (e *EndorseError) RefusedElsewhere(msp string) bool {
+	return e.Chaincode && len(e.Refusers) > 0 && !slices.Contains(e.Refusers, msp)
 }
 
 func (e *EndorseError) Error() string {
@@ -149,10 +164,20 @@ func fromStatus(st *status.Status, op, txID, endpoint string) error {
 		}
 	}
 	// The chaincode's own refusal is the most useful message there is.
+	var refused *EndorseError
 	for _, d := range details {
-		if ccResponse.MatchString(d.GetMessage()) {
-			return &EndorseError{TxID: txID, Message: ccResponse.ReplaceAllString(d.GetMessage(), ""), Chaincode: true}
+		if !ccResponse.MatchString(d.GetMessage()) {
+			continue
 		}
+		if refused == nil {
+			refused = &EndorseError{TxID: txID, Message: ccResponse.ReplaceAllString(d.GetMessage(), ""), Chaincode: true}
+		}
+		if !slices.Contains(refused.Refusers, d.GetMspId()) {
+			refused.Refusers = append(refused.Refusers, d.GetMspId())
+		}
+	}
+	if refused != nil {
+		return refused
 	}
 	switch st.Code() {
 	case codes.Unavailable, codes.DeadlineExceeded:

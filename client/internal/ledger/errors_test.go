@@ -96,7 +96,7 @@ func TestRetryOnlyOnConflicts(t *testing.T) {
 	phantom := &CommitError{TxID: "t", Code: "PHANTOM_READ_CONFLICT"}
 
 	n := 0
-	res, err := retry(ctx, 3, time.Millisecond, func() ([]byte, error) {
+	res, err := retry(ctx, 3, time.Millisecond, retryable, func() ([]byte, error) {
 		n++
 		if n < 3 {
 			if n == 1 {
@@ -111,13 +111,13 @@ func TestRetryOnlyOnConflicts(t *testing.T) {
 	assert.Equal(t, 3, n)
 
 	n = 0
-	_, err = retry(ctx, 3, time.Millisecond, func() ([]byte, error) { n++; return nil, conflict })
+	_, err = retry(ctx, 3, time.Millisecond, retryable, func() ([]byte, error) { n++; return nil, conflict })
 	assert.Equal(t, conflict, err)
 	assert.Equal(t, 4, n, "one try and three retries")
 
 	for _, e := range []error{&CommitError{TxID: "t", Code: "ENDORSEMENT_POLICY_FAILURE"}, &EndorseError{Message: "no"}} {
 		n = 0
-		_, err = retry(ctx, 3, time.Millisecond, func() ([]byte, error) { n++; return nil, e })
+		_, err = retry(ctx, 3, time.Millisecond, retryable, func() ([]byte, error) { n++; return nil, e })
 		assert.Equal(t, e, err)
 		assert.Equal(t, 1, n, "%v is not retried", e)
 	}
@@ -128,13 +128,13 @@ func TestRetryOnlyOnConflicts(t *testing.T) {
 	require.IsType(t, &EndorseError{}, mismatch)
 	assert.True(t, mismatch.(*EndorseError).Mismatch)
 	n = 0
-	_, err = retry(ctx, 3, time.Millisecond, func() ([]byte, error) { n++; return nil, mismatch })
+	_, err = retry(ctx, 3, time.Millisecond, retryable, func() ([]byte, error) { n++; return nil, mismatch })
 	assert.Equal(t, 4, n, "a payload mismatch is retried")
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	n = 0
-	_, err = retry(cctx, 3, time.Hour, func() ([]byte, error) { n++; return nil, conflict })
+	_, err = retry(cctx, 3, time.Hour, retryable, func() ([]byte, error) { n++; return nil, conflict })
 	assert.Equal(t, conflict, err)
 	assert.Equal(t, 1, n, "a cancelled context stops retrying")
 }
@@ -150,4 +150,49 @@ func TestRefusedIdentity(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	assert.False(t, ee.Chaincode)
 	assert.Equal(t, "endorsement failed: "+want, err.Error())
+}
+
+// The gateway endorses on its own organisation's peer first. A chaincode
+// refusal by other organisations' peers only is retried for a client of
+// the gateway's organisation; a refusal by its own peer is not.
+func TestRetryRefusalsByOtherPeersOnly(t *testing.T) {
+	refusal := func(msps ...string) error {
+		st := status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info")
+		for i, m := range msps {
+			var err error
+			st, err = st.WithDetails(&gateway.ErrorDetail{Address: fmt.Sprintf("peer%d:7051", i), MspId: m,
+				Message: `chaincode response 500, batch "B" has no pending transfer`})
+			require.NoError(t, err)
+		}
+		return fromStatus(st, "endorse", "t", ep)
+	}
+	again := retryableFor("RecyclerMSP")
+	elsewhere := refusal("MakerMSP", "MakerMSP")
+	var ee *EndorseError
+	require.ErrorAs(t, elsewhere, &ee)
+	assert.Equal(t, []string{"MakerMSP"}, ee.Refusers)
+	assert.Equal(t, `rejected by chaincode: batch "B" has no pending transfer`, elsewhere.Error())
+	assert.True(t, again(elsewhere))
+	assert.False(t, again(refusal("RecyclerMSP")), "our own peer's refusal stands")
+	assert.False(t, again(refusal("MakerMSP", "RecyclerMSP")), "a refusal our own peer shares stands")
+	assert.False(t, again(&EndorseError{Message: "no endorsers", Refusers: nil}), "not a chaincode refusal")
+	assert.True(t, again(&CommitError{Code: "MVCC_READ_CONFLICT"}), "conflicts are still retried")
+
+	// The lagging peer catches up after two tries.
+	n := 0
+	res, err := retry(context.Background(), DefaultRetries, time.Millisecond, again, func() ([]byte, error) {
+		if n++; n < 3 {
+			return nil, elsewhere
+		}
+		return []byte("ok"), nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "ok", string(res))
+	assert.Equal(t, 3, n)
+
+	// A refusal that persists is reported once the retries are spent.
+	n = 0
+	_, err = retry(context.Background(), DefaultRetries, time.Millisecond, again, func() ([]byte, error) { n++; return nil, elsewhere })
+	assert.Equal(t, elsewhere, err)
+	assert.Equal(t, 1+DefaultRetries, n)
 }

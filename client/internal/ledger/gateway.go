@@ -172,10 +172,11 @@ func loadIdentity(p *config.Profile) (*identity.X509Identity, identity.Sign, err
 }
 
 // Submit endorses fn(args...), sends it for ordering and waits for its
-// commit, retrying read conflicts as Options.Retries allows.
+// commit, retrying read conflicts, and refusals by other organisations'
+// peers only, as Options.Retries allows.
 func (g *Gateway) Submit(ctx context.Context, fn string, args ...string) ([]byte, error) {
 	g.sync.wait(ctx)
-	return retry(ctx, g.opts.Retries, g.opts.Backoff, func() ([]byte, error) {
+	return retry(ctx, g.opts.Retries, g.opts.Backoff, retryableFor(g.profile.MSPID), func() ([]byte, error) {
 		return g.submitOnce(ctx, fn, args)
 	})
 }

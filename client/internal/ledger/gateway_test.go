@@ -66,6 +66,7 @@ type fakeGateway struct {
 	statuses     []peer.TxValidationCode // one per commit, in order
 	endorsements int
 	submitErr    error    // what Submit answers, if not success
+	endorseErrs  []error  // what the next endorsements answer, in order
 	commitTxIDs  []string // the transaction IDs CommitStatus was asked for
 	eventsReqs   []*gateway.ChaincodeEventsRequest
 	events       []*gateway.ChaincodeEventsResponse
@@ -131,6 +132,12 @@ func mustMarshal(m proto.Message) []byte {
 func (g *fakeGateway) Endorse(_ context.Context, req *gateway.EndorseRequest) (*gateway.EndorseResponse, error) {
 	g.mu.Lock()
 	g.endorsements++
+	if len(g.endorseErrs) > 0 {
+		err := g.endorseErrs[0]
+		g.endorseErrs = g.endorseErrs[1:]
+		g.mu.Unlock()
+		return nil, err
+	}
 	g.mu.Unlock()
 	action := mustMarshal(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{
 		ProposalResponsePayload: mustMarshal(&peer.ProposalResponsePayload{
@@ -245,6 +252,49 @@ func TestGatewaySubmitRetriesConflicts(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Regexp(t, `^transaction [0-9a-f]{64} failed validation: ENDORSEMENT_POLICY_FAILURE$`, err.Error())
 	assert.Equal(t, 1, fg.endorsements, "other validation failures are not retried")
+}
+
+// refusedBy is the gateway's answer when the chaincode on the peers of
+// msps refused a proposal.
+func refusedBy(t *testing.T, msg string, msps ...string) error {
+	st := status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info")
+	for i, m := range msps {
+		var err error
+		st, err = st.WithDetails(&gateway.ErrorDetail{Address: fmt.Sprintf("127.0.0.1:2100%d", i), MspId: m, Message: "chaincode response 500, " + msg})
+		require.NoError(t, err)
+	}
+	return st.Err()
+}
+
+// Another organisation's peer that has not yet received the block of the
+// client's last transaction refuses what follows from it; the submission
+// is tried again and succeeds once that peer has caught up. A refusal by
+// the client's own organisation's peer is final at once.
+func TestGatewaySubmitRetriesRefusalsByALaggingPeer(t *testing.T) {
+	lag := `batch "B" is not in transit`
+	fg := &fakeGateway{result: []byte(`"ok"`), endorseErrs: []error{refusedBy(t, lag, "MakerMSP"), refusedBy(t, lag, "MakerMSP")}}
+	g, err := Dial(serve(t, fg), Options{Timeout: 5 * time.Second, Retries: DefaultRetries, Backoff: time.Millisecond})
+	require.NoError(t, err)
+	defer g.Close()
+	res, err := g.Submit(context.Background(), api.AcceptTransfer, "B", "0")
+	require.NoError(t, err)
+	assert.Equal(t, `"ok"`, string(res))
+	assert.Equal(t, 3, fg.endorsements, "two refusals by the maker's peer, then success")
+
+	fg.endorseErrs = []error{refusedBy(t, lag, "TestMSP")}
+	fg.endorsements = 0
+	_, err = g.Submit(context.Background(), api.AcceptTransfer, "B", "0")
+	assert.EqualError(t, err, "rejected by chaincode: "+lag)
+	assert.Equal(t, 1, fg.endorsements, "our own peer's refusal is not retried")
+
+	fg.endorseErrs = nil
+	for i := 0; i <= DefaultRetries; i++ {
+		fg.endorseErrs = append(fg.endorseErrs, refusedBy(t, lag, "MakerMSP"))
+	}
+	fg.endorsements = 0
+	_, err = g.Submit(context.Background(), api.AcceptTransfer, "B", "0")
+	assert.EqualError(t, err, "rejected by chaincode: "+lag)
+	assert.Equal(t, 1+DefaultRetries, fg.endorsements, "a refusal that persists is reported when the retries are spent")
 }
 
 // bftSubmitErr is the gateway's answer when some orderers fail a

@@ -96,15 +96,18 @@ const (
 )
 
 // DefaultRetries is how many times Submit retries a transaction that lost
-// an MVCC or phantom read conflict.
-const DefaultRetries = 3
+// an MVCC or phantom read conflict, or that only another organisation's
+// peer refused; with the default backoff the retries wait 1.5 s in all.
+const DefaultRetries = 4
 
 // Options tune the gateway connection.
 type Options struct {
 	// Timeout bounds each evaluate, endorse, submit and commit-status call.
 	Timeout time.Duration
-	// Retries on MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT; a transaction
-	// that failed validation wrote nothing, so running it again is safe.
+	// Retries on MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT, and on a
+	// chaincode refusal by other organisations' peers only (see
+	// EndorseError.RefusedElsewhere); a transaction that failed validation
+	// or endorsement wrote nothing, so running it again is safe.
 	Retries int
 	// Backoff is the first wait between retries; it doubles each time.
 	Backoff time.Duration
