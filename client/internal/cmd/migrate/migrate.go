@@ -5,6 +5,7 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,9 @@ import (
 // (the chaincode's MaxMigrateBatch).
 const MaxBatch = 100
 
+// MaxParallel bounds --parallel.
+const MaxParallel = 32
+
 // Options are the inputs of one migration.
 type Options struct {
 	IO     *iostreams.IOStreams
@@ -28,6 +32,8 @@ type Options struct {
 	Batch int
 	// DryRun lists the batches still to migrate and writes nothing.
 	DryRun bool
+	// Parallel is how many MigrateBatches transactions may be in flight.
+	Parallel int
 }
 
 // Result is what a migration did, as -o json prints it.
@@ -42,12 +48,13 @@ type Result struct {
 func NewCmdMigrate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Ledger: f.Ledger}
 	cmd := &cobra.Command{
-		Use:   "migrate [--batch N] [--dry-run]",
+		Use:   "migrate [--batch N] [--parallel N] [--dry-run]",
 		Short: "Migrate batches stored by an older contract to the current stored format (organisation admin)",
 		Long: `After a chaincode upgrade that changed the stored format, rewrite every batch
 still in the old format. The command lists them with PendingMigration and
 submits MigrateBatches for --batch of them at a time, so each transaction
-stays small. It must run as an organisation admin identity (certificate OU
+stays small, with up to --parallel transactions in flight (they name
+different batches, so they never conflict). It must run as an organisation admin identity (certificate OU
 "admin"), such as the network's <org>-admin profiles.
 
 The migration is idempotent: a batch already in the current format is left
@@ -68,46 +75,27 @@ force where it is until the migration moves it to its own key (contract
 			if opts.Batch < 1 || opts.Batch > MaxBatch {
 				return cmdutil.FlagErrorf("--batch: must be from 1 to %d, got %d", MaxBatch, opts.Batch)
 			}
+			if opts.Parallel < 1 || opts.Parallel > MaxParallel {
+				return cmdutil.FlagErrorf("--parallel: must be from 1 to %d, got %d", MaxParallel, opts.Parallel)
+			}
 			return cmdutil.RunPaged(cmd.Context(), runF, opts, runMigrate)
 		},
 	}
 	cmd.Flags().IntVar(&opts.Batch, "batch", 25, "batches per MigrateBatches transaction")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "only count the batches still in the old format")
+	cmd.Flags().IntVar(&opts.Parallel, "parallel", 4, "MigrateBatches transactions in flight at once")
 	return cmd
 }
 
 func runMigrate(ctx context.Context, opts *Options) error {
 	return cmdutil.WithLedger(ctx, opts.Ledger, func(l ledger.Ledger) error {
-		c := api.New(l)
-		r := Result{Migrated: []string{}, DryRun: opts.DryRun}
-		bookmark := ""
-		for {
-			page, err := c.PendingMigration(ctx, bookmark, MaxBatch)
-			if err != nil {
-				return err
-			}
-			r.Pending += len(page.IDs)
-			for lo := 0; lo < len(page.IDs) && !opts.DryRun; lo += opts.Batch {
-				ids := page.IDs[lo:min(lo+opts.Batch, len(page.IDs))]
-				done, err := c.MigrateBatches(ctx, ids)
-				if err != nil {
-					return fmt.Errorf("migrated %d of the %d old batches found so far, then: %w", len(r.Migrated), r.Pending, err)
-				}
-				r.Transactions++
-				r.Migrated = append(r.Migrated, done...)
-				if opts.Format != cmdutil.FormatJSON {
-					fmt.Fprintf(opts.IO.ErrOut, "migrated %d batches (%d so far)\n", len(done), len(r.Migrated))
-				}
-			}
-			if page.Bookmark == "" {
-				break
-			}
-			bookmark = page.Bookmark
+		r, err := migrate(ctx, api.New(l), opts)
+		if err != nil {
+			return err
 		}
 		if opts.Format == cmdutil.FormatJSON {
 			return render.JSON(opts.IO.Out, r)
 		}
-		var err error
 		switch {
 		case opts.DryRun:
 			_, err = fmt.Fprintf(opts.IO.Out, "%d batches are in the old stored format; nothing written (dry run)\n", r.Pending)
@@ -118,4 +106,90 @@ func runMigrate(ctx context.Context, opts *Options) error {
 		}
 		return err
 	})
+}
+
+// migrate reads the pending batches page by page and hands them, --batch
+// at a time, to --parallel workers that submit MigrateBatches. The scan
+// does not wait for the migration: its bookmark is a position in the
+// batches' key range, which migrating does not move, and the chunks name
+// disjoint batches, so the transactions in flight never conflict. Migrated
+// lists the batches in id order whatever order the transactions committed
+// in. On an error the workers finish what they hold, nothing more is
+// handed out, and the error says how far the migration got.
+func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) {
+	r := Result{Migrated: []string{}, DryRun: opts.DryRun}
+	type chunk struct {
+		seq int
+		ids []string
+	}
+	var (
+		mu    sync.Mutex
+		done  = map[int][]string{}
+		first error
+	)
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
+	work := make(chan chunk)
+	var wg sync.WaitGroup
+	for range max(opts.Parallel, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ch := range work {
+				if failed() {
+					continue // hand-outs already in the channel are dropped
+				}
+				ids, err := c.MigrateBatches(ctx, ch.ids)
+				mu.Lock()
+				if err != nil {
+					if first == nil {
+						first = err
+					}
+				} else {
+					done[ch.seq] = ids
+					r.Transactions++
+					r.Migrated = append(r.Migrated, ids...)
+					if opts.Format != cmdutil.FormatJSON {
+						fmt.Fprintf(opts.IO.ErrOut, "migrated %d batches (%d so far)\n", len(ids), len(r.Migrated))
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	seq, bookmark := 0, ""
+	var scanErr error
+	for !failed() {
+		page, err := c.PendingMigration(ctx, bookmark, MaxBatch)
+		if err != nil {
+			scanErr = err
+			break
+		}
+		mu.Lock()
+		r.Pending += len(page.IDs)
+		mu.Unlock()
+		for lo := 0; lo < len(page.IDs) && !opts.DryRun && !failed(); lo += opts.Batch {
+			work <- chunk{seq: seq, ids: page.IDs[lo:min(lo+opts.Batch, len(page.IDs))]}
+			seq++
+		}
+		if page.Bookmark == "" {
+			break
+		}
+		bookmark = page.Bookmark
+	}
+	close(work)
+	wg.Wait()
+	// The batches in the order they were found, which is id order.
+	r.Migrated = r.Migrated[:0]
+	for i := range seq {
+		r.Migrated = append(r.Migrated, done[i]...)
+	}
+	switch {
+	case first != nil:
+		return r, fmt.Errorf("migrated %d of the %d old batches found so far, then: %w", len(r.Migrated), r.Pending, first)
+	case scanErr != nil && len(r.Migrated) > 0:
+		return r, fmt.Errorf("migrated %d of the %d old batches found so far, then: %w", len(r.Migrated), r.Pending, scanErr)
+	case scanErr != nil:
+		return r, scanErr
+	}
+	return r, nil
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
@@ -24,6 +26,10 @@ func newCmd(e *cmdtest.Env) *cobra.Command { return NewCmdMigrate(e.F, nil) }
 // batches read) and MigrateBatches, which migrates what is still old and
 // refuses after failAfter transactions when failAfter > 0.
 type oldLedger struct {
+	mu        sync.Mutex // MigrateBatches may be called concurrently
+	inFlight  int
+	maxFlight int
+	hold      time.Duration // how long each MigrateBatches takes
 	old       map[string]bool
 	ids       []string
 	scan      int
@@ -43,6 +49,8 @@ func newOld(n, current int) *oldLedger {
 
 func (o *oldLedger) serve(t *testing.T, f *ledgertest.Fake) {
 	f.On(api.PendingMigration, func(a []string) ([]byte, error) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
 		limit, err := strconv.Atoi(a[1])
 		require.NoError(t, err)
 		from := 0
@@ -63,6 +71,14 @@ func (o *oldLedger) serve(t *testing.T, f *ledgertest.Fake) {
 		return json.Marshal(p)
 	})
 	f.On(api.MigrateBatches, func(a []string) ([]byte, error) {
+		o.mu.Lock()
+		o.inFlight++
+		o.maxFlight = max(o.maxFlight, o.inFlight)
+		o.mu.Unlock()
+		time.Sleep(o.hold)
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.inFlight--
 		if o.failAfter > 0 && o.submitted == o.failAfter {
 			return nil, ledgertest.Rejection("endorsement failed")
 		}
@@ -81,6 +97,8 @@ func (o *oldLedger) serve(t *testing.T, f *ledgertest.Fake) {
 }
 
 func (o *oldLedger) left() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	n := 0
 	for _, v := range o.old {
 		if v {
@@ -123,9 +141,9 @@ func TestMigrateInterruptedThenRerun(t *testing.T) {
 	o := newOld(20, 0)
 	o.failAfter = 2
 	o.serve(t, e.Fake)
-	err := e.Run(newCmd(e), "migrate", "--batch", "3")
+	err := e.Run(newCmd(e), "migrate", "--batch", "3", "--parallel", "1")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "migrated 6 of the 7 old batches found so far, then: rejected by chaincode: endorsement failed")
+	assert.Regexp(t, `^migrated 6 of the (7|14) old batches found so far, then: rejected by chaincode: endorsement failed$`, err.Error())
 	assert.Equal(t, 14, o.left())
 
 	e = cmdtest.New(t)
@@ -146,4 +164,45 @@ func TestMigrateDryRunAndFlags(t *testing.T) {
 	assert.Equal(t, 5, o.left())
 	assert.ErrorContains(t, e.Run(newCmd(e), "migrate", "--batch", "0"), "--batch: must be from 1 to 100, got 0")
 	assert.ErrorContains(t, e.Run(newCmd(e), "migrate", "x"), "no arguments")
+	assert.ErrorContains(t, e.Run(newCmd(e), "migrate", "--parallel", "0"), "--parallel: must be from 1 to 32, got 0")
+	assert.ErrorContains(t, e.Run(newCmd(e), "migrate", "--parallel", "33"), "--parallel: must be from 1 to 32, got 33")
+}
+
+// Several transactions are in flight at once, across pages of the scan;
+// every old batch is migrated exactly once and listed in id order.
+func TestMigrateInParallel(t *testing.T) {
+	e := cmdtest.New(t)
+	o := newOld(240, 60)
+	o.scan = 8 // pages of 8 old batches, so every transaction names 2
+	o.hold = 5 * time.Millisecond
+	o.serve(t, e.Fake)
+	require.NoError(t, e.Run(newCmd(e), "migrate", "--batch", "2", "--parallel", "6", "-o", "json"))
+	var r Result
+	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &r))
+	assert.Equal(t, 240, r.Pending)
+	assert.Len(t, r.Migrated, 240)
+	assert.True(t, slices.IsSorted(r.Migrated))
+	assert.Len(t, slices.Compact(slices.Clone(r.Migrated)), 240, "no batch listed twice")
+	assert.Zero(t, o.left())
+	assert.Equal(t, 120, r.Transactions)
+	assert.Greater(t, o.maxFlight, 1, "transactions were in flight together")
+	assert.LessOrEqual(t, o.maxFlight, 6)
+
+	// A failure stops the hand-out; the error says how far it got, and a
+	// rerun finishes.
+	e = cmdtest.New(t)
+	o = newOld(240, 0)
+	o.scan = 8 // pages of 8 old batches, so every transaction names 2
+	o.failAfter = 10
+	o.serve(t, e.Fake)
+	err := e.Run(newCmd(e), "migrate", "--batch", "2", "--parallel", "4")
+	require.Error(t, err)
+	assert.Regexp(t, `^migrated 20 of the \d+ old batches found so far, then: rejected by chaincode: endorsement failed$`, err.Error())
+	assert.Equal(t, 220, o.left())
+	e = cmdtest.New(t)
+	o.failAfter = 0
+	o.serve(t, e.Fake)
+	require.NoError(t, e.Run(newCmd(e), "migrate", "--batch", "2", "--parallel", "4"))
+	assert.Regexp(t, `^Migrated 220 of 220 batches in \d+ transactions.\n$`, e.Out.String())
+	assert.Zero(t, o.left())
 }
