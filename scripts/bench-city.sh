@@ -118,16 +118,30 @@ catch_up() {
 		  blocks_per_s: ($blocks / $s | round), tx_per_s: ($tx / $s | round), batches_per_s: ($batches / $s | round)}'
 }
 
-# reports NAME DB: time the three reports on DB.
+# busiest DB: the site with the most stock movements (a transfer
+# station: every collection and every bale passes through one).
+busiest() {
+	sql "$1" 'select site from stock_movements group by site order by count(*) desc, site limit 1'
+}
+
+# reports NAME DB: time the three reports on DB; the balance also for the
+# busiest site, in every format.
 reports() {
-	local db=$1
-	jq -n --arg db "$2" \
+	local db=$1 station
+	station=$(busiest "$db")
+	jq -n --arg db "$2" --arg station "$station" \
+		--argjson station_moves "$(sql "$db" "select count(*) from stock_movements where site = '$station'")" \
+		--argjson station_table "$(times_ms 5 "$mtrace" report balance --db "$db" --site "$station" --from 2026-10-01 --to 2026-12-31)" \
+		--argjson station_json "$(times_ms 5 "$mtrace" report balance --db "$db" --site "$station" --from 2026-10-01 --to 2026-12-31 --format json)" \
+		--argjson station_csv "$(times_ms 5 "$mtrace" report balance --db "$db" --site "$station" --from 2026-10-01 --to 2026-12-31 --format csv)" \
+		--argjson station_html "$(times_ms 5 "$mtrace" report balance --db "$db" --site "$station" --from 2026-10-01 --to 2026-12-31 --format html)" \
 		--argjson balance "$(times_ms 5 "$mtrace" report balance --db "$db" --site "$plant" --from 2026-10-01 --to 2026-12-31)" \
 		--argjson balance_html "$(times_ms 5 "$mtrace" report balance --db "$db" --site "$plant" --from 2026-10-01 --to 2026-12-31 --format html)" \
 		--argjson ppwr "$(times_ms 5 "$mtrace" report ppwr --db "$db" --plant "$plant" --year 2026)" \
 		--argjson ppwr_maker "$(times_ms 5 "$mtrace" report ppwr --db "$db" --plant "$workshop" --year 2026)" \
 		--argjson decl "$(times_ms 5 "$mtrace" report declarations --db "$db" --site "$plant" --from 2026-10-01 --to 2026-12-31)" \
-		'{db: $db, balance_quarter: $balance, balance_quarter_html: $balance_html, ppwr_plant_year: $ppwr, ppwr_workshop_year: $ppwr_maker, declarations_quarter: $decl}'
+		'{db: $db, station: {site: $station, movements: $station_moves, table: $station_table, json: $station_json, csv: $station_csv, html: $station_html},
+		  balance_quarter: $balance, balance_quarter_html: $balance_html, ppwr_plant_year: $ppwr, ppwr_workshop_year: $ppwr_maker, declarations_quarter: $decl}'
 }
 
 # peer_bytes HOME: the size of the municipality peer's data directory.
@@ -150,6 +164,17 @@ for side in empty city; do
 	fi
 	say "the $side network in $home (ports from $port)"
 	net "$home" "$port" scripts/network.sh up >&2
+	# A resumed network may have been loaded by an older chaincode that
+	# `up` has just upgraded: its batches are migrated in place first,
+	# timed (a fresh network has nothing to migrate).
+	say "migrating the $side network's batches to the current stored format"
+	t0=$(date +%s%N)
+	net "$home" "$port" "$mtrace" -p municipality-admin migrate --batch 100 --parallel 8 -o json |
+		jq --arg side "$side" '{side: $side, pending, migrated: (.migrated | length), transactions}' >"$work/migrate-$side.json"
+	t1=$(date +%s%N)
+	jq --argjson ms "$(((t1 - t0) / 1000000))" '. + {seconds: ($ms / 100 | round / 10)}' "$work/migrate-$side.json" >"$work/migrate-$side.json.t"
+	mv "$work/migrate-$side.json.t" "$work/migrate-$side.json"
+	jq -c . "$work/migrate-$side.json" >&2
 done
 
 say "the probe set on the empty network"
@@ -230,10 +255,12 @@ jq -n --arg stamp "$stamp" --arg host "$(nproc) cores, $(free -m | awk '/^Mem:/ 
 	--arg load_start "$load_start" --arg load_after_load "$load_after" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--argjson n "$n" --argjson runs "$runs" --argjson c "$c" \
 	--slurpfile probe "$work/probe-empty.json" --slurpfile city "$work/city-load.json" --slurpfile probe_city "$work/probe-city.json" --slurpfile cli "$work/cli.json" --slurpfile lf "$work/list-filtered.json" \
+	--slurpfile mig "$work/migrate-empty.json" --slurpfile migc "$work/migrate-city.json" \
 	--slurpfile sq "$work/catchup-sqlite.json" --slurpfile sqr "$work/reports-sqlite.json" --argjson pg "$pg" \
 	--argjson city_bytes "$city_bytes" --argjson empty_bytes "$empty_bytes" \
 	'{stamp: $stamp, host: $host, load: {start: $load_start, after_load: $load_after_load, end: $load_end},
 	  n: $n, concurrency: $c, runs: $runs,
+	  migration: {empty: $mig[0], city: $migc[0]},
 	  load_run: $city[0][0], probe_empty: $probe[0][0], probe_city: $probe_city[0][0], cli: $cli[0][0], list_filtered: $lf[0],
 	  disk: {peer: "municipality", city_bytes: $city_bytes, empty_bytes: $empty_bytes,
 	         batches: $sq[0].batches, transactions: $sq[0].transactions,
@@ -250,6 +277,7 @@ say "user commands: city / empty (median of $runs)"
 } | column -t
 say "projection and reports"
 jq -r '.projection[] | select(. != null) | "\(.db): \(.blocks) blocks, \(.transactions) tx, \(.batches) batches in \(.seconds) s = \(.blocks_per_s) blocks/s, \(.tx_per_s) tx/s, \(.batches_per_s) batches/s"' "$out"
-jq -r '.reports[] | select(. != null) | "\(.db): balance \(.balance_quarter.median_ms) ms (html \(.balance_quarter_html.median_ms)), ppwr \(.ppwr_plant_year.median_ms) ms, declarations \(.declarations_quarter.median_ms) ms"' "$out"
+jq -r '.reports[] | select(. != null) | "\(.db): balance \(.balance_quarter.median_ms) ms (html \(.balance_quarter_html.median_ms)), ppwr \(.ppwr_plant_year.median_ms) ms, declarations \(.declarations_quarter.median_ms) ms; station \(.station.site) (\(.station.movements) movements): table \(.station.table.median_ms) ms, json \(.station.json.median_ms), csv \(.station.csv.median_ms), html \(.station.html.median_ms) (slowest \([.station.table.max_ms, .station.json.max_ms, .station.csv.max_ms, .station.html.max_ms] | max))"' "$out"
+jq -r '.migration[] | "migration of the \(.side) network: \(.migrated) of \(.pending) batches in \(.transactions) transactions, \(.seconds) s"' "$out"
 jq -r '.disk | "peer disk: \(.city_bytes) bytes = \(.bytes_per_batch) per batch, \(.bytes_per_tx) per transaction (empty network: \(.empty_bytes))"' "$out"
 say "saved $out"
