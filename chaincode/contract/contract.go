@@ -29,7 +29,7 @@ import (
 // Name and Version identify the contract in its metadata.
 const (
 	Name    = "mtrace"
-	Version = "0.6.0"
+	Version = "0.7.0"
 )
 
 // Contract holds every mtrace transaction. It is the chaincode's default

@@ -21,6 +21,8 @@ import (
 //	idx~status  ("idx~status", status, id) 0x00, one per batch
 //	idx~material ("idx~material", m, id)   0x00, one per batch
 //	idx~form    ("idx~form", form, id)     0x00, one per batch
+//	idx~owner-status ("idx~owner-status", msp, status, id) 0x00, one per
+//	            batch of stored format 3 (contract 0.7.0) or later
 //	hold, held, doc                        an auditor's holds and documents (oversight.go)
 //	capture     ("capture", msp, eventID)  a captured EPCIS event (capture.go)
 //
@@ -35,6 +37,10 @@ const (
 	idxStatus   = "idx~status"
 	idxMaterial = "idx~material"
 	idxForm     = "idx~form"
+	// idxOwnerStatus lists an owner's batches of one status, so that a
+	// list filtered by both reads only the batches it answers, however
+	// many others the owner holds (contract 0.7.0, stored format 3).
+	idxOwnerStatus = "idx~owner-status"
 )
 
 // indexValue is stored under every index key; the key itself is the data.
@@ -80,24 +86,35 @@ func registryKey() string {
 	return k
 }
 
-// indexKeys lists the index entries of a batch; nil for no batch.
+// indexKeys lists the index entries a stored batch has; nil for no
+// batch. Every batch has the same indexes in the same order, so two
+// versions compare entry by entry; an entry the batch's stored format
+// predates is "" (a batch older than model.OwnerStatusFormat has no
+// owner-and-status entry).
 func indexKeys(b *model.Batch) ([]string, error) {
 	if b == nil {
 		return nil, nil
 	}
-	pairs := [][2]string{
-		{idxOwner, b.Owner},
-		{idxStatus, string(b.Status)},
-		{idxMaterial, string(b.Material)},
-		{idxForm, string(b.Form)},
+	entries := []struct {
+		index string
+		attrs []string
+	}{
+		{idxOwner, []string{b.Owner, b.ID}},
+		{idxStatus, []string{string(b.Status), b.ID}},
+		{idxMaterial, []string{string(b.Material), b.ID}},
+		{idxForm, []string{string(b.Form), b.ID}},
+		{idxOwnerStatus, []string{b.Owner, string(b.Status), b.ID}},
 	}
-	keys := make([]string, 0, len(pairs))
-	for _, p := range pairs {
-		k, err := shim.CreateCompositeKey(p[0], []string{p[1], b.ID})
-		if err != nil {
-			return nil, fmt.Errorf("index key %s for batch %q: %w", p[0], b.ID, err)
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		if e.index == idxOwnerStatus && b.Format < model.OwnerStatusFormat {
+			continue
 		}
-		keys = append(keys, k)
+		k, err := shim.CreateCompositeKey(e.index, e.attrs)
+		if err != nil {
+			return nil, fmt.Errorf("index key %s for batch %q: %w", e.index, b.ID, err)
+		}
+		keys[i] = k
 	}
 	return keys, nil
 }
@@ -234,7 +251,10 @@ func decodeBatch(id string, raw []byte) (*model.Batch, error) {
 
 // putBatch writes a batch and brings its index entries in line with it:
 // entries of old that the new version no longer has are deleted, new ones
-// are written. old is nil for a new batch.
+// are written. old is nil for a new batch. This is the one place that
+// writes index entries, so every transaction that creates a batch or
+// changes its owner or status moves them, and a batch of an older stored
+// format gets the entries its format lacked when it is written again.
 func putBatch(stub shim.ChaincodeStubInterface, old, b *model.Batch) error {
 	key, err := batchKey(b.ID)
 	if err != nil {
@@ -259,13 +279,20 @@ func putBatch(stub shim.ChaincodeStubInterface, old, b *model.Batch) error {
 	// indexKeys lists the same indexes in the same order for every batch,
 	// so the versions compare entry by entry.
 	for i, k := range after {
-		if before != nil && before[i] == k {
+		var was string
+		if before != nil {
+			was = before[i]
+		}
+		if was == k {
 			continue
 		}
-		if before != nil {
-			if err := stub.DelState(before[i]); err != nil {
+		if was != "" {
+			if err := stub.DelState(was); err != nil {
 				return fmt.Errorf("delete index of batch %q: %w", b.ID, err)
 			}
+		}
+		if k == "" {
+			continue // an entry the new version's format does not have
 		}
 		if err := stub.PutState(k, indexValue); err != nil {
 			return fmt.Errorf("write index of batch %q: %w", b.ID, err)

@@ -13,8 +13,9 @@ import (
 )
 
 // Migration from the stored format of contract 0.2.0, of auditors'
-// holds from the batch to keys of their own (contract 0.5.0), and to
-// batches with a site and both recycled shares (contract 0.6.0, upgrade).
+// holds from the batch to keys of their own (contract 0.5.0), to
+// batches with a site and both recycled shares (contract 0.6.0, upgrade),
+// and to batches with an owner-and-status index entry (contract 0.7.0).
 //
 // Contract 0.2.0 kept, on every batch, a "children" list with one entry per
 // process that took from it, rewritten on every take. Contract 0.3.0 keeps
@@ -36,6 +37,15 @@ import (
 // the migration moves it to its own key, ("hold", batch, tx of the
 // hold), guarded by the auditor's organisation and a witness; the batch
 // returns to the status it had before the hold.
+//
+// Contract 0.7.0 (stored format 3) indexes every batch by owner and
+// status together, ("idx~owner-status", msp, status, id), so that a list
+// by both reads only what it answers. A batch of format 2 (contract
+// 0.6.0) or older has no such entry; it is read and used by every
+// transaction as it is, and gets its entry when it is next written. Its
+// migration writes the batch in the current format and its
+// owner-and-status entry; nothing else about it changes. Until it is
+// migrated, a list by owner and status leaves it out (ListBatches).
 
 // MaxMigrateBatch is how many batches one MigrateBatches transaction may
 // name.
@@ -52,8 +62,8 @@ type legacyBatch struct {
 }
 
 // PendingMigration returns one page of the ids of batches still stored in
-// the format of contract 0.2.0, or holding an auditor's hold on the batch
-// itself, in id order. A page holds at most limit ids
+// a format older than model.CurrentFormat, or holding an auditor's hold
+// on the batch itself, in id order. A page holds at most limit ids
 // (default 50, at most MaxMigrateBatch) and comes from at most 2000
 // batches read; an empty bookmark means the scan is complete. Evaluate it:
 // it uses paginated range reads.
@@ -109,13 +119,17 @@ func (c *Contract) PendingMigration(ctx contractapi.TransactionContextInterface,
 	}
 }
 
-// MigrateBatches rewrites the named batches from the format of contract
-// 0.2.0: every entry of a batch's children list becomes a take under its
-// own key (its time read from the process record), the batch keeps the
-// total taken and the count, and its key-level endorsement policy is set
-// again from its custodians (guardBatch), the way a new batch gets it; the
-// record of the process that made a derived batch gets today's policy too
-// (processor and a witness). Batches already in the current format are left untouched. Only
+// MigrateBatches rewrites the named batches in the current stored format.
+// From the format of contract 0.2.0, every entry of a batch's children
+// list becomes a take under its own key (its time read from the process
+// record) and the batch keeps the total taken and the count; a batch of
+// contract 0.5.0 or older gets its shares and site (upgrade); an
+// auditor's hold on the batch moves to its own key; every migrated batch
+// gets its owner-and-status index entry (putBatch). Each batch's
+// key-level endorsement policy is set again from its custodians
+// (guardBatch), the way a new batch gets it; the record of the process
+// that made a derived batch gets today's policy too (processor and a
+// witness). Batches already in the current format are left untouched. Only
 // an organisation admin (certificate OU "admin") of a registered member
 // may migrate. It answers the ids it migrated, sorted.
 func (c *Contract) MigrateBatches(ctx contractapi.TransactionContextInterface, ids []string) ([]string, error) {

@@ -16,10 +16,12 @@ import (
 // toV020 rewrites the ledger of w into the stored format of contract
 // 0.2.0, around the chaincode: every batch gets back its "children" list
 // (the takes, without their time, as 0.2.0 stored them) and loses
-// takenMass, takes and format; the take keys are deleted. It returns the
+// takenMass, takes and format; the take keys and the owner-and-status
+// index entries are deleted. It returns the
 // batches as they were, by id.
 func toV020(t *testing.T, w *world) map[string]model.Batch {
 	t.Helper()
+	dropOwnerStatus(t, w)
 	prefix, err := batchKey("")
 	require.NoError(t, err)
 	prefix = strings.TrimSuffix(prefix, "\x00")

@@ -451,9 +451,11 @@ func TestUnmigratedBatchUpgradesOnUse(t *testing.T) {
 }
 
 // toV050 rewrites every batch and process record into the stored form of
-// contract 0.5.0: format 1, no shares, no sites, no origin class.
+// contract 0.5.0: format 1, no shares, no sites, no origin class, no
+// owner-and-status index entries.
 func toV050(t *testing.T, w *world) {
 	t.Helper()
+	dropOwnerStatus(t, w)
 	for _, key := range w.l.Keys() {
 		obj, _, err := splitKey(key)
 		if err != nil || obj != objBatch && obj != objProcess {

@@ -184,8 +184,11 @@ func BatchFaults(b *Batch, reg Registry, exists func(id string) bool) []string {
 	} else if b.RemainingMass > b.InitialMass {
 		violate("batch %q: remaining mass %s exceeds its initial mass %s", b.ID, b.RemainingMass, b.InitialMass)
 	}
-	if b.Format != CurrentFormat {
-		violate("batch %q: stored in the format of contract 0.2.0 (format %d); an admin must migrate it (mtrace migrate)", b.ID, b.Format)
+	switch {
+	case b.Format > CurrentFormat:
+		violate("batch %q: stored format %d, which this contract does not know", b.ID, b.Format)
+	case b.Format != CurrentFormat:
+		violate("batch %q: migration pending: stored in the format of contract %s (format %d); an admin must migrate it (mtrace migrate)", b.ID, FormatContract(b.Format), b.Format)
 	}
 	if _, ok := reg.Lookup(b.Owner); !ok {
 		violate("batch %q: owner %s is not a registered organisation", b.ID, b.Owner)
@@ -239,4 +242,18 @@ func after(a, b string) bool {
 	}
 	tb, err := time.Parse(time.RFC3339Nano, b)
 	return err == nil && !ta.Before(tb)
+}
+
+// FormatContract names the contracts that wrote batches in stored format
+// f, for a format older than CurrentFormat.
+func FormatContract(f int) string {
+	switch {
+	case f < TakesFormat:
+		return "0.2.0"
+	case f < 2:
+		return "0.3.0 to 0.5.0"
+	case f < OwnerStatusFormat:
+		return "0.6.0"
+	}
+	return "0.7.0 or later"
 }

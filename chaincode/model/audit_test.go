@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,7 +124,19 @@ func TestAuditCorruptions(t *testing.T) {
 		{"old stored format", func(bs []Batch, _ *Registry) []Batch {
 			find(bs, "B").Format = 0
 			return bs
-		}, []string{`batch "B": stored in the format of contract 0.2.0 (format 0); an admin must migrate it (mtrace migrate)`}},
+		}, []string{`batch "B": migration pending: stored in the format of contract 0.2.0 (format 0); an admin must migrate it (mtrace migrate)`}},
+		{"format of contract 0.5.0", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").Format = 1
+			return bs
+		}, []string{`batch "B": migration pending: stored in the format of contract 0.3.0 to 0.5.0 (format 1); an admin must migrate it (mtrace migrate)`}},
+		{"format of contract 0.6.0", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").Format = 2
+			return bs
+		}, []string{`batch "B": migration pending: stored in the format of contract 0.6.0 (format 2); an admin must migrate it (mtrace migrate)`}},
+		{"unknown stored format", func(bs []Batch, _ *Registry) []Batch {
+			find(bs, "B").Format = CurrentFormat + 1
+			return bs
+		}, []string{fmt.Sprintf(`batch "B": stored format %d, which this contract does not know`, CurrentFormat+1)}},
 		{"no origin", func(bs []Batch, _ *Registry) []Batch {
 			find(bs, "B").Origin = Origin{}
 			return bs
@@ -170,4 +183,11 @@ func TestAuditAuditorHolds(t *testing.T) {
 	assert.Contains(t, r.Violations, `batch "A": process p1 took 990 kg from it at 2026-11-20T10:00:00Z, while auditor AuditorMSP's hold of 2026-11-20T09:30:00Z (tx h1) was in force`)
 	assert.Contains(t, r.Violations, `batch "F1": handed over to MakerMSP at 2026-11-20T12:00:00Z, while auditor AuditorMSP's hold of 2026-11-20T11:30:00Z (tx h3) was in force`)
 	assert.Len(t, r.Violations, 2, "the process is reported once, not once per output")
+}
+
+func TestFormatContract(t *testing.T) {
+	assert.Equal(t, "0.2.0", FormatContract(0))
+	assert.Equal(t, "0.3.0 to 0.5.0", FormatContract(TakesFormat))
+	assert.Equal(t, "0.6.0", FormatContract(2))
+	assert.Equal(t, "0.7.0 or later", FormatContract(OwnerStatusFormat))
 }

@@ -77,18 +77,27 @@ type Batch struct {
 	Event     Event  `json:"event"`
 
 	// Format is the stored format of this version: CurrentFormat when
-	// written by contract 0.3.0 or later; 0 (absent) for a batch of
-	// contract 0.2.0, which listed its takes in a "children" field and must
-	// be migrated before it is used.
+	// written by this contract; 1 for contracts 0.3.0 to 0.5.0, 2 for
+	// contract 0.6.0; 0 (absent) for a batch of contract 0.2.0, which
+	// listed its takes in a "children" field and must be migrated before
+	// it is used.
 	Format int `json:"format,omitempty" metadata:",optional"`
 }
 
 // CurrentFormat is the stored format of batches that keep their takes
-// under keys of their own (contract 0.3.0, format 1) and carry their
-// site and both recycled shares (contract 0.6.0, format 2). A batch of
-// format 1 is still used as it is; the migration gives it its shares and
-// its owner's default site.
-const CurrentFormat = 2
+// under keys of their own (contract 0.3.0, format 1), carry their site
+// and both recycled shares (contract 0.6.0, format 2) and have an entry
+// in the owner-and-status index (contract 0.7.0, format 3). A batch of
+// format 1 or 2 is still used as it is, and brought to the current
+// format when it is next written; the migration gives a format 1 batch
+// its shares and its owner's default site, and a format 1 or 2 batch
+// its owner-and-status index entry.
+const CurrentFormat = 3
+
+// OwnerStatusFormat is the first stored format whose batches have an
+// entry in the owner-and-status index. A batch of an older format has
+// none until it is written again or migrated.
+const OwnerStatusFormat = 3
 
 // TakesFormat is the first stored format with takes under keys of their
 // own; batches of an older format must be migrated before they are used.

@@ -2,9 +2,10 @@
 
 // Package upgrade tests in-place upgrades of the live network to the
 // current stored format: from contract 0.2.0, whose batches listed their
-// takes in a "children" list, and from contract 0.4.0, which kept an
+// takes in a "children" list, from contract 0.4.0, which kept an
 // auditor's hold on the batch and capture records under the event ID
-// alone. The old chaincode is built from the git history and deployed,
+// alone, from contract 0.5.0 (no sites, one share) and from contract
+// 0.6.0 (no owner-and-status index). The old chaincode is built from the git history and deployed,
 // makes batches, the current chaincode is deployed over it and the ledger
 // migrated, and verify and audit must hold on every batch, old and new.
 package upgrade
@@ -29,11 +30,13 @@ import (
 // release020 is the last commit of contract 0.2.0, release040 the last of
 // contract 0.4.0 (auditors' holds on the batch, capture records keyed by
 // event ID alone), release050 the last of contract 0.5.0 (no sites, one
-// recycled share in basis points).
+// recycled share in basis points), release060 the last of contract 0.6.0
+// (stored format 2: no owner-and-status index).
 const (
 	release020 = "94b76b2"
 	release040 = "897bf56"
 	release050 = "599dc2c"
+	release060 = "0bf0774"
 )
 
 var env *testnet.Env
@@ -454,5 +457,164 @@ func TestUpgradeFrom050(t *testing.T) {
 		if !v.OK || r.Code != 0 {
 			t.Errorf("verify %s after the upgrade: %+v", b, v.Checks)
 		}
+	}
+}
+
+// listed runs `batch list` with args as profile, follows every page, and
+// returns the ids that start with prefix, sorted.
+func listed(t *testing.T, profile, prefix string, args ...string) []string {
+	t.Helper()
+	var ids []string
+	page := ""
+	for range 1000 {
+		a := append([]string{"batch", "list", "--limit", "1000", "-o", "json"}, args...)
+		if page != "" {
+			a = append(a, "--page", page)
+		}
+		var p model.BatchPage
+		env.JSON(t, &p, profile, a...)
+		for _, b := range p.Batches {
+			if strings.HasPrefix(b.ID, prefix) {
+				ids = append(ids, b.ID)
+			}
+		}
+		if p.Bookmark == "" {
+			slices.Sort(ids)
+			return ids
+		}
+		page = p.Bookmark
+	}
+	t.Fatalf("batch list %v never ended", args)
+	return nil
+}
+
+// TestUpgradeFrom060: batches of contract 0.6.0 (stored format 2) work on
+// after the upgrade to the owner-and-status index; a list by owner and
+// status leaves them out until `mtrace migrate` writes their entries (and
+// their format, nothing else), then lists exactly the right ones; every
+// other list sees them throughout; verify holds on every batch.
+func TestUpgradeFrom060(t *testing.T) {
+	run := fmt.Sprintf("x%d", time.Now().Unix()%1_000_000)
+	id := func(s string) string { return run + "-" + s }
+	active, transit, accepted, held, later := id("active"), id("transit"), id("accepted"), id("held"), id("later")
+	deploy(t, source(t, release060, "0.6.0"), "0.6.0")
+	t.Cleanup(func() {
+		if contractVersion(t) != contract.Version {
+			deploy(t, "", contract.Version)
+		}
+	})
+	for i, b := range []string{active, transit, accepted, held} {
+		env.MustRun(t, "municipality", "batch", "register", b, "--material", "PET", "--mass", fmt.Sprintf("%dkg", 10+i),
+			"--location", "Kadıköy, Istanbul", "--collected-at", "2026-11-20T09:30:00+03:00", "--waste-code", "15 01 02")
+	}
+	env.MustRun(t, "municipality", "batch", "transfer", transit, "--to", "RecyclerMSP")
+	env.MustRun(t, "municipality", "batch", "transfer", accepted, "--to", "RecyclerMSP")
+	env.MustRun(t, "recycler", "batch", "accept", accepted)
+	env.MustRun(t, "municipality", "batch", "quarantine", held, "--reason", "wet bales")
+	mine := []string{active, transit, accepted, held}
+	slices.Sort(mine)
+	// What each list by owner and status must answer, of this run's batches.
+	want := []struct {
+		owner, status string
+		ids           []string
+	}{
+		{"MunicipalityMSP", "active", []string{active}},
+		{"MunicipalityMSP", "in_transit", []string{transit}},
+		{"MunicipalityMSP", "quarantined", []string{held}},
+		{"RecyclerMSP", "active", []string{accepted}},
+		{"RecyclerMSP", "in_transit", nil},
+	}
+	check := func(when string, complete bool) {
+		t.Helper()
+		for _, w := range want {
+			got := listed(t, "auditor", run, "--owner", w.owner, "--status", w.status)
+			exp := w.ids
+			if !complete {
+				exp = nil
+			}
+			if !slices.Equal(got, exp) {
+				t.Errorf("%s: batch list --owner %s --status %s: %v, want %v", when, w.owner, w.status, got, exp)
+			}
+		}
+	}
+	check("contract 0.6.0", true)
+	var b model.Batch
+	env.JSON(t, &b, "auditor", "batch", "get", transit)
+	if b.Format != 2 {
+		t.Fatalf("contract 0.6.0 wrote stored format %d", b.Format)
+	}
+
+	deploy(t, "", contract.Version)
+	// Before the migration: every batch reads and every other list sees
+	// them; the list by owner and status leaves them out.
+	check("before the migration", false)
+	if got, want := listed(t, "auditor", run, "--owner", "MunicipalityMSP"), []string{active, held, transit}; !sameSet(got, want) {
+		t.Errorf("before the migration: batch list --owner MunicipalityMSP: %v, want %v", got, want)
+	}
+	if got := listed(t, "auditor", run, "--status", "in_transit"); !slices.Equal(got, []string{transit}) {
+		t.Errorf("before the migration: batch list --status in_transit: %v", got)
+	}
+	for _, x := range mine {
+		env.JSON(t, &b, "auditor", "batch", "get", x)
+		if b.Format != 2 {
+			t.Errorf("%s before the migration: format %d", x, b.Format)
+		}
+	}
+	// A batch the new contract writes is listed at once.
+	env.MustRun(t, "municipality", "batch", "register", later, "--material", "PP", "--mass", "3kg",
+		"--location", "Üsküdar, Istanbul", "--collected-at", "2026-11-21T09:30:00+03:00", "--waste-code", "15 01 02")
+	if got := listed(t, "auditor", run, "--owner", "MunicipalityMSP", "--status", "active"); !slices.Equal(got, []string{later}) {
+		t.Errorf("a batch of the new contract: batch list --owner MunicipalityMSP --status active: %v", got)
+	}
+	want[0].ids = []string{active, later}
+
+	var dry struct {
+		Pending int  `json:"pending"`
+		DryRun  bool `json:"dryRun"`
+	}
+	env.JSON(t, &dry, "municipality-admin", "migrate", "--dry-run")
+	if !dry.DryRun || dry.Pending < len(mine) {
+		t.Errorf("migrate --dry-run: %+v, want at least this run's %d batches pending", dry, len(mine))
+	}
+	var res struct {
+		Pending  int      `json:"pending"`
+		Migrated []string `json:"migrated"`
+	}
+	env.JSON(t, &res, "municipality-admin", "migrate", "--batch", "3")
+	for _, x := range mine {
+		if !slices.Contains(res.Migrated, x) {
+			t.Errorf("the migration did not migrate %s: %+v", x, res)
+		}
+	}
+	if slices.Contains(res.Migrated, later) {
+		t.Errorf("the migration rewrote %s, written by the current contract", later)
+	}
+	env.JSON(t, &res, "municipality-admin", "migrate")
+	if res.Pending != 0 || len(res.Migrated) != 0 {
+		t.Fatalf("a second migration run found work: %+v", res)
+	}
+
+	check("after the migration", true)
+	for _, x := range mine {
+		var got model.Batch
+		env.JSON(t, &got, "auditor", "batch", "get", x)
+		if got.Format != model.CurrentFormat || got.Event.Name != model.EvBatchesMigrated {
+			t.Errorf("migrated %s: format %d, last event %s", x, got.Format, got.Event.Name)
+		}
+	}
+	env.MustRun(t, "municipality", "batch", "release", held)
+	env.MustRun(t, "recycler", "batch", "accept", transit)
+	for _, x := range append(mine, later) {
+		var v model.Verdict
+		r := env.Run(t, "auditor", "verify", x, "-o", "json")
+		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+			t.Fatalf("verify %s: %v\n%s", x, err, r)
+		}
+		if !v.OK || r.Code != 0 {
+			t.Errorf("verify %s after the migration: %+v", x, v.Checks)
+		}
+	}
+	if got := listed(t, "auditor", run, "--owner", "RecyclerMSP", "--status", "active"); !slices.Equal(got, []string{accepted, transit}) {
+		t.Errorf("after accepting %s: batch list --owner RecyclerMSP --status active: %v", transit, got)
 	}
 }

@@ -128,6 +128,9 @@ func Changes(prev, cur *model.Batch) []string {
 		if prev.Site != cur.Site {
 			s += "; site " + cur.Site
 		}
+		if prev.Format < model.OwnerStatusFormat && cur.Format >= model.OwnerStatusFormat {
+			s += "; indexed by owner and status"
+		}
 		return []string{s}
 	}
 	var out []string

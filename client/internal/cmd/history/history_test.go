@@ -87,10 +87,15 @@ func TestChangesOfAMigration(t *testing.T) {
 	cur := prev
 	cur.Format, cur.Takes, cur.TakenMass = model.CurrentFormat, 3, 3000
 	cur.Event = model.Event{Name: model.EvBatchesMigrated}
-	assert.Equal(t, []string{"migrated to stored format 2: 3 takes, 3 kg taken, moved to keys of their own"}, Changes(&prev, &cur))
+	assert.Equal(t, []string{"migrated to stored format 3: 3 takes, 3 kg taken, moved to keys of their own; indexed by owner and status"}, Changes(&prev, &cur))
 
 	// From contract 0.5.0: shares and the owner's default site.
 	prev.Format = model.TakesFormat
 	cur.Shares, cur.Site = &model.Shares{PostConsumer: model.WholePPM}, "8690000000029"
-	assert.Equal(t, []string{"migrated to stored format 2; shares post-consumer 100%, pre-consumer 0%; site 8690000000029"}, Changes(&prev, &cur))
+	assert.Equal(t, []string{"migrated to stored format 3; shares post-consumer 100%, pre-consumer 0%; site 8690000000029; indexed by owner and status"}, Changes(&prev, &cur))
+
+	// From contract 0.6.0: the owner-and-status index entry alone.
+	prev = cur
+	prev.Format = 2
+	assert.Equal(t, []string{"migrated to stored format 3; indexed by owner and status"}, Changes(&prev, &cur))
 }

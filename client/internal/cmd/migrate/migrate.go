@@ -62,7 +62,9 @@ untouched, so an interrupted run is finished by running it again. Until a
 batch of contract 0.2.0 is migrated, every other transaction refuses it. An
 auditor's hold that contract 0.4.0 or earlier kept on the batch stays in
 force where it is until the migration moves it to its own key (contract
-0.5.0).`,
+0.5.0). Batches of contracts 0.3.0 to 0.6.0 are used as they are; until
+one is migrated (or written again), a list by both owner and status
+(batch list --owner --status) leaves it out (contract 0.7.0).`,
 		Example: `  mtrace -p municipality-admin migrate --dry-run
   mtrace -p municipality-admin migrate
   mtrace -p municipality-admin migrate -o json | jq .migrated`,

@@ -33,7 +33,12 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Short: "List batches, one page at a time",
 		Long: `List batches matching every filter given. Results come in pages of --limit
 batches (default 50, at most 1000); when more remain, the last line gives the
-token to pass to --page for the next one (in JSON, the "bookmark" field).`,
+token to pass to --page for the next one (in JSON, the "bookmark" field).
+
+A list by both --owner and --status reads an index of owner and status
+together (contract 0.7.0), so it costs the same however many other batches
+the owner holds. After an upgrade from contract 0.6.0 or older it leaves out
+batches not yet migrated: run mtrace migrate after the upgrade.`,
 		Example: `  mtrace batch list --owner RecyclerMSP --status active
   mtrace batch list --material PET --form filament --limit 10
   mtrace batch list --limit 10 --page g1AAAA...`,
