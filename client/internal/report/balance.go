@@ -129,7 +129,13 @@ func BalanceOf(ctx context.Context, db *sql.DB, site string, p Period, now time.
 	// The period's movements at the site, put in chain order here rather
 	// than by the database: the index (site, material, at) finds them,
 	// and sorting them in Go is cheaper than SQLite's temporary B-tree.
-	moves, err := queryMoves(ctx, db, `SELECT block, tx_index, seq, tx_id, at, material, batch_id, kind, delta, post_ppm, pre_ppm, origin_class, ref
+	// Counted first (from the index alone) so that they are read into a
+	// slice of the right size.
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM stock_movements WHERE site = $1 AND at >= $2 AND at < $3`, site, start, end).Scan(&n); err != nil {
+		return nil, fmt.Errorf("movements: %w", err)
+	}
+	moves, err := queryMoves(ctx, db, n, `SELECT block, tx_index, seq, tx_id, at, material, batch_id, kind, delta, post_ppm, pre_ppm, origin_class, ref
 		FROM stock_movements WHERE site = $1 AND at >= $2 AND at < $3`, site, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("movements: %w", err)
@@ -345,12 +351,14 @@ func simpleProcesses(ctx context.Context, db *sql.DB, moves []move) (map[string]
 	return out, nil
 }
 
-func queryMoves(ctx context.Context, db *sql.DB, q string, args ...any) ([]move, error) {
+// queryMoves reads the movements of query q; n is how many are expected
+// (0 if unknown).
+func queryMoves(ctx context.Context, db *sql.DB, n int, q string, args ...any) ([]move, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	var out []move
+	out := make([]move, 0, n)
 	for rows.Next() {
 		var m move
 		if err := rows.Scan(&m.block, &m.index, &m.seq, &m.tx, &m.at, &m.material, &m.batch, &m.kind, &m.delta, &m.post, &m.pre, &m.class, &m.ref); err != nil {
