@@ -85,8 +85,8 @@ bench: deps build ## Benchmark a fresh network against Raft and the platform bas
 bench-city: deps build ## A year of a city on a live network: user commands at 250,000 batches against an empty ledger, projection catch-up, reports, disk (BENCH_CITY_N=)
 	@scripts/bench-city.sh
 
-bench-reports: ## Time the period statements on a synthetic projection of 250,000 batches (no network)
-	go test -run '^$$' -bench BenchmarkReportsOnAYear -benchtime 5x -benchmem ./client/internal/report
+bench-reports: ## Time the period statements on a synthetic projection of 250,000 batches, SQLite and PostgreSQL (no network)
+	go test -run '^$$' -bench BenchmarkReportsOnAYear -benchtime 5x -benchmem -timeout 60m -v ./client/internal/report
 
 lint: docs-check ## gofmt, go vet, shellcheck, and the CLI reference up to date
 	@test -z "$$(gofmt -l chaincode client network internal test)" || { gofmt -l chaincode client network internal test; exit 1; }

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -124,26 +126,42 @@ func BalanceOf(ctx context.Context, db *sql.DB, site string, p Period, now time.
 		return nil, fmt.Errorf("opening stock: %w", err)
 	}
 
-	moves, err := queryMoves(ctx, db, `SELECT block, tx_index, seq, tx_id, at, material, batch_id, kind, delta, post_ppm, pre_ppm, origin_class, ref
-		FROM stock_movements WHERE site = $1 AND at >= $2 AND at < $3 ORDER BY block, tx_index, seq`, site, start, end)
+	// The period's movements at the site, put in chain order here rather
+	// than by the database: the index (site, material, at) finds them,
+	// and sorting them in Go is cheaper than SQLite's temporary B-tree.
+	// Counted first (from the index alone) so that they are read into a
+	// slice of the right size.
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM stock_movements WHERE site = $1 AND at >= $2 AND at < $3`, site, start, end).Scan(&n); err != nil {
+		return nil, fmt.Errorf("movements: %w", err)
+	}
+	moves, err := queryMoves(ctx, db, n, `SELECT block, tx_index, seq, tx_id, at, material, batch_id, kind, delta, post_ppm, pre_ppm, origin_class, ref
+		FROM stock_movements WHERE site = $1 AND at >= $2 AND at < $3`, site, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("movements: %w", err)
 	}
-	simple, err := simpleProcesses(ctx, db, site, start, end)
+	slices.SortFunc(moves, func(a, b move) int {
+		if c := cmp.Compare(a.block, b.block); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.index, b.index); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	simple, err := simpleProcesses(ctx, db, moves)
 	if err != nil {
 		return nil, err
 	}
 
-	lines := map[string]map[string]*Line{} // material -> section/kind/class -> line
+	type lineKey struct{ material, section, kind, class string }
+	lines := map[lineKey]*Line{}
 	line := func(m, section, kind, class string) *Line {
-		if lines[m] == nil {
-			lines[m] = map[string]*Line{}
+		k := lineKey{m, section, kind, class}
+		if lines[k] == nil {
+			lines[k] = &Line{Kind: kind, Class: class}
 		}
-		k := section + "/" + kind + "/" + class
-		if lines[m][k] == nil {
-			lines[m][k] = &Line{Kind: kind, Class: class}
-		}
-		return lines[m][k]
+		return lines[k]
 	}
 	add := func(l *Line, mv move, mass int64) {
 		l.Mass += mass
@@ -223,15 +241,17 @@ func BalanceOf(ctx context.Context, db *sql.DB, site string, p Period, now time.
 		if mb.Opening < 0 && len(mb.Negative) == 0 {
 			mb.Negative = append(mb.Negative, Point{At: at(p.start), Balance: mb.Opening})
 		}
-		keys := make([]string, 0, len(lines[m]))
-		for k := range lines[m] {
-			keys = append(keys, k)
+		var keys []lineKey
+		for k := range lines {
+			if k.material == m {
+				keys = append(keys, k)
+			}
 		}
 		sort.Slice(keys, func(i, j int) bool { return lineOrder(keys[i]) < lineOrder(keys[j]) })
 		for _, k := range keys {
-			l := *lines[m][k]
-			switch k[:3] {
-			case "in/":
+			l := *lines[k]
+			switch k.section {
+			case "in":
 				mb.Inputs = append(mb.Inputs, l)
 			case "out":
 				mb.Outputs = append(mb.Outputs, l)
@@ -262,48 +282,83 @@ var kindOrder = map[string]int{
 	KindDispatch: 10, KindMovedOut: 11, KindProcessIn: 12, KindProcessLoss: 20,
 }
 
-func lineOrder(k string) string {
-	parts := strings.SplitN(k, "/", 3)
-	return fmt.Sprintf("%02d/%s", kindOrder[parts[1]], parts[2])
+func lineOrder(k struct{ material, section, kind, class string }) string {
+	return fmt.Sprintf("%02d/%s", kindOrder[k.kind], k.class)
 }
 
 type simpleProcess struct{ virgin, loss int64 }
 
-// simpleProcesses are the processes with movements at site in the
-// period whose every input and output is at site and of one material,
-// and whose movements there add up to virgin - loss: such a process
-// shows as its virgin material and its loss. Any other shows its
-// movements.
-func simpleProcesses(ctx context.Context, db *sql.DB, site, start, end string) (map[string]simpleProcess, error) {
-	rows, err := db.QueryContext(ctx, `SELECT p.process_tx, p.virgin_mass, p.loss,
-			COUNT(DISTINCT m.site), COUNT(DISTINCT m.material), MIN(m.site), SUM(m.delta)
-		FROM processes p JOIN stock_movements m ON m.ref = p.process_tx AND m.kind IN ('process_in', 'process_out')
-		WHERE p.process_tx IN (SELECT ref FROM stock_movements WHERE site = $1 AND at >= $2 AND at < $3 AND kind IN ('process_in', 'process_out'))
-		GROUP BY p.process_tx, p.virgin_mass, p.loss`, site, start, end)
-	if err != nil {
-		return nil, fmt.Errorf("processes: %w", err)
+// simpleProcesses are the processes with movements in moves (a site's
+// movements in the period) whose every input and output is at site and
+// of one material, and whose movements there add up to virgin - loss:
+// such a process shows as its virgin material and its loss. Any other
+// shows its movements. A process's movements are all of its
+// transaction, so all in the period or none; they are at site when moves
+// holds as many of them as the process has inputs and outputs (one
+// movement each).
+func simpleProcesses(ctx context.Context, db *sql.DB, moves []move) (map[string]simpleProcess, error) {
+	type here struct {
+		n, sum   int64
+		material string
+		mixed    bool
+	}
+	at := map[string]*here{}
+	var refs []string
+	for _, mv := range moves {
+		if mv.kind != KindProcessIn && mv.kind != KindProcessOut {
+			continue
+		}
+		h := at[mv.ref]
+		if h == nil {
+			h = &here{material: mv.material}
+			at[mv.ref] = h
+			refs = append(refs, mv.ref)
+		}
+		h.n++
+		h.sum += mv.delta
+		h.mixed = h.mixed || mv.material != h.material
 	}
 	out := map[string]simpleProcess{}
-	for rows.Next() {
-		var tx, minSite string
-		var virgin, loss, sites, materials, sum int64
-		if err := rows.Scan(&tx, &virgin, &loss, &sites, &materials, &minSite, &sum); err != nil {
-			rows.Close()
-			return nil, err
+	// A few hundred at a time: both backends take that many parameters.
+	const chunk = 500
+	for len(refs) > 0 {
+		n := min(chunk, len(refs))
+		marks := make([]string, n)
+		args := make([]any, n)
+		for i, r := range refs[:n] {
+			marks[i], args[i] = fmt.Sprintf("$%d", i+1), r
 		}
-		if sites == 1 && materials == 1 && minSite == site && sum == virgin-loss {
-			out[tx] = simpleProcess{virgin: virgin, loss: loss}
+		refs = refs[n:]
+		rows, err := db.QueryContext(ctx, `SELECT process_tx, virgin_mass, loss, inputs + outputs FROM processes WHERE process_tx IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("processes: %w", err)
+		}
+		for rows.Next() {
+			var tx string
+			var virgin, loss, moved int64
+			if err := rows.Scan(&tx, &virgin, &loss, &moved); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("processes: %w", err)
+			}
+			if h := at[tx]; h != nil && h.n == moved && !h.mixed && h.sum == virgin-loss {
+				out[tx] = simpleProcess{virgin: virgin, loss: loss}
+			}
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, fmt.Errorf("processes: %w", err)
 		}
 	}
-	return out, closeRows(rows)
+	return out, nil
 }
 
-func queryMoves(ctx context.Context, db *sql.DB, q string, args ...any) ([]move, error) {
+// queryMoves reads the movements of query q; n is how many are expected
+// (0 if unknown).
+func queryMoves(ctx context.Context, db *sql.DB, n int, q string, args ...any) ([]move, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	var out []move
+	out := make([]move, 0, n)
 	for rows.Next() {
 		var m move
 		if err := rows.Scan(&m.block, &m.index, &m.seq, &m.tx, &m.at, &m.material, &m.batch, &m.kind, &m.delta, &m.post, &m.pre, &m.class, &m.ref); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,8 +16,10 @@ var statementHTML string
 var page = template.Must(template.New("statement").Funcs(template.FuncMap{
 	"kg": Kg, "pct": Percent, "label": LineLabel, "anchor": anchor, "or": or,
 	"chart": chart, "prev": func(h int64) int64 { return h - 1 },
-	// idOnce is replaced for each page (see HTML).
+	"txLinks": txLinks,
+	// idOnce and txRows are replaced for each page (see HTML).
 	"idOnce": func(string) template.HTMLAttr { return "" },
+	"txRows": func(Line) template.HTML { return "" },
 }).Parse(statementHTML))
 
 // anchor is the id of a transaction's row in the statement's list.
@@ -44,14 +47,122 @@ func HTML(w io.Writer, s any) error {
 	// A transaction may stand behind several figures or movements; its
 	// first row in the page gets its anchor, so every id is unique.
 	seen := map[string]bool{}
-	t := template.Must(page.Clone()).Funcs(template.FuncMap{"idOnce": func(tx string) template.HTMLAttr {
+	idOnce := func(tx string) string {
 		if seen[tx] {
 			return ""
 		}
 		seen[tx] = true
-		return template.HTMLAttr(`id="` + template.HTMLEscapeString(anchor(tx)) + `"`)
-	}})
+		return `id="` + template.HTMLEscapeString(anchor(tx)) + `"`
+	}
+	t := template.Must(page.Clone()).Funcs(template.FuncMap{
+		"idOnce": func(tx string) template.HTMLAttr { return template.HTMLAttr(idOnce(tx)) },
+		"txRows": func(l Line) template.HTML { return txRows(l, idOnce) },
+	})
 	return t.Execute(w, data)
+}
+
+// txLinks and txRows write what the template's loops over a balance
+// line's transactions would, escaped as html/template escapes them, but
+// without a template call per field: a figure's list can hold a hundred
+// thousand transactions.
+
+// txLinks links each of refs to its row in the list of transactions.
+func txLinks(refs []Ref) template.HTML {
+	var b strings.Builder
+	for _, r := range refs {
+		b.WriteString(`<a href="#`)
+		b.WriteString(attrURL(anchor(r.Tx)))
+		b.WriteString(`">`)
+		b.WriteString(text(r.Tx))
+		b.WriteString(`</a> `)
+	}
+	return template.HTML(b.String())
+}
+
+// txRows is the list's row of each transaction behind line l; idOnce
+// gives the first row of a transaction its anchor.
+func txRows(l Line, idOnce func(string) string) template.HTML {
+	var b strings.Builder
+	label := text(LineLabel(l))
+	for _, r := range l.Refs {
+		b.WriteString(`<tr `)
+		b.WriteString(idOnce(r.Tx))
+		b.WriteString(`><td>`)
+		b.WriteString(label)
+		b.WriteString(`</td><td>`)
+		b.WriteString(strconv.FormatInt(r.Block, 10))
+		b.WriteString(`</td><td class="txs">`)
+		b.WriteString(text(r.Tx))
+		b.WriteString(`</td><td>`)
+		b.WriteString(text(r.At))
+		b.WriteString(`</td><td>`)
+		b.WriteString(text(r.Batch))
+		b.WriteString(`</td><td class="n">`)
+		b.WriteString(text(Kg(r.Mass)))
+		b.WriteString("</td></tr>\n")
+	}
+	return template.HTML(b.String())
+}
+
+// text escapes s for an element's text or a quoted attribute's value as
+// html/template does: NUL, quotes, '&', '+', '<' and '>' become
+// references; nothing else changes (these are ASCII, so never part of a
+// longer UTF-8 sequence).
+func text(s string) string {
+	var b strings.Builder
+	done := 0
+	for i := 0; i < len(s); i++ {
+		var r string
+		switch s[i] {
+		case 0:
+			r = "\uFFFD"
+		case '"':
+			r = "&#34;"
+		case '&':
+			r = "&amp;"
+		case '\'':
+			r = "&#39;"
+		case '+':
+			r = "&#43;"
+		case '<':
+			r = "&lt;"
+		case '>':
+			r = "&gt;"
+		default:
+			continue
+		}
+		b.WriteString(s[done:i])
+		b.WriteString(r)
+		done = i + 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// attrURL escapes s for a URL's fragment in a quoted attribute as
+// html/template does: every byte but the unreserved (RFC 3986: letters,
+// digits, '-', '.', '_', '~') percent-encoded in lower case hex, then
+// the value escaped as text.
+func attrURL(s string) string {
+	var b strings.Builder
+	done := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			continue
+		}
+		b.WriteString(s[done:i])
+		fmt.Fprintf(&b, "%%%02x", s[i])
+		done = i + 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return text(b.String())
 }
 
 // palette colours the materials' lines.

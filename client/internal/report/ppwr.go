@@ -50,7 +50,7 @@ func PPWROf(ctx context.Context, db *sql.DB, plant string, year int, now time.Ti
 		return nil, err
 	}
 	start := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
-	moves, err := queryMoves(ctx, db, `SELECT block, tx_index, seq, tx_id, at, material, batch_id, kind, delta, post_ppm, pre_ppm, origin_class, ref
+	moves, err := queryMoves(ctx, db, 0, `SELECT block, tx_index, seq, tx_id, at, material, batch_id, kind, delta, post_ppm, pre_ppm, origin_class, ref
 		FROM stock_movements WHERE site = $1 AND kind = 'process_out' AND at >= $2 AND at < $3 ORDER BY block, tx_index, seq`,
 		plant, at(start), at(start.AddDate(1, 0, 0)))
 	if err != nil {
