@@ -150,3 +150,25 @@ func TestSimpleProcesses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 }
+
+// The basis names the last transaction in chain order, read by the
+// primary key, even when an earlier block holds a later timestamp; an
+// empty projection has none.
+func TestBasisNamesTheLastTransactionInChainOrder(t *testing.T) {
+	w, r := rawProjection(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
+	b, err := basis(context.Background(), r, now)
+	require.NoError(t, err)
+	assert.Empty(t, b.LastTxAt)
+	for _, tx := range []struct {
+		block, index int
+		at           string
+	}{{5, 0, "2026-11-20T10:00:00Z"}, {5, 1, "2026-11-20T10:00:01Z"}, {6, 0, "2026-11-19T08:00:00Z"}} {
+		_, err := w.Exec(`INSERT INTO transactions (block, tx_index, tx_id, tx_time, writes) VALUES ($1, $2, $3, $4, 1)`,
+			tx.block, tx.index, fmt.Sprintf("t%d-%d", tx.block, tx.index), tx.at)
+		require.NoError(t, err)
+	}
+	b, err = basis(context.Background(), r, now)
+	require.NoError(t, err)
+	assert.Equal(t, "2026-11-19T08:00:00Z", b.LastTxAt)
+	assert.Equal(t, now.Format(time.RFC3339), b.Generated)
+}

@@ -12,6 +12,7 @@ package report
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -43,7 +44,9 @@ type Basis struct {
 	// Height is the channel's height the projection reflects: blocks 0
 	// to Height-1 are applied.
 	Height int64 `json:"height"`
-	// LastTxAt is the time of the last projected transaction.
+	// LastTxAt is the time of the last projected transaction, in chain
+	// order (a client sets its transaction's time, so a later block may
+	// hold an earlier one).
 	LastTxAt string `json:"lastTxAt,omitempty"`
 	// Generated is when the statement was made (not a ledger fact).
 	Generated string `json:"generated"`
@@ -55,7 +58,10 @@ func basis(ctx context.Context, db *sql.DB, now time.Time) (Basis, error) {
 		return b, fmt.Errorf("read the projection's checkpoint: %w", err)
 	}
 	var last sql.NullString
-	if err := db.QueryRowContext(ctx, "SELECT MAX(tx_time) FROM transactions").Scan(&last); err != nil {
+	// The last in chain order, by the primary key: one index step however
+	// long the ledger (MAX(tx_time) would read every row).
+	err := db.QueryRowContext(ctx, "SELECT tx_time FROM transactions ORDER BY block DESC, tx_index DESC LIMIT 1").Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return b, fmt.Errorf("read the last transaction: %w", err)
 	}
 	b.LastTxAt, b.Generated = last.String, now.UTC().Format(time.RFC3339)
