@@ -12,6 +12,7 @@ import (
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+	"github.com/mtrace/mtrace/client/internal/ledger"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
 
@@ -54,7 +55,7 @@ func TestRegisterLedgerOptions(t *testing.T) {
 	e.Fake.On(api.RegisterBatch, ledgertest.Nothing).OnJSON(api.ReadBatch, cmdtest.Collected("PET-1", 1_250_000))
 	require.NoError(t, e.Run(NewCmdRegister(e.F, nil), append(args, "--timeout", "7s")...))
 	assert.Equal(t, 7*time.Second, e.Options.Timeout)
-	assert.Equal(t, 3, e.Options.Retries)
+	assert.Equal(t, ledger.DefaultRetries, e.Options.Retries)
 }
 
 func TestRegisterErrors(t *testing.T) {
