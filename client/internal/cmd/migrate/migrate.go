@@ -4,6 +4,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -54,7 +55,8 @@ func NewCmdMigrate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 still in the old format. The command lists them with PendingMigration and
 submits MigrateBatches for --batch of them at a time, so each transaction
 stays small, with up to --parallel transactions in flight (they name
-different batches, so they never conflict). It must run as an organisation admin identity (certificate OU
+different batches; one that loses a race for a shared process record
+runs again alone at the end). It must run as an organisation admin identity (certificate OU
 "admin"), such as the network's <org>-admin profiles.
 
 The migration is idempotent: a batch already in the current format is left
@@ -114,7 +116,9 @@ func runMigrate(ctx context.Context, opts *Options) error {
 // at a time, to --parallel workers that submit MigrateBatches. The scan
 // does not wait for the migration: its bookmark is a position in the
 // batches' key range, which migrating does not move, and the chunks name
-// disjoint batches, so the transactions in flight never conflict. Migrated
+// disjoint batches; two of them may still write the record of a process
+// that made batches of both, and one that loses that race runs again
+// alone once the others are done. Migrated
 // lists the batches in id order whatever order the transactions committed
 // in. On an error the workers finish what they hold, nothing more is
 // handed out, and the error says how far the migration got.
@@ -128,6 +132,7 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 		mu    sync.Mutex
 		done  = map[int][]string{}
 		first error
+		later []chunk // chunks that lost a race with another in flight
 	)
 	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
 	work := make(chan chunk)
@@ -142,11 +147,14 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 				}
 				ids, err := c.MigrateBatches(ctx, ch.ids)
 				mu.Lock()
-				if err != nil {
+				switch {
+				case err != nil && raced(err):
+					later = append(later, ch) // a shared record; again alone, below
+				case err != nil:
 					if first == nil {
 						first = err
 					}
-				} else {
+				default:
 					done[ch.seq] = ids
 					r.Transactions++
 					r.Migrated = append(r.Migrated, ids...)
@@ -180,6 +188,23 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 	}
 	close(work)
 	wg.Wait()
+	// Batches made by one process share its record, whose policy the
+	// migration sets again: two transactions in flight may both write it,
+	// and one loses the race even after the ledger's retries. Those run
+	// again one at a time.
+	for _, ch := range later {
+		if first != nil {
+			break
+		}
+		ids, err := c.MigrateBatches(ctx, ch.ids)
+		if err != nil {
+			first = err
+			break
+		}
+		done[ch.seq] = ids
+		r.Transactions++
+		r.Migrated = append(r.Migrated, ids...)
+	}
 	// The batches in the order they were found, which is id order.
 	r.Migrated = r.Migrated[:0]
 	for i := range seq {
@@ -194,4 +219,13 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 		return r, scanErr
 	}
 	return r, nil
+}
+
+// raced reports whether a MigrateBatches transaction failed only because
+// another one in flight wrote what it read: a read conflict, or endorsers
+// that read different versions.
+func raced(err error) bool {
+	var ce *ledger.CommitError
+	var ee *ledger.EndorseError
+	return errors.As(err, &ce) && ce.Conflict() || errors.As(err, &ee) && ee.Mismatch
 }

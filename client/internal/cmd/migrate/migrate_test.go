@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/client/internal/cmdutil/cmdtest"
+	"github.com/mtrace/mtrace/client/internal/ledger"
 	"github.com/mtrace/mtrace/client/internal/ledger/ledgertest"
 )
 
@@ -35,6 +37,7 @@ type oldLedger struct {
 	scan      int
 	failAfter int
 	submitted int
+	race      string // MigrateBatches naming this batch loses a race once
 }
 
 func newOld(n, current int) *oldLedger {
@@ -81,6 +84,10 @@ func (o *oldLedger) serve(t *testing.T, f *ledgertest.Fake) {
 		o.inFlight--
 		if o.failAfter > 0 && o.submitted == o.failAfter {
 			return nil, ledgertest.Rejection("endorsement failed")
+		}
+		if o.race != "" && strings.Contains(a[0], `"`+o.race+`"`) {
+			o.race = ""
+			return nil, &ledger.EndorseError{Message: "ProposalResponsePayloads do not match", Mismatch: true}
 		}
 		o.submitted++
 		var ids []string
@@ -205,4 +212,23 @@ func TestMigrateInParallel(t *testing.T) {
 	require.NoError(t, e.Run(newCmd(e), "migrate", "--batch", "2", "--parallel", "4"))
 	assert.Regexp(t, `^Migrated 220 of 220 batches in \d+ transactions.\n$`, e.Out.String())
 	assert.Zero(t, o.left())
+}
+
+// Two transactions in flight may write the record of a process that made
+// batches of both; the one that loses the race, even after the ledger's
+// retries, runs again alone at the end, and the migration completes.
+func TestMigrateRedoesAChunkThatLostARace(t *testing.T) {
+	e := cmdtest.New(t)
+	o := newOld(40, 0)
+	o.scan = 8
+	o.race = "B-013"
+	o.serve(t, e.Fake)
+	require.NoError(t, e.Run(newCmd(e), "migrate", "--batch", "4", "--parallel", "4", "-o", "json"))
+	var r Result
+	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &r))
+	assert.Len(t, r.Migrated, 40)
+	assert.True(t, slices.IsSorted(r.Migrated))
+	assert.Zero(t, o.left())
+	assert.Equal(t, 10, r.Transactions)
+	assert.Len(t, e.Fake.CallsTo(api.MigrateBatches), 11, "one chunk twice")
 }
