@@ -21,10 +21,12 @@
 # an orderer, a SmartBFT consenter) is a file: a new network
 # is built from MTRACE_TOPOLOGY (default network/consortium.yaml) and keeps
 # its own copy in MTRACE_HOME/consortium.yaml, which add-org and remove-org
-# change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes Fabric's
-# tool input and the CLI profiles, enrols every identity from each
-# organisation's Fabric CA, waits, and makes the channel config updates;
-# this script starts and stops processes (CA servers, orderers, peers).
+# change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes the
+# nodes' configuration and the CLI profiles, enrols every identity from
+# each organisation's Fabric CA, builds the genesis block with the
+# per-member steps of network/member (the cards of every organisation,
+# then Genesis), waits, and makes the channel config updates; this script
+# starts and stops processes (CA servers, orderers, peers).
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
@@ -403,7 +405,7 @@ create() {
 		fail "the consortium file is not valid"
 	load_topology
 	echo "$CHANNEL" >"$H/channel"
-	{ net render && net ca-config; } || fail "writing configtx.yaml and the CA servers' config failed"
+	net ca-config || fail "writing the CA servers' config failed"
 }
 
 # identities [ORG...]: start the organisations' CAs; enrol what is missing
@@ -414,14 +416,10 @@ identities() {
 	{ net enroll "$@" && net crls; } || fail "enrolment from the Fabric CAs failed (logs/ca-*.log)"
 }
 
-genesis() {
-	local out
-	out=$(configtxgen -configPath "$H/artifacts" -profile Circular -channelID "$CHANNEL" \
-		-outputBlock "$H/artifacts/$CHANNEL.block" 2>&1) || {
-		printf '%s\n' "$out" >&2
-		fail "configtxgen failed"
-	}
-}
+# genesis: every organisation's member card from its MSP folders, and the
+# channel's first block built from the cards by network/member's Genesis,
+# as members on their own hosts build it (mtrace-org genesis).
+genesis() { net genesis || fail "building the genesis block from the members' cards failed"; }
 
 # join_orderer ORDERER [BLOCK]: the organisation's admin joins its own
 # orderer to the channel through the orderer's admin endpoint, with the
@@ -956,7 +954,7 @@ logs) cmd_logs "${2:-}" ;;
 add-org) shift && cmd_add_org "$@" ;;
 remove-org) shift && cmd_remove_org "$@" ;;
 *)
-	sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '2,/^set /s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 	;;
 esac

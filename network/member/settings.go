@@ -160,6 +160,11 @@ func (s Settings) OrdererHost() string { return "orderer0." + s.Domain }
 type Home struct {
 	Dir string
 	Settings
+	// CryptoDir, when set, is the folder of the organisation's MSP
+	// folders instead of Dir/crypto: in the single-machine network
+	// (Local) every organisation's lie side by side under
+	// MTRACE_HOME/crypto/peerOrganizations.
+	CryptoDir string
 }
 
 // Open reads the settings of the organisation whose folder is dir.
@@ -196,7 +201,12 @@ func (h *Home) CA() topology.CA {
 }
 
 // Crypto is the folder of the MSP folders.
-func (h *Home) Crypto() string { return filepath.Join(h.Dir, "crypto") }
+func (h *Home) Crypto() string {
+	if h.CryptoDir != "" {
+		return h.CryptoDir
+	}
+	return filepath.Join(h.Dir, "crypto")
+}
 
 // Org is the organisation's identities: its peer, its orderer (enrolled
 // with type orderer), its admin and User1 (an operator, the everyday

@@ -1,14 +1,16 @@
 // Command mtrace-net is the part of the local network's tooling that is
 // more than starting and stopping processes: it reads and checks the
-// consortium file, writes Fabric's tool input and the CLI profiles from it,
-// enrols every identity from the organisations' Fabric CAs (network/pki),
+// consortium file, writes the nodes' configuration and the CLI profiles
+// from it, builds the channel's genesis block with network/member from
+// every organisation's card (the same steps as members on their own hosts
+// take with mtrace-org), enrols every identity from the organisations' Fabric CAs (network/pki),
 // and changes the running channel's membership with majority-signed config
 // updates, and runs the registry vote through the mtrace CLI.
 // scripts/network.sh calls it; it starts no node process.
 //
 //	mtrace-net validate [FILE]            check a consortium file
 //	mtrace-net nodes                      every node and its ports, one a line
-//	mtrace-net render                     configtx.yaml into MTRACE_HOME/artifacts
+//	mtrace-net genesis                    the member cards and the channel's genesis block (network/member) into MTRACE_HOME/artifacts
 //	mtrace-net ca-config [ORG...]         each organisation's Fabric CA server config into MTRACE_HOME/ca
 //	mtrace-net enroll [ORG...]            every identity from the CAs into MTRACE_HOME/crypto (cryptogen's layout)
 //	mtrace-net crls                       each organisation's CRL into its local MSPs
