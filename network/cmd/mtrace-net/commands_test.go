@@ -124,7 +124,7 @@ func TestInitProfilesPolicyParticipants(t *testing.T) {
 
 func TestCommandsNeedTheConsortiumFile(t *testing.T) {
 	e := &env{home: t.TempDir(), base: 27000}
-	for _, args := range [][]string{{"nodes"}, {"render"}, {"profiles"}, {"policy"}, {"participants"}, {"ca-config"}, {"enroll"}, {"crls"},
+	for _, args := range [][]string{{"nodes"}, {"genesis"}, {"profiles"}, {"policy"}, {"participants"}, {"ca-config"}, {"enroll"}, {"crls"},
 		{"org", "add", "--msp", "KaunasMSP", "--role", "collector", "--name", "K", "--out", "x.yaml"}, {"org", "remove", "maker", "--out", "x.yaml"}} {
 		_, err := run(t, e, args...)
 		require.Error(t, err, "%v", args)
