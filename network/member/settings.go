@@ -165,6 +165,18 @@ type Home struct {
 	// (Local) every organisation's lie side by side under
 	// MTRACE_HOME/crypto/peerOrganizations.
 	CryptoDir string
+	// Via, when set, is the orderer the peer CLI sends the
+	// organisation's transactions to first, instead of its own (the
+	// single-machine network sends them to the SmartBFT leader, which
+	// by definition orders); submitVia still tries every other
+	// consenter when that one does not order them in time.
+	Via *Via
+}
+
+// Via is an orderer of another organisation: its address, the host name
+// in its TLS certificate and its organisation's TLS root certificate.
+type Via struct {
+	Addr, ServerName, CAFile string
 }
 
 // Open reads the settings of the organisation whose folder is dir.

@@ -27,6 +27,9 @@
 //	mtrace-net channel add-org NODE       add an organisation, its anchor peer and its orderer (a consenter) to the channel
 //	mtrace-net channel remove-org NODE    take an organisation and its orderer out of the channel
 //	mtrace-net registry set|remove ...    the registry change through the governed vote (runs bin/mtrace)
+//	mtrace-net join orderer|peer [ORG...] each organisation's orderer or peer joins the channel (network/member)
+//	mtrace-net fetch-config --out FILE    the channel's config block in force, from the first organisation's orderer
+//	mtrace-net bootstrap                  the registry from every organisation's card, as the first's admin (network/member)
 //
 // The consortium file is --topology, by default MTRACE_HOME/consortium.yaml
 // (the network's own copy); ports follow --base (MTRACE_BASE_PORT).
@@ -48,6 +51,8 @@ type env struct {
 	home     string
 	base     int
 	topoPath string
+	// peer is the peer CLI binary (default bin/peer beside mtrace-net).
+	peer string
 }
 
 func (e *env) topology() (*topology.Topology, error) {
@@ -84,10 +89,12 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&e.home, "home", e.home, "the network's runtime folder (MTRACE_HOME)")
 	root.PersistentFlags().IntVar(&e.base, "base", e.base, "the network's base port (MTRACE_BASE_PORT)")
+	root.PersistentFlags().StringVar(&e.peer, "peer", e.peer, "the peer CLI (default bin/peer beside mtrace-net)")
 	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
 	root.AddCommand(topologyCommands(e)...)
 	root.AddCommand(pkiCommands(e)...)
 	root.AddCommand(fabricConfigCommand(e), waitCommand(e), orderersCommand(e), leaderCommand(e))
 	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e), migrateCommand(e))
+	root.AddCommand(memberCommands(e)...)
 	return root
 }
