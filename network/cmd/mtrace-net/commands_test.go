@@ -124,7 +124,8 @@ func TestInitProfilesPolicyParticipants(t *testing.T) {
 
 func TestCommandsNeedTheConsortiumFile(t *testing.T) {
 	e := &env{home: t.TempDir(), base: 27000}
-	for _, args := range [][]string{{"nodes"}, {"genesis"}, {"profiles"}, {"policy"}, {"participants"}, {"ca-config"}, {"enroll"}, {"crls"},
+	for _, args := range [][]string{{"nodes"}, {"genesis"}, {"join", "orderer"}, {"join", "peer"}, {"bootstrap"},
+		{"fetch-config", "--out", "x.block"}, {"deploy", "--binary", "x"}, {"profiles"}, {"policy"}, {"participants"}, {"ca-config"}, {"enroll"}, {"crls"},
 		{"org", "add", "--msp", "KaunasMSP", "--role", "collector", "--name", "K", "--out", "x.yaml"}, {"org", "remove", "maker", "--out", "x.yaml"}} {
 		_, err := run(t, e, args...)
 		require.Error(t, err, "%v", args)

@@ -14,11 +14,15 @@ import (
 // fakePeer is a peer CLI that records each run as one line, "MSP ID,
 // peer address, arguments", and answers `channel list` with no channel
 // and everything else with success, or with out and rc from the files
-// answer.<subcommand>.out/.rc.
+// answer.<subcommand>.out/.rc (the subcommand is list or join for peer
+// channel, querycommitted or install for peer lifecycle chaincode), or
+// from answer.<subcommand>@<peer address>.out/.rc for one peer.
 const fakePeer = `#!/bin/sh
 dir=@DIR@
 printf '%s %s %s\n' "$CORE_PEER_LOCALMSPID" "$CORE_PEER_ADDRESS" "$*" >>"$dir/runs"
-a="$dir/answer.$2"
+if [ "$1" = lifecycle ]; then k=$3; else k=$2; fi
+a="$dir/answer.$k"
+[ -f "$a@$CORE_PEER_ADDRESS.rc" ] && a="$a@$CORE_PEER_ADDRESS"
 [ -f "$a.out" ] && cat "$a.out"
 [ -f "$a.rc" ] && exit "$(cat "$a.rc")"
 exit 0
