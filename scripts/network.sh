@@ -255,11 +255,17 @@ start_nodes() {
 # starting PID: the process is alive and not a zombie. Right after the
 # fork its command line may still be env or setsid rather than the node, so
 # `running` (which checks the command line) would misjudge it.
+# A zombie leader whose other threads are still exiting counts as running:
+# they share its files, and so hold its ports.
 starting() {
-	local state
+	local state t
 	[[ -r /proc/$1/stat ]] || return 1
 	read -r _ _ state _ <"/proc/$1/stat" 2>/dev/null || return 1
-	[[ $state != Z ]]
+	[[ $state != Z ]] && return 0
+	for t in /proc/"$1"/task/*; do
+		[[ ${t##*/} != "$1" && -e $t ]] && return 0
+	done
+	return 1
 }
 
 # The waits are mtrace-net's: until nodes answer /healthz (failing with the

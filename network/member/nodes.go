@@ -406,7 +406,31 @@ func probe(client *http.Client, p program) error {
 // with the start time recorded.
 func alive(r pidRecord) bool {
 	state, start, err := procStat(r.pid)
-	return err == nil && state != 'Z' && state != 'X' && (r.start == 0 || start == r.start)
+	if err != nil || r.start != 0 && start != r.start {
+		return false
+	}
+	if state == 'Z' || state == 'X' {
+		// The leader of an exiting Go process (or any threaded one) can be
+		// a zombie while its other threads are still being torn down; they
+		// share its files, so its ports stay taken until the last is gone.
+		return threadsLeft(r.pid)
+	}
+	return true
+}
+
+// threadsLeft reports whether a process whose leader has exited still
+// has other threads.
+func threadsLeft(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		if t.Name() != strconv.Itoa(pid) {
+			return true
+		}
+	}
+	return false
 }
 
 func logTail(path string, n int) string {

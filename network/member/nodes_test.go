@@ -635,3 +635,16 @@ func TestWriteProfileGivesTheCLIItsOwnIdentitiesAndTheOtherMembersPeers(t *testi
 	_, err = h.WriteProfile(filepath.Join(t.TempDir(), "c.yaml"), other, "", "", "mtrace")
 	assert.ErrorContains(t, err, "is not a genesis block")
 }
+
+// A process whose leader has exited counts as alive while other threads
+// of it remain: they hold its files, and so its ports.
+func TestThreadsLeft(t *testing.T) {
+	assert.True(t, threadsLeft(os.Getpid()), "a Go process runs several threads")
+	cmd := exec.Command("sleep", "30")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	assert.False(t, threadsLeft(cmd.Process.Pid), "sleep has one thread, its leader")
+	require.NoError(t, cmd.Process.Kill())
+	_, _ = cmd.Process.Wait()
+	assert.False(t, threadsLeft(cmd.Process.Pid), "no such process")
+}
