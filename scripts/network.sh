@@ -21,10 +21,12 @@
 # an orderer, a SmartBFT consenter) is a file: a new network
 # is built from MTRACE_TOPOLOGY (default network/consortium.yaml) and keeps
 # its own copy in MTRACE_HOME/consortium.yaml, which add-org and remove-org
-# change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes Fabric's
-# tool input and the CLI profiles, enrols every identity from each
-# organisation's Fabric CA, waits, and makes the channel config updates;
-# this script starts and stops processes (CA servers, orderers, peers).
+# change. bin/mtrace-net (network/cmd/mtrace-net) reads it, writes the
+# nodes' configuration and the CLI profiles, enrols every identity from
+# each organisation's Fabric CA, builds the genesis block with the
+# per-member steps of network/member (the cards of every organisation,
+# then Genesis), waits, and makes the channel config updates; this script
+# starts and stops processes (CA servers, orderers, peers).
 #
 # Environment: MTRACE_HOME (runtime folder, default <repo>/.mtrace),
 # MTRACE_BASE_PORT (default 27000), MTRACE_CHANNEL (a new network's channel,
@@ -73,11 +75,6 @@ load_topology() {
 	# (docs/explanation/trust-model.md). MTRACE_CC_POLICY overrides it (benchmarks compare
 	# designs with it).
 	POLICY=${MTRACE_CC_POLICY:-$(net policy)}
-	TARGETS=()
-	local p
-	for p in "${PEERS[@]}"; do
-		TARGETS+=(--peerAddresses "127.0.0.1:${PORT[$p]}" --tlsRootCertFiles "$(tlsca "$p")")
-	done
 }
 
 # build_net: build bin/mtrace-net unless it is newer than its sources.
@@ -339,22 +336,6 @@ on_exit() {
 
 # --- peer CLI ---------------------------------------------------------------
 
-# ord ORG: the peer CLI's orderer flags for ORG, into ORDC: the orderer
-# that leads the consensus (else ORG's own), its organisation's TLS CA,
-# and ORG's admin's TLS client certificate, which the orderers require.
-# The peer CLI sends a transaction to one orderer only; Fabric v3.1.1's
-# SmartBFT can leave a follower that accepts requests but never orders
-# them (docs/design/2026-12-06-bft-ordering.md), while the leader is by
-# definition ordering.
-ORDC=()
-ord() {
-	local tls o
-	tls=$(org_dir "$1")/users/Admin@${HOST[$1]#peer0.}/tls
-	o=$(net leader 2>/dev/null) && [[ -n ${PORT[$o]:-} ]] || o=$1-orderer
-	ORDC=(-o "127.0.0.1:${PORT[$o]}" --tls --cafile "$(tlsca "${o%-orderer}")" --clientauth
-		--certfile "$tls/client.crt" --keyfile "$tls/client.key")
-}
-
 # as ORG [USER] CMD...: run a peer CLI command as ORG's admin (or USER).
 as() {
 	local org=$1 user=Admin
@@ -373,26 +354,6 @@ as() {
 		"$@"
 }
 
-# parallel STEP CMD...: run CMD ORG for every peer org at once; on failure
-# show that org's output and fail.
-parallel() {
-	local step=$1 p pids=() bad=""
-	shift
-	mkdir -p "$H/logs/cli"
-	for p in "${PEERS[@]}"; do
-		"$@" "$p" >"$H/logs/cli/$step-$p.log" 2>&1 &
-		pids+=($!)
-	done
-	for i in "${!PEERS[@]}"; do
-		if ! wait "${pids[$i]}"; then
-			bad+=" ${PEERS[$i]}"
-			printf -- '--- %s failed for %s:\n' "$step" "${PEERS[$i]}" >&2
-			tail -n 20 "$H/logs/cli/$step-${PEERS[$i]}.log" >&2
-		fi
-	done
-	[[ -z $bad ]] || fail "$step failed for:$bad"
-}
-
 # --- creation ----------------------------------------------------------------
 
 write_config() {
@@ -409,7 +370,7 @@ create() {
 		fail "the consortium file is not valid"
 	load_topology
 	echo "$CHANNEL" >"$H/channel"
-	{ net render && net ca-config; } || fail "writing configtx.yaml and the CA servers' config failed"
+	net ca-config || fail "writing the CA servers' config failed"
 }
 
 # identities [ORG...]: start the organisations' CAs; enrol what is missing
@@ -420,153 +381,56 @@ identities() {
 	{ net enroll "$@" && net crls; } || fail "enrolment from the Fabric CAs failed (logs/ca-*.log)"
 }
 
-genesis() {
-	local out
-	out=$(configtxgen -configPath "$H/artifacts" -profile Circular -channelID "$CHANNEL" \
-		-outputBlock "$H/artifacts/$CHANNEL.block" 2>&1) || {
-		printf '%s\n' "$out" >&2
-		fail "configtxgen failed"
-	}
-}
+# genesis: every organisation's member card from its MSP folders, and the
+# channel's first block built from the cards by network/member's Genesis,
+# as members on their own hosts build it (mtrace-org genesis).
+genesis() { net genesis || fail "building the genesis block from the members' cards failed"; }
 
-# join_orderer ORDERER [BLOCK]: the organisation's admin joins its own
-# orderer to the channel through the orderer's admin endpoint, with the
-# genesis block (or BLOCK, the latest config block, for an orderer that
-# joins a running channel).
-join_orderer() {
-	local o=$1 org=${1%-orderer} block=${2:-$H/artifacts/$CHANNEL.block} tls out
-	tls=$(org_dir "$org")/users/Admin@${HOST[$org]#peer0.}/tls
-	out=$(osnadmin channel join --channelID "$CHANNEL" --config-block "$block" \
-		-o "127.0.0.1:${APORT[$o]}" --ca-file "$(tlsca "$org")" \
-		--client-cert "$tls/client.crt" --client-key "$tls/client.key" 2>&1) || {
-		printf '%s\n' "$out" >&2
-		fail "$o could not join channel $CHANNEL"
-	}
-}
-
-# join_orderers: every orderer joins at once. A consenter's join returns
-# once its chain has started, which includes asking the other orderers for
-# blocks they might have (SyncOnStart) and waiting up to the cluster's
-# pull timeout (5 s) for those not yet joined; side by side the waits
-# overlap.
-join_orderers() {
-	local o pids=() bad=0
-	for o in "${ORDERERS[@]}"; do
-		join_orderer "$o" &
-		pids+=($!)
-	done
-	for o in "${pids[@]}"; do wait "$o" || bad=1; done
-	((bad == 0)) || fail "not every orderer joined channel $CHANNEL"
-}
-
-# orderer_joined ORDERER: the orderer already has the channel.
-orderer_joined() {
-	local o=$1 org=${1%-orderer} tls
-	tls=$(org_dir "$org")/users/Admin@${HOST[$org]#peer0.}/tls
-	osnadmin channel info --channelID "$CHANNEL" -o "127.0.0.1:${APORT[$o]}" --ca-file "$(tlsca "$org")" \
-		--client-cert "$tls/client.crt" --client-key "$tls/client.key" 2>/dev/null | grep -q '"name"'
-}
-
-join_peer() { as "$1" peer channel join -b "$H/artifacts/$CHANNEL.block"; }
+# The organisations' own steps (network/member, run by mtrace-net as
+# each organisation's admin, the same code as mtrace-org runs for a
+# member on its own host): join_orderers joins every orderer with the
+# genesis block through its participation API, side by side (a
+# consenter's join returns once its chain has started, which includes
+# asking the other orderers for blocks they might have, SyncOnStart, and
+# waiting up to the cluster's pull timeout for those not yet joined; side
+# by side the waits overlap); join_orderer ORDERER BLOCK joins one with
+# BLOCK, the latest config block, for an orderer that joins a running
+# channel; join_peers joins the peers named (default every one) from the
+# genesis block; bootstrap writes the registry's first entries from the
+# organisations' cards.
+join_orderers() { net join orderer >/dev/null || fail "not every orderer joined channel $CHANNEL"; }
+join_orderer() { net join orderer "${1%-orderer}" --block "$2" || fail "$1 could not join channel $CHANNEL"; }
+join_peers() { net join peer "$@" >/dev/null; }
 
 bootstrap() {
-	local args out
-	args=$(jq -cn --arg p "$(net participants)" '{function: "BootstrapRegistry", Args: [$p]}')
-	ord "${PEERS[0]}"
-	out=$(as "${PEERS[0]}" peer chaincode invoke "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
-		"${TARGETS[@]}" -c "$args" --waitForEvent 2>&1) || {
-		printf '%s\n' "$out" >&2
-		fail "BootstrapRegistry failed"
-	}
+	net bootstrap || fail "BootstrapRegistry failed"
 	touch "$H/.bootstrapped"
 }
 
 # --- chaincode ----------------------------------------------------------------
 
-committed() {
-	# prints "VERSION SEQUENCE", or "- 0" when nothing is committed
-	local out
-	if out=$(as "${PEERS[0]}" peer lifecycle chaincode querycommitted -C "$CHANNEL" -n "$CC" -O json 2>&1); then
-		jq -r '"\(.version) \(.sequence)"' <<<"$out"
-	elif [[ $out == *"namespace $CC is not defined"* ]]; then
-		echo "- 0"
-	else
-		printf '%s\n' "$out" >&2
-		fail "querycommitted failed"
-	fi
-}
-
-install_on() {
-	local p=$1
-	if as "$p" peer lifecycle chaincode queryinstalled -O json |
-		jq -e --arg id "$PKG_ID" '.installed_chaincodes // [] | any(.package_id == $id)' >/dev/null; then
-		echo "already installed"
-		return 0
-	fi
-	as "$p" peer lifecycle chaincode install "$H/cc/$CC.tar.gz"
-}
-
-approve_for() {
-	ord "$1"
-	as "$1" peer lifecycle chaincode approveformyorg "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
-		--version "$VERSION" --package-id "$PKG_ID" --sequence "$SEQ" \
-		--signature-policy "$POLICY" --waitForEventTimeout 60s
-}
-
-# deploy [NAME MAIN]: build and package the chaincode (mtrace from
+# deploy [NAME MAIN]: build the chaincode (mtrace from
 # ./chaincode/cmd/mtrace-cc, or chaincode NAME from Go main package MAIN);
-# when its package differs from the committed definition's, install,
-# approve and commit the next sequence. The package holds the binary as
-# NAME-cc, which the external builder runs (network/builder/bin).
+# mtrace-net packages it into cc/NAME.tar.gz (the binary as NAME-cc, which
+# the external builder runs, network/builder/bin) and, when the package
+# or the policy differs from the committed definition's, has every
+# organisation install and approve the next sequence and commits it.
 deploy() {
-	# CC is dynamically scoped: committed, install_on and approve_for see
-	# the chaincode being deployed.
-	local CC=${1:-$CC} main=${2:-./chaincode/cmd/mtrace-cc} src=$root
-	local cur cur_seq pkg w out
-	local tarflags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
+	local CC=${1:-$CC} main=${2:-./chaincode/cmd/mtrace-cc} src=$root w
 	[[ $CC =~ ^[a-z0-9][a-z0-9-]*$ ]] || fail "chaincode name '$CC': lower-case letters, digits and -"
 	# MTRACE_CC_SRC (the upgrade test's older release) applies to mtrace only.
 	[[ $CC == mtrace ]] && src=${MTRACE_CC_SRC:-$root}
-	pkg=$H/cc/$CC.tar.gz w=$H/cc/work-$CC
+	w=$H/cc/work-$CC
 	rm -rf "$w"
-	mkdir -p "$w/src"
-	(cd "$src" && go build -trimpath -buildvcs=false -o "$w/src/$CC-cc" "$main") ||
+	mkdir -p "$w"
+	(cd "$src" && go build -trimpath -buildvcs=false -o "$w/$CC-cc" "$main") ||
 		fail "chaincode $CC build failed"
 	say "chaincode $CC built ($(since))"
-	tar "${tarflags[@]}" -C "$w/src" -cf - "$CC-cc" | gzip -n >"$w/code.tar.gz"
-	printf '{"type":"mtrace-binary","label":"%s"}\n' "$CC" >"$w/metadata.json"
-	tar "${tarflags[@]}" -C "$w" -cf - metadata.json code.tar.gz | gzip -n >"$pkg"
-	PKG_ID=$(as "${PEERS[0]}" peer lifecycle chaincode calculatepackageid "$pkg") ||
-		fail "calculatepackageid failed"
-	# The definition's version names the package and the policy, so a
-	# change of either deploys a new sequence.
-	VERSION=$(printf '%s %s' "$PKG_ID" "$POLICY" | sha256sum)
-	VERSION=${VERSION:0:12}
-	out=$(committed) || exit 1
-	read -r cur cur_seq <<<"$out"
-	if [[ $cur == "$VERSION" ]]; then
-		say "chaincode $CC up to date (version $VERSION, sequence $cur_seq)"
-		return 0
-	fi
-	SEQ=$((cur_seq + 1))
-	say "deploying chaincode $CC version $VERSION as sequence $SEQ (was $cur)"
-	parallel install install_on
-	say "installed on ${#PEERS[@]} peers ($(since))"
-	parallel approve approve_for
-	say "approved by ${#PEERS[@]} organisations ($(since))"
-	# Each approval waited for its own peer only; the commit is endorsed by
-	# every peer, and a peer that has not yet the block with the last
-	# approval answers differently (BFT orderers hand the peers their blocks
-	# a moment apart). So wait until every peer has every block.
-	wait_peers_level
-	ord "${PEERS[0]}"
-	out=$(as "${PEERS[0]}" peer lifecycle chaincode commit "${ORDC[@]}" -C "$CHANNEL" -n "$CC" \
-		--version "$VERSION" --sequence "$SEQ" --signature-policy "$POLICY" \
-		"${TARGETS[@]}" --waitForEventTimeout 60s 2>&1) || {
-		printf '%s\n' "$out" >&2
-		fail "chaincode commit failed"
-	}
-	say "chaincode $CC committed: version $VERSION, sequence $SEQ ($(since))"
+	# Every organisation installs and approves as its own admin, and the
+	# first commits, through network/member (mtrace-net deploy): the next
+	# sequence when the package or the policy changed, nothing otherwise.
+	net deploy --name "$CC" --binary "$w/$CC-cc" --policy "$POLICY" || fail "deploying chaincode $CC failed"
+	say "chaincode $CC ready ($(since))"
 }
 
 # --- commands -------------------------------------------------------------------
@@ -640,7 +504,7 @@ cmd_up() {
 		say "orderers agree on a BFT leader ($(since))"
 	fi
 	if ((fresh)); then
-		parallel join join_peer
+		join_peers || fail "not every peer joined channel $CHANNEL"
 		say "channel $CHANNEL joined ($(since))"
 	fi
 	deploy
@@ -756,26 +620,6 @@ height() {
 	as "$1" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p' || true
 }
 
-# wait_peers_level: wait until every peer has the highest height any of
-# them has now (up to 30 s).
-wait_peers_level() {
-	local i p h want=0 behind
-	for p in "${PEERS[@]}"; do
-		h=$(height "$p")
-		[[ -n $h ]] && ((h > want)) && want=$h
-	done
-	for ((i = 0; i < 150; i++)); do
-		behind=""
-		for p in "${PEERS[@]}"; do
-			h=$(height "$p")
-			[[ -n $h && $h -ge $want ]] || behind+=" $p"
-		done
-		[[ -z $behind ]] && return 0
-		sleep 0.2
-	done
-	fail "peers$behind did not reach height $want within 30 s"
-}
-
 # wait_level NODE: wait until NODE's peer has every block the first peer
 # has (a newcomer replays the channel from its genesis block).
 wait_level() {
@@ -865,15 +709,9 @@ cmd_add_org() {
 	# The new consenter joins with the latest config block, which names it;
 	# it fetches the earlier blocks from the other orderers.
 	step orderer
-	if orderer_joined "$node-orderer"; then
-		say "orderer: $node-orderer has joined channel $CHANNEL already"
-	else
-		ord "${PEERS[0]}"
-		as "${PEERS[0]}" peer channel fetch config "$H/artifacts/config-$node.block" -c "$CHANNEL" "${ORDC[@]}" \
-			>"$H/logs/cli/fetch-$node.log" 2>&1 || fail_step "cannot fetch the config block (logs/cli/fetch-$node.log)"
-		join_orderer "$node-orderer" "$H/artifacts/config-$node.block"
-		say "orderer: $node-orderer joined channel $CHANNEL as a consenter ($(since))"
-	fi
+	net fetch-config --out "$H/artifacts/config-$node.block" || fail_step "cannot fetch the config block"
+	join_orderer "$node-orderer" "$H/artifacts/config-$node.block"
+	say "orderer: $node-orderer is a consenter of channel $CHANNEL ($(since))"
 	if [[ $next != "$H/consortium.yaml" ]]; then
 		mv "$next" "$H/consortium.yaml"
 		TOPO=$H/consortium.yaml
@@ -881,12 +719,9 @@ cmd_add_org() {
 	STARTED=() # the peer belongs to the network now
 
 	step join
-	if as "$node" peer channel getinfo -c "$CHANNEL" >/dev/null 2>&1; then
-		say "join: $node has joined channel $CHANNEL already"
-	else
-		join_peer "$node" >"$H/logs/cli/join-$node.log" 2>&1 || fail_step "$node could not join (logs/cli/join-$node.log)"
-		say "join: $node joined channel $CHANNEL from its genesis block"
-	fi
+	mkdir -p "$H/logs/cli"
+	join_peers "$node" >"$H/logs/cli/join-$node.log" 2>&1 || fail_step "$node could not join (logs/cli/join-$node.log)"
+	say "join: $node has channel $CHANNEL, joined from its genesis block"
 	wait_level "$node"
 	say "join: $node has caught up ($(since))"
 
@@ -962,7 +797,7 @@ logs) cmd_logs "${2:-}" ;;
 add-org) shift && cmd_add_org "$@" ;;
 remove-org) shift && cmd_remove_org "$@" ;;
 *)
-	sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '2,/^set /s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 	;;
 esac

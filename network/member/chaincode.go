@@ -148,11 +148,16 @@ func (d *Definition) lifecycleArgs() []string {
 	return a
 }
 
-// ordererArgs point the peer CLI at the organisation's own orderer.
+// ordererArgs point the peer CLI at the organisation's own orderer, or
+// at Via.
 func (h *Home) ordererArgs() []string {
 	tlsDir := filepath.Join(h.AdminDir(), "tls")
-	return []string{"-o", net.JoinHostPort(h.Host, strconv.Itoa(h.Ports.Orderer)), "--ordererTLSHostnameOverride", h.OrdererHost(),
-		"--tls", "--cafile", filepath.Join(tlsDir, "ca.crt"), "--clientauth",
+	addr, name, ca := net.JoinHostPort(h.Host, strconv.Itoa(h.Ports.Orderer)), h.OrdererHost(), filepath.Join(tlsDir, "ca.crt")
+	if h.Via != nil {
+		addr, name, ca = h.Via.Addr, h.Via.ServerName, h.Via.CAFile
+	}
+	return []string{"-o", addr, "--ordererTLSHostnameOverride", name,
+		"--tls", "--cafile", ca, "--clientauth",
 		"--certfile", filepath.Join(tlsDir, "client.crt"), "--keyfile", filepath.Join(tlsDir, "client.key")}
 }
 

@@ -16,7 +16,6 @@ import (
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	mb "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	ob "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
-	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/smartbft"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/internal/channel"
@@ -31,46 +30,6 @@ const (
 	blockValidationKey = "BlockValidation"
 	consensusBFT       = "BFT"
 )
-
-// SmartBFTOptions are the channel's SmartBFT settings: the SmartBFT
-// library's defaults but for the batch limits, which the orderer takes
-// from the channel's BatchSize (RequestMaxBytes 0 means the batch's
-// AbsoluteMaxBytes), and the fault timeouts, tuned as the single-machine
-// network's (measured on a 2-core machine: a request reaching a follower is forwarded to the leader after 500 ms; a leader
-// that orders nothing is complained about after 5 s and replaced in about
-// 6 s instead of 20 s or more). SyncOnStart makes a restarted consenter
-// fetch what the others decided meanwhile before it takes part.
-var SmartBFTOptions = &smartbft.Options{
-	RequestBatchMaxInterval:   "50ms",
-	IncomingMessageBufferSize: 200,
-	RequestPoolSize:           400,
-	RequestForwardTimeout:     "500ms",
-	RequestComplainTimeout:    "5s",
-	RequestAutoRemoveTimeout:  "3m0s",
-	ViewChangeResendInterval:  "5s",
-	ViewChangeTimeout:         "5s",
-	LeaderHeartbeatTimeout:    "10s",
-	LeaderHeartbeatCount:      10,
-	CollectTimeout:            "1s",
-	LeaderRotation:            smartbft.Options_ROTATION_OFF,
-	DecisionsPerLeader:        3,
-	SyncOnStart:               true,
-}
-
-// ordererOrg is a member as an organisation of the Orderer group: any of
-// its identities reads and writes (its orderer pulls blocks from the
-// others), its admins administer, and its orderer's endpoint is there for
-// the peers and clients.
-func ordererOrg(c *Card, m configtx.MSP) configtx.Organization {
-	sig := func(role string) configtx.Policy {
-		return configtx.Policy{Type: configtx.SignaturePolicyType, Rule: fmt.Sprintf("OR('%s.%s')", c.MSPID, role)}
-	}
-	return configtx.Organization{Name: c.MSPID, MSP: m, Policies: map[string]configtx.Policy{
-		configtx.ReadersPolicyKey: sig("member"),
-		configtx.WritersPolicyKey: sig("member"),
-		configtx.AdminsPolicyKey:  sig("admin"),
-	}, OrdererEndpoints: []string{c.Orderer.String()}}
-}
 
 // consenter is c's orderer in the BFT consenter mapping.
 func consenter(c *Card, id uint32) *cb.Consenter {
@@ -167,11 +126,25 @@ func applicationPolicies() map[string]configtx.Policy {
 // Genesis builds the first block of a BFT application channel whose
 // members are the cards' organisations: each in the Application group
 // (with its anchor peer) and in the Orderer group (with its orderer's
-// endpoint), each orderer a SmartBFT consenter, channel capability V3_0.
-// The cards are taken in MSP ID order and the block is the same bytes
-// from the same cards, so founders who build it apart can compare its
-// hash.
+// endpoint), each orderer a SmartBFT consenter (channel.SmartBFTOptions),
+// channel capability V3_0. The cards are taken in MSP ID order and the
+// block is the same bytes from the same cards, so founders who build it
+// apart can compare its hash. It is the one genesis of both ways to run
+// the consortium: members on their own hosts (mtrace-org) and the
+// single-machine network (mtrace-net genesis).
 func Genesis(channelID string, cards []*Card) (*cb.Block, error) {
+	return genesis(channelID, cards, true)
+}
+
+// RaftGenesis is Genesis with the same orderers as etcdraft consenters
+// instead (identified by their TLS certificates), Raft's options and the
+// BlockValidation policy of one orderer's signature: a benchmark's
+// comparison network only (MTRACE_CONSENSUS=raft).
+func RaftGenesis(channelID string, cards []*Card) (*cb.Block, error) {
+	return genesis(channelID, cards, false)
+}
+
+func genesis(channelID string, cards []*Card, bft bool) (*cb.Block, error) {
 	if len(cards) == 0 {
 		return nil, errors.New("a channel needs at least one member card")
 	}
@@ -192,7 +165,7 @@ func Genesis(channelID string, cards []*Card) (*cb.Block, error) {
 		},
 		Application: configtx.Application{Capabilities: []string{"V2_5"}, Policies: applicationPolicies()},
 		Orderer: configtx.Orderer{
-			OrdererType:  orderer.ConsensusTypeEtcdRaft, // replaced by BFT below: fabric-config has no BFT
+			OrdererType:  orderer.ConsensusTypeEtcdRaft, // replaced by BFT below unless raft: fabric-config has no BFT
 			BatchTimeout: 50 * time.Millisecond,
 			BatchSize:    orderer.BatchSize{MaxMessageCount: 100, AbsoluteMaxBytes: 10 << 20, PreferredMaxBytes: 2 << 20},
 			Capabilities: []string{"V2_0"},
@@ -212,7 +185,7 @@ func Genesis(channelID string, cards []*Card) (*cb.Block, error) {
 			return nil, fmt.Errorf("%s: %w", c.MSPID, err)
 		}
 		ch.Application.Organizations = append(ch.Application.Organizations, channel.MemberOrg(m, c.Peer.Host, c.Peer.Port))
-		ch.Orderer.Organizations = append(ch.Orderer.Organizations, ordererOrg(c, m))
+		ch.Orderer.Organizations = append(ch.Orderer.Organizations, channel.OrdererOrg(m, c.Orderer.String()))
 		tlsCert, err := parseCert("orderer.tls_cert", c.Orderer.TLSCert)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.MSPID, err)
@@ -230,18 +203,20 @@ func Genesis(channelID string, cards []*Card) (*cb.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	og := cfg.ChannelGroup.Groups[configtx.OrdererGroupKey]
-	opts, err := proto.Marshal(SmartBFTOptions)
-	if err != nil {
-		return nil, err
-	}
-	ct, err := proto.Marshal(&ob.ConsensusType{Type: consensusBFT, Metadata: opts, State: ob.ConsensusType_STATE_NORMAL})
-	if err != nil {
-		return nil, err
-	}
-	og.Values[consensusTypeKey].Value = ct
-	if err := setConsenters(og, cs); err != nil {
-		return nil, err
+	if bft {
+		og := cfg.ChannelGroup.Groups[configtx.OrdererGroupKey]
+		opts, err := proto.Marshal(channel.SmartBFTOptions())
+		if err != nil {
+			return nil, err
+		}
+		ct, err := proto.Marshal(&ob.ConsensusType{Type: consensusBFT, Metadata: opts, State: ob.ConsensusType_STATE_NORMAL})
+		if err != nil {
+			return nil, err
+		}
+		og.Values[consensusTypeKey].Value = ct
+		if err := setConsenters(og, cs); err != nil {
+			return nil, err
+		}
 	}
 	// fabric-config leaves the anchor peers out of a genesis block.
 	c := configtx.New(cfg)

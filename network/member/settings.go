@@ -160,6 +160,23 @@ func (s Settings) OrdererHost() string { return "orderer0." + s.Domain }
 type Home struct {
 	Dir string
 	Settings
+	// CryptoDir, when set, is the folder of the organisation's MSP
+	// folders instead of Dir/crypto: in the single-machine network
+	// (Local) every organisation's lie side by side under
+	// MTRACE_HOME/crypto/peerOrganizations.
+	CryptoDir string
+	// Via, when set, is the orderer the peer CLI sends the
+	// organisation's transactions to first, instead of its own (the
+	// single-machine network sends them to the SmartBFT leader, which
+	// by definition orders); submitVia still tries every other
+	// consenter when that one does not order them in time.
+	Via *Via
+}
+
+// Via is an orderer of another organisation: its address, the host name
+// in its TLS certificate and its organisation's TLS root certificate.
+type Via struct {
+	Addr, ServerName, CAFile string
 }
 
 // Open reads the settings of the organisation whose folder is dir.
@@ -196,7 +213,12 @@ func (h *Home) CA() topology.CA {
 }
 
 // Crypto is the folder of the MSP folders.
-func (h *Home) Crypto() string { return filepath.Join(h.Dir, "crypto") }
+func (h *Home) Crypto() string {
+	if h.CryptoDir != "" {
+		return h.CryptoDir
+	}
+	return filepath.Join(h.Dir, "crypto")
+}
 
 // Org is the organisation's identities: its peer, its orderer (enrolled
 // with type orderer), its admin and User1 (an operator, the everyday

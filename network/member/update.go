@@ -152,7 +152,7 @@ func NewAddMember(cfg *cb.Config, channelID string, base uint64, card *Card) (*U
 		if err := c.Application().SetOrganization(channel.MemberOrg(m, card.Peer.Host, card.Peer.Port)); err != nil {
 			return err
 		}
-		if err := c.Orderer().SetOrganization(ordererOrg(card, m)); err != nil {
+		if err := c.Orderer().SetOrganization(channel.OrdererOrg(m, card.Orderer.String())); err != nil {
 			return err
 		}
 		og := c.UpdatedConfig().ChannelGroup.Groups[configtx.OrdererGroupKey]

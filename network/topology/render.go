@@ -17,53 +17,12 @@ var templates embed.FS
 
 var tmpl = template.Must(template.ParseFS(templates, "templates/*.tmpl"))
 
-// view is what the templates see: the topology, each organisation with
-// its nodes on one base port, and the folder of the MSPs (network/pki
-// writes it).
-type view struct {
-	*Topology
-	Crypto string
-	Orgs   []orgView
-}
-
-// orgView is one organisation in the genesis block: its MSP, its anchor
-// peer, and its orderer as a SmartBFT consenter.
-type orgView struct {
-	Org
-	MSPDir  string
-	Peer    Node
-	Orderer Node
-	// ID is the orderer's consenter ID: slot+1 in the genesis block (a
-	// consenter added later gets the next free ID).
-	ID int
-	// Identity is the orderer's enrolment certificate, TLS its TLS
-	// server (and client) certificate.
-	Identity, TLS string
-}
-
-func (t *Topology) view(base int, crypto string) view {
-	v := view{Topology: t, Crypto: crypto}
-	for _, o := range t.Organisations {
-		p, _ := t.Node(base, o.Node)
-		ord, _ := t.Node(base, o.Orderer())
-		v.Orgs = append(v.Orgs, orgView{Org: o, MSPDir: t.MSPDir(crypto, o.Node), Peer: p, Orderer: ord, ID: o.Slot + 1,
-			Identity: t.OrdererCert(crypto, o.Node), TLS: filepath.Join(t.OrdererDir(crypto, o.Node), "tls", "server.crt")})
-	}
-	return v
-}
-
 func (t *Topology) render(name string, v any) ([]byte, error) {
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, name, v); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	return b.Bytes(), nil
-}
-
-// Configtx is configtxgen's input for the channel's genesis block (profile
-// Circular), with the nodes on base and the MSPs under crypto.
-func (t *Topology) Configtx(base int, crypto string) ([]byte, error) {
-	return t.render("configtx.yaml.tmpl", t.view(base, crypto))
 }
 
 // MSPDir is where an organisation's channel MSP (root and TLS root

@@ -3,8 +3,8 @@
 // their mtrace roles. Every member runs one peer and one orderer, a SmartBFT
 // consenter: there is no separate ordering organisation. It derives every
 // node's ports from a base port and the organisation's slot, and it
-// writes what Fabric's tools and the mtrace CLI read: configtxgen's input
-// and the CLI profiles. It also names each organisation's people (with
+// writes the mtrace CLI's profiles (network/member builds the channel's
+// genesis block from each organisation's card). It also names each organisation's people (with
 // their in-house roles) and places each organisation's Fabric CA server
 // (network/pki enrols the identities from them).
 //

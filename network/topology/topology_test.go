@@ -193,81 +193,12 @@ func TestSaveRoundTrips(t *testing.T) {
 	assert.Equal(t, top, again)
 }
 
-func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
+func TestProfilesNameEveryOrganisation(t *testing.T) {
 	top := defaultTopology(t)
 	next, _, err := top.With(Org{Node: "kaunas", MSP: "KaunasMSP", Role: model.RoleCollector, Name: "Kaunas waste services", Slot: -1})
 	require.NoError(t, err)
 
-	raw, err := next.Configtx(25500, "/net/crypto")
-	require.NoError(t, err)
-	type anchor struct {
-		Host string `yaml:"Host"`
-		Port int    `yaml:"Port"`
-	}
-	type named struct {
-		Name string `yaml:"Name"`
-	}
-	type consenter struct {
-		ID            int    `yaml:"ID"`
-		Host          string `yaml:"Host"`
-		Port          int    `yaml:"Port"`
-		MSPID         string `yaml:"MSPID"`
-		Identity      string `yaml:"Identity"`
-		ClientTLSCert string `yaml:"ClientTLSCert"`
-		ServerTLSCert string `yaml:"ServerTLSCert"`
-	}
-	type policy struct {
-		Rule string `yaml:"Rule"`
-	}
-	var ctx struct {
-		Organizations []struct {
-			ID               string   `yaml:"ID"`
-			MSPDir           string   `yaml:"MSPDir"`
-			AnchorPeers      []anchor `yaml:"AnchorPeers"`
-			OrdererEndpoints []string `yaml:"OrdererEndpoints"`
-		} `yaml:"Organizations"`
-		Capabilities struct {
-			Channel map[string]bool `yaml:"Channel"`
-		} `yaml:"Capabilities"`
-		Profiles map[string]struct {
-			Application struct {
-				Organizations []named `yaml:"Organizations"`
-			} `yaml:"Application"`
-			Orderer struct {
-				OrdererType      string         `yaml:"OrdererType"`
-				ConsenterMapping []consenter    `yaml:"ConsenterMapping"`
-				SmartBFT         map[string]any `yaml:"SmartBFT"`
-				Organizations    []struct {
-					Name     string            `yaml:"Name"`
-					Policies map[string]policy `yaml:"Policies"`
-				} `yaml:"Organizations"`
-			} `yaml:"Orderer"`
-		} `yaml:"Profiles"`
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &ctx), string(raw))
-	require.Len(t, ctx.Organizations, 5, "the members only: no ordering organisation")
-	assert.Equal(t, "KaunasMSP", ctx.Organizations[4].ID)
-	assert.Equal(t, "/net/crypto/peerOrganizations/kaunas.mtrace.local/msp", ctx.Organizations[4].MSPDir)
-	assert.Equal(t, 25604, ctx.Organizations[4].AnchorPeers[0].Port)
-	assert.Equal(t, []string{"127.0.0.1:25504"}, ctx.Organizations[4].OrdererEndpoints, "each member names its own orderer")
-	assert.True(t, ctx.Capabilities.Channel["V3_0"], "BFT needs the V3_0 channel capability")
-	c := ctx.Profiles["Circular"]
-	assert.Len(t, c.Application.Organizations, 5)
-	assert.Equal(t, "BFT", c.Orderer.OrdererType)
-	require.Len(t, c.Orderer.ConsenterMapping, 5, "one consenter per member")
-	assert.Equal(t, consenter{ID: 5, Host: "127.0.0.1", Port: 25504, MSPID: "KaunasMSP",
-		Identity:      "/net/crypto/peerOrganizations/kaunas.mtrace.local/orderers/orderer0.kaunas.mtrace.local/msp/signcerts/orderer0.kaunas.mtrace.local-cert.pem",
-		ClientTLSCert: "/net/crypto/peerOrganizations/kaunas.mtrace.local/orderers/orderer0.kaunas.mtrace.local/tls/server.crt",
-		ServerTLSCert: "/net/crypto/peerOrganizations/kaunas.mtrace.local/orderers/orderer0.kaunas.mtrace.local/tls/server.crt"},
-		c.Orderer.ConsenterMapping[4], "the identity is the enrolment certificate, not the TLS one")
-	assert.Equal(t, "5s", c.Orderer.SmartBFT["ViewChangeTimeout"])
-	assert.Equal(t, "500ms", c.Orderer.SmartBFT["RequestForwardTimeout"])
-	assert.Equal(t, true, c.Orderer.SmartBFT["SyncOnStart"])
-	require.Len(t, c.Orderer.Organizations, 5)
-	assert.Equal(t, "OR('KaunasMSP.orderer')", c.Orderer.Organizations[4].Policies["Writers"].Rule,
-		"SmartBFT checks the consenters' votes against /Channel/Orderer/Writers")
-
-	raw, err = next.Profiles(25500, "/net/crypto", "/net", "mtrace", "ab12")
+	raw, err := next.Profiles(25500, "/net/crypto", "/net", "mtrace", "ab12")
 	require.NoError(t, err)
 	var prof struct {
 		DefaultProfile string                    `yaml:"defaultProfile"`
@@ -295,78 +226,12 @@ func TestRenderedInputNamesEveryOrganisation(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:25500", ayse["orderer"].(map[string]any)["endpoint"], "a member's profiles name its own orderer")
 }
 
-func TestRenderedRaftInputMakesTheSameOrderersRaftConsenters(t *testing.T) {
+func TestConsensus(t *testing.T) {
 	top := defaultTopology(t)
-	bft, err := top.Configtx(25500, "/net/crypto")
-	require.NoError(t, err)
+	assert.False(t, top.Raft())
 	top.Consensus = ConsensusRaft
 	require.NoError(t, top.Validate())
 	assert.True(t, top.Raft())
-	raw, err := top.Configtx(25500, "/net/crypto")
-	require.NoError(t, err)
-
-	type raftConsenter struct {
-		Host          string `yaml:"Host"`
-		Port          int    `yaml:"Port"`
-		ClientTLSCert string `yaml:"ClientTLSCert"`
-		ServerTLSCert string `yaml:"ServerTLSCert"`
-	}
-	type orderer struct {
-		OrdererType      string           `yaml:"OrdererType"`
-		BatchTimeout     string           `yaml:"BatchTimeout"`
-		BatchSize        map[string]any   `yaml:"BatchSize"`
-		ConsenterMapping []map[string]any `yaml:"ConsenterMapping"`
-		SmartBFT         map[string]any   `yaml:"SmartBFT"`
-		EtcdRaft         struct {
-			Consenters []raftConsenter `yaml:"Consenters"`
-			Options    map[string]any  `yaml:"Options"`
-		} `yaml:"EtcdRaft"`
-		Policies      map[string]map[string]string `yaml:"Policies"`
-		Organizations []struct {
-			Name     string                       `yaml:"Name"`
-			Policies map[string]map[string]string `yaml:"Policies"`
-		} `yaml:"Organizations"`
-	}
-	type input struct {
-		Organizations []map[string]any `yaml:"Organizations"`
-		Application   map[string]any   `yaml:"Application"`
-		Profiles      map[string]struct {
-			Orderer     orderer        `yaml:"Orderer"`
-			Application map[string]any `yaml:"Application"`
-		} `yaml:"Profiles"`
-	}
-	var r, b input
-	require.NoError(t, yaml.Unmarshal(raw, &r), string(raw))
-	require.NoError(t, yaml.Unmarshal(bft, &b), string(bft))
-	ro, bo := r.Profiles["Circular"].Orderer, b.Profiles["Circular"].Orderer
-	assert.Equal(t, "etcdraft", ro.OrdererType)
-	assert.Empty(t, ro.ConsenterMapping, "no SmartBFT consenters")
-	assert.Empty(t, ro.SmartBFT)
-	require.Len(t, ro.EtcdRaft.Consenters, 4, "one Raft consenter per member")
-	require.Len(t, bo.ConsenterMapping, 4)
-	for i, c := range ro.EtcdRaft.Consenters {
-		// The same orderer as under BFT: host, port and TLS certificates.
-		m := bo.ConsenterMapping[i]
-		assert.Equal(t, raftConsenter{Host: m["Host"].(string), Port: m["Port"].(int),
-			ClientTLSCert: m["ClientTLSCert"].(string), ServerTLSCert: m["ServerTLSCert"].(string)}, c)
-	}
-	assert.Equal(t, raftConsenter{Host: "127.0.0.1", Port: 25501,
-		ClientTLSCert: "/net/crypto/peerOrganizations/recycler.mtrace.local/orderers/orderer0.recycler.mtrace.local/tls/server.crt",
-		ServerTLSCert: "/net/crypto/peerOrganizations/recycler.mtrace.local/orderers/orderer0.recycler.mtrace.local/tls/server.crt"},
-		ro.EtcdRaft.Consenters[1])
-	assert.Equal(t, map[string]any{"TickInterval": "500ms", "ElectionTick": 10, "HeartbeatTick": 1,
-		"MaxInflightBlocks": 5, "SnapshotIntervalSize": "16 MB"}, ro.EtcdRaft.Options)
-	assert.Equal(t, "ANY Writers", ro.Policies["BlockValidation"]["Rule"], "one orderer's signature on a Raft block")
-	// Everything else is the BFT network's: block cutting, policies,
-	// organisations, the application group.
-	assert.Equal(t, bo.BatchTimeout, ro.BatchTimeout)
-	assert.Equal(t, bo.BatchSize, ro.BatchSize)
-	assert.Equal(t, bo.Policies, ro.Policies)
-	assert.Equal(t, bo.Organizations, ro.Organizations)
-	assert.Equal(t, b.Organizations, r.Organizations)
-	assert.Equal(t, b.Application, r.Application)
-	assert.Equal(t, b.Profiles["Circular"].Application, r.Profiles["Circular"].Application)
-
 	top.Consensus = "kafka"
 	assert.EqualError(t, top.Validate(), `consensus: must be bft or raft, got "kafka"`)
 	top.Consensus = ""

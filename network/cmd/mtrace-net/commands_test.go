@@ -12,9 +12,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/internal/configblock"
 	"github.com/mtrace/mtrace/internal/fabca/fabcatest"
+	"github.com/mtrace/mtrace/network/member"
 	"github.com/mtrace/mtrace/network/pki"
 	"github.com/mtrace/mtrace/network/topology"
 )
@@ -77,7 +80,7 @@ func TestNodes(t *testing.T) {
 	}
 }
 
-func TestInitRenderProfilesPolicyParticipants(t *testing.T) {
+func TestInitProfilesPolicyParticipants(t *testing.T) {
 	e := &env{home: t.TempDir(), base: 27000}
 	_, err := run(t, e, "init", "--from", consortiumFile, "--channel", "recall")
 	require.NoError(t, err)
@@ -88,16 +91,6 @@ func TestInitRenderProfilesPolicyParticipants(t *testing.T) {
 	assert.ErrorContains(t, err, "--channel: ")
 	_, err = run(t, &env{home: t.TempDir(), base: 27000}, "init")
 	assert.ErrorContains(t, err, `required flag(s) "from" not set`)
-
-	_, err = run(t, e, "render")
-	require.NoError(t, err)
-	ctx, err := os.ReadFile(filepath.Join(e.home, "artifacts", "configtx.yaml"))
-	require.NoError(t, err)
-	assert.NotContains(t, string(ctx), "OrdererMSP", "no ordering organisation")
-	assert.Contains(t, string(ctx), "OrdererType: BFT")
-	for _, msp := range []string{"MunicipalityMSP", "RecyclerMSP", "MakerMSP", "AuditorMSP"} {
-		assert.Contains(t, string(ctx), msp)
-	}
 
 	_, err = run(t, e, "profiles")
 	require.NoError(t, err)
@@ -131,7 +124,8 @@ func TestInitRenderProfilesPolicyParticipants(t *testing.T) {
 
 func TestCommandsNeedTheConsortiumFile(t *testing.T) {
 	e := &env{home: t.TempDir(), base: 27000}
-	for _, args := range [][]string{{"nodes"}, {"render"}, {"profiles"}, {"policy"}, {"participants"}, {"ca-config"}, {"enroll"}, {"crls"},
+	for _, args := range [][]string{{"nodes"}, {"genesis"}, {"join", "orderer"}, {"join", "peer"}, {"bootstrap"},
+		{"fetch-config", "--out", "x.block"}, {"deploy", "--binary", "x"}, {"profiles"}, {"policy"}, {"participants"}, {"ca-config"}, {"enroll"}, {"crls"},
 		{"org", "add", "--msp", "KaunasMSP", "--role", "collector", "--name", "K", "--out", "x.yaml"}, {"org", "remove", "maker", "--out", "x.yaml"}} {
 		_, err := run(t, e, args...)
 		require.Error(t, err, "%v", args)
@@ -277,4 +271,62 @@ func TestFabricConfigNeedsTheToolsModule(t *testing.T) {
 	assert.ErrorContains(t, err, "locating the Fabric module (sampleconfig) from ")
 	_, err = run(t, e, "fabric-config", "--builder", "/b")
 	assert.ErrorContains(t, err, `required flag(s) "tools" not set`)
+}
+
+// The single-machine network's genesis block is network/member's,
+// built from every organisation's card as the members on their own
+// hosts build it.
+func TestGenesisFromEveryOrganisationsCard(t *testing.T) {
+	e := network(t)
+	_, err := run(t, e, "genesis")
+	assert.ErrorContains(t, err, "not enrolled yet", "no identities, no cards")
+	_, err = os.Stat(filepath.Join(e.home, "artifacts", "circular.block"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "nothing written")
+
+	e = enrolled(t)
+	_, err = run(t, e, "genesis")
+	require.NoError(t, err)
+	top, err := e.topology()
+	require.NoError(t, err)
+	var cards []*member.Card
+	for _, o := range top.Organisations {
+		c, err := member.ReadCard(filepath.Join(e.home, "artifacts", "cards", o.Node+".member.json"))
+		require.NoError(t, err, "each organisation's card is kept, as founders mail them")
+		assert.Equal(t, o.MSP, c.MSPID)
+		assert.Equal(t, member.Endpoint{Host: "127.0.0.1", Port: 27100 + o.Slot}, c.Peer)
+		assert.Equal(t, member.Endpoint{Host: "127.0.0.1", Port: 27000 + o.Slot}, c.Orderer.Endpoint)
+		cards = append(cards, c)
+	}
+	b, err := member.ReadBlock(filepath.Join(e.home, "artifacts", "circular.block"))
+	require.NoError(t, err)
+	want, err := member.Genesis("circular", cards)
+	require.NoError(t, err)
+	assert.True(t, proto.Equal(want, b), "the block is Genesis of the cards")
+	s, err := member.InspectBlock(b)
+	require.NoError(t, err)
+	assert.Equal(t, "BFT", s.Consensus)
+	assert.Len(t, s.Consenters, 4)
+	assert.Empty(t, s.CompareCards(cards))
+
+	// The profiles pin that block's hash.
+	_, err = run(t, e, "profiles")
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(e.home, "artifacts", "circular.block"))
+	require.NoError(t, err)
+	hash, err := configblock.GenesisHash(raw)
+	require.NoError(t, err)
+	prof, err := os.ReadFile(filepath.Join(e.home, "config.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(prof), "genesis: "+hash)
+
+	// A benchmark's Raft network: the same cards, etcdraft consenters.
+	top.Consensus = topology.ConsensusRaft
+	require.NoError(t, top.Save(e.topoPath))
+	_, err = run(t, e, "genesis")
+	require.NoError(t, err)
+	b, err = member.ReadBlock(filepath.Join(e.home, "artifacts", "circular.block"))
+	require.NoError(t, err)
+	s, err = member.InspectBlock(b)
+	require.NoError(t, err)
+	assert.Equal(t, "etcdraft", s.Consensus)
 }

@@ -1,14 +1,16 @@
 // Command mtrace-net is the part of the local network's tooling that is
 // more than starting and stopping processes: it reads and checks the
-// consortium file, writes Fabric's tool input and the CLI profiles from it,
-// enrols every identity from the organisations' Fabric CAs (network/pki),
+// consortium file, writes the nodes' configuration and the CLI profiles
+// from it, builds the channel's genesis block with network/member from
+// every organisation's card (the same steps as members on their own hosts
+// take with mtrace-org), enrols every identity from the organisations' Fabric CAs (network/pki),
 // and changes the running channel's membership with majority-signed config
 // updates, and runs the registry vote through the mtrace CLI.
 // scripts/network.sh calls it; it starts no node process.
 //
 //	mtrace-net validate [FILE]            check a consortium file
 //	mtrace-net nodes                      every node and its ports, one a line
-//	mtrace-net render                     configtx.yaml into MTRACE_HOME/artifacts
+//	mtrace-net genesis                    the member cards and the channel's genesis block (network/member) into MTRACE_HOME/artifacts
 //	mtrace-net ca-config [ORG...]         each organisation's Fabric CA server config into MTRACE_HOME/ca
 //	mtrace-net enroll [ORG...]            every identity from the CAs into MTRACE_HOME/crypto (cryptogen's layout)
 //	mtrace-net crls                       each organisation's CRL into its local MSPs
@@ -25,6 +27,9 @@
 //	mtrace-net channel add-org NODE       add an organisation, its anchor peer and its orderer (a consenter) to the channel
 //	mtrace-net channel remove-org NODE    take an organisation and its orderer out of the channel
 //	mtrace-net registry set|remove ...    the registry change through the governed vote (runs bin/mtrace)
+//	mtrace-net join orderer|peer [ORG...] each organisation's orderer or peer joins the channel (network/member)
+//	mtrace-net fetch-config --out FILE    the channel's config block in force, from the first organisation's orderer
+//	mtrace-net bootstrap                  the registry from every organisation's card, as the first's admin (network/member)
 //
 // The consortium file is --topology, by default MTRACE_HOME/consortium.yaml
 // (the network's own copy); ports follow --base (MTRACE_BASE_PORT).
@@ -46,6 +51,8 @@ type env struct {
 	home     string
 	base     int
 	topoPath string
+	// peer is the peer CLI binary (default bin/peer beside mtrace-net).
+	peer string
 }
 
 func (e *env) topology() (*topology.Topology, error) {
@@ -82,10 +89,12 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&e.home, "home", e.home, "the network's runtime folder (MTRACE_HOME)")
 	root.PersistentFlags().IntVar(&e.base, "base", e.base, "the network's base port (MTRACE_BASE_PORT)")
+	root.PersistentFlags().StringVar(&e.peer, "peer", e.peer, "the peer CLI (default bin/peer beside mtrace-net)")
 	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
 	root.AddCommand(topologyCommands(e)...)
 	root.AddCommand(pkiCommands(e)...)
 	root.AddCommand(fabricConfigCommand(e), waitCommand(e), orderersCommand(e), leaderCommand(e))
 	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e), migrateCommand(e))
+	root.AddCommand(memberCommands(e)...)
 	return root
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/mtrace/mtrace/chaincode/model"
 	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/configblock"
+	"github.com/mtrace/mtrace/network/member"
 	"github.com/mtrace/mtrace/network/topology"
 )
 
@@ -99,24 +100,16 @@ func topologyCommands(e *env) []*cobra.Command {
 	initCmd.Flags().StringVar(&channelName, "channel", "", "channel name instead of the file's")
 	initCmd.Flags().StringVar(&consensus, "consensus", "", "consensus instead of the file's: bft (default) or raft (benchmarks only)")
 	_ = initCmd.MarkFlagRequired("from")
-	render := &cobra.Command{
-		Use:   "render",
-		Short: "Write configtxgen's input for the topology into HOME/artifacts/configtx.yaml",
+	genesis := &cobra.Command{
+		Use:   "genesis",
+		Short: "Write each organisation's member card into HOME/artifacts/cards and the channel's genesis block, built from the cards, into HOME/artifacts/<channel>.block",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := e.topology()
 			if err != nil {
 				return err
 			}
-			ctx, err := t.Configtx(e.base, e.crypto())
-			if err != nil {
-				return err
-			}
-			dir := filepath.Join(e.home, "artifacts")
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			return topology.WriteFile(filepath.Join(dir, "configtx.yaml"), ctx)
+			return writeGenesis(t, e.base, e.home)
 		},
 	}
 	profiles := &cobra.Command{
@@ -128,8 +121,8 @@ func topologyCommands(e *env) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			// The channel's genesis block, written by configtxgen when
-			// the network was created: its hash is what the CLI checks
+			// The channel's genesis block, written by genesis when the
+			// network was created: its hash is what the CLI checks
 			// every block and proof against.
 			var genesis string
 			if block, err := os.ReadFile(filepath.Join(e.home, "artifacts", t.Channel+".block")); err == nil {
@@ -193,7 +186,7 @@ func topologyCommands(e *env) []*cobra.Command {
 			return nil
 		},
 	}
-	return []*cobra.Command{initCmd, validate, nodes, render, profiles, policy, participants, consensusCmd}
+	return []*cobra.Command{initCmd, validate, nodes, genesis, profiles, policy, participants, consensusCmd}
 }
 
 // orgCommand writes a copy of the consortium file with one organisation
@@ -284,4 +277,32 @@ func nodeName(msp string) string {
 		s = s[:len(s)-3]
 	}
 	return s
+}
+
+// writeGenesis builds the channel's first block the way the members of a
+// consortium on their own hosts do (mtrace-org genesis): each
+// organisation's card, exported from its MSP folders, then network/member's
+// Genesis over the cards (RaftGenesis for a benchmark's Raft network).
+// The cards stay in artifacts/cards, as the founders would have mailed
+// them.
+func writeGenesis(t *topology.Topology, base int, home string) error {
+	cards, err := member.LocalCards(t, base, home)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(home, "artifacts")
+	for _, c := range cards {
+		if err := member.WriteCard(filepath.Join(dir, "cards", c.Node+".member.json"), c); err != nil {
+			return err
+		}
+	}
+	build := member.Genesis
+	if t.Raft() {
+		build = member.RaftGenesis
+	}
+	b, err := build(t.Channel, cards)
+	if err != nil {
+		return fmt.Errorf("the genesis block: %w", err)
+	}
+	return member.WriteBlock(filepath.Join(dir, t.Channel+".block"), b)
 }

@@ -332,7 +332,8 @@ func Alive(pid int) bool {
 }
 
 // Orderers are the node names of the four founding members' orderers,
-// the channel's SmartBFT consenters (consenter IDs 1 to 4, in this order).
+// the channel's SmartBFT consenters (network/member's Genesis numbers
+// them 1 to 4 in MSP ID order: auditor, maker, municipality, recycler).
 var Orderers = []string{"municipality-orderer", "recycler-orderer", "maker-orderer", "auditor-orderer"}
 
 // Peers are the profiles of the four member organisations, one per peer.
