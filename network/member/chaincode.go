@@ -462,8 +462,12 @@ func (h *Home) submitVia(ctx context.Context, bin, channelID string, cfg *cb.Con
 }
 
 // timedOut reports whether the peer CLI gave up waiting for its
-// transaction to reach the peer.
-func timedOut(out []byte) bool { return bytes.Contains(out, []byte("timed out waiting for txid")) }
+// transaction to reach the peer: either its own wait ran out, or the
+// peer's deliver stream it waits on ended at the deadline first.
+func timedOut(out []byte) bool {
+	return bytes.Contains(out, []byte("timed out waiting for txid")) ||
+		bytes.Contains(out, []byte("context finished before block retrieved"))
+}
 
 type anchor struct {
 	addr     string

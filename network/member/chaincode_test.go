@@ -113,3 +113,12 @@ func TestParseChainInfoReadsTheHeightGetinfoPrints(t *testing.T) {
 		assert.ErrorContains(t, err, "no height", "%q", out)
 	}
 }
+
+// Both ways the peer CLI reports that its transaction did not reach the
+// peer in time count as a time-out, after which submitVia tries the other
+// consenters; a refusal does not.
+func TestTimedOut(t *testing.T) {
+	assert.True(t, timedOut([]byte("Error: timed out waiting for txid on all peers")))
+	assert.True(t, timedOut([]byte("Error: error receiving from deliver filtered at 10.219.19.2:7051: rpc error: code = DeadlineExceeded desc = context finished before block retrieved: context deadline exceeded")))
+	assert.False(t, timedOut([]byte("Error: proposal failed with status: 500 - attempted to redefine the current committed sequence")))
+}
