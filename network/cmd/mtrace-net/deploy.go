@@ -153,11 +153,7 @@ func deployCommand(e *env) *cobra.Command {
 		Short: "Package the chaincode binary into HOME/cc/NAME.tar.gz; install, approve (every organisation, as its admin) and commit its next sequence, unless the committed definition has its package and policy",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := e.topology()
-			if err != nil {
-				return err
-			}
-			hs, err := homes(t, e.base, e.home, nil)
+			t, hs, err := e.members(nil)
 			if err != nil {
 				return err
 			}

@@ -94,6 +94,20 @@ func (e *env) peerEnv() {
 	}
 }
 
+// members loads the consortium file and the homes of the named
+// organisations (every one when none is named).
+func (e *env) members(nodes []string) (*topology.Topology, []*member.Home, error) {
+	t, err := e.topology()
+	if err != nil {
+		return nil, nil, err
+	}
+	hs, err := homes(t, e.base, e.home, nodes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, hs, nil
+}
+
 func memberCommands(e *env) []*cobra.Command {
 	var block string
 	var timeout time.Duration
@@ -102,11 +116,7 @@ func memberCommands(e *env) []*cobra.Command {
 		Use:   "orderer [ORG...]",
 		Short: "Join each organisation's orderer to the channel through its participation API (default every organisation; the genesis block unless --block)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := e.topology()
-			if err != nil {
-				return err
-			}
-			hs, err := homes(t, e.base, e.home, args)
+			t, hs, err := e.members(args)
 			if err != nil {
 				return err
 			}
@@ -142,11 +152,7 @@ func memberCommands(e *env) []*cobra.Command {
 		Use:   "peer [ORG...]",
 		Short: "Join each organisation's peer to the channel from its genesis block (default every organisation)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := e.topology()
-			if err != nil {
-				return err
-			}
-			hs, err := homes(t, e.base, e.home, args)
+			t, hs, err := e.members(args)
 			if err != nil {
 				return err
 			}
