@@ -130,11 +130,33 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 	}
 	var (
 		mu    sync.Mutex
-		done  = map[int][]string{}
+		done  = map[int][]string{} // by chunk: the ids migrated
+		moved int
 		first error
 		later []chunk // chunks that lost a race with another in flight
 	)
 	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
+	// migrateOne submits one chunk and records how it ended.
+	migrateOne := func(ch chunk, alone bool) {
+		ids, err := c.MigrateBatches(ctx, ch.ids)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && !alone && raced(err):
+			later = append(later, ch)
+		case err != nil:
+			if first == nil {
+				first = err
+			}
+		default:
+			done[ch.seq] = ids
+			r.Transactions++
+			moved += len(ids)
+			if opts.Format != cmdutil.FormatJSON {
+				fmt.Fprintf(opts.IO.ErrOut, "migrated %d batches (%d so far)\n", len(ids), moved)
+			}
+		}
+	}
 	work := make(chan chunk)
 	var wg sync.WaitGroup
 	for range max(opts.Parallel, 1) {
@@ -142,36 +164,21 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 		go func() {
 			defer wg.Done()
 			for ch := range work {
-				if failed() {
-					continue // hand-outs already in the channel are dropped
+				if !failed() { // hand-outs already in the channel are dropped
+					migrateOne(ch, false)
 				}
-				ids, err := c.MigrateBatches(ctx, ch.ids)
-				mu.Lock()
-				switch {
-				case err != nil && raced(err):
-					later = append(later, ch) // a shared record; again alone, below
-				case err != nil:
-					if first == nil {
-						first = err
-					}
-				default:
-					done[ch.seq] = ids
-					r.Transactions++
-					r.Migrated = append(r.Migrated, ids...)
-					if opts.Format != cmdutil.FormatJSON {
-						fmt.Fprintf(opts.IO.ErrOut, "migrated %d batches (%d so far)\n", len(ids), len(r.Migrated))
-					}
-				}
-				mu.Unlock()
 			}
 		}()
 	}
 	seq, bookmark := 0, ""
-	var scanErr error
 	for !failed() {
 		page, err := c.PendingMigration(ctx, bookmark, MaxBatch)
 		if err != nil {
-			scanErr = err
+			mu.Lock()
+			if first == nil {
+				first = err
+			}
+			mu.Unlock()
 			break
 		}
 		mu.Lock()
@@ -196,27 +203,17 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 		if first != nil {
 			break
 		}
-		ids, err := c.MigrateBatches(ctx, ch.ids)
-		if err != nil {
-			first = err
-			break
-		}
-		done[ch.seq] = ids
-		r.Transactions++
-		r.Migrated = append(r.Migrated, ids...)
+		migrateOne(ch, true)
 	}
 	// The batches in the order they were found, which is id order.
-	r.Migrated = r.Migrated[:0]
 	for i := range seq {
 		r.Migrated = append(r.Migrated, done[i]...)
 	}
 	switch {
-	case first != nil:
+	case first != nil && len(r.Migrated) > 0:
 		return r, fmt.Errorf("migrated %d of the %d old batches found so far, then: %w", len(r.Migrated), r.Pending, first)
-	case scanErr != nil && len(r.Migrated) > 0:
-		return r, fmt.Errorf("migrated %d of the %d old batches found so far, then: %w", len(r.Migrated), r.Pending, scanErr)
-	case scanErr != nil:
-		return r, scanErr
+	case first != nil:
+		return r, first
 	}
 	return r, nil
 }
