@@ -169,12 +169,11 @@ for side in empty city; do
 	# timed (a fresh network has nothing to migrate).
 	say "migrating the $side network's batches to the current stored format"
 	t0=$(date +%s%N)
-	net "$home" "$port" "$mtrace" -p municipality-admin migrate --batch 100 --parallel 8 -o json |
-		jq --arg side "$side" '{side: $side, pending, migrated: (.migrated | length), transactions}' >"$work/migrate-$side.json"
+	migrated=$(net "$home" "$port" "$mtrace" -p municipality-admin migrate --batch 100 --parallel 8 -o json)
 	t1=$(date +%s%N)
-	jq --argjson ms "$(((t1 - t0) / 1000000))" '. + {seconds: ($ms / 100 | round / 10)}' "$work/migrate-$side.json" >"$work/migrate-$side.json.t"
-	mv "$work/migrate-$side.json.t" "$work/migrate-$side.json"
-	jq -c . "$work/migrate-$side.json" >&2
+	jq --arg side "$side" --argjson ms "$(((t1 - t0) / 1000000))" \
+		'{side: $side, pending, migrated: (.migrated | length), transactions, seconds: ($ms / 100 | round / 10)}' \
+		<<<"$migrated" | tee "$work/migrate-$side.json" | jq -c . >&2
 done
 
 say "the probe set on the empty network"
