@@ -204,7 +204,11 @@ func fromStatus(st *status.Status, op, txID, endpoint string) error {
 		msg += deniedHint
 	}
 	if op == "endorse" {
-		return &EndorseError{TxID: txID, Message: msg, Mismatch: st.Code() == codes.Aborted && strings.Contains(st.Message(), payloadMismatch)}
+		// The gateway names the mismatch in the detail of the endorser
+		// whose answer differed, under a general message.
+		mismatch := strings.Contains(st.Message(), payloadMismatch) ||
+			slices.ContainsFunc(details, func(d *gateway.ErrorDetail) bool { return strings.Contains(d.GetMessage(), payloadMismatch) })
+		return &EndorseError{TxID: txID, Message: msg, Mismatch: st.Code() == codes.Aborted && mismatch}
 	}
 	return &GatewayError{Op: op, Message: msg}
 }

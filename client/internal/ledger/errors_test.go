@@ -51,6 +51,11 @@ func TestEndorsementFailureNotChaincode(t *testing.T) {
 		"ProposalResponsePayloads do not match")
 	err := fromStatus(st, "endorse", "tx1", ep)
 	assert.Equal(t, "endorsement failed: RecyclerMSP (peer0:7051): ProposalResponsePayloads do not match", err.Error())
+	// Fabric's gateway names the mismatch only in the detail of the
+	// endorser whose answer differed (internal/pkg/gateway/endorse.go).
+	assert.True(t, err.(*EndorseError).Mismatch, "the endorsers disagreed")
+	st = withDetails(t, codes.Aborted, "failed to collect enough transaction endorsements", "chaincode registration failed")
+	assert.False(t, fromStatus(st, "endorse", "tx1", ep).(*EndorseError).Mismatch, "another endorsement failure")
 }
 
 func TestUnavailable(t *testing.T) {
@@ -124,7 +129,8 @@ func TestRetryOnlyOnConflicts(t *testing.T) {
 
 	// Endorsers that simulated against different versions wrote nothing
 	// either: retried like a conflict.
-	mismatch := fromStatus(status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info: ProposalResponsePayloads do not match"), "endorse", "t", "127.0.0.1:1")
+	mismatch := fromStatus(withDetails(t, codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info",
+		"ProposalResponsePayloads do not match"), "endorse", "t", "127.0.0.1:1")
 	require.IsType(t, &EndorseError{}, mismatch)
 	assert.True(t, mismatch.(*EndorseError).Mismatch)
 	n = 0
