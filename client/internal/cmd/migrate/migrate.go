@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/chaincode/api"
@@ -218,11 +219,16 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 	return r, nil
 }
 
-// raced reports whether a MigrateBatches transaction failed only because
-// another one in flight wrote what it read: a read conflict, or endorsers
-// that read different versions.
+// raced reports whether a MigrateBatches transaction may have failed only
+// because another one in flight wrote what it read: a read conflict;
+// endorsers that read different versions; or an endorsement policy
+// failure, which is how a peer invalidates a transaction that writes a key
+// whose policy an earlier transaction of the same block changed (Fabric's
+// ValidationParameterUpdatedError). Run alone, a chunk that failed for
+// another reason fails again, and that error is reported.
 func raced(err error) bool {
 	var ce *ledger.CommitError
 	var ee *ledger.EndorseError
-	return errors.As(err, &ce) && ce.Conflict() || errors.As(err, &ee) && ee.Mismatch
+	return errors.As(err, &ce) && (ce.Conflict() || ce.Code == peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE.String()) ||
+		errors.As(err, &ee) && ee.Mismatch
 }

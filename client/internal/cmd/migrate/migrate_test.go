@@ -37,7 +37,9 @@ type oldLedger struct {
 	scan      int
 	failAfter int
 	submitted int
-	race      string // MigrateBatches naming this batch loses a race once
+	race      string // MigrateBatches naming this batch loses a race (raceErr)
+	raceErr   error  // how it loses: a payload mismatch unless set
+	raceTimes int    // how many times it loses: once unless set
 }
 
 func newOld(n, current int) *oldLedger {
@@ -86,7 +88,12 @@ func (o *oldLedger) serve(t *testing.T, f *ledgertest.Fake) {
 			return nil, ledgertest.Rejection("endorsement failed")
 		}
 		if o.race != "" && strings.Contains(a[0], `"`+o.race+`"`) {
-			o.race = ""
+			if o.raceTimes--; o.raceTimes <= 0 {
+				o.race = ""
+			}
+			if o.raceErr != nil {
+				return nil, o.raceErr
+			}
 			return nil, &ledger.EndorseError{Message: "ProposalResponsePayloads do not match", Mismatch: true}
 		}
 		o.submitted++
@@ -218,17 +225,40 @@ func TestMigrateInParallel(t *testing.T) {
 // batches of both; the one that loses the race, even after the ledger's
 // retries, runs again alone at the end, and the migration completes.
 func TestMigrateRedoesAChunkThatLostARace(t *testing.T) {
+	for _, lost := range []error{
+		nil, // endorsers that read different versions
+		&ledger.CommitError{TxID: "t", Code: "MVCC_READ_CONFLICT"},
+		// a peer's answer to a write of a key whose policy an earlier
+		// transaction of the block changed
+		&ledger.CommitError{TxID: "t", Code: "ENDORSEMENT_POLICY_FAILURE"},
+	} {
+		e := cmdtest.New(t)
+		o := newOld(40, 0)
+		o.scan = 8
+		o.race, o.raceErr = "B-013", lost
+		o.serve(t, e.Fake)
+		require.NoError(t, e.Run(newCmd(e), "migrate", "--batch", "4", "--parallel", "4", "-o", "json"), "%v", lost)
+		var r Result
+		require.NoError(t, json.Unmarshal(e.Out.Bytes(), &r))
+		assert.Len(t, r.Migrated, 40)
+		assert.True(t, slices.IsSorted(r.Migrated))
+		assert.Zero(t, o.left())
+		assert.Equal(t, 10, r.Transactions)
+		assert.Len(t, e.Fake.CallsTo(api.MigrateBatches), 11, "one chunk twice")
+	}
+}
+
+// A chunk that fails again when it runs alone did not lose a race: its
+// error is reported with how far the migration got.
+func TestMigrateReportsAChunkThatFailsAlone(t *testing.T) {
 	e := cmdtest.New(t)
 	o := newOld(40, 0)
 	o.scan = 8
-	o.race = "B-013"
+	o.race, o.raceTimes = "B-013", 2
+	o.raceErr = &ledger.CommitError{TxID: "t1", Code: "ENDORSEMENT_POLICY_FAILURE"}
 	o.serve(t, e.Fake)
-	require.NoError(t, e.Run(newCmd(e), "migrate", "--batch", "4", "--parallel", "4", "-o", "json"))
-	var r Result
-	require.NoError(t, json.Unmarshal(e.Out.Bytes(), &r))
-	assert.Len(t, r.Migrated, 40)
-	assert.True(t, slices.IsSorted(r.Migrated))
-	assert.Zero(t, o.left())
-	assert.Equal(t, 10, r.Transactions)
-	assert.Len(t, e.Fake.CallsTo(api.MigrateBatches), 11, "one chunk twice")
+	err := e.Run(newCmd(e), "migrate", "--batch", "4", "--parallel", "4")
+	require.EqualError(t, err, "migrated 36 of the 40 old batches found so far, then: transaction t1 failed validation: ENDORSEMENT_POLICY_FAILURE")
+	assert.Equal(t, 4, o.left())
+	assert.Len(t, e.Fake.CallsTo(api.MigrateBatches), 11)
 }
