@@ -334,26 +334,6 @@ on_exit() {
 	fi
 }
 
-# --- peer CLI ---------------------------------------------------------------
-
-# as ORG [USER] CMD...: run a peer CLI command as ORG's admin (or USER).
-as() {
-	local org=$1 user=Admin
-	shift
-	if [[ $1 == User* || $1 == Admin ]]; then
-		user=$1
-		shift
-	fi
-	FABRIC_CFG_PATH=$H/config \
-		FABRIC_LOGGING_SPEC=warning \
-		CORE_PEER_TLS_ENABLED=true \
-		CORE_PEER_LOCALMSPID=${MSP[$org]} \
-		CORE_PEER_MSPCONFIGPATH="$(org_dir "$org")/users/$user@${HOST[$org]#peer0.}/msp" \
-		CORE_PEER_ADDRESS=127.0.0.1:${PORT[$org]} \
-		CORE_PEER_TLS_ROOTCERT_FILE="$(tlsca "$org")" \
-		"$@"
-}
-
 # --- creation ----------------------------------------------------------------
 
 write_config() {
@@ -540,7 +520,7 @@ cmd_down() {
 }
 
 cmd_status() {
-	local n pid h out
+	local n
 	have_topology || fail "no network in $H"
 	say "consensus $CONSENSUS"
 	printf '%-24s %-6s %s\n' NODE STATE PID
@@ -554,18 +534,7 @@ cmd_status() {
 	echo
 	net orderers
 	echo
-	for n in "${PEERS[@]}"; do
-		h=
-		running "$n" && h=$(height "$n")
-		printf '%-16s height %s\n' "$n" "${h:--}"
-	done
-	echo
-	if running "${PEERS[0]}" && out=$(as "${PEERS[0]}" peer lifecycle chaincode querycommitted \
-		-C "$CHANNEL" -n "$CC" -O json 2>&1); then
-		jq -r --arg cc "$CC" '"chaincode \($cc) version \(.version) sequence \(.sequence)"' <<<"$out"
-	else
-		echo "chaincode $CC: unknown (${PEERS[0]} peer down or nothing committed)"
-	fi
+	net peers --chaincode "$CC"
 	echo
 	net certs
 }
@@ -613,25 +582,6 @@ no_raft() {
 STEP=""
 step() { STEP=$1; }
 fail_step() { fail "add-org/remove-org step '$STEP' failed: $*"; }
-
-# height NODE: the channel's block height on NODE's peer, or nothing while
-# the peer cannot tell.
-height() {
-	as "$1" peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p' || true
-}
-
-# wait_level NODE: wait until NODE's peer has every block the first peer
-# has (a newcomer replays the channel from its genesis block).
-wait_level() {
-	local i want got
-	for ((i = 0; i < 600; i++)); do
-		want=$(height "${PEERS[0]}")
-		got=$(height "$1")
-		[[ -n $want && -n $got && $got -ge $want ]] && return 0
-		sleep 0.2
-	done
-	fail_step "$1 did not catch up with ${PEERS[0]} within 2 min (height ${got:-?} of ${want:-?})"
-}
 
 abandon_join() {
 	[[ -f $H/joining.yaml ]] || return 0
@@ -722,7 +672,7 @@ cmd_add_org() {
 	mkdir -p "$H/logs/cli"
 	join_peers "$node" >"$H/logs/cli/join-$node.log" 2>&1 || fail_step "$node could not join (logs/cli/join-$node.log)"
 	say "join: $node has channel $CHANNEL, joined from its genesis block"
-	wait_level "$node"
+	net wait level "$node" --timeout 2m || fail_step "$node did not catch up"
 	say "join: $node has caught up ($(since))"
 
 	step chaincode

@@ -132,9 +132,21 @@ func (h *Home) Submit(ctx context.Context, u *UpdateFile, cu *cb.ConfigUpdate, s
 		return nil, err
 	}
 	defer o.Close()
+	return h.submit(ctx, o, h.MSPID+"'s orderer", u, cu, sigs, wait)
+}
+
+// SubmitTo is Submit through the orderer connection o, which need not be
+// the organisation's own: the single-machine network sends through the
+// orderer that leads the consensus. The checks, the signatures and the
+// wait are Submit's.
+func (h *Home) SubmitTo(ctx context.Context, o *channel.Orderer, u *UpdateFile, cu *cb.ConfigUpdate, sigs []Signed, wait time.Duration) (*SubmitResult, error) {
+	return h.submit(ctx, o, "the orderer", u, cu, sigs, wait)
+}
+
+func (h *Home) submit(ctx context.Context, o *channel.Orderer, from string, u *UpdateFile, cu *cb.ConfigUpdate, sigs []Signed, wait time.Duration) (*SubmitResult, error) {
 	cfg, err := o.Config(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("the channel's configuration from %s's orderer: %w", h.MSPID, err)
+		return nil, fmt.Errorf("the channel's configuration from %s: %w", from, err)
 	}
 	if done, err := u.Applied(cfg.Config); err != nil || done {
 		return &SubmitResult{AlreadyApplied: done, Block: cfg.Block}, err

@@ -11,6 +11,8 @@
 package addorg
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -18,7 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperledger/fabric-config/configtx"
+	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
+
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/internal/channel"
+	"github.com/mtrace/mtrace/network/member"
+	"github.com/mtrace/mtrace/network/topology"
 	"github.com/mtrace/mtrace/test/internal/harness"
 	"github.com/mtrace/mtrace/test/internal/testnet"
 )
@@ -58,7 +66,7 @@ func TestMinorityCannotAdmit(t *testing.T) {
 	if err == nil {
 		t.Fatalf("add-org with two of four signatures succeeded:\n%s", out)
 	}
-	for _, want := range []string{"the orderer refused the update", "requires 3 of the 'Admins' sub-policies", "step 'channel' failed", "unchanged"} {
+	for _, want := range []string{"not sent: policy /Channel/Application/Admins", "signed by MunicipalityMSP, RecyclerMSP; missing 1 more admin signature(s) from: ", "step 'channel' failed", "unchanged"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("add-org output lacks %q:\n%s", want, out)
 		}
@@ -87,6 +95,87 @@ func TestMinorityCannotAdmit(t *testing.T) {
 	}
 	if strings.Contains(string(raw), kaunasMSP) {
 		t.Errorf("the network's consortium file names %s after the refused update", kaunasMSP)
+	}
+}
+
+// TestMinorityCannotExpel: two colluding members, the municipality and
+// the recycler, would silence the auditor. Their admins sign an update
+// that removes AuditorMSP and its orderer from the channel, and the
+// municipality's admin sends the envelope straight to its own orderer,
+// which passes it on to every other: no client-side check stands in the
+// way. The orderers refuse it (MAJORITY Admins needs three of four), and
+// nothing is ordered.
+func TestMinorityCannotExpel(t *testing.T) {
+	before := membership(t)
+	heights, err := env.Agreed(30*time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := topology.Load(env.Home + "/consortium.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := func(node string) *member.Home {
+		h, err := member.Local(top, testnet.BasePort(), env.Home, node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	municipality, recycler := home("municipality"), home("recycler")
+	ord, err := municipality.Orderer(top.Channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ord.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := ord.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := member.NewRemoveMember(cfg.Config, top.Channel, cfg.Block, "AuditorMSP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sigs []*cb.ConfigSignature
+	for _, h := range []*member.Home{municipality, recycler} {
+		s, err := h.Sign(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs = append(sigs, s.ConfigSignature())
+	}
+	envelope, err := configtx.NewEnvelope(u.ConfigUpdate, sigs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := channel.LoadSigner(municipality.AdminDir()+"/msp", municipality.MSPID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.SignEnvelope(envelope); err != nil {
+		t.Fatal(err)
+	}
+	err = ord.Submit(ctx, envelope)
+	var refused *channel.RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("the orderer's answer to an expulsion signed by two of four admins: %v, want a refusal", err)
+	}
+	t.Logf("the orderer's answer: %v", err)
+	if !strings.Contains(err.Error(), "requires 3 of the 'Admins' sub-policies") {
+		t.Errorf("the refusal does not name the unmet policy: %v", err)
+	}
+	after := membership(t)
+	if after.ConfigBlock != before.ConfigBlock || !slices.Contains(after.Members, "AuditorMSP") || !slices.Contains(after.Consenters, "AuditorMSP") {
+		t.Fatalf("the channel changed: before %+v, after %+v", before, after)
+	}
+	now, err := env.Agreed(10*time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now != heights {
+		t.Errorf("peer heights went from %d to %d: something was ordered", heights, now)
 	}
 }
 

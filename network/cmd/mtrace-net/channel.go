@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/internal/channel"
+	"github.com/mtrace/mtrace/network/member"
 	"github.com/mtrace/mtrace/network/topology"
 )
 
@@ -127,9 +128,16 @@ func withOrderer(ctx context.Context, e *env, id *configtx.SigningIdentity, f fu
 }
 
 // changeMembers adds (or removes) the organisation key to (from) the
-// channel. It does nothing when the channel already has (or lacks) it.
-// The update is one config transaction: the orderer applies it whole or
-// refuses it whole, so a failure leaves the channel as it was.
+// channel, the way members on their own hosts do it with mtrace-org: the
+// update is computed from the configuration in force
+// (member.NewAddMember from the newcomer's card, or
+// member.NewRemoveMember) and written as a file under updates/; each
+// signing organisation's admin signs it as its own step (a signature file
+// beside it); the first signer checks the signatures against the channel's
+// policies and only then submits, through the orderer that leads the
+// consensus. It does nothing when the channel already has (or lacks) the
+// organisation. The update is one config transaction: the orderer applies
+// it whole or refuses it whole, so a failure leaves the channel as it was.
 func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, key string, add bool) error {
 	t, err := e.topology()
 	if err != nil {
@@ -139,11 +147,10 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 	if !ok {
 		return fmt.Errorf("no organisation %s in %s", key, e.topoPath)
 	}
-	signers, err := signingAdmins(e, t, o.signers, org)
-	if err != nil {
+	if err := knownSigners(t, o.signers); err != nil {
 		return err
 	}
-	return withOrderer(ctx, e, signers[0], func(t *topology.Topology, ord *channel.Orderer) error {
+	return withOrderer(ctx, e, nil, func(t *topology.Topology, ord *channel.Orderer) error {
 		cfg, err := ord.Config(ctx)
 		if err != nil {
 			return fmt.Errorf("read the channel configuration: %w", err)
@@ -160,75 +167,66 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 		if err != nil {
 			return err
 		}
-		var edit func(*configtx.ConfigTx) error
+		signers, err := signingAdmins(e, t, o.signers, org, members)
+		if err != nil {
+			return err
+		}
+		var u *member.UpdateFile
 		what := "remove " + org.MSP + " and its orderer"
 		if add {
-			m, err := channel.LoadMSP(t.MSPDir(e.crypto(), org.Node), org.MSP)
+			h, err := member.Local(t, e.base, e.home, org.Node)
 			if err != nil {
 				return err
 			}
-			n, _ := t.Node(e.base, org.Node)
-			on, _ := t.Node(e.base, org.Orderer())
-			cons, err := consenter(e, t, org, on)
+			card, err := h.Export()
+			if err != nil {
+				return fmt.Errorf("%s's member card: %w", org.MSP, err)
+			}
+			what = fmt.Sprintf("add %s with anchor peer %s and its orderer %s as a BFT consenter", org.MSP, card.Peer, card.Orderer)
+			u, err = member.NewAddMember(cfg.Config, t.Channel, cfg.Block, card)
 			if err != nil {
 				return err
 			}
-			what = fmt.Sprintf("add %s with anchor peer 127.0.0.1:%d and its orderer 127.0.0.1:%d as a BFT consenter", org.MSP, n.Port, on.Port)
-			edit = func(c *configtx.ConfigTx) error {
-				mo := channel.MemberOrg(m, "127.0.0.1", n.Port)
-				if err := c.Application().SetOrganization(mo); err != nil {
-					return err
-				}
-				oo := channel.OrdererOrg(m, fmt.Sprintf("127.0.0.1:%d", on.Port))
-				if err := c.Orderer().SetOrganization(oo); err != nil {
-					return err
-				}
-				return channel.AddConsenter(c.UpdatedConfig(), cons)
-			}
-		} else {
-			edit = func(c *configtx.ConfigTx) error {
-				c.Application().RemoveOrganization(org.MSP)
-				c.Orderer().RemoveOrganization(org.MSP)
-				return channel.RemoveConsenters(c.UpdatedConfig(), org.MSP)
-			}
+		} else if u, err = member.NewRemoveMember(cfg.Config, t.Channel, cfg.Block, org.MSP); err != nil {
+			return err
 		}
-		u, err := channel.Compute(cfg.Config, t.Channel, edit)
+		path := filepath.Join(e.home, "updates", fmt.Sprintf("%s-%d-%s-%s.update", t.Channel, cfg.Block, u.Kind, org.Node))
+		if err := member.WriteUpdate(path, u); err != nil {
+			return err
+		}
+		u, cu, err := member.ReadUpdate(path)
 		if err != nil {
 			return err
 		}
+		var sigs []member.Signed
 		var names []string
-		for _, s := range signers {
-			if err := u.Sign(s); err != nil {
+		for _, h := range signers {
+			s, err := h.Sign(u)
+			if err != nil {
+				return fmt.Errorf("%s signs %s: %w", h.MSPID, path, err)
+			}
+			sp := member.SignatureName(path, h.MSPID)
+			if err := member.WriteSignature(sp, s); err != nil {
 				return err
 			}
-			names = append(names, s.MSPID)
+			sigs = append(sigs, member.Signed{Path: sp, SignatureFile: s})
+			names = append(names, h.MSPID)
 		}
-		fmt.Fprintf(out, "channel: update to %s signed by the admins of %s (%d of %d members; MAJORITY Admins needs %d)\n",
-			what, strings.Join(names, ", "), len(signers), len(members), channel.Majority(len(members)))
-		env, err := u.Envelope(signers[0])
-		if err != nil {
-			return err
-		}
-		if err := ord.Submit(ctx, env); err != nil {
-			var refused *channel.RefusedError
-			if errors.As(err, &refused) {
-				return fmt.Errorf("%w; channel %s is unchanged (config block %d)", err, t.Channel, cfg.Block)
-			}
+		fmt.Fprintf(out, "channel: update to %s signed by the admins of %s (%d of %d members; MAJORITY Admins needs %d): %s\n",
+			what, strings.Join(names, ", "), len(signers), len(members), channel.Majority(len(members)), path)
+		res, err := signers[0].SubmitTo(ctx, ord, u, cu, sigs, 30*time.Second)
+		var missing *member.MissingError
+		var refused *channel.RefusedError
+		switch {
+		case errors.As(err, &missing):
+			return fmt.Errorf("not sent: %w; channel %s is unchanged (config block %d)", err, t.Channel, cfg.Block)
+		case errors.As(err, &refused):
+			return fmt.Errorf("%w; channel %s is unchanged (config block %d)", err, t.Channel, cfg.Block)
+		case err != nil:
 			return fmt.Errorf("submit the update: %w; channel %s is unchanged unless a later 'channel show' says otherwise", err, t.Channel)
 		}
-		// The orderer accepted the update; wait until it is in a block.
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			now, err := ord.Config(ctx)
-			if err == nil && inChannel(now.Config, org.MSP) == add {
-				fmt.Fprintf(out, "channel: %s done (config block %d)\n", what, now.Block)
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("the orderer accepted the update to %s, but no config block holds it after 30 s (last error: %v)", what, err)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		fmt.Fprintf(out, "channel: %s done (config block %d)\n", what, res.Block)
+		return nil
 	})
 }
 
@@ -261,34 +259,33 @@ func consenter(e *env, t *topology.Topology, org topology.Org, n topology.Node) 
 		ClientTlsCert: tlsCert, ServerTlsCert: tlsCert}, nil
 }
 
-// signingAdmins loads the admin identities that sign an update about
-// subject: those of the named organisations, or by default of a majority
-// of the other members, in topology order. It refuses nothing itself: the
-// orderer judges whether the signatures suffice.
-func signingAdmins(e *env, t *topology.Topology, names []string, subject topology.Org) ([]*configtx.SigningIdentity, error) {
-	var orgs []topology.Org
-	if len(names) > 0 {
-		for _, n := range names {
-			o, ok := t.Org(n)
-			if !ok {
-				return nil, fmt.Errorf("--signers: no organisation %s in the topology", n)
-			}
-			orgs = append(orgs, o)
+// knownSigners refuses a --signers name that is no organisation of the
+// consortium file.
+func knownSigners(t *topology.Topology, names []string) error {
+	for _, n := range names {
+		if _, ok := t.Org(n); !ok {
+			return fmt.Errorf("--signers: no organisation %s in the topology", n)
 		}
-	} else {
-		others := slices.DeleteFunc(slices.Clone(t.Organisations), func(o topology.Org) bool { return o.MSP == subject.MSP })
-		orgs = others[:min(len(others), channel.Majority(len(others)))]
 	}
-	if len(orgs) == 0 {
+	return nil
+}
+
+// signingAdmins are the organisations whose admins sign an update about
+// subject, as network/member sees them: the named organisations, or by
+// default as many of the channel's other members (in consortium file
+// order) as MAJORITY Admins needs of members, the channel's member MSP
+// IDs. It refuses nothing itself: the check before submitting, and then
+// the orderers, judge whether the signatures suffice.
+func signingAdmins(e *env, t *topology.Topology, names []string, subject topology.Org, members []string) ([]*member.Home, error) {
+	if len(names) == 0 {
+		for _, o := range t.Organisations {
+			if o.MSP != subject.MSP && slices.Contains(members, o.MSP) && len(names) < channel.Majority(len(members)) {
+				names = append(names, o.Node)
+			}
+		}
+	}
+	if len(names) == 0 {
 		return nil, errors.New("no organisation to sign the update")
 	}
-	ids := make([]*configtx.SigningIdentity, len(orgs))
-	for i, o := range orgs {
-		id, err := channel.LoadSigner(t.UserMSPDir(e.crypto(), o.Node, "Admin"), o.MSP)
-		if err != nil {
-			return nil, err
-		}
-		ids[i] = id
-	}
-	return ids, nil
+	return homes(t, e.base, e.home, names)
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hyperledger/fabric-config/configtx"
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/stretchr/testify/assert"
@@ -19,7 +18,9 @@ import (
 
 	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/channel/channeltest"
+	"github.com/mtrace/mtrace/internal/configblock"
 	"github.com/mtrace/mtrace/internal/fabca/fabcatest"
+	"github.com/mtrace/mtrace/network/member"
 	"github.com/mtrace/mtrace/network/pki"
 )
 
@@ -66,32 +67,19 @@ func ordered(t *testing.T, e *env) *channeltest.Orderer {
 	p, err := strconv.Atoi(port)
 	require.NoError(t, err)
 	e.base = p - n.Port
+	// The channel as the members' genesis makes it from their cards.
+	cards, err := member.LocalCards(top, e.base, e.home)
+	require.NoError(t, err)
+	b, err := member.Genesis(top.Channel, cards)
+	require.NoError(t, err)
+	cfg, err := configblock.Config(b)
+	require.NoError(t, err)
 	// mtrace-net trusts the first member's TLS CA for its orderer: here
 	// the fake's root stands in for it.
 	root, err := os.ReadFile(o.RootFile)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(top.TLSCA(e.crypto(), first.Node), root, 0o644))
 
-	c := configtx.New(&cb.Config{ChannelGroup: &cb.ConfigGroup{Groups: map[string]*cb.ConfigGroup{
-		"Application": {Groups: map[string]*cb.ConfigGroup{"placeholder": {}}, ModPolicy: configtx.AdminsPolicyKey},
-		"Orderer": {Groups: map[string]*cb.ConfigGroup{"placeholder": {}}, ModPolicy: configtx.AdminsPolicyKey,
-			Values:   map[string]*cb.ConfigValue{"Orderers": {ModPolicy: configtx.AdminsPolicyKey}},
-			Policies: map[string]*cb.ConfigPolicy{"BlockValidation": {ModPolicy: configtx.AdminsPolicyKey}}},
-	}}})
-	cfg := c.UpdatedConfig()
-	for _, org := range top.Organisations {
-		m, err := channel.LoadMSP(top.MSPDir(e.crypto(), org.Node), org.MSP)
-		require.NoError(t, err)
-		peer, _ := top.Node(e.base, org.Node)
-		ord, _ := top.Node(e.base, org.Orderer())
-		require.NoError(t, c.Application().SetOrganization(channel.MemberOrg(m, "127.0.0.1", peer.Port)))
-		require.NoError(t, c.Orderer().SetOrganization(channel.OrdererOrg(m, "127.0.0.1:"+strconv.Itoa(ord.Port))))
-		cons, err := consenter(e, top, org, ord)
-		require.NoError(t, err)
-		require.NoError(t, channel.AddConsenter(cfg, cons))
-	}
-	c.Application().RemoveOrganization("placeholder")
-	c.Orderer().RemoveOrganization("placeholder")
 	o.AddBlock(cfg)
 	o.AddBlock(nil)
 	return o
@@ -172,20 +160,21 @@ func TestChannelCommands(t *testing.T) {
 
 	out, err := run(t, e, "channel", "show")
 	require.NoError(t, err)
-	assert.Equal(t, "channel circular: config block 0, members AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP; consenters MunicipalityMSP RecyclerMSP MakerMSP AuditorMSP\n", out)
+	assert.Equal(t, "channel circular: config block 0, members AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP; consenters AuditorMSP MakerMSP MunicipalityMSP RecyclerMSP\n", out)
 	out, err = run(t, e, "channel", "show", "-o", "json")
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"configBlock":0,"members":["AuditorMSP","MakerMSP","MunicipalityMSP","RecyclerMSP"],
-		"consenters":["MunicipalityMSP","RecyclerMSP","MakerMSP","AuditorMSP"]}`, out)
+		"consenters":["AuditorMSP","MakerMSP","MunicipalityMSP","RecyclerMSP"]}`, out)
 
-	// Removing the maker is signed by a majority of the other members.
+	// Removing the maker is signed by as many of the other members as a
+	// majority of the four needs: all three.
 	o.Reset()
 	out, err = run(t, e, "channel", "remove-org", "maker")
 	require.NoError(t, err)
-	assert.Contains(t, out, "channel: update to remove MakerMSP and its orderer signed by the admins of MunicipalityMSP, RecyclerMSP (2 of 4 members; MAJORITY Admins needs 3)\n")
+	assert.Contains(t, out, "channel: update to remove MakerMSP and its orderer signed by the admins of MunicipalityMSP, RecyclerMSP, AuditorMSP (3 of 4 members; MAJORITY Admins needs 3): "+filepath.Join(e.home, "updates", "circular-0-remove-member-maker.update")+"\n")
 	assert.Contains(t, out, "channel: remove MakerMSP and its orderer done (config block 2)\n")
 	cons, n := consenterMSPs(t, latest())
-	assert.Equal(t, []string{"MunicipalityMSP#1", "RecyclerMSP#2", "AuditorMSP#4"}, cons, "the maker's orderer is no consenter any more")
+	assert.Equal(t, []string{"AuditorMSP#1", "MunicipalityMSP#3", "RecyclerMSP#4"}, cons, "the maker's orderer is no consenter any more")
 	assert.Equal(t, int32(2), n, "blocks need 2 of the 3 consenters' signatures")
 	assert.NotContains(t, latest().ChannelGroup.Groups["Orderer"].Groups, "MakerMSP")
 	got := o.Received()
@@ -194,16 +183,24 @@ func TestChannelCommands(t *testing.T) {
 	require.NoError(t, proto.Unmarshal(got[0].Payload, &p))
 	var ue cb.ConfigUpdateEnvelope
 	require.NoError(t, proto.Unmarshal(p.Data, &ue))
-	assert.Len(t, ue.Signatures, 2)
+	assert.Len(t, ue.Signatures, 3)
 
 	out, err = run(t, e, "channel", "remove-org", "maker")
 	require.NoError(t, err)
 	assert.Equal(t, "channel: MakerMSP is not a member of channel circular (config block 2); nothing to do\n", out)
 	before := len(o.Received())
 
-	// Adding it back, signed by the named admins; the orderer refuses.
-	o.Answer(&ab.BroadcastResponse{Status: cb.Status_FORBIDDEN, Info: "implicit policy evaluation failed"})
+	// Adding it back: one admin's signature of three members is not
+	// enough, and the update is not sent.
 	_, err = run(t, e, "channel", "add-org", "maker", "--signers", "auditor")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not sent: policy /Channel/Application/Admins")
+	assert.Contains(t, err.Error(), "signed by AuditorMSP; missing 1 more admin signature(s) from: MunicipalityMSP, RecyclerMSP")
+	assert.Contains(t, err.Error(), "channel circular is unchanged (config block 2)")
+	assert.Len(t, o.Received(), before, "nothing sent")
+	// Enough signatures, but the orderer refuses.
+	o.Answer(&ab.BroadcastResponse{Status: cb.Status_FORBIDDEN, Info: "implicit policy evaluation failed"})
+	_, err = run(t, e, "channel", "add-org", "maker", "--signers", "auditor,recycler")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the orderer refused the update (FORBIDDEN): implicit policy evaluation failed; channel circular is unchanged (config block 2)")
 	o.Answer(nil)
@@ -215,8 +212,13 @@ func TestChannelCommands(t *testing.T) {
 	assert.Contains(t, out, "as a BFT consenter")
 	assert.Contains(t, out, "done (config block 3)")
 	assert.Len(t, o.Received(), before+2, "the refused update and the accepted one")
+	// The update and each admin's signature are files, as members on
+	// their own hosts exchange them.
+	sigs, err := filepath.Glob(filepath.Join(e.home, "updates", "circular-2-add-member-maker.*.sig"))
+	require.NoError(t, err)
+	assert.Len(t, sigs, 3)
 	cons, n = consenterMSPs(t, latest())
-	assert.Equal(t, []string{"MunicipalityMSP#1", "RecyclerMSP#2", "AuditorMSP#4", "MakerMSP#5"}, cons,
+	assert.Equal(t, []string{"AuditorMSP#1", "MunicipalityMSP#3", "RecyclerMSP#4", "MakerMSP#5"}, cons,
 		"the maker's orderer is a consenter again, under a new ID")
 	assert.Equal(t, int32(3), n, "blocks need 3 of the 4 consenters' signatures")
 	assert.Contains(t, latest().ChannelGroup.Groups["Orderer"].Groups, "MakerMSP")

@@ -16,8 +16,9 @@
 //	mtrace-net crls                       each organisation's CRL into its local MSPs
 //	mtrace-net certs [--all]              certificates that expire within 30 days
 //	mtrace-net fabric-config ...          the nodes' orderer.yaml and core.yaml into MTRACE_HOME/config
-//	mtrace-net wait healthy|leader|gossip until started nodes answer /healthz, a quorum of the BFT orderers agree on a leader (Raft: one leads), gossip has settled
+//	mtrace-net wait healthy|leader|gossip|level until started nodes answer /healthz, a quorum of the BFT orderers agree on a leader (Raft: one leads), gossip has settled, named peers have the first peer's blocks
 //	mtrace-net orderers                   each orderer's view of the leader and its last decided block
+//	mtrace-net peers                      each peer's block height and the chaincode definition in force
 //	mtrace-net leader                     the orderer that leads the consensus (network.sh sends the peer CLI's transactions there)
 //	mtrace-net profiles                   the CLI profiles into MTRACE_HOME/config.yaml
 //	mtrace-net policy | participants      the chaincode policy; the registry's first entries
@@ -93,7 +94,7 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().StringVarP(&e.topoPath, "topology", "t", "", "consortium file (default HOME/consortium.yaml)")
 	root.AddCommand(topologyCommands(e)...)
 	root.AddCommand(pkiCommands(e)...)
-	root.AddCommand(fabricConfigCommand(e), waitCommand(e), orderersCommand(e), leaderCommand(e))
+	root.AddCommand(fabricConfigCommand(e), waitCommand(e), orderersCommand(e), peersCommand(e), leaderCommand(e))
 	root.AddCommand(orgCommand(e), channelCommand(e), registryCommand(e), migrateCommand(e))
 	root.AddCommand(memberCommands(e)...)
 	return root

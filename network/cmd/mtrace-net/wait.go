@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mtrace/mtrace/internal/channel"
+	"github.com/mtrace/mtrace/network/member"
 	"github.com/mtrace/mtrace/network/topology"
 )
 
@@ -96,8 +97,60 @@ func waitCommand(e *env) *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(healthy, leader, gossip)
+	level := &cobra.Command{
+		Use:   "level PEER...",
+		Short: "Wait until each named peer has every block the first member's peer has (a newcomer replays the channel from its genesis block)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := e.topology()
+			if err != nil {
+				return err
+			}
+			peers := map[string]int{}
+			for _, n := range t.Nodes(e.base) {
+				if n.Kind == "peer" {
+					peers[n.Name] = n.Ops
+				}
+			}
+			first := t.Organisations[0].Node
+			for _, n := range args {
+				if _, ok := peers[n]; !ok {
+					return fmt.Errorf("no peer %s in the consortium file", n)
+				}
+			}
+			var want, got float64
+			var behind string
+			return poll(cmd.Context(), timeout, func() bool {
+				want = peerHeightOf(peers[first], t.Channel)
+				for _, n := range args {
+					if got = peerHeightOf(peers[n], t.Channel); want < 1 || got < want {
+						behind = n
+						return false
+					}
+				}
+				return true
+			}, func() error {
+				return fmt.Errorf("%s did not catch up with %s within %s (height %s of %s)", behind, first, timeout, height(got), height(want))
+			})
+		},
+	}
+	cmd.AddCommand(healthy, leader, gossip, level)
 	return cmd
+}
+
+// peerHeightOf is the channel's block height on the peer whose operations
+// endpoint is ops, from its metrics: -1 when it cannot tell (down, or not
+// a member of the channel yet).
+func peerHeightOf(ops int, channel string) float64 {
+	return metric(ops, fmt.Sprintf("ledger_blockchain_height{channel=%q}", channel))
+}
+
+// height prints a height peerHeightOf read, ? when there was none.
+func height(h float64) string {
+	if h < 0 {
+		return "?"
+	}
+	return strconv.FormatFloat(h, 'f', 0, 64)
 }
 
 // leaderCommand prints the node name of the orderer that leads the
@@ -242,6 +295,45 @@ func orderersCommand(e *env) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// peersCommand prints each peer's block height, from its metrics, and the
+// chaincode definition in force as the first member's peer has it (its
+// admin asks, through network/member) (network.sh status).
+func peersCommand(e *env) *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "peers [--chaincode NAME]",
+		Short: "Print each peer's block height and the chaincode definition committed on the channel",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, hs, err := e.members(nil)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, n := range t.Nodes(e.base) {
+				if n.Kind == "peer" {
+					fmt.Fprintf(out, "%-16s height %s\n", n.Name, strings.Replace(height(peerHeightOf(n.Ops, t.Channel)), "?", "-", 1))
+				}
+			}
+			e.peerEnv()
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			version, seq, err := hs[0].Committed(ctx, e.peerBin(), &member.Definition{Channel: t.Channel, Name: name})
+			switch {
+			case err != nil:
+				fmt.Fprintf(out, "\nchaincode %s: unknown (%s's peer does not answer)\n", name, hs[0].Node)
+			case seq == 0:
+				fmt.Fprintf(out, "\nchaincode %s: not committed\n", name)
+			default:
+				fmt.Fprintf(out, "\nchaincode %s version %s sequence %d\n", name, version, seq)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "chaincode", "mtrace", "the chaincode's name")
+	return cmd
 }
 
 // leaderView is what one orderer's metrics say about the channel's

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -206,4 +209,85 @@ func TestRaftLeader(t *testing.T) {
 	e3.base = baseFor(t, e3, "municipality-orderer", opsServer(t, "consensus_etcdraft_is_leader{channel=\"circular\"} 1\n"))
 	_, err = run(t, e3, "leader")
 	assert.ErrorContains(t, err, "municipality-orderer no leader")
+}
+
+// opsServers serves /metrics for two nodes of e's topology on their
+// operations ports, at a base port it chooses for e, each body read at
+// every request.
+func opsServers(t *testing.T, e *env, a, b string, bodyA, bodyB func() string) {
+	top, err := e.topology()
+	require.NoError(t, err)
+	ops := opsPorts(top, 0)
+	serve := func(lis net.Listener, body func() string) {
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(body()))
+		})}
+		go func() { _ = srv.Serve(lis) }()
+		t.Cleanup(func() { _ = srv.Close() })
+	}
+	for range 100 {
+		la := testport.Listen(t)
+		base := la.Addr().(*net.TCPAddr).Port - ops[a]
+		pb := base + ops[b]
+		if pb < testport.Low || pb > testport.High {
+			continue
+		}
+		lb, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", pb))
+		if err != nil {
+			continue
+		}
+		e.base = base
+		serve(la, bodyA)
+		serve(lb, bodyB)
+		return
+	}
+	t.Fatal("no two free ports at the topology's distance")
+}
+
+func TestWaitLevel(t *testing.T) {
+	// The municipality's peer (the first member's) is at height 12; the
+	// maker's has not joined the channel, then replays it.
+	e := network(t)
+	var asked atomic.Int32
+	opsServers(t, e, "municipality", "maker",
+		func() string { return "ledger_blockchain_height{channel=\"circular\"} 12\n" },
+		func() string {
+			switch n := asked.Add(1); {
+			case n < 3:
+				return "ledger_blockchain_height{channel=\"other\"} 40\n"
+			case n < 6:
+				return "ledger_blockchain_height{channel=\"circular\"} 7\n"
+			}
+			return "ledger_blockchain_height{channel=\"circular\"} 12\n"
+		})
+	_, err := run(t, e, "wait", "level", "nobody")
+	assert.EqualError(t, err, "no peer nobody in the consortium file")
+	_, err = run(t, e, "wait", "level", "maker", "--timeout", "5s")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, asked.Load(), int32(6), "it waited until the maker's peer had 12 blocks")
+	_, err = run(t, e, "wait", "level", "maker", "auditor", "--timeout", "300ms")
+	assert.EqualError(t, err, "auditor did not catch up with municipality within 300ms (height ? of 12)")
+}
+
+func TestPeersCommand(t *testing.T) {
+	e := enrolled(t)
+	opsServers(t, e, "recycler", "auditor",
+		func() string { return "ledger_blockchain_height{channel=\"circular\"} 30\n" },
+		func() string { return "ledger_blockchain_height{channel=\"circular\"} 29\n" })
+	runs := withFakePeer(t, e)
+	answer(t, e, "querycommitted", `{"version":"v7","sequence":3}`, 0)
+	out, err := run(t, e, "peers")
+	require.NoError(t, err)
+	assert.Regexp(t, `^municipality +height -\nrecycler +height 30\nmaker +height -\nauditor +height 29\n\nchaincode mtrace version v7 sequence 3\n$`, out)
+	assert.Equal(t, []string{fmt.Sprintf("MunicipalityMSP 127.0.0.1:%d lifecycle chaincode querycommitted -C circular -n mtrace -O json", e.base+100)}, runs(),
+		"the first member's admin asks its own peer")
+
+	answer(t, e, "querycommitted", "Error: query failed: namespace mtrace is not defined", 1)
+	out, err = run(t, e, "peers")
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(out, "\nchaincode mtrace: not committed\n"), out)
+	answer(t, e, "querycommitted", "Error: connection refused", 1)
+	out, err = run(t, e, "peers", "--chaincode", "other")
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(out, "\nchaincode other: unknown (municipality's peer does not answer)\n"), out)
 }
