@@ -266,6 +266,11 @@ func compareCLI(ctx context.Context, c *cliRunner, runs int, log *logWriter) (CL
 		{"batch get", same("batch", "get", ProbeHistory)},
 		{"batch list (first page)", same("batch", "list")},
 		{fmt.Sprintf("batch list (page %d)", ProbeListPage), [2][]string{{"batch", "list", "--page", tokens[0]}, {"batch", "list", "--page", tokens[1]}}},
+		// The owner-and-status index: on the city's ledger the range
+		// holds every collection the municipality ever made (consumed by
+		// sorting); the first page is the probe's consumed ancestry there
+		// as on the empty ledger.
+		{"batch list --owner --status", same("batch", "list", "--owner", "MunicipalityMSP", "--status", "consumed")},
 		{"history", same("history", ProbeHistory)},
 		{fmt.Sprintf("trace (%d batches)", ProbeNodes), same("trace", ProbeRoot)},
 		{fmt.Sprintf("verify (%d batches, signatures)", ProbeNodes), same("verify", ProbeRoot)},

@@ -96,14 +96,15 @@ func TestCompareCLIRuns(t *testing.T) {
 		assert.Equal(t, math.Round(cmp.City.Median/cmp.Empty.Median*1000)/1000, cmp.Ratio, cmp.Command)
 		assert.Equal(t, cmp.Ratio <= MaxRatio, cmp.Within, cmp.Command)
 	}
-	assert.Equal(t, []string{"batch get", "batch list (first page)", "batch list (page 5)", "history",
+	assert.Equal(t, []string{"batch get", "batch list (first page)", "batch list (page 5)", "batch list --owner --status", "history",
 		"trace (100 batches)", "verify (100 batches, signatures)"}, names)
+	assert.Equal(t, []string{"batch", "list", "--owner", "MunicipalityMSP", "--status", "consumed"}, res.Commands[3].Args)
 	assert.Equal(t, []string{"batch", "list", "--page", "city-4"}, res.Commands[2].Args, "the city's own token")
 
 	// Per command: one untimed run on each, then empty-city, city-empty,
 	// empty-city; every run as the profile, with the network's config.
 	lines := runs()
-	require.Len(t, lines, 2*(ProbeListPage-1)+6*2*(1+3))
+	require.Len(t, lines, 2*(ProbeListPage-1)+7*2*(1+3))
 	var order []string
 	for _, l := range lines {
 		require.Contains(t, l, " -p municipality ")
@@ -139,10 +140,10 @@ func TestRunCityCLI(t *testing.T) {
 		}}
 	require.NoError(t, runCity(context.Background(), o))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 1+6)
+	require.Len(t, lines, 1+7)
 	assert.Equal(t, []string{"COMMAND", "EMPTY_MS", "EMPTY_P90", "CITY_MS", "CITY_P90", "RATIO"}, strings.Fields(lines[0]))
 	assert.True(t, strings.HasPrefix(lines[1], "batch get "), lines[1])
-	assert.Len(t, runs(), 2*(ProbeListPage-1)+6*2*(1+2))
+	assert.Len(t, runs(), 2*(ProbeListPage-1)+7*2*(1+2))
 
 	t.Setenv("FAKE_MTRACE_FAIL", "history")
 	assert.ErrorContains(t, runCity(context.Background(), o), "cli: mtrace [history "+ProbeHistory+"] on /n/empty.yaml")
