@@ -276,6 +276,27 @@ starting() {
 wait_leader() { net wait leader || fail "the orderers elected no leader"; }
 wait_gossip() { net wait gossip || fail "gossip has not settled"; }
 
+# refresh_gateways: restart the peers one at a time, so that each one's
+# gateway reads the channel's orderers anew. Fabric v3.1.1's peer opens the
+# channels it has (internal/peer/node/start.go:791, peerInstance.Initialize)
+# before the gateway asks to hear of configuration changes (start.go:904,
+# gateway.CreateServer; internal/pkg/gateway/gateway.go:89), so the gateway
+# of a peer that had the channel when it started keeps the orderers it
+# first read until the peer restarts. After remove-org it would go on
+# sending every transaction to the departed member's orderer and count
+# that orderer in the BFT quorum of each submission.
+refresh_gateways() {
+	local p
+	for p in "${PEERS[@]}"; do
+		stop_nodes "cc-$p" "$p"
+		start_nodes "$p"
+		STARTED=() # a peer of the network, not of this run
+	done
+	net wait level "${PEERS[@]}" --timeout 2m || fail_step "the peers did not catch up after their restart"
+	wait_gossip
+	say "gateways: ${PEERS[*]} restarted, their gateways hold the channel's orderers"
+}
+
 # stop_nodes NODE...: TERM, wait up to 10 s, then KILL; only PIDs that are
 # still ours.
 stop_nodes() {
@@ -730,6 +751,8 @@ cmd_remove_org() {
 		load_topology
 		stop_nodes "cc-$node" "$node" "$node-orderer" "ca-$node"
 	)
+	step gateways
+	refresh_gateways
 	net profiles
 	say "remove-org: $msp left the registry, the chaincode definition and the channel; its ledger stays in $H/data/$node and its MSP in $(org_dir "$node")"
 }

@@ -419,4 +419,23 @@ func TestKaunasLeaves(t *testing.T) {
 	if _, ok := env.Profiles["kaunas"]; ok {
 		t.Errorf("the CLI profiles still name kaunas")
 	}
+
+	// Four consenters tolerate one faulty orderer, and so must the
+	// members' gateways. A gateway that still counted the departed
+	// member's stopped orderer would see two of five orderers fail and
+	// refuse the submission, though the other three order it; and while
+	// that orderer ran, it would receive every transaction. The peers
+	// restarted in TestKaunasJoins, so this holds only if remove-org made
+	// their gateways read the channel's orderers anew.
+	if out, err := env.Network("stop", "maker-orderer"); err != nil {
+		t.Fatalf("stop maker-orderer: %v\n%s", err, out)
+	}
+	r := env.Run(t, "municipality", "batch", "register", id("one-orderer-down"), "--material", "PET", "--mass", "50kg",
+		"--location", "Kadıköy, Istanbul", "--collected-at", "2026-11-23T08:00:00+03:00", "--waste-code", "15 01 02")
+	if out, err := env.Network("up"); err != nil {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	if r.Code != 0 {
+		t.Errorf("with one of four orderers down after %s left, a registration failed:\n%s", kaunasMSP, r)
+	}
 }
