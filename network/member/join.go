@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -53,6 +55,10 @@ func (h *Home) adminClient() (*http.Client, string, error) {
 	return c, "https://127.0.0.1:" + strconv.Itoa(h.Ports.OrdererAdmin) + "/participation/v1/channels", nil
 }
 
+// adminStartup is how long OrdererChannel waits for an orderer's admin
+// endpoint that refuses connections.
+var adminStartup = 20 * time.Second
+
 // OrdererChannel asks the organisation's orderer about a channel; ok is
 // false when the orderer has not joined it.
 func (h *Home) OrdererChannel(ctx context.Context, name string) (info ChannelInfo, ok bool, err error) {
@@ -60,13 +66,28 @@ func (h *Home) OrdererChannel(ctx context.Context, name string) (info ChannelInf
 	if err != nil {
 		return info, false, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/"+name, nil)
-	if err != nil {
-		return info, false, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return info, false, fmt.Errorf("the orderer's admin endpoint: %w", err)
+	// An orderer that has just started answers /healthz before its admin
+	// endpoint listens (Fabric's orderer starts its operations server
+	// first, then opens its ledgers): a refused connection is tried again
+	// for up to adminStartup.
+	var resp *http.Response
+	for deadline := time.Now().Add(adminStartup); ; {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/"+name, nil)
+		if err != nil {
+			return info, false, err
+		}
+		resp, err = c.Do(req)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return info, false, fmt.Errorf("the orderer's admin endpoint: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return info, false, fmt.Errorf("the orderer's admin endpoint: %w", err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)

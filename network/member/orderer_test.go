@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -287,6 +289,13 @@ type participation struct {
 func newParticipation(t *testing.T, h *Home) *participation {
 	t.Helper()
 	p := &participation{joined: map[string]ChannelInfo{}}
+	p.start(t, h, testport.Listen(t))
+	return p
+}
+
+// start serves p on lis, and points h's admin port at it.
+func (p *participation) start(t *testing.T, h *Home, lis net.Listener) {
+	t.Helper()
 	tlsDir := filepath.Join(h.OrdererDir(), "tls")
 	cert, err := tls.LoadX509KeyPair(filepath.Join(tlsDir, "server.crt"), filepath.Join(tlsDir, "server.key"))
 	require.NoError(t, err)
@@ -296,12 +305,11 @@ func newParticipation(t *testing.T, h *Home) *participation {
 	require.True(t, roots.AppendCertsFromPEM(ca))
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	_ = srv.Listener.Close()
-	srv.Listener = testport.Listen(t)
+	srv.Listener = lis
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: roots, ClientAuth: tls.RequireAndVerifyClientCert}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	h.Ports.OrdererAdmin = srv.Listener.Addr().(*net.TCPAddr).Port
-	return p
 }
 
 func (p *participation) serve(w http.ResponseWriter, r *http.Request) {
@@ -385,6 +393,32 @@ func TestJoinOrdererPostsTheBlockOnce(t *testing.T) {
 	assert.Equal(t, info, got)
 }
 
+// An orderer answers /healthz before its admin endpoint listens: the
+// join waits for the endpoint.
+func TestJoinOrdererWaitsForTheAdminEndpoint(t *testing.T) {
+	orgs, _ := consortiumAt(t, func(int) (string, Ports) { return "127.0.0.1", DefaultPorts }, "kaunas")
+	h := orgs["kaunas"].Home
+	b, err := Genesis("circular", []*Card{orgs["kaunas"].Card})
+	require.NoError(t, err)
+	raw, err := proto.Marshal(b)
+	require.NoError(t, err)
+	port := freePort(t)
+	h.Ports.OrdererAdmin = port
+	late := *h
+	p := &participation{joined: map[string]ChannelInfo{}}
+	time.AfterFunc(500*time.Millisecond, func() {
+		if lis, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			p.start(t, &late, lis)
+		}
+	})
+	_, joined, err := h.JoinOrderer(context.Background(), b, raw)
+	require.NoError(t, err)
+	assert.True(t, joined)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	assert.Len(t, p.blocks, 1)
+}
+
 func TestJoinOrdererFailures(t *testing.T) {
 	orgs, _ := consortiumAt(t, func(int) (string, Ports) { return "127.0.0.1", DefaultPorts }, "kaunas")
 	h := orgs["kaunas"].Home
@@ -412,11 +446,17 @@ func TestJoinOrdererFailures(t *testing.T) {
 	assert.Error(t, err)
 	assert.Len(t, p.clients, sent)
 
-	// Nothing listens: the endpoint is named.
+	// Nothing listens: the endpoint is named, once the time an orderer
+	// may take to open it has passed.
+	adminStartup = 300 * time.Millisecond
+	t.Cleanup(func() { adminStartup = 20 * time.Second })
 	down := *h
 	down.Ports.OrdererAdmin = freePort(t)
+	start := time.Now()
 	_, _, err = down.OrdererChannel(ctx, "circular")
 	assert.ErrorContains(t, err, "the orderer's admin endpoint")
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "refused connections are tried again for a while")
 
 	// Without the admin's TLS client certificate nothing is asked.
 	bare := *h
