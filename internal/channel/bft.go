@@ -78,21 +78,6 @@ func AddConsenter(cfg *cb.Config, c *cb.Consenter) error {
 	return setConsenters(cfg, cs)
 }
 
-// RemoveConsenters takes every consenter of mspID out of cfg (edited in
-// place) and sets the BlockValidation policy for the remaining set. It
-// refuses to leave fewer than one.
-func RemoveConsenters(cfg *cb.Config, mspID string) error {
-	cs, err := Consenters(cfg)
-	if err != nil {
-		return err
-	}
-	cs = slices.DeleteFunc(cs, func(x *cb.Consenter) bool { return x.MspId == mspID })
-	if len(cs) == 0 {
-		return fmt.Errorf("removing %s's orderer would leave the channel without consenters", mspID)
-	}
-	return setConsenters(cfg, cs)
-}
-
 // setConsenters writes the ConsenterMapping and the BlockValidation
 // policy: NOutOf(quorum) of the consenters' identities, as configtxgen
 // writes it for a new BFT channel.
