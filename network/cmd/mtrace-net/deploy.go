@@ -109,40 +109,34 @@ func (d *deployer) deploy(ctx context.Context, channelID, name, pkg, policy stri
 }
 
 // levelPeers waits until every home's peer has the highest height any
-// of them had at the start.
-func levelPeers(hs []*member.Home, peer, channelID string, within time.Duration) func(context.Context) error {
+// of them had at the start (at least the genesis block), reading each
+// height from the peer's metrics; a peer that does not answer counts as
+// behind.
+func levelPeers(hs []*member.Home, channelID string, within time.Duration) func(context.Context) error {
 	return func(ctx context.Context) error {
-		heights := func() []uint64 {
-			out := make([]uint64, len(hs))
+		heights := func() []float64 {
+			out := make([]float64, len(hs))
 			for i, h := range hs {
-				out[i], _ = h.PeerHeight(ctx, peer, channelID)
+				out[i] = peerHeightOf(h.Ports.PeerOps, channelID)
 			}
 			return out
 		}
-		want := uint64(0)
+		want := 1.0
 		for _, v := range heights() {
 			want = max(want, v)
 		}
-		deadline := time.Now().Add(within)
-		for {
-			var behind []string
+		var behind []string
+		return poll(ctx, within, func() bool {
+			behind = nil
 			for i, v := range heights() {
 				if v < want {
 					behind = append(behind, hs[i].Node)
 				}
 			}
-			if len(behind) == 0 {
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("peers %s did not reach height %d within %s", strings.Join(behind, ", "), want, within)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
+			return len(behind) == 0
+		}, func() error {
+			return fmt.Errorf("peers %s did not reach height %s within %s", strings.Join(behind, ", "), height(want), within)
+		})
 	}
 }
 
@@ -172,7 +166,7 @@ func deployCommand(e *env) *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
 			defer cancel()
 			d := &deployer{hs: hs, peer: e.peerBin(), out: cmd.OutOrStdout(),
-				level: levelPeers(hs, e.peerBin(), t.Channel, 30*time.Second)}
+				level: levelPeers(hs, t.Channel, 30*time.Second)}
 			return d.deploy(ctx, t.Channel, name, pkg, policy)
 		},
 	}

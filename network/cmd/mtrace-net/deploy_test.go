@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,12 +116,29 @@ func TestDeployStopsAtTheFirstFailedStep(t *testing.T) {
 }
 
 func TestLevelPeersWaitsForEveryPeersHeight(t *testing.T) {
-	e, d, _, runs, _ := deployNet(t)
-	answer(t, e, "getinfo", `Blockchain info: {"height":7,"currentBlockHash":"x"}`, 0)
-	require.NoError(t, levelPeers(d.hs, e.peer, "circular", time.Second)(context.Background()))
-	assert.Contains(t, runs(), "AuditorMSP 127.0.0.1:27103 channel getinfo -c circular")
+	_, d, _, _, _ := deployNet(t)
+	// Every peer's metrics say 7 blocks; the auditor's, a while, 5.
+	var asked atomic.Int32
+	auditor := atomic.Int32{}
+	auditor.Store(7)
+	for _, h := range d.hs {
+		h.Ports.PeerOps = opsServerFunc(t, func() string {
+			asked.Add(1)
+			n := int32(7)
+			if h.Node == "auditor" {
+				n = auditor.Load()
+			}
+			return fmt.Sprintf("ledger_blockchain_height{channel=\"circular\"} %d\n", n)
+		})
+	}
+	require.NoError(t, levelPeers(d.hs, "circular", time.Second)(context.Background()))
+	assert.GreaterOrEqual(t, asked.Load(), int32(2*len(d.hs)), "every peer is asked, at the start and once more")
 	// A peer behind the others' height is waited for, and named.
-	answer(t, e, "getinfo@127.0.0.1:27103", `Blockchain info: {"height":5,"currentBlockHash":"x"}`, 0)
-	err := levelPeers(d.hs, e.peer, "circular", 300*time.Millisecond)(context.Background())
+	auditor.Store(5)
+	err := levelPeers(d.hs, "circular", 300*time.Millisecond)(context.Background())
 	assert.EqualError(t, err, "peers auditor did not reach height 7 within 300ms")
+	// A peer that does not answer is behind too, however high the others.
+	d.hs[1].Ports.PeerOps = freePort(t)
+	err = levelPeers(d.hs, "circular", 300*time.Millisecond)(context.Background())
+	assert.EqualError(t, err, "peers recycler, auditor did not reach height 7 within 300ms")
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -731,52 +730,22 @@ func (o *migrateOpts) waitPeers(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	want := fmt.Sprintf("ledger_blockchain_height{channel=%q} ", o.channel)
 	deadline := time.Now().Add(2 * time.Minute)
 	for _, n := range t.Nodes(o.env.base) {
 		if n.Kind != "peer" {
 			continue
 		}
-		var h uint64
 		for {
-			h = peerHeight(ctx, n.Ops, want)
-			if h >= top {
+			h := peerHeightOf(n.Ops, o.channel)
+			if h >= float64(top) {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("peer %s has %d blocks, the orderers %d: restart it (it must read every config block of the migration before the next consenter move)", n.Name, h, top)
+				return fmt.Errorf("peer %s has %s blocks, the orderers %d: restart it (it must read every config block of the migration before the next consenter move)", n.Name, height(h), top)
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
 	}
 	fmt.Fprintf(w, "migrate-bft: every peer has the orderers' %d blocks\n", top)
 	return nil
-}
-
-// peerHeight reads a peer's height from its metrics (0 if unknown).
-func peerHeight(ctx context.Context, ops int, metric string) uint64 {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", ops), nil)
-	if err != nil {
-		return 0
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, metric); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err == nil {
-				return uint64(f)
-			}
-		}
-	}
-	return 0
 }

@@ -99,39 +99,23 @@ func waitCommand(e *env) *cobra.Command {
 	}
 	level := &cobra.Command{
 		Use:   "level PEER...",
-		Short: "Wait until each named peer has every block the first member's peer has (a newcomer replays the channel from its genesis block)",
+		Short: "Wait until the named peers and the first member's have the same blocks, as many as the most any of them had (a newcomer replays the channel from its genesis block)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := e.topology()
 			if err != nil {
 				return err
 			}
-			peers := map[string]int{}
-			for _, n := range t.Nodes(e.base) {
-				if n.Kind == "peer" {
-					peers[n.Name] = n.Ops
-				}
-			}
-			first := t.Organisations[0].Node
 			for _, n := range args {
-				if _, ok := peers[n]; !ok {
+				if o, ok := t.Org(n); !ok || o.Node != n {
 					return fmt.Errorf("no peer %s in the consortium file", n)
 				}
 			}
-			var want, got float64
-			var behind string
-			return poll(cmd.Context(), timeout, func() bool {
-				want = peerHeightOf(peers[first], t.Channel)
-				for _, n := range args {
-					if got = peerHeightOf(peers[n], t.Channel); want < 1 || got < want {
-						behind = n
-						return false
-					}
-				}
-				return true
-			}, func() error {
-				return fmt.Errorf("%s did not catch up with %s within %s (height %s of %s)", behind, first, timeout, height(got), height(want))
-			})
+			hs, err := homes(t, e.base, e.home, append([]string{t.Organisations[0].Node}, args...))
+			if err != nil {
+				return err
+			}
+			return levelPeers(hs, t.Channel, timeout)(cmd.Context())
 		},
 	}
 	cmd.AddCommand(healthy, leader, gossip, level)

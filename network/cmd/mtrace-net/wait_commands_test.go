@@ -21,12 +21,17 @@ import (
 // opsServer serves /healthz and /metrics (body) on a loopback port and
 // returns the port.
 func opsServer(t *testing.T, body string) int {
+	return opsServerFunc(t, func() string { return body })
+}
+
+// opsServerFunc is opsServer with the metrics body read at every request.
+func opsServerFunc(t *testing.T, body func() string) int {
 	srv := testport.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/healthz":
 			w.WriteHeader(http.StatusOK)
 		case "/metrics":
-			_, _ = w.Write([]byte(body))
+			_, _ = w.Write([]byte(body()))
 		default:
 			http.NotFound(w, r)
 		}
@@ -37,6 +42,14 @@ func opsServer(t *testing.T, body string) int {
 	p, err := strconv.Atoi(u.Port())
 	require.NoError(t, err)
 	return p
+}
+
+// freePort is a loopback port of the test range that nothing listens on.
+func freePort(t *testing.T) int {
+	lis := testport.Listen(t)
+	port := lis.Addr().(*net.TCPAddr).Port
+	require.NoError(t, lis.Close())
+	return port
 }
 
 // baseFor is the base port at which node's operations port is port.
@@ -266,7 +279,7 @@ func TestWaitLevel(t *testing.T) {
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, asked.Load(), int32(6), "it waited until the maker's peer had 12 blocks")
 	_, err = run(t, e, "wait", "level", "maker", "auditor", "--timeout", "300ms")
-	assert.EqualError(t, err, "auditor did not catch up with municipality within 300ms (height ? of 12)")
+	assert.EqualError(t, err, "peers auditor did not reach height 12 within 300ms")
 }
 
 func TestPeersCommand(t *testing.T) {
