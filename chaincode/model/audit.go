@@ -250,7 +250,7 @@ func FormatContract(f int) string {
 	switch {
 	case f < TakesFormat:
 		return "0.2.0"
-	case f < 2:
+	case f < SharesFormat:
 		return "0.3.0 to 0.5.0"
 	case f < OwnerStatusFormat:
 		return "0.6.0"

@@ -103,6 +103,10 @@ const OwnerStatusFormat = 3
 // own; batches of an older format must be migrated before they are used.
 const TakesFormat = 1
 
+// SharesFormat is the first stored format whose batches carry their site
+// and both recycled shares (contract 0.6.0).
+const SharesFormat = 2
+
 // Actor is who submitted a transaction: the organisation, the
 // certificate's subject common name, and the person behind it.
 //

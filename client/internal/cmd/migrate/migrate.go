@@ -119,10 +119,10 @@ func runMigrate(ctx context.Context, opts *Options) error {
 // batches' key range, which migrating does not move, and the chunks name
 // disjoint batches; two of them may still write the record of a process
 // that made batches of both, and one that loses that race runs again
-// alone once the others are done. Migrated
-// lists the batches in id order whatever order the transactions committed
-// in. On an error the workers finish what they hold, nothing more is
-// handed out, and the error says how far the migration got.
+// alone once the others are done. Migrated lists the batches in id order
+// whatever order the transactions committed in. On an error the workers
+// finish what they hold, nothing more is handed out, and the error says
+// how far the migration got.
 func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) {
 	r := Result{Migrated: []string{}, DryRun: opts.DryRun}
 	type chunk struct {
@@ -137,6 +137,12 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 		later []chunk // chunks that lost a race with another in flight
 	)
 	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
+	// fail keeps the first error; the caller holds mu.
+	fail := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
 	// migrateOne submits one chunk and records how it ended.
 	migrateOne := func(ch chunk, alone bool) {
 		ids, err := c.MigrateBatches(ctx, ch.ids)
@@ -146,9 +152,7 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 		case err != nil && !alone && raced(err):
 			later = append(later, ch)
 		case err != nil:
-			if first == nil {
-				first = err
-			}
+			fail(err)
 		default:
 			done[ch.seq] = ids
 			r.Transactions++
@@ -176,9 +180,7 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 		page, err := c.PendingMigration(ctx, bookmark, MaxBatch)
 		if err != nil {
 			mu.Lock()
-			if first == nil {
-				first = err
-			}
+			fail(err)
 			mu.Unlock()
 			break
 		}
@@ -198,8 +200,7 @@ func migrate(ctx context.Context, c *api.Client, opts *Options) (Result, error) 
 	wg.Wait()
 	// Batches made by one process share its record, whose policy the
 	// migration sets again: two transactions in flight may both write it,
-	// and one loses the race even after the ledger's retries. Those run
-	// again one at a time.
+	// and one loses the race (raced). Those run again one at a time.
 	for _, ch := range later {
 		if first != nil {
 			break
