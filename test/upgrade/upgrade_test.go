@@ -232,16 +232,7 @@ func TestUpgradeFrom020(t *testing.T) {
 	env.MustRun(t, "recycler", "batch", "accept", pending)
 	env.MustRun(t, "auditor", "batch", "release", held)
 
-	for _, b := range append(old, newer) {
-		var v model.Verdict
-		r := env.Run(t, "auditor", "verify", b, "-o", "json")
-		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
-			t.Fatalf("verify %s: %v\n%s", b, err, r)
-		}
-		if !v.OK || r.Code != 0 {
-			t.Errorf("verify %s after the upgrade: %+v", b, v.Checks)
-		}
-	}
+	verified(t, "after the upgrade", append(old, newer)...)
 	var rep model.AuditReport
 	r = env.Run(t, "auditor", "audit", "-o", "json")
 	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
@@ -448,16 +439,7 @@ func TestUpgradeFrom050(t *testing.T) {
 	if len(outs) != 1 || *outs[0].Shares != (model.Shares{PostConsumer: 450_450, PreConsumer: 500_000}) {
 		t.Fatalf("a blend of migrated and new batches: %+v", outs)
 	}
-	for _, b := range []string{c1, c2, flakes, pellets, blend} {
-		var v model.Verdict
-		r := env.Run(t, "auditor", "verify", b, "-o", "json")
-		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
-			t.Fatalf("verify %s: %v\n%s", b, err, r)
-		}
-		if !v.OK || r.Code != 0 {
-			t.Errorf("verify %s after the upgrade: %+v", b, v.Checks)
-		}
-	}
+	verified(t, "after the upgrade", c1, c2, flakes, pellets, blend)
 }
 
 // listed runs `batch list` with args as profile, follows every page, and
@@ -604,17 +586,24 @@ func TestUpgradeFrom060(t *testing.T) {
 	}
 	env.MustRun(t, "municipality", "batch", "release", held)
 	env.MustRun(t, "recycler", "batch", "accept", transit)
-	for _, x := range append(mine, later) {
-		var v model.Verdict
-		r := env.Run(t, "auditor", "verify", x, "-o", "json")
-		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
-			t.Fatalf("verify %s: %v\n%s", x, err, r)
-		}
-		if !v.OK || r.Code != 0 {
-			t.Errorf("verify %s after the migration: %+v", x, v.Checks)
-		}
-	}
+	verified(t, "after the migration", append(mine, later)...)
 	if got := listed(t, "auditor", run, "--owner", "RecyclerMSP", "--status", "active"); !slices.Equal(got, []string{accepted, transit}) {
 		t.Errorf("after accepting %s: batch list --owner RecyclerMSP --status active: %v", transit, got)
+	}
+}
+
+// verified requires the auditor's verify to pass on every batch, with its
+// signatures check; when says after what.
+func verified(t *testing.T, when string, ids ...string) {
+	t.Helper()
+	for _, b := range ids {
+		var v model.Verdict
+		r := env.Run(t, "auditor", "verify", b, "-o", "json")
+		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+			t.Fatalf("verify %s: %v\n%s", b, err, r)
+		}
+		if !v.OK || r.Code != 0 {
+			t.Errorf("verify %s %s: %+v", b, when, v.Checks)
+		}
 	}
 }
