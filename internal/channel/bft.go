@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/hyperledger/fabric-config/configtx"
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
 	mb "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"google.golang.org/protobuf/proto"
@@ -75,22 +76,33 @@ func AddConsenter(cfg *cb.Config, c *cb.Consenter) error {
 		c.Id++
 		cs = append(cs, c)
 	}
-	return setConsenters(cfg, cs)
-}
-
-// setConsenters writes the ConsenterMapping and the BlockValidation
-// policy: NOutOf(quorum) of the consenters' identities, as configtxgen
-// writes it for a new BFT channel.
-func setConsenters(cfg *cb.Config, cs []*cb.Consenter) error {
 	og, err := ordererGroup(cfg)
 	if err != nil {
 		return err
 	}
+	return SetConsenters(og, cs)
+}
+
+// SetConsenters writes the orderer group's ConsenterMapping and, with it,
+// the BlockValidation policy: NOutOf(quorum) of the consenters'
+// identities, as configtxgen writes it for a new BFT channel. A change of
+// one without the other would leave blocks the peers cannot validate. A
+// value or policy the group lacks (a genesis block in the making) is
+// created with the Admins mod policy; an existing one keeps its own.
+func SetConsenters(og *cb.ConfigGroup, cs []*cb.Consenter) error {
 	raw, err := proto.Marshal(&cb.Orderers{ConsenterMapping: cs})
 	if err != nil {
 		return err
 	}
-	og.Values[orderersKey].Value = raw
+	if og.Values == nil {
+		og.Values = map[string]*cb.ConfigValue{}
+	}
+	v := og.Values[orderersKey]
+	if v == nil {
+		v = &cb.ConfigValue{ModPolicy: configtx.AdminsPolicyKey}
+		og.Values[orderersKey] = v
+	}
+	v.Value = raw
 	env := &cb.SignaturePolicyEnvelope{}
 	var rules []*cb.SignaturePolicy
 	for i, c := range cs {
@@ -108,11 +120,14 @@ func setConsenters(cfg *cb.Config, cs []*cb.Consenter) error {
 	if err != nil {
 		return err
 	}
-	bv, ok := og.Policies[blockValidationKey]
-	if !ok {
-		return errors.New("the orderer group has no BlockValidation policy")
+	if og.Policies == nil {
+		og.Policies = map[string]*cb.ConfigPolicy{}
 	}
-	og.Policies[blockValidationKey] = &cb.ConfigPolicy{ModPolicy: bv.ModPolicy,
-		Policy: &cb.Policy{Type: int32(cb.Policy_SIGNATURE), Value: pol}}
+	p := og.Policies[blockValidationKey]
+	if p == nil {
+		p = &cb.ConfigPolicy{ModPolicy: configtx.AdminsPolicyKey}
+		og.Policies[blockValidationKey] = p
+	}
+	p.Policy = &cb.Policy{Type: int32(cb.Policy_SIGNATURE), Value: pol}
 	return nil
 }

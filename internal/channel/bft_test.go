@@ -80,7 +80,7 @@ func TestConsentersAndBlockValidation(t *testing.T) {
 	// The same consenter again keeps its ID; removing one renumbers none
 	// and lowers the quorum; a fifth gets the next free ID.
 	require.NoError(t, AddConsenter(cfg, cs[2]))
-	require.NoError(t, setConsenters(cfg, slices.Delete(slices.Clone(cs), 1, 2)))
+	require.NoError(t, SetConsenters(cfg.ChannelGroup.Groups["Orderer"], slices.Delete(slices.Clone(cs), 1, 2)))
 	cs, err = Consenters(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, []uint32{1, 3, 4}, []uint32{cs[0].Id, cs[1].Id, cs[2].Id})

@@ -169,10 +169,7 @@ func ToBFT(cfg *cb.Config, opts *smartbft.Options, identity map[string]BFTIdenti
 	if err != nil {
 		return err
 	}
-	if _, ok := og.Values[orderersKey]; !ok {
-		og.Values[orderersKey] = &cb.ConfigValue{ModPolicy: "Admins"}
-	}
-	if err := setConsenters(cfg, cs); err != nil {
+	if err := SetConsenters(og, cs); err != nil {
 		return err
 	}
 	ct.Type = BFT
@@ -205,7 +202,11 @@ func RemoveConsenterAt(cfg *cb.Config, host string, port uint32) error {
 	if len(cs) < 3 {
 		return fmt.Errorf("removing the consenter at %s:%d would leave %d consenters", host, port, len(cs))
 	}
-	return setConsenters(cfg, cs)
+	og, err := ordererGroup(cfg)
+	if err != nil {
+		return err
+	}
+	return SetConsenters(og, cs)
 }
 
 // ConsenterAt returns the BFT consenter at host:port, if any.

@@ -23,6 +23,8 @@ import (
 	mb "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	pb "github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mtrace/mtrace/internal/channel"
 )
 
 // DefinitionFormat names the chaincode definition file's format.
@@ -421,7 +423,7 @@ func (h *Home) submitVia(ctx context.Context, bin, channelID string, cfg *cb.Con
 		}
 		cfg = c.Config
 	}
-	cs, cerr := Consenters(cfg)
+	cs, cerr := channel.Consenters(cfg)
 	if cerr != nil {
 		return out, first
 	}

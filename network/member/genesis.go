@@ -14,7 +14,6 @@ import (
 	"github.com/hyperledger/fabric-config/configtx"
 	"github.com/hyperledger/fabric-config/configtx/orderer"
 	cb "github.com/hyperledger/fabric-protos-go-apiv2/common"
-	mb "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	ob "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"google.golang.org/protobuf/proto"
 
@@ -35,62 +34,6 @@ const (
 func consenter(c *Card, id uint32) *cb.Consenter {
 	return &cb.Consenter{Id: id, Host: c.Orderer.Host, Port: uint32(c.Orderer.Port), MspId: c.MSPID,
 		Identity: []byte(c.Orderer.Identity), ClientTlsCert: []byte(c.Orderer.TLSCert), ServerTlsCert: []byte(c.Orderer.TLSCert)}
-}
-
-// setConsenters writes the consenter mapping and, with it, the BFT
-// BlockValidation policy (a quorum of the consenters' identities, as
-// configtxgen writes it); a change of one without the other would leave
-// blocks that the peers cannot validate.
-func setConsenters(ordererGroup *cb.ConfigGroup, cs []*cb.Consenter) error {
-	raw, err := proto.Marshal(&cb.Orderers{ConsenterMapping: cs})
-	if err != nil {
-		return err
-	}
-	v := ordererGroup.Values[orderersKey]
-	if v == nil {
-		v = &cb.ConfigValue{ModPolicy: configtx.AdminsPolicyKey}
-		ordererGroup.Values[orderersKey] = v
-	}
-	v.Value = raw
-	n := len(cs)
-	f := (n - 1) / 3
-	quorum := (n + f + 2) / 2 // ceil((n+f+1)/2)
-	env := &cb.SignaturePolicyEnvelope{}
-	var rules []*cb.SignaturePolicy
-	for i, c := range cs {
-		id, err := proto.Marshal(&mb.SerializedIdentity{Mspid: c.MspId, IdBytes: c.Identity})
-		if err != nil {
-			return err
-		}
-		env.Identities = append(env.Identities, &mb.MSPPrincipal{PrincipalClassification: mb.MSPPrincipal_IDENTITY, Principal: id})
-		rules = append(rules, &cb.SignaturePolicy{Type: &cb.SignaturePolicy_SignedBy{SignedBy: int32(i)}})
-	}
-	env.Rule = &cb.SignaturePolicy{Type: &cb.SignaturePolicy_NOutOf_{NOutOf: &cb.SignaturePolicy_NOutOf{N: int32(quorum), Rules: rules}}}
-	pv, err := proto.Marshal(env)
-	if err != nil {
-		return err
-	}
-	p := ordererGroup.Policies[blockValidationKey]
-	if p == nil {
-		p = &cb.ConfigPolicy{ModPolicy: configtx.AdminsPolicyKey}
-		ordererGroup.Policies[blockValidationKey] = p
-	}
-	p.Policy = &cb.Policy{Type: int32(cb.Policy_SIGNATURE), Value: pv}
-	return nil
-}
-
-// Consenters reads the BFT consenter mapping of a channel configuration.
-func Consenters(cfg *cb.Config) ([]*cb.Consenter, error) {
-	og := cfg.GetChannelGroup().GetGroups()[configtx.OrdererGroupKey]
-	v := og.GetValues()[orderersKey]
-	if v == nil {
-		return nil, errors.New("the channel has no BFT consenter mapping (Orderer/Orderers)")
-	}
-	var o cb.Orderers
-	if err := proto.Unmarshal(v.Value, &o); err != nil {
-		return nil, fmt.Errorf("Orderer/Orderers: %w", err)
-	}
-	return o.ConsenterMapping, nil
 }
 
 // checkCards refuses a set of cards that repeat an MSP ID, node name or
@@ -214,7 +157,7 @@ func genesis(channelID string, cards []*Card, bft bool) (*cb.Block, error) {
 			return nil, err
 		}
 		og.Values[consensusTypeKey].Value = ct
-		if err := setConsenters(og, cs); err != nil {
+		if err := channel.SetConsenters(og, cs); err != nil {
 			return nil, err
 		}
 	}

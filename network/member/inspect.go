@@ -14,6 +14,7 @@ import (
 	pb "github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mtrace/mtrace/internal/channel"
 	"github.com/mtrace/mtrace/internal/configblock"
 )
 
@@ -60,7 +61,7 @@ func InspectBlock(b *cb.Block) (*ChannelSummary, error) {
 		}
 	}
 	s.Consensus = ct.Type
-	cs, err := Consenters(cfg)
+	cs, err := channel.Consenters(cfg)
 	if err == nil {
 		for _, c := range cs {
 			s.Consenters = append(s.Consenters, consenterInfo(c))

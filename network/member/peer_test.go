@@ -17,6 +17,7 @@ import (
 
 	"github.com/mtrace/mtrace/chaincode/api"
 	"github.com/mtrace/mtrace/chaincode/model"
+	"github.com/mtrace/mtrace/internal/channel"
 )
 
 // fakePeer is a peer CLI written into a folder of the test's: each run
@@ -378,7 +379,7 @@ func TestApproveGoesThroughAnotherConsenterWhenItsOwnOrdererHoldsIt(t *testing.T
 	ctx := context.Background()
 	d := definition()
 	own := net.JoinHostPort(h.Host, strconv.Itoa(h.Ports.Orderer))
-	cs, err := Consenters(n.cfg)
+	cs, err := channel.Consenters(n.cfg)
 	require.NoError(t, err)
 	var others []string // in the configuration's order
 	msp := map[string]string{}

@@ -130,7 +130,7 @@ func NewAddMember(cfg *cb.Config, channelID string, base uint64, card *Card) (*U
 	if channel.IsMember(cfg, card.MSPID) {
 		return nil, fmt.Errorf("%s is already a member of the channel", card.MSPID)
 	}
-	cs, err := Consenters(cfg)
+	cs, err := channel.Consenters(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func NewAddMember(cfg *cb.Config, channelID string, base uint64, card *Card) (*U
 			return err
 		}
 		og := c.UpdatedConfig().ChannelGroup.Groups[configtx.OrdererGroupKey]
-		return setConsenters(og, append(slices.Clone(cs), consenter(card, next+1)))
+		return channel.SetConsenters(og, append(slices.Clone(cs), consenter(card, next+1)))
 	})
 }
 
@@ -167,7 +167,7 @@ func NewRemoveMember(cfg *cb.Config, channelID string, base uint64, mspID string
 	if !channel.IsMember(cfg, mspID) {
 		return nil, fmt.Errorf("%s is not a member of the channel", mspID)
 	}
-	cs, err := Consenters(cfg)
+	cs, err := channel.Consenters(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func NewRemoveMember(cfg *cb.Config, channelID string, base uint64, mspID string
 		c.Application().RemoveOrganization(mspID)
 		c.Orderer().RemoveOrganization(mspID)
 		og := c.UpdatedConfig().ChannelGroup.Groups[configtx.OrdererGroupKey]
-		return setConsenters(og, left)
+		return channel.SetConsenters(og, left)
 	})
 }
 
@@ -275,7 +275,7 @@ func (u *UpdateFile) kindMatches(r Result) error {
 // member: for add-member, the member and its consenter are there; for
 // remove-member, neither is.
 func (u *UpdateFile) Applied(cfg *cb.Config) (bool, error) {
-	cs, err := Consenters(cfg)
+	cs, err := channel.Consenters(cfg)
 	if err != nil {
 		return false, err
 	}
