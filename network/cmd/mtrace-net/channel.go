@@ -155,7 +155,10 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 		if err != nil {
 			return fmt.Errorf("read the channel configuration: %w", err)
 		}
-		if inChannel(cfg.Config, org.MSP) == add {
+		// Membership of the application group is what member's updates
+		// go by: NewAddMember refuses a member, NewRemoveMember takes out
+		// its orderer group entry and consenter too.
+		if channel.IsMember(cfg.Config, org.MSP) == add {
 			state := "already a member of"
 			if !add {
 				state = "not a member of"
@@ -228,14 +231,6 @@ func changeMembers(ctx context.Context, out io.Writer, e *env, o *channelOpts, k
 		fmt.Fprintf(out, "channel: %s done (config block %d)\n", what, res.Block)
 		return nil
 	})
-}
-
-// inChannel reports whether the organisation mspID is a member of the
-// channel and its orderer one of the consenters; an organisation that is
-// only half in (an update made by hand) counts as out for adding and as
-// in for removing, so that either command completes it.
-func inChannel(cfg *cb.Config, mspID string) bool {
-	return channel.IsMember(cfg, mspID) && isConsenter(cfg, mspID)
 }
 
 func isConsenter(cfg *cb.Config, mspID string) bool {
